@@ -1,0 +1,140 @@
+"""Checkpoints: safetensors weights plus the metadata needed to serve them faithfully.
+
+A checkpoint carries its model config, vocabulary, labels, preprocessing version,
+temperature, data fingerprint and metrics, so loading one needs nothing else. Weights are
+stored in float16 (half the size in git, no measurable accuracy change) and the recorded
+metrics are always those of the stored file itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorsError, safe_open
+from safetensors.torch import load_file, save_file
+
+from inference.models import ModelConfig, SeqClassifier
+from inference.text import PREPROCESS_VERSION, Vocab
+
+TASKS = ("origin", "sentiment")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing, corrupt, or made for another pipeline."""
+
+
+@dataclass
+class Checkpoint:
+    task: str
+    config: ModelConfig
+    vocab: Vocab
+    labels: tuple[str, ...]
+    state_dict: dict[str, torch.Tensor]
+    version: str
+    temperature: float = 1.0
+    metrics: dict = field(default_factory=dict)
+    data_fingerprint: str = ""
+    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    parent: str | None = None
+    preprocess_version: int = PREPROCESS_VERSION
+
+    def build_model(self, device: torch.device | str = "cpu") -> SeqClassifier:
+        model = SeqClassifier(self.config)
+        model.load_state_dict({k: v.float() for k, v in self.state_dict.items()})
+        return model.to(device).eval()
+
+
+def new_version(task: str) -> str:
+    return f"{task}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}"
+
+
+def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> str:
+    """Write atomically (temp file + rename) so a crash never leaves half a checkpoint.
+
+    Returns the sha256 of the written file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        k: (v.detach().to("cpu", torch.float16) if v.is_floating_point() else v.detach().cpu())
+        .contiguous()
+        for k, v in ckpt.state_dict.items()
+    }
+    meta = {
+        "task": ckpt.task,
+        "config": json.dumps(ckpt.config.to_dict()),
+        "vocab": json.dumps(list(ckpt.vocab.itos)),
+        "labels": json.dumps(list(ckpt.labels)),
+        "version": ckpt.version,
+        "temperature": repr(ckpt.temperature),
+        "metrics": json.dumps(ckpt.metrics),
+        "data_fingerprint": ckpt.data_fingerprint,
+        "created": ckpt.created,
+        "parent": ckpt.parent or "",
+        "preprocess_version": str(ckpt.preprocess_version),
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=meta)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return file_sha256(path)
+
+
+def load_checkpoint(path: str | Path, task: str | None = None) -> Checkpoint:
+    """Load and validate a checkpoint; any problem is a CheckpointError with the reason."""
+    path = Path(path)
+    try:
+        tensors = load_file(str(path))
+        with safe_open(str(path), framework="pt") as fh:
+            meta = fh.metadata() or {}
+        ckpt = Checkpoint(
+            task=meta["task"],
+            config=ModelConfig(**json.loads(meta["config"])),
+            vocab=Vocab(tuple(json.loads(meta["vocab"]))),
+            labels=tuple(json.loads(meta["labels"])),
+            state_dict=tensors,
+            version=meta["version"],
+            temperature=float(meta["temperature"]),
+            metrics=json.loads(meta["metrics"]),
+            data_fingerprint=meta.get("data_fingerprint", ""),
+            created=meta["created"],
+            parent=meta.get("parent") or None,
+            preprocess_version=int(meta["preprocess_version"]),
+        )
+    except FileNotFoundError as exc:
+        raise CheckpointError(f"checkpoint not found: {path}") from exc
+    except (SafetensorsError, OSError, KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"unreadable checkpoint {path}: {exc}") from exc
+    if task is not None and ckpt.task != task:
+        raise CheckpointError(f"{path} is a {ckpt.task!r} checkpoint, not {task!r}")
+    if ckpt.preprocess_version != PREPROCESS_VERSION:
+        raise CheckpointError(
+            f"{path} needs preprocessing v{ckpt.preprocess_version}, "
+            f"this install has v{PREPROCESS_VERSION}"
+        )
+    try:
+        ckpt.build_model()
+    except (RuntimeError, KeyError) as exc:
+        raise CheckpointError(f"weights in {path} do not match their config: {exc}") from exc
+    return ckpt
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,134 @@
+"""Turn raw user input into top-k labels with calibrated probabilities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from inference.checkpoint import Checkpoint, load_checkpoint
+from inference.device import resolve_device
+from inference.models import pad_batch
+from inference.registry import resolve_checkpoint
+from inference.text import (
+    InputError,
+    name_chars,
+    normalize_name,
+    normalize_text,
+    tokenize,
+    truncate,
+)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An input after validation and preprocessing, ready to join a batch."""
+
+    input: str
+    normalized: str
+    ids: list[int]
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class Prediction:
+    task: str
+    input: str
+    normalized: str
+    label: str
+    probability: float
+    top: list[tuple[str, float]]
+    model_version: str
+    truncated: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "input": self.input,
+            "normalized": self.normalized,
+            "label": self.label,
+            "probability": round(self.probability, 6),
+            "top": [[label, round(p, 6)] for label, p in self.top],
+            "model_version": self.model_version,
+            "truncated": self.truncated,
+        }
+
+
+def encode_input(ckpt: Checkpoint, raw: str) -> Prepared:
+    """Validate and preprocess exactly as training did (raises InputError)."""
+    if ckpt.task == "origin":
+        name = normalize_name(raw)
+        return Prepared(raw, name, ckpt.vocab.encode(name_chars(name)), False)
+    text = normalize_text(raw)
+    tokens, cut = truncate(tokenize(text))
+    return Prepared(raw, text, ckpt.vocab.encode(tokens), cut)
+
+
+class Predictor:
+    """One loaded checkpoint on one device. Not thread-safe: the worker owns it."""
+
+    def __init__(self, ckpt: Checkpoint, device: torch.device | str = "cpu") -> None:
+        self.ckpt = ckpt
+        self.device = torch.device(device)
+        self.model = ckpt.build_model(self.device)
+
+    @classmethod
+    def load(
+        cls,
+        task: str,
+        path: str | Path | None = None,
+        *,
+        device: str = "auto",
+        model_dir: str | Path | None = None,
+    ) -> Predictor:
+        path = path or resolve_checkpoint(task, model_dir)
+        return cls(load_checkpoint(path, task), resolve_device(device))
+
+    @property
+    def task(self) -> str:
+        return self.ckpt.task
+
+    @property
+    def version(self) -> str:
+        return self.ckpt.version
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.ckpt.labels
+
+    def prepare(self, raw: str) -> Prepared:
+        return encode_input(self.ckpt, raw)
+
+    @torch.inference_mode()
+    def probabilities(self, items: list[Prepared]) -> torch.Tensor:
+        """Calibrated class probabilities [N, C] on the CPU, in the order given."""
+        ids, lengths = pad_batch([p.ids for p in items], self.device)
+        logits = self.model(ids, lengths) / self.ckpt.temperature
+        return torch.softmax(logits.float(), dim=-1).cpu()
+
+    def predict_prepared(self, items: list[Prepared], top_k: int = 3) -> list[Prediction]:
+        if not items:
+            return []
+        probs = self.probabilities(items)
+        k = max(1, min(top_k, len(self.labels)))
+        values, indices = probs.topk(k, dim=-1)
+        out = []
+        for item, vals, idx in zip(items, values.tolist(), indices.tolist(), strict=True):
+            top = [(self.labels[i], v) for i, v in zip(idx, vals, strict=True)]
+            out.append(
+                Prediction(self.task, item.input, item.normalized, top[0][0], top[0][1], top,
+                           self.version, item.truncated)
+            )
+        return out
+
+    def predict(self, texts: list[str], top_k: int = 3) -> list[Prediction | InputError]:
+        """Score many inputs in one batch; invalid ones yield their InputError in place."""
+        prepared: list[Prepared | InputError] = []
+        for raw in texts:
+            try:
+                prepared.append(self.prepare(raw))
+            except InputError as exc:
+                prepared.append(exc)
+        valid = [p for p in prepared if isinstance(p, Prepared)]
+        scored = iter(self.predict_prepared(valid, top_k))
+        return [p if isinstance(p, InputError) else next(scored) for p in prepared]

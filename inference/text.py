@@ -1,0 +1,122 @@
+"""Text preprocessing shared by training and serving.
+
+Both models see text only through these functions, and every checkpoint records
+PREPROCESS_VERSION, so a model can never be served with a different pipeline than
+the one it was trained with.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from anyascii import anyascii
+
+PREPROCESS_VERSION = 1
+
+MAX_NAME_CHARS = 64
+MAX_TEXT_CHARS = 4000
+# Reviews longer than this many tokens keep their head and their tail: the verdict of a
+# review is often in its last sentences, so cutting only the end would lose it.
+MAX_TOKENS = 400
+HEAD_TOKENS = 150
+
+PAD, UNK = "<pad>", "<unk>"
+SPECIALS = (PAD, UNK)
+PAD_ID, UNK_ID = 0, 1
+
+_NAME_KEEP = re.compile(r"[^A-Za-z' -]+")
+_SPACES = re.compile(r"\s+")
+_HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[!?]")
+
+
+class InputError(ValueError):
+    """Input that cannot be scored; the message is safe to show to a user."""
+
+
+def _has_word_chars(raw: str) -> bool:
+    return any(unicodedata.category(c)[0] in "LN" for c in raw)
+
+
+def _clean_unicode(raw: str) -> str:
+    """NFKC, and control/format characters (NUL, zero-width, RTL overrides) as spaces."""
+    text = unicodedata.normalize("NFKC", raw)
+    return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+
+
+def normalize_name(raw: str) -> str:
+    """Transliterate a surname in any script to the Latin form the model scores."""
+    if len(raw) > MAX_NAME_CHARS:
+        raise InputError(f"Names can be at most {MAX_NAME_CHARS} characters long.")
+    if not _has_word_chars(raw):
+        raise InputError("Please give a name made of letters.")
+    latin = anyascii(_clean_unicode(raw))
+    name = _SPACES.sub(" ", _NAME_KEEP.sub(" ", latin)).strip(" -'")
+    if not any(c.isalpha() for c in name):
+        raise InputError("That name has no letters I can read.")
+    return name
+
+
+def name_chars(name: str) -> list[str]:
+    """Characters the origin model reads: case folded, since capitals carry no origin."""
+    return list(name.lower())
+
+
+def normalize_text(raw: str) -> str:
+    """Clean a review or chat message down to the ASCII text the tokenizer reads."""
+    if len(raw) > MAX_TEXT_CHARS:
+        raise InputError(f"Texts can be at most {MAX_TEXT_CHARS} characters long.")
+    if not _has_word_chars(raw):
+        raise InputError("Please give some text with words in it.")
+    text = _HTML_BREAK.sub(" ", _clean_unicode(raw))
+    text = _SPACES.sub(" ", anyascii(text)).strip()
+    if not tokenize(text):
+        raise InputError("That text has no words I can read.")
+    return text
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words (with their contractions) plus ! and ?, which carry sentiment."""
+    return _TOKEN.findall(text.lower())
+
+
+def truncate(tokens: Sequence[str], max_tokens: int = MAX_TOKENS) -> tuple[list[str], bool]:
+    """Keep the head and the tail of a long review; report whether anything was cut."""
+    if len(tokens) <= max_tokens:
+        return list(tokens), False
+    tail = max_tokens - HEAD_TOKENS
+    return [*tokens[:HEAD_TOKENS], *tokens[-tail:]], True
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """Token <-> id mapping saved inside every checkpoint."""
+
+    itos: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if self.itos[: len(SPECIALS)] != SPECIALS:
+            raise ValueError("a vocabulary must start with the special tokens")
+        object.__setattr__(self, "_stoi", {t: i for i, t in enumerate(self.itos)})
+
+    @classmethod
+    def build(
+        cls, sequences: Iterable[Sequence[str]], *, min_freq: int = 1, max_size: int | None = None
+    ) -> Vocab:
+        counts = Counter(t for seq in sequences for t in seq)
+        kept = (t for t, c in counts.items() if c >= min_freq)
+        ranked = sorted(kept, key=lambda t: (-counts[t], t))
+        if max_size is not None:
+            ranked = ranked[: max_size - len(SPECIALS)]
+        return cls((*SPECIALS, *ranked))
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def encode(self, tokens: Iterable[str]) -> list[int]:
+        stoi: dict[str, int] = self._stoi  # type: ignore[attr-defined]
+        return [stoi.get(t, UNK_ID) for t in tokens]
