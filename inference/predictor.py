@@ -11,14 +11,7 @@ from inference.checkpoint import Checkpoint, load_checkpoint
 from inference.device import resolve_device
 from inference.models import pad_batch
 from inference.registry import resolve_checkpoint
-from inference.text import (
-    InputError,
-    name_chars,
-    normalize_name,
-    normalize_text,
-    tokenize,
-    truncate,
-)
+from inference.text import InputError, encode
 
 
 @dataclass(frozen=True)
@@ -56,12 +49,8 @@ class Prediction:
 
 def encode_input(ckpt: Checkpoint, raw: str) -> Prepared:
     """Validate and preprocess exactly as training did (raises InputError)."""
-    if ckpt.task == "origin":
-        name = normalize_name(raw)
-        return Prepared(raw, name, ckpt.vocab.encode(name_chars(name)), False)
-    text = normalize_text(raw)
-    tokens, cut = truncate(tokenize(text))
-    return Prepared(raw, text, ckpt.vocab.encode(tokens), cut)
+    normalized, ids, cut = encode(ckpt.task, ckpt.vocab, raw)
+    return Prepared(raw, normalized, ids, cut)
 
 
 class Predictor:

@@ -120,3 +120,16 @@ class Vocab:
     def encode(self, tokens: Iterable[str]) -> list[int]:
         stoi: dict[str, int] = self._stoi  # type: ignore[attr-defined]
         return [stoi.get(t, UNK_ID) for t in tokens]
+
+
+def encode(task: str, vocab: Vocab, raw: str) -> tuple[str, list[int], bool]:
+    """The whole input pipeline of a task: (normalised text, token ids, truncated?).
+
+    Training, evaluation and serving all call this, so they cannot drift apart.
+    """
+    if task == "origin":
+        name = normalize_name(raw)
+        return name, vocab.encode(name_chars(name)), False
+    text = normalize_text(raw)
+    tokens, cut = truncate(tokenize(text))
+    return text, vocab.encode(tokens), cut
