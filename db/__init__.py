@@ -1,0 +1,45 @@
+"""Feedback storage for seqbot: predictions, votes, consensus, model versions, erasure."""
+
+from db.consensus import ConsensusRule
+from db.errors import (
+    DatabaseClosed,
+    MigrationError,
+    MissingSecretError,
+    StoreError,
+    UnknownModelVersion,
+    UnknownPrediction,
+)
+from db.privacy import SECRET_ENV, Hasher, resolve_secret
+from db.records import (
+    CONFIRMED,
+    MODEL_STATUSES,
+    TASKS,
+    AgreedExample,
+    ModelVersion,
+    Prediction,
+    VoterStats,
+    VoteTally,
+)
+from db.store import FeedbackStore
+
+__all__ = [
+    "CONFIRMED",
+    "MODEL_STATUSES",
+    "SECRET_ENV",
+    "TASKS",
+    "AgreedExample",
+    "ConsensusRule",
+    "DatabaseClosed",
+    "FeedbackStore",
+    "Hasher",
+    "MigrationError",
+    "MissingSecretError",
+    "ModelVersion",
+    "Prediction",
+    "StoreError",
+    "UnknownModelVersion",
+    "UnknownPrediction",
+    "VoteTally",
+    "VoterStats",
+    "resolve_secret",
+]

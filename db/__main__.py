@@ -1,0 +1,130 @@
+"""Admin command line: `python -m db {forget,purge,stats,voters,ignore-voter,unignore-voter}`.
+
+Safe to run while the bot is up: it opens its own connection and waits for the bot's writes
+through SQLite's busy timeout.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from db.errors import StoreError
+from db.privacy import SECRET_ENV, Hasher, is_user_hash, resolve_secret
+from db.records import TASKS, VoterStats
+from db.store import FeedbackStore
+
+DB_ENV = "SEQBOT_DB"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        type=Path,
+        default=Path(os.environ.get(DB_ENV, "seqbot.db")),
+        help=f"database file (default: ${DB_ENV} or seqbot.db)",
+    )
+    hashing = argparse.ArgumentParser(add_help=False)
+    hashing.add_argument(
+        "--dev",
+        action="store_true",
+        help=f"without ${SECRET_ENV}, use the dev secret file next to the database",
+    )
+    parser = argparse.ArgumentParser(prog="python -m db", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    forget = commands.add_parser(
+        "forget", parents=[common, hashing], help="erase a user's votes and predictions"
+    )
+    forget.add_argument("user", type=int, metavar="USER_ID")
+
+    purge = commands.add_parser("purge", parents=[common], help="delete old unvoted predictions")
+    purge.add_argument("--older-than-days", type=float, required=True, metavar="N")
+
+    commands.add_parser("stats", parents=[common], help="print counts as JSON")
+
+    voters = commands.add_parser(
+        "voters", parents=[common], help="per-voter agreement, least agreeing first"
+    )
+    voters.add_argument("--task", choices=TASKS)
+
+    for name, summary in (
+        ("ignore-voter", "leave a voter's votes out of consensus"),
+        ("unignore-voter", "count a voter's votes again"),
+    ):
+        command = commands.add_parser(name, parents=[common, hashing], help=summary)
+        command.add_argument(
+            "user", type=_voter_ref, metavar="USER_ID_OR_HASH", help="Discord id or voter hash"
+        )
+    return parser
+
+
+def _voter_ref(text: str) -> int | str:
+    """Admins copy hashes from the `voters` report, and ids from Discord."""
+    if is_user_hash(text):
+        return text
+    if text.isdigit():
+        return int(text)
+    raise argparse.ArgumentTypeError("expected a Discord user id or a 64-hex voter hash")
+
+
+async def run(args: argparse.Namespace) -> str:
+    if not args.db.exists():
+        raise StoreError(f"no database at {args.db}")
+    needs_hasher = isinstance(getattr(args, "user", None), int)  # hashes need no secret
+    hasher = Hasher(resolve_secret(args.db, dev_mode=args.dev)) if needs_hasher else None
+    store = await FeedbackStore.open(args.db, hasher)
+    try:
+        return await _dispatch(store, args)
+    finally:
+        await store.close()
+
+
+async def _dispatch(store: FeedbackStore, args: argparse.Namespace) -> str:
+    if args.command == "forget":
+        return json.dumps(await store.forget_user(args.user))
+    if args.command == "purge":
+        return f"purged {await store.purge_unvoted(args.older_than_days)} unvoted predictions"
+    if args.command == "stats":
+        return json.dumps(await store.stats(), indent=2)
+    if args.command == "voters":
+        return _voter_table(await store.voter_agreement(args.task))
+    return await _set_ignored(store, args.user, ignore=args.command == "ignore-voter")
+
+
+async def _set_ignored(store: FeedbackStore, voter: int | str, *, ignore: bool) -> str:
+    if isinstance(voter, int):
+        changed = await (store.ignore_voter if ignore else store.unignore_voter)(voter)
+    else:
+        changed = await (store.ignore_voter_hash if ignore else store.unignore_voter_hash)(voter)
+    return f"voter {'now' if changed else 'already'} {'ignored' if ignore else 'counted'}"
+
+
+def _voter_table(stats: list[VoterStats]) -> str:
+    lines = [f"{'voter_hash':64}  {'votes':>5}  {'decided':>7}  {'agreement':>9}  ignored"]
+    for voter in stats:
+        share = "-" if voter.agreement is None else f"{voter.agreement:.2f}"
+        flag = "yes" if voter.ignored else "no"
+        lines.append(
+            f"{voter.voter_hash:64}  {voter.votes:>5}  {voter.decided:>7}  {share:>9}  {flag}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        print(asyncio.run(run(args)))
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""When community votes turn a prediction into a training label, and who keeps disagreeing.
+
+The rules are pure functions over ballots so they can be property-tested; the queries at the end
+only gather ballots. A label is agreed when (ignored voters left out):
+- a moderator voted: moderators decide alone; if moderators disagree, nothing is agreed;
+- otherwise the most voted label is unique (ties are left out), has at least `min_agree` voters
+  and strictly more than `min_share` of the votes.
+With the defaults a single voter can never decide, and a group that is a minority on every item
+can never push a label through, however often it votes.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from db.records import CONFIRMED, VoterStats, VoteTally
+
+
+@dataclass(frozen=True)
+class ConsensusRule:
+    min_agree: int = 2
+    min_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.min_agree < 1:
+            raise ValueError("min_agree must be at least 1")
+        if not 0 <= self.min_share < 1:
+            raise ValueError("min_share must be in [0, 1)")
+
+
+DEFAULT_RULE = ConsensusRule()
+
+
+@dataclass(frozen=True)
+class Ballot:
+    voter_hash: str
+    label: str
+    is_moderator: bool = False
+    ignored: bool = False
+
+
+@dataclass(frozen=True)
+class Poll:
+    """All ballots cast on one prediction, with the label the model gave it."""
+
+    prediction_id: int
+    top_label: str
+    ballots: Sequence[Ballot]
+
+
+@dataclass(frozen=True)
+class Consensus:
+    label: str
+    by_moderator: bool
+
+
+def effective_label(label: str, top_label: str) -> str:
+    return top_label if label == CONFIRMED else label
+
+
+def counted(ballots: Iterable[Ballot]) -> list[Ballot]:
+    return [ballot for ballot in ballots if not ballot.ignored]
+
+
+def label_counts(ballots: Iterable[Ballot], top_label: str) -> Counter[str]:
+    return Counter(effective_label(ballot.label, top_label) for ballot in counted(ballots))
+
+
+def decide(
+    ballots: Iterable[Ballot], top_label: str, rule: ConsensusRule = DEFAULT_RULE
+) -> Consensus | None:
+    ballots = counted(ballots)
+    moderator_labels = {
+        effective_label(ballot.label, top_label) for ballot in ballots if ballot.is_moderator
+    }
+    if moderator_labels:
+        return Consensus(moderator_labels.pop(), True) if len(moderator_labels) == 1 else None
+    ranked = label_counts(ballots, top_label).most_common(2)
+    if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
+        return None
+    label, votes = ranked[0]
+    if votes < rule.min_agree or votes / len(ballots) <= rule.min_share:
+        return None
+    return Consensus(label, False)
+
+
+def tally(poll: Poll, rule: ConsensusRule = DEFAULT_RULE) -> VoteTally:
+    counts = label_counts(poll.ballots, poll.top_label)
+    verdict = decide(poll.ballots, poll.top_label, rule)
+    return VoteTally(
+        prediction_id=poll.prediction_id,
+        top_label=poll.top_label,
+        counts=dict(counts.most_common()),
+        voters=counts.total(),
+        said_right=counts[poll.top_label],
+        consensus=verdict.label if verdict else None,
+        by_moderator=verdict.by_moderator if verdict else False,
+    )
+
+
+def voter_agreement(polls: Iterable[Poll], rule: ConsensusRule = DEFAULT_RULE) -> list[VoterStats]:
+    """Per voter: votes cast, votes on decided items, and how many matched the decision.
+
+    Ignored voters are still reported (flagged) so an admin can check the decision to ignore.
+    Sorted least agreeing first, since those are the voters an admin needs to look at.
+    """
+    votes: Counter[str] = Counter()
+    decided: Counter[str] = Counter()
+    agreed: Counter[str] = Counter()
+    ignored: dict[str, bool] = defaultdict(bool)
+    for poll in polls:
+        verdict = decide(poll.ballots, poll.top_label, rule)
+        for ballot in poll.ballots:
+            voter = ballot.voter_hash
+            votes[voter] += 1
+            ignored[voter] = ballot.ignored
+            if verdict is not None:
+                decided[voter] += 1
+                agreed[voter] += effective_label(ballot.label, poll.top_label) == verdict.label
+    stats = [
+        VoterStats(
+            voter_hash=voter,
+            votes=votes[voter],
+            decided=decided[voter],
+            agreed=agreed[voter],
+            agreement=agreed[voter] / decided[voter] if decided[voter] else None,
+            ignored=ignored[voter],
+        )
+        for voter in votes
+    ]
+    return sorted(
+        stats,
+        key=lambda s: (s.agreement is None, s.agreement or 0.0, -s.votes, s.voter_hash),
+    )
+
+
+async def load_polls(
+    conn: aiosqlite.Connection, *, task: str | None = None, prediction_id: int | None = None
+) -> list[Poll]:
+    """Gather the ballots of every voted prediction, optionally of one task or one prediction."""
+    where, params = [], []
+    if task is not None:
+        where.append("p.task = ?")
+        params.append(task)
+    if prediction_id is not None:
+        where.append("p.id = ?")
+        params.append(prediction_id)
+    rows = await conn.execute_fetchall(
+        f"""
+        SELECT p.id, p.label AS top_label, v.voter_hash, v.label, v.is_moderator,
+               i.voter_hash IS NOT NULL AS ignored
+        FROM votes v
+        JOIN predictions p ON p.id = v.prediction_id
+        LEFT JOIN ignored_voters i ON i.voter_hash = v.voter_hash
+        {"WHERE " + " AND ".join(where) if where else ""}
+        ORDER BY p.id, v.id
+        """,
+        params,
+    )
+    grouped: dict[int, tuple[str, list[Ballot]]] = {}
+    for row in rows:
+        _, ballots = grouped.setdefault(row["id"], (row["top_label"], []))
+        ballots.append(
+            Ballot(row["voter_hash"], row["label"], bool(row["is_moderator"]), bool(row["ignored"]))
+        )
+    return [Poll(pid, top, ballots) for pid, (top, ballots) in grouped.items()]

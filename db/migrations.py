@@ -1,0 +1,138 @@
+"""Numbered schema migrations; PRAGMA user_version counts how many have been applied.
+
+Only ever append to MIGRATIONS: a database runs exactly the scripts past its version, so editing
+a released script would leave existing databases with a different schema than new ones.
+Timestamps have no SQL defaults on purpose: the store writes them all in one fixed-width format
+(db.timestamps) so that string comparison orders them.
+"""
+
+import sqlite3
+from collections.abc import Sequence
+
+import aiosqlite
+
+from db.errors import MigrationError
+
+_V1_CORE = """
+CREATE TABLE predictions (
+    id INTEGER PRIMARY KEY,
+    task TEXT NOT NULL CHECK (task IN ('origin', 'sentiment')),
+    input_text TEXT NOT NULL,
+    normalized TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    label TEXT NOT NULL,
+    top_json TEXT NOT NULL,  -- [[label, probability], ...], best first
+    guild_id INTEGER,
+    channel_id INTEGER,
+    author_hash TEXT,        -- HMAC of the author's Discord id, never the id itself
+    created_at TEXT NOT NULL
+);
+CREATE INDEX predictions_task_created ON predictions (task, created_at);
+
+CREATE TABLE votes (
+    id INTEGER PRIMARY KEY,
+    prediction_id INTEGER NOT NULL REFERENCES predictions (id) ON DELETE CASCADE,
+    voter_hash TEXT NOT NULL,
+    label TEXT NOT NULL CHECK (label <> ''),  -- 'confirmed' = the prediction's label is right
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (prediction_id, voter_hash)
+);
+
+CREATE TABLE model_versions (
+    id INTEGER PRIMARY KEY,
+    task TEXT NOT NULL CHECK (task IN ('origin', 'sentiment')),
+    version TEXT NOT NULL,
+    path TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    metrics_json TEXT NOT NULL,
+    status TEXT NOT NULL
+        CHECK (status IN ('candidate', 'production', 'retired', 'rejected')),
+    created_at TEXT NOT NULL,
+    UNIQUE (task, version)
+);
+"""
+
+_V2_MODERATION = """
+ALTER TABLE votes ADD COLUMN is_moderator INTEGER NOT NULL DEFAULT 0
+    CHECK (is_moderator IN (0, 1));
+
+CREATE TABLE ignored_voters (
+    voter_hash TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+_V3_ERASURE_AND_ONE_PRODUCTION_MODEL = """
+-- erase-me and retention scan by author, voter and age
+CREATE INDEX predictions_author ON predictions (author_hash) WHERE author_hash IS NOT NULL;
+CREATE INDEX predictions_created ON predictions (created_at);
+CREATE INDEX votes_voter ON votes (voter_hash);
+
+-- v1 did not stop two production models per task; keep the newest before enforcing it
+UPDATE model_versions SET status = 'retired'
+WHERE status = 'production'
+  AND id NOT IN (SELECT max(id) FROM model_versions WHERE status = 'production' GROUP BY task);
+CREATE UNIQUE INDEX model_versions_one_production ON model_versions (task)
+    WHERE status = 'production';
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_MODERATION, _V3_ERASURE_AND_ONE_PRODUCTION_MODEL)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a script for one-by-one execution inside our own transaction.
+
+    sqlite3's executescript() would commit first, so a failing migration could not roll back.
+    complete_statement() keeps semicolons inside strings, comments and triggers intact.
+    """
+    statements, buffer = [], ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip().strip(";").strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip().strip(";").strip():
+        raise ValueError(f"incomplete SQL statement at end of script: {buffer.strip()!r}")
+    return statements
+
+
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    rows = await conn.execute_fetchall("PRAGMA user_version")
+    return int(next(iter(rows))[0])
+
+
+async def migrate(
+    conn: aiosqlite.Connection,
+    target: int = SCHEMA_VERSION,
+    scripts: Sequence[str] = MIGRATIONS,
+) -> int:
+    """Apply the pending scripts up to `target` atomically and return the resulting version.
+
+    BEGIN IMMEDIATE makes a second process that starts at the same moment wait, then see the
+    new version, instead of running the same scripts twice.
+    """
+    if not 0 <= target <= len(scripts):
+        raise ValueError(f"target version {target} outside 0..{len(scripts)}")
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = await schema_version(conn)
+        if current > len(scripts):
+            raise MigrationError(
+                f"database schema v{current} is newer than this code (v{len(scripts)}); "
+                "upgrade seqbot instead of opening it with an old version"
+            )
+        for version in range(current + 1, target + 1):
+            for statement in split_statements(scripts[version - 1]):
+                try:
+                    await conn.execute(statement)
+                except sqlite3.Error as error:
+                    raise MigrationError(f"migration v{version} failed: {error}") from error
+            await conn.execute(f"PRAGMA user_version = {version}")
+        await conn.commit()
+    except BaseException:
+        await conn.rollback()
+        raise
+    return max(current, target)
