@@ -1,0 +1,420 @@
+"""Dynamic batching: many concurrent requests, one model thread, padded batches.
+
+A request is validated and encoded on the caller's side (so bad input fails at once), then
+queued per task in a bounded queue. A task's queue is flushed as one padded batch when
+`max_batch` requests wait or the oldest has waited `max_wait_ms`. Every forward pass runs in
+one dedicated thread, so the event loop never blocks on torch, and a reload swaps the
+predictor between two batches. The model scores a sequence identically alone or in any
+batch, so batching changes latency and throughput, never answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from inference.checkpoint import TASKS, CheckpointError, load_checkpoint
+from inference.device import configure_threads, resolve_device
+from inference.errors import InferenceBusy, InferenceUnavailable
+from inference.metrics import (
+    BATCH_BUCKETS,
+    LATENCY_BUCKETS,
+    Counter,
+    Gauge,
+    Histogram,
+    Registry,
+)
+from inference.predictor import Prediction, Predictor, Prepared
+from inference.registry import (
+    previous_version,
+    promoted_versions,
+    resolve_checkpoint,
+    set_current,
+    task_dir,
+)
+from inference.text import InputError
+
+log = logging.getLogger("seqbot.inference")
+
+DEFAULT_TOP_K = {"origin": 3, "sentiment": 2}
+_VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+Stamp = tuple[str, int, int]
+
+
+def file_stamp(path: Path) -> Stamp | None:
+    """Path, mtime and size: changes whenever a checkpoint file is replaced."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return str(path), st.st_mtime_ns, st.st_size
+
+
+def version_path(model_dir: str | Path | None, task: str, version: str) -> Path:
+    """The file of a promoted version; refuses names that are not promoted versions."""
+    if model_dir is None:
+        raise CheckpointError(f"no model directory set, so there is no {task} version {version!r}")
+    if not _VERSION_NAME.fullmatch(version) or version not in promoted_versions(model_dir, task):
+        raise CheckpointError(f"no promoted {task} version {version!r} in {model_dir}")
+    return task_dir(model_dir, task) / f"{version}.safetensors"
+
+
+@dataclass(eq=False)
+class _Request:
+    prepared: Prepared
+    predictor: Predictor  # whose vocabulary encoded `prepared`
+    top_k: int
+    future: asyncio.Future[Prediction]
+    enqueued: float
+
+
+@dataclass(eq=False)
+class _Lane:
+    """One task's serving state: predictor, queue, and the checkpoint file it came from."""
+
+    task: str
+    predictor: Predictor
+    stamp: Stamp | None
+    pinned: Path | None  # an explicit checkpoint file; None follows the registry
+    pending: deque[_Request] = field(default_factory=deque)
+    running: list[_Request] = field(default_factory=list)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    refused: Stamp | None = None  # a checkpoint the watcher failed to load: not retried
+
+
+class InferenceWorker:
+    """In-process InferenceClient: batches concurrent requests for one model thread.
+
+    checkpoints: explicit checkpoint files per task (else the registry's current version
+    in `model_dir`, else the shipped weights). max_batch=1 disables batching. When
+    `watch_interval_s` is set, a newly promoted checkpoint is picked up without restart.
+    """
+
+    def __init__(
+        self,
+        *,
+        tasks: Iterable[str] = TASKS,
+        checkpoints: Mapping[str, str | Path] | None = None,
+        model_dir: str | Path | None = None,
+        device: str = "auto",
+        threads: int | None = None,
+        max_batch: int = 64,
+        max_wait_ms: float = 2.0,
+        max_queue: int = 1024,
+        watch_interval_s: float | None = None,
+    ) -> None:
+        self.tasks = tuple(tasks)
+        unknown = set(self.tasks) - set(TASKS) or set(checkpoints or {}) - set(self.tasks)
+        if unknown:
+            raise ValueError(f"unknown or unserved task(s): {sorted(unknown)}")
+        if max_batch < 1 or max_queue < 1 or max_wait_ms < 0:
+            raise ValueError("max_batch and max_queue must be >= 1, max_wait_ms >= 0")
+        self.checkpoints = {t: Path(p) for t, p in (checkpoints or {}).items()}
+        self.model_dir = Path(model_dir) if model_dir is not None else None
+        self.device = resolve_device(device)
+        self.threads = threads
+        self.max_batch = max_batch
+        self.max_wait = max_wait_ms / 1000
+        self.max_queue = max_queue
+        self.watch_interval_s = watch_interval_s
+        self._lanes: dict[str, _Lane] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._executor: ThreadPoolExecutor | None = None
+        self._running = False
+        self.metrics = Registry()
+        self._requests = self.metrics.add(Counter(
+            "seqbot_inference_requests_total",
+            "Inference requests by task and outcome (ok, invalid, busy, cancelled, error).",
+            ("task", "outcome")))
+        self._batch_size = self.metrics.add(Histogram(
+            "seqbot_inference_batch_size", "Requests scored per forward pass.",
+            BATCH_BUCKETS, ("task",)))
+        self._latency = self.metrics.add(Histogram(
+            "seqbot_inference_latency_seconds",
+            "Seconds from enqueue to result inside the worker.", LATENCY_BUCKETS, ("task",)))
+        self._reloads = self.metrics.add(Counter(
+            "seqbot_model_reloads_total", "Model reloads by task and outcome (ok, refused).",
+            ("task", "outcome")))
+        self.metrics.add(Gauge(
+            "seqbot_inference_queue_depth", "Requests waiting for a batch.", ("task",),
+            lambda: {(t,): len(lane.pending) for t, lane in self._lanes.items()}))
+        self.metrics.add(Gauge(
+            "seqbot_model_info", "The model version served per task (always 1).",
+            ("task", "version", "device"),
+            lambda: {(t, v, str(self.device)): 1 for t, v in self.versions().items()}))
+
+    # lifecycle
+
+    async def start(self) -> None:
+        """Load every task's model (off the event loop) and start the batchers."""
+        if self._running:
+            return
+        self._executor = ThreadPoolExecutor(
+            1, thread_name_prefix="seqbot-model", initializer=configure_threads,
+            initargs=(self.threads,))
+        self._running = True
+        try:
+            for task in self.tasks:
+                path = self._source(task, pinned=self.checkpoints.get(task))
+                predictor = await asyncio.to_thread(self._load, task, path)
+                self._lanes[task] = _Lane(task, predictor, file_stamp(path),
+                                          self.checkpoints.get(task))
+                log.info("%s: serving %s on %s from %s", task, predictor.version, self.device, path)
+        except BaseException:
+            await self.close()
+            raise
+        self._tasks = [asyncio.create_task(self._batch_loop(lane), name=f"batcher-{t}")
+                       for t, lane in self._lanes.items()]
+        if self.watch_interval_s:
+            self._tasks.append(asyncio.create_task(self._watch(self.watch_interval_s),
+                                                   name="checkpoint-watcher"))
+
+    async def close(self) -> None:
+        """Stop batching; requests still waiting fail with InferenceUnavailable."""
+        if not self._running:
+            return
+        self._running = False
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        for lane in self._lanes.values():
+            for req in [*lane.running, *lane.pending]:
+                if not req.future.done():
+                    req.future.set_exception(InferenceUnavailable("The model is shutting down."))
+            lane.pending.clear()
+        if self._executor is not None:
+            await asyncio.to_thread(self._executor.shutdown)
+            self._executor = None
+
+    async def __aenter__(self) -> InferenceWorker:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # predictions
+
+    async def origin(self, name: str, top_k: int = 3) -> Prediction:
+        return await self.predict("origin", name, top_k)
+
+    async def sentiment(self, text: str, top_k: int = 2) -> Prediction:
+        return await self.predict("sentiment", text, top_k)
+
+    async def predict(self, task: str, raw: str, top_k: int | None = None) -> Prediction:
+        """Score one input; InputError is raised before anything is queued."""
+        lane, k = self._lane(task), self._top_k(task, top_k)
+        try:
+            prepared = lane.predictor.prepare(raw)
+        except InputError:
+            self._requests.inc(task, "invalid")
+            raise
+        [future] = self._enqueue(lane, [prepared], k)
+        return await future
+
+    async def predict_many(
+        self, task: str, raws: Sequence[str], top_k: int | None = None
+    ) -> list[Prediction | InputError]:
+        """Score many inputs; an invalid one yields its InputError in its place.
+
+        All valid inputs are queued at once (or none, with InferenceBusy), shortest first,
+        so that batches hold inputs of similar length and waste little on padding.
+        """
+        lane, k = self._lane(task), self._top_k(task, top_k)
+        prepared: list[Prepared | InputError] = []
+        for raw in raws:
+            try:
+                prepared.append(lane.predictor.prepare(raw))
+            except InputError as exc:
+                self._requests.inc(task, "invalid")
+                prepared.append(exc)
+        valid = [p for p in prepared if isinstance(p, Prepared)]
+        order = sorted(range(len(valid)), key=lambda i: len(valid[i].ids))
+        futures = self._enqueue(lane, [valid[i] for i in order], k)
+        scored: list[Prediction] = [None] * len(valid)  # type: ignore[list-item]
+        for i, prediction in zip(order, await asyncio.gather(*futures), strict=True):
+            scored[i] = prediction
+        results = iter(scored)
+        return [p if isinstance(p, InputError) else next(results) for p in prepared]
+
+    # model management
+
+    async def model_versions(self) -> dict[str, str]:
+        return self.versions()
+
+    def versions(self) -> dict[str, str]:
+        return {t: lane.predictor.version for t, lane in self._lanes.items()}
+
+    def queue_depth(self, task: str) -> int:
+        lane = self._lanes.get(task)
+        return len(lane.pending) if lane else 0
+
+    async def reload(self, task: str, version: str | None = None) -> str:
+        """Load the current checkpoint (or promoted `version`, made CURRENT) and swap it in.
+
+        The new model is fully built in a side thread first; a CheckpointError leaves the
+        current model serving and is re-raised.
+        """
+        lane = self._lane(task)
+        async with lane.reload_lock:
+            path = (version_path(self.model_dir, task, version) if version is not None
+                    else self._source(task, pinned=lane.pinned))
+            stamp = file_stamp(path)
+            try:
+                predictor = await asyncio.to_thread(self._load, task, path)
+            except CheckpointError as exc:
+                self._reloads.inc(task, "refused")
+                log.error("%s: refused checkpoint %s, still serving %s: %s",
+                          task, path, lane.predictor.version, exc)
+                raise
+            if version is not None:
+                set_current(self.model_dir, task, version)  # type: ignore[arg-type]
+                lane.pinned = None
+            old = lane.predictor.version
+            lane.predictor, lane.stamp, lane.refused = predictor, stamp, None
+            self._reloads.inc(task, "ok")
+            log.info("%s: now serving %s (was %s) from %s", task, predictor.version, old, path)
+            return predictor.version
+
+    async def rollback(self, task: str) -> str:
+        """Serve the version promoted before the current one and point CURRENT at it."""
+        self._lane(task)
+        if self.model_dir is None:
+            raise CheckpointError("no model directory set, so there is nothing to roll back to")
+        previous = previous_version(self.model_dir, task)
+        if previous is None:
+            raise CheckpointError(f"no earlier {task} version to roll back to")
+        return await self.reload(task, previous)
+
+    # internals
+
+    def _source(self, task: str, pinned: Path | None) -> Path:
+        return pinned if pinned is not None else resolve_checkpoint(task, self.model_dir)
+
+    def _load(self, task: str, path: Path) -> Predictor:
+        return Predictor(load_checkpoint(path, task), self.device)
+
+    def _lane(self, task: str) -> _Lane:
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}")
+        if not self._running or task not in self._lanes:
+            raise InferenceUnavailable(f"The {task} model is not running.")
+        return self._lanes[task]
+
+    @staticmethod
+    def _top_k(task: str, top_k: int | None) -> int:
+        k = DEFAULT_TOP_K[task] if top_k is None else top_k
+        if k < 1:
+            raise ValueError("top_k must be at least 1")
+        return k
+
+    def _enqueue(
+        self, lane: _Lane, items: list[Prepared], top_k: int
+    ) -> list[asyncio.Future[Prediction]]:
+        if len(lane.pending) + len(items) > self.max_queue:
+            self._requests.inc(lane.task, "busy", amount=len(items))
+            raise InferenceBusy(f"The {lane.task} model is busy; try again in a moment.")
+        loop = asyncio.get_running_loop()
+        now, was_empty = loop.time(), not lane.pending
+        futures = []
+        for item in items:
+            future = loop.create_future()
+            lane.pending.append(_Request(item, lane.predictor, top_k, future, now))
+            futures.append(future)
+        if items and (was_empty or len(lane.pending) >= self.max_batch):
+            lane.wake.set()
+        return futures
+
+    async def _batch_loop(self, lane: _Lane) -> None:
+        """Flush when max_batch requests wait or the oldest has waited max_wait."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if not lane.pending:
+                lane.wake.clear()
+                await lane.wake.wait()
+                continue
+            if len(lane.pending) < self.max_batch:
+                remaining = lane.pending[0].enqueued + self.max_wait - loop.time()
+                if remaining > 0:
+                    lane.wake.clear()
+                    timer = loop.call_later(remaining, lane.wake.set)
+                    try:
+                        await lane.wake.wait()
+                    finally:
+                        timer.cancel()
+                    continue
+            batch = self._take_batch(lane)
+            if batch:
+                await self._run_batch(lane, batch)
+
+    def _take_batch(self, lane: _Lane) -> list[_Request]:
+        """Up to max_batch live requests, re-encoded if a reload changed the vocabulary."""
+        batch: list[_Request] = []
+        while lane.pending and len(batch) < self.max_batch:
+            req = lane.pending.popleft()
+            if req.future.done():  # cancelled or timed out by its caller
+                self._requests.inc(lane.task, "cancelled")
+                continue
+            if req.predictor is not lane.predictor:
+                try:
+                    req = replace(req, prepared=lane.predictor.prepare(req.prepared.input),
+                                  predictor=lane.predictor)
+                except InputError as exc:
+                    req.future.set_exception(exc)
+                    continue
+            batch.append(req)
+        return batch
+
+    async def _run_batch(self, lane: _Lane, batch: list[_Request]) -> None:
+        loop = asyncio.get_running_loop()
+        predictor = lane.predictor
+        lane.running = batch
+        try:
+            predictions = await loop.run_in_executor(
+                self._executor, predictor.predict_prepared, [r.prepared for r in batch],
+                max(r.top_k for r in batch))
+        except Exception as exc:
+            lane.running = []
+            log.exception("%s: a batch of %d failed on %s", lane.task, len(batch),
+                          predictor.version)
+            for req in batch:
+                if not req.future.done():
+                    self._requests.inc(lane.task, "error")
+                    req.future.set_exception(InferenceUnavailable(f"The model failed: {exc}"))
+            return
+        lane.running = []
+        self._batch_size.observe(len(batch), lane.task)
+        now = loop.time()
+        for req, prediction in zip(batch, predictions, strict=True):
+            if req.future.done():
+                self._requests.inc(lane.task, "cancelled")
+                continue
+            if len(prediction.top) > req.top_k:
+                prediction = replace(prediction, top=prediction.top[: req.top_k])
+            req.future.set_result(prediction)
+            self._requests.inc(lane.task, "ok")
+            self._latency.observe(now - req.enqueued, lane.task)
+
+    async def _watch(self, interval_s: float) -> None:
+        """Reload a task whose checkpoint file (or CURRENT pointer) changed."""
+        while True:
+            await asyncio.sleep(interval_s)
+            for task, lane in self._lanes.items():
+                stamp = file_stamp(self._source(task, pinned=lane.pinned))
+                if stamp is None or stamp in (lane.stamp, lane.refused):
+                    continue
+                try:
+                    await self.reload(task)
+                except Exception as exc:
+                    lane.refused = stamp
+                    if not isinstance(exc, CheckpointError):  # those reload() logged
+                        log.exception("%s: reloading %s failed", task, stamp[0])

@@ -1,0 +1,61 @@
+"""Tiny random checkpoints so inference tests never need the shipped weights."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import torch
+
+from inference.checkpoint import Checkpoint, save_checkpoint
+from inference.models import ModelConfig, SeqClassifier
+from inference.registry import set_current, task_dir
+from inference.text import SPECIALS, Vocab
+
+torch.set_num_threads(1)
+
+ORIGIN_LABELS = (
+    "Arabic", "Chinese", "Czech", "Dutch", "English", "French", "German", "Greek", "Irish",
+    "Italian", "Japanese", "Korean", "Polish", "Portuguese", "Russian", "Scottish", "Spanish",
+    "Vietnamese",
+)
+SENTIMENT_LABELS = ("negative", "positive")
+WORDS = (
+    "the", "a", "movie", "film", "good", "bad", "great", "awful", "plot", "acting", "not",
+    "was", "is", "and", "i", "it", "loved", "hated", "boring", "!", "?",
+)
+
+NAMES = ["Nakamura", "Smith", "O'Neill", "Schmidt", "Rossi", "Dvořák", "Nguyen", "Abe",
+         "Müller-Lüdenscheidt", "Papadopoulos", "Kim", "Ng", "MacDonald", "Kowalski", "Silva"]
+TEXTS = ["I loved it!", "The plot was boring and the acting was awful.", "great",
+         "Not good. Not bad either?", "a " * 450 + "film", "It is a film. " * 30,
+         "<br />Bad movie<br/>", "I hated the movie and I hated the plot", "what a film"]
+
+
+def make_checkpoint(task: str, version: str, seed: int = 0) -> Checkpoint:
+    """A random, untrained model whose outputs still differ clearly between inputs."""
+    torch.manual_seed(seed)
+    if task == "origin":
+        vocab = Vocab((*SPECIALS, *string.ascii_lowercase, " ", "-", "'"))
+        config = ModelConfig(len(vocab), len(ORIGIN_LABELS), emb_dim=8, hidden=12, cell="gru")
+        labels = ORIGIN_LABELS
+    else:
+        vocab = Vocab((*SPECIALS, *WORDS))
+        config = ModelConfig(len(vocab), 2, emb_dim=8, hidden=12, cell="lstm")
+        labels = SENTIMENT_LABELS
+    model = SeqClassifier(config)
+    state = {k: v * 3 for k, v in model.state_dict().items()}
+    return Checkpoint(task, config, vocab, labels, state, version, temperature=1.5)
+
+
+def write_checkpoint(path: Path, task: str, version: str, seed: int = 0) -> Path:
+    save_checkpoint(make_checkpoint(task, version, seed), path)
+    return path
+
+
+def promote(model_dir: Path, task: str, version: str, seed: int = 0) -> Path:
+    """Save a version into the registry layout and make it CURRENT."""
+    path = write_checkpoint(task_dir(model_dir, task) / f"{version}.safetensors", task,
+                            version, seed)
+    set_current(model_dir, task, version)
+    return path
