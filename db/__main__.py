@@ -77,11 +77,8 @@ async def run(args: argparse.Namespace) -> str:
         raise StoreError(f"no database at {args.db}")
     needs_hasher = isinstance(getattr(args, "user", None), int)  # hashes need no secret
     hasher = Hasher(resolve_secret(args.db, dev_mode=args.dev)) if needs_hasher else None
-    store = await FeedbackStore.open(args.db, hasher)
-    try:
+    async with await FeedbackStore.open(args.db, hasher) as store:
         return await _dispatch(store, args)
-    finally:
-        await store.close()
 
 
 async def _dispatch(store: FeedbackStore, args: argparse.Namespace) -> str:

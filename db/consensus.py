@@ -9,7 +9,7 @@ With the defaults a single voter can never decide, and a group that is a minorit
 can never push a label through, however often it votes.
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -71,17 +71,17 @@ def label_counts(ballots: Iterable[Ballot], top_label: str) -> Counter[str]:
 def decide(
     ballots: Iterable[Ballot], top_label: str, rule: ConsensusRule = DEFAULT_RULE
 ) -> Consensus | None:
-    ballots = counted(ballots)
+    voting = counted(ballots)
     moderator_labels = {
-        effective_label(ballot.label, top_label) for ballot in ballots if ballot.is_moderator
+        effective_label(ballot.label, top_label) for ballot in voting if ballot.is_moderator
     }
     if moderator_labels:
         return Consensus(moderator_labels.pop(), True) if len(moderator_labels) == 1 else None
-    ranked = label_counts(ballots, top_label).most_common(2)
+    ranked = label_counts(voting, top_label).most_common(2)
     if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
         return None
     label, votes = ranked[0]
-    if votes < rule.min_agree or votes / len(ballots) <= rule.min_share:
+    if votes < rule.min_agree or votes / len(voting) <= rule.min_share:
         return None
     return Consensus(label, False)
 
@@ -109,7 +109,7 @@ def voter_agreement(polls: Iterable[Poll], rule: ConsensusRule = DEFAULT_RULE) -
     votes: Counter[str] = Counter()
     decided: Counter[str] = Counter()
     agreed: Counter[str] = Counter()
-    ignored: dict[str, bool] = defaultdict(bool)
+    ignored: dict[str, bool] = {}
     for poll in polls:
         verdict = decide(poll.ballots, poll.top_label, rule)
         for ballot in poll.ballots:
@@ -147,6 +147,7 @@ async def load_polls(
     if prediction_id is not None:
         where.append("p.id = ?")
         params.append(prediction_id)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = await conn.execute_fetchall(
         f"""
         SELECT p.id, p.label AS top_label, v.voter_hash, v.label, v.is_moderator,
@@ -154,7 +155,7 @@ async def load_polls(
         FROM votes v
         JOIN predictions p ON p.id = v.prediction_id
         LEFT JOIN ignored_voters i ON i.voter_hash = v.voter_hash
-        {"WHERE " + " AND ".join(where) if where else ""}
+        {clause}
         ORDER BY p.id, v.id
         """,
         params,

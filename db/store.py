@@ -19,7 +19,7 @@ from db.consensus import DEFAULT_RULE, ConsensusRule, Poll
 from db.database import Database, fetch_one, fetch_value
 from db.errors import MissingSecretError, UnknownModelVersion, UnknownPrediction
 from db.migrations import schema_version
-from db.privacy import Hasher
+from db.privacy import Hasher, is_user_hash
 from db.records import (
     TASKS,
     AgreedExample,
@@ -223,6 +223,8 @@ class FeedbackStore:
 
     async def ignore_voter_hash(self, voter_hash: str) -> bool:
         """Exclude a voter's past and future votes from consensus; True if newly ignored."""
+        if not is_user_hash(voter_hash):
+            raise ValueError(f"{voter_hash!r} is not a voter hash (64 lowercase hex digits)")
         now = self._now()
 
         async def insert(conn: aiosqlite.Connection) -> bool:

@@ -171,6 +171,8 @@ async def test_ignoring_a_voter_removes_their_influence(store: FeedbackStore) ->
         assert await store.ignore_voter(voter)
     assert not await store.ignore_voter(1)  # already ignored
     assert await store.ignore_voter_hash(HASHER.hash_user(3))
+    with pytest.raises(ValueError):
+        await store.ignore_voter_hash("3")  # a raw id where a hash belongs
     tally = await store.tally(pred_id)
     assert (tally.voters, tally.consensus) == (1, None)
     assert await store.agreed_examples("origin") == []
