@@ -195,6 +195,10 @@ class InferenceWorker:
             await asyncio.to_thread(self._executor.shutdown)
             self._executor = None
 
+    @property
+    def running(self) -> bool:
+        return self._running
+
     async def __aenter__(self) -> InferenceWorker:
         await self.start()
         return self

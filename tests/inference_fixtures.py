@@ -9,6 +9,7 @@ import torch
 
 from inference.checkpoint import Checkpoint, save_checkpoint
 from inference.models import ModelConfig, SeqClassifier
+from inference.predictor import Prediction
 from inference.registry import set_current, task_dir
 from inference.text import SPECIALS, Vocab
 
@@ -32,11 +33,16 @@ TEXTS = ["I loved it!", "The plot was boring and the acting was awful.", "great"
          "<br />Bad movie<br/>", "I hated the movie and I hated the plot", "what a film"]
 
 
-def make_checkpoint(task: str, version: str, seed: int = 0) -> Checkpoint:
-    """A random, untrained model whose outputs still differ clearly between inputs."""
+def make_checkpoint(task: str, version: str, seed: int = 0, reverse_vocab: bool = False
+                    ) -> Checkpoint:
+    """A random, untrained model whose outputs still differ clearly between inputs.
+
+    reverse_vocab gives the same tokens other ids, as a retrained model's vocabulary would.
+    """
     torch.manual_seed(seed)
     if task == "origin":
-        vocab = Vocab((*SPECIALS, *string.ascii_lowercase, " ", "-", "'"))
+        chars = (*string.ascii_lowercase, " ", "-", "'")
+        vocab = Vocab((*SPECIALS, *(chars[::-1] if reverse_vocab else chars)))
         config = ModelConfig(len(vocab), len(ORIGIN_LABELS), emb_dim=8, hidden=12, cell="gru")
         labels = ORIGIN_LABELS
     else:
@@ -48,14 +54,25 @@ def make_checkpoint(task: str, version: str, seed: int = 0) -> Checkpoint:
     return Checkpoint(task, config, vocab, labels, state, version, temperature=1.5)
 
 
-def write_checkpoint(path: Path, task: str, version: str, seed: int = 0) -> Path:
-    save_checkpoint(make_checkpoint(task, version, seed), path)
+def write_checkpoint(path: Path, task: str, version: str, seed: int = 0,
+                     reverse_vocab: bool = False) -> Path:
+    save_checkpoint(make_checkpoint(task, version, seed, reverse_vocab), path)
     return path
 
 
-def promote(model_dir: Path, task: str, version: str, seed: int = 0) -> Path:
+def assert_same_prediction(got: Prediction, want: Prediction, tol: float = 1e-5) -> None:
+    """Same input, version and labels, probabilities equal within `tol`."""
+    assert (got.input, got.normalized, got.model_version, got.truncated) == (
+        want.input, want.normalized, want.model_version, want.truncated)
+    got_p, want_p = dict(got.top), dict(want.top)
+    assert got_p.keys() == want_p.keys()
+    assert all(abs(got_p[label] - want_p[label]) <= tol for label in want_p)
+
+
+def promote(model_dir: Path, task: str, version: str, seed: int = 0,
+            reverse_vocab: bool = False) -> Path:
     """Save a version into the registry layout and make it CURRENT."""
     path = write_checkpoint(task_dir(model_dir, task) / f"{version}.safetensors", task,
-                            version, seed)
+                            version, seed, reverse_vocab)
     set_current(model_dir, task, version)
     return path

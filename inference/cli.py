@@ -1,0 +1,181 @@
+"""`python -m inference predict|serve`: score inputs from the shell, or run the service.
+
+predict goes through the same batching worker as the bot, so a file of many thousand lines
+is scored in padded batches; it is read lazily, a bounded number of lines in flight, and
+answered in input order, one output line per input line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+
+from inference.checkpoint import TASKS, CheckpointError
+from inference.predictor import Prediction
+from inference.server import InferenceServer
+from inference.text import InputError
+from inference.worker import InferenceWorker, version_path
+
+log = logging.getLogger("seqbot.inference")
+
+# Lines per predict_many call; two calls are in flight, so the next lines are already queued
+# while a finished chunk is printed.
+CHUNK_BATCHES = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m inference",
+                                     description="Run seqbot's models from the shell.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--device", default=os.environ.get("SEQBOT_DEVICE", "auto"),
+                        help="auto, cpu, cuda, cuda:N or mps (env SEQBOT_DEVICE; default auto)")
+    common.add_argument("--model-dir", type=Path, default=os.environ.get("SEQBOT_MODEL_DIR"),
+                        help="promoted models (env SEQBOT_MODEL_DIR); else the shipped weights")
+    common.add_argument("--threads", type=int, help="CPU intra-op threads (default 1)")
+    common.add_argument("--max-batch", type=int, default=64,
+                        help="largest batch; 1 disables batching (default 64)")
+    common.add_argument("--max-wait-ms", type=float, default=2.0,
+                        help="longest wait for a batch to fill (default 2)")
+
+    predict = commands.add_parser("predict", parents=[common], help="score inputs")
+    predict.add_argument("task", choices=TASKS)
+    predict.add_argument("texts", nargs="*", metavar="TEXT", help="inputs to score")
+    predict.add_argument("--file", help="read one input per line from this file (- for stdin)")
+    predict.add_argument("--top-k", type=int, help="labels to list per input")
+    predict.add_argument("--json", action="store_true", help="one JSON object per input")
+    source = predict.add_mutually_exclusive_group()
+    source.add_argument("--checkpoint", type=Path, help="score with this checkpoint file")
+    source.add_argument("--version", help="score with this promoted version from --model-dir")
+
+    serve = commands.add_parser("serve", parents=[common], help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback)")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--insecure", action="store_true",
+                       help="allow a non-loopback host without INFERENCE_SECRET")
+    serve.add_argument("--max-queue", type=int, default=1024,
+                       help="requests waiting per task before answering busy")
+    serve.add_argument("--watch-interval-s", type=float,
+                       help="poll the model dir this often and load newly promoted models")
+    return parser
+
+
+def _lines(path: str) -> Iterator[str]:
+    if path == "-":
+        for line in sys.stdin:
+            yield line.rstrip("\r\n")
+        return
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            yield line.rstrip("\r\n")
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _shorten(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _format(raw: str, result: Prediction | InputError, as_json: bool) -> str:
+    if as_json:
+        data = ({"input": raw, "error": str(result)} if isinstance(result, InputError)
+                else result.to_json())
+        return json.dumps(data, ensure_ascii=False)
+    if isinstance(result, InputError):
+        return f"{_shorten(raw)}: error: {result}"
+    others = ", ".join(f"{label} {p:.1%}" for label, p in result.top[1:])
+    line = f"{_shorten(raw)}: {result.label} {result.probability:.1%}"
+    line += f" ({others})" if others else ""
+    return line + (" [truncated]" if result.truncated else "")
+
+
+async def predict(args: argparse.Namespace) -> int:
+    """Score TEXT arguments and/or --file lines; exit status 1 if any input was rejected."""
+    checkpoint = args.checkpoint or (args.version and
+                                     version_path(args.model_dir, args.task, args.version))
+    chunk = max(1, args.max_batch) * CHUNK_BATCHES
+    worker = InferenceWorker(
+        tasks=(args.task,), checkpoints={args.task: checkpoint} if checkpoint else None,
+        model_dir=args.model_dir, device=args.device, threads=args.threads,
+        max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=2 * chunk)
+    inputs: Iterable[str] = args.texts
+    if args.file:
+        inputs = (*args.texts, *_lines(args.file)) if args.texts else _lines(args.file)
+    rejected = False
+    async with worker:
+        in_flight: deque[tuple[list[str], asyncio.Task]] = deque()
+
+        def emit() -> None:
+            nonlocal rejected
+            raws, task = in_flight.popleft()
+            results = task.result()
+            rejected |= any(isinstance(r, InputError) for r in results)
+            sys.stdout.write("".join(_format(raw, r, args.json) + "\n"
+                                     for raw, r in zip(raws, results, strict=True)))
+
+        for raws in _chunks(inputs, chunk):
+            in_flight.append((raws, asyncio.create_task(
+                worker.predict_many(args.task, raws, args.top_k))))
+            if len(in_flight) > 1:
+                await in_flight[0][1]
+                emit()
+        while in_flight:
+            await in_flight[0][1]
+            emit()
+    sys.stdout.flush()
+    return 1 if rejected else 0
+
+
+async def serve(args: argparse.Namespace) -> int:
+    """Run the HTTP service until SIGINT or SIGTERM."""
+    worker = InferenceWorker(
+        model_dir=args.model_dir, device=args.device, threads=args.threads,
+        max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
+        watch_interval_s=args.watch_interval_s)
+    server = InferenceServer(worker, host=args.host, port=args.port,
+                             secret=os.environ.get("INFERENCE_SECRET"), insecure=args.insecure)
+    async with worker:
+        await server.start()
+        log.info("listening on %s: models %s on %s", server.url, worker.versions(), worker.device)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await server.close()
+    log.info("stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "predict" and not args.texts and not args.file:
+        parser.error("give TEXT arguments or --file")
+    logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return asyncio.run(predict(args) if args.command == "predict" else serve(args))
+    except (CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # piped into `head`: stop quietly, also at interpreter exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

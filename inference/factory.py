@@ -1,0 +1,36 @@
+"""Pick the bot's inference client: a remote service when a URL is set, else in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inference.client import InferenceClient
+from inference.http_client import HttpInferenceClient
+from inference.worker import InferenceWorker
+
+
+def make_client(
+    inference_url: str | None = None,
+    *,
+    secret: str | None = None,
+    timeout_s: float = 5.0,
+    device: str = "auto",
+    model_dir: str | Path | None = None,
+    threads: int | None = None,
+    max_batch: int = 64,
+    max_wait_ms: float = 2.0,
+    max_queue: int = 1024,
+    watch_interval_s: float | None = None,
+) -> InferenceClient:
+    """HttpInferenceClient for `inference_url`, else an InferenceWorker (call start())."""
+    if inference_url:
+        return HttpInferenceClient(inference_url, secret, timeout_s)
+    return InferenceWorker(
+        device=device,
+        model_dir=model_dir,
+        threads=threads,
+        max_batch=max_batch,
+        max_wait_ms=max_wait_ms,
+        max_queue=max_queue,
+        watch_interval_s=watch_interval_s,
+    )

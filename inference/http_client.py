@@ -1,0 +1,157 @@
+"""InferenceClient over HTTP: the bot talking to `python -m inference serve`.
+
+Every call is bounded by `timeout_s` in total, retries included, so a dead or stuck service
+costs the bot one short wait and an InferenceUnavailable, never a hang. Connection failures
+are retried with exponential backoff: predictions are idempotent, so a retry is safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+
+import aiohttp
+
+from inference.checkpoint import CheckpointError
+from inference.errors import InferenceBusy, InferenceUnavailable
+from inference.predictor import Prediction
+from inference.server import SECRET_HEADER
+from inference.text import InputError
+
+
+def prediction_from_json(task: str, data: dict) -> Prediction:
+    """The inverse of Prediction.to_json."""
+    return Prediction(
+        task=task,
+        input=data["input"],
+        normalized=data["normalized"],
+        label=data["label"],
+        probability=float(data["probability"]),
+        top=[(label, float(p)) for label, p in data["top"]],
+        model_version=data["model_version"],
+        truncated=bool(data.get("truncated", False)),
+    )
+
+
+def _raise_for(status: int, data: dict) -> None:
+    message = str(data.get("error", f"HTTP {status}"))
+    if status == 429 or data.get("code") == "busy":
+        raise InferenceBusy(message)
+    if status == 409:
+        raise CheckpointError(message)
+    if status in (400, 413):
+        raise ValueError(f"the inference service rejected the request: {message}")
+    raise InferenceUnavailable(f"The inference service answered {status}: {message}")
+
+
+class HttpInferenceClient:
+    """Talks to an inference server; same contract as InferenceWorker."""
+
+    def __init__(
+        self,
+        url: str,
+        secret: str | None = None,
+        timeout_s: float = 5.0,
+        *,
+        attempts: int = 3,
+        backoff_s: float = 0.05,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.secret = secret or None
+        self.timeout_s = timeout_s
+        self.attempts = max(1, attempts)
+        self.backoff_s = backoff_s
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                headers={SECRET_HEADER: self.secret} if self.secret else None,
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+            )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> HttpInferenceClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def origin(self, name: str, top_k: int = 3) -> Prediction:
+        return await self.predict("origin", name, top_k)
+
+    async def sentiment(self, text: str, top_k: int = 2) -> Prediction:
+        return await self.predict("sentiment", text, top_k)
+
+    async def predict(self, task: str, raw: str, top_k: int | None = None) -> Prediction:
+        [result] = await self.predict_many(task, [raw], top_k)
+        if isinstance(result, InputError):
+            raise result
+        return result
+
+    async def predict_many(
+        self, task: str, raws: Sequence[str], top_k: int | None = None
+    ) -> list[Prediction | InputError]:
+        payload: dict = {"inputs": list(raws)}
+        if top_k is not None:
+            payload["top_k"] = top_k
+        data = await self._call("POST", f"/v1/{task}", payload)
+        results = data.get("results")
+        if not isinstance(results, list) or len(results) != len(payload["inputs"]):
+            raise InferenceUnavailable("The inference service sent a malformed answer.")
+        return [InputError(r["error"]) if "error" in r else prediction_from_json(task, r)
+                for r in results]
+
+    async def health(self) -> dict:
+        return await self._call("GET", "/healthz")
+
+    async def model_versions(self) -> dict[str, str]:
+        return dict((await self.health())["models"])
+
+    async def reload(self, task: str, version: str | None = None) -> str:
+        payload = {"task": task} if version is None else {"task": task, "version": version}
+        return str((await self._call("POST", "/v1/reload", payload))["version"])
+
+    async def rollback(self, task: str) -> str:
+        return str((await self._call("POST", "/v1/rollback", {"task": task}))["version"])
+
+    async def _call(self, method: str, path: str, payload: dict | None = None) -> dict:
+        try:
+            return await asyncio.wait_for(self._attempts(method, path, payload), self.timeout_s)
+        except asyncio.TimeoutError as exc:
+            raise InferenceUnavailable(
+                f"The inference service did not answer within {self.timeout_s:g} s.") from exc
+
+    async def _attempts(self, method: str, path: str, payload: dict | None) -> dict:
+        await self.start()
+        for delay in (self.backoff_s * 2**i for i in range(self.attempts - 1)):
+            try:
+                return await self._send(method, path, payload)
+            except aiohttp.ClientError:
+                await asyncio.sleep(delay)
+        try:
+            return await self._send(method, path, payload)
+        except aiohttp.ClientError as exc:
+            raise InferenceUnavailable(
+                f"Cannot reach the inference service at {self.url}: {exc}") from exc
+
+    async def _send(self, method: str, path: str, payload: dict | None) -> dict:
+        assert self._session is not None
+        async with self._session.request(method, self.url + path, json=payload) as response:
+            status, text = response.status, await response.text()
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise InferenceUnavailable(f"The inference service answered {status} "
+                                       "with something that is not JSON.") from exc
+        if not isinstance(data, dict):
+            raise InferenceUnavailable("The inference service sent a malformed answer.")
+        if status != 200:
+            _raise_for(status, data)
+        return data

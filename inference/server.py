@@ -1,0 +1,222 @@
+"""HTTP face of the worker, so the models can run in a process (or host) of their own.
+
+POST /v1/origin and /v1/sentiment take {"inputs": [...], "top_k": k} and answer one result
+per input; an input failing validation becomes {"input", "error"} without failing the rest.
+Listens on loopback by default; a shared secret (X-Seqbot-Secret) is required on every path
+but /healthz when one is set, and binding elsewhere without one needs an explicit opt-in.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from inference.checkpoint import TASKS, CheckpointError
+from inference.errors import InferenceBusy, InferenceUnavailable
+from inference.metrics import LATENCY_BUCKETS, Counter, Histogram, Registry
+from inference.predictor import Prediction
+from inference.text import InputError
+from inference.worker import DEFAULT_TOP_K, InferenceWorker
+
+SECRET_HEADER = "X-Seqbot-Secret"
+MAX_INPUTS = 256
+MAX_TOP_K = 100
+# 256 inputs of 4000 characters, with room for JSON escapes of non-ASCII text.
+MAX_BODY_BYTES = 8 << 20
+OPEN_PATHS = frozenset({"/healthz"})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Reject(Exception):
+    """A request the service refuses; becomes {"error": message, "code": code}."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, secret: str | None, insecure: bool) -> None:
+    """Refuse to expose the models beyond this machine without a shared secret."""
+    if not is_loopback(host) and not secret and not insecure:
+        raise ValueError(
+            f"refusing to listen on {host} without a shared secret: set INFERENCE_SECRET, "
+            "or pass --insecure if the network is trusted"
+        )
+
+
+def _error(status: int, code: str, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": message, "code": code}, status=status, headers=headers)
+
+
+def _item(raw: str, result: Prediction | InputError) -> dict:
+    if isinstance(result, InputError):
+        return {"input": raw, "error": str(result)}
+    return result.to_json()
+
+
+class InferenceServer:
+    """aiohttp application and listener around a started InferenceWorker."""
+
+    def __init__(
+        self,
+        worker: InferenceWorker,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        secret: str | None = None,
+        insecure: bool = False,
+        max_inputs: int = MAX_INPUTS,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        check_bind(host, secret, insecure)
+        self.worker, self.host, self.port = worker, host, port
+        self.secret = secret or None
+        self.max_inputs, self.max_body_bytes = max_inputs, max_body_bytes
+        self.metrics = Registry()
+        self._requests = self.metrics.add(Counter(
+            "seqbot_http_requests_total", "HTTP requests by route and status.",
+            ("route", "status")))
+        self._duration = self.metrics.add(Histogram(
+            "seqbot_http_request_duration_seconds", "Seconds spent answering HTTP requests.",
+            LATENCY_BUCKETS, ("route",)))
+        self.app = web.Application(middlewares=[self._guard], client_max_size=max_body_bytes)
+        for task in TASKS:
+            self.app.router.add_post(f"/v1/{task}", self._predict_handler(task))
+        self.app.router.add_post("/v1/reload", self._reload)
+        self.app.router.add_post("/v1/rollback", self._rollback)
+        self.app.router.add_get("/healthz", self._healthz)
+        self.app.router.add_get("/metrics", self._metrics)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        """Listen; with port=0 the system picks a free port, reflected in `url`."""
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        self.port = self._runner.addresses[0][1]
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Secret check, uniform JSON errors, and request metrics."""
+        started = time.perf_counter()
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        try:
+            if self.secret and request.path not in OPEN_PATHS and not self._authorized(request):
+                raise Reject(401, "unauthorized", f"wrong or missing {SECRET_HEADER} header")
+            response = await handler(request)
+        except Reject as exc:
+            headers = {"Retry-After": "1"} if exc.code == "busy" else {}
+            response = _error(exc.status, exc.code, str(exc), **headers)
+        except web.HTTPException as exc:  # raised by aiohttp itself: 404, 405, 413
+            response = _error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
+        self._requests.inc(route, str(response.status))
+        self._duration.observe(time.perf_counter() - started, route)
+        return response
+
+    def _authorized(self, request: web.Request) -> bool:
+        given = request.headers.get(SECRET_HEADER, "")
+        return hmac.compare_digest(given.encode(), self.secret.encode())  # type: ignore[union-attr]
+
+    async def _json_body(self, request: web.Request) -> dict:
+        if request.content_length is not None and request.content_length > self.max_body_bytes:
+            raise Reject(413, "too_large", f"request bodies are limited to {self.max_body_bytes} "
+                                           "bytes")
+        raw = await request.read()  # aiohttp enforces client_max_size on chunked bodies
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise Reject(400, "bad_json", f"the body is not valid JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise Reject(400, "bad_request", "the body must be a JSON object")
+        return body
+
+    def _predict_handler(self, task: str) -> Handler:
+        async def handler(request: web.Request) -> web.Response:
+            body = await self._json_body(request)
+            inputs = body.get("inputs")
+            if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
+                raise Reject(400, "bad_request", '"inputs" must be a list of strings')
+            if len(inputs) > self.max_inputs:
+                raise Reject(400, "too_many_inputs",
+                             f"at most {self.max_inputs} inputs per request")
+            top_k = body.get("top_k", DEFAULT_TOP_K[task])
+            if isinstance(top_k, bool) or not isinstance(top_k, int) or not 0 < top_k <= MAX_TOP_K:
+                raise Reject(400, "bad_request", f'"top_k" must be an integer, 1 to {MAX_TOP_K}')
+            try:
+                results = await self.worker.predict_many(task, inputs, top_k)
+            except InferenceBusy as exc:
+                raise Reject(503, "busy", str(exc)) from exc
+            except InferenceUnavailable as exc:
+                raise Reject(503, "unavailable", str(exc)) from exc
+            return web.json_response(
+                {"results": [_item(raw, r) for raw, r in zip(inputs, results, strict=True)]})
+
+        return handler
+
+    def _task_of(self, body: dict) -> str:
+        task = body.get("task")
+        if task not in self.worker.tasks:
+            raise Reject(400, "bad_request", f'"task" must be one of {list(self.worker.tasks)}')
+        return task
+
+    async def _reload(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        task, version = self._task_of(body), body.get("version")
+        if version is not None and not isinstance(version, str):
+            raise Reject(400, "bad_request", '"version" must be a string')
+        try:
+            served = await self.worker.reload(task, version)
+        except CheckpointError as exc:
+            raise Reject(409, "checkpoint", str(exc)) from exc
+        return web.json_response({"task": task, "version": served})
+
+    async def _rollback(self, request: web.Request) -> web.Response:
+        task = self._task_of(await self._json_body(request))
+        try:
+            served = await self.worker.rollback(task)
+        except CheckpointError as exc:
+            raise Reject(409, "checkpoint", str(exc)) from exc
+        return web.json_response({"task": task, "version": served})
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        worker = self.worker
+        return web.json_response(
+            {
+                "status": "ok" if worker.running else "stopped",
+                "models": worker.versions(),
+                "device": str(worker.device),
+                "queue_depth": {t: worker.queue_depth(t) for t in worker.tasks},
+            },
+            status=200 if worker.running else 503,
+        )
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        text = self.worker.metrics.render() + self.metrics.render()
+        return web.Response(body=text.encode(),
+                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})

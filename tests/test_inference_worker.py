@@ -1,0 +1,210 @@
+"""The batching worker: same answers as unbatched, bounded, cancellation-safe."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+import time
+
+import pytest
+import torch
+
+from inference.errors import InferenceBusy, InferenceUnavailable
+from inference.predictor import Predictor
+from inference.text import InputError
+from inference.worker import InferenceWorker
+from tests.inference_fixtures import NAMES, TEXTS, assert_same_prediction, write_checkpoint
+
+
+@pytest.fixture(scope="module")
+def ckpts(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ckpt")
+    return {
+        "origin": write_checkpoint(folder / "origin.safetensors", "origin", "origin-a", 1),
+        "sentiment": write_checkpoint(folder / "sentiment.safetensors", "sentiment",
+                                      "sentiment-a", 2),
+    }
+
+
+@pytest.fixture(scope="module")
+def reference(ckpts):
+    """Unbatched predictions straight from a Predictor: the ground truth."""
+    predictors = {t: Predictor.load(t, p, device="cpu") for t, p in ckpts.items()}
+
+    def predict(task, raw, top_k):
+        return predictors[task].predict([raw], top_k)[0]
+
+    return predict
+
+
+@pytest.fixture
+async def worker(ckpts):
+    async with InferenceWorker(checkpoints=ckpts, device="cpu", threads=1) as w:
+        yield w
+
+
+def batch_sizes(worker: InferenceWorker, task: str) -> tuple[int, int]:
+    """(forward passes, requests scored) from the batch-size histogram."""
+    text = worker.metrics.render()
+    count = re.search(rf'seqbot_inference_batch_size_count{{task="{task}"}} (\d+)', text)
+    total = re.search(rf'seqbot_inference_batch_size_sum{{task="{task}"}} (\d+)', text)
+    return int(count.group(1)), int(total.group(1))
+
+
+@pytest.mark.parametrize(("task", "inputs", "k"), [("origin", NAMES, 18),
+                                                  ("sentiment", TEXTS, 2)])
+async def test_batched_equals_unbatched(ckpts, reference, task, inputs, k):
+    inputs = inputs * 6
+    async with InferenceWorker(checkpoints=ckpts, device="cpu", threads=1,
+                               max_batch=64, max_wait_ms=20) as batched:
+        together = await asyncio.gather(*(batched.predict(task, x, k) for x in inputs))
+        passes, scored = batch_sizes(batched, task)
+    assert scored == len(inputs) and passes < len(inputs) / 4  # batching really happened
+    async with InferenceWorker(checkpoints=ckpts, device="cpu", threads=1,
+                               max_batch=1) as single:
+        alone = await asyncio.gather(*(single.predict(task, x, k) for x in inputs))
+        assert batch_sizes(single, task) == (len(inputs), len(inputs))
+    for raw, a, b in zip(inputs, together, alone, strict=True):
+        assert_same_prediction(a, b)
+        assert_same_prediction(a, reference(task, raw, k))
+
+
+async def test_many_simultaneous_callers_each_get_their_own_answer(worker, reference):
+    names = [f"{a}{b}son" for a in "BCDFGHKLMN" for b in "aeiouyrstl"] * 5  # 500 callers
+    results = await asyncio.gather(*(worker.origin(n, top_k=3) for n in names))
+    for name, result in zip(names, results, strict=True):
+        assert result.input == name
+        assert_same_prediction(result, reference("origin", name, 3))
+    passes, scored = batch_sizes(worker, "origin")
+    assert scored == 500 and passes < 100
+
+
+async def test_predict_many_keeps_order_and_reports_invalid_inputs_in_place(worker, reference):
+    inputs = ["Nakamura", "", "Smith", "x" * 65, "🙂", "Rossi"]
+    results = await worker.predict_many("origin", inputs, top_k=2)
+    assert [isinstance(r, InputError) for r in results] == [False, True, False, True, True,
+                                                            False]
+    for raw, result in zip(inputs, results, strict=True):
+        if not isinstance(result, InputError):
+            assert_same_prediction(result, reference("origin", raw, 2))
+
+
+async def test_invalid_input_raises_before_anything_is_queued(ckpts):
+    async with InferenceWorker(checkpoints=ckpts, device="cpu", threads=1,
+                               max_wait_ms=60_000) as w:
+        for task, raw in [("origin", ""), ("origin", "N" * 65), ("origin", "🙂🙂"),
+                          ("origin", "1234"), ("sentiment", "😀😀"), ("sentiment", "!!! ???"),
+                          ("sentiment", "word " * 801)]:
+            with pytest.raises(InputError):
+                await asyncio.wait_for(w.predict(task, raw), 1)
+            assert w.queue_depth(task) == 0
+
+
+async def test_long_review_is_truncated_and_flagged(worker):
+    result = await worker.sentiment(TEXTS[4])
+    assert result.truncated and result.label in ("negative", "positive")
+    assert not (await worker.sentiment("great")).truncated
+
+
+async def test_top_k_is_per_request_even_inside_one_batch(worker):
+    one, five, many = await asyncio.gather(worker.origin("Abe", top_k=1),
+                                           worker.origin("Kim", top_k=5),
+                                           worker.origin("Ng", top_k=50))
+    assert (len(one.top), len(five.top), len(many.top)) == (1, 5, 18)
+    assert one.label == one.top[0][0] and one.probability == one.top[0][1]
+    with pytest.raises(ValueError):
+        await worker.origin("Abe", top_k=0)
+
+
+async def test_cancelled_and_timed_out_requests_do_not_hold_up_their_batch(ckpts, reference):
+    async with InferenceWorker(checkpoints=ckpts, device="cpu", threads=1,
+                               max_wait_ms=50) as w:
+        tasks = [asyncio.create_task(w.origin(n)) for n in NAMES]
+        timed_out = asyncio.create_task(asyncio.wait_for(w.origin("Timeout"), 0.005))
+        await asyncio.sleep(0)  # every request is queued now
+        tasks[2].cancel()
+        tasks[5].cancel()
+        started = time.perf_counter()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert time.perf_counter() - started < 1.0
+        with pytest.raises(asyncio.TimeoutError):
+            await timed_out
+        for i, (name, result) in enumerate(zip(NAMES, results, strict=True)):
+            if i in (2, 5):
+                assert isinstance(result, asyncio.CancelledError)
+            else:
+                assert_same_prediction(result, reference("origin", name, 3))
+        assert_same_prediction(await w.origin("Abe"), reference("origin", "Abe", 3))
+
+
+async def test_request_cancelled_while_its_batch_runs(worker, reference, monkeypatch, caplog):
+    gate = threading.Event()
+    predict_prepared = Predictor.predict_prepared
+
+    def held(self, items, top_k=3):
+        gate.wait(5)
+        return predict_prepared(self, items, top_k)
+
+    monkeypatch.setattr(Predictor, "predict_prepared", held)
+    tasks = [asyncio.create_task(worker.origin(n)) for n in NAMES[:6]]
+    await asyncio.sleep(0.05)  # the batch is in the model thread, waiting on the gate
+    tasks[1].cancel()
+    gate.set()
+    with caplog.at_level(logging.ERROR):
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert_same_prediction(await worker.origin("Kim"), reference("origin", "Kim", 3))
+    assert isinstance(results[1], asyncio.CancelledError)
+    for name, result in zip(NAMES[:6], results, strict=True):
+        if result is not results[1]:
+            assert_same_prediction(result, reference("origin", name, 3))
+    assert not caplog.records
+
+
+async def test_full_queue_answers_busy_at_once_and_close_fails_waiting_requests(ckpts):
+    w = InferenceWorker(checkpoints=ckpts, device="cpu", threads=1, max_queue=4,
+                        max_wait_ms=60_000)
+    await w.start()
+    waiting = [asyncio.create_task(w.origin(n)) for n in NAMES[:4]]
+    await asyncio.sleep(0)
+    assert w.queue_depth("origin") == 4
+    with pytest.raises(InferenceBusy):
+        await asyncio.wait_for(w.origin("Abe"), 1)
+    with pytest.raises(InferenceBusy):
+        await w.predict_many("origin", ["Abe", "Kim"])
+    await w.close()
+    for task in waiting:
+        with pytest.raises(InferenceUnavailable):
+            await task
+    with pytest.raises(InferenceUnavailable):
+        await w.origin("Abe")
+
+
+async def test_model_runs_in_one_dedicated_thread_with_configured_threads(worker, monkeypatch):
+    seen = set()
+    predict_prepared = Predictor.predict_prepared
+
+    def spy(self, items, top_k=3):
+        seen.add((threading.current_thread().name, torch.get_num_threads()))
+        return predict_prepared(self, items, top_k)
+
+    monkeypatch.setattr(Predictor, "predict_prepared", spy)
+    await asyncio.gather(*(worker.origin(n) for n in NAMES),
+                         *(worker.sentiment(t) for t in TEXTS))
+    [(thread, threads)] = seen
+    assert thread.startswith("seqbot-model") and threads == 1
+
+
+async def test_worker_serves_only_the_tasks_it_loaded(ckpts):
+    async with InferenceWorker(tasks=("origin",), checkpoints={"origin": ckpts["origin"]},
+                               device="cpu", threads=1) as w:
+        assert await w.model_versions() == {"origin": "origin-a"}
+        with pytest.raises(InferenceUnavailable):
+            await w.sentiment("great")
+        with pytest.raises(ValueError):
+            await w.predict("weather", "sunny")
+    with pytest.raises(InferenceUnavailable):
+        await InferenceWorker(checkpoints=ckpts, device="cpu").origin("Abe")  # not started
+    with pytest.raises(ValueError):
+        InferenceWorker(checkpoints=ckpts, max_batch=0)
