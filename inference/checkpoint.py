@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorsError, safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from inference.models import ModelConfig, SeqClassifier
@@ -116,7 +116,7 @@ def load_checkpoint(path: str | Path, task: str | None = None) -> Checkpoint:
         )
     except FileNotFoundError as exc:
         raise CheckpointError(f"checkpoint not found: {path}") from exc
-    except (SafetensorsError, OSError, KeyError, ValueError, TypeError) as exc:
+    except (SafetensorError, OSError, KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"unreadable checkpoint {path}: {exc}") from exc
     if task is not None and ckpt.task != task:
         raise CheckpointError(f"{path} is a {ckpt.task!r} checkpoint, not {task!r}")

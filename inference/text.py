@@ -18,7 +18,7 @@ from anyascii import anyascii
 PREPROCESS_VERSION = 1
 
 MAX_NAME_CHARS = 64
-MAX_TEXT_CHARS = 4000
+MAX_TEXT_CHARS = 4000  # longer texts are cut (head + tail), and flagged as truncated
 # Reviews longer than this many tokens keep their head and their tail: the verdict of a
 # review is often in its last sentences, so cutting only the end would lose it.
 MAX_TOKENS = 400
@@ -68,8 +68,6 @@ def name_chars(name: str) -> list[str]:
 
 def normalize_text(raw: str) -> str:
     """Clean a review or chat message down to the ASCII text the tokenizer reads."""
-    if len(raw) > MAX_TEXT_CHARS:
-        raise InputError(f"Texts can be at most {MAX_TEXT_CHARS} characters long.")
     if not _has_word_chars(raw):
         raise InputError("Please give some text with words in it.")
     text = _HTML_BREAK.sub(" ", _clean_unicode(raw))
@@ -82,6 +80,14 @@ def normalize_text(raw: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Lower-cased words (with their contractions) plus ! and ?, which carry sentiment."""
     return _TOKEN.findall(text.lower())
+
+
+def clip_chars(raw: str, max_chars: int = MAX_TEXT_CHARS) -> tuple[str, bool]:
+    """Bound the work on huge inputs the same way tokens are cut: keep head and tail."""
+    if len(raw) <= max_chars:
+        return raw, False
+    head = max_chars * HEAD_TOKENS // MAX_TOKENS
+    return raw[:head] + " " + raw[len(raw) - (max_chars - head) :], True
 
 
 def truncate(tokens: Sequence[str], max_tokens: int = MAX_TOKENS) -> tuple[list[str], bool]:
@@ -130,6 +136,7 @@ def encode(task: str, vocab: Vocab, raw: str) -> tuple[str, list[int], bool]:
     if task == "origin":
         name = normalize_name(raw)
         return name, vocab.encode(name_chars(name)), False
-    text = normalize_text(raw)
-    tokens, cut = truncate(tokenize(text))
-    return text, vocab.encode(tokens), cut
+    clipped, cut_chars = clip_chars(raw)
+    text = normalize_text(clipped)
+    tokens, cut_tokens = truncate(tokenize(text))
+    return text, vocab.encode(tokens), cut_chars or cut_tokens

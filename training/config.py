@@ -1,0 +1,50 @@
+"""Hyper-parameters, one dataclass per task; the defaults are what the shipped weights used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class OriginConfig:
+    # model
+    emb_dim: int = 64
+    hidden: int = 192
+    layers: int = 2
+    cell: str = "gru"
+    dropout: float = 0.35
+    emb_dropout: float = 0.1
+    # optimisation
+    epochs: int = 40
+    batch_size: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    patience: int = 8
+    label_smoothing: float = 0.05
+    # class weight = count ** -power: 0 ignores imbalance, 1 fully balances it. A half
+    # power lifts the rare languages without wrecking accuracy on the common ones.
+    class_weight_power: float = 0.5
+    seed: int = 0
+
+
+@dataclass
+class SentimentConfig:
+    # model
+    emb_dim: int = 128
+    hidden: int = 128
+    layers: int = 1
+    cell: str = "lstm"
+    dropout: float = 0.4
+    emb_dropout: float = 0.25
+    vocab_size: int = 30000
+    min_freq: int = 3
+    # word2vec pre-training of the embeddings on train + unlabelled reviews (0 = off)
+    w2v_epochs: int = 5
+    # optimisation
+    epochs: int = 8
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    patience: int = 2
+    label_smoothing: float = 0.0
+    seed: int = 0

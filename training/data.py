@@ -1,0 +1,208 @@
+"""Data sets: find or download them, read them from an archive or a folder, split them.
+
+Sources, in order: an explicit path (a CLI flag), the SEQBOT_DATA environment variable
+(a file, or a folder holding the archives or their extracted contents), then a one-time
+download into a cache folder with a progress bar and verification. A download that fails
+verification is deleted, never left behind as a corrupt cache entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import random
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+NAMES_URL = "https://download.pytorch.org/tutorial/data.zip"
+IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+IMDB_MD5 = "7c2ac02c03563afcf9b574c7e56c153a"
+
+# File names a local copy may have, archive first; the canonical archive name comes first.
+LOCAL_NAMES = {
+    "names": ("data.zip", "names.zip", "data/names", "names"),
+    "imdb": ("aclImdb_v1.tar.gz", "aclImdb"),
+    "imdb_unsup": ("aclImdb_unsup.tar.gz", "aclImdb_v1.tar.gz", "aclImdb"),
+}
+N_LANGUAGES = 18
+
+
+class DataError(RuntimeError):
+    """A data set that cannot be found, downloaded or read; the message says what to do."""
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("SEQBOT_CACHE", Path.home() / ".cache" / "seqbot"))
+
+
+def locate(dataset: str, path: str | Path | None = None) -> Path:
+    """Resolve a data set to a local archive or folder, downloading it if need be."""
+    for candidate in (path, os.environ.get("SEQBOT_DATA")):
+        if not candidate:
+            continue
+        candidate = Path(candidate).expanduser()
+        if candidate.is_file():
+            return candidate
+        if candidate.is_dir():
+            for name in LOCAL_NAMES[dataset]:
+                if (candidate / name).exists():
+                    return candidate / name
+            if _looks_like(dataset, candidate):
+                return candidate
+        if path:
+            raise DataError(f"{candidate} has no {dataset} data (looked for "
+                            f"{', '.join(LOCAL_NAMES[dataset])})")
+    return download(dataset)
+
+
+def _looks_like(dataset: str, folder: Path) -> bool:
+    if dataset == "names":
+        return any(folder.glob("*.txt"))
+    return (folder / "train").is_dir() or (folder / "test").is_dir()
+
+
+def download(dataset: str, dest: Path | None = None) -> Path:
+    """Download a data set once into the cache, verifying it; returns the archive path."""
+    import pooch  # only needed when downloading
+
+    dest = dest or cache_dir()
+    if dataset == "names":
+        path = Path(pooch.retrieve(NAMES_URL, known_hash=None, fname="data.zip", path=dest,
+                                   progressbar=True))
+        try:
+            verify_names_archive(path)
+        except DataError:
+            path.unlink(missing_ok=True)
+            raise
+        return path
+    try:
+        return Path(pooch.retrieve(IMDB_URL, known_hash=f"md5:{IMDB_MD5}",
+                                   fname="aclImdb_v1.tar.gz", path=dest, progressbar=True))
+    except ValueError as exc:  # pooch: hash mismatch, and it has removed the file
+        raise DataError(f"the IMDB download failed verification ({exc}); try again, or "
+                        "download it yourself and pass --data PATH") from exc
+
+
+def verify_names_archive(path: Path) -> None:
+    """The tutorial zip has no published checksum, so check its content instead."""
+    try:
+        n = len({lang for _, lang in iter_names(path)})
+    except (zipfile.BadZipFile, OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path} is not a valid surnames archive: {exc}") from exc
+    if n != N_LANGUAGES:
+        raise DataError(f"{path} holds {n} languages, expected {N_LANGUAGES}")
+
+
+# ---------------------------------------------------------------- surnames
+
+
+def iter_names(source: Path) -> Iterator[tuple[str, str]]:
+    """(surname, language) for every line of every `<Language>.txt`, in a stable order."""
+    for lang, text in sorted(_read_texts(source, ".txt", "names")):
+        for line in text.splitlines():
+            if line.strip():
+                yield line.strip(), lang
+
+
+def _read_texts(source: Path, suffix: str, kind: str) -> Iterator[tuple[str, str]]:
+    """(file stem, content) of the name files in a zip or a folder."""
+    if source.is_dir():
+        for f in source.rglob(f"*{suffix}"):
+            yield f.stem, f.read_text(encoding="utf-8")
+        return
+    if not zipfile.is_zipfile(source):
+        raise DataError(f"{source} is not a zip archive or a folder of {kind} files")
+    with zipfile.ZipFile(source) as zf:
+        for info in zf.infolist():
+            p = PurePosixPath(info.filename)
+            if p.suffix == suffix and not p.name.startswith("."):
+                yield p.stem, zf.read(info).decode("utf-8")
+
+
+@dataclass(frozen=True)
+class NameSplits:
+    train: list[tuple[str, str]]
+    val: list[tuple[str, str]]
+    test: list[tuple[str, str]]
+    labels: tuple[str, ...]
+
+
+def split_of(name: str) -> str:
+    """80/10/10 by a stable hash of the lower-cased name: a name never straddles splits,
+    and a name seen in the future lands in the same split on every machine."""
+    bucket = int(hashlib.sha1(name.lower().encode("utf-8")).hexdigest(), 16) % 10
+    return "test" if bucket == 0 else "val" if bucket == 1 else "train"
+
+
+def clean_name_splits(source: Path) -> NameSplits:
+    """The clean protocol: unique (name, label) pairs, split by name hash."""
+    pairs = sorted(set(iter_names(source)))
+    parts: dict[str, list[tuple[str, str]]] = {"train": [], "val": [], "test": []}
+    for name, lang in pairs:
+        parts[split_of(name)].append((name, lang))
+    return NameSplits(**parts, labels=tuple(sorted({lang for _, lang in pairs})))
+
+
+def tutorial_name_splits(source: Path, seed: int = 0) -> NameSplits:
+    """The tutorials' protocol (random 80/20 of raw lines), kept only for comparison:
+    duplicates leak across it, so its accuracy overstates what users will see."""
+    lines = list(iter_names(source))
+    random.Random(seed).shuffle(lines)
+    cut = int(0.8 * len(lines))
+    return NameSplits(lines[:cut], [], lines[cut:], tuple(sorted({lang for _, lang in lines})))
+
+
+# ---------------------------------------------------------------- IMDB
+
+
+def iter_imdb(source: Path, split: str) -> Iterator[tuple[str, int]]:
+    """(review, label) pairs of `train`, `test` (label 1 = pos) or `unsup` (label -1)."""
+    folders = {"unsup": ("unsup",)}.get(split, ("neg", "pos"))
+    wanted = {f"{split if split != 'unsup' else 'train'}/{f}" for f in folders}
+    label_of = {"neg": 0, "pos": 1, "unsup": -1}
+    if source.is_dir():
+        root = source / "aclImdb" if (source / "aclImdb").is_dir() else source
+        for rel in sorted(wanted):
+            for f in sorted((root / rel).glob("*.txt")):
+                yield f.read_text(encoding="utf-8"), label_of[f.parent.name]
+        return
+    try:
+        with tarfile.open(source, "r:*") as tar:
+            for member in tar:
+                p = PurePosixPath(member.name)
+                if member.isfile() and p.suffix == ".txt" and "/".join(p.parts[-3:-1]) in wanted:
+                    fh = tar.extractfile(member)
+                    assert fh is not None
+                    text = io.TextIOWrapper(fh, encoding="utf-8").read()
+                    yield text, label_of[p.parts[-2]]
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise DataError(f"{source} is not a readable IMDB archive: {exc}") from exc
+
+
+def load_imdb(source: Path, split: str) -> list[tuple[str, int]]:
+    data = list(iter_imdb(source, split))
+    if not data:
+        raise DataError(f"no IMDB {split} reviews found in {source}")
+    return data
+
+
+def split_validation(
+    data: list[tuple[str, int]], fraction: float = 0.1, seed: int = 0
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Carve a validation set from the training reviews (the test set stays untouched)."""
+    shuffled = data[:]
+    random.Random(seed).shuffle(shuffled)
+    n_val = int(len(shuffled) * fraction)
+    return shuffled[n_val:], shuffled[:n_val]
+
+
+def fingerprint(items: list[tuple[str, object]]) -> str:
+    """A short content hash, recorded in checkpoints to tie them to their data."""
+    digest = hashlib.sha256()
+    for text, label in items:
+        digest.update(f"{text}\t{label}\n".encode())
+    return digest.hexdigest()[:16]

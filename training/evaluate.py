@@ -1,0 +1,68 @@
+"""Score a checkpoint on a task's held-out test set, through the serving pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from inference.checkpoint import load_checkpoint
+from inference.predictor import Predictor
+from inference.text import InputError
+from training.data import clean_name_splits, load_imdb, locate
+from training.metrics import summarize
+
+SENTIMENT_LABELS = ("negative", "positive")
+
+
+def test_set(task: str, data: str | Path | None) -> list[tuple[str, str]]:
+    """(input, label) pairs of the test set: clean-protocol surnames, or official IMDB test."""
+    if task == "origin":
+        return clean_name_splits(locate("names", data)).test
+    return [(text, SENTIMENT_LABELS[y]) for text, y in load_imdb(locate("imdb", data), "test")]
+
+
+def evaluate_examples(
+    predictor: Predictor, examples: list[tuple[str, str]], batch_size: int = 256
+) -> dict:
+    """Metrics of a predictor on (input, label) pairs. An input the model refuses counts
+    as wrong (its probabilities are uniform), so refusing is never a way to score."""
+    labels = predictor.labels
+    n_classes = len(labels)
+    probs = torch.full((len(examples), n_classes), 1.0 / n_classes)
+    prepared, positions = [], []
+    for i, (raw, _) in enumerate(examples):
+        try:
+            prepared.append(predictor.prepare(raw))
+            positions.append(i)
+        except InputError:
+            pass
+    order = sorted(range(len(prepared)), key=lambda j: len(prepared[j].ids))
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        probs[[positions[j] for j in chunk]] = predictor.probabilities([prepared[j] for j in chunk])
+    y = torch.tensor([labels.index(label) for _, label in examples])
+    metrics = summarize(probs, y, labels)
+    metrics["refused"] = len(examples) - len(prepared)
+    metrics["model_version"] = predictor.version
+    return metrics
+
+
+def evaluate(task: str, checkpoint: str | Path, data: str | Path | None,
+             device: str = "cpu") -> dict:
+    predictor = Predictor(load_checkpoint(checkpoint, task), device)
+    return evaluate_examples(predictor, test_set(task, data))
+
+
+def format_report(task: str, metrics: dict) -> str:
+    lines = [
+        f"{task} model {metrics['model_version']} on {metrics['n']} test examples",
+        f"accuracy {metrics['accuracy']:.4f}   macro-F1 {metrics['macro_f1']:.4f}   "
+        f"ECE {metrics['ece']:.4f}",
+        "",
+        f"{'class':<12} {'precision':>9} {'recall':>7} {'f1':>7} {'n':>6}",
+    ]
+    for label, r in metrics["per_class"].items():
+        lines.append(f"{label:<12} {r['precision']:>9.3f} {r['recall']:>7.3f} {r['f1']:>7.3f} "
+                     f"{r['support']:>6}")
+    return "\n".join(lines)

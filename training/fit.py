@@ -1,0 +1,103 @@
+"""From encoded data to a shipped checkpoint: train, calibrate, save, evaluate, report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
+from inference.models import ModelConfig, SeqClassifier
+from inference.predictor import Predictor
+from inference.registry import shipped_checkpoint
+from inference.text import Vocab
+from training import plots
+from training.evaluate import evaluate_examples, format_report
+from training.loop import History, predict_logits, train_classifier
+from training.metrics import fit_temperature, summarize
+
+
+@dataclass
+class Encoded:
+    """A task's data after the shared input pipeline."""
+
+    vocab: Vocab
+    labels: tuple[str, ...]
+    train: tuple[list[list[int]], list[int]]
+    val: tuple[list[list[int]], list[int]]
+    test: list[tuple[str, str]]  # raw inputs: evaluated through the serving pipeline
+    fingerprint: str
+
+
+def selection_score(logits: torch.Tensor, y: torch.Tensor, labels: tuple[str, ...]) -> float:
+    """Mean of accuracy and macro-F1: accuracy alone lets the rare classes starve."""
+    m = summarize(torch.softmax(logits, -1), y, labels)
+    return 0.5 * (m["accuracy"] + m["macro_f1"])
+
+
+def fit(
+    task: str,
+    cfg,
+    data: Encoded,
+    out_dir: Path,
+    device: torch.device,
+    *,
+    class_weights: torch.Tensor | None = None,
+    init_embeddings: torch.Tensor | None = None,
+    ship: bool = False,
+) -> tuple[Path, dict]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config = ModelConfig(
+        vocab_size=len(data.vocab), n_classes=len(data.labels), emb_dim=cfg.emb_dim,
+        hidden=cfg.hidden, layers=cfg.layers, cell=cfg.cell, dropout=cfg.dropout,
+        emb_dropout=cfg.emb_dropout,
+    )
+    torch.manual_seed(cfg.seed)
+    model = SeqClassifier(config)
+    if init_embeddings is not None:
+        model.embed.weight.data.copy_(init_embeddings)
+    history = train_classifier(
+        model, data.train, data.val, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
+        weight_decay=cfg.weight_decay, patience=cfg.patience,
+        score=lambda lg, y: selection_score(lg, y, data.labels), device=device, seed=cfg.seed,
+        class_weights=class_weights, label_smoothing=cfg.label_smoothing, desc=task,
+    )
+    # Round to the stored precision first, so every figure below is the shipped file's own.
+    state = {k: v.detach().cpu().half().float() if v.is_floating_point() else v.cpu()
+             for k, v in model.state_dict().items()}
+    model.load_state_dict(state)
+    val_logits = predict_logits(model.to(device), data.val[0], 256, device)
+    temperature = fit_temperature(val_logits, torch.tensor(data.val[1]))
+    ckpt = Checkpoint(task=task, config=config, vocab=data.vocab, labels=data.labels,
+                      state_dict=state, version=new_version(task), temperature=temperature,
+                      data_fingerprint=data.fingerprint)
+    path = out_dir / f"{task}.safetensors"
+    save_checkpoint(ckpt, path)
+    metrics = evaluate_examples(Predictor(load_checkpoint(path), device), data.test)
+    ckpt.metrics = {
+        "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
+        "test_ece": metrics["ece"], "test_n": metrics["n"], "temperature": temperature,
+        "train_seconds": round(history.seconds, 1), "best_epoch": history.best_epoch,
+        "device": str(device), "hyperparameters": asdict(cfg),
+    }
+    save_checkpoint(ckpt, path)
+    write_reports(task, metrics, history, ckpt, out_dir)
+    print(format_report(task, metrics))
+    print(f"trained in {history.seconds:.0f} s; checkpoint {path}")
+    if ship:
+        shutil.copyfile(path, shipped_checkpoint(task))
+        print(f"shipped as {shipped_checkpoint(task)}")
+    return path, metrics
+
+
+def write_reports(task: str, metrics: dict, history: History, ckpt: Checkpoint,
+                  out_dir: Path) -> None:
+    report = {"checkpoint": ckpt.metrics, "test": metrics, "history": asdict(history)}
+    (out_dir / f"{task}_metrics.json").write_text(json.dumps(report, indent=2))
+    (out_dir / f"{task}_report.txt").write_text(format_report(task, metrics) + "\n")
+    plots.loss_curve(history, out_dir / f"{task}_loss.png", f"{task}: training curves")
+    plots.confusion(metrics["confusion"], ckpt.labels, out_dir / f"{task}_confusion.png",
+                    f"{task}: test confusion (row-normalised)")
