@@ -107,6 +107,9 @@ class Histogram(_Metric):
     def count(self, *labels: str) -> int:
         return sum(self.counts.get(labels, ()))
 
+    def total(self, *labels: str) -> float:
+        return self.sums.get(labels, 0.0)
+
     def samples(self) -> Iterator[str]:
         for labels, counts in sorted(self.counts.items()):
             running = 0

@@ -130,17 +130,17 @@ class InferenceWorker:
         self._executor: ThreadPoolExecutor | None = None
         self._running = False
         self.metrics = Registry()
-        self._requests = self.metrics.add(Counter(
+        self.requests = self.metrics.add(Counter(
             "seqbot_inference_requests_total",
             "Inference requests by task and outcome (ok, invalid, busy, cancelled, error).",
             ("task", "outcome")))
-        self._batch_size = self.metrics.add(Histogram(
+        self.batch_sizes = self.metrics.add(Histogram(
             "seqbot_inference_batch_size", "Requests scored per forward pass.",
             BATCH_BUCKETS, ("task",)))
-        self._latency = self.metrics.add(Histogram(
+        self.latency = self.metrics.add(Histogram(
             "seqbot_inference_latency_seconds",
             "Seconds from enqueue to result inside the worker.", LATENCY_BUCKETS, ("task",)))
-        self._reloads = self.metrics.add(Counter(
+        self.reloads = self.metrics.add(Counter(
             "seqbot_model_reloads_total", "Model reloads by task and outcome (ok, refused).",
             ("task", "outcome")))
         self.metrics.add(Gauge(
@@ -220,7 +220,7 @@ class InferenceWorker:
         try:
             prepared = lane.predictor.prepare(raw)
         except InputError:
-            self._requests.inc(task, "invalid")
+            self.requests.inc(task, "invalid")
             raise
         [future] = self._enqueue(lane, [prepared], k)
         return await future
@@ -239,7 +239,7 @@ class InferenceWorker:
             try:
                 prepared.append(lane.predictor.prepare(raw))
             except InputError as exc:
-                self._requests.inc(task, "invalid")
+                self.requests.inc(task, "invalid")
                 prepared.append(exc)
         valid = [p for p in prepared if isinstance(p, Prepared)]
         order = sorted(range(len(valid)), key=lambda i: len(valid[i].ids))
@@ -276,7 +276,7 @@ class InferenceWorker:
             try:
                 predictor = await asyncio.to_thread(self._load, task, path)
             except CheckpointError as exc:
-                self._reloads.inc(task, "refused")
+                self.reloads.inc(task, "refused")
                 log.error("%s: refused checkpoint %s, still serving %s: %s",
                           task, path, lane.predictor.version, exc)
                 raise
@@ -285,7 +285,7 @@ class InferenceWorker:
                 lane.pinned = None
             old = lane.predictor.version
             lane.predictor, lane.stamp, lane.refused = predictor, stamp, None
-            self._reloads.inc(task, "ok")
+            self.reloads.inc(task, "ok")
             log.info("%s: now serving %s (was %s) from %s", task, predictor.version, old, path)
             return predictor.version
 
@@ -325,7 +325,7 @@ class InferenceWorker:
         self, lane: _Lane, items: list[Prepared], top_k: int
     ) -> list[asyncio.Future[Prediction]]:
         if len(lane.pending) + len(items) > self.max_queue:
-            self._requests.inc(lane.task, "busy", amount=len(items))
+            self.requests.inc(lane.task, "busy", amount=len(items))
             raise InferenceBusy(f"The {lane.task} model is busy; try again in a moment.")
         loop = asyncio.get_running_loop()
         now, was_empty = loop.time(), not lane.pending
@@ -366,7 +366,7 @@ class InferenceWorker:
         while lane.pending and len(batch) < self.max_batch:
             req = lane.pending.popleft()
             if req.future.done():  # cancelled or timed out by its caller
-                self._requests.inc(lane.task, "cancelled")
+                self.requests.inc(lane.task, "cancelled")
                 continue
             if req.predictor is not lane.predictor:
                 try:
@@ -392,21 +392,21 @@ class InferenceWorker:
                           predictor.version)
             for req in batch:
                 if not req.future.done():
-                    self._requests.inc(lane.task, "error")
+                    self.requests.inc(lane.task, "error")
                     req.future.set_exception(InferenceUnavailable(f"The model failed: {exc}"))
             return
         lane.running = []
-        self._batch_size.observe(len(batch), lane.task)
+        self.batch_sizes.observe(len(batch), lane.task)
         now = loop.time()
         for req, prediction in zip(batch, predictions, strict=True):
             if req.future.done():
-                self._requests.inc(lane.task, "cancelled")
+                self.requests.inc(lane.task, "cancelled")
                 continue
             if len(prediction.top) > req.top_k:
                 prediction = replace(prediction, top=prediction.top[: req.top_k])
             req.future.set_result(prediction)
-            self._requests.inc(lane.task, "ok")
-            self._latency.observe(now - req.enqueued, lane.task)
+            self.requests.inc(lane.task, "ok")
+            self.latency.observe(now - req.enqueued, lane.task)
 
     async def _watch(self, interval_s: float) -> None:
         """Reload a task whose checkpoint file (or CURRENT pointer) changed."""

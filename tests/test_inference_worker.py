@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 import time
 
@@ -47,10 +46,7 @@ async def worker(ckpts):
 
 def batch_sizes(worker: InferenceWorker, task: str) -> tuple[int, int]:
     """(forward passes, requests scored) from the batch-size histogram."""
-    text = worker.metrics.render()
-    count = re.search(rf'seqbot_inference_batch_size_count{{task="{task}"}} (\d+)', text)
-    total = re.search(rf'seqbot_inference_batch_size_sum{{task="{task}"}} (\d+)', text)
-    return int(count.group(1)), int(total.group(1))
+    return worker.batch_sizes.count(task), int(worker.batch_sizes.total(task))
 
 
 @pytest.mark.parametrize(("task", "inputs", "k"), [("origin", NAMES, 18),
