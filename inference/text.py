@@ -38,6 +38,18 @@ class InputError(ValueError):
     """Input that cannot be scored; the message is safe to show to a user."""
 
 
+# anyascii spells Greek "ου" as "oy"; names are romanised with "ou" (Papadopoulos).
+_GREEK_DIGRAPHS = (("\u03bf\u03c5", "ou"), ("\u039f\u03c5", "Ou"), ("\u039f\u03a5", "OU"),
+                   ("\u03bf\u03cd", "ou"), ("\u039f\u03cd", "Ou"))
+
+
+def transliterate(text: str) -> str:
+    """Any script to ASCII Latin, with the romanisation conventions of the surnames data."""
+    for greek, latin in _GREEK_DIGRAPHS:
+        text = text.replace(greek, latin)
+    return anyascii(text)
+
+
 def _has_word_chars(raw: str) -> bool:
     return any(unicodedata.category(c)[0] in "LN" for c in raw)
 
@@ -54,7 +66,7 @@ def normalize_name(raw: str) -> str:
         raise InputError(f"Names can be at most {MAX_NAME_CHARS} characters long.")
     if not _has_word_chars(raw):
         raise InputError("Please give a name made of letters.")
-    latin = anyascii(_clean_unicode(raw))
+    latin = transliterate(_clean_unicode(raw))
     name = _SPACES.sub(" ", _NAME_KEEP.sub(" ", latin)).strip(" -'")
     if not any(c.isalpha() for c in name):
         raise InputError("That name has no letters I can read.")
@@ -71,7 +83,7 @@ def normalize_text(raw: str) -> str:
     if not _has_word_chars(raw):
         raise InputError("Please give some text with words in it.")
     text = _HTML_BREAK.sub(" ", _clean_unicode(raw))
-    text = _SPACES.sub(" ", anyascii(text)).strip()
+    text = _SPACES.sub(" ", transliterate(text)).strip()
     if not tokenize(text):
         raise InputError("That text has no words I can read.")
     return text

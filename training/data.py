@@ -70,28 +70,33 @@ def download(dataset: str, dest: Path | None = None) -> Path:
     import pooch  # only needed when downloading
 
     dest = dest or cache_dir()
-    if dataset == "names":
-        path = Path(pooch.retrieve(NAMES_URL, known_hash=None, fname="data.zip", path=dest,
+    url, known_hash, fname = {
+        "names": (NAMES_URL, None, "data.zip"),
+        "imdb": (IMDB_URL, f"md5:{IMDB_MD5}", "aclImdb_v1.tar.gz"),
+        "imdb_unsup": (IMDB_URL, f"md5:{IMDB_MD5}", "aclImdb_v1.tar.gz"),
+    }[dataset]
+    try:
+        # pooch writes to a temporary file and moves it in place only once it is complete
+        # and its hash matches, so a failed download never leaves a corrupt cache entry.
+        path = Path(pooch.retrieve(url, known_hash=known_hash, fname=fname, path=dest,
                                    progressbar=True))
+    except Exception as exc:  # network errors, truncation, hash mismatch
+        raise DataError(f"downloading {url} failed: {exc}. Try again, or download it "
+                        "yourself and pass --data PATH (or set SEQBOT_DATA)") from exc
+    if dataset == "names":
         try:
             verify_names_archive(path)
         except DataError:
             path.unlink(missing_ok=True)
             raise
-        return path
-    try:
-        return Path(pooch.retrieve(IMDB_URL, known_hash=f"md5:{IMDB_MD5}",
-                                   fname="aclImdb_v1.tar.gz", path=dest, progressbar=True))
-    except ValueError as exc:  # pooch: hash mismatch, and it has removed the file
-        raise DataError(f"the IMDB download failed verification ({exc}); try again, or "
-                        "download it yourself and pass --data PATH") from exc
+    return path
 
 
 def verify_names_archive(path: Path) -> None:
     """The tutorial zip has no published checksum, so check its content instead."""
     try:
         n = len({lang for _, lang in iter_names(path)})
-    except (zipfile.BadZipFile, OSError, UnicodeDecodeError) as exc:
+    except (DataError, zipfile.BadZipFile, OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path} is not a valid surnames archive: {exc}") from exc
     if n != N_LANGUAGES:
         raise DataError(f"{path} holds {n} languages, expected {N_LANGUAGES}")

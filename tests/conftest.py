@@ -1,0 +1,38 @@
+"""Shared fixtures: generated data sets, and the real ones when ../shared/data has them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.data_fixtures import write_imdb_tar, write_names_zip
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def names_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_names_zip(tmp_path_factory.mktemp("names") / "data.zip")
+
+
+@pytest.fixture(scope="session")
+def imdb_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_imdb_tar(tmp_path_factory.mktemp("imdb") / "aclImdb_v1.tar.gz")
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_data_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never read the developer's SEQBOT_DATA or download into their real cache."""
+    monkeypatch.delenv("SEQBOT_DATA", raising=False)
+    monkeypatch.setenv("SEQBOT_CACHE", str(tmp_path / "cache"))
+
+
+def real_data(name: str) -> Path:
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"real data set {path} not present")
+    return path
