@@ -86,6 +86,7 @@ class _Lane:
     pending: deque[_Request] = field(default_factory=deque)
     running: list[_Request] = field(default_factory=list)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    arrivals: int = 0  # requests ever queued: tells the batcher whether more are coming
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     refused: Stamp | None = None  # a checkpoint the watcher failed to load: not retried
 
@@ -334,28 +335,30 @@ class InferenceWorker:
             future = loop.create_future()
             lane.pending.append(_Request(item, lane.predictor, top_k, future, now))
             futures.append(future)
-        if items and (was_empty or len(lane.pending) >= self.max_batch):
+        lane.arrivals += len(items)
+        if items and was_empty:
             lane.wake.set()
         return futures
 
     async def _batch_loop(self, lane: _Lane) -> None:
-        """Flush when max_batch requests wait or the oldest has waited max_wait."""
+        """Flush at max_batch, once arrivals pause, or when the oldest has waited max_wait.
+
+        Requests already on their way (scheduled in the same turn of the event loop) join
+        the batch; idling longer only adds latency, since requests arriving while a batch
+        runs form the next one anyway. A steady stream is cut off after max_wait.
+        """
         loop = asyncio.get_running_loop()
         while True:
             if not lane.pending:
                 lane.wake.clear()
                 await lane.wake.wait()
                 continue
-            if len(lane.pending) < self.max_batch:
-                remaining = lane.pending[0].enqueued + self.max_wait - loop.time()
-                if remaining > 0:
-                    lane.wake.clear()
-                    timer = loop.call_later(remaining, lane.wake.set)
-                    try:
-                        await lane.wake.wait()
-                    finally:
-                        timer.cancel()
-                    continue
+            deadline = lane.pending[0].enqueued + self.max_wait
+            while len(lane.pending) < self.max_batch and loop.time() < deadline:
+                arrived = lane.arrivals
+                await asyncio.sleep(0)
+                if lane.arrivals == arrived:
+                    break
             batch = self._take_batch(lane)
             if batch:
                 await self._run_batch(lane, batch)

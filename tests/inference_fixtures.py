@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import string
+import threading
 from pathlib import Path
 
 import torch
 
 from inference.checkpoint import Checkpoint, save_checkpoint
 from inference.models import ModelConfig, SeqClassifier
-from inference.predictor import Prediction
+from inference.predictor import Prediction, Predictor
 from inference.registry import set_current, task_dir
 from inference.text import SPECIALS, Vocab
 
@@ -76,3 +77,16 @@ def promote(model_dir: Path, task: str, version: str, seed: int = 0,
                             version, seed, reverse_vocab)
     set_current(model_dir, task, version)
     return path
+
+
+def hold_model(monkeypatch) -> threading.Event:
+    """Make every forward pass wait for the returned gate, so requests pile up behind it."""
+    gate = threading.Event()
+    predict_prepared = Predictor.predict_prepared
+
+    def held(self, items, top_k=3):
+        gate.wait(5)
+        return predict_prepared(self, items, top_k)
+
+    monkeypatch.setattr(Predictor, "predict_prepared", held)
+    return gate

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 
 import pytest
 
@@ -12,7 +11,13 @@ from inference.checkpoint import CheckpointError
 from inference.predictor import Predictor
 from inference.registry import CURRENT, set_current, task_dir
 from inference.worker import InferenceWorker
-from tests.inference_fixtures import NAMES, assert_same_prediction, promote, write_checkpoint
+from tests.inference_fixtures import (
+    NAMES,
+    assert_same_prediction,
+    hold_model,
+    promote,
+    write_checkpoint,
+)
 
 V1, V2, V3 = "origin-20260101-000001", "origin-20260102-000001", "origin-20260103-000001"
 
@@ -70,14 +75,7 @@ async def test_hot_swap_under_load(model_dir, reference):
 
 async def test_requests_queued_across_a_swap_are_encoded_for_the_new_model(
         model_dir, reference, monkeypatch):
-    gate = threading.Event()
-    predict_prepared = Predictor.predict_prepared
-
-    def held(self, items, top_k=3):
-        gate.wait(5)
-        return predict_prepared(self, items, top_k)
-
-    monkeypatch.setattr(Predictor, "predict_prepared", held)
+    gate = hold_model(monkeypatch)
     async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1,
                                max_batch=4, max_wait_ms=0) as w:
         first = [asyncio.create_task(w.origin(n, top_k=18)) for n in NAMES[:4]]

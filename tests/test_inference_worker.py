@@ -14,7 +14,13 @@ from inference.errors import InferenceBusy, InferenceUnavailable
 from inference.predictor import Predictor
 from inference.text import InputError
 from inference.worker import InferenceWorker
-from tests.inference_fixtures import NAMES, TEXTS, assert_same_prediction, write_checkpoint
+from tests.inference_fixtures import (
+    NAMES,
+    TEXTS,
+    assert_same_prediction,
+    hold_model,
+    write_checkpoint,
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +73,15 @@ async def test_batched_equals_unbatched(ckpts, reference, task, inputs, k):
         assert_same_prediction(a, reference(task, raw, k))
 
 
-async def test_many_simultaneous_callers_each_get_their_own_answer(worker, reference):
+async def test_many_simultaneous_callers_each_get_their_own_answer(ckpts, reference):
     names = [f"{a}{b}son" for a in "BCDFGHKLMN" for b in "aeiouyrstl"] * 5  # 500 callers
-    results = await asyncio.gather(*(worker.origin(n, top_k=3) for n in names))
+    async with InferenceWorker(checkpoints=ckpts, device="cpu", threads=1,
+                               max_batch=16) as w:
+        results = await asyncio.gather(*(w.origin(n, top_k=3) for n in names))
     for name, result in zip(names, results, strict=True):
         assert result.input == name
         assert_same_prediction(result, reference("origin", name, 3))
-    passes, scored = batch_sizes(worker, "origin")
-    assert scored == 500 and passes < 100
+    assert batch_sizes(w, "origin") == (500 // 16 + 1, 500)  # full batches, then the rest
 
 
 async def test_predict_many_keeps_order_and_reports_invalid_inputs_in_place(worker, reference):
@@ -114,36 +121,35 @@ async def test_top_k_is_per_request_even_inside_one_batch(worker):
         await worker.origin("Abe", top_k=0)
 
 
-async def test_cancelled_and_timed_out_requests_do_not_hold_up_their_batch(ckpts, reference):
-    async with InferenceWorker(checkpoints=ckpts, device="cpu", threads=1,
-                               max_wait_ms=50) as w:
-        tasks = [asyncio.create_task(w.origin(n)) for n in NAMES]
-        timed_out = asyncio.create_task(asyncio.wait_for(w.origin("Timeout"), 0.005))
-        await asyncio.sleep(0)  # every request is queued now
-        tasks[2].cancel()
-        tasks[5].cancel()
-        started = time.perf_counter()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        assert time.perf_counter() - started < 1.0
-        with pytest.raises(asyncio.TimeoutError):
-            await timed_out
-        for i, (name, result) in enumerate(zip(NAMES, results, strict=True)):
-            if i in (2, 5):
-                assert isinstance(result, asyncio.CancelledError)
-            else:
-                assert_same_prediction(result, reference("origin", name, 3))
-        assert_same_prediction(await w.origin("Abe"), reference("origin", "Abe", 3))
+async def test_cancelled_and_timed_out_requests_do_not_hold_up_their_batch(
+        worker, reference, monkeypatch):
+    gate = hold_model(monkeypatch)
+    ahead = asyncio.create_task(worker.origin("Abe"))
+    await asyncio.sleep(0.02)  # that request holds the model thread; the next ones queue
+    tasks = [asyncio.create_task(worker.origin(n)) for n in NAMES]
+    timed_out = asyncio.create_task(asyncio.wait_for(worker.origin("Timeout"), 0.05))
+    await asyncio.sleep(0.005)
+    assert worker.queue_depth("origin") == len(NAMES) + 1
+    tasks[2].cancel()
+    tasks[5].cancel()
+    with pytest.raises(asyncio.TimeoutError):
+        await timed_out
+    gate.set()
+    started = time.perf_counter()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert time.perf_counter() - started < 1.0
+    assert_same_prediction(await ahead, reference("origin", "Abe", 3))
+    for i, (name, result) in enumerate(zip(NAMES, results, strict=True)):
+        if i in (2, 5):
+            assert isinstance(result, asyncio.CancelledError)
+        else:
+            assert_same_prediction(result, reference("origin", name, 3))
+    assert worker.requests.get("origin", "cancelled") == 3
+    assert_same_prediction(await worker.origin("Kim"), reference("origin", "Kim", 3))
 
 
 async def test_request_cancelled_while_its_batch_runs(worker, reference, monkeypatch, caplog):
-    gate = threading.Event()
-    predict_prepared = Predictor.predict_prepared
-
-    def held(self, items, top_k=3):
-        gate.wait(5)
-        return predict_prepared(self, items, top_k)
-
-    monkeypatch.setattr(Predictor, "predict_prepared", held)
+    gate = hold_model(monkeypatch)
     tasks = [asyncio.create_task(worker.origin(n)) for n in NAMES[:6]]
     await asyncio.sleep(0.05)  # the batch is in the model thread, waiting on the gate
     tasks[1].cancel()
@@ -158,10 +164,13 @@ async def test_request_cancelled_while_its_batch_runs(worker, reference, monkeyp
     assert not caplog.records
 
 
-async def test_full_queue_answers_busy_at_once_and_close_fails_waiting_requests(ckpts):
-    w = InferenceWorker(checkpoints=ckpts, device="cpu", threads=1, max_queue=4,
-                        max_wait_ms=60_000)
+async def test_full_queue_answers_busy_at_once_and_close_fails_waiting_requests(
+        ckpts, monkeypatch):
+    gate = hold_model(monkeypatch)
+    w = InferenceWorker(checkpoints=ckpts, device="cpu", threads=1, max_queue=4)
     await w.start()
+    running = asyncio.create_task(w.origin("Abe"))
+    await asyncio.sleep(0.02)
     waiting = [asyncio.create_task(w.origin(n)) for n in NAMES[:4]]
     await asyncio.sleep(0)
     assert w.queue_depth("origin") == 4
@@ -169,8 +178,10 @@ async def test_full_queue_answers_busy_at_once_and_close_fails_waiting_requests(
         await asyncio.wait_for(w.origin("Abe"), 1)
     with pytest.raises(InferenceBusy):
         await w.predict_many("origin", ["Abe", "Kim"])
+    assert w.requests.get("origin", "busy") == 3
+    gate.set()
     await w.close()
-    for task in waiting:
+    for task in [running, *waiting]:
         with pytest.raises(InferenceUnavailable):
             await task
     with pytest.raises(InferenceUnavailable):
