@@ -2,10 +2,11 @@
 
 A request is validated and encoded on the caller's side (so bad input fails at once), then
 queued per task in a bounded queue. A task's queue is flushed as one padded batch when
-`max_batch` requests wait or the oldest has waited `max_wait_ms`. Every forward pass runs in
-one dedicated thread, so the event loop never blocks on torch, and a reload swaps the
-predictor between two batches. The model scores a sequence identically alone or in any
-batch, so batching changes latency and throughput, never answers.
+`max_batch` requests wait, when no more requests arrived during a turn of the event loop, or
+at the latest when the oldest has waited `max_wait_ms`. Requests arriving while a batch runs
+form the next one. Every forward pass runs in one dedicated thread, so the event loop never
+blocks on torch, and a reload swaps the predictor between two batches. The model scores a
+sequence identically alone or in any batch, so batching changes speed, never answers.
 """
 
 from __future__ import annotations
