@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from inference.cli import main
 from inference.predictor import Predictor
-from tests.inference_fixtures import write_checkpoint
+from tests.inference_fixtures import promote, write_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 LINES = ["Nakamura", "", "Smith", "x" * 70, "Dvořák", "  O'Neill  ", "🙂", "Rossi"]
@@ -83,3 +87,33 @@ def test_predict_reports_bad_setup_clearly(ckpts, capsys, monkeypatch, tmp_path)
     assert main(["predict", "origin", "Abe", "--checkpoint", str(ckpts["sentiment"])]) == 2
     with pytest.raises(SystemExit):
         main(["predict", "origin"])  # no input at all
+
+
+def test_serve_answers_until_sigterm(tmp_path):
+    promote(tmp_path, "origin", "origin-20260101-000001", seed=1)
+    promote(tmp_path, "sentiment", "sentiment-20260101-000001", seed=2)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "SEQBOT_DEVICE": "cpu", "SEQBOT_MODEL_DIR": str(tmp_path),
+           "INFERENCE_SECRET": "s3cret"}
+    proc = subprocess.Popen([sys.executable, "-m", "inference", "serve", "--port", str(port)],
+                            cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    result = None
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/origin", data=b'{"inputs": ["Nakamura"]}',
+            headers={"X-Seqbot-Secret": "s3cret", "Content-Type": "application/json"})
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(request, timeout=5) as resp:
+                    result = json.load(resp)["results"][0]
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert result and result["model_version"] == "origin-20260101-000001"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "listening on http://127.0.0.1" in stderr and "stopped" in stderr
