@@ -377,6 +377,7 @@ class InferenceWorker:
                     req = replace(req, prepared=lane.predictor.prepare(req.prepared.input),
                                   predictor=lane.predictor)
                 except InputError as exc:
+                    self.requests.inc(lane.task, "invalid")
                     req.future.set_exception(exc)
                     continue
             batch.append(req)
