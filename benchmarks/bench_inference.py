@@ -6,7 +6,8 @@ request when the previous one is answered) at several concurrency levels:
   naive    in-process worker with max_batch=1: one forward pass per request
   batched  in-process worker with dynamic batching
   http     the batched worker behind the HTTP service on loopback, one input per request
-           (server and load generator share this process and its event loop)
+           (server and load generator share this process and its event loop, and the
+           client's default pool of 100 connections caps concurrency at 100)
 
 Inputs are real: surnames from names.zip and IMDB test reviews streamed from the archive.
 Prints a table and writes JSON (default benchmarks/results/inference.json).
