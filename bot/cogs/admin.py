@@ -1,0 +1,95 @@
+"""/admin: model status, reload and rollback, feedback statistics, ignoring voters, sync.
+
+Hidden from non-administrators by default_permissions, which server admins can change, so
+every command checks the permission again when it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.context import bot_of
+from bot.embeds import stats_embed, status_embed
+from bot.errors import NO_MENTIONS, NotOwner
+from bot.sync import sync_commands
+
+Task = Literal["origin", "sentiment"]
+
+
+async def _reply(interaction: discord.Interaction, content: str | None = None,
+                 embed: discord.Embed | None = None) -> None:
+    if interaction.response.is_done():
+        await interaction.edit_original_response(content=content, embed=embed,
+                                                 allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(content, embed=embed,
+                                                ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(administrator=True)
+class Admin(commands.GroupCog, group_name="admin", group_description="Bot administration"):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.guild is None:
+            raise app_commands.NoPrivateMessage()
+        if not interaction.permissions.administrator:
+            raise app_commands.MissingPermissions(["administrator"])
+        return True
+
+    @app_commands.command(name="status", description="Served model versions and their accuracy")
+    async def status(self, interaction: discord.Interaction) -> None:
+        services = bot_of(interaction).services
+        embed = status_embed(await services.models.status(), await services.feedback.stats())
+        await _reply(interaction, embed=embed)
+
+    @app_commands.command(name="reload",
+                          description="Load the promoted model (or a given promoted version)")
+    @app_commands.describe(task="Which model", version="A promoted version; default: CURRENT")
+    async def reload(self, interaction: discord.Interaction, task: Task,
+                     version: app_commands.Range[str, 1, 100] | None = None) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # loading takes a while
+        served = await bot_of(interaction).services.models.reload(task, version)
+        await _reply(interaction, f"{task}: now serving `{served}`.")
+
+    @app_commands.command(name="rollback",
+                          description="Serve the version promoted before the current one")
+    @app_commands.describe(task="Which model")
+    async def rollback(self, interaction: discord.Interaction, task: Task) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        served = await bot_of(interaction).services.models.rollback(task)
+        await _reply(interaction, f"{task}: rolled back, now serving `{served}`.")
+
+    @app_commands.command(name="stats", description="Feedback statistics and least agreeing voters")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        feedback = bot_of(interaction).services.feedback
+        await _reply(interaction, embed=stats_embed(await feedback.stats(),
+                                                    await feedback.least_agreeing()))
+
+    @app_commands.command(name="ignore-voter",
+                          description="Leave a user's past and future votes out of training")
+    @app_commands.describe(user="The voter to ignore")
+    async def ignore_voter(self, interaction: discord.Interaction, user: discord.User) -> None:
+        newly = await bot_of(interaction).services.feedback.ignore_voter(user.id)
+        name = discord.utils.escape_markdown(user.name)
+        await _reply(interaction, f"Votes by {name} are now ignored." if newly
+                     else f"Votes by {name} were already ignored.")
+
+    @app_commands.command(name="sync", description="Owners: publish the slash commands")
+    @app_commands.describe(scope="here: this server, at once; global: every server, slower")
+    async def sync(self, interaction: discord.Interaction,
+                   scope: Literal["here", "global"] = "here") -> None:
+        if not await self.bot.is_owner(interaction.user):
+            raise NotOwner()
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild = interaction.guild if scope == "here" else None
+        synced = await sync_commands(self.bot.tree, guild)
+        where = "to this server" if guild else "globally (may take up to an hour to show)"
+        await _reply(interaction, f"Synced {len(synced)} commands {where}.")

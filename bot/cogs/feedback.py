@@ -1,0 +1,18 @@
+"""Right / Wrong voting: registers the persistent components that carry it."""
+
+from __future__ import annotations
+
+from discord.ext import commands
+
+from bot.views import CorrectionSelect, VoteButton
+
+
+class Feedback(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(VoteButton, CorrectionSelect)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(VoteButton, CorrectionSelect)

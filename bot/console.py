@@ -1,0 +1,130 @@
+"""A local chat in the terminal that runs the same services as the Discord bot.
+
+For trying the models and the feedback loop without a Discord token: answers are logged and
+votes recorded in the same database, under one local user. Works with piped input too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from typing import TextIO
+
+from bot.errors import describe
+from bot.present import HELP, about_lines, feedback_line, prediction_card
+from bot.services import Answer, Requester, Services
+from db import CONFIRMED
+
+CONSOLE_USER = Requester(user_id=0)
+PROMPT = "> "
+HINT = ("seqbot console: no DISCORD_TOKEN is set, so this is a local chat. "
+        "Set DISCORD_TOKEN in .env to run the Discord bot.")
+CONSOLE_HELP = [
+    *((usage, what) for usage, what in HELP if usage.startswith("/") and usage != "/forget-me"),
+    ("/right", "the last answer was right"),
+    ("/wrong label", "the last answer was wrong; the right one is `label`"),
+    ("/quit", "leave (end of input does too)"),
+]
+
+
+class Console:
+    def __init__(self, services: Services, out: TextIO) -> None:
+        self.services = services
+        self.out = out
+        self.last: Answer | None = None
+
+    def say(self, *lines: str) -> None:
+        for line in lines:
+            print(line, file=self.out)
+        self.out.flush()
+
+    async def handle(self, line: str) -> bool:
+        """Run one input line; False when the user asked to leave."""
+        command, _, arg = line.strip().partition(" ")
+        arg = arg.strip()
+        if not command:
+            return True
+        if command in ("/quit", "/exit"):
+            return False
+        try:
+            await self._dispatch(command, arg)
+        except Exception as exc:
+            message = describe(exc)
+            if message is None:
+                raise
+            self.say(message)
+        return True
+
+    async def _dispatch(self, command: str, arg: str) -> None:
+        if command in ("/origin", "/sentiment"):
+            if not arg:
+                self.say(f"Usage: {command} {'name' if command == '/origin' else 'text'}")
+                return
+            self.last = await self.services.predictions.predict(command[1:], arg, CONSOLE_USER)
+            self._show(self.last)
+        elif command == "/right":
+            await self._vote(CONFIRMED)
+        elif command == "/wrong":
+            await self._vote(arg)
+        elif command == "/about":
+            services = self.services
+            self.say(*about_lines(await services.models.status(), await services.feedback.stats()))
+        elif command == "/help":
+            width = max(len(usage) for usage, _ in CONSOLE_HELP)
+            self.say(*(f"{usage.ljust(width)}  {what}" for usage, what in CONSOLE_HELP))
+        else:
+            self.say("Commands start with /, for example /origin Nakamura. Try /help.")
+
+    def _show(self, answer: Answer) -> None:
+        card = prediction_card(answer)
+        self.say(f"{card.title}: {card.subject}")
+        if card.read_as:
+            self.say(f"Read as: {card.read_as}")
+        self.say(card.headline, *(f"  {row}" for row in card.chart), *card.notes, card.footer)
+        if answer.votable:
+            self.say("Was I right? /right, or /wrong <label>")
+
+    async def _vote(self, label: str) -> None:
+        if self.last is None or self.last.prediction_id is None:
+            self.say("Nothing to vote on yet: ask /origin or /sentiment first.")
+            return
+        pred_id = self.last.prediction_id
+        if label != CONFIRMED:
+            model_label, choices = await self.services.feedback.choices(pred_id)
+            by_name = {c.label.casefold(): c.label for c in choices}
+            if label.casefold() not in by_name:
+                names = ", ".join(c.label for c in choices)
+                self.say(f"I said {model_label}. Which is right? /wrong <one of: {names}>")
+                return
+            label = by_name[label.casefold()]
+        tally = await self.services.feedback.vote(pred_id, CONSOLE_USER, label)
+        self.say("Thanks, vote recorded (voting again replaces it).", feedback_line(tally))
+
+
+def _start_reader(stdin: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
+    """Read lines in a daemon thread: a blocked read never keeps the process alive."""
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        for line in iter(stdin.readline, ""):
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, "")  # end of input
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    return lines
+
+
+async def run_console(
+    services: Services, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> None:
+    console = Console(services, stdout)
+    interactive = stdin.isatty()
+    console.say("Type /help for commands, /quit to leave.")
+    lines = _start_reader(stdin, asyncio.get_running_loop())
+    while True:
+        if interactive:
+            print(PROMPT, end="", file=stdout, flush=True)
+        line = await lines.get()
+        if not line or not await console.handle(line):
+            return

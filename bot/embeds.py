@@ -1,0 +1,66 @@
+"""Discord rendering of the shared presentation: embeds, with user text escaped."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.present import HELP, Card, about_lines
+from bot.services import ModelStatus
+
+COLOURS = {"origin": discord.Colour.blurple(), "sentiment": discord.Colour.teal()}
+
+
+def escape(text: str) -> str:
+    """Show user text as typed: no markdown effects, no mention syntax (not even visually)."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def card_embed(card: Card) -> discord.Embed:
+    lines = [f"> {escape(card.subject)}"]
+    if card.read_as is not None:
+        lines.append(f"Read as: {escape(card.read_as)}")
+    lines += [f"**{card.headline}**", "```", *card.chart, "```"]
+    lines += [f"*{note}*" for note in card.notes]
+    embed = discord.Embed(title=card.title, description="\n".join(lines),
+                          colour=COLOURS.get(card.task))
+    return embed.set_footer(text=card.footer)
+
+
+def about_embed(models: list[ModelStatus], stats: dict) -> discord.Embed:
+    return discord.Embed(title="About seqbot", description="\n".join(about_lines(models, stats)),
+                         colour=discord.Colour.blurple())
+
+
+def help_embed() -> discord.Embed:
+    embed = discord.Embed(title="How to use seqbot", colour=discord.Colour.blurple())
+    for usage, what in HELP:
+        embed.add_field(name=usage, value=what, inline=False)
+    return embed.set_footer(text="Answers are guesses from small models: your votes improve them.")
+
+
+def status_embed(models: list[ModelStatus], stats: dict) -> discord.Embed:
+    embed = discord.Embed(title="Model status", colour=discord.Colour.dark_grey())
+    production = stats["production_versions"]
+    for m in models:
+        registered = production.get(m.task) or "none registered"
+        accuracy = "not recorded" if m.test_accuracy is None else f"{m.test_accuracy:.1%}"
+        embed.add_field(
+            name=m.task,
+            value=f"serving `{m.version}`\ntest accuracy {accuracy}\n"
+                  f"production in db: `{registered}`",
+        )
+    return embed
+
+
+def stats_embed(stats: dict, worst: list) -> discord.Embed:
+    embed = discord.Embed(title="Feedback statistics", colour=discord.Colour.dark_grey())
+    for task, count in stats["predictions"].items():
+        embed.add_field(name=task, value=f"{count} answers\n{stats['agreed_examples'][task]} "
+                                         "agreed labels")
+    embed.add_field(name="votes", value=f"{stats['votes']} votes by {stats['voters']} voters\n"
+                                        f"{stats['ignored_voters']} voters ignored")
+    if worst:
+        rows = [f"`{v.voter_hash[:12]}` {v.agreed}/{v.decided} agree"
+                + (" (ignored)" if v.ignored else "") for v in worst]
+        embed.add_field(name="least agreeing voters", value="\n".join(rows), inline=False)
+    return embed

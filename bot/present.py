@@ -1,0 +1,130 @@
+"""How answers read, as plain text: shared by Discord embeds and the console.
+
+Nothing here escapes anything: `Card.subject` and `Card.read_as` hold user text, and each
+front end escapes them its own way (markdown and mentions on Discord, nothing in a terminal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.services import Answer, ModelStatus
+from db import VoteTally
+from inference.predictor import Prediction
+
+SHOWN_LABELS = 3
+BAR_WIDTH = 12
+SUBJECT_CHARS = 300
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+@dataclass(frozen=True)
+class Card:
+    """One answer, laid out: a front end only decides fonts and escaping."""
+
+    task: str
+    title: str
+    subject: str  # the user's input (shortened); untrusted
+    headline: str
+    chart: list[str]  # monospaced lines
+    read_as: str | None = None  # the transliterated input, when it differs; untrusted
+    notes: list[str] = field(default_factory=list)
+    footer: str = ""
+
+
+def percent(p: float) -> str:
+    return f"{100 * p:.1f}%" if p < 0.995 else f"{100 * p:.0f}%"
+
+
+def bar(p: float, width: int = BAR_WIDTH) -> str:
+    """A unicode bar in eighths of a cell, padded to `width` so columns line up."""
+    eighths = round(min(max(p, 0.0), 1.0) * width * 8)
+    full, rest = divmod(eighths, 8)
+    return ("█" * full + (_EIGHTHS[rest] if rest else "")).ljust(width)
+
+
+def chart(top: Sequence[tuple[str, float]], k: int = SHOWN_LABELS) -> list[str]:
+    shown = list(top[:k])
+    width = max(len(label) for label, _ in shown)
+    return [f"{label.ljust(width)} {bar(p)} {percent(p).rjust(6)}" for label, p in shown]
+
+
+def shorten(text: str, limit: int = SUBJECT_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def prediction_card(answer: Answer) -> Card:
+    p = answer.prediction
+    footer = f"model {p.model_version}"
+    if answer.votable:
+        footer += " · your vote trains the next version"
+    if p.task == "origin":
+        return _origin_card(p, footer)
+    return _sentiment_card(p, footer)
+
+
+def _origin_card(p: Prediction, footer: str) -> Card:
+    read_as = p.normalized if p.normalized != " ".join(p.input.split()) else None
+    return Card(
+        task="origin",
+        title="Language of origin",
+        subject=shorten(p.input),
+        headline=f"Most likely {p.label} ({percent(p.probability)})",
+        chart=chart(p.top),
+        read_as=read_as,
+        footer=footer,
+    )
+
+
+def _sentiment_card(p: Prediction, footer: str) -> Card:
+    notes = ["This text was long: only its beginning and its end were read."] if p.truncated \
+        else []
+    return Card(
+        task="sentiment",
+        title="Sentiment",
+        subject=shorten(p.input),
+        headline=f"{p.label.capitalize()} ({percent(p.probability)} confident)",
+        chart=chart(p.top),
+        notes=notes,
+        footer=footer,
+    )
+
+
+def feedback_line(tally: VoteTally) -> str:
+    """The running count shown on an answer once people have voted."""
+    voters = "1 voter" if tally.voters == 1 else f"{tally.voters} voters"
+    line = f"{tally.said_right} of {voters} say this is right"
+    if tally.consensus is not None and tally.consensus != tally.top_label:
+        line += f" · the community says {tally.consensus}"
+    return line
+
+
+def accuracy(status: ModelStatus) -> str:
+    if status.test_accuracy is None:
+        return "test accuracy not recorded"
+    return f"{percent(status.test_accuracy)} test accuracy"
+
+
+def about_lines(models: list[ModelStatus], stats: dict) -> list[str]:
+    predictions = sum(stats["predictions"].values())
+    lines = [
+        "I guess which language a surname comes from (a character-level RNN) and whether a "
+        "text sounds positive or negative (a word-level LSTM).",
+        "Every answer has Right / Wrong buttons: agreed corrections fine-tune the next models.",
+        "",
+    ]
+    lines += [f"{m.task}: {m.version} ({accuracy(m)})" for m in models]
+    lines.append(f"The community has given {stats['votes']} votes on {predictions} answers.")
+    return lines
+
+
+HELP = [
+    ("/origin name", "guess the language a surname comes from (top 3 with probabilities)"),
+    ("/sentiment text", "is this text positive or negative?"),
+    ("Apps > Analyze sentiment", "the same on any message (right-click or long-press it)"),
+    ("Right / Wrong", "buttons under every answer; Wrong lets you pick the correct label"),
+    ("/about", "what I am, which models answer, how much the community has voted"),
+    ("/forget-me", "erase everything you contributed (your questions and votes)"),
+]

@@ -1,0 +1,206 @@
+"""The bot's use cases, shared by the Discord cogs and the console so both behave the same.
+
+Services know nothing about Discord: they take plain ids and return plain records. Cogs and
+the console only translate between a user interface and these calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from db import CONFIRMED, FeedbackStore, Hasher, VoterStats, VoteTally, resolve_secret
+from db.errors import UnknownPrediction
+from inference.client import InferenceClient
+from inference.factory import make_client
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from inference.predictor import Prediction
+
+log = logging.getLogger("seqbot.bot")
+
+TASKS = ("origin", "sentiment")
+# Ask for every label's probability: the inference contract clamps top_k to the model's
+# label count (the HTTP service accepts up to 100). The full distribution is logged, so a
+# correction menu can offer exactly the labels of the model that answered.
+EVERY_LABEL = 100
+
+
+class ManagedClient(InferenceClient, Protocol):
+    """An inference client that can also roll back (both the worker and the HTTP client can)."""
+
+    async def rollback(self, task: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked or voted, and where; ids are hashed by the store before they are kept."""
+
+    user_id: int
+    guild_id: int | None = None
+    channel_id: int | None = None
+    is_moderator: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    prediction: Prediction
+    prediction_id: int | None  # None when logging failed: the user still gets the answer
+
+    @property
+    def votable(self) -> bool:
+        return self.prediction_id is not None
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    task: str
+    version: str
+    test_accuracy: float | None  # None when the version was never registered with metrics
+
+
+class PredictionService:
+    """Runs a model and logs the answer, so every answer can be voted on."""
+
+    def __init__(self, client: InferenceClient, store: FeedbackStore) -> None:
+        self.client = client
+        self.store = store
+
+    async def predict(self, task: str, text: str, who: Requester) -> Answer:
+        """Raises InputError, InferenceBusy or InferenceUnavailable from the client."""
+        if task == "origin":
+            prediction = await self.client.origin(text, top_k=EVERY_LABEL)
+        elif task == "sentiment":
+            prediction = await self.client.sentiment(text, top_k=EVERY_LABEL)
+        else:
+            raise ValueError(f"unknown task {task!r}")
+        try:
+            pred_id = await self.store.log_prediction(
+                task, prediction.input, prediction.normalized, prediction.model_version,
+                prediction.label, prediction.top, who.guild_id, who.channel_id, who.user_id)
+        except Exception:
+            # Any storage failure: the answer is worth more than its log entry.
+            log.exception("could not log a %s prediction; answering without feedback", task)
+            return Answer(prediction, None)
+        return Answer(prediction, pred_id)
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    probability: float
+
+
+class FeedbackService:
+    """Votes, corrections, erasure and the statistics built on them."""
+
+    def __init__(self, store: FeedbackStore) -> None:
+        self.store = store
+
+    async def choices(self, pred_id: int) -> tuple[str, list[Choice]]:
+        """The model's label and the other labels it could have given, by name.
+
+        Raises UnknownPrediction when the prediction was never logged or has been erased.
+        """
+        record = await self.store.get_prediction(pred_id)
+        if record is None:
+            raise UnknownPrediction(f"no prediction with id {pred_id}")
+        others = sorted((Choice(label, p) for label, p in record.top if label != record.label),
+                        key=lambda c: c.label)
+        return record.label, others
+
+    async def vote(self, pred_id: int, who: Requester, label: str = CONFIRMED) -> VoteTally:
+        """Record (or replace) a vote: CONFIRMED for "right", else the correct label."""
+        if label != CONFIRMED:
+            model_label, choices = await self.choices(pred_id)
+            if label not in {model_label, *(c.label for c in choices)}:
+                raise ValueError(f"{label!r} is not a label of this model")
+        return await self.store.record_vote(pred_id, who.user_id, label,
+                                            is_moderator=who.is_moderator)
+
+    async def forget(self, user_id: int) -> dict[str, int]:
+        return await self.store.forget_user(user_id)
+
+    async def stats(self) -> dict[str, Any]:
+        return await self.store.stats()
+
+    async def least_agreeing(self, limit: int = 5) -> list[VoterStats]:
+        """Voters who most often disagree with the consensus: candidates to ignore."""
+        voters = await self.store.voter_agreement()
+        return [v for v in voters if v.agreement is not None][:limit]
+
+    async def ignore_voter(self, user_id: int) -> bool:
+        return await self.store.ignore_voter(user_id)
+
+    async def purge(self, older_than_days: float) -> int:
+        return await self.store.purge_unvoted(older_than_days)
+
+
+class ModelService:
+    """What is served, how good it is, and swapping it."""
+
+    def __init__(self, client: ManagedClient, store: FeedbackStore) -> None:
+        self.client = client
+        self.store = store
+
+    async def status(self) -> list[ModelStatus]:
+        served = await self.client.model_versions()
+        out = []
+        for task in TASKS:
+            version = served.get(task)
+            if version is None:
+                continue
+            registered = {m.version: m for m in await self.store.model_versions(task)}
+            metrics = registered[version].metrics if version in registered else {}
+            accuracy = metrics.get("test_accuracy")
+            out.append(ModelStatus(task, version, float(accuracy) if accuracy is not None
+                                   else None))
+        return out
+
+    async def reload(self, task: str, version: str | None = None) -> str:
+        return await self.client.reload(task, version)
+
+    async def rollback(self, task: str) -> str:
+        return await self.client.rollback(task)
+
+
+class Services:
+    """Everything the bot and the console need, opened and closed together."""
+
+    def __init__(self, client: ManagedClient, store: FeedbackStore) -> None:
+        self.client = client
+        self.store = store
+        self.predictions = PredictionService(client, store)
+        self.feedback = FeedbackService(store)
+        self.models = ModelService(client, store)
+
+    @classmethod
+    async def open(
+        cls, settings: Settings, *, dev_mode: bool = False, client: ManagedClient | None = None
+    ) -> Services:
+        """Open the database and start the inference client (the factory's unless given).
+
+        dev_mode (console) generates a local hash secret; the bot requires one to be set.
+        """
+        secret = resolve_secret(settings.db_path, settings.hash_secret, dev_mode=dev_mode)
+        if client is None:
+            client = make_client(  # type: ignore[assignment]
+                settings.inference_url, secret=settings.inference_secret,
+                device=settings.device, model_dir=settings.models,
+                watch_interval_s=settings.model_watch_s or None)
+        store = await FeedbackStore.open(settings.db_path, Hasher(secret))
+        try:
+            await client.start()  # type: ignore[union-attr]
+        except BaseException:
+            await store.close()
+            raise
+        return cls(client, store)  # type: ignore[arg-type]
+
+    async def close(self) -> None:
+        """Stop the models first (no new answers), then flush and close the database."""
+        try:
+            await self.client.close()
+        finally:
+            await self.store.close()
