@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from inference.worker import InferenceWorker
 from tests.discord_harness import bot_settings, running_bot, tiny_checkpoints, tiny_worker
 from tests.fakediscord import FakeDiscord
 
@@ -39,3 +40,120 @@ async def test_origin_answers_with_top3_and_buttons(fake, bot):
     buttons = [c["custom_id"] for row in message["components"] for c in row["components"]]
     assert len(buttons) == 2 and buttons[0].startswith("seqbot:vote:")
     assert all(body["allowed_mentions"] == NO_PINGS for body in record.message_bodies())
+
+
+def description(message) -> str:
+    return message["embeds"][0]["description"]
+
+
+async def test_origin_shows_the_transliterated_name(fake, bot):
+    record = await fake.slash(fake.member(fake.guild, "alice"), "origin", name="Dvořák")
+    text = description(await record.final())
+    assert "> Dvořák" in text and "Read as: Dvorak" in text
+    plain = description(await (await fake.slash(fake.member(fake.guild, "bob"), "origin",
+                                                name="Smith")).final())
+    assert "Read as" not in plain
+
+
+async def test_sentiment_says_when_the_text_was_truncated(fake, bot):
+    alice = fake.member(fake.guild, "alice")
+    short = await (await fake.slash(alice, "sentiment", text="great film")).final()
+    assert short["embeds"][0]["title"] == "Sentiment" and "truncated" not in description(short)
+    assert "only its beginning and its end were read" not in description(short)
+    long = await (await fake.slash(alice, "sentiment", text="the film " * 220)).final()
+    assert "only its beginning and its end were read" in description(long)
+    assert long["embeds"][0]["footer"]["text"].startswith("model sentiment-tiny")
+
+
+async def test_context_menu_analyzes_a_message(fake, bot):
+    alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
+    target = fake.user_message(alice, "I hated the movie and I hated the plot")
+    record = await fake.message_command(bob, "Analyze sentiment", target)
+    answer = await record.final()
+    assert "I hated the movie" in description(answer)
+    assert answer["components"][0]["components"][0]["custom_id"].startswith("seqbot:vote:")
+    prediction = await bot.services.store.get_prediction(1)
+    assert prediction.task == "sentiment" and prediction.input_text == target["content"]
+
+
+async def test_context_menu_on_a_message_without_text(fake, bot):
+    alice = fake.member(fake.guild, "alice")
+    record = await fake.message_command(alice, "Analyze sentiment", fake.user_message(alice, ""))
+    reply = await record.final()
+    assert reply["flags"] & 64 and "no text" in reply["content"]
+
+
+async def test_bad_input_is_a_friendly_private_reply_not_an_error(fake, bot, caplog):
+    record = await fake.slash(fake.member(fake.guild, "alice"), "origin", name="1234 !!")
+    reply = await record.final()
+    assert reply["flags"] & 64
+    assert reply["content"] == "That name has no letters I can read."
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert (await bot.services.store.stats())["predictions"]["origin"] == 0
+
+
+async def test_mentions_in_input_are_shown_not_pinged(fake, bot):
+    alice = fake.member(fake.guild, "alice")
+    record = await fake.slash(alice, "sentiment", text="@everyone <@&123456789012345678> *great*")
+    answer = await record.final()
+    text = description(answer)
+    assert "@\u200beveryone" in text and "\\*great\\*" in text
+    bodies = record.message_bodies()
+    assert bodies and all(b["allowed_mentions"] == NO_PINGS for b in bodies)
+
+
+async def test_works_in_direct_messages(fake, bot):
+    record = await fake.slash(fake.dm_user("dora"), "origin", name="Kim")
+    answer = await record.final()
+    assert answer["embeds"] and answer["components"]
+    prediction = await bot.services.store.get_prediction(1)
+    assert prediction.guild_id is None
+
+
+async def test_about_lists_models_accuracy_and_votes(fake, bot, checkpoints):
+    store = bot.services.store
+    await store.add_model_version("origin", "origin-tiny", checkpoints["origin"], "0" * 64,
+                                  {"test_accuracy": 0.8125}, status="production")
+    alice = fake.member(fake.guild, "alice")
+    answer = await (await fake.slash(alice, "origin", name="Ng")).final()
+    vote = answer["components"][0]["components"][0]["custom_id"]
+    await (await fake.click(alice, answer, vote)).followup()
+    about = await (await fake.slash(alice, "about")).final()
+    assert about["flags"] & 64
+    text = description(about)
+    assert "origin: origin-tiny (81.2% test accuracy)" in text
+    assert "sentiment: sentiment-tiny (test accuracy not recorded)" in text
+    assert "1 votes on 1 answers" in text
+
+
+async def test_help_explains_every_command(fake, bot):
+    reply = await (await fake.slash(fake.member(fake.guild, "alice"), "help")).final()
+    names = [field["name"] for field in reply["embeds"][0]["fields"]]
+    assert reply["flags"] & 64
+    assert {"/origin name", "/sentiment text", "/about", "/forget-me"} <= set(names)
+
+
+async def test_cooldown_per_user(fake, checkpoints, tmp_path):
+    settings = bot_settings(tmp_path, cooldown_rate=1, cooldown_per=60.0)
+    async with running_bot(fake, settings, tiny_worker(checkpoints)):
+        alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
+        assert (await (await fake.slash(alice, "origin", name="Abe")).final())["embeds"]
+        again = await (await fake.slash(alice, "sentiment", text="great")).final()
+        assert again["flags"] & 64
+        assert again["content"].startswith("Slow down a little: try again in ")
+        assert int(again["content"].split()[-2]) in range(58, 61)
+        assert (await (await fake.slash(bob, "origin", name="Abe")).final())["embeds"]
+
+
+async def test_busy_models_get_a_friendly_retry(fake, checkpoints, tmp_path):
+    # One queue slot, and a batch window that keeps the first request queued for a while:
+    # the worker's backpressure turns the second one away at once.
+    worker = InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1, max_queue=1,
+                             max_wait_ms=400)
+    async with running_bot(fake, bot_settings(tmp_path), worker):
+        alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
+        first = await fake.slash(alice, "origin", name="Abe")
+        second = await fake.slash(bob, "origin", name="Kim")
+        busy = await second.final()
+        assert busy["flags"] & 64 and "try again in a few seconds" in busy["content"]
+        assert (await first.final())["embeds"]

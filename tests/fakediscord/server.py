@@ -218,9 +218,9 @@ class FakeDiscord:
         return role_id
 
     def member(self, guild: p.Guild, name: str, *, roles: list[int] | None = None,
-               admin: bool = False) -> p.Actor:
+               admin: bool = False, user_id: int | None = None) -> p.Actor:
         permissions = p.MEMBER_PERMISSIONS | (p.ADMINISTRATOR if admin else 0)
-        return p.Actor(p.user(p.snowflake(), name), guild, roles or [], permissions)
+        return p.Actor(p.user(user_id or p.snowflake(), name), guild, roles or [], permissions)
 
     def dm_user(self, name: str) -> p.Actor:
         return p.Actor(p.user(p.snowflake(), name))
