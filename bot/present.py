@@ -94,8 +94,8 @@ def _sentiment_card(p: Prediction, footer: str) -> Card:
 
 def feedback_line(tally: VoteTally) -> str:
     """The running count shown on an answer once people have voted."""
-    voters = "1 voter" if tally.voters == 1 else f"{tally.voters} voters"
-    line = f"{tally.said_right} of {voters} say this is right"
+    voters = "1 voter agrees" if tally.voters == 1 else f"{tally.voters} voters agree"
+    line = f"{tally.said_right} of {voters} with this answer"
     if tally.consensus is not None and tally.consensus != tally.top_label:
         line += f" · the community says {tally.consensus}"
     return line

@@ -53,7 +53,7 @@ async def test_right_vote_lands_in_db_and_count_shows_on_message(fake, bot):
     click = await fake.click(bob, answer, right)
     await click.acknowledged()
     assert click.response_type == 7  # the answer itself is updated...
-    assert fake.messages[int(answer["id"])]["content"] == "1 of 1 voter say this is right"
+    assert fake.messages[int(answer["id"])]["content"] == "1 of 1 voter agrees with this answer"
     ack = await click.followup()
     assert ack["flags"] & 64 and "Thanks" in ack["content"]  # ...and thanked privately
     assert all(b["allowed_mentions"] == NO_PINGS for b in click.message_bodies())
@@ -78,7 +78,7 @@ async def test_wrong_opens_labels_and_the_correction_is_recorded(fake, bot):
     await pick.acknowledged()
     assert pick.response_type == 7 and choice in fake.messages[int(menu["id"])]["content"]
     await fake.wait_until(lambda: fake.messages[int(answer["id"])]["content"] != "")
-    assert fake.messages[int(answer["id"])]["content"] == "0 of 1 voter say this is right"
+    assert fake.messages[int(answer["id"])]["content"] == "0 of 1 voter agrees with this answer"
     tally = await bot.services.store.tally(pred_id_of(answer))
     assert tally.counts == {choice: 1} and not tally.by_moderator
 
@@ -103,8 +103,8 @@ async def test_a_new_vote_replaces_the_old_one(fake, bot):
     [select] = menu["components"][0]["components"]
     label = select["options"][0]["value"]
     await (await fake.choose(bob, menu, select["custom_id"], [label])).acknowledged()
-    await fake.wait_until(
-        lambda: fake.messages[int(answer["id"])]["content"] == "0 of 1 voter say this is right")
+    replaced = "0 of 1 voter agrees with this answer"
+    await fake.wait_until(lambda: fake.messages[int(answer["id"])]["content"] == replaced)
     tally = await bot.services.store.tally(pred_id)
     assert tally.voters == 1 and tally.counts == {label: 1}
 

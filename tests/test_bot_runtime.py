@@ -1,0 +1,121 @@
+"""Timing, failures and lifecycle: the 3-second deadline, errors, shutdown, reconnects, shards."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import signal
+
+import pytest
+
+from bot.runner import run_bot
+from bot.services import Services
+from tests.discord_harness import (
+    SlowClient,
+    bot_settings,
+    running_bot,
+    tiny_checkpoints,
+    tiny_worker,
+)
+from tests.fakediscord import FakeDiscord, pointed_at
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    return tiny_checkpoints(tmp_path_factory.mktemp("ckpt"))
+
+
+@pytest.fixture
+async def fake():
+    async with FakeDiscord() as fake:
+        fake.guild = fake.add_guild()
+        yield fake
+
+
+async def test_slow_inference_is_deferred_within_the_deadline(fake, checkpoints, tmp_path):
+    # Answers take 3.2 s, past Discord's 3 s deadline (which the fake enforces): the bot
+    # must acknowledge with "thinking..." in time, then put the answer in its place.
+    slow = SlowClient(tiny_worker(checkpoints), delay_s=3.2)
+    async with running_bot(fake, bot_settings(tmp_path), slow):
+        record = await fake.slash(fake.member(fake.guild, "alice"), "origin", name="Nakamura")
+        ack = await record.acknowledged(timeout=3.0)
+        assert ack.body["type"] == 5 and ack.status == 200
+        assert 1.0 < record.ack_latency < 2.5
+        answer = await record.final(timeout=5.0)
+        assert answer["embeds"] and answer["components"]
+        assert not [c for c in record.calls if c.status >= 400]
+
+
+async def test_database_failure_still_answers_and_unexpected_errors_get_an_id(
+        fake, checkpoints, tmp_path, caplog):
+    async with running_bot(fake, bot_settings(tmp_path), tiny_worker(checkpoints)) as bot:
+        alice = fake.member(fake.guild, "alice")
+        logged = await (await fake.slash(alice, "origin", name="Abe")).final()
+        await bot.services.store.close()  # the database goes away
+        answer = await (await fake.slash(alice, "origin", name="Abe")).final()
+        assert answer["embeds"] and answer["components"] == []  # nothing to vote on
+        assert "could not log a origin prediction" in caplog.text
+        click = await fake.click(alice, logged, fake.find_component(logged, "seqbot:vote:"))
+        reply = await click.final()
+        assert reply["flags"] & 64
+        [error_id] = re.findall(r"error id `([0-9a-f]{8})`", reply["content"])
+        [record] = [r for r in caplog.records if r.getMessage().startswith(f"error {error_id}")]
+        assert record.levelno == logging.ERROR and record.exc_info is not None
+        assert "component seqbot:vote:" in record.getMessage()
+
+
+async def test_resumes_after_a_gateway_reconnect(fake, checkpoints, tmp_path):
+    async with running_bot(fake, bot_settings(tmp_path), tiny_worker(checkpoints)):
+        session = fake.sessions[-1].session_id
+        await fake.request_reconnect()
+        await fake.wait_until(lambda: any(e["t"] == "RESUMED" for e in fake.sessions[-1].sent))
+        assert fake.sessions[-1].session_id == session and len(fake.sessions) == 1
+        record = await fake.slash(fake.member(fake.guild, "alice"), "origin", name="Rossi")
+        assert (await record.final())["embeds"]
+
+
+async def test_sharded_bot_answers_on_every_shard(checkpoints, tmp_path):
+    async with FakeDiscord(shards=2) as fake:
+        guilds = {}
+        while len(guilds) < 2:  # one guild on each shard
+            guild = fake.add_guild()
+            guilds.setdefault((guild.id >> 22) % 2, guild)
+        settings = bot_settings(tmp_path, shard_count=2)
+        async with running_bot(fake, settings, tiny_worker(checkpoints)) as bot:
+            assert type(bot).__name__ == "ShardedSeqBot"
+            for guild in guilds.values():
+                record = await fake.slash(fake.member(guild, "alice"), "origin", name="Kim")
+                assert (await record.final())["embeds"]
+            assert sorted(s.shard for s in fake.sessions) == [(0, 2), (1, 2)]
+
+
+async def test_sigterm_finishes_commands_in_flight_then_closes_everything(
+        fake, checkpoints, tmp_path):
+    settings = bot_settings(tmp_path, token=fake.token)
+    services = await Services.open(settings, client=SlowClient(tiny_worker(checkpoints), 1.0))
+    with pointed_at(fake):
+        bot = asyncio.create_task(run_bot(settings, services))
+        await fake.wait_identified()
+        alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
+        in_flight = await fake.slash(alice, "origin", name="Nakamura")
+        await asyncio.sleep(0.3)  # the command is running: inference takes 1 s
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(0.1)
+        late = await fake.slash(bob, "origin", name="Smith")
+        refused = await late.final()
+        assert refused["flags"] & 64 and "restarting" in refused["content"]
+        answer = await in_flight.final(timeout=5.0)
+        assert answer["embeds"] and answer["components"]
+        await asyncio.wait_for(bot, 10.0)
+    assert not services.client.running
+    assert (await _reopen(settings)).get("predictions") == {"origin": 1, "sentiment": 0}
+
+
+async def _reopen(settings):
+    """Stats read from the file after shutdown: everything was committed."""
+    from db import FeedbackStore, Hasher
+
+    async with await FeedbackStore.open(settings.db_path, Hasher(settings.hash_secret)) as store:
+        return await store.stats()
