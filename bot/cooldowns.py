@@ -11,6 +11,8 @@ import time
 import discord
 from discord import app_commands
 
+from bot.context import bot_of
+
 
 class UserCooldowns:
     def __init__(self, rate: int, per: float) -> None:
@@ -32,7 +34,7 @@ class UserCooldowns:
 
 
 def _check(interaction: discord.Interaction) -> bool:
-    interaction.client.cooldowns.hit(interaction.user.id)  # type: ignore[attr-defined]
+    bot_of(interaction).cooldowns.hit(interaction.user.id)
     return True
 
 

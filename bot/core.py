@@ -18,6 +18,9 @@ from bot.settings import Settings
 
 log = logging.getLogger("seqbot.bot")
 
+# The bot never joins voice: skip discord.py's start-up warnings about missing voice libraries.
+discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+
 
 class SeqbotTree(app_commands.CommandTree):
     """Routes every command through the bot's admission gate and its one error handler."""

@@ -6,6 +6,7 @@ import discord
 
 from bot.present import HELP, Card, about_lines
 from bot.services import ModelStatus
+from db import VoterStats
 
 COLOURS = {"origin": discord.Colour.blurple(), "sentiment": discord.Colour.teal()}
 
@@ -52,7 +53,7 @@ def status_embed(models: list[ModelStatus], stats: dict) -> discord.Embed:
     return embed
 
 
-def stats_embed(stats: dict, worst: list) -> discord.Embed:
+def stats_embed(stats: dict, worst: list[VoterStats]) -> discord.Embed:
     embed = discord.Embed(title="Feedback statistics", colour=discord.Colour.dark_grey())
     for task, count in stats["predictions"].items():
         embed.add_field(name=task, value=f"{count} answers\n{stats['agreed_examples'][task]} "

@@ -82,7 +82,7 @@ class PredictionService:
                 prediction.label, prediction.top, who.guild_id, who.channel_id, who.user_id)
         except Exception:
             # Any storage failure: the answer is worth more than its log entry.
-            log.exception("could not log a %s prediction; answering without feedback", task)
+            log.exception("could not log the %s prediction; answering without buttons", task)
             return Answer(prediction, None)
         return Answer(prediction, pred_id)
 
@@ -152,11 +152,9 @@ class ModelService:
             version = served.get(task)
             if version is None:
                 continue
-            registered = {m.version: m for m in await self.store.model_versions(task)}
-            metrics = registered[version].metrics if version in registered else {}
-            accuracy = metrics.get("test_accuracy")
-            out.append(ModelStatus(task, version, float(accuracy) if accuracy is not None
-                                   else None))
+            registered = {m.version: m.metrics for m in await self.store.model_versions(task)}
+            accuracy = registered.get(version, {}).get("test_accuracy")
+            out.append(ModelStatus(task, version, None if accuracy is None else float(accuracy)))
         return out
 
     async def reload(self, task: str, version: str | None = None) -> str:

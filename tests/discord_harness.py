@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from bot.core import SeqBot, ShardedSeqBot, create_bot
 from bot.services import Services
 from bot.settings import Settings
-from inference.predictor import Prediction
+from inference.predictor import Prediction, Predictor
 from inference.worker import InferenceWorker
 from tests.fakediscord import FakeDiscord, connected
 from tests.inference_fixtures import write_checkpoint
@@ -40,23 +43,32 @@ def tiny_worker(checkpoints: dict[str, Path]) -> InferenceWorker:
     return InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1, max_wait_ms=1)
 
 
-class SlowClient:
-    """A real worker whose answers take `delay_s` longer, like a loaded model thread."""
+class ModelGate:
+    """Holds the model thread of every worker: each forward pass waits until `open()`
+    (or at most `hold_s`), like a model thread busy with a long batch.
 
-    def __init__(self, worker: InferenceWorker, delay_s: float) -> None:
-        self.worker = worker
-        self.delay_s = delay_s
+    Only the forward pass is held: queueing, batching and backpressure stay the worker's own.
+    """
 
-    async def origin(self, name: str, top_k: int = 3) -> Prediction:
-        await asyncio.sleep(self.delay_s)
-        return await self.worker.origin(name, top_k)
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, hold_s: float = 10.0) -> None:
+        self.hold_s = hold_s
+        self.entered = threading.Event()
+        self._open = threading.Event()
+        forward = Predictor.predict_prepared
 
-    async def sentiment(self, text: str, top_k: int = 2) -> Prediction:
-        await asyncio.sleep(self.delay_s)
-        return await self.worker.sentiment(text, top_k)
+        def held(predictor: Predictor, items: list, top_k: int = 3) -> list[Prediction]:
+            self.entered.set()
+            self._open.wait(self.hold_s)
+            return forward(predictor, items, top_k)
 
-    def __getattr__(self, name: str) -> object:  # model_versions, reload, start, close...
-        return getattr(self.worker, name)
+        monkeypatch.setattr(Predictor, "predict_prepared", held)
+
+    def open(self) -> None:
+        self._open.set()
+
+    async def wait_entered(self, timeout: float = 5.0) -> None:
+        """Until a forward pass is being held."""
+        assert await asyncio.to_thread(self.entered.wait, timeout), "no forward pass started"
 
 
 @contextlib.asynccontextmanager

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from inference.worker import InferenceWorker
-from tests.discord_harness import bot_settings, running_bot, tiny_checkpoints, tiny_worker
+from tests.discord_harness import (
+    ModelGate,
+    bot_settings,
+    running_bot,
+    tiny_checkpoints,
+    tiny_worker,
+)
 from tests.fakediscord import FakeDiscord
 
 NO_PINGS = {"parse": []}
@@ -142,18 +150,25 @@ async def test_cooldown_per_user(fake, checkpoints, tmp_path):
         assert again["flags"] & 64
         assert again["content"].startswith("Slow down a little: try again in ")
         assert int(again["content"].split()[-2]) in range(58, 61)
+        menu = await fake.message_command(alice, "Analyze sentiment",
+                                          fake.user_message(bob, "great film"))
+        assert (await menu.final())["content"].startswith("Slow down")
         assert (await (await fake.slash(bob, "origin", name="Abe")).final())["embeds"]
 
 
-async def test_busy_models_get_a_friendly_retry(fake, checkpoints, tmp_path):
-    # One queue slot, and a batch window that keeps the first request queued for a while:
-    # the worker's backpressure turns the second one away at once.
-    worker = InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1, max_queue=1,
-                             max_wait_ms=400)
+async def test_busy_models_get_a_friendly_retry(fake, checkpoints, tmp_path, monkeypatch):
+    # One queue slot: with the model thread busy on alice's request and bob's waiting,
+    # the worker's backpressure turns carol away at once.
+    gate = ModelGate(monkeypatch)
+    worker = InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1, max_queue=1)
     async with running_bot(fake, bot_settings(tmp_path), worker):
-        alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
+        alice, bob, carol = (fake.member(fake.guild, n) for n in ("alice", "bob", "carol"))
         first = await fake.slash(alice, "origin", name="Abe")
+        await gate.wait_entered()
         second = await fake.slash(bob, "origin", name="Kim")
-        busy = await second.final()
+        while worker.queue_depth("origin") < 1:
+            await asyncio.sleep(0.01)
+        busy = await (await fake.slash(carol, "origin", name="Ng")).final()
         assert busy["flags"] & 64 and "try again in a few seconds" in busy["content"]
-        assert (await first.final())["embeds"]
+        gate.open()
+        assert (await first.final())["embeds"] and (await second.final())["embeds"]

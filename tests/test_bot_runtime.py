@@ -13,7 +13,7 @@ import pytest
 from bot.runner import run_bot
 from bot.services import Services
 from tests.discord_harness import (
-    SlowClient,
+    ModelGate,
     bot_settings,
     running_bot,
     tiny_checkpoints,
@@ -34,11 +34,12 @@ async def fake():
         yield fake
 
 
-async def test_slow_inference_is_deferred_within_the_deadline(fake, checkpoints, tmp_path):
-    # Answers take 3.2 s, past Discord's 3 s deadline (which the fake enforces): the bot
-    # must acknowledge with "thinking..." in time, then put the answer in its place.
-    slow = SlowClient(tiny_worker(checkpoints), delay_s=3.2)
-    async with running_bot(fake, bot_settings(tmp_path), slow):
+async def test_slow_inference_is_deferred_within_the_deadline(
+        fake, checkpoints, tmp_path, monkeypatch):
+    # The model thread takes 3.2 s, past Discord's 3 s deadline (which the fake enforces):
+    # the bot must acknowledge with "thinking..." in time, then put the answer in its place.
+    gate = ModelGate(monkeypatch, hold_s=3.2)
+    async with running_bot(fake, bot_settings(tmp_path), tiny_worker(checkpoints)):
         record = await fake.slash(fake.member(fake.guild, "alice"), "origin", name="Nakamura")
         ack = await record.acknowledged(timeout=3.0)
         assert ack.body["type"] == 5 and ack.status == 200
@@ -46,6 +47,7 @@ async def test_slow_inference_is_deferred_within_the_deadline(fake, checkpoints,
         answer = await record.final(timeout=5.0)
         assert answer["embeds"] and answer["components"]
         assert not [c for c in record.calls if c.status >= 400]
+        assert gate.entered.is_set()
 
 
 async def test_database_failure_still_answers_and_unexpected_errors_get_an_id(
@@ -56,7 +58,7 @@ async def test_database_failure_still_answers_and_unexpected_errors_get_an_id(
         await bot.services.store.close()  # the database goes away
         answer = await (await fake.slash(alice, "origin", name="Abe")).final()
         assert answer["embeds"] and answer["components"] == []  # nothing to vote on
-        assert "could not log a origin prediction" in caplog.text
+        assert "could not log the origin prediction" in caplog.text
         click = await fake.click(alice, logged, fake.find_component(logged, "seqbot:vote:"))
         reply = await click.final()
         assert reply["flags"] & 64
@@ -92,20 +94,23 @@ async def test_sharded_bot_answers_on_every_shard(checkpoints, tmp_path):
 
 
 async def test_sigterm_finishes_commands_in_flight_then_closes_everything(
-        fake, checkpoints, tmp_path):
+        fake, checkpoints, tmp_path, monkeypatch):
+    gate = ModelGate(monkeypatch)
     settings = bot_settings(tmp_path, token=fake.token)
-    services = await Services.open(settings, client=SlowClient(tiny_worker(checkpoints), 1.0))
+    services = await Services.open(settings, client=tiny_worker(checkpoints))
     with pointed_at(fake):
         bot = asyncio.create_task(run_bot(settings, services))
         await fake.wait_identified()
         alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
         in_flight = await fake.slash(alice, "origin", name="Nakamura")
-        await asyncio.sleep(0.3)  # the command is running: inference takes 1 s
+        await gate.wait_entered()  # the command is running, its model call held
         os.kill(os.getpid(), signal.SIGTERM)
         await asyncio.sleep(0.1)
         late = await fake.slash(bob, "origin", name="Smith")
         refused = await late.final()
         assert refused["flags"] & 64 and "restarting" in refused["content"]
+        assert not bot.done()  # still waiting for alice's answer
+        gate.open()
         answer = await in_flight.final(timeout=5.0)
         assert answer["embeds"] and answer["components"]
         await asyncio.wait_for(bot, 10.0)
