@@ -7,11 +7,14 @@ import logging
 import os
 import re
 import signal
+import socket
 
 import pytest
 
 from bot.runner import run_bot
 from bot.services import Services
+from inference.factory import make_client
+from inference.server import InferenceServer
 from tests.discord_harness import (
     ModelGate,
     bot_settings,
@@ -124,3 +127,34 @@ async def _reopen(settings):
 
     async with await FeedbackStore.open(settings.db_path, Hasher(settings.hash_secret)) as store:
         return await store.stats()
+
+
+async def test_models_behind_the_inference_service(fake, checkpoints, tmp_path):
+    # INFERENCE_URL set: the bot talks HTTP to `python -m inference serve`.
+    async with tiny_worker(checkpoints) as worker:
+        server = InferenceServer(worker, port=0, secret="s3")
+        await server.start()
+        try:
+            settings = bot_settings(tmp_path, inference_url=server.url, inference_secret="s3")
+            client = make_client(settings.inference_url, secret=settings.inference_secret)
+            async with running_bot(fake, settings, client) as bot:
+                alice = fake.member(fake.guild, "alice")
+                answer = await (await fake.slash(alice, "origin", name="Nakamura")).final()
+                assert answer["embeds"] and answer["components"]
+                record = await bot.services.store.get_prediction(1)
+                assert len(record.top) == 18  # every label came back over HTTP too
+        finally:
+            await server.close()
+
+
+async def test_unreachable_models_get_a_friendly_reply(fake, tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    client = make_client(url, timeout_s=1.0)
+    async with running_bot(fake, bot_settings(tmp_path, inference_url=url), client):
+        reply = await (await fake.slash(fake.member(fake.guild, "alice"), "origin",
+                                        name="Nakamura")).final()
+        assert reply["flags"] & 64
+        assert reply["content"] == "My models are not available at the moment. " \
+                                   "Please try again later."

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 from pathlib import Path
 
 import pytest
 
+from bot import cli
 from bot.logs import REDACTED, RedactSecrets, setup_logging
 from bot.settings import Settings, SettingsError
 
@@ -97,3 +99,30 @@ def test_setup_logging_redacts_on_the_root_handler(capsys):
         root.setLevel(saved[1])
     err = capsys.readouterr().err
     assert "s3cr3t-token" not in err and f"Bot {REDACTED}" in err
+
+
+@pytest.fixture
+def clean_env(tmp_path, monkeypatch):
+    """No .env, no seqbot variables, and the root logger restored afterwards."""
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith(("SEQBOT_", "DISCORD_", "INFERENCE_", "DEV_GUILD")):
+            monkeypatch.delenv(key)
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    yield monkeypatch
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+
+
+def test_the_bot_refuses_to_start_without_a_hash_secret(clean_env, capsys):
+    clean_env.setenv("DISCORD_TOKEN", "some-token")
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert "SEQBOT_HASH_SECRET is not set" in err and "some-token" not in err
+
+
+def test_bad_configuration_exits_with_a_message(clean_env, capsys):
+    clean_env.setenv("SEQBOT_COOLDOWN_RATE", "lots")
+    assert cli.main(["console"]) == 2
+    assert "SEQBOT_COOLDOWN_RATE must be a whole number" in capsys.readouterr().err
