@@ -1,10 +1,13 @@
-"""python -m training origin|sentiment|evaluate ... (see README: Training)."""
+"""python -m training origin|sentiment|evaluate|export-feedback|finetune ... (see README:
+Training, and docs/learning-loop.md)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -12,8 +15,10 @@ from pathlib import Path
 from inference.device import configure_threads, resolve_device
 from inference.registry import resolve_checkpoint
 from training.config import OriginConfig, SentimentConfig
+from training.finetune import FinetuneConfig
 
 CONFIGS = {"origin": OriginConfig, "sentiment": SentimentConfig}
+DB_HELP = "feedback database (default: $SEQBOT_DB, else seqbot.db)"
 
 
 def add_hyperparameters(parser: argparse.ArgumentParser, cfg_cls: type) -> None:
@@ -47,10 +52,32 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--model-dir", default=None)
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
+    ex.add_argument("--task", choices=list(CONFIGS), required=True)
+    ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    ex.add_argument("--db", default=os.environ.get("SEQBOT_DB", "seqbot.db"), help=DB_HELP)
+    ex.add_argument("--out", default="-", help="output file (default: stdout)")
+    ft = sub.add_parser("finetune", help="fine-tune the served model on agreed feedback and "
+                        "promote it if it is better (exit 1: rejected, 3: too few examples)")
+    ft.add_argument("task", choices=list(CONFIGS))
+    ft.add_argument("--db", default=os.environ.get("SEQBOT_DB", "seqbot.db"), help=DB_HELP)
+    ft.add_argument("--data", help="original data to replay and test on (as for training)")
+    ft.add_argument("--model-dir", default=None,
+                    help="promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside "
+                    "the database)")
+    ft.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N|mps")
+    ft.add_argument("--threads", type=int, default=None, help="CPU intra-op threads")
+    ft.add_argument("--dry-run", action="store_true",
+                    help="train, evaluate and report, but record and promote nothing")
+    add_hyperparameters(ft, FinetuneConfig)
     args = parser.parse_args(argv)
 
     if args.command == "evaluate":
         return evaluate_command(args)
+    if args.command == "export-feedback":
+        return export_command(args)
+    if args.command == "finetune":
+        return finetune_command(args)
     configure_threads(args.threads)
     device = resolve_device(args.device)
     cfg = CONFIGS[args.command](**{f.name: getattr(args, f.name)
@@ -74,8 +101,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    import os
-
     from training.evaluate import evaluate, format_report
 
     configure_threads(None)
@@ -89,6 +114,38 @@ def evaluate_command(args: argparse.Namespace) -> int:
     else:
         print(format_report(args.task, metrics))
     return 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from training.feedback_export import export_feedback, format_summary
+
+    try:
+        summary = asyncio.run(export_feedback(args.db, args.task, args.format, args.out))
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    # The rows may be on stdout: the summary goes to stderr so they can be piped.
+    print(format_summary(args.task, summary), file=sys.stderr)
+    return 0
+
+
+def finetune_command(args: argparse.Namespace) -> int:
+    from training.finetune import finetune
+
+    configure_threads(args.threads)
+    cfg = FinetuneConfig(**{f.name: getattr(args, f.name)
+                            for f in dataclasses.fields(FinetuneConfig)})
+    try:
+        outcome = asyncio.run(finetune(args.task, args.db, model_dir=args.model_dir,
+                                       data=args.data, device=resolve_device(args.device),
+                                       cfg=cfg, dry_run=args.dry_run))
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(outcome.message, file=sys.stderr if outcome.exit_code else sys.stdout)
+    if outcome.report_path is not None:
+        print(f"report: {outcome.report_path} (and .png)")
+    return outcome.exit_code
 
 
 if __name__ == "__main__":

@@ -1,0 +1,435 @@
+"""Fine-tune the served model on community-agreed labels; promote it only if it is better.
+
+One run, top to bottom:
+1. read the agreed examples (db consensus), one label per input, and split them by a stable
+   hash of the input into a training part and a held-out part (the same input always lands
+   on the same side, run after run, so held-out examples are never trained on later);
+2. start from the checkpoint the bot serves (promoted CURRENT, else the shipped weights) and
+   keep its vocabulary, labels and architecture: new tokens map to <unk>;
+3. train a few epochs at a small learning rate on the agreed examples mixed with a replayed
+   sample of the original training data, with the parent's loss, so nothing is forgotten;
+4. score the current model and the candidate on the same data: the clean test set (overall
+   and per class) and the held-out agreed examples;
+5. gate: promote only if the test set did not get worse and the held-out corrections got
+   better; record rejected candidates too, so every run leaves a trace and a report.
+A running inference worker picks a promotion up through its CURRENT poller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from db import AgreedExample, FeedbackStore
+from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
+from inference.predictor import Predictor
+from inference.registry import promoted_versions, resolve_checkpoint, set_current, task_dir
+from inference.text import InputError, encode
+from training.batching import bucket_batches
+from training.data import clean_name_splits, fingerprint, load_imdb, locate, split_validation
+from training.evaluate import SENTIMENT_LABELS, evaluate_examples, test_set
+from training.finetune_report import format_report, write_report
+from training.loop import predict_logits
+from training.metrics import fit_temperature
+
+EXIT_REJECTED = 1  # the gate refused the candidate
+EXIT_TOO_FEW = 3  # not enough agreed examples to train and judge a candidate
+
+Pair = tuple[str, str]  # (raw input, label)
+
+
+@dataclass
+class FinetuneConfig:
+    # feedback
+    holdout_fraction: float = 0.3  # of the distinct agreed inputs, kept out of training
+    min_agreed: int = 20  # usable agreed examples needed to run at all
+    min_holdout_corrections: int = 5  # held-out corrections needed to judge a candidate
+    # optimisation: a small step away from the parent, mostly on replayed original data
+    epochs: int = 4
+    batch_size: int = 64
+    lr: float = 5e-4
+    weight_decay: float = 1e-4
+    feedback_repeats: int = 4  # each agreed example is seen this many times per epoch
+    replay_ratio: float = 4.0  # replayed original examples per (repeated) agreed example
+    min_replay: int = 1000  # ... but at least this many per epoch
+    calibration_size: int = 2000  # validation examples the temperature is refitted on
+    # gate (accuracies are fractions: 0.005 = half a point)
+    max_test_drop: float = 0.005
+    max_class_drop: float = 0.02
+    min_class_support: int = 50  # per-class check only where the test set has this many
+    test_limit: int = 0  # 0 = the whole test set, else a fixed random sample (faster)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Agreed examples ready to use: one per input, readable, labelled with a known label."""
+
+    train: list[AgreedExample]
+    holdout: list[AgreedExample]
+    agreed: int  # rows the store returned, before deduplication
+    dropped: dict[str, int]
+    fingerprint: str  # of the examples used: an unchanged value means nothing new to learn
+
+    def counts(self) -> dict:
+        def split(examples: list[AgreedExample]) -> dict:
+            corrections = sum(not e.model_was_right for e in examples)
+            return {"corrections": corrections, "confirmations": len(examples) - corrections}
+
+        return {"agreed": self.agreed, "dropped": self.dropped, "train": split(self.train),
+                "holdout": split(self.holdout), "fingerprint": self.fingerprint}
+
+
+@dataclass(frozen=True)
+class OriginalData:
+    """The parent's own data: replayed while tuning, and the yardstick of the gate."""
+
+    train: list[Pair]
+    val: list[Pair]
+    test: list[Pair]
+
+
+@dataclass
+class Outcome:
+    decision: str  # promoted, rejected, would-promote, would-reject, too-few, unchanged
+    message: str
+    version: str | None = None
+    report: dict = field(default_factory=dict)
+    report_path: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.decision in ("rejected", "would-reject"):
+            return EXIT_REJECTED
+        return EXIT_TOO_FEW if self.decision == "too-few" else 0
+
+
+class NotEnoughFeedback(Exception):
+    """Too few agreed examples to fine-tune on and to judge the result."""
+
+
+# ---------------------------------------------------------------- feedback
+
+
+def in_holdout(normalized: str, fraction: float) -> bool:
+    """Stable across runs and machines: sha1 of the normalised input, not a random draw."""
+    digest = hashlib.sha1(normalized.lower().encode("utf-8")).hexdigest()
+    return int(digest[:8], 16) / 16**8 < fraction
+
+
+def prepare_feedback(
+    examples: list[AgreedExample], ckpt: Checkpoint, cfg: FinetuneConfig
+) -> Feedback:
+    """One label per input (a moderator's over the community's, a later over an earlier),
+    without inputs the model cannot read or labels it does not have; then the hash split."""
+    latest: dict[str, AgreedExample] = {}
+    for e in sorted(examples, key=lambda e: (e.by_moderator, e.last_vote_at, e.prediction_id)):
+        latest[e.normalized.lower()] = e
+    dropped = Counter(duplicates=len(examples) - len(latest))
+    usable = []
+    for e in latest.values():
+        if e.label not in ckpt.labels:
+            dropped["unknown_label"] += 1
+            continue
+        try:
+            encode(ckpt.task, ckpt.vocab, e.input_text)
+        except InputError:
+            dropped["unreadable"] += 1
+            continue
+        usable.append(e)
+    usable.sort(key=lambda e: e.prediction_id)
+    holdout = [e for e in usable if in_holdout(e.normalized, cfg.holdout_fraction)]
+    train = [e for e in usable if not in_holdout(e.normalized, cfg.holdout_fraction)]
+    held_corrections = sum(not e.model_was_right for e in holdout)
+    if len(usable) < cfg.min_agreed or held_corrections < cfg.min_holdout_corrections or not train:
+        raise NotEnoughFeedback(
+            f"{len(usable)} usable agreed {ckpt.task} examples ({len(examples)} agreed, "
+            f"{held_corrections} held-out corrections, {len(train)} to train on): need at "
+            f"least {cfg.min_agreed} examples and {cfg.min_holdout_corrections} held-out "
+            "corrections. Let the community vote on more answers, then run again.")
+    return Feedback(train, holdout, len(examples), dict(dropped),
+                    fingerprint([(e.normalized, e.label) for e in usable]))
+
+
+# ---------------------------------------------------------------- original data
+
+
+def original_data(task: str, data: str | Path | None, parent: Checkpoint,
+                  cfg: FinetuneConfig) -> OriginalData:
+    """Train/validation/test as the parent was trained: clean name splits, or IMDB train with
+    the parent's own validation carve-out (its seed), and the official IMDB test set."""
+    if task == "origin":
+        splits = clean_name_splits(locate("names", data))
+        train, val, test = splits.train, splits.val, splits.test
+    else:
+        seed = parent.metrics.get("hyperparameters", {}).get("seed", 0)
+        reviews, held = split_validation(load_imdb(locate("imdb", data), "train"), 0.1, seed)
+        train = [(text, SENTIMENT_LABELS[y]) for text, y in reviews]
+        val = [(text, SENTIMENT_LABELS[y]) for text, y in held]
+        test = test_set(task, data)
+    rng = random.Random(cfg.seed)
+    if len(val) > cfg.calibration_size:
+        val = rng.sample(val, cfg.calibration_size)
+    if cfg.test_limit and len(test) > cfg.test_limit:
+        test = rng.sample(test, cfg.test_limit)
+    return OriginalData(train, val, test)
+
+
+# ---------------------------------------------------------------- training
+
+
+def encode_pairs(ckpt: Checkpoint, pairs: list[Pair]) -> tuple[list[list[int]], list[int]]:
+    """The serving pipeline, exactly; inputs it refuses are left out."""
+    seqs, ys = [], []
+    for raw, label in pairs:
+        try:
+            seqs.append(encode(ckpt.task, ckpt.vocab, raw)[1])
+        except InputError:
+            continue
+        ys.append(ckpt.labels.index(label))
+    return seqs, ys
+
+
+def parent_loss(ckpt: Checkpoint, replay_pool: list[Pair]) -> nn.CrossEntropyLoss:
+    """The loss the parent was trained with (class weights, label smoothing), read from its
+    recorded hyper-parameters, so fine-tuning does not quietly change the objective."""
+    hp = ckpt.metrics.get("hyperparameters", {})
+    power = hp.get("class_weight_power", 0.0)
+    weights = None
+    if power:
+        counts = Counter(label for _, label in replay_pool)
+        w = torch.tensor([counts.get(label, 1) ** -power for label in ckpt.labels])
+        n = torch.tensor([counts.get(label, 0) for label in ckpt.labels], dtype=torch.float)
+        weights = w / (w * n).sum() * n.sum()  # mean weight 1 over the training data
+    return nn.CrossEntropyLoss(weight=weights, label_smoothing=hp.get("label_smoothing", 0.0))
+
+
+def tune(
+    parent: Checkpoint, feedback: list[Pair], original: OriginalData, cfg: FinetuneConfig,
+    device: torch.device,
+) -> tuple[Checkpoint, dict]:
+    """Fine-tune a copy of the parent for a fixed number of epochs, with no model selection:
+    the gate judges the result on data this loop never sees."""
+    torch.manual_seed(cfg.seed)
+    rng = random.Random(cfg.seed)
+    model = parent.build_model(device)
+    fb_seqs, fb_ys = encode_pairs(parent, feedback)
+    fb_seqs, fb_ys = fb_seqs * cfg.feedback_repeats, fb_ys * cfg.feedback_repeats
+    n_replay = min(len(original.train), max(cfg.min_replay, round(cfg.replay_ratio * len(fb_ys))))
+    loss_fn = parent_loss(parent, original.train).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    start, losses = time.perf_counter(), []
+    for epoch in range(cfg.epochs):
+        replay_seqs, replay_ys = encode_pairs(parent, rng.sample(original.train, n_replay))
+        model.train()
+        total, n = 0.0, 0
+        for ids, lengths, y in bucket_batches(fb_seqs + replay_seqs, fb_ys + replay_ys,
+                                              cfg.batch_size, shuffle=True,
+                                              seed=cfg.seed + epoch, device=device):
+            loss = loss_fn(model(ids, lengths), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            total, n = total + loss.item() * len(y), n + len(y)
+        losses.append(total / n)
+        print(f"finetune epoch {epoch + 1}/{cfg.epochs}: loss {losses[-1]:.4f}")
+    # Round to the stored precision first, so every figure reported is the saved file's own.
+    state = {k: v.detach().cpu().half().float() if v.is_floating_point() else v.detach().cpu()
+             for k, v in model.state_dict().items()}
+    model.load_state_dict(state)
+    val_seqs, val_ys = encode_pairs(parent, original.val)
+    temperature = fit_temperature(predict_logits(model, val_seqs, 256, device),
+                                  torch.tensor(val_ys))
+    candidate = replace(parent, state_dict=state, temperature=temperature, metrics={},
+                        parent=parent.version, created=datetime.now(timezone.utc).isoformat())
+    info = {"feedback_examples": len(feedback), "replay_per_epoch": n_replay,
+            "epoch_loss": [round(x, 4) for x in losses], "temperature": temperature,
+            "seconds": round(time.perf_counter() - start, 1)}
+    return candidate, info
+
+
+# ---------------------------------------------------------------- evaluation and gate
+
+
+def accuracy(predictor: Predictor, pairs: list[Pair]) -> float | None:
+    return evaluate_examples(predictor, pairs)["accuracy"] if pairs else None
+
+
+def score(predictor: Predictor, original: OriginalData, feedback: Feedback) -> dict:
+    """What the gate compares: the clean test set, and the held-out agreed examples."""
+    test = evaluate_examples(predictor, original.test)
+    corrections = [(e.input_text, e.label) for e in feedback.holdout if not e.model_was_right]
+    confirmations = [(e.input_text, e.label) for e in feedback.holdout if e.model_was_right]
+    return {
+        "test": {
+            "accuracy": test["accuracy"], "macro_f1": test["macro_f1"], "ece": test["ece"],
+            "n": test["n"],
+            "per_class": {label: {"accuracy": r["recall"], "support": r["support"]}
+                          for label, r in test["per_class"].items()},
+        },
+        "holdout_corrections": accuracy(predictor, corrections),
+        "holdout_confirmations": accuracy(predictor, confirmations),
+        "holdout": accuracy(predictor, corrections + confirmations),
+    }
+
+
+def gate(before: dict, after: dict, cfg: FinetuneConfig) -> list[str]:
+    """Reasons to refuse the candidate; none means promote."""
+    eps = 1e-9  # accuracies are ratios of small integers: compare them without float noise
+    reasons = []
+    drop = before["test"]["accuracy"] - after["test"]["accuracy"]
+    if drop > cfg.max_test_drop + eps:
+        reasons.append(f"test accuracy fell {100 * drop:.2f} points "
+                       f"(at most {100 * cfg.max_test_drop:.2f} allowed)")
+    for label, b in before["test"]["per_class"].items():
+        class_drop = b["accuracy"] - after["test"]["per_class"][label]["accuracy"]
+        if b["support"] >= cfg.min_class_support and class_drop > cfg.max_class_drop + eps:
+            reasons.append(f"{label} test accuracy fell {100 * class_drop:.2f} points "
+                           f"(at most {100 * cfg.max_class_drop:.2f} allowed)")
+    if after["holdout_corrections"] <= before["holdout_corrections"] + eps:
+        reasons.append(f"held-out corrections did not improve "
+                       f"({100 * before['holdout_corrections']:.1f}% -> "
+                       f"{100 * after['holdout_corrections']:.1f}%)")
+    return reasons
+
+
+# ---------------------------------------------------------------- the run
+
+
+def default_model_dir(db_path: str | Path) -> Path:
+    """$SEQBOT_MODEL_DIR, else `models/` beside the database: where the bot looks too."""
+    env = os.environ.get("SEQBOT_MODEL_DIR")
+    return Path(env) if env else Path(db_path).parent / "models"
+
+
+def candidates_dir(model_dir: Path, task: str) -> Path:
+    """Candidates are written here first: the registry serves only files directly in the
+    task's folder, so nothing here is ever served."""
+    return task_dir(model_dir, task) / "candidates"
+
+
+def unique_version(task: str, taken: set[str]) -> str:
+    base = version = new_version(task)  # second resolution: two runs may share a second
+    suffix = 0
+    while version in taken:
+        suffix += 1
+        version = f"{base}-{suffix}"
+    return version
+
+
+async def finetune(
+    task: str,
+    db_path: str | Path,
+    *,
+    model_dir: str | Path | None = None,
+    data: str | Path | None = None,
+    device: torch.device | str = "cpu",
+    cfg: FinetuneConfig | None = None,
+    dry_run: bool = False,
+) -> Outcome:
+    """Run the whole loop once for a task; see the module docstring."""
+    cfg = cfg or FinetuneConfig()
+    device = torch.device(device)
+    if not Path(db_path).is_file():
+        raise FileNotFoundError(f"no database at {db_path}")
+    model_dir = Path(model_dir) if model_dir is not None else default_model_dir(db_path)
+    async with await FeedbackStore.open(db_path, None) as store:
+        parent_path = resolve_checkpoint(task, model_dir)
+        parent = load_checkpoint(parent_path, task)
+        print(f"{task}: current model {parent.version} ({parent_path})")
+        try:
+            feedback = prepare_feedback(await store.agreed_examples(task), parent, cfg)
+        except NotEnoughFeedback as exc:
+            return Outcome("too-few", str(exc))
+        history = await store.model_versions(task)
+        if history and history[-1].metrics.get("feedback_fingerprint") == feedback.fingerprint \
+                and not dry_run:
+            last = history[-1]
+            return Outcome("unchanged", f"no new agreed {task} examples since {last.version} "
+                           f"({last.status}); nothing to do", last.version)
+        counts = feedback.counts()
+        print(f"{task}: training on {len(feedback.train)} agreed examples "
+              f"({counts['train']['corrections']} corrections), holding out "
+              f"{len(feedback.holdout)} ({counts['holdout']['corrections']} corrections)")
+
+        original = original_data(task, data, parent, cfg)
+        train_pairs = [(e.input_text, e.label) for e in feedback.train]
+        candidate, training = tune(parent, train_pairs, original, cfg, device)
+        taken = {v.version for v in history} | set(promoted_versions(model_dir, task))
+        candidate.version = unique_version(task, taken | {parent.version})
+        before = score(Predictor(parent, device), original, feedback)
+        after = score(Predictor(candidate, device), original, feedback)
+        reasons = gate(before, after, cfg)
+
+        if dry_run:
+            decision = "would-reject" if reasons else "would-promote"
+        else:
+            decision = "rejected" if reasons else "promoted"
+        metrics = {
+            "test_accuracy": after["test"]["accuracy"], "test_macro_f1": after["test"]["macro_f1"],
+            "test_ece": after["test"]["ece"], "test_n": after["test"]["n"],
+            "holdout_correction_accuracy": after["holdout_corrections"],
+            "temperature": candidate.temperature, "parent": parent.version,
+            "feedback_fingerprint": feedback.fingerprint,
+            "hyperparameters": parent.metrics.get("hyperparameters", {}),
+            "finetune": asdict(cfg),
+        }
+        candidate.metrics = metrics
+        candidate.data_fingerprint = feedback.fingerprint
+        report = {
+            "task": task, "version": candidate.version, "parent": parent.version,
+            "decision": decision, "reasons": reasons, "dry_run": dry_run,
+            "gate": {k: getattr(cfg, k) for k in ("max_test_drop", "max_class_drop",
+                                                  "min_class_support")},
+            "feedback": counts, "training": training, "before": before, "after": after,
+        }
+        stem = task_dir(model_dir, task) / "reports" / (
+            f"{candidate.version}.dry-run" if dry_run else candidate.version)
+        if not dry_run:
+            checkpoint = await record(store, model_dir, candidate, promote=not reasons)
+            report["checkpoint"] = str(checkpoint)
+        report_path = write_report(report, stem)
+        print(format_report(report))
+        verdict = ("; ".join(reasons) if reasons
+                   else "better on held-out corrections, not worse on the test set")
+        return Outcome(decision, f"{task} {candidate.version}: {decision} ({verdict})",
+                       candidate.version, report, report_path)
+
+
+async def record(store: FeedbackStore, model_dir: Path, candidate: Checkpoint, *,
+                 promote: bool) -> Path:
+    """Save the candidate, register it, and promote it if asked; returns where it lies.
+
+    Promotion order: the file is written completely (temp file + rename) outside the served
+    folder, registered, moved in, and only then does CURRENT point at it: that pointer
+    flip is the commit. Until it, the previous model serves; if a step before it fails, the
+    file is removed again and the row stays a 'candidate' that never served.
+    """
+    task, version = candidate.task, candidate.version
+    staged = candidates_dir(model_dir, task) / f"{version}.safetensors"
+    checksum = save_checkpoint(candidate, staged)
+    if not promote:
+        await store.add_model_version(task, version, staged, checksum, candidate.metrics,
+                                      status="rejected")
+        return staged
+    served = task_dir(model_dir, task) / f"{version}.safetensors"
+    try:
+        await store.add_model_version(task, version, served, checksum, candidate.metrics)
+        os.replace(staged, served)
+        set_current(model_dir, task, version)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        served.unlink(missing_ok=True)
+        raise
+    await store.set_model_status(task, version, "production")
+    return served
