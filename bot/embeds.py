@@ -45,9 +45,11 @@ def status_embed(models: list[ModelStatus], stats: dict) -> discord.Embed:
     for m in models:
         registered = production.get(m.task) or "none registered"
         accuracy = "not recorded" if m.test_accuracy is None else f"{m.test_accuracy:.1%}"
+        macro_f1 = "" if m.test_macro_f1 is None else f"\ntest macro-F1 {m.test_macro_f1:.1%}"
+        device = "" if m.device is None else f" on {m.device}"
         embed.add_field(
             name=m.task,
-            value=f"serving `{m.version}`\ntest accuracy {accuracy}\n"
+            value=f"serving `{m.version}`{device}\ntest accuracy {accuracy}{macro_f1}\n"
                   f"production in db: `{registered}`",
         )
     return embed

@@ -15,8 +15,7 @@ import discord
 from discord import app_commands
 
 from db.errors import UnknownPrediction
-from inference.checkpoint import CheckpointError
-from inference.errors import InferenceBusy, InferenceUnavailable, InputError
+from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
 
 log = logging.getLogger("seqbot.bot")
 

@@ -7,12 +7,12 @@ the console only translate between a user interface and these calls.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from db import CONFIRMED, FeedbackStore, Hasher, VoterStats, VoteTally, resolve_secret
 from db.errors import UnknownPrediction
-from inference.client import InferenceClient
+from inference.client import InferenceClient, ModelInfo
 from inference.factory import make_client
 
 if TYPE_CHECKING:
@@ -22,16 +22,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("seqbot.bot")
 
 TASKS = ("origin", "sentiment")
-# Ask for every label's probability: the inference contract clamps top_k to the model's
-# label count (the HTTP service accepts up to 100). The full distribution is logged, so a
-# correction menu can offer exactly the labels of the model that answered.
+# Ask for every label's probability: InferenceClient clamps top_k to the model's label count
+# (the HTTP service accepts up to 100). The full distribution is logged with the answer, so a
+# correction menu offers exactly the labels of the model version that answered, with their
+# probabilities, even after a reload or rollback has changed what is served.
 EVERY_LABEL = 100
-
-
-class ManagedClient(InferenceClient, Protocol):
-    """An inference client that can also roll back (both the worker and the HTTP client can)."""
-
-    async def rollback(self, task: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -56,9 +51,14 @@ class Answer:
 
 @dataclass(frozen=True)
 class ModelStatus:
+    """A served model and its held-out test scores (None where neither the checkpoint nor
+    the database recorded them)."""
+
     task: str
     version: str
-    test_accuracy: float | None  # None when the version was never registered with metrics
+    test_accuracy: float | None
+    test_macro_f1: float | None = None
+    device: str | None = None
 
 
 class PredictionService:
@@ -141,21 +141,34 @@ class FeedbackService:
 class ModelService:
     """What is served, how good it is, and swapping it."""
 
-    def __init__(self, client: ManagedClient, store: FeedbackStore) -> None:
+    def __init__(self, client: InferenceClient, store: FeedbackStore) -> None:
         self.client = client
         self.store = store
 
     async def status(self) -> list[ModelStatus]:
-        served = await self.client.model_versions()
+        """From the served checkpoints' own metadata; a score a checkpoint lacks is taken
+        from the database's record of that version, if any."""
+        served = await self.client.model_info()
         out = []
         for task in TASKS:
-            version = served.get(task)
-            if version is None:
+            info = served.get(task)
+            if info is None:
                 continue
-            registered = {m.version: m.metrics for m in await self.store.model_versions(task)}
-            accuracy = registered.get(version, {}).get("test_accuracy")
-            out.append(ModelStatus(task, version, None if accuracy is None else float(accuracy)))
+            if info.test_accuracy is None or info.test_macro_f1 is None:
+                info = await self._with_registered_scores(task, info)
+            out.append(ModelStatus(task, info.version, info.test_accuracy, info.test_macro_f1,
+                                   info.device))
         return out
+
+    async def _with_registered_scores(self, task: str, info: ModelInfo) -> ModelInfo:
+        metrics = next((m.metrics for m in await self.store.model_versions(task)
+                        if m.version == info.version), None)
+        if not isinstance(metrics, dict):
+            return info
+        registered = ModelInfo.from_metadata(info.version, info.labels, info.created,
+                                             info.device, metrics)
+        return replace(info, test_accuracy=_first(info.test_accuracy, registered.test_accuracy),
+                       test_macro_f1=_first(info.test_macro_f1, registered.test_macro_f1))
 
     async def reload(self, task: str, version: str | None = None) -> str:
         return await self.client.reload(task, version)
@@ -164,10 +177,14 @@ class ModelService:
         return await self.client.rollback(task)
 
 
+def _first(*values: float | None) -> float | None:
+    return next((v for v in values if v is not None), None)
+
+
 class Services:
     """Everything the bot and the console need, opened and closed together."""
 
-    def __init__(self, client: ManagedClient, store: FeedbackStore) -> None:
+    def __init__(self, client: InferenceClient, store: FeedbackStore) -> None:
         self.client = client
         self.store = store
         self.predictions = PredictionService(client, store)
@@ -176,7 +193,7 @@ class Services:
 
     @classmethod
     async def open(
-        cls, settings: Settings, *, dev_mode: bool = False, client: ManagedClient | None = None
+        cls, settings: Settings, *, dev_mode: bool = False, client: InferenceClient | None = None
     ) -> Services:
         """Open the database and start the inference client (the factory's unless given).
 
@@ -184,17 +201,17 @@ class Services:
         """
         secret = resolve_secret(settings.db_path, settings.hash_secret, dev_mode=dev_mode)
         if client is None:
-            client = make_client(  # type: ignore[assignment]
+            client = make_client(
                 settings.inference_url, secret=settings.inference_secret,
                 device=settings.device, model_dir=settings.models,
                 watch_interval_s=settings.model_watch_s or None)
         store = await FeedbackStore.open(settings.db_path, Hasher(secret))
         try:
-            await client.start()  # type: ignore[union-attr]
+            await client.start()
         except BaseException:
             await store.close()
             raise
-        return cls(client, store)  # type: ignore[arg-type]
+        return cls(client, store)
 
     async def close(self) -> None:
         """Stop the models first (no new answers), then flush and close the database."""

@@ -20,14 +20,16 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from inference.errors import CheckpointError  # defined there, torch-free; re-exported here
 from inference.models import ModelConfig, SeqClassifier
 from inference.text import PREPROCESS_VERSION, Vocab
 
 TASKS = ("origin", "sentiment")
 
-
-class CheckpointError(RuntimeError):
-    """A checkpoint that is missing, corrupt, or made for another pipeline."""
+__all__ = [
+    "TASKS", "Checkpoint", "CheckpointError", "file_sha256", "load_checkpoint", "new_version",
+    "save_checkpoint",
+]
 
 
 @dataclass

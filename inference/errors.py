@@ -1,4 +1,7 @@
-"""Errors the inference client raises; the bot turns each into a friendly reply."""
+"""Errors the inference client raises; the bot turns each into a friendly reply.
+
+Torch-free, so the bot can catch every one of them without loading the models' stack.
+"""
 
 from inference.text import InputError
 
@@ -11,4 +14,11 @@ class InferenceUnavailable(RuntimeError):
     """The inference service cannot be reached or timed out."""
 
 
-__all__ = ["InferenceBusy", "InferenceUnavailable", "InputError"]
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing, corrupt, or made for another pipeline.
+
+    Raised by loading, and by reload and rollback, which leave the current model serving.
+    """
+
+
+__all__ = ["CheckpointError", "InferenceBusy", "InferenceUnavailable", "InputError"]

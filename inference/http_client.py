@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import aiohttp
 
-from inference.checkpoint import CheckpointError
-from inference.errors import InferenceBusy, InferenceUnavailable
+from inference.client import ModelInfo
+from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable
 from inference.predictor import Prediction
 from inference.server import SECRET_HEADER
 from inference.text import InputError
@@ -113,6 +113,17 @@ class HttpInferenceClient:
 
     async def model_versions(self) -> dict[str, str]:
         return dict((await self.health())["models"])
+
+    async def model_info(self) -> dict[str, ModelInfo]:
+        """From GET /healthz, which carries the worker's model_info per task."""
+        infos = (await self.health()).get("model_info")
+        try:
+            if not isinstance(infos, dict):
+                raise TypeError("model_info must be an object")
+            return {str(task): ModelInfo.from_json(info) for task, info in infos.items()}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InferenceUnavailable("The inference service sent malformed model "
+                                       f"information: {exc}") from exc
 
     async def reload(self, task: str, version: str | None = None) -> str:
         payload = {"task": task} if version is None else {"task": task, "version": version}

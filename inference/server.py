@@ -2,6 +2,8 @@
 
 POST /v1/origin and /v1/sentiment take {"inputs": [...], "top_k": k} and answer one result
 per input; an input failing validation becomes {"input", "error"} without failing the rest.
+GET /healthz reports the status, device, queue depths and, per task, the version served
+("models") and its model information ("model_info": labels, recorded test metrics, ...).
 Listens on loopback by default; a shared secret (X-Seqbot-Secret) is required on every path
 but /healthz when one is set, and binding elsewhere without one needs an explicit opt-in.
 """
@@ -16,8 +18,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from inference.checkpoint import TASKS, CheckpointError
-from inference.errors import InferenceBusy, InferenceUnavailable
+from inference.checkpoint import TASKS
+from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable
 from inference.metrics import LATENCY_BUCKETS, Counter, Histogram, Registry
 from inference.predictor import Prediction
 from inference.text import InputError
@@ -210,6 +212,7 @@ class InferenceServer:
             {
                 "status": "ok" if worker.running else "stopped",
                 "models": worker.versions(),
+                "model_info": {t: info.to_json() for t, info in worker.infos().items()},
                 "device": str(worker.device),
                 "queue_depth": {t: worker.queue_depth(t) for t in worker.tasks},
             },

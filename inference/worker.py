@@ -20,9 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from inference.checkpoint import TASKS, CheckpointError, load_checkpoint
+from inference.checkpoint import TASKS, Checkpoint, load_checkpoint
+from inference.client import ModelInfo
 from inference.device import configure_threads, resolve_device
-from inference.errors import InferenceBusy, InferenceUnavailable
+from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable
 from inference.metrics import (
     BATCH_BUCKETS,
     LATENCY_BUCKETS,
@@ -65,6 +66,10 @@ def version_path(model_dir: str | Path | None, task: str, version: str) -> Path:
     if not _VERSION_NAME.fullmatch(version) or version not in promoted_versions(model_dir, task):
         raise CheckpointError(f"no promoted {task} version {version!r} in {model_dir}")
     return task_dir(model_dir, task) / f"{version}.safetensors"
+
+
+def _info(ckpt: Checkpoint, device: str) -> ModelInfo:
+    return ModelInfo.from_metadata(ckpt.version, ckpt.labels, ckpt.created, device, ckpt.metrics)
 
 
 @dataclass(eq=False)
@@ -260,6 +265,14 @@ class InferenceWorker:
     def versions(self) -> dict[str, str]:
         return {t: lane.predictor.version for t, lane in self._lanes.items()}
 
+    async def model_info(self) -> dict[str, ModelInfo]:
+        return self.infos()
+
+    def infos(self) -> dict[str, ModelInfo]:
+        """Each served checkpoint's version, labels, test metrics, creation time, device."""
+        device = str(self.device)
+        return {t: _info(lane.predictor.ckpt, device) for t, lane in self._lanes.items()}
+
     def queue_depth(self, task: str) -> int:
         lane = self._lanes.get(task)
         return len(lane.pending) if lane else 0
@@ -318,6 +331,7 @@ class InferenceWorker:
 
     @staticmethod
     def _top_k(task: str, top_k: int | None) -> int:
+        """At least 1; a k beyond the label count is clamped by the predictor (all labels)."""
         k = DEFAULT_TOP_K[task] if top_k is None else top_k
         if k < 1:
             raise ValueError("top_k must be at least 1")

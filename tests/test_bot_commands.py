@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
+from inference.checkpoint import save_checkpoint
+from inference.factory import make_client
+from inference.server import InferenceServer
 from inference.worker import InferenceWorker
 from tests.discord_harness import (
     ModelGate,
@@ -15,6 +19,7 @@ from tests.discord_harness import (
     tiny_worker,
 )
 from tests.fakediscord import FakeDiscord
+from tests.inference_fixtures import make_checkpoint
 
 NO_PINGS = {"parse": []}
 
@@ -132,6 +137,45 @@ async def test_about_lists_models_accuracy_and_votes(fake, bot, checkpoints):
     assert "origin: origin-tiny (81.2% test accuracy)" in text
     assert "sentiment: sentiment-tiny (test accuracy not recorded)" in text
     assert "1 votes on 1 answers" in text
+
+
+@pytest.fixture(scope="module")
+def scored_checkpoints(tmp_path_factory):
+    """Like the tiny ones, but origin's checkpoint recorded its test scores when trained."""
+    folder = tmp_path_factory.mktemp("scored")
+    checkpoints = tiny_checkpoints(folder)
+    origin = make_checkpoint("origin", "origin-scored", seed=1)
+    origin.metrics = {"test_accuracy": 0.8125, "test_macro_f1": 0.7654, "test_ece": 0.04,
+                      "test_n": 2000}
+    save_checkpoint(origin, checkpoints["origin"])
+    return checkpoints
+
+
+@pytest.mark.parametrize("via", ["worker", "http"])
+async def test_about_shows_the_scores_the_served_checkpoint_recorded(
+        fake, scored_checkpoints, tmp_path, via):
+    async with contextlib.AsyncExitStack() as stack:
+        if via == "worker":
+            client, settings = tiny_worker(scored_checkpoints), bot_settings(tmp_path)
+        else:  # the scores travel in the service's /healthz
+            worker = await stack.enter_async_context(tiny_worker(scored_checkpoints))
+            server = InferenceServer(worker, port=0)
+            await server.start()
+            stack.push_async_callback(server.close)
+            settings = bot_settings(tmp_path, inference_url=server.url)
+            client = make_client(server.url)
+        bot = await stack.enter_async_context(running_bot(fake, settings, client))
+        # The database's record of the version is only a fallback for scores it lacks.
+        await bot.services.store.add_model_version(
+            "origin", "origin-scored", scored_checkpoints["origin"], "0" * 64,
+            {"test_accuracy": 0.5, "test_macro_f1": 0.5}, status="production")
+        await bot.services.store.add_model_version(
+            "sentiment", "sentiment-tiny", scored_checkpoints["sentiment"], "1" * 64,
+            {"test_accuracy": 0.875}, status="production")
+        about = await (await fake.slash(fake.member(fake.guild, "alice"), "about")).final()
+    text = description(about)
+    assert "origin: origin-scored (81.2% test accuracy, 76.5% macro-F1)" in text
+    assert "sentiment: sentiment-tiny (87.5% test accuracy)" in text
 
 
 async def test_help_explains_every_command(fake, bot):

@@ -12,20 +12,29 @@ from collections import defaultdict
 
 import aiohttp
 import pytest
+from aiohttp import web
 
-from inference.checkpoint import CheckpointError
+from inference.checkpoint import CheckpointError, save_checkpoint
+from inference.client import ModelInfo
 from inference.errors import InferenceBusy, InferenceUnavailable
 from inference.factory import make_client
 from inference.http_client import HttpInferenceClient
 from inference.predictor import Predictor
-from inference.registry import task_dir
+from inference.registry import set_current, task_dir
 from inference.server import SECRET_HEADER, InferenceServer, check_bind
 from inference.text import InputError
 from inference.worker import InferenceWorker
-from tests.inference_fixtures import TEXTS, assert_same_prediction, promote
+from tests.inference_fixtures import (
+    ORIGIN_LABELS,
+    SENTIMENT_LABELS,
+    TEXTS,
+    assert_same_prediction,
+    make_checkpoint,
+    promote,
+)
 
 SECRET = "s3cret"
-V1, V2 = "origin-20260101-000001", "origin-20260102-000001"
+V1, V2, V3 = "origin-20260101-000001", "origin-20260102-000001", "origin-20260103-000001"
 S1 = "sentiment-20260101-000001"
 
 
@@ -134,6 +143,40 @@ async def test_the_shared_secret_is_required_except_for_healthz(service):
             health = await resp.json()
     assert health["models"] == {"origin": V2, "sentiment": S1}
     assert health["device"] == "cpu" and health["status"] == "ok"
+    assert health["model_info"]["origin"]["version"] == V2  # model information is open too
+
+
+async def test_healthz_carries_each_models_info_from_its_checkpoint(model_dir):
+    metrics = {"test_accuracy": 0.8125, "test_macro_f1": 0.75, "test_ece": 0.03, "test_n": 400,
+               "val_accuracy": 0.81}
+    ckpt = make_checkpoint("origin", V3, seed=4)
+    ckpt.metrics = metrics
+    save_checkpoint(ckpt, task_dir(model_dir, "origin") / f"{V3}.safetensors")
+    set_current(model_dir, "origin", V3)
+    async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1) as worker:
+        server = InferenceServer(worker, port=0, secret=SECRET)
+        await server.start()
+        try:
+            async with aiohttp.ClientSession(server.url) as session, \
+                    session.get("/healthz") as resp:
+                assert resp.status == 200
+                health = json.loads(await resp.text())  # strict JSON: no NaN sneaks in
+            async with HttpInferenceClient(server.url, SECRET, timeout_s=5) as client:
+                infos = await client.model_info()
+        finally:
+            await server.close()
+    assert health["model_info"] == {
+        "origin": {"version": V3, "labels": list(ORIGIN_LABELS), "created": ckpt.created,
+                   "device": "cpu", "test_accuracy": 0.8125, "test_macro_f1": 0.75,
+                   "test_ece": 0.03, "test_n": 400},
+        "sentiment": {"version": S1, "labels": list(SENTIMENT_LABELS),
+                      "created": health["model_info"]["sentiment"]["created"], "device": "cpu",
+                      "test_accuracy": None, "test_macro_f1": None, "test_ece": None,
+                      "test_n": None},
+    }
+    assert infos == worker.infos()
+    assert infos["origin"] == ModelInfo(V3, ORIGIN_LABELS, ckpt.created, "cpu", 0.8125, 0.75,
+                                        0.03, 400)
 
 
 SAMPLE = re.compile(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_]\w*="(?:[^"\\\n]|\\.)*",?)*\})? '
@@ -209,7 +252,9 @@ async def test_http_client_gives_the_workers_answers(service):
         mixed = await client.predict_many("origin", ["Abe", "🙂", "Kim"])
         assert [type(r).__name__ for r in mixed] == ["Prediction", "InputError", "Prediction"]
         assert await client.model_versions() == {"origin": V2, "sentiment": S1}
+        assert await client.model_info() == service.worker.infos()
         assert await client.rollback("origin") == V1
+        assert (await client.model_info())["origin"].version == V1
         assert await client.reload("origin", V2) == V2
         with pytest.raises(CheckpointError):
             await client.reload("origin", "origin-nope")
@@ -278,6 +323,32 @@ async def test_http_client_retries_while_the_service_comes_up(model_dir):
             assert (await client.origin("Abe")).model_version == V2
         finally:
             await server.close()
+
+
+@pytest.mark.parametrize("health", [
+    {"status": "ok"},
+    {"status": "ok", "model_info": ["origin"]},
+    {"status": "ok", "model_info": {"origin": {"version": "v1"}}},
+    {"status": "ok", "model_info": {"origin": {"version": "v1", "labels": "ab", "created": "",
+                                               "device": "cpu"}}},
+])
+async def test_http_client_model_info_refuses_a_malformed_healthz(health):
+    app = web.Application()
+
+    async def healthz(request):
+        return web.json_response(health)
+
+    app.router.add_get("/healthz", healthz)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        async with HttpInferenceClient(f"http://127.0.0.1:{runner.addresses[0][1]}",
+                                       timeout_s=5) as client:
+            with pytest.raises(InferenceUnavailable, match="malformed model information"):
+                await client.model_info()
+    finally:
+        await runner.cleanup()
 
 
 def test_binding_beyond_loopback_needs_a_secret_or_insecure():

@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
 
+from inference.checkpoint import save_checkpoint
+from inference.client import ModelInfo
 from inference.errors import InferenceBusy, InferenceUnavailable
 from inference.predictor import Predictor
 from inference.text import InputError
 from inference.worker import InferenceWorker
 from tests.inference_fixtures import (
     NAMES,
+    ORIGIN_LABELS,
+    SENTIMENT_LABELS,
     TEXTS,
     assert_same_prediction,
     hold_model,
+    make_checkpoint,
     write_checkpoint,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +226,66 @@ async def test_worker_serves_only_the_tasks_it_loaded(ckpts):
         await InferenceWorker(checkpoints=ckpts, device="cpu").origin("Abe")  # not started
     with pytest.raises(ValueError):
         InferenceWorker(checkpoints=ckpts, max_batch=0)
+
+
+METRICS = {"test_accuracy": 0.8125, "test_macro_f1": 0.75, "test_ece": 0.031, "test_n": 2000,
+           "val_accuracy": 0.8, "epochs": 7}
+
+
+def write_with_metrics(path, task: str, version: str, metrics: dict, seed: int = 0):
+    ckpt = make_checkpoint(task, version, seed)
+    ckpt.metrics = metrics
+    save_checkpoint(ckpt, path)
+    return ckpt
+
+
+async def test_model_info_reports_each_checkpoints_labels_metrics_and_device(ckpts, tmp_path):
+    origin = write_with_metrics(tmp_path / "origin.safetensors", "origin", "origin-m", METRICS)
+    async with InferenceWorker(checkpoints={"origin": tmp_path / "origin.safetensors",
+                                            "sentiment": ckpts["sentiment"]},
+                               device="cpu", threads=1) as w:
+        infos = await w.model_info()
+        assert infos == w.infos() and set(infos) == {"origin", "sentiment"}
+        assert infos["origin"] == ModelInfo(
+            version="origin-m", labels=ORIGIN_LABELS, created=origin.created, device="cpu",
+            test_accuracy=0.8125, test_macro_f1=0.75, test_ece=0.031, test_n=2000)
+        sentiment = infos["sentiment"]  # a tiny checkpoint that recorded no metrics
+        assert (sentiment.version, sentiment.labels) == ("sentiment-a", SENTIMENT_LABELS)
+        assert (sentiment.test_accuracy, sentiment.test_macro_f1, sentiment.test_ece,
+                sentiment.test_n) == (None, None, None, None)
+        # top_k beyond the label count lists every label, as the client contract says
+        assert len((await w.origin("Abe", top_k=100)).top) == len(infos["origin"].labels)
+        assert len((await w.sentiment("great", top_k=100)).top) == 2
+
+        write_with_metrics(tmp_path / "origin.safetensors", "origin", "origin-n", {}, seed=3)
+        assert await w.reload("origin") == "origin-n"
+        after = (await w.model_info())["origin"]
+        assert after.version == "origin-n" and after.test_accuracy is None
+
+
+def test_model_info_json_round_trip_and_odd_metrics():
+    info = ModelInfo.from_metadata("v1", ["a", "b"], "2026-01-01T00:00:00+00:00", "cuda:0",
+                                   METRICS)
+    assert info.labels == ("a", "b") and info.test_n == 2000
+    assert ModelInfo.from_json(json.loads(json.dumps(info.to_json()))) == info
+    odd = ModelInfo.from_metadata("v1", ("a",), "", "cpu", {
+        "test_accuracy": "0.9", "test_macro_f1": float("nan"), "test_ece": True,
+        "test_n": None})
+    assert (odd.test_accuracy, odd.test_macro_f1, odd.test_ece, odd.test_n) == (
+        None, None, None, None)
+    with pytest.raises(KeyError):
+        ModelInfo.from_json({"version": "v1", "labels": ["a"], "device": "cpu"})
+    with pytest.raises(TypeError):
+        ModelInfo.from_json({"version": "v1", "labels": "ab", "created": "", "device": "cpu"})
+
+
+def test_errors_and_the_client_contract_load_without_torch():
+    import inference.checkpoint
+    import inference.errors
+
+    assert inference.checkpoint.CheckpointError is inference.errors.CheckpointError
+    code = ("import sys, inference.client, inference.errors; "
+            "assert 'torch' not in sys.modules, 'torch was imported'")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
