@@ -86,6 +86,7 @@ def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> str:
     os.close(fd)
     try:
         save_file(tensors, tmp, metadata=meta)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a model is meant to be served
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
