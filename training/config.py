@@ -9,18 +9,18 @@ from dataclasses import dataclass
 class OriginConfig:
     # model
     emb_dim: int = 64
-    hidden: int = 192
-    layers: int = 2
+    hidden: int = 256
+    layers: int = 1
     cell: str = "gru"
-    dropout: float = 0.35
+    dropout: float = 0.25
     emb_dropout: float = 0.1
     # optimisation
-    epochs: int = 40
+    epochs: int = 20
     batch_size: int = 64
     lr: float = 3e-3
     weight_decay: float = 1e-4
-    patience: int = 8
-    label_smoothing: float = 0.05
+    patience: int = 5
+    label_smoothing: float = 0.0
     # class weight = count ** -power: 0 ignores imbalance, 1 fully balances it. A half
     # power lifts the rare languages without wrecking accuracy on the common ones.
     class_weight_power: float = 0.5
