@@ -1,0 +1,330 @@
+"""Load test of the whole bot: many simulated users on a loopback fake Discord.
+
+The bot runs as in production, in a process of its own (benchmarks/bot_process.py): the real
+discord.py client and runner, the real inference worker with the shipped (or promoted)
+weights, and a real SQLite file. This process runs the fake Discord (tests/fakediscord) and
+--users simulated users (benchmarks/load_users.py) who, for --seconds, ask /origin and
+/sentiment with real surnames and IMDB reviews, and vote Right or Wrong (with a correction)
+on earlier answers. The per-user cooldown is off (SEQBOT_COOLDOWN_RATE=0).
+
+Modes:
+  in-process  the models run inside the bot process
+  service     `python -m inference serve` runs as a separate process on loopback and the bot
+              reaches it through INFERENCE_URL (--inference-url: use one already running)
+
+Reported per mode: interactions/s (and the lowest 5-second rate), ack latency p50/p99/max
+(INTERACTION_CREATE sent to interaction callback received), acks later than Discord's 3 s,
+the worker's batch sizes, CPU (process CPU time / wall, for the bot, the service and this
+harness) and peak RSS, and a reconciliation of the SQLite file against every answer and
+vote the users saw acknowledged (read after the bot's clean shutdown).
+
+    python benchmarks/load_bot.py                          # both modes, 60 s each
+    python benchmarks/load_bot.py --modes in-process --seconds 20 --users 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import resource
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_inference import DATA, load_names, load_reviews  # noqa: E402
+from benchmarks.load_checks import batch_sizes, latencies, reconcile  # noqa: E402
+from benchmarks.load_users import Crowd, Settlements  # noqa: E402
+from inference.server import SECRET_HEADER  # noqa: E402
+from tests.fakediscord import FakeDiscord  # noqa: E402
+
+MODES = ("in-process", "service")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process (this one by default)."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Child:
+    """A subprocess whose exit is reaped with wait4, for its own rusage (peak RSS)."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.name, self.log = name, log
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                         cwd=ROOT)
+        self.maxrss_mb: float | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def check_alive(self) -> None:
+        if self.proc.poll() is not None:
+            tail = self.log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{tail}")
+
+    async def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM (SIGKILL after `timeout`), reap, and keep the peak RSS."""
+        if self.proc.poll() is not None:
+            return self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        reaper = asyncio.ensure_future(asyncio.to_thread(os.wait4, self.pid, 0))
+        done, _ = await asyncio.wait({reaper}, timeout=timeout)
+        if not done:
+            self.proc.kill()
+        _, status, usage = await reaper
+        self.maxrss_mb = round(usage.ru_maxrss / 1024, 1)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        return self.proc.returncode
+
+
+class Service:
+    """`python -m inference serve` on a free loopback port, with a shared secret."""
+
+    def __init__(self, args: argparse.Namespace, folder: Path) -> None:
+        self.secret = secrets.token_urlsafe(16)
+        self.url = f"http://127.0.0.1:{free_port()}"
+        argv = [sys.executable, "-m", "inference", "serve", "--port", self.url.rsplit(":", 1)[1],
+                "--device", args.device, "--max-queue", "4096"]
+        if args.model_dir:
+            argv += ["--model-dir", str(args.model_dir)]
+        self.child = Child("the inference service", argv,
+                           {**os.environ, "INFERENCE_SECRET": self.secret},
+                           folder / "service.log")
+
+    async def ready(self, timeout: float = 120.0) -> None:
+        async with aiohttp.ClientSession() as http:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                self.child.check_alive()
+                try:
+                    async with http.get(self.url + "/healthz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"the inference service did not come up within {timeout:g} s")
+
+
+async def scrape_metrics(url: str, secret: str | None) -> str:
+    headers = {SECRET_HEADER: secret} if secret else {}
+    async with aiohttp.ClientSession(headers=headers) as http, \
+            http.get(url + "/metrics") as response:
+        return await response.text()
+
+
+def bot_env(args: argparse.Namespace, fake: FakeDiscord, folder: Path, hash_secret: str,
+            inference: tuple[str, str | None] | None) -> dict[str, str]:
+    """The environment `python -m bot` would get, with no cooldown and quiet logs."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SEQBOT_", "INFERENCE_", "DISCORD_"))}
+    env.update({"DISCORD_TOKEN": fake.token, "SEQBOT_DB": str(folder / "seqbot.db"),
+                "SEQBOT_HASH_SECRET": hash_secret, "SEQBOT_COOLDOWN_RATE": "0",
+                "SEQBOT_RETENTION_DAYS": "0", "SEQBOT_MODEL_WATCH_S": "0",
+                "SEQBOT_DEVICE": args.device, "SEQBOT_LOG_LEVEL": "WARNING"})
+    if args.model_dir:
+        env["SEQBOT_MODEL_DIR"] = str(args.model_dir)
+    if inference is not None:
+        env["INFERENCE_URL"] = inference[0]
+        if inference[1]:
+            env["INFERENCE_SECRET"] = inference[1]
+    return env
+
+
+async def run_mode(mode: str, args: argparse.Namespace, names: list[str],
+                   reviews: list[str]) -> dict:
+    with tempfile.TemporaryDirectory(prefix="seqbot-load-") as tmp:
+        folder = Path(tmp)
+        hash_secret = secrets.token_urlsafe(24)
+        service = Service(args, folder) if mode == "service" and not args.inference_url \
+            else None
+        inference: tuple[str, str | None] | None = None
+        if service is not None:
+            inference = (service.url, service.secret)
+        elif mode == "service":
+            inference = (args.inference_url, os.environ.get("INFERENCE_SECRET"))
+        children: dict[str, Child] = {}
+        try:
+            if service is not None:
+                children["service"] = service.child
+                await service.ready()
+            async with FakeDiscord() as fake:
+                guilds = [fake.add_guild(f"guild {i}") for i in range(args.guilds)]
+                env = bot_env(args, fake, folder, hash_secret, inference)
+                argv = [sys.executable, str(ROOT / "benchmarks/bot_process.py"),
+                        "--discord", fake.url, "--metrics", str(folder / "worker.prom")]
+                children["bot"] = bot = Child("the bot", argv, env, folder / "bot.log")
+                result = await drive(fake, children, guilds, args, names, reviews)
+                if inference is not None:
+                    metrics = await scrape_metrics(*inference)
+                if await bot.stop() != 0:
+                    bot.check_alive()  # raises, with the end of its log
+        finally:
+            for child in children.values():
+                await child.stop()
+        if inference is None:
+            metrics = (folder / "worker.prom").read_text()
+        sent = result.pop("sent")
+        return {
+            "mode": mode,
+            **result,
+            "batch_sizes": batch_sizes(metrics),
+            "peak_rss_mb": {name: child.maxrss_mb for name, child in children.items()},
+            "reconcile": reconcile(folder / "seqbot.db", sent, hash_secret),
+        }
+
+
+async def drive(fake: FakeDiscord, children: dict[str, Child], guilds: list,
+                args: argparse.Namespace, names: list[str], reviews: list[str]) -> dict:
+    """Warm up, then let the users loose for args.seconds; measure while they are."""
+    while not any(s.identified and not s.ws.closed for s in fake.sessions):
+        children["bot"].check_alive()
+        await asyncio.sleep(0.2)
+    settlements = Settlements(fake)
+    watcher = asyncio.create_task(settlements.run())
+    crowd = Crowd(fake, settlements, names, reviews, args.think_s)
+    actors = [fake.member(guilds[i % len(guilds)], f"user{i}") for i in range(args.users)]
+    try:
+        for actor in actors[:10]:  # first batches, page cache, connection pools
+            await crowd.ask(actor, "origin", names[0])
+            await crowd.ask(actor, "sentiment", reviews[0][:500])
+        loop = asyncio.get_running_loop()
+        before = {name: cpu_seconds(c.pid) for name, c in children.items()}
+        before["harness"] = cpu_seconds()
+        started = loop.time()
+        until = started + args.seconds
+        await asyncio.gather(*(crowd.user(actor, until) for actor in actors))
+        finished = loop.time()
+        after = {name: cpu_seconds(c.pid) for name, c in children.items()}
+        after["harness"] = cpu_seconds()
+    finally:
+        watcher.cancel()
+    wall = finished - started
+    stats = latencies(crowd.sent, (started, until))
+    return {
+        "users": args.users,
+        "think_s": args.think_s,
+        **stats,
+        "wall_s": round(wall, 2),
+        "interactions_per_s": round(stats["acknowledged"] / wall, 1),
+        "cpu_share": {k: round((after[k] - before[k]) / wall, 2) for k in after},
+        "sent": crowd.sent,
+    }
+
+
+HEADER = (f"{'mode':<11} {'users':>5} {'inter/s':>8} {'min 5s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'max ms':>7} {'late':>5} {'batch o/s':>10} {'CPU bot/svc/harn':>17} "
+          f"{'RSS MB bot/svc':>15}")
+
+
+def print_row(row: dict) -> None:
+    batches = row["batch_sizes"]
+    batch = "/".join(f"{batches.get(t, {}).get('mean_batch', 0):.1f}"
+                     for t in ("origin", "sentiment"))
+    cpu, rss = row["cpu_share"], row["peak_rss_mb"]
+    cpus = "/".join(f"{cpu[k]:.2f}" if k in cpu else "-" for k in ("bot", "service", "harness"))
+    rsss = "/".join(f"{rss[k]:.0f}" if rss.get(k) else "-" for k in ("bot", "service"))
+    lowest = min(row["per_5s_rate"], default=0.0)
+    print(f"{row['mode']:<11} {row['users']:>5} {row['interactions_per_s']:>8.1f} "
+          f"{lowest:>7.1f} {row['ack_p50_ms']:>7.1f} {row['ack_p99_ms']:>7.1f} "
+          f"{row['ack_max_ms']:>7.1f} {row['late_acks'] + row['unacknowledged']:>5} "
+          f"{batch:>10} {cpus:>17} {rsss:>15}", flush=True)
+    r = row["reconcile"]
+    print(f"  {row['interactions']} interactions {row['by_kind']}; db {r['integrity_check']}: "
+          f"{r['prediction_rows']} predictions for {r['answered_commands']} answers "
+          f"(lost {r['predictions_lost']}, extra {r['predictions_extra']}, duplicated "
+          f"{r['predictions_duplicated']}, not verbatim {r['predictions_not_verbatim']}), "
+          f"{r['vote_rows']} votes for {r['acknowledged_votes']} acknowledged (lost "
+          f"{r['votes_lost']}, extra {r['votes_extra']}, wrong label {r['votes_wrong_label']}); "
+          f"{r['error_replies']} error replies, {r['answered_without_log']} unlogged answers",
+          flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--modes", type=lambda s: tuple(s.split(",")), default=MODES,
+                        help="in-process, service or both (default both)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="load per mode (default 60)")
+    parser.add_argument("--users", type=int, default=250, help="simulated users (default 250)")
+    parser.add_argument("--think-s", type=float, default=1.0,
+                        help="mean pause between a user's actions (default 1 s)")
+    parser.add_argument("--guilds", type=int, default=5)
+    parser.add_argument("--inference-url",
+                        help="service mode: use this running service (INFERENCE_SECRET from "
+                             "the environment) instead of starting one")
+    parser.add_argument("--model-dir", type=Path,
+                        help="promoted models; default: the shipped weights")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--names", type=Path, default=DATA / "names.zip")
+    parser.add_argument("--imdb", type=Path, default=DATA / "aclImdb_v1.tar.gz")
+    parser.add_argument("--reviews", type=int, default=1000, help="IMDB test reviews to use")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/load_bot.json")
+    args = parser.parse_args(argv)
+    unknown = set(args.modes) - set(MODES)
+    if unknown:
+        parser.error(f"unknown mode(s) {sorted(unknown)}; choose from {MODES}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    rng = random.Random(0)
+    names = load_names(args.names, 5000, rng)
+    reviews = load_reviews(args.imdb, args.reviews, rng)
+    print(f"{args.users} users, mean pause {args.think_s:g} s, {args.seconds:g} s per mode; "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
+    print(HEADER, flush=True)
+    rows = []
+    for mode in args.modes:
+        row = asyncio.run(run_mode(mode, args, names, reviews))
+        print_row(row)
+        rows.append(row)
+    report = {
+        "meta": {
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "load_average_1m_at_end": os.getloadavg()[0],
+            "seconds": args.seconds,
+            "users": args.users,
+            "think_s": args.think_s,
+            "device": args.device,
+            "command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
+        },
+        "results": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
