@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import discord
 
 from bot.context import bot_of, requester
+from bot.deadline import within_deadline
 from bot.embeds import card_embed
 from bot.errors import NO_MENTIONS
 from bot.present import prediction_card
@@ -17,27 +17,18 @@ from bot.views import feedback_view
 async def answer_prediction(interaction: discord.Interaction, task: str, text: str) -> None:
     """Predict, log and reply with feedback buttons.
 
-    Discord drops an interaction that is not acknowledged within 3 s. Inference starts at
-    once; if it has not finished after `defer_after_s` the interaction is deferred
-    ("thinking...") and the answer replaces the placeholder when it is ready.
+    Inference starts at once; if it has not finished after `defer_after_s` the interaction is
+    deferred ("thinking...") and the answer replaces the placeholder when it is ready.
     """
-    bot = bot_of(interaction)
-    work = asyncio.ensure_future(bot.services.predictions.predict(task, text,
-                                                                  requester(interaction)))
-    deferred = False
-    try:
-        done, _ = await asyncio.wait({work}, timeout=bot.settings.defer_after_s)
-        if not done:
-            await interaction.response.defer(thinking=True)
-            deferred = True
-        answer = await work
-    finally:
-        work.cancel()  # no-op once finished; stops the work if the reply failed first
+    services = bot_of(interaction).services
+    answer = await within_deadline(
+        interaction, services.predictions.predict(task, text, requester(interaction)),
+        thinking=True)
     reply: dict[str, Any] = {"embed": card_embed(prediction_card(answer)),
                              "allowed_mentions": NO_MENTIONS}
     if answer.prediction_id is not None:
         reply["view"] = feedback_view(answer.prediction_id)
-    if deferred:
+    if interaction.response.is_done():
         await interaction.edit_original_response(**reply)
     else:
         await interaction.response.send_message(**reply)

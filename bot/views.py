@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from bot.context import admit, bot_of, requester
+from bot.deadline import within_deadline
 from bot.errors import NO_MENTIONS, report_error
 from bot.present import feedback_line, percent
 from bot.services import Choice
@@ -61,10 +62,11 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button],
         await guarded(interaction, self._right if self.verdict == "right" else self._wrong)
 
     async def _right(self, interaction: discord.Interaction) -> None:
-        tally = await bot_of(interaction).services.feedback.vote(self.pred_id,
-                                                                  requester(interaction))
-        await interaction.response.edit_message(content=feedback_line(tally),
-                                                allowed_mentions=NO_MENTIONS)
+        feedback = bot_of(interaction).services.feedback
+        tally = await within_deadline(interaction,
+                                      feedback.vote(self.pred_id, requester(interaction)))
+        await update_message(interaction, content=feedback_line(tally),
+                             allowed_mentions=NO_MENTIONS)
         await interaction.followup.send("Thanks! Your vote is in (voting again replaces it).",
                                         ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -113,11 +115,12 @@ class CorrectionSelect(discord.ui.DynamicItem[discord.ui.Select],
 
     async def _correct(self, interaction: discord.Interaction) -> None:
         label = self.item.values[0]
-        tally = await bot_of(interaction).services.feedback.vote(
-            self.pred_id, requester(interaction), label)
-        await interaction.response.edit_message(
-            content=f"Thanks! You said **{label}** (voting again replaces it).", view=None,
-            allowed_mentions=NO_MENTIONS)
+        feedback = bot_of(interaction).services.feedback
+        tally = await within_deadline(
+            interaction, feedback.vote(self.pred_id, requester(interaction), label))
+        await update_message(
+            interaction, content=f"Thanks! You said **{label}** (voting again replaces it).",
+            view=None, allowed_mentions=NO_MENTIONS)
         try:
             await interaction.followup.edit_message(self.message_id, content=feedback_line(tally),
                                                     allowed_mentions=NO_MENTIONS)
@@ -160,11 +163,20 @@ class ForgetButton(discord.ui.DynamicItem[discord.ui.Button],
             await interaction.response.edit_message(content="Nothing was erased.", view=None,
                                                     allowed_mentions=NO_MENTIONS)
             return
-        erased = await bot_of(interaction).services.feedback.forget(self.user_id)
-        await interaction.response.edit_message(
-            content=f"Done: erased {erased['predictions']} of your questions and "
-                    f"{erased['votes']} of your votes.",
+        erased = await within_deadline(
+            interaction, bot_of(interaction).services.feedback.forget(self.user_id))
+        await update_message(
+            interaction, content=f"Done: erased {erased['predictions']} of your questions and "
+                                 f"{erased['votes']} of your votes.",
             view=None, allowed_mentions=NO_MENTIONS)
+
+
+async def update_message(interaction: discord.Interaction, **fields: object) -> None:
+    """Edit the message a component is on, whether or not the response was deferred."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(**fields)  # type: ignore[arg-type]
+    else:
+        await interaction.response.edit_message(**fields)  # type: ignore[arg-type]
 
 
 def feedback_view(pred_id: int) -> discord.ui.View:

@@ -6,6 +6,7 @@ every command checks the permission again when it runs.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 import discord
@@ -13,11 +14,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.context import bot_of
+from bot.deadline import within_deadline
 from bot.embeds import stats_embed, status_embed
 from bot.errors import NO_MENTIONS, NotOwner
 from bot.sync import sync_commands
 
 Task = Literal["origin", "sentiment"]
+PRIVATE = {"ephemeral": True, "thinking": True}  # how a slow answer is deferred
 
 
 async def _reply(interaction: discord.Interaction, content: str | None = None,
@@ -47,8 +50,10 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Bot admini
     @app_commands.command(name="status", description="Served model versions and their accuracy")
     async def status(self, interaction: discord.Interaction) -> None:
         services = bot_of(interaction).services
-        embed = status_embed(await services.models.status(), await services.feedback.stats())
-        await _reply(interaction, embed=embed)
+        models, stats = await within_deadline(
+            interaction, asyncio.gather(services.models.status(), services.feedback.stats()),
+            **PRIVATE)
+        await _reply(interaction, embed=status_embed(models, stats))
 
     @app_commands.command(name="reload",
                           description="Load the promoted model (or a given promoted version)")
@@ -70,14 +75,16 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Bot admini
     @app_commands.command(name="stats", description="Feedback statistics and least agreeing voters")
     async def stats(self, interaction: discord.Interaction) -> None:
         feedback = bot_of(interaction).services.feedback
-        await _reply(interaction, embed=stats_embed(await feedback.stats(),
-                                                    await feedback.least_agreeing()))
+        stats, worst = await within_deadline(
+            interaction, asyncio.gather(feedback.stats(), feedback.least_agreeing()), **PRIVATE)
+        await _reply(interaction, embed=stats_embed(stats, worst))
 
     @app_commands.command(name="ignore-voter",
                           description="Leave a user's past and future votes out of training")
     @app_commands.describe(user="The voter to ignore")
     async def ignore_voter(self, interaction: discord.Interaction, user: discord.User) -> None:
-        newly = await bot_of(interaction).services.feedback.ignore_voter(user.id)
+        newly = await within_deadline(
+            interaction, bot_of(interaction).services.feedback.ignore_voter(user.id), **PRIVATE)
         name = discord.utils.escape_markdown(user.name)
         await _reply(interaction, f"Votes by {name} are now ignored." if newly
                      else f"Votes by {name} were already ignored.")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.context import bot_of
+from bot.deadline import within_deadline
 from bot.embeds import about_embed, help_embed
 from bot.errors import NO_MENTIONS
 
@@ -19,9 +22,15 @@ class Meta(commands.Cog):
                           description="What this bot does, its models and their accuracy")
     async def about(self, interaction: discord.Interaction) -> None:
         services = bot_of(interaction).services
-        embed = about_embed(await services.models.status(), await services.feedback.stats())
-        await interaction.response.send_message(embed=embed, ephemeral=True,
-                                                allowed_mentions=NO_MENTIONS)
+        models, stats = await within_deadline(  # statistics read every vote: slow on big dbs
+            interaction, asyncio.gather(services.models.status(), services.feedback.stats()),
+            ephemeral=True, thinking=True)
+        if interaction.response.is_done():
+            await interaction.edit_original_response(embed=about_embed(models, stats),
+                                                     allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(embed=about_embed(models, stats),
+                                                    ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="help", description="How to use this bot")
     async def help(self, interaction: discord.Interaction) -> None:

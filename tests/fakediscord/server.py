@@ -8,7 +8,8 @@ of the messages, with Discord's rules where a bot can get them wrong:
 
 - an interaction must be acknowledged within `ack_deadline_s` (3 s), once;
 - followups and edits need an acknowledged interaction; the first followup after a
-  deferral replaces the "thinking..." message;
+  deferral replaces the "thinking..." message; after a component's update (type 7) or
+  deferred update (type 6), @original is the message the component is on;
 - ephemeral messages can be edited only through their own interaction or a component on them.
 
 Reusable beyond unit tests: many simulated users can drive one client concurrently.
@@ -443,6 +444,9 @@ class FakeDiscord:
             message = self._edit(int(record.payload["message"]["id"]), data)
         elif kind != 6:
             return await self._done(call, self._error(400, 50035, "Invalid Form Body"))
+        if kind in (6, 7) and record.type == 3:
+            # Updating a component's message (now or deferred) makes it the original response.
+            record.original_id = int(record.payload["message"]["id"])
         record.response = call
         if call.query.get("with_response") not in ("1", "true"):
             return await self._done(call, web.Response(status=204))
