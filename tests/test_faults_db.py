@@ -69,13 +69,16 @@ async def test_writes_waiting_on_a_lock_are_acknowledged_in_time(fake, checkpoin
         with write_locked(settings.db_path):
             vote = await fake.click(bob, answer, f"seqbot:vote:{pred_id(answer)}:right")
             ask = await fake.slash(bob, "origin", name="Rossi")
+            about = await fake.slash(bob, "about")  # a read queues behind those writes
             await asyncio.sleep(DEADLINE_S + 0.3)
             assert in_time(vote) and vote.response_type == 6  # deferred update
             assert in_time(ask) and ask.response_type == 5  # "thinking..."
+            assert in_time(about) and about.response_type == 5
         assert "Thanks" in (await vote.followup())["content"]
         assert fake.messages[int(answer["id"])]["content"] == "1 of 1 voter agrees with this answer"
         assert (await ask.final())["components"]  # logged after all: votable
-        assert not [c for r in (vote, ask) for c in r.calls if c.status >= 400]
+        assert (await about.final())["embeds"][0]["title"] == "About seqbot"
+        assert not [c for r in (vote, ask, about) for c in r.calls if c.status >= 400]
 
 
 async def test_a_lock_past_the_busy_timeout_still_answers_and_logs(fake, checkpoints, settings,
