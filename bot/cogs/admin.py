@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.context import bot_of
 from bot.deadline import within_deadline
-from bot.embeds import stats_embed, status_embed
+from bot.embeds import escape, stats_embed, status_embed
 from bot.errors import NO_MENTIONS, NotOwner
 from bot.sync import sync_commands
 
@@ -85,7 +85,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Bot admini
     async def ignore_voter(self, interaction: discord.Interaction, user: discord.User) -> None:
         newly = await within_deadline(
             interaction, bot_of(interaction).services.feedback.ignore_voter(user.id), **PRIVATE)
-        name = discord.utils.escape_markdown(user.name)
+        name = escape(user.name)  # shown as typed: no markdown, no mention syntax
         await _reply(interaction, f"Votes by {name} are now ignored." if newly
                      else f"Votes by {name} were already ignored.")
 

@@ -1,0 +1,152 @@
+"""Hostile and odd input through the models, in-process and over HTTP: random Unicode, zalgo,
+RTL overrides, zero-width and control characters, NUL, 6,000-character strings, mentions,
+markdown and SQL. Each input is answered (verbatim as its `input`) or politely refused with
+an InputError; the HTTP service gives the worker's answers, and no body makes it fail (5xx).
+
+The strategies here are shared with tests/test_hostile_bot.py.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+
+import aiohttp
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from inference.checkpoint import TASKS
+from inference.http_client import HttpInferenceClient
+from inference.server import SECRET_HEADER, InferenceServer
+from inference.text import MAX_TEXT_CHARS, InputError
+from tests.discord_harness import tiny_checkpoints, tiny_worker
+
+FRAGMENTS = [
+    "@everyone", "@here", "<@123>", "<@!123456789012345678>", "<@&456>",
+    "<@&123456789012345678>", "<#123456789012345678>", "**bold**", "__under__", "~~gone~~",
+    "`tick`", "```py\nprint(1)\n```", "> quote", "||spoiler||", "[link](https://e.example)",
+    "# Heading", "\\", "'; DROP TABLE votes; --", "' OR '1'='1", "\"); DELETE FROM predictions;",
+    "\u202e", "\u202d", "\u2066", "\u200f", "\u200b", "\u200d", "\ufeff", "\x00", "\x07",
+    "\x1b[31m", "\r\n", "\t", "ﷺ", "𒐫", "👨\u200d👩\u200d👧", "Ǆ", "ß", "İ",
+    "Nakamura", "great film",
+]
+REFUSALS = {
+    "Names can be at most 64 characters long.", "Please give a name made of letters.",
+    "That name has no letters I can read.", "Please give some text with words in it.",
+    "That text has no words I can read.",
+}
+MARKS = st.characters(categories=("Mn", "Me"))
+
+
+def _zalgo(word: str, marks: list[str]) -> str:
+    return "".join(c + "".join(marks) for c in word)
+
+
+def _long(piece: str) -> str:
+    return (piece * (6000 // len(piece) + 1))[:6000]
+
+
+# Random Unicode excludes lone surrogates: Discord's JSON is UTF-8 and cannot carry them.
+hostile_text = st.one_of(
+    st.text(max_size=200),
+    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=12)
+    .map("".join),
+    st.builds(_zalgo, st.text(string.ascii_letters, min_size=1, max_size=24),
+              st.lists(MARKS, min_size=1, max_size=8)),
+    st.builds(_long, st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=6)
+              .map("".join)),
+)
+HYPOTHESIS = settings(max_examples=100, deadline=None, database=None,
+                      suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                             HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    return tiny_checkpoints(tmp_path_factory.mktemp("ckpt"))
+
+
+@pytest.fixture
+async def worker(checkpoints):
+    async with tiny_worker(checkpoints) as worker:
+        yield worker
+
+
+@pytest.fixture
+async def service(worker):
+    server = InferenceServer(worker, port=0, secret="s3")
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+def check_answer(task: str, text: str, result: object) -> None:
+    if isinstance(result, InputError):
+        assert str(result) in REFUSALS
+        return
+    assert result.input == text and result.task == task
+    assert result.normalized.isascii() and result.normalized.isprintable()
+    if task == "origin":
+        assert not result.truncated
+    elif len(text) > MAX_TEXT_CHARS:
+        assert result.truncated
+    assert abs(sum(p for _, p in result.top) - 1) < 1e-4  # every label, as the bot asks
+    assert result.label == result.top[0][0]
+
+
+@HYPOTHESIS
+@given(text=hostile_text, task=st.sampled_from(TASKS))
+async def test_the_worker_answers_or_refuses(worker, text, task):
+    try:
+        result = await worker.predict(task, text, top_k=100)
+    except InputError as exc:
+        result = exc
+    check_answer(task, text, result)
+
+
+@HYPOTHESIS
+@given(texts=st.lists(hostile_text, min_size=1, max_size=4), task=st.sampled_from(TASKS))
+async def test_the_service_gives_the_workers_answers(worker, service, texts, task):
+    async with HttpInferenceClient(service.url, "s3") as client:
+        over_http = await client.predict_many(task, texts, top_k=100)
+    in_process = await worker.predict_many(task, texts, top_k=100)
+    for text, got, want in zip(texts, over_http, in_process, strict=True):
+        check_answer(task, text, got)
+        if isinstance(want, InputError):
+            assert str(got) == str(want)
+        else:
+            assert (got.input, got.normalized, got.label) == (want.input, want.normalized,
+                                                              want.label)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | hostile_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=4),
+    max_leaves=12)
+bodies = st.one_of(
+    st.binary(max_size=512),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.fixed_dictionaries({"inputs": json_values}, optional={"top_k": json_values,
+                                                             "task": json_values})
+    .map(lambda v: json.dumps(v).encode()),
+)
+
+
+@HYPOTHESIS
+@given(body=bodies, path=st.sampled_from(["/v1/origin", "/v1/sentiment", "/v1/reload",
+                                          "/v1/rollback"]),
+       secret=st.sampled_from(["s3", "wrong", None]))
+async def test_no_body_makes_the_service_fail(service, body, path, secret):
+    headers = {SECRET_HEADER: secret} if secret else {}
+    async with aiohttp.ClientSession(headers=headers) as http, \
+            http.post(service.url + path, data=body) as response:
+        answer = await response.json()
+    if secret != "s3":
+        assert response.status == 401
+    else:
+        assert response.status in (200, 400, 409)
+    assert response.status == 200 or isinstance(answer["error"], str)
