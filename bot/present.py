@@ -34,7 +34,11 @@ class Card:
 
 
 def percent(p: float) -> str:
-    return f"{100 * p:.1f}%" if p < 0.995 else f"{100 * p:.0f}%"
+    """One decimal; a near-certain answer reads ">99.9%", since "100%" next to a "0.4%"
+    runner-up would not add up."""
+    if p >= 0.9995:
+        return "100%" if p >= 1.0 else ">99.9%"
+    return f"{100 * p:.1f}%"
 
 
 def bar(p: float, width: int = BAR_WIDTH) -> str:
