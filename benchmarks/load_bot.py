@@ -14,8 +14,9 @@ Modes:
 
 Reported per mode: interactions/s (and the lowest 5-second rate), ack latency p50/p99/max
 (INTERACTION_CREATE sent to interaction callback received), acks later than Discord's 3 s,
-the worker's batch sizes, CPU (process CPU time / wall, for the bot, the service and this
-harness) and peak RSS, and a reconciliation of the SQLite file against every answer and
+the worker's batch sizes, CPU (process CPU time / wall, for the bot, the service, this
+harness, and every other process on the machine), peak RSS (each child's ru_maxrss, as
+getrusage reports it, from wait4), and a reconciliation of the SQLite file against every answer and
 vote the users saw acknowledged (read after the bot's clean shutdown).
 
     python benchmarks/load_bot.py                          # both modes, 60 s each
@@ -63,6 +64,12 @@ def cpu_seconds(pid: int | None = None) -> float:
         return usage.ru_utime + usage.ru_stime
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all processes have used since boot (idle and iowait excluded)."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / TICK
 
 
 def free_port() -> int:
@@ -218,16 +225,18 @@ async def drive(fake: FakeDiscord, children: dict[str, Child], guilds: list,
             await crowd.ask(actor, "sentiment", reviews[0][:500])
         loop = asyncio.get_running_loop()
         before = {name: cpu_seconds(c.pid) for name, c in children.items()}
-        before["harness"] = cpu_seconds()
+        before.update(harness=cpu_seconds(), machine=machine_busy_seconds())
         started = loop.time()
         until = started + args.seconds
         await asyncio.gather(*(crowd.user(actor, until) for actor in actors))
         finished = loop.time()
         after = {name: cpu_seconds(c.pid) for name, c in children.items()}
-        after["harness"] = cpu_seconds()
+        after.update(harness=cpu_seconds(), machine=machine_busy_seconds())
     finally:
         watcher.cancel()
     wall = finished - started
+    used = {k: after[k] - before[k] for k in after}
+    used["others"] = max(0.0, used.pop("machine") - sum(used.values()))
     stats = latencies(crowd.sent, (started, until))
     return {
         "users": args.users,
@@ -235,13 +244,13 @@ async def drive(fake: FakeDiscord, children: dict[str, Child], guilds: list,
         **stats,
         "wall_s": round(wall, 2),
         "interactions_per_s": round(stats["acknowledged"] / wall, 1),
-        "cpu_share": {k: round((after[k] - before[k]) / wall, 2) for k in after},
+        "cpu_share": {k: round(v / wall, 2) for k, v in used.items()},
         "sent": crowd.sent,
     }
 
 
 HEADER = (f"{'mode':<11} {'users':>5} {'inter/s':>8} {'min 5s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'max ms':>7} {'late':>5} {'batch o/s':>10} {'CPU bot/svc/harn':>17} "
+          f"{'max ms':>7} {'late':>5} {'batch o/s':>10} {'CPU bot/svc/harn/other':>23} "
           f"{'RSS MB bot/svc':>15}")
 
 
@@ -250,13 +259,14 @@ def print_row(row: dict) -> None:
     batch = "/".join(f"{batches.get(t, {}).get('mean_batch', 0):.1f}"
                      for t in ("origin", "sentiment"))
     cpu, rss = row["cpu_share"], row["peak_rss_mb"]
-    cpus = "/".join(f"{cpu[k]:.2f}" if k in cpu else "-" for k in ("bot", "service", "harness"))
+    cpus = "/".join(f"{cpu[k]:.2f}" if k in cpu else "-"
+                    for k in ("bot", "service", "harness", "others"))
     rsss = "/".join(f"{rss[k]:.0f}" if rss.get(k) else "-" for k in ("bot", "service"))
     lowest = min(row["per_5s_rate"], default=0.0)
     print(f"{row['mode']:<11} {row['users']:>5} {row['interactions_per_s']:>8.1f} "
           f"{lowest:>7.1f} {row['ack_p50_ms']:>7.1f} {row['ack_p99_ms']:>7.1f} "
           f"{row['ack_max_ms']:>7.1f} {row['late_acks'] + row['unacknowledged']:>5} "
-          f"{batch:>10} {cpus:>17} {rsss:>15}", flush=True)
+          f"{batch:>10} {cpus:>23} {rsss:>15}", flush=True)
     r = row["reconcile"]
     print(f"  {row['interactions']} interactions {row['by_kind']}; db {r['integrity_check']}: "
           f"{r['prediction_rows']} predictions for {r['answered_commands']} answers "
