@@ -16,8 +16,8 @@ Reported per mode: interactions/s (and the lowest 5-second rate), ack latency p5
 (INTERACTION_CREATE sent to interaction callback received), acks later than Discord's 3 s,
 the worker's batch sizes, CPU (process CPU time / wall, for the bot, the service, this
 harness, and every other process on the machine), peak RSS (each child's ru_maxrss, as
-getrusage reports it, from wait4), and a reconciliation of the SQLite file against every answer and
-vote the users saw acknowledged (read after the bot's clean shutdown).
+getrusage reports it, from wait4), and a reconciliation of the SQLite file against every
+answer and vote the users saw acknowledged (read after the bot's clean shutdown).
 
     python benchmarks/load_bot.py                          # both modes, 60 s each
     python benchmarks/load_bot.py --modes in-process --seconds 20 --users 200
