@@ -183,25 +183,29 @@ async def run_mode(mode: str, args: argparse.Namespace, names: list[str],
             if service is not None:
                 children["service"] = service.child
                 await service.ready()
-            async with FakeDiscord() as fake:
-                guilds = [fake.add_guild(f"guild {i}") for i in range(args.guilds)]
-                env = bot_env(args, fake, folder, hash_secret, inference)
-                argv = [sys.executable, str(ROOT / "benchmarks/bot_process.py"),
-                        "--discord", fake.url, "--metrics", str(folder / "worker.prom")]
-                children["bot"] = bot = Child("the bot", argv, env, folder / "bot.log")
+            async with FakeDiscord(shards=args.bots) as fake:
+                guilds = spread_guilds(fake, args.guilds, args.bots)
+                for i in range(args.bots):
+                    env = bot_env(args, fake, folder, hash_secret, inference)
+                    if args.bots > 1:  # one shard per process, as a sharded deployment runs
+                        env.update(SEQBOT_SHARD_COUNT=str(args.bots), SEQBOT_SHARD_IDS=str(i))
+                    argv = [sys.executable, str(ROOT / "benchmarks/bot_process.py"), "--discord",
+                            fake.url, "--metrics", str(folder / f"worker{i}.prom")]
+                    children[f"bot{i}"] = Child(f"bot {i}", argv, env, folder / f"bot{i}.log")
                 result = await drive(fake, children, guilds, args, names, reviews)
-                if inference is not None:
-                    metrics = await scrape_metrics(*inference)
-                if await bot.stop() != 0:
-                    bot.check_alive()  # raises, with the end of its log
+                metrics = [await scrape_metrics(*inference)] if inference is not None else []
+                for name, child in children.items():
+                    if name.startswith("bot") and await child.stop() != 0:
+                        child.check_alive()  # raises, with the end of its log
         finally:
             for child in children.values():
                 await child.stop()
         if inference is None:
-            metrics = (folder / "worker.prom").read_text()
+            metrics = [(folder / f"worker{i}.prom").read_text() for i in range(args.bots)]
         sent = result.pop("sent")
         return {
             "mode": mode,
+            "bots": args.bots,
             **result,
             "batch_sizes": batch_sizes(metrics),
             "peak_rss_mb": {name: child.maxrss_mb for name, child in children.items()},
@@ -209,11 +213,26 @@ async def run_mode(mode: str, args: argparse.Namespace, names: list[str],
         }
 
 
+def spread_guilds(fake: FakeDiscord, count: int, shards: int) -> list:
+    """`count` guilds (rounded up to a multiple of `shards`), as many on every shard."""
+    per_shard = -(-count // shards)
+    by_shard: dict[int, list] = {shard: [] for shard in range(shards)}
+    while min(len(g) for g in by_shard.values()) < per_shard:
+        guild = fake.add_guild(f"guild {len(fake.guilds)}")
+        shard = (guild.id >> 22) % shards  # Discord's rule
+        if len(by_shard[shard]) < per_shard:
+            by_shard[shard].append(guild)
+        else:
+            del fake.guilds[guild.id]
+    return [guild for guilds in by_shard.values() for guild in guilds]
+
+
 async def drive(fake: FakeDiscord, children: dict[str, Child], guilds: list,
                 args: argparse.Namespace, names: list[str], reviews: list[str]) -> dict:
     """Warm up, then let the users loose for args.seconds; measure while they are."""
-    while not any(s.identified and not s.ws.closed for s in fake.sessions):
-        children["bot"].check_alive()
+    while sum(s.identified and not s.ws.closed for s in fake.sessions) < args.bots:
+        for child in children.values():
+            child.check_alive()
         await asyncio.sleep(0.2)
     settlements = Settlements(fake)
     watcher = asyncio.create_task(settlements.run())
@@ -237,6 +256,7 @@ async def drive(fake: FakeDiscord, children: dict[str, Child], guilds: list,
     wall = finished - started
     used = {k: after[k] - before[k] for k in after}
     used["others"] = max(0.0, used.pop("machine") - sum(used.values()))
+    used["bot"] = sum(used.pop(f"bot{i}") for i in range(args.bots))
     stats = latencies(crowd.sent, (started, until))
     return {
         "users": args.users,
@@ -249,9 +269,9 @@ async def drive(fake: FakeDiscord, children: dict[str, Child], guilds: list,
     }
 
 
-HEADER = (f"{'mode':<11} {'users':>5} {'inter/s':>8} {'min 5s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'max ms':>7} {'late':>5} {'batch o/s':>10} {'CPU bot/svc/harn/other':>23} "
-          f"{'RSS MB bot/svc':>15}")
+HEADER = (f"{'mode':<11} {'bots':>4} {'users':>5} {'inter/s':>8} {'min 5s':>7} {'p50 ms':>7} "
+          f"{'p99 ms':>7} {'max ms':>7} {'late':>5} {'batch o/s':>10} "
+          f"{'CPU bot/svc/harn/other':>23} {'RSS MB bot/svc':>15}")
 
 
 def print_row(row: dict) -> None:
@@ -261,9 +281,10 @@ def print_row(row: dict) -> None:
     cpu, rss = row["cpu_share"], row["peak_rss_mb"]
     cpus = "/".join(f"{cpu[k]:.2f}" if k in cpu else "-"
                     for k in ("bot", "service", "harness", "others"))
-    rsss = "/".join(f"{rss[k]:.0f}" if rss.get(k) else "-" for k in ("bot", "service"))
+    bots = [v for k, v in rss.items() if k.startswith("bot") and v]
+    rsss = "/".join(f"{v:.0f}" if v else "-" for v in (max(bots, default=0), rss.get("service")))
     lowest = min(row["per_5s_rate"], default=0.0)
-    print(f"{row['mode']:<11} {row['users']:>5} {row['interactions_per_s']:>8.1f} "
+    print(f"{row['mode']:<11} {row['bots']:>4} {row['users']:>5} {row['interactions_per_s']:>8.1f} "
           f"{lowest:>7.1f} {row['ack_p50_ms']:>7.1f} {row['ack_p99_ms']:>7.1f} "
           f"{row['ack_max_ms']:>7.1f} {row['late_acks'] + row['unacknowledged']:>5} "
           f"{batch:>10} {cpus:>23} {rsss:>15}", flush=True)
@@ -286,7 +307,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=250, help="simulated users (default 250)")
     parser.add_argument("--think-s", type=float, default=1.0,
                         help="mean pause between a user's actions (default 1 s)")
-    parser.add_argument("--guilds", type=int, default=5)
+    parser.add_argument("--guilds", type=int, default=6)
+    parser.add_argument("--bots", type=int, default=1,
+                        help="bot processes, one shard each (SEQBOT_SHARD_COUNT/_IDS); default 1")
     parser.add_argument("--inference-url",
                         help="service mode: use this running service (INFERENCE_SECRET from "
                              "the environment) instead of starting one")
@@ -326,6 +349,7 @@ def main(argv: list[str] | None = None) -> None:
             "seconds": args.seconds,
             "users": args.users,
             "think_s": args.think_s,
+            "bots": args.bots,
             "device": args.device,
             "command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
         },

@@ -49,18 +49,19 @@ def latencies(sent: list[Sent], window: tuple[float, float]) -> dict:
     }
 
 
-def batch_sizes(prometheus_text: str) -> dict:
-    """Per task: forward passes, mean batch size and the histogram, from /metrics text."""
-    counts: dict[str, dict[str, float]] = defaultdict(dict)
-    totals: dict[str, dict[str, float]] = defaultdict(dict)
-    for line in prometheus_text.splitlines():
+def batch_sizes(prometheus_texts: list[str]) -> dict:
+    """Per task: forward passes, mean batch size and the histogram, summed over the
+    /metrics texts of every worker."""
+    counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for line in (line for text in prometheus_texts for line in text.splitlines()):
         match = _SAMPLE.match(line)
         if match:
             kind, task, le, value = match.groups()
             if kind == "bucket":
-                counts[task][le] = float(value)
+                counts[task][le] += float(value)
             else:
-                totals[task][kind] = float(value)
+                totals[task][kind] += float(value)
     report = {}
     for task, sums in totals.items():
         passes = int(sums.get("count", 0))
