@@ -15,9 +15,10 @@ Modes:
 Reported per mode: interactions/s (and the lowest 5-second rate), ack latency p50/p99/max
 (INTERACTION_CREATE sent to interaction callback received), acks later than Discord's 3 s,
 the worker's batch sizes, CPU (process CPU time / wall, for the bot, the service, this
-harness, and every other process on the machine), peak RSS (each child's ru_maxrss, as
-getrusage reports it, from wait4), and a reconciliation of the SQLite file against every
-answer and vote the users saw acknowledged (read after the bot's clean shutdown).
+harness, and every other process on the machine), resident memory at the end of the load
+and its peak (each child's ru_maxrss, as getrusage reports it, from wait4), and a
+reconciliation of the SQLite file against every answer and vote the users saw acknowledged
+(read after the bot's clean shutdown).
 
     python benchmarks/load_bot.py                          # both modes, 60 s each
     python benchmarks/load_bot.py --modes in-process --seconds 20 --users 200
@@ -70,6 +71,14 @@ def machine_busy_seconds() -> float:
     """CPU time all processes have used since boot (idle and iowait excluded)."""
     ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     return (sum(ticks) - ticks[3] - ticks[4]) / TICK
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process now (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise LookupError(f"no VmRSS for process {pid}")
 
 
 def free_port() -> int:
@@ -251,6 +260,7 @@ async def drive(fake: FakeDiscord, children: dict[str, Child], guilds: list,
         finished = loop.time()
         after = {name: cpu_seconds(c.pid) for name, c in children.items()}
         after.update(harness=cpu_seconds(), machine=machine_busy_seconds())
+        rss = {name: rss_mb(c.pid) for name, c in children.items()}
     finally:
         watcher.cancel()
     wall = finished - started
@@ -265,29 +275,32 @@ async def drive(fake: FakeDiscord, children: dict[str, Child], guilds: list,
         "wall_s": round(wall, 2),
         "interactions_per_s": round(stats["acknowledged"] / wall, 1),
         "cpu_share": {k: round(v / wall, 2) for k, v in used.items()},
+        "rss_at_end_mb": rss,
         "sent": crowd.sent,
     }
 
 
 HEADER = (f"{'mode':<11} {'bots':>4} {'users':>5} {'inter/s':>8} {'min 5s':>7} {'p50 ms':>7} "
           f"{'p99 ms':>7} {'max ms':>7} {'late':>5} {'batch o/s':>10} "
-          f"{'CPU bot/svc/harn/other':>23} {'RSS MB bot/svc':>15}")
+          f"{'CPU bot/svc/harn/other':>23} {'RSS MB now(peak) bot/svc':>25}")
 
 
 def print_row(row: dict) -> None:
     batches = row["batch_sizes"]
     batch = "/".join(f"{batches.get(t, {}).get('mean_batch', 0):.1f}"
                      for t in ("origin", "sentiment"))
-    cpu, rss = row["cpu_share"], row["peak_rss_mb"]
+    cpu, peak, end = row["cpu_share"], row["peak_rss_mb"], row["rss_at_end_mb"]
     cpus = "/".join(f"{cpu[k]:.2f}" if k in cpu else "-"
                     for k in ("bot", "service", "harness", "others"))
-    bots = [v for k, v in rss.items() if k.startswith("bot") and v]
-    rsss = "/".join(f"{v:.0f}" if v else "-" for v in (max(bots, default=0), rss.get("service")))
+    rsss = "/".join(
+        f"{max(v for k, v in end.items() if k.startswith(who)):.0f}"
+        f"({max(v or 0 for k, v in peak.items() if k.startswith(who)):.0f})"
+        if who in "".join(end) else "-" for who in ("bot", "service"))
     lowest = min(row["per_5s_rate"], default=0.0)
     print(f"{row['mode']:<11} {row['bots']:>4} {row['users']:>5} {row['interactions_per_s']:>8.1f} "
           f"{lowest:>7.1f} {row['ack_p50_ms']:>7.1f} {row['ack_p99_ms']:>7.1f} "
           f"{row['ack_max_ms']:>7.1f} {row['late_acks'] + row['unacknowledged']:>5} "
-          f"{batch:>10} {cpus:>23} {rsss:>15}", flush=True)
+          f"{batch:>10} {cpus:>23} {rsss:>25}", flush=True)
     r = row["reconcile"]
     print(f"  {row['interactions']} interactions {row['by_kind']}; db {r['integrity_check']}: "
           f"{r['prediction_rows']} predictions for {r['answered_commands']} answers "
