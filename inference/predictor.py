@@ -13,6 +13,8 @@ from inference.models import pad_batch
 from inference.registry import resolve_checkpoint
 from inference.text import InputError, encode
 
+PADDED_TOKENS = 4096
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -90,10 +92,28 @@ class Predictor:
 
     @torch.inference_mode()
     def probabilities(self, items: list[Prepared]) -> torch.Tensor:
-        """Calibrated class probabilities [N, C] on the CPU, in the order given."""
-        ids, lengths = pad_batch([p.ids for p in items], self.device)
-        logits = self.model(ids, lengths) / self.ckpt.temperature
-        return torch.softmax(logits.float(), dim=-1).cpu()
+        """Calibrated class probabilities [N, C] on the CPU, in the order given.
+
+        Inputs run shortest first in chunks of at most PADDED_TOKENS padded positions: little
+        compute goes to padding, and the RNN's per-step activations stay in cache (measured
+        here: 64 reviews in one padded batch were slower than 16 at a time). Padding never
+        changes a result, so the chunking is invisible in the output.
+        """
+        order = sorted(range(len(items)), key=lambda i: len(items[i].ids))
+        out = torch.empty(len(items), len(self.labels))
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and (end + 1 - start) * len(items[order[end]].ids) <= (
+                PADDED_TOKENS
+            ):
+                end += 1
+            chunk = order[start:end]
+            ids, lengths = pad_batch([items[i].ids for i in chunk], self.device)
+            logits = self.model(ids, lengths) / self.ckpt.temperature
+            out[chunk] = torch.softmax(logits.float(), dim=-1).cpu()
+            start = end
+        return out
 
     def predict_prepared(self, items: list[Prepared], top_k: int = 3) -> list[Prediction]:
         if not items:

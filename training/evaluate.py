@@ -22,14 +22,11 @@ def test_set(task: str, data: str | Path | None) -> list[tuple[str, str]]:
     return [(text, SENTIMENT_LABELS[y]) for text, y in load_imdb(locate("imdb", data), "test")]
 
 
-def evaluate_examples(
-    predictor: Predictor, examples: list[tuple[str, str]], batch_size: int = 256
-) -> dict:
+def evaluate_examples(predictor: Predictor, examples: list[tuple[str, str]]) -> dict:
     """Metrics of a predictor on (input, label) pairs. An input the model refuses counts
     as wrong (its probabilities are uniform), so refusing is never a way to score."""
     labels = predictor.labels
-    n_classes = len(labels)
-    probs = torch.full((len(examples), n_classes), 1.0 / n_classes)
+    probs = torch.full((len(examples), len(labels)), 1.0 / len(labels))
     prepared, positions = [], []
     for i, (raw, _) in enumerate(examples):
         try:
@@ -37,10 +34,8 @@ def evaluate_examples(
             positions.append(i)
         except InputError:
             pass
-    order = sorted(range(len(prepared)), key=lambda j: len(prepared[j].ids))
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
-        probs[[positions[j] for j in chunk]] = predictor.probabilities([prepared[j] for j in chunk])
+    if prepared:
+        probs[positions] = predictor.probabilities(prepared)
     y = torch.tensor([labels.index(label) for _, label in examples])
     metrics = summarize(probs, y, labels)
     metrics["refused"] = len(examples) - len(prepared)
