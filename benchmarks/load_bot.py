@@ -128,7 +128,7 @@ class Service:
         self.secret = secrets.token_urlsafe(16)
         self.url = f"http://127.0.0.1:{free_port()}"
         argv = [sys.executable, "-m", "inference", "serve", "--port", self.url.rsplit(":", 1)[1],
-                "--device", args.device, "--max-queue", "4096"]
+                "--device", args.device]
         if args.model_dir:
             argv += ["--model-dir", str(args.model_dir)]
         self.child = Child("the inference service", argv,
