@@ -8,6 +8,8 @@ import pytest
 import torch
 
 from tests.data_fixtures import write_imdb_tar, write_names_zip
+from tests.discord_harness import tiny_checkpoints
+from tests.fakediscord import FakeDiscord
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -22,6 +24,20 @@ def names_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def imdb_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_imdb_tar(tmp_path_factory.mktemp("imdb") / "aclImdb_v1.tar.gz")
+
+
+@pytest.fixture(scope="session")
+def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny random origin and sentiment checkpoints, for tests that need a model, not a good one."""
+    return tiny_checkpoints(tmp_path_factory.mktemp("ckpt"))
+
+
+@pytest.fixture
+async def fake():
+    """A loopback fake Discord (gateway + REST) with one guild."""
+    async with FakeDiscord() as fake:
+        fake.guild = fake.add_guild()
+        yield fake
 
 
 @pytest.fixture(autouse=True)

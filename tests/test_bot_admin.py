@@ -25,13 +25,6 @@ def model_dir(tmp_path_factory):
 
 
 @pytest.fixture
-async def fake():
-    async with FakeDiscord() as fake:
-        fake.guild = fake.add_guild()
-        yield fake
-
-
-@pytest.fixture
 def settings(fake, tmp_path, model_dir):
     return bot_settings(tmp_path, model_dir=model_dir, owner_ids=frozenset({777}))
 

@@ -18,22 +18,9 @@ from tests.discord_harness import (
     tiny_checkpoints,
     tiny_worker,
 )
-from tests.fakediscord import FakeDiscord
 from tests.inference_fixtures import make_checkpoint
 
 NO_PINGS = {"parse": []}
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    return tiny_checkpoints(tmp_path_factory.mktemp("ckpt"))
-
-
-@pytest.fixture
-async def fake():
-    async with FakeDiscord() as fake:
-        fake.guild = fake.add_guild()
-        yield fake
 
 
 @pytest.fixture

@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 
 from db import FeedbackStore, Hasher
-from tests.discord_harness import bot_settings, running_bot, tiny_checkpoints, tiny_worker
+from tests.discord_harness import bot_settings, running_bot, tiny_worker
 from tests.fakediscord import FakeDiscord
 
 NO_PINGS = {"parse": []}
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    return tiny_checkpoints(tmp_path_factory.mktemp("ckpt"))
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ import re
 import signal
 import socket
 
-import pytest
-
 from bot.runner import run_bot
 from bot.services import Services
 from inference.factory import make_client
@@ -19,22 +17,9 @@ from tests.discord_harness import (
     ModelGate,
     bot_settings,
     running_bot,
-    tiny_checkpoints,
     tiny_worker,
 )
 from tests.fakediscord import FakeDiscord, pointed_at
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    return tiny_checkpoints(tmp_path_factory.mktemp("ckpt"))
-
-
-@pytest.fixture
-async def fake():
-    async with FakeDiscord() as fake:
-        fake.guild = fake.add_guild()
-        yield fake
 
 
 async def test_slow_inference_is_deferred_within_the_deadline(

@@ -16,16 +16,11 @@ from bot.core import create_bot
 from bot.services import Services
 from db import FeedbackStore, Hasher, UnknownPrediction
 from db.database import fetch_value
-from tests.discord_harness import bot_settings, running_bot, tiny_checkpoints, tiny_worker
+from tests.discord_harness import bot_settings, running_bot, tiny_worker
 from tests.fakediscord import FakeDiscord, connected
 
 SECRET = "test-hash-secret"
 DEADLINE_S = 1.5  # the fake's acknowledgement deadline: Discord's 3 s, shortened for speed
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    return tiny_checkpoints(tmp_path_factory.mktemp("ckpt"))
 
 
 @pytest.fixture

@@ -10,15 +10,9 @@ from tests.discord_harness import (
     ModelGate,
     bot_settings,
     running_bot,
-    tiny_checkpoints,
     tiny_worker,
 )
 from tests.fakediscord import FakeDiscord
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    return tiny_checkpoints(tmp_path_factory.mktemp("ckpt"))
 
 
 @pytest.mark.parametrize("code", [4000, 1001, 1000])  # unknown error, going away, normal

@@ -30,13 +30,6 @@ def model_dir(tmp_path):
     return folder
 
 
-@pytest.fixture
-async def fake():
-    async with FakeDiscord() as fake:
-        fake.guild = fake.add_guild()
-        yield fake
-
-
 @contextlib.asynccontextmanager
 async def served(fake: FakeDiscord, via: str, model_dir, tmp_path):
     """A connected bot whose models are in-process or behind the HTTP service."""

@@ -13,18 +13,12 @@ from tests.discord_harness import (
     ModelGate,
     bot_settings,
     running_bot,
-    tiny_checkpoints,
     tiny_worker,
 )
 from tests.fakediscord import FakeDiscord
 
 DEADLINE_S = 1.5  # the fake's acknowledgement deadline: Discord's 3 s, shortened for speed
 UNAVAILABLE = "My models are not available at the moment. Please try again later."
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    return tiny_checkpoints(tmp_path_factory.mktemp("ckpt"))
 
 
 @pytest.fixture

@@ -15,25 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.discord_harness import bot_settings, running_bot, tiny_checkpoints, tiny_worker
-from tests.fakediscord import FakeDiscord, InteractionRecord
+from tests.discord_harness import bot_settings, running_bot, tiny_worker
+from tests.fakediscord import InteractionRecord
 from tests.test_hostile_models import FRAGMENTS, HYPOTHESIS, hostile_text
 
 RAW_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{17,20}>")
 EPHEMERAL = 64
 BOT_SETTINGS = settings(HYPOTHESIS, max_examples=50)
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    return tiny_checkpoints(tmp_path_factory.mktemp("ckpt"))
-
-
-@pytest.fixture
-async def fake():
-    async with FakeDiscord() as fake:
-        fake.guild = fake.add_guild()
-        yield fake
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from inference.checkpoint import TASKS
 from inference.http_client import HttpInferenceClient
 from inference.server import SECRET_HEADER, InferenceServer
 from inference.text import MAX_TEXT_CHARS, InputError
-from tests.discord_harness import tiny_checkpoints, tiny_worker
+from tests.discord_harness import tiny_worker
 
 FRAGMENTS = [
     "@everyone", "@here", "<@123>", "<@!123456789012345678>", "<@&456>",
@@ -60,11 +60,6 @@ hostile_text = st.one_of(
 HYPOTHESIS = settings(max_examples=100, deadline=None, database=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture,
                                              HealthCheck.too_slow])
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    return tiny_checkpoints(tmp_path_factory.mktemp("ckpt"))
 
 
 @pytest.fixture
