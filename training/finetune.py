@@ -7,7 +7,7 @@ One run, top to bottom:
 2. start from the checkpoint the bot serves (promoted CURRENT, else the shipped weights) and
    keep its vocabulary, labels and architecture: new tokens map to <unk>;
 3. train a few epochs at a small learning rate on the agreed examples mixed with a replayed
-   sample of the original training data, with the parent's loss, so nothing is forgotten;
+   sample of the original training data, distilled from the parent, so nothing is forgotten;
 4. score the current model and the candidate on the same data: the clean test set (overall
    and per class) and the held-out agreed examples;
 5. gate: promote only if the test set did not get worse and the held-out corrections got
@@ -60,7 +60,8 @@ class FinetuneConfig:
     weight_decay: float = 1e-4
     feedback_repeats: int = 4  # each agreed example is seen this many times per epoch
     replay_ratio: float = 4.0  # replayed original examples per (repeated) agreed example
-    min_replay: int = 1000  # ... but at least this many per epoch
+    min_replay: int = 3000  # ... but at least this many per epoch
+    distill_temperature: float = 2.0  # softens the parent's predictions on replayed data
     calibration_size: int = 2000  # validation examples the temperature is refitted on
     # gate (accuracies are fractions: 0.005 = half a point)
     max_test_drop: float = 0.005
@@ -199,48 +200,50 @@ def encode_pairs(ckpt: Checkpoint, pairs: list[Pair]) -> tuple[list[list[int]], 
     return seqs, ys
 
 
-def parent_loss(ckpt: Checkpoint, replay_pool: list[Pair]) -> nn.CrossEntropyLoss:
-    """The loss the parent was trained with (class weights, label smoothing), read from its
-    recorded hyper-parameters, so fine-tuning does not quietly change the objective."""
-    hp = ckpt.metrics.get("hyperparameters", {})
-    power = hp.get("class_weight_power", 0.0)
-    weights = None
-    if power:
-        counts = Counter(label for _, label in replay_pool)
-        w = torch.tensor([counts.get(label, 1) ** -power for label in ckpt.labels])
-        n = torch.tensor([counts.get(label, 0) for label in ckpt.labels], dtype=torch.float)
-        weights = w / (w * n).sum() * n.sum()  # mean weight 1 over the training data
-    return nn.CrossEntropyLoss(weight=weights, label_smoothing=hp.get("label_smoothing", 0.0))
-
-
 def tune(
     parent: Checkpoint, feedback: list[Pair], original: OriginalData, cfg: FinetuneConfig,
     device: torch.device,
 ) -> tuple[Checkpoint, dict]:
     """Fine-tune a copy of the parent for a fixed number of epochs, with no model selection:
-    the gate judges the result on data this loop never sees."""
+    the gate judges the result on data this loop never sees.
+
+    Agreed examples are learned as hard labels. Replayed original examples are learned as
+    the parent's own predictions (distillation), not as their data set labels: the candidate
+    is pulled back to what the parent did on the original data, errors included, so it
+    changes where the corrections teach it something and as little as possible elsewhere.
+    """
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
+    teacher = parent.build_model(device)
     model = parent.build_model(device)
     fb_seqs, fb_ys = encode_pairs(parent, feedback)
     fb_seqs, fb_ys = fb_seqs * cfg.feedback_repeats, fb_ys * cfg.feedback_repeats
+    fb_targets = nn.functional.one_hot(torch.tensor(fb_ys, dtype=torch.long),
+                                        len(parent.labels)).float()
     n_replay = min(len(original.train), max(cfg.min_replay, round(cfg.replay_ratio * len(fb_ys))))
-    loss_fn = parent_loss(parent, original.train).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    t = cfg.distill_temperature
     start, losses = time.perf_counter(), []
     for epoch in range(cfg.epochs):
-        replay_seqs, replay_ys = encode_pairs(parent, rng.sample(original.train, n_replay))
+        replay_seqs, _ = encode_pairs(parent, rng.sample(original.train, n_replay))
+        soft = torch.softmax(predict_logits(teacher, replay_seqs, 256, device) / t, dim=-1)
+        seqs, targets = fb_seqs + replay_seqs, torch.cat([fb_targets, soft]).to(device)
         model.train()
         total, n = 0.0, 0
-        for ids, lengths, y in bucket_batches(fb_seqs + replay_seqs, fb_ys + replay_ys,
-                                              cfg.batch_size, shuffle=True,
-                                              seed=cfg.seed + epoch, device=device):
-            loss = loss_fn(model(ids, lengths), y)
+        # Batches carry row numbers into `targets`, so hard and soft targets share one loss.
+        for ids, lengths, rows in bucket_batches(seqs, list(range(len(seqs))), cfg.batch_size,
+                                                 shuffle=True, seed=cfg.seed + epoch,
+                                                 device=device):
+            # Distil at temperature t (times t^2, which keeps the gradients' size), learn
+            # agreed labels at temperature 1.
+            scale = torch.where(rows >= len(fb_seqs), t, 1.0).unsqueeze(1)
+            loss = (scale.squeeze(1) ** 2 * nn.functional.cross_entropy(
+                model(ids, lengths) / scale, targets[rows], reduction="none")).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
-            total, n = total + loss.item() * len(y), n + len(y)
+            total, n = total + loss.item() * len(rows), n + len(rows)
         losses.append(total / n)
         print(f"finetune epoch {epoch + 1}/{cfg.epochs}: loss {losses[-1]:.4f}")
     # Round to the stored precision first, so every figure reported is the saved file's own.
