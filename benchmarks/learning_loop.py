@@ -340,6 +340,30 @@ async def run_task(task: str, parent_path: Path, data: Path | None, workdir: Pat
 
 # ---------------------------------------------------------------- report
 
+MIN_GAIN_POINTS = {"origin": 10.0, "sentiment": 0.0}  # on the held-out shifted pool
+MAX_TEST_LOSS_POINTS = 0.5
+
+
+def targets(result: dict) -> dict:
+    gain = 100 * (result["shifted_after"]["all"]["accuracy"]
+                  - result["shifted_before"]["all"]["accuracy"])
+    test_change = (100 * (result["test_after"]["accuracy"] - result["test_before"]["accuracy"])
+                   if result["test_before"] else None)
+    adversarial = result["consensus"]["after_moderation"]["adversarial_label"]
+    return {
+        "shifted_gain_points": round(gain, 2),
+        "test_change_points": None if test_change is None else round(test_change, 2),
+        "adversarial_labels_trained_on": adversarial,
+        "met": {
+            f"shifted gain >= +{MIN_GAIN_POINTS[result['task']]:g} points":
+                gain >= MIN_GAIN_POINTS[result["task"]],
+            f"clean test loss <= {MAX_TEST_LOSS_POINTS} points":
+                test_change is not None and test_change >= -MAX_TEST_LOSS_POINTS,
+            "no adversarial label trained on": adversarial == 0,
+        },
+    }
+
+
 
 def summary_rows(result: dict) -> list[tuple[str, float | None, float | None]]:
     rows = [(group, result["shifted_before"][group]["accuracy"],
@@ -372,6 +396,8 @@ def print_table(results: list[dict]) -> None:
                   f"{100 * (after - before):>+8.1f}  {f'n={n}' if n else ''}")
         for reason in r["reasons"]:
             print(f"  refused: {reason}")
+        for target, met in r["targets"]["met"].items():
+            print(f"  target {target}: {'met' if met else 'MISSED'}")
 
 
 def plot(results: list[dict], path: Path) -> None:
@@ -398,9 +424,9 @@ def plot(results: list[dict], path: Path) -> None:
         ax.set_title(f"{r['task']}: {r['decision']}, "
                      f"{r['consensus']['after_moderation']['adversarial_label']} adversarial "
                      "labels trained on")
-        ax.legend(loc="lower right")
     fig.suptitle("learning loop: simulated community votes -> finetune -> gate")
-    fig.tight_layout()
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=2)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -429,8 +455,9 @@ def main(argv: list[str] | None = None) -> None:
     for task in args.tasks:
         parent = Path(args.checkpoints.get(task) or resolve_checkpoint(task))
         with tempfile.TemporaryDirectory(prefix=f"learning-loop-{task}-") as workdir:
-            results.append(asyncio.run(run_task(task, parent, args.data, Path(workdir),
-                                                community, args.out.parent)))
+            result = asyncio.run(run_task(task, parent, args.data, Path(workdir), community,
+                                          args.out.parent))
+        results.append({**result, "targets": targets(result)})
     print_table(results)
     report = {
         "meta": {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -355,9 +355,9 @@ async def finetune(
         except NotEnoughFeedback as exc:
             return Outcome("too-few", str(exc))
         history = await store.model_versions(task)
-        if history and history[-1].metrics.get("feedback_fingerprint") == feedback.fingerprint \
+        last = history[-1] if history else None
+        if last and last.metrics.get("feedback_fingerprint") == feedback.fingerprint \
                 and not dry_run:
-            last = history[-1]
             return Outcome("unchanged", f"no new agreed {task} examples since {last.version} "
                            f"({last.status}); nothing to do", last.version)
         counts = feedback.counts()
@@ -378,7 +378,9 @@ async def finetune(
             decision = "would-reject" if reasons else "would-promote"
         else:
             decision = "rejected" if reasons else "promoted"
-        metrics = {
+        # What the checkpoint and its model_versions row carry (the bot shows test_accuracy);
+        # the parent's hyper-parameters travel on, since the architecture is still theirs.
+        candidate.metrics = {
             "test_accuracy": after["test"]["accuracy"], "test_macro_f1": after["test"]["macro_f1"],
             "test_ece": after["test"]["ece"], "test_n": after["test"]["n"],
             "holdout_correction_accuracy": after["holdout_corrections"],
@@ -387,7 +389,6 @@ async def finetune(
             "hyperparameters": parent.metrics.get("hyperparameters", {}),
             "finetune": asdict(cfg),
         }
-        candidate.metrics = metrics
         candidate.data_fingerprint = feedback.fingerprint
         report = {
             "task": task, "version": candidate.version, "parent": parent.version,

@@ -84,9 +84,9 @@ def plot(report: dict, path: Path) -> None:
                  bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0})
     ax1.set_title("test set, per class")
     ax2.set_title("overall and held-out feedback")
-    ax2.legend(loc="lower right")
     fig.suptitle(f"{report['task']}: {report['parent']} -> {report['version']} "
                  f"({report['decision']})")
-    fig.tight_layout()
+    fig.legend(*ax1.get_legend_handles_labels(), loc="lower center", ncol=2)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
