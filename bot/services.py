@@ -171,10 +171,17 @@ class ModelService:
                        test_macro_f1=_first(info.test_macro_f1, registered.test_macro_f1))
 
     async def reload(self, task: str, version: str | None = None) -> str:
-        return await self.client.reload(task, version)
+        return await self._record_served(task, await self.client.reload(task, version))
 
     async def rollback(self, task: str) -> str:
-        return await self.client.rollback(task)
+        return await self._record_served(task, await self.client.rollback(task))
+
+    async def _record_served(self, task: str, version: str) -> str:
+        """Keep model_versions in step with what is served (the store retires the previous
+        production row), for versions it has a record of; shipped weights have none."""
+        if any(m.version == version for m in await self.store.model_versions(task)):
+            await self.store.set_model_status(task, version, "production")
+        return version
 
 
 def _first(*values: float | None) -> float | None:

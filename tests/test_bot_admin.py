@@ -84,6 +84,19 @@ async def test_rollback_and_reload(fake, bot):
     assert bot.services.client.versions()["origin"] == "origin-v2"
 
 
+async def test_rollback_and_reload_keep_the_version_table_in_step(fake, bot):
+    store = bot.services.store
+    for version in ("origin-v1", "origin-v2"):
+        await store.add_model_version("origin", version, f"/models/{version}", "0" * 64, {},
+                                      status="production")
+    root = fake.member(fake.guild, "root", admin=True)
+    await reply_to(fake, root, "admin rollback", task="origin")
+    status = {m.version: m.status for m in await store.model_versions("origin")}
+    assert status == {"origin-v1": "production", "origin-v2": "retired"}
+    await reply_to(fake, root, "admin reload", task="origin", version="origin-v2")
+    assert (await store.production_version("origin")).version == "origin-v2"
+
+
 async def test_stats_and_ignore_voter(fake, bot):
     root = fake.member(fake.guild, "root", admin=True)
     troll = fake.member(fake.guild, "troll")
