@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
-# Measured here (2-core CPU): with any other process busy (the bot's own event loop is
-# one), 2 intra-op threads were 2.5-5x slower than 1, and batching recovers the throughput.
+# The model thread always shares the CPU with the bot's event loop; on a small machine a
+# second intra-op thread competes with it (benchmarks/bench_training_step.py: 2 threads help
+# only a quiet machine), so serving uses one and gets its throughput from batching.
 DEFAULT_CPU_THREADS = 1
 
 
