@@ -7,9 +7,10 @@ only talks to a client need not load the models' stack.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from inference.predictor import Prediction
@@ -100,3 +101,33 @@ class InferenceClient(Protocol):
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+_Client = TypeVar("_Client", bound="ClientBase")
+
+
+class ClientBase(ABC):
+    """The per-task shortcuts and `async with` both clients share, in terms of their own
+    predict/start/close."""
+
+    @abstractmethod
+    async def predict(self, task: str, raw: str, top_k: int | None = None) -> Prediction: ...
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    async def __aenter__(self: _Client) -> _Client:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def origin(self, name: str, top_k: int = 3) -> Prediction:
+        return await self.predict("origin", name, top_k)
+
+    async def sentiment(self, text: str, top_k: int = 2) -> Prediction:
+        return await self.predict("sentiment", text, top_k)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import aiohttp
 
-from inference.client import ModelInfo
+from inference.client import ClientBase, ModelInfo
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable
 from inference.predictor import Prediction
 from inference.server import SECRET_HEADER
@@ -45,7 +45,7 @@ def _raise_for(status: int, data: dict) -> None:
     raise InferenceUnavailable(f"The inference service answered {status}: {message}")
 
 
-class HttpInferenceClient:
+class HttpInferenceClient(ClientBase):
     """Talks to an inference server; same contract as InferenceWorker."""
 
     def __init__(
@@ -75,19 +75,6 @@ class HttpInferenceClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-    async def __aenter__(self) -> HttpInferenceClient:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def origin(self, name: str, top_k: int = 3) -> Prediction:
-        return await self.predict("origin", name, top_k)
-
-    async def sentiment(self, text: str, top_k: int = 2) -> Prediction:
-        return await self.predict("sentiment", text, top_k)
 
     async def predict(self, task: str, raw: str, top_k: int | None = None) -> Prediction:
         [result] = await self.predict_many(task, [raw], top_k)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from inference.checkpoint import TASKS, Checkpoint, load_checkpoint
-from inference.client import ModelInfo
+from inference.client import ClientBase, ModelInfo
 from inference.device import configure_threads, resolve_device
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable
 from inference.metrics import (
@@ -97,7 +97,7 @@ class _Lane:
     refused: Stamp | None = None  # a checkpoint the watcher failed to load: not retried
 
 
-class InferenceWorker:
+class InferenceWorker(ClientBase):
     """In-process InferenceClient: batches concurrent requests for one model thread.
 
     checkpoints: explicit checkpoint files per task (else the registry's current version
@@ -206,20 +206,7 @@ class InferenceWorker:
     def running(self) -> bool:
         return self._running
 
-    async def __aenter__(self) -> InferenceWorker:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
     # predictions
-
-    async def origin(self, name: str, top_k: int = 3) -> Prediction:
-        return await self.predict("origin", name, top_k)
-
-    async def sentiment(self, text: str, top_k: int = 2) -> Prediction:
-        return await self.predict("sentiment", text, top_k)
 
     async def predict(self, task: str, raw: str, top_k: int | None = None) -> Prediction:
         """Score one input; InputError is raised before anything is queued."""
