@@ -6,7 +6,9 @@ the console only translate between a user interface and these calls.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -96,8 +98,14 @@ class Choice:
 class FeedbackService:
     """Votes, corrections, erasure and the statistics built on them."""
 
+    # /about's counts may be this old: they read every vote, and a burst of /about must not
+    # queue one full scan per call in front of everyone's votes.
+    PUBLIC_STATS_MAX_AGE_S = 30.0
+
     def __init__(self, store: FeedbackStore) -> None:
         self.store = store
+        self._public: tuple[float, dict[str, Any]] | None = None
+        self._public_scan: asyncio.Future[dict[str, Any]] | None = None
 
     async def choices(self, pred_id: int) -> tuple[str, list[Choice]]:
         """The model's label and the other labels it could have given, by name.
@@ -124,7 +132,18 @@ class FeedbackService:
         return await self.store.forget_user(user_id)
 
     async def stats(self) -> dict[str, Any]:
+        """Fresh counts, for admins."""
         return await self.store.stats()
+
+    async def public_stats(self) -> dict[str, Any]:
+        """Counts at most PUBLIC_STATS_MAX_AGE_S old; concurrent callers share one scan."""
+        if self._public and time.monotonic() - self._public[0] < self.PUBLIC_STATS_MAX_AGE_S:
+            return self._public[1]
+        if self._public_scan is None or self._public_scan.done():
+            self._public_scan = asyncio.ensure_future(self.store.stats())
+        stats = await asyncio.shield(self._public_scan)
+        self._public = (time.monotonic(), stats)
+        return stats
 
     async def least_agreeing(self, limit: int = 5) -> list[VoterStats]:
         """Voters who most often disagree with the consensus: candidates to ignore."""

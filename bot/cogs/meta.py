@@ -22,8 +22,9 @@ class Meta(commands.Cog):
                           description="What this bot does, its models and their accuracy")
     async def about(self, interaction: discord.Interaction) -> None:
         services = bot_of(interaction).services
-        models, stats = await within_deadline(  # statistics read every vote: slow on big dbs
-            interaction, asyncio.gather(services.models.status(), services.feedback.stats()),
+        models, stats = await within_deadline(  # a cold statistics scan is slow on big dbs
+            interaction,
+            asyncio.gather(services.models.status(), services.feedback.public_stats()),
             ephemeral=True, thinking=True)
         if interaction.response.is_done():
             await interaction.edit_original_response(embed=about_embed(models, stats),
