@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from tests.data_fixtures import write_imdb_tar, write_names_zip
-from tests.discord_harness import tiny_checkpoints
 from tests.fakediscord import FakeDiscord
+from tests.inference_fixtures import tiny_checkpoints
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -33,9 +33,11 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
-async def fake():
-    """A loopback fake Discord (gateway + REST) with one guild."""
-    async with FakeDiscord() as fake:
+async def fake(request: pytest.FixtureRequest):
+    """A loopback fake Discord (gateway + REST) with one guild. A test module may set
+    DEADLINE_S to shorten Discord's 3 s acknowledgement deadline, so deadline tests run fast."""
+    deadline = getattr(request.module, "DEADLINE_S", 3.0)
+    async with FakeDiscord(ack_deadline_s=deadline) as fake:
         fake.guild = fake.add_guild()
         yield fake
 

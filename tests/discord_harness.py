@@ -22,15 +22,6 @@ from bot.settings import Settings
 from inference.predictor import Prediction, Predictor
 from inference.worker import InferenceWorker
 from tests.fakediscord import FakeDiscord, connected
-from tests.inference_fixtures import write_checkpoint
-
-
-def tiny_checkpoints(folder: Path) -> dict[str, Path]:
-    return {
-        "origin": write_checkpoint(folder / "origin.safetensors", "origin", "origin-tiny", 1),
-        "sentiment": write_checkpoint(folder / "sentiment.safetensors", "sentiment",
-                                      "sentiment-tiny", 2),
-    }
 
 
 def bot_settings(folder: Path, **overrides: object) -> Settings:

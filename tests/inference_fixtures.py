@@ -61,6 +61,15 @@ def write_checkpoint(path: Path, task: str, version: str, seed: int = 0,
     return path
 
 
+def tiny_checkpoints(folder: Path) -> dict[str, Path]:
+    """Small random checkpoints of both tasks: models to serve, not good ones."""
+    return {
+        "origin": write_checkpoint(folder / "origin.safetensors", "origin", "origin-tiny", 1),
+        "sentiment": write_checkpoint(folder / "sentiment.safetensors", "sentiment",
+                                      "sentiment-tiny", 2),
+    }
+
+
 def assert_same_prediction(got: Prediction, want: Prediction, tol: float = 1e-5) -> None:
     """Same input, version and labels, probabilities equal within `tol`."""
     assert (got.input, got.normalized, got.model_version, got.truncated) == (

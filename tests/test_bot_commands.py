@@ -15,10 +15,9 @@ from tests.discord_harness import (
     ModelGate,
     bot_settings,
     running_bot,
-    tiny_checkpoints,
     tiny_worker,
 )
-from tests.inference_fixtures import make_checkpoint
+from tests.inference_fixtures import make_checkpoint, tiny_checkpoints
 
 NO_PINGS = {"parse": []}
 

@@ -17,17 +17,10 @@ from bot.services import Services
 from db import FeedbackStore, Hasher, UnknownPrediction
 from db.database import fetch_value
 from tests.discord_harness import bot_settings, running_bot, tiny_worker
-from tests.fakediscord import FakeDiscord, connected
+from tests.fakediscord import connected
 
 SECRET = "test-hash-secret"
 DEADLINE_S = 1.5  # the fake's acknowledgement deadline: Discord's 3 s, shortened for speed
-
-
-@pytest.fixture
-async def fake():
-    async with FakeDiscord(ack_deadline_s=DEADLINE_S) as fake:
-        fake.guild = fake.add_guild()
-        yield fake
 
 
 @pytest.fixture

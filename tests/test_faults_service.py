@@ -15,17 +15,9 @@ from tests.discord_harness import (
     running_bot,
     tiny_worker,
 )
-from tests.fakediscord import FakeDiscord
 
 DEADLINE_S = 1.5  # the fake's acknowledgement deadline: Discord's 3 s, shortened for speed
 UNAVAILABLE = "My models are not available at the moment. Please try again later."
-
-
-@pytest.fixture
-async def fake():
-    async with FakeDiscord(ack_deadline_s=DEADLINE_S) as fake:
-        fake.guild = fake.add_guild()
-        yield fake
 
 
 @pytest.fixture

@@ -16,21 +16,11 @@ import pytest
 
 from inference.cli import main
 from inference.predictor import Predictor
-from tests.inference_fixtures import promote, write_checkpoint
+from tests.inference_fixtures import promote
 
 ROOT = Path(__file__).resolve().parents[1]
 LINES = ["Nakamura", "", "Smith", "x" * 70, "Dvořák", "  O'Neill  ", "🙂", "Rossi"]
 INVALID = {1, 3, 6}
-
-
-@pytest.fixture(scope="module")
-def ckpts(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cli")
-    return {
-        "origin": write_checkpoint(folder / "origin.safetensors", "origin", "origin-cli", 1),
-        "sentiment": write_checkpoint(folder / "sentiment.safetensors", "sentiment",
-                                      "sentiment-cli", 2),
-    }
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -49,42 +39,42 @@ def check_json_lines(stdout: str, ckpt: Path) -> list[dict]:
             assert set(row) == {"input", "error"}
             continue
         assert {"input", "label", "probability", "top", "model_version"} <= row.keys()
-        assert row["model_version"] == "origin-cli" and len(row["top"]) == 5
+        assert row["model_version"] == "origin-tiny" and len(row["top"]) == 5
         expected = want.predict([LINES[i]], 5)[0]
         assert dict(row["top"]) == pytest.approx(dict(expected.top), abs=1e-5)
     return rows
 
 
-def test_predict_file_as_json_with_invalid_lines_in_place(ckpts, tmp_path):
+def test_predict_file_as_json_with_invalid_lines_in_place(checkpoints, tmp_path):
     path = tmp_path / "names.txt"
     path.write_text("\n".join(LINES) + "\n", encoding="utf-8")
     batched = run("origin", "--file", str(path), "--json", "--top-k", "5",
-                  "--checkpoint", str(ckpts["origin"]))
+                  "--checkpoint", str(checkpoints["origin"]))
     assert batched.returncode == 1, batched.stderr  # some inputs were rejected
-    rows = check_json_lines(batched.stdout, ckpts["origin"])
+    rows = check_json_lines(batched.stdout, checkpoints["origin"])
     unbatched = run("origin", "--file", "-", "--json", "--top-k", "5", "--max-batch", "1",
-                    "--checkpoint", str(ckpts["origin"]), stdin="\n".join(LINES) + "\n")
-    assert [r.get("label") for r in check_json_lines(unbatched.stdout, ckpts["origin"])] == [
+                    "--checkpoint", str(checkpoints["origin"]), stdin="\n".join(LINES) + "\n")
+    assert [r.get("label") for r in check_json_lines(unbatched.stdout, checkpoints["origin"])] == [
         r.get("label") for r in rows]
 
 
-def test_predict_text_arguments_human_readable(ckpts):
+def test_predict_text_arguments_human_readable(checkpoints):
     done = run("sentiment", "I loved it!", "a " * 500 + "film", "--top-k", "1",
-               "--checkpoint", str(ckpts["sentiment"]))
+               "--checkpoint", str(checkpoints["sentiment"]))
     assert done.returncode == 0, done.stderr
     first, second = done.stdout.splitlines()
     assert first.startswith("I loved it!: ") and first.endswith("%")
     assert second.endswith("[truncated]") and len(second) < 120
 
 
-def test_predict_reports_bad_setup_clearly(ckpts, capsys, monkeypatch, tmp_path):
+def test_predict_reports_bad_setup_clearly(checkpoints, capsys, monkeypatch, tmp_path):
     monkeypatch.setattr("inference.device.torch.cuda.is_available", lambda: False)
     assert main(["predict", "origin", "Abe", "--device", "cuda",
-                 "--checkpoint", str(ckpts["origin"])]) == 2
+                 "--checkpoint", str(checkpoints["origin"])]) == 2
     assert "CUDA is not available" in capsys.readouterr().err
     assert main(["predict", "origin", "Abe", "--checkpoint", str(tmp_path / "none")]) == 2
     assert "checkpoint not found" in capsys.readouterr().err
-    assert main(["predict", "origin", "Abe", "--checkpoint", str(ckpts["sentiment"])]) == 2
+    assert main(["predict", "origin", "Abe", "--checkpoint", str(checkpoints["sentiment"])]) == 2
     with pytest.raises(SystemExit):
         main(["predict", "origin"])  # no input at all
 

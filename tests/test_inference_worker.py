@@ -28,26 +28,15 @@ from tests.inference_fixtures import (
     assert_same_prediction,
     hold_model,
     make_checkpoint,
-    write_checkpoint,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def ckpts(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ckpt")
-    return {
-        "origin": write_checkpoint(folder / "origin.safetensors", "origin", "origin-a", 1),
-        "sentiment": write_checkpoint(folder / "sentiment.safetensors", "sentiment",
-                                      "sentiment-a", 2),
-    }
-
-
-@pytest.fixture(scope="module")
-def reference(ckpts):
+def reference(checkpoints):
     """Unbatched predictions straight from a Predictor: the ground truth."""
-    predictors = {t: Predictor.load(t, p, device="cpu") for t, p in ckpts.items()}
+    predictors = {t: Predictor.load(t, p, device="cpu") for t, p in checkpoints.items()}
 
     def predict(task, raw, top_k):
         return predictors[task].predict([raw], top_k)[0]
@@ -56,8 +45,8 @@ def reference(ckpts):
 
 
 @pytest.fixture
-async def worker(ckpts):
-    async with InferenceWorker(checkpoints=ckpts, device="cpu", threads=1) as w:
+async def worker(checkpoints):
+    async with InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1) as w:
         yield w
 
 
@@ -68,14 +57,14 @@ def batch_sizes(worker: InferenceWorker, task: str) -> tuple[int, int]:
 
 @pytest.mark.parametrize(("task", "inputs", "k"), [("origin", NAMES, 18),
                                                   ("sentiment", TEXTS, 2)])
-async def test_batched_equals_unbatched(ckpts, reference, task, inputs, k):
+async def test_batched_equals_unbatched(checkpoints, reference, task, inputs, k):
     inputs = inputs * 6
-    async with InferenceWorker(checkpoints=ckpts, device="cpu", threads=1,
+    async with InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1,
                                max_batch=64, max_wait_ms=20) as batched:
         together = await asyncio.gather(*(batched.predict(task, x, k) for x in inputs))
         passes, scored = batch_sizes(batched, task)
     assert scored == len(inputs) and passes < len(inputs) / 4  # batching really happened
-    async with InferenceWorker(checkpoints=ckpts, device="cpu", threads=1,
+    async with InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1,
                                max_batch=1) as single:
         alone = await asyncio.gather(*(single.predict(task, x, k) for x in inputs))
         assert batch_sizes(single, task) == (len(inputs), len(inputs))
@@ -84,9 +73,9 @@ async def test_batched_equals_unbatched(ckpts, reference, task, inputs, k):
         assert_same_prediction(a, reference(task, raw, k))
 
 
-async def test_many_simultaneous_callers_each_get_their_own_answer(ckpts, reference):
+async def test_many_simultaneous_callers_each_get_their_own_answer(checkpoints, reference):
     names = [f"{a}{b}son" for a in "BCDFGHKLMN" for b in "aeiouyrstl"] * 5  # 500 callers
-    async with InferenceWorker(checkpoints=ckpts, device="cpu", threads=1,
+    async with InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1,
                                max_batch=16) as w:
         results = await asyncio.gather(*(w.origin(n, top_k=3) for n in names))
     for name, result in zip(names, results, strict=True):
@@ -105,8 +94,8 @@ async def test_predict_many_keeps_order_and_reports_invalid_inputs_in_place(work
             assert_same_prediction(result, reference("origin", raw, 2))
 
 
-async def test_invalid_input_raises_before_anything_is_queued(ckpts):
-    async with InferenceWorker(checkpoints=ckpts, device="cpu", threads=1,
+async def test_invalid_input_raises_before_anything_is_queued(checkpoints):
+    async with InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1,
                                max_wait_ms=60_000) as w:
         for task, raw in [("origin", ""), ("origin", "N" * 65), ("origin", "🙂🙂"),
                           ("origin", "1234"), ("sentiment", "😀😀"), ("sentiment", "!!! ???")]:
@@ -176,9 +165,9 @@ async def test_request_cancelled_while_its_batch_runs(worker, reference, monkeyp
 
 
 async def test_full_queue_answers_busy_at_once_and_close_fails_waiting_requests(
-        ckpts, monkeypatch):
+        checkpoints, monkeypatch):
     gate = hold_model(monkeypatch)
-    w = InferenceWorker(checkpoints=ckpts, device="cpu", threads=1, max_queue=4)
+    w = InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1, max_queue=4)
     await w.start()
     running = asyncio.create_task(w.origin("Abe"))
     await asyncio.sleep(0.02)
@@ -214,18 +203,18 @@ async def test_model_runs_in_one_dedicated_thread_with_configured_threads(worker
     assert thread.startswith("seqbot-model") and threads == 1
 
 
-async def test_worker_serves_only_the_tasks_it_loaded(ckpts):
-    async with InferenceWorker(tasks=("origin",), checkpoints={"origin": ckpts["origin"]},
+async def test_worker_serves_only_the_tasks_it_loaded(checkpoints):
+    async with InferenceWorker(tasks=("origin",), checkpoints={"origin": checkpoints["origin"]},
                                device="cpu", threads=1) as w:
-        assert await w.model_versions() == {"origin": "origin-a"}
+        assert await w.model_versions() == {"origin": "origin-tiny"}
         with pytest.raises(InferenceUnavailable):
             await w.sentiment("great")
         with pytest.raises(ValueError):
             await w.predict("weather", "sunny")
     with pytest.raises(InferenceUnavailable):
-        await InferenceWorker(checkpoints=ckpts, device="cpu").origin("Abe")  # not started
+        await InferenceWorker(checkpoints=checkpoints, device="cpu").origin("Abe")  # not started
     with pytest.raises(ValueError):
-        InferenceWorker(checkpoints=ckpts, max_batch=0)
+        InferenceWorker(checkpoints=checkpoints, max_batch=0)
 
 
 METRICS = {"test_accuracy": 0.8125, "test_macro_f1": 0.75, "test_ece": 0.031, "test_n": 2000,
@@ -239,10 +228,10 @@ def write_with_metrics(path, task: str, version: str, metrics: dict, seed: int =
     return ckpt
 
 
-async def test_model_info_reports_each_checkpoints_labels_metrics_and_device(ckpts, tmp_path):
+async def test_model_info_reports_each_checkpoints_labels_metrics_and_device(checkpoints, tmp_path):
     origin = write_with_metrics(tmp_path / "origin.safetensors", "origin", "origin-m", METRICS)
     async with InferenceWorker(checkpoints={"origin": tmp_path / "origin.safetensors",
-                                            "sentiment": ckpts["sentiment"]},
+                                            "sentiment": checkpoints["sentiment"]},
                                device="cpu", threads=1) as w:
         infos = await w.model_info()
         assert infos == w.infos() and set(infos) == {"origin", "sentiment"}
@@ -250,7 +239,7 @@ async def test_model_info_reports_each_checkpoints_labels_metrics_and_device(ckp
             version="origin-m", labels=ORIGIN_LABELS, created=origin.created, device="cpu",
             test_accuracy=0.8125, test_macro_f1=0.75, test_ece=0.031, test_n=2000)
         sentiment = infos["sentiment"]  # a tiny checkpoint that recorded no metrics
-        assert (sentiment.version, sentiment.labels) == ("sentiment-a", SENTIMENT_LABELS)
+        assert (sentiment.version, sentiment.labels) == ("sentiment-tiny", SENTIMENT_LABELS)
         assert (sentiment.test_accuracy, sentiment.test_macro_f1, sentiment.test_ece,
                 sentiment.test_n) == (None, None, None, None)
         # top_k beyond the label count lists every label, as the client contract says
