@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from inference.models import pad_batch
 from training.batching import bucket_batches
 
 
@@ -34,9 +35,7 @@ def predict_logits(
     out = torch.empty(len(seqs), model.config.n_classes)
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
-        batch = next(bucket_batches([seqs[i] for i in idx], [0] * len(idx), len(idx),
-                                    shuffle=False, device=device))
-        out[idx] = model(batch[0], batch[1]).float().cpu()
+        out[idx] = model(*pad_batch([seqs[i] for i in idx], device)).float().cpu()
     return out
 
 
