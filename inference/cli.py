@@ -1,5 +1,8 @@
 """`python -m inference predict|serve`: score inputs from the shell, or run the service.
 
+`predict --explain` adds what drove each answer (inference.explain): an "explanation" field
+with --json, indented lines otherwise.
+
 predict goes through the same batching worker as the bot, so a file of many thousand lines
 is scored in padded batches; it is read lazily, a bounded number of lines in flight, and
 answered in input order, one output line per input line.
@@ -20,6 +23,7 @@ from itertools import islice
 from pathlib import Path
 
 from inference.checkpoint import TASKS, CheckpointError
+from inference.explain import Explanation
 from inference.predictor import Prediction
 from inference.server import InferenceServer
 from inference.text import InputError
@@ -54,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--file", help="read one input per line from this file (- for stdin)")
     predict.add_argument("--top-k", type=int, help="labels to list per input")
     predict.add_argument("--json", action="store_true", help="one JSON object per input")
+    predict.add_argument("--explain", action="store_true",
+                         help="also say which parts drove each answer (occlusion; slower)")
     source = predict.add_mutually_exclusive_group()
     source.add_argument("--checkpoint", type=Path, help="score with this checkpoint file")
     source.add_argument("--version", help="score with this promoted version from --model-dir")
@@ -91,17 +97,21 @@ def _shorten(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _format(raw: str, result: Prediction | InputError, as_json: bool) -> str:
+def _format(raw: str, result: Prediction | Explanation | InputError, as_json: bool) -> str:
     if as_json:
         data = ({"input": raw, "error": str(result)} if isinstance(result, InputError)
                 else result.to_json())
         return json.dumps(data, ensure_ascii=False)
     if isinstance(result, InputError):
         return f"{_shorten(raw)}: error: {result}"
-    others = ", ".join(f"{label} {p:.1%}" for label, p in result.top[1:])
-    line = f"{_shorten(raw)}: {result.label} {result.probability:.1%}"
+    prediction = result.prediction if isinstance(result, Explanation) else result
+    others = ", ".join(f"{label} {p:.1%}" for label, p in prediction.top[1:])
+    line = f"{_shorten(raw)}: {prediction.label} {prediction.probability:.1%}"
     line += f" ({others})" if others else ""
-    return line + (" [truncated]" if result.truncated else "")
+    line += " [truncated]" if prediction.truncated else ""
+    if isinstance(result, Explanation):
+        line += "".join(f"\n  {why}" for why in result.summary())
+    return line
 
 
 async def predict(args: argparse.Namespace) -> int:
@@ -112,7 +122,9 @@ async def predict(args: argparse.Namespace) -> int:
     worker = InferenceWorker(
         tasks=(args.task,), checkpoints={args.task: checkpoint} if checkpoint else None,
         model_dir=args.model_dir, device=args.device, threads=args.threads,
-        max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=2 * chunk)
+        max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=2 * chunk,
+        max_explanations=2 * chunk)
+    score = worker.explain_many if args.explain else worker.predict_many
     inputs: Iterable[str] = args.texts
     if args.file:
         inputs = (*args.texts, *_lines(args.file)) if args.texts else _lines(args.file)
@@ -129,8 +141,7 @@ async def predict(args: argparse.Namespace) -> int:
                                      for raw, r in zip(raws, results, strict=True)))
 
         for raws in _chunks(inputs, chunk):
-            in_flight.append((raws, asyncio.create_task(
-                worker.predict_many(args.task, raws, args.top_k))))
+            in_flight.append((raws, asyncio.create_task(score(args.task, raws, args.top_k))))
             if len(in_flight) > 1:
                 await in_flight[0][1]
                 emit()

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from inference.explain import Explanation
     from inference.predictor import Prediction
 
 
@@ -81,6 +82,12 @@ class InferenceClient(Protocol):
     async def origin(self, name: str, top_k: int = 3) -> Prediction: ...
 
     async def sentiment(self, text: str, top_k: int = 2) -> Prediction: ...
+
+    async def explain(self, task: str, raw: str, top_k: int | None = None) -> Explanation:
+        """The served model's answer for `raw` and what drove it: every part's effect on the
+        answer's label when removed (occlusion, see inference.explain). Raises like a
+        prediction; it costs up to a few hundred forward passes."""
+        ...
 
     async def model_versions(self) -> dict[str, str]:
         """The version served per task."""

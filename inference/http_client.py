@@ -15,6 +15,7 @@ import aiohttp
 
 from inference.client import ClientBase, ModelInfo
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable
+from inference.explain import Explanation, explanation_from_json
 from inference.predictor import Prediction
 from inference.server import SECRET_HEADER
 from inference.text import InputError
@@ -85,15 +86,38 @@ class HttpInferenceClient(ClientBase):
     async def predict_many(
         self, task: str, raws: Sequence[str], top_k: int | None = None
     ) -> list[Prediction | InputError]:
+        results = await self._results(f"/v1/{task}", raws, top_k)
+        return [InputError(r["error"]) if "error" in r else prediction_from_json(task, r)
+                for r in results]
+
+    async def _results(self, path: str, raws: Sequence[str], top_k: int | None) -> list[dict]:
+        """POST inputs to a per-input endpoint; its results, one per input."""
         payload: dict = {"inputs": list(raws)}
         if top_k is not None:
             payload["top_k"] = top_k
-        data = await self._call("POST", f"/v1/{task}", payload)
-        results = data.get("results")
+        results = (await self._call("POST", path, payload)).get("results")
         if not isinstance(results, list) or len(results) != len(payload["inputs"]):
             raise InferenceUnavailable("The inference service sent a malformed answer.")
-        return [InputError(r["error"]) if "error" in r else prediction_from_json(task, r)
-                for r in results]
+        return results
+
+    async def explain(self, task: str, raw: str, top_k: int | None = None) -> Explanation:
+        [result] = await self.explain_many(task, [raw], top_k)
+        if isinstance(result, InputError):
+            raise result
+        return result
+
+    async def explain_many(
+        self, task: str, raws: Sequence[str], top_k: int | None = None
+    ) -> list[Explanation | InputError]:
+        """POST /v1/explain/<task>: results like predict_many's, each with an explanation."""
+        results = await self._results(f"/v1/explain/{task}", raws, top_k)
+        try:
+            return [InputError(r["error"]) if "error" in r else
+                    explanation_from_json(prediction_from_json(task, r), r["explanation"])
+                    for r in results]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InferenceUnavailable("The inference service sent a malformed "
+                                       f"explanation: {exc}") from exc
 
     async def health(self) -> dict:
         return await self._call("GET", "/healthz")

@@ -2,6 +2,9 @@
 
 POST /v1/origin and /v1/sentiment take {"inputs": [...], "top_k": k} and answer one result
 per input; an input failing validation becomes {"input", "error"} without failing the rest.
+POST /v1/explain/origin and /v1/explain/sentiment take the same body (at most
+MAX_EXPLAIN_INPUTS inputs: each costs many forward passes) and answer the same results, each
+with an "explanation" field (inference.explain).
 GET /healthz reports the status, device, queue depths and, per task, the version served
 ("models") and its model information ("model_info": labels, recorded test metrics, ...).
 Listens on loopback by default; a shared secret (X-Seqbot-Secret) is required on every path
@@ -14,12 +17,13 @@ import hmac
 import ipaddress
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
 from inference.checkpoint import TASKS
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable
+from inference.explain import Explanation
 from inference.metrics import LATENCY_BUCKETS, Counter, Histogram, Registry
 from inference.predictor import Prediction
 from inference.text import InputError
@@ -27,6 +31,7 @@ from inference.worker import DEFAULT_TOP_K, InferenceWorker
 
 SECRET_HEADER = "X-Seqbot-Secret"
 MAX_INPUTS = 256
+MAX_EXPLAIN_INPUTS = 16
 MAX_TOP_K = 100
 # 256 inputs of 4000 characters, with room for JSON escapes of non-ASCII text.
 MAX_BODY_BYTES = 8 << 20
@@ -65,7 +70,7 @@ def _error(status: int, code: str, message: str, **headers: str) -> web.Response
     return web.json_response({"error": message, "code": code}, status=status, headers=headers)
 
 
-def _item(raw: str, result: Prediction | InputError) -> dict:
+def _item(raw: str, result: Prediction | Explanation | InputError) -> dict:
     if isinstance(result, InputError):
         return {"input": raw, "error": str(result)}
     return result.to_json()
@@ -83,12 +88,14 @@ class InferenceServer:
         secret: str | None = None,
         insecure: bool = False,
         max_inputs: int = MAX_INPUTS,
+        max_explain_inputs: int = MAX_EXPLAIN_INPUTS,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         check_bind(host, secret, insecure)
         self.worker, self.host, self.port = worker, host, port
         self.secret = secret or None
         self.max_inputs, self.max_body_bytes = max_inputs, max_body_bytes
+        self.max_explain_inputs = max_explain_inputs
         self.metrics = Registry()
         self._requests = self.metrics.add(Counter(
             "seqbot_http_requests_total", "HTTP requests by route and status.",
@@ -99,6 +106,7 @@ class InferenceServer:
         self.app = web.Application(middlewares=[self._guard], client_max_size=max_body_bytes)
         for task in TASKS:
             self.app.router.add_post(f"/v1/{task}", self._predict_handler(task))
+            self.app.router.add_post(f"/v1/explain/{task}", self._explain_handler(task))
         self.app.router.add_post("/v1/reload", self._reload)
         self.app.router.add_post("/v1/rollback", self._rollback)
         self.app.router.add_get("/healthz", self._healthz)
@@ -158,26 +166,44 @@ class InferenceServer:
             raise Reject(400, "bad_request", "the body must be a JSON object")
         return body
 
+    async def _inputs(self, request: web.Request, task: str,
+                      max_inputs: int) -> tuple[list[str], int]:
+        """The validated "inputs" and "top_k" of a per-input endpoint's body."""
+        body = await self._json_body(request)
+        inputs = body.get("inputs")
+        if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
+            raise Reject(400, "bad_request", '"inputs" must be a list of strings')
+        if len(inputs) > max_inputs:
+            raise Reject(400, "too_many_inputs", f"at most {max_inputs} inputs per request")
+        top_k = body.get("top_k", DEFAULT_TOP_K[task])
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 0 < top_k <= MAX_TOP_K:
+            raise Reject(400, "bad_request", f'"top_k" must be an integer, 1 to {MAX_TOP_K}')
+        return inputs, top_k
+
+    @staticmethod
+    async def _answer(inputs: list[str],
+                      work: Awaitable[Sequence[Prediction | Explanation | InputError]],
+                      ) -> web.Response:
+        try:
+            results = await work
+        except InferenceBusy as exc:
+            raise Reject(503, "busy", str(exc)) from exc
+        except InferenceUnavailable as exc:
+            raise Reject(503, "unavailable", str(exc)) from exc
+        return web.json_response(
+            {"results": [_item(raw, r) for raw, r in zip(inputs, results, strict=True)]})
+
     def _predict_handler(self, task: str) -> Handler:
         async def handler(request: web.Request) -> web.Response:
-            body = await self._json_body(request)
-            inputs = body.get("inputs")
-            if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
-                raise Reject(400, "bad_request", '"inputs" must be a list of strings')
-            if len(inputs) > self.max_inputs:
-                raise Reject(400, "too_many_inputs",
-                             f"at most {self.max_inputs} inputs per request")
-            top_k = body.get("top_k", DEFAULT_TOP_K[task])
-            if isinstance(top_k, bool) or not isinstance(top_k, int) or not 0 < top_k <= MAX_TOP_K:
-                raise Reject(400, "bad_request", f'"top_k" must be an integer, 1 to {MAX_TOP_K}')
-            try:
-                results = await self.worker.predict_many(task, inputs, top_k)
-            except InferenceBusy as exc:
-                raise Reject(503, "busy", str(exc)) from exc
-            except InferenceUnavailable as exc:
-                raise Reject(503, "unavailable", str(exc)) from exc
-            return web.json_response(
-                {"results": [_item(raw, r) for raw, r in zip(inputs, results, strict=True)]})
+            inputs, top_k = await self._inputs(request, task, self.max_inputs)
+            return await self._answer(inputs, self.worker.predict_many(task, inputs, top_k))
+
+        return handler
+
+    def _explain_handler(self, task: str) -> Handler:
+        async def handler(request: web.Request) -> web.Response:
+            inputs, top_k = await self._inputs(request, task, self.max_explain_inputs)
+            return await self._answer(inputs, self.worker.explain_many(task, inputs, top_k))
 
         return handler
 

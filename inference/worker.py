@@ -24,6 +24,7 @@ from inference.checkpoint import TASKS, Checkpoint, load_checkpoint
 from inference.client import ClientBase, ModelInfo
 from inference.device import configure_threads, resolve_device
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable
+from inference.explain import Explanation, explain_prepared
 from inference.metrics import (
     BATCH_BUCKETS,
     LATENCY_BUCKETS,
@@ -103,6 +104,8 @@ class InferenceWorker(ClientBase):
     checkpoints: explicit checkpoint files per task (else the registry's current version
     in `model_dir`, else the shipped weights). max_batch=1 disables batching. When
     `watch_interval_s` is set, a newly promoted checkpoint is picked up without restart.
+    An explanation is one job of many variants on the model thread; at most
+    `max_explanations` wait or run at once, more answer InferenceBusy.
     """
 
     def __init__(
@@ -117,13 +120,15 @@ class InferenceWorker(ClientBase):
         max_wait_ms: float = 2.0,
         max_queue: int = 1024,
         watch_interval_s: float | None = None,
+        max_explanations: int = 8,
     ) -> None:
         self.tasks = tuple(tasks)
         unknown = set(self.tasks) - set(TASKS) or set(checkpoints or {}) - set(self.tasks)
         if unknown:
             raise ValueError(f"unknown or unserved task(s): {sorted(unknown)}")
-        if max_batch < 1 or max_queue < 1 or max_wait_ms < 0:
-            raise ValueError("max_batch and max_queue must be >= 1, max_wait_ms >= 0")
+        if max_batch < 1 or max_queue < 1 or max_explanations < 1 or max_wait_ms < 0:
+            raise ValueError("max_batch, max_queue and max_explanations must be >= 1, "
+                             "max_wait_ms >= 0")
         self.checkpoints = {t: Path(p) for t, p in (checkpoints or {}).items()}
         self.model_dir = Path(model_dir) if model_dir is not None else None
         self.device = resolve_device(device)
@@ -132,6 +137,8 @@ class InferenceWorker(ClientBase):
         self.max_wait = max_wait_ms / 1000
         self.max_queue = max_queue
         self.watch_interval_s = watch_interval_s
+        self.max_explanations = max_explanations
+        self._explaining = 0
         self._lanes: dict[str, _Lane] = {}
         self._tasks: list[asyncio.Task] = []
         self._executor: ThreadPoolExecutor | None = None
@@ -147,6 +154,12 @@ class InferenceWorker(ClientBase):
         self.latency = self.metrics.add(Histogram(
             "seqbot_inference_latency_seconds",
             "Seconds from enqueue to result inside the worker.", LATENCY_BUCKETS, ("task",)))
+        self.explanations = self.metrics.add(Counter(
+            "seqbot_explanations_total",
+            "Explanations by task and outcome (ok, invalid, busy, error).", ("task", "outcome")))
+        self.explain_latency = self.metrics.add(Histogram(
+            "seqbot_explain_seconds", "Seconds from request to explanation inside the worker.",
+            LATENCY_BUCKETS, ("task",)))
         self.reloads = self.metrics.add(Counter(
             "seqbot_model_reloads_total", "Model reloads by task and outcome (ok, refused).",
             ("task", "outcome")))
@@ -243,6 +256,56 @@ class InferenceWorker(ClientBase):
             scored[i] = prediction
         results = iter(scored)
         return [p if isinstance(p, InputError) else next(results) for p in prepared]
+
+    # explanations
+
+    async def explain(self, task: str, raw: str, top_k: int | None = None) -> Explanation:
+        """What drove the answer for one input; InputError is raised before any work."""
+        [result] = await self.explain_many(task, [raw], top_k)
+        if isinstance(result, InputError):
+            raise result
+        return result
+
+    async def explain_many(
+        self, task: str, raws: Sequence[str], top_k: int | None = None
+    ) -> list[Explanation | InputError]:
+        """Explain many inputs, each as one batched job of its variants on the model thread;
+        an invalid input yields its InputError in its place. All are admitted or none."""
+        lane, k = self._lane(task), self._top_k(task, top_k)
+        predictor = lane.predictor  # encodes and scores: a reload meanwhile changes nothing
+        prepared: list[Prepared | InputError] = []
+        for raw in raws:
+            try:
+                prepared.append(predictor.prepare(raw))
+            except InputError as exc:
+                self.explanations.inc(task, "invalid")
+                prepared.append(exc)
+        valid = [p for p in prepared if isinstance(p, Prepared)]
+        if self._explaining + len(valid) > self.max_explanations:
+            self.explanations.inc(task, "busy", amount=len(valid))
+            raise InferenceBusy(f"The {task} model is busy explaining; try again in a moment.")
+        self._explaining += len(valid)
+        try:
+            done = iter(await asyncio.gather(
+                *(self._explain_job(predictor, p, k) for p in valid)))
+        finally:
+            self._explaining -= len(valid)
+        return [p if isinstance(p, InputError) else next(done) for p in prepared]
+
+    async def _explain_job(self, predictor: Predictor, prepared: Prepared,
+                           top_k: int) -> Explanation:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            explanation = await loop.run_in_executor(
+                self._executor, explain_prepared, predictor, prepared, top_k)
+        except Exception as exc:
+            self.explanations.inc(predictor.task, "error")
+            log.exception("%s: an explanation failed on %s", predictor.task, predictor.version)
+            raise InferenceUnavailable(f"The model failed: {exc}") from exc
+        self.explanations.inc(predictor.task, "ok")
+        self.explain_latency.observe(loop.time() - started, predictor.task)
+        return explanation
 
     # model management
 
