@@ -21,7 +21,8 @@ PROMPT = "> "
 HINT = ("seqbot console: no DISCORD_TOKEN is set, so this is a local chat. "
         "Set DISCORD_TOKEN in .env to run the Discord bot.")
 CONSOLE_HELP = [
-    *((usage, what) for usage, what in HELP if usage.startswith("/") and usage != "/forget-me"),
+    *((usage, what) for usage, what in HELP if usage.startswith("/")
+      and usage not in ("/forget-me", "/teach")),
     ("/right", "the last answer was right"),
     ("/wrong label", "the last answer was wrong; the right one is `label`"),
     ("/quit", "leave (end of input does too)"),

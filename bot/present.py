@@ -133,6 +133,7 @@ HELP = [
     ("/sentiment text", "is this text positive or negative?"),
     ("Apps > Analyze sentiment", "the same on any message (right-click or long-press it)"),
     ("Right / Wrong", "buttons under every answer; Wrong lets you pick the correct label"),
+    ("/teach", "vote on an answer I am unsure about (when a server admin has turned it on)"),
     ("/about", "what I am, which models answer, how much the community has voted"),
     ("/forget-me", "erase everything you contributed (your questions and votes)"),
 ]

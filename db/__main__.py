@@ -1,4 +1,5 @@
-"""Admin command line: `python -m db {forget,purge,stats,voters,ignore-voter,unignore-voter}`.
+"""Admin command line: `python -m db {forget,purge,stats,voters,ignore-voter,unignore-voter,
+teach-pool}`.
 
 Safe to run while the bot is up: it opens its own connection and waits for the bot's writes
 through SQLite's busy timeout.
@@ -60,6 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "user", type=_voter_ref, metavar="USER_ID_OR_HASH", help="Discord id or voter hash"
         )
+    pool = commands.add_parser("teach-pool", help="unlabelled inputs /teach may ask about")
+    pool_commands = pool.add_subparsers(dest="pool_command", required=True)
+    add = pool_commands.add_parser(
+        "add", parents=[common], help="add inputs, one per line (- reads stdin)"
+    )
+    add.add_argument("--task", choices=TASKS, required=True)
+    add.add_argument("file", type=argparse.FileType("r", encoding="utf-8"), metavar="FILE")
+    add.add_argument("--source", help="where they come from (default: the file name)")
+    pool_commands.add_parser("stats", parents=[common], help="pooled and scored inputs per task")
     return parser
 
 
@@ -90,6 +100,8 @@ async def _dispatch(store: FeedbackStore, args: argparse.Namespace) -> str:
         return json.dumps(await store.stats(), indent=2)
     if args.command == "voters":
         return _voter_table(await store.voter_agreement(args.task))
+    if args.command == "teach-pool":
+        return await _teach_pool(store, args)
     return await _set_ignored(store, args.user, ignore=args.command == "ignore-voter")
 
 
@@ -99,6 +111,14 @@ async def _set_ignored(store: FeedbackStore, voter: int | str, *, ignore: bool) 
     else:
         changed = await (store.ignore_voter_hash if ignore else store.unignore_voter_hash)(voter)
     return f"voter {'now' if changed else 'already'} {'ignored' if ignore else 'counted'}"
+
+
+async def _teach_pool(store: FeedbackStore, args: argparse.Namespace) -> str:
+    if args.pool_command == "add":
+        with args.file as lines:
+            added = await store.teach.add_to_pool(args.task, lines, args.source or lines.name)
+        return f"added {added} {args.task} inputs to the pool (the bot scores them itself)"
+    return json.dumps(await store.teach.pool_stats(), indent=2)
 
 
 def _voter_table(stats: list[VoterStats]) -> str:

@@ -77,7 +77,51 @@ CREATE UNIQUE INDEX model_versions_one_production ON model_versions (task)
     WHERE status = 'production';
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_MODERATION, _V3_ERASURE_AND_ONE_PRODUCTION_MODEL)
+_V4_ACTIVE_LEARNING = """
+-- how unsure each answer was (top probability minus the runner-up's), so /teach can find the
+-- least certain answers of the served model with an index instead of parsing every top_json
+ALTER TABLE predictions ADD COLUMN margin REAL;
+UPDATE predictions SET margin = json_extract(top_json, '$[0][1]')
+    - coalesce(json_extract(top_json, '$[1][1]'), 0.0)
+WHERE json_array_length(top_json) > 0;
+CREATE INDEX predictions_uncertain ON predictions (task, model_version, margin);
+
+-- unlabelled inputs a maintainer loaded; each is scored by the served model as a prediction
+-- (guild, channel and author NULL), so votes on it work like votes on any answer
+CREATE TABLE teach_pool (
+    id INTEGER PRIMARY KEY,
+    task TEXT NOT NULL CHECK (task IN ('origin', 'sentiment')),
+    input_text TEXT NOT NULL,
+    source TEXT NOT NULL,
+    prediction_id INTEGER REFERENCES predictions (id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (task, input_text)
+);
+CREATE INDEX teach_pool_prediction ON teach_pool (prediction_id);
+
+-- which answer /teach showed to whom: a viewer's HMAC, or 'channel:<id>' for a scheduled post
+CREATE TABLE teach_shown (
+    viewer TEXT NOT NULL,
+    prediction_id INTEGER NOT NULL REFERENCES predictions (id) ON DELETE CASCADE,
+    shown_at TEXT NOT NULL,
+    PRIMARY KEY (viewer, prediction_id)
+) WITHOUT ROWID;
+CREATE INDEX teach_shown_prediction ON teach_shown (prediction_id);
+CREATE INDEX teach_shown_at ON teach_shown (shown_at);
+
+-- per-server opt-in: nothing is shown or posted for a server without a row saying so
+CREATE TABLE teach_guilds (
+    guild_id INTEGER PRIMARY KEY,
+    enabled INTEGER NOT NULL DEFAULT 0 CHECK (enabled IN (0, 1)),
+    channel_id INTEGER,  -- where the scheduled post goes; NULL = no scheduled post
+    every_hours REAL CHECK (every_hours IS NULL OR every_hours > 0),
+    last_post_at TEXT,
+    updated_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_MODERATION, _V3_ERASURE_AND_ONE_PRODUCTION_MODEL,
+                               _V4_ACTIVE_LEARNING)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,8 +1,12 @@
 """Immutable records returned by the store, so callers never depend on column order or rows."""
 
+import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from db.timestamps import from_db
 
 TASKS = ("origin", "sentiment")
 MODEL_STATUSES = ("candidate", "production", "retired", "rejected")
@@ -35,6 +39,22 @@ class Prediction:
     channel_id: int | None
     author_hash: str | None
     created_at: datetime
+
+
+def prediction_from_row(row: sqlite3.Row) -> Prediction:
+    return Prediction(
+        id=row["id"],
+        task=row["task"],
+        input_text=row["input_text"],
+        normalized=row["normalized"],
+        model_version=row["model_version"],
+        label=row["label"],
+        top=[(name, p) for name, p in json.loads(row["top_json"])],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        author_hash=row["author_hash"],
+        created_at=from_db(row["created_at"]),
+    )
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,9 @@ from db.records import (
     VoteTally,
     check_model_status,
     check_task,
+    prediction_from_row,
 )
+from db.teach import TeachStore
 from db.timestamps import from_db, to_db, utc_now
 
 
@@ -45,6 +47,7 @@ class FeedbackStore:
         self._hasher = hasher
         self._rule = rule
         self._clock = clock
+        self.teach = TeachStore(db, self._hash, clock)
 
     @classmethod
     async def open(
@@ -103,14 +106,15 @@ class FeedbackStore:
             channel_id,
             None if author_id is None else self._hash(author_id),
             self._now(),
+            _margin(top),
         )
 
         async def insert(conn: aiosqlite.Connection) -> int:
             cursor = await conn.execute(
                 """
                 INSERT INTO predictions (task, input_text, normalized, model_version, label,
-                    top_json, guild_id, channel_id, author_hash, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    top_json, guild_id, channel_id, author_hash, created_at, margin)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 params,
             )
@@ -123,7 +127,7 @@ class FeedbackStore:
             return await fetch_one(conn, "SELECT * FROM predictions WHERE id = ?", (pred_id,))
 
         row = await self._db.read(select)
-        return None if row is None else _prediction(row)
+        return None if row is None else prediction_from_row(row)
 
     # votes and consensus
 
@@ -363,7 +367,7 @@ class FeedbackStore:
     # privacy and retention
 
     async def forget_user(self, user_id: int) -> dict[str, int]:
-        """Erase a user's votes and predictions (with everyone's votes on them).
+        """Erase a user's votes, predictions (with everyone's votes on them) and /teach history.
 
         An admin's decision to ignore the user is kept: it is moderation data, not the user's
         contribution, and erasing it would let an adversary lift their own ban.
@@ -383,16 +387,19 @@ class FeedbackStore:
             predictions = await conn.execute(
                 "DELETE FROM predictions WHERE author_hash = ?", (user_hash,)
             )
+            shown = await conn.execute("DELETE FROM teach_shown WHERE viewer = ?", (user_hash,))
             return {
                 "votes": votes.rowcount,
                 "predictions": predictions.rowcount,
                 "votes_on_their_predictions": cascaded,
+                "teach_shown": shown.rowcount,
             }
 
         return await self._db.write(delete)
 
     async def purge_unvoted(self, older_than_days: float) -> int:
-        """Retention: delete predictions nobody voted on that are older than the given age."""
+        """Retention: delete predictions nobody voted on that are older than the given age,
+        and /teach's record of who was shown what, past the same age."""
         if older_than_days < 0:
             raise ValueError("older_than_days must not be negative")
         cutoff = to_db(self._clock() - timedelta(days=older_than_days))
@@ -406,6 +413,7 @@ class FeedbackStore:
                 """,
                 (cutoff,),
             )
+            await conn.execute("DELETE FROM teach_shown WHERE shown_at < ?", (cutoff,))
             return cursor.rowcount
 
         return await self._db.write(delete)
@@ -417,6 +425,14 @@ class FeedbackStore:
 
     def _now(self) -> str:
         return to_db(self._clock())
+
+
+def _margin(top: Sequence[tuple[str, float]]) -> float | None:
+    """Top probability minus the runner-up's, as inference.active.margin (db cannot import
+    inference); /teach's index finds the least certain answers by it."""
+    if not top:
+        return None
+    return float(top[0][1]) - (float(top[1][1]) if len(top) > 1 else 0.0)
 
 
 def _check_label(label: str) -> None:
@@ -451,22 +467,6 @@ async def _model_version(conn: aiosqlite.Connection, task: str, version: str) ->
     if row is None:
         raise UnknownModelVersion(f"no {task} model version {version!r}")
     return _model_version_record(row)
-
-
-def _prediction(row: sqlite3.Row) -> Prediction:
-    return Prediction(
-        id=row["id"],
-        task=row["task"],
-        input_text=row["input_text"],
-        normalized=row["normalized"],
-        model_version=row["model_version"],
-        label=row["label"],
-        top=[(name, p) for name, p in json.loads(row["top_json"])],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        author_hash=row["author_hash"],
-        created_at=from_db(row["created_at"]),
-    )
 
 
 def _model_version_record(row: sqlite3.Row) -> ModelVersion:

@@ -119,10 +119,10 @@ async def test_sync_is_owner_only_and_registers_commands(fake, bot):
     assert fake.commands == {}
     owner = fake.member(fake.guild, "owner", admin=True, user_id=777)
     reply = await reply_to(fake, owner, "admin sync", scope="here")
-    assert reply["content"] == "Synced 7 commands to this server."
+    assert reply["content"] == "Synced 8 commands to this server."
     names = {c["name"] for c in fake.commands[fake.guild.id]}
     assert names == {"origin", "sentiment", "Analyze sentiment", "about", "help", "forget-me",
-                     "admin"}
+                     "admin", "teach"}
 
 
 def _option(payload: list[dict], command: str, option: str) -> dict:
@@ -144,7 +144,9 @@ async def test_sync_cli_dry_run_prints_the_payload(tmp_path, monkeypatch, capsys
     [admin] = [c for c in payload if c["name"] == "admin"]
     assert admin["default_member_permissions"] == 8 and admin["contexts"] == [0]
     assert {o["name"] for o in admin["options"]} == {"status", "reload", "rollback", "stats",
-                                                     "ignore-voter", "sync"}
+                                                     "ignore-voter", "sync", "teach"}
+    [teach] = [c for c in payload if c["name"] == "teach"]
+    assert teach["contexts"] == [0]  # servers only: the opt-in is per server
 
 
 def test_sync_cli_parses_its_options():
@@ -161,7 +163,7 @@ async def test_sync_cli_logs_in_over_http_only_and_syncs(tmp_path, capsys):
         with pointed_at(fake):
             assert await cli.sync(settings, guild.id, dry_run=False) == 0
             assert await cli.sync(settings, None, dry_run=False) == 0
-        assert len(fake.commands[guild.id]) == len(fake.commands[None]) == 7
+        assert len(fake.commands[guild.id]) == len(fake.commands[None]) == 8
         assert fake.sessions == []  # no gateway connection, so no models were needed
         assert [c.method for c in fake.calls if "/commands" in c.path] == ["PUT", "PUT"]
-    assert "synced 7 commands (global)" in capsys.readouterr().err
+    assert "synced 8 commands (global)" in capsys.readouterr().err

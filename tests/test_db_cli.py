@@ -78,6 +78,7 @@ def test_forget_and_purge(db_path: Path) -> None:
         "votes": 1,
         "predictions": 1,
         "votes_on_their_predictions": 2,
+        "teach_shown": 0,
     }
     purge = cli("purge", "--older-than-days", "30", "--db", str(db_path))
     assert (purge.returncode, purge.stdout.strip()) == (0, "purged 1 unvoted predictions")
@@ -96,3 +97,15 @@ def test_usage_errors(tmp_path: Path) -> None:
     assert "no database" in missing.stderr
     assert not (tmp_path / "nope.db").exists()
     assert cli("ignore-voter", "not-an-id", "--db", str(tmp_path / "x.db")).returncode == 2
+
+
+def test_teach_pool_add_and_stats(db_path: Path, tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("Nakamura\n\nMüller\nNakamura\n", encoding="utf-8")
+    added = cli("teach-pool", "add", "--task", "origin", str(names), "--db", str(db_path))
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("added 2 origin inputs")
+    again = cli("teach-pool", "add", "--task", "origin", str(names), "--db", str(db_path))
+    assert again.stdout.startswith("added 0 origin inputs")  # already pooled
+    stats = cli("teach-pool", "stats", "--db", str(db_path))
+    assert json.loads(stats.stdout) == {"origin": {"pooled": 2, "scored": 0}}

@@ -20,6 +20,11 @@ def pragma(db_path: Path, name: str) -> object:
         return conn.execute(f"PRAGMA {name}").fetchone()[0]
 
 
+def query_value(db_path: Path, sql: str) -> object:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
 def tables(db_path: Path) -> set[str]:
     with sqlite3.connect(db_path) as conn:
         rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
@@ -44,11 +49,12 @@ async def build_old_database(db_path: Path, version: int) -> None:
                     " VALUES (1, ?, 'confirmed', ?, ?)",
                     (HASHER.hash_user(voter), THEN, THEN),
                 )
-            for version_name in ("a", "b"):  # v1 let two production models coexist
+            for version_name in ("a", "b"):  # v1 and v2 let two production models coexist
+                status = "retired" if version >= 3 and version_name == "a" else "production"
                 await conn.execute(
                     "INSERT INTO model_versions (task, version, path, checksum, metrics_json,"
-                    " status, created_at) VALUES ('origin', ?, 'p', 'c', '{}', 'production', ?)",
-                    (version_name, THEN),
+                    " status, created_at) VALUES ('origin', ?, 'p', 'c', '{}', ?, ?)",
+                    (version_name, status, THEN),
                 )
         if version >= 2:
             await conn.execute(
@@ -64,7 +70,8 @@ async def test_migrates_empty_database_to_latest(tmp_path: Path) -> None:
 
     assert pragma(db_path, "user_version") == SCHEMA_VERSION
     assert pragma(db_path, "journal_mode") == "wal"
-    assert {"predictions", "votes", "model_versions", "ignored_voters"} <= tables(db_path)
+    assert {"predictions", "votes", "model_versions", "ignored_voters", "teach_pool",
+            "teach_shown", "teach_guilds"} <= tables(db_path)
 
 
 @pytest.mark.parametrize("version", range(SCHEMA_VERSION))
@@ -94,6 +101,11 @@ async def test_upgrades_from_each_earlier_version_keeping_data(
 
         statuses = {m.version: m.status for m in await store.model_versions("origin")}
         assert statuses == {"a": "retired", "b": "production"}
+        # v4: the margin of answers logged before it is filled in, so /teach can ask about them
+        [unsure] = await store.teach.candidates("origin", "v1", 5, store.teach.user_viewer(7))
+        assert unsure.id == 1
+        assert query_value(db_path, "SELECT margin FROM predictions WHERE id = 1") == \
+            pytest.approx(0.7)
         assert (await store.record_vote(1, 3, "Dutch", is_moderator=True)).consensus == "Dutch"
     finally:
         await store.close()

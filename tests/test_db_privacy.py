@@ -88,13 +88,15 @@ async def test_forget_user_erases_their_votes_and_predictions(tmp_path: Path) ->
 
     counts = await store.forget_user(AUTHOR)
 
-    assert counts == {"votes": 1, "predictions": 1, "votes_on_their_predictions": 1}
+    assert counts == {"votes": 1, "predictions": 1, "votes_on_their_predictions": 1,
+                      "teach_shown": 0}
     assert await store.get_prediction(theirs) is None
     assert (await store.tally(other)).counts == {"positive": 1}
     assert await store.forget_user(AUTHOR) == {
         "votes": 0,
         "predictions": 0,
         "votes_on_their_predictions": 0,
+        "teach_shown": 0,
     }
     await store.close()
     on_disk = database_bytes(db_path)

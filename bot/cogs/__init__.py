@@ -6,7 +6,8 @@ from bot.cogs.meta import Meta
 from bot.cogs.origin import Origin
 from bot.cogs.privacy import Privacy
 from bot.cogs.sentiment import Sentiment
+from bot.cogs.teach import Teach
 
-FEATURES = (Origin, Sentiment, Feedback, Privacy, Meta, Admin)
+FEATURES = (Origin, Sentiment, Feedback, Privacy, Meta, Admin, Teach)
 
 __all__ = ["FEATURES"]

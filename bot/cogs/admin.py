@@ -89,6 +89,37 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Bot admini
         await _reply(interaction, f"Votes by {name} are now ignored." if newly
                      else f"Votes by {name} were already ignored.")
 
+    teach = app_commands.Group(name="teach", description="/teach and its scheduled post")
+
+    @teach.command(name="enable", description="Let members use /teach in this server")
+    async def teach_enable(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None  # interaction_check
+        await bot_of(interaction).services.teach.set_enabled(interaction.guild_id, True)
+        await _reply(interaction, "/teach is on in this server. `/admin teach post` also posts "
+                                  "a question in a channel on a schedule.")
+
+    @teach.command(name="disable", description="Turn /teach and its scheduled post off")
+    async def teach_disable(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        await bot_of(interaction).services.teach.set_enabled(interaction.guild_id, False)
+        await _reply(interaction, "/teach and its scheduled post are off in this server.")
+
+    @teach.command(name="post",
+                   description="Post a question in this channel every N hours (0: stop posting)")
+    @app_commands.describe(every_hours="Hours between two posts here; 0 stops them")
+    async def teach_post(self, interaction: discord.Interaction,
+                         every_hours: app_commands.Range[int, 0, 168]) -> None:
+        assert interaction.guild_id is not None and interaction.channel_id is not None
+        settings = await bot_of(interaction).services.teach.set_schedule(
+            interaction.guild_id, interaction.channel_id if every_hours else None,
+            every_hours or None)
+        if not every_hours:
+            await _reply(interaction, "No more scheduled /teach posts in this server.")
+            return
+        text = f"I will post a question in this channel every {every_hours} h"
+        await _reply(interaction, text + ("." if settings.enabled else
+                                          ", once /teach is on (`/admin teach enable`)."))
+
     @app_commands.command(name="sync", description="Owners: publish the slash commands")
     @app_commands.describe(scope="here: this server, at once; global: every server, slower")
     async def sync(self, interaction: discord.Interaction,

@@ -338,6 +338,7 @@ class FakeDiscord:
         r.add_post(API + "/interactions/{id}/{token}/callback", self._callback)
         r.add_post(API + "/webhooks/{app}/{token}", self._followup)
         r.add_route("*", API + "/webhooks/{app}/{token}/messages/{message}", self._webhook_message)
+        r.add_post(API + "/channels/{channel}/messages", self._channel_message)
         r.add_route("*", API + "/{tail:.*}", self._unknown)
 
     async def _record(self, request: web.Request) -> Call:
@@ -495,6 +496,22 @@ class FakeDiscord:
         if request.method != "PATCH":
             return await self._done(call, self._error(405, 0, "405: Method Not Allowed"))
         message = self._edit(message_id, call.body, clear_loading=True)
+        return await self._done(call, _json(message))
+
+    async def _channel_message(self, request: web.Request) -> web.Response:
+        """A message the bot posts by itself (not in answer to an interaction)."""
+        call = await self._record(request)
+        if not self._authorized(request):
+            return await self._done(call, self._error(401, 0, "401: Unauthorized"))
+        channel_id = int(request.match_info["channel"])
+        guild = next((g for g in self.guilds.values() if g.channel_id == channel_id), None)
+        if guild is None:
+            return await self._done(call, self._error(404, 10003, "Unknown Channel"))
+        message = p.message(message_id=p.snowflake(), channel_id=channel_id, guild_id=guild.id,
+                            author=self.bot_user, content=call.body.get("content") or "",
+                            embeds=call.body.get("embeds"),
+                            components=call.body.get("components"))
+        self.messages[int(message["id"])] = message
         return await self._done(call, _json(message))
 
     async def _unknown(self, request: web.Request) -> web.Response:

@@ -1,0 +1,106 @@
+"""Active learning: pick the answer a viewer's vote would help the model most with.
+
+Candidates are the served model's least certain answers (logged ones from this server, and
+the maintainer's pool of unlabelled inputs, scored by the same model and logged like any
+answer so the usual vote buttons work on them); inference.active ranks them, the same code
+the learning-loop simulation measures. Discord-free, like the other services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from db import FeedbackStore, Prediction
+from db.teach import TeachGuild
+from inference.active import Candidate, select
+from inference.client import InferenceClient
+from inference.errors import InferenceBusy, InferenceUnavailable, InputError
+
+log = logging.getLogger("seqbot.bot")
+
+TASKS = ("origin", "sentiment")
+EVERY_LABEL = 100  # as PredictionService: log the whole distribution
+POOL_CHUNK = 32  # pool inputs scored concurrently: the worker batches them, its queue holds them
+POOL_ON_DEMAND = 32  # scored inside a /teach call, so a freshly loaded pool shows at once
+RECENT = 10  # items shown before that a new pick must differ from
+
+
+class TeachService:
+    def __init__(self, client: InferenceClient, store: FeedbackStore) -> None:
+        self.client = client
+        self.store = store
+
+    async def guild(self, guild_id: int) -> TeachGuild | None:
+        return await self.store.teach.guild(guild_id)
+
+    async def enabled(self, guild_id: int) -> bool:
+        settings = await self.store.teach.guild(guild_id)
+        return settings is not None and settings.enabled
+
+    async def set_enabled(self, guild_id: int, enabled: bool) -> TeachGuild:
+        return await self.store.teach.set_enabled(guild_id, enabled)
+
+    async def set_schedule(self, guild_id: int, channel_id: int | None,
+                           every_hours: float | None) -> TeachGuild:
+        return await self.store.teach.set_schedule(guild_id, channel_id, every_hours)
+
+    async def due_posts(self) -> list[TeachGuild]:
+        return await self.store.teach.due_posts()
+
+    async def mark_posted(self, guild_id: int) -> None:
+        await self.store.teach.mark_posted(guild_id)
+
+    async def for_user(self, user_id: int, guild_id: int,
+                       tasks: tuple[str, ...] = TASKS) -> Prediction | None:
+        """The next answer to ask this user about, recorded as shown to them; None if none."""
+        return await self._next(self.store.teach.user_viewer(user_id), guild_id, tasks)
+
+    async def for_channel(self, channel_id: int, guild_id: int,
+                          tasks: tuple[str, ...] = TASKS) -> Prediction | None:
+        """The same for a channel's scheduled post: never one it already carried."""
+        return await self._next(self.store.teach.channel_viewer(channel_id), guild_id, tasks)
+
+    async def _next(self, viewer: str, guild_id: int, tasks: tuple[str, ...]) -> Prediction | None:
+        versions = await self.client.model_versions()
+        records: dict[int, Prediction] = {}
+        for task in tasks:
+            await self.score_pool(task, POOL_ON_DEMAND)
+            for record in await self.store.teach.candidates(task, versions[task], guild_id,
+                                                            viewer):
+                records[record.id] = record
+        candidates = [Candidate(r.id, r.normalized, r.label, r.top) for r in records.values()]
+        picked = select(candidates, 1, recent=await self.store.teach.recent(viewer, RECENT))
+        if not picked:
+            return None
+        await self.store.teach.mark_shown(viewer, picked[0].key)
+        return records[picked[0].key]
+
+    async def score_pool(self, task: str, limit: int) -> int:
+        """Have the served model answer up to `limit` pooled inputs it has not answered yet;
+        returns how many it answered. Stops early (quietly) when the models are busy."""
+        version = (await self.client.model_versions())[task]
+        items = await self.store.teach.pool_to_score(task, version, limit)
+        scored = 0
+        for start in range(0, len(items), POOL_CHUNK):
+            chunk = items[start:start + POOL_CHUNK]
+            predict = self.client.origin if task == "origin" else self.client.sentiment
+            results = await asyncio.gather(
+                *(predict(item.input_text, EVERY_LABEL) for item in chunk),
+                return_exceptions=True)
+            refused = [item.id for item, r in zip(chunk, results, strict=True)
+                       if isinstance(r, InputError)]
+            if refused:
+                await self.store.teach.drop_from_pool(refused)
+            for item, result in zip(chunk, results, strict=True):
+                if isinstance(result, BaseException):
+                    continue
+                pred_id = await self.store.log_prediction(
+                    task, result.input, result.normalized, result.model_version, result.label,
+                    result.top, None, None, None)
+                await self.store.teach.link_pool(item.id, pred_id)
+                scored += 1
+            if any(isinstance(r, (InferenceBusy, InferenceUnavailable)) for r in results):
+                log.info("teach: models busy, %s pool scoring resumes later", task)
+                break
+        return scored
