@@ -1,5 +1,5 @@
-"""python -m training origin|sentiment|evaluate|export-feedback|finetune ... (see README:
-Training, and docs/learning-loop.md)."""
+"""python -m training origin|sentiment|evaluate|export-feedback|finetune|teach-pool ... (see
+README: Training, and docs/learning-loop.md)."""
 
 from __future__ import annotations
 
@@ -70,6 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     ft.add_argument("--dry-run", action="store_true",
                     help="train, evaluate and report, but record and promote nothing")
     add_hyperparameters(ft, FinetuneConfig)
+    tp = sub.add_parser("teach-pool", help="short sentences from the unlabelled IMDB reviews, "
+                        "for `python -m db teach-pool add --task sentiment`")
+    tp.add_argument("--data", help="the unlabelled reviews (as for training)")
+    tp.add_argument("--limit", type=int, default=5000, help="sentences to write (default 5000)")
+    tp.add_argument("--seed", type=int, default=0)
+    tp.add_argument("--min-words", type=int, default=4)
+    tp.add_argument("--max-words", type=int, default=25)
+    tp.add_argument("--out", type=Path, default=None, help="output file (default: stdout)")
     args = parser.parse_args(argv)
 
     if args.command == "evaluate":
@@ -78,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         return export_command(args)
     if args.command == "finetune":
         return finetune_command(args)
+    if args.command == "teach-pool":
+        return teach_pool_command(args)
     configure_threads(args.threads)
     device = resolve_device(args.device)
     cfg = CONFIGS[args.command](**{f.name: getattr(args, f.name)
@@ -146,6 +156,21 @@ def finetune_command(args: argparse.Namespace) -> int:
     if outcome.report_path is not None:
         print(f"report: {outcome.report_path} (and .png)")
     return outcome.exit_code
+
+
+def teach_pool_command(args: argparse.Namespace) -> int:
+    from training.data import locate
+    from training.teach_pool import extract
+
+    picked = extract(locate("imdb_unsup", args.data), args.limit, seed=args.seed,
+                     min_words=args.min_words, max_words=args.max_words)
+    lines = "".join(f"{s}\n" for s in picked)
+    if args.out is None:
+        sys.stdout.write(lines)
+    else:
+        args.out.write_text(lines, encoding="utf-8")
+        print(f"wrote {len(picked)} sentences to {args.out}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":
