@@ -12,7 +12,7 @@ import threading
 from typing import TextIO
 
 from bot.errors import describe
-from bot.present import HELP, about_lines, feedback_line, prediction_card
+from bot.present import HELP, about_lines, feedback_line, prediction_card, why_card
 from bot.services import Answer, Requester, Services
 from db import CONFIRMED
 
@@ -25,6 +25,7 @@ CONSOLE_HELP = [
       and usage not in ("/forget-me", "/teach")),
     ("/right", "the last answer was right"),
     ("/wrong label", "the last answer was wrong; the right one is `label`"),
+    ("/why", "what drove the last answer"),
     ("/quit", "leave (end of input does too)"),
 ]
 
@@ -68,6 +69,8 @@ class Console:
             await self._vote(CONFIRMED)
         elif command == "/wrong":
             await self._vote(arg)
+        elif command == "/why":
+            await self._why()
         elif command == "/about":
             services = self.services
             self.say(*about_lines(await services.models.status(), await services.feedback.stats()))
@@ -85,6 +88,20 @@ class Console:
         self.say(card.headline, *(f"  {row}" for row in card.chart), *card.notes, card.footer)
         if answer.votable:
             self.say("Was I right? /right, or /wrong <label>")
+
+    async def _why(self) -> None:
+        if self.last is None or self.last.prediction_id is None:
+            self.say("Nothing to explain yet: ask /origin or /sentiment first.")
+            return
+        card = why_card(await self.services.explanations.explain(self.last.prediction_id))
+        marked = {1: "[{}]", -1: "[{}]↓", 0: "{}"} if card.task == "origin" else \
+            {1: "[{}]↑", -1: "[{}]↓", 0: "{}"}
+        self.say(card.title, "Read as: " + card.joiner.join(
+            marked[mark].format(text) for text, mark in card.read))
+        for heading, rows in card.sections:
+            if rows:
+                self.say(f"{heading}:", *(f"  {part}  {effect}" for part, effect in rows))
+        self.say(*card.notes, card.footer)
 
     async def _vote(self, label: str) -> None:
         if self.last is None or self.last.prediction_id is None:

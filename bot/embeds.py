@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.present import HELP, Card, about_lines
+from bot.present import HELP, Card, WhyCard, about_lines
 from bot.services import ModelStatus
 from db import VoterStats
 
@@ -67,3 +67,23 @@ def stats_embed(stats: dict, worst: list[VoterStats]) -> discord.Embed:
                 + (" (ignored)" if v.ignored else "") for v in worst]
         embed.add_field(name="least agreeing voters", value="\n".join(rows), inline=False)
     return embed
+
+
+def _unquoted(text: str) -> str:
+    """Safe inside an inline code span, which a backtick would close."""
+    return text.replace("`", "'")
+
+
+def why_embed(card: WhyCard) -> discord.Embed:
+    """Parts that pushed toward the answer in bold (words with ↑), away from it with ↓."""
+    marked = {1: "**{}**" if card.task == "origin" else "**{}**↑", -1: "**{}**↓", 0: "{}"}
+    read = card.joiner.join(marked[mark].format(escape(text)) for text, mark in card.read)
+    lines = [f"> {escape(card.subject)}", f"Read as: {read}"]
+    for heading, rows in card.sections:
+        if rows:
+            lines.append(f"**{heading}**")
+            lines += [f"`{_unquoted(part)}` {effect}" for part, effect in rows]
+    lines += [f"*{note}*" for note in card.notes]
+    embed = discord.Embed(title=card.title, description="\n".join(lines),
+                          colour=COLOURS.get(card.task))
+    return embed.set_footer(text=card.footer)

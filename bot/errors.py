@@ -14,6 +14,7 @@ import secrets
 import discord
 from discord import app_commands
 
+from bot.explaining import NotExplainable
 from db.errors import UnknownPrediction
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
 
@@ -30,7 +31,7 @@ def describe(error: BaseException) -> str | None:
     """The user-facing text for an expected failure, or None for a bug."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
-    if isinstance(error, InputError):
+    if isinstance(error, (InputError, NotExplainable)):
         return str(error)
     if isinstance(error, InferenceBusy):
         return "I'm answering a lot of people right now. Please try again in a few seconds."

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.explaining import Why
 from bot.services import Answer, ModelStatus
 from db import VoteTally
+from inference.explain import Explanation, Part
 from inference.predictor import Prediction
 
 SHOWN_LABELS = 3
@@ -133,7 +135,98 @@ HELP = [
     ("/sentiment text", "is this text positive or negative?"),
     ("Apps > Analyze sentiment", "the same on any message (right-click or long-press it)"),
     ("Right / Wrong", "buttons under every answer; Wrong lets you pick the correct label"),
+    ("Why?", "button under every answer: what drove it, shown only to you"),
     ("/teach", "vote on an answer I am unsure about (when a server admin has turned it on)"),
     ("/about", "what I am, which models answer, how much the community has voted"),
     ("/forget-me", "erase everything you contributed (your questions and votes)"),
 ]
+
+
+# "Why?" explanations
+
+READ_CHARS = 1500  # longer texts are shown as snippets around the words that mattered
+CONTEXT_WORDS = 4
+
+
+@dataclass(frozen=True)
+class WhyCard:
+    """An explanation, laid out. `read` is what the model read, in pieces, each marked +1
+    (pushed toward the answer), -1 (away from it) or 0; pieces join with `joiner`."""
+
+    task: str
+    title: str
+    subject: str  # the user's input (shortened); untrusted
+    read: list[tuple[str, int]]
+    joiner: str
+    sections: list[tuple[str, list[tuple[str, str]]]]  # heading, rows of (part, effect)
+    notes: list[str] = field(default_factory=list)
+    footer: str = ""
+
+
+def why_card(why: Why) -> WhyCard:
+    e, p = why.explanation, why.explanation.prediction
+    origin = p.task == "origin"
+    toward = e.toward()
+    against = [] if origin else e.against()  # a name's answer is what its parts add up to
+    others = [label for label, _ in p.top if label != p.label]
+    sections = [(f"Toward {p.label}", [_effect(e, part) for part in toward])]
+    if against:
+        away = f"Toward {others[0]}" if len(others) == 1 else f"Against {p.label}"
+        sections.append((away, [_effect(e, part) for part in against]))
+    notes = []
+    if not toward:
+        notes.append(f"No single part pushes toward {p.label}: the answer comes from the whole.")
+    if p.truncated:
+        notes.append("This text was long: only its beginning and its end were read.")
+    if p.label != why.answered_label:
+        notes.append(f"The model serving now answers {p.label}, not {why.answered_label}, "
+                     f"so this explains {p.label}.")
+    footer = f"each part was removed in turn and the input scored again by {p.model_version}"
+    if not why.same_model:
+        footer += f" (the answer came from {why.answered_by})"
+    marks = {**{part.start: (part, -1) for part in against},
+             **{part.start: (part, 1) for part in toward}}
+    read = _pieces(e.units, marks, "" if origin else " ")
+    if not origin and len(" ".join(text for text, _ in read)) > READ_CHARS:
+        read = _snippets(e.units, marks)
+    return WhyCard(p.task, f"Why {p.label}?", shorten(p.input), read, "" if origin else " ",
+                   sections, notes, footer)
+
+
+def _effect(e: Explanation, part: Part) -> tuple[str, str]:
+    p = e.prediction
+    return e.shown(part), (f"{p.label} {percent(p.probability)} → {percent(part.without)} "
+                           "without it")
+
+
+def _pieces(units: list[str], marks: dict[int, tuple[Part, int]],
+            joiner: str) -> list[tuple[str, int]]:
+    """The units joined into marked parts and unmarked runs between them."""
+    pieces: list[tuple[str, int]] = []
+    i = 0
+    while i < len(units):
+        if i in marks:
+            part, mark = marks[i]
+            pieces.append((joiner.join(units[i:i + part.length]), mark))
+            i += part.length
+            continue
+        end = i + 1
+        while end < len(units) and end not in marks:
+            end += 1
+        pieces.append((joiner.join(units[i:end]), 0))
+        i = end
+    return pieces
+
+
+def _snippets(words: list[str], marks: dict[int, tuple[Part, int]]) -> list[tuple[str, int]]:
+    """Each marked word with a few words around it, "…" where words are left out."""
+    kept = sorted({j for i in marks for j in range(max(0, i - CONTEXT_WORDS),
+                                                   min(len(words), i + CONTEXT_WORDS + 1))})
+    pieces: list[tuple[str, int]] = []
+    for n, i in enumerate(kept):
+        if (n == 0 and i > 0) or (n > 0 and i > kept[n - 1] + 1):
+            pieces.append(("…", 0))
+        pieces.append((words[i], marks[i][1] if i in marks else 0))
+    if kept and kept[-1] < len(words) - 1:
+        pieces.append(("…", 0))
+    return pieces

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from bot.explaining import ExplanationService
 from bot.teaching import TeachService
 from db import CONFIRMED, FeedbackStore, Hasher, VoterStats, VoteTally, resolve_secret
 from db.errors import UnknownPrediction
@@ -217,6 +218,7 @@ class Services:
         self.predictions = PredictionService(client, store)
         self.feedback = FeedbackService(store)
         self.models = ModelService(client, store)
+        self.explanations = ExplanationService(client, store)
         self.teach = TeachService(client, store)
 
     @classmethod

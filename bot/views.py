@@ -14,8 +14,9 @@ import discord
 
 from bot.context import admit, bot_of, requester
 from bot.deadline import within_deadline
+from bot.embeds import why_embed
 from bot.errors import NO_MENTIONS, report_error
-from bot.present import feedback_line, percent
+from bot.present import feedback_line, percent, why_card
 from bot.services import Choice
 
 log = logging.getLogger("seqbot.bot")
@@ -128,6 +129,40 @@ class CorrectionSelect(discord.ui.DynamicItem[discord.ui.Select],
             log.info("could not update the vote count on message %s: %s", self.message_id, exc)
 
 
+class WhyButton(discord.ui.DynamicItem[discord.ui.Button],
+                template=r"seqbot:why:(?P<pred>[0-9]+)"):
+    """Shows the clicker, privately, what drove the answer (recomputed from its stored input)."""
+
+    def __init__(self, pred_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Why?", emoji="🔍",
+                                           style=discord.ButtonStyle.secondary,
+                                           custom_id=f"seqbot:why:{pred_id}"))
+        self.pred_id = pred_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> WhyButton:
+        return cls(int(match["pred"]))
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return await admit(interaction)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, self._explain)
+
+    async def _explain(self, interaction: discord.Interaction) -> None:
+        why = await within_deadline(
+            interaction, bot_of(interaction).services.explanations.explain(self.pred_id),
+            ephemeral=True, thinking=True)
+        embed = why_embed(why_card(why))
+        if interaction.response.is_done():
+            await interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(embed=embed, ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+
+
 class ForgetButton(discord.ui.DynamicItem[discord.ui.Button],
                    template=r"seqbot:forget:(?P<user>[0-9]+):(?P<answer>yes|no)"):
     """Confirms (or cancels) erasing everything a user contributed."""
@@ -183,6 +218,7 @@ def feedback_view(pred_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(VoteButton(pred_id, "right"))
     view.add_item(VoteButton(pred_id, "wrong"))
+    view.add_item(WhyButton(pred_id))
     return view
 
 

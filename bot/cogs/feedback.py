@@ -1,10 +1,11 @@
-"""Right / Wrong voting: registers the persistent components that carry it."""
+"""The buttons under every answer: registers the persistent components of Right / Wrong
+voting and of Why?."""
 
 from __future__ import annotations
 
 from discord.ext import commands
 
-from bot.views import CorrectionSelect, VoteButton
+from bot.views import CorrectionSelect, VoteButton, WhyButton
 
 
 class Feedback(commands.Cog):
@@ -12,7 +13,7 @@ class Feedback(commands.Cog):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(VoteButton, CorrectionSelect)
+        self.bot.add_dynamic_items(VoteButton, CorrectionSelect, WhyButton)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(VoteButton, CorrectionSelect)
+        self.bot.remove_dynamic_items(VoteButton, CorrectionSelect, WhyButton)
