@@ -1,0 +1,118 @@
+"""What a "Why?" explanation costs: one input at a time through the in-process worker.
+
+The bot's path exactly: InferenceWorker.explain encodes the input, then scores it and all its
+occluded variants as one job on the model thread. Inputs are real: clean-protocol test
+surnames, IMDB test reviews cut to exactly 200 words (the target: under ~1 s), and whole
+reviews (at most 400 words are read). Prints a table and writes JSON
+(default benchmarks/results/explain_cost.json).
+
+    python benchmarks/bench_explain.py [--checkpoint-dir DIR] [--names 300] [--reviews 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from inference.text import normalize_text, tokenize  # noqa: E402
+from inference.worker import InferenceWorker  # noqa: E402
+from training.evaluate import test_set  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+TARGET_MS = {"names": 100, "200-word reviews": 1000}
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1)))]
+
+
+def cut_to_words(review: str, words: int) -> str | None:
+    """The review's first `words` tokens, or None if it has fewer."""
+    tokens = tokenize(normalize_text(review))
+    return " ".join(tokens[:words]) if len(tokens) >= words else None
+
+
+async def measure(worker: InferenceWorker, task: str, inputs: list[str]) -> dict:
+    """Explain each input alone (after two warm-up runs) and summarise the latencies."""
+    for raw in inputs[:2]:
+        await worker.explain(task, raw)
+    latencies, units, parts = [], [], []
+    for raw in inputs:
+        started = time.perf_counter()
+        explanation = await worker.explain(task, raw)
+        latencies.append(1000 * (time.perf_counter() - started))
+        units.append(len(explanation.units))
+        parts.append(len(explanation.parts))
+    latencies.sort()
+    return {"n": len(inputs), "mean_units": round(sum(units) / len(units), 1),
+            "mean_variants": round(sum(parts) / len(parts) + 1, 1),
+            "p50_ms": round(percentile(latencies, 0.5), 1),
+            "p95_ms": round(percentile(latencies, 0.95), 1),
+            "max_ms": round(latencies[-1], 1)}
+
+
+async def bench(args: argparse.Namespace, inputs: dict[str, tuple[str, list[str]]]) -> dict:
+    checkpoints = ({t: args.checkpoint_dir / f"{t}.safetensors" for t in ("origin", "sentiment")}
+                   if args.checkpoint_dir else None)
+    rows = []
+    print(f"{'inputs':<18} {'n':>4} {'units':>6} {'variants':>9} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'max ms':>8} {'target':>7}")
+    async with InferenceWorker(checkpoints=checkpoints, model_dir=args.model_dir,
+                               device=args.device, threads=args.threads) as worker:
+        for kind, (task, raws) in inputs.items():
+            row = {"inputs": kind, "task": task, **await measure(worker, task, raws),
+                   "target_ms": TARGET_MS.get(kind)}
+            target = "" if row["target_ms"] is None else f"<{row['target_ms']}"
+            print(f"{kind:<18} {row['n']:>4} {row['mean_units']:>6} {row['mean_variants']:>9} "
+                  f"{row['p50_ms']:>8} {row['p95_ms']:>8} {row['max_ms']:>8} {target:>7}",
+                  flush=True)
+            rows.append(row)
+        versions, device = worker.versions(), str(worker.device)
+    return {"meta": {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     "models": versions, "device": device, "torch": torch.__version__,
+                     "python": platform.python_version(), "cpu_count": os.cpu_count(),
+                     "threads": args.threads or 1},
+            "results": rows}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA, help="folder with the archives")
+    parser.add_argument("--checkpoint-dir", type=Path,
+                        help="use DIR/origin.safetensors and DIR/sentiment.safetensors")
+    parser.add_argument("--model-dir", type=Path, default=os.environ.get("SEQBOT_MODEL_DIR"))
+    parser.add_argument("--names", type=int, default=300, help="test surnames to explain")
+    parser.add_argument("--reviews", type=int, default=40, help="reviews of each kind")
+    parser.add_argument("--device", default=os.environ.get("SEQBOT_DEVICE", "auto"))
+    parser.add_argument("--threads", type=int, help="CPU intra-op threads (default 1)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/explain_cost.json")
+    args = parser.parse_args(argv)
+    rng = random.Random(0)
+    names = [name for name, _ in rng.sample(test_set("origin", args.data), args.names)]
+    reviews = [text for text, _ in test_set("sentiment", args.data)]
+    rng.shuffle(reviews)
+    cut = [c for c in (cut_to_words(r, 200) for r in reviews[: 4 * args.reviews]) if c]
+    inputs = {"names": ("origin", names),
+              "200-word reviews": ("sentiment", cut[: args.reviews]),
+              "whole reviews": ("sentiment", reviews[: args.reviews])}
+    report = asyncio.run(bench(args, inputs))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"models {report['meta']['models']} on {report['meta']['device']}; wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
