@@ -285,11 +285,14 @@ class InferenceWorker(ClientBase):
             self.explanations.inc(task, "busy", amount=len(valid))
             raise InferenceBusy(f"The {task} model is busy explaining; try again in a moment.")
         self._explaining += len(valid)
-        try:
-            done = iter(await asyncio.gather(
-                *(self._explain_job(predictor, p, k) for p in valid)))
+        try:  # every job is awaited, even after one fails, so the count stays true
+            outcomes = await asyncio.gather(
+                *(self._explain_job(predictor, p, k) for p in valid), return_exceptions=True)
         finally:
             self._explaining -= len(valid)
+        if failed := next((o for o in outcomes if isinstance(o, BaseException)), None):
+            raise failed
+        done = iter(outcomes)
         return [p if isinstance(p, InputError) else next(done) for p in prepared]
 
     async def _explain_job(self, predictor: Predictor, prepared: Prepared,

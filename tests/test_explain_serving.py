@@ -131,3 +131,15 @@ def test_predict_cli_explains_as_json_and_as_text(checkpoints, capsys):
     first, *why = capsys.readouterr().out.splitlines()
     assert first.startswith(f"Kowalski: {want['label']} ")
     assert why and all(line.startswith(("  toward ", "  against ", "  no single")) for line in why)
+
+
+async def test_a_failing_model_is_unavailable_and_frees_its_places(worker, monkeypatch):
+    def broken(self, items):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(Predictor, "probabilities", broken)
+    with pytest.raises(InferenceUnavailable, match="out of memory"):
+        await worker.explain_many("origin", ["Abe", "Kim"])
+    assert worker.explanations.get("origin", "error") == 2
+    monkeypatch.undo()
+    assert len(await worker.explain_many("origin", ["Abe", "Kim"])) == 2  # both places free
