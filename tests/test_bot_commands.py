@@ -37,7 +37,7 @@ async def test_origin_answers_with_top3_and_buttons(fake, bot):
     assert "Nakamura" in embed["description"]
     assert embed["footer"]["text"].startswith("model origin-tiny")
     buttons = [c["custom_id"] for row in message["components"] for c in row["components"]]
-    assert len(buttons) == 2 and buttons[0].startswith("seqbot:vote:")
+    assert buttons == ["seqbot:vote:1:right", "seqbot:vote:1:wrong", "seqbot:why:1"]
     assert all(body["allowed_mentions"] == NO_PINGS for body in record.message_bodies())
 
 
