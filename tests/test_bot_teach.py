@@ -68,8 +68,8 @@ async def test_the_least_certain_answer_comes_with_vote_buttons(fake, bot):
     reply = await teach(fake, alice)
     assert reply["flags"] & 64 and reply["content"] == ASK
     assert subject(reply) == "Nakamura" and shown_id(reply) == unsure
-    assert {c["custom_id"] for c in reply["components"][0]["components"]} == \
-        {f"seqbot:vote:{unsure}:right", f"seqbot:vote:{unsure}:wrong"}
+    assert {f"seqbot:vote:{unsure}:right", f"seqbot:vote:{unsure}:wrong"} <= \
+        {c["custom_id"] for c in reply["components"][0]["components"]}
 
     click = await fake.click(alice, reply, f"seqbot:vote:{unsure}:right")
     await click.followup()
