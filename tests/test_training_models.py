@@ -163,3 +163,38 @@ def test_tiny_sentiment_training_learns(
     report = json.loads((out / "sentiment_metrics.json").read_text())
     assert report["test"]["accuracy"] > 0.8
     assert report["short_texts"]["n"] == 80
+
+
+def test_self_training_keeps_only_what_the_teacher_is_sure_of(
+    imdb_tar: Path, checkpoints: dict[str, Path]
+) -> None:
+    from inference.predictor import Predictor
+    from training.data import load_imdb
+    from training.sentiment import pseudo_labelled
+
+    teacher = Predictor.load("sentiment", checkpoints["sentiment"], device="cpu")
+    texts = [t for t, _ in load_imdb(imdb_tar, "unsup")]
+    probs = teacher.probabilities([teacher.prepare(t) for t in texts])
+    cut = float(probs.max(dim=-1).values.median())
+    kept = pseudo_labelled(checkpoints["sentiment"], imdb_tar, cut)
+    want = [(t, int(p.argmax())) for t, p in zip(texts, probs, strict=True) if p.max() >= cut]
+    assert kept == want and 0 < len(kept) < len(texts)
+    assert pseudo_labelled(checkpoints["sentiment"], imdb_tar, 1.01) == []
+
+
+def test_self_training_rounds_chain_teachers(
+    imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    printed = _run(["sentiment", "--data", str(imdb_tar), "--out", str(out), "--epochs", "8",
+                    "--hidden", "16", "--emb-dim", "16", "--min-freq", "1", "--w2v-epochs", "2",
+                    "--batch-size", "8", "--patience", "10", "--self-training-rounds", "1",
+                    "--self-training-epochs", "10", "--pseudo-threshold", "0.5",
+                    "--device", "cpu"], capsys)
+    first = json.loads((out / "round-0" / "sentiment_metrics.json").read_text())
+    second = json.loads((out / "round-1" / "sentiment_metrics.json").read_text())
+    assert first["checkpoint"]["hyperparameters"]["teacher"] == ""
+    assert second["checkpoint"]["hyperparameters"]["teacher"] == str(
+        out / "round-0" / "sentiment.safetensors")
+    assert len(second["history"]["train_loss"]) == 10
+    assert "self-training:" in printed and second["test"]["accuracy"] > 0.8

@@ -46,6 +46,14 @@ class SentimentConfig:
     min_freq: int = 3
     # word2vec pre-training of the embeddings on train + unlabelled reviews (0 = off)
     w2v_epochs: int = 5
+    # self-training: unlabelled reviews that the teacher checkpoint labels with at least
+    # `pseudo_threshold` confidence join the training set. With `self_training_rounds` N,
+    # the first model (taught by `teacher` if given) teaches a second, which teaches a
+    # third..., each trained for `self_training_epochs`.
+    teacher: str = ""
+    pseudo_threshold: float = 0.9
+    self_training_rounds: int = 0
+    self_training_epochs: int = 3
     # optimisation
     # validation is carved from the training movies, so it flatters; a short cosine run that
     # ends annealed generalised better to the test movies than a long one stopped early
