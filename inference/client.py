@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from inference.errors import InputError
 
 if TYPE_CHECKING:
     from inference.explain import Explanation
@@ -119,6 +121,18 @@ class ClientBase(ABC):
 
     @abstractmethod
     async def predict(self, task: str, raw: str, top_k: int | None = None) -> Prediction: ...
+
+    @abstractmethod
+    async def explain_many(
+        self, task: str, raws: Sequence[str], top_k: int | None = None
+    ) -> list[Explanation | InputError]: ...
+
+    async def explain(self, task: str, raw: str, top_k: int | None = None) -> Explanation:
+        """What drove the answer for one input; its InputError is raised."""
+        [result] = await self.explain_many(task, [raw], top_k)
+        if isinstance(result, InputError):
+            raise result
+        return result
 
     @abstractmethod
     async def start(self) -> None: ...

@@ -100,12 +100,6 @@ class HttpInferenceClient(ClientBase):
             raise InferenceUnavailable("The inference service sent a malformed answer.")
         return results
 
-    async def explain(self, task: str, raw: str, top_k: int | None = None) -> Explanation:
-        [result] = await self.explain_many(task, [raw], top_k)
-        if isinstance(result, InputError):
-            raise result
-        return result
-
     async def explain_many(
         self, task: str, raws: Sequence[str], top_k: int | None = None
     ) -> list[Explanation | InputError]:

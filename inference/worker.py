@@ -259,13 +259,6 @@ class InferenceWorker(ClientBase):
 
     # explanations
 
-    async def explain(self, task: str, raw: str, top_k: int | None = None) -> Explanation:
-        """What drove the answer for one input; InputError is raised before any work."""
-        [result] = await self.explain_many(task, [raw], top_k)
-        if isinstance(result, InputError):
-            raise result
-        return result
-
     async def explain_many(
         self, task: str, raws: Sequence[str], top_k: int | None = None
     ) -> list[Explanation | InputError]:
