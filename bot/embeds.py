@@ -11,6 +11,13 @@ from db import VoterStats
 COLOURS = {"origin": discord.Colour.blurple(), "sentiment": discord.Colour.teal()}
 
 
+DESCRIPTION_UNITS = 4096  # Discord counts UTF-16 code units, as JavaScript does
+
+
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 def escape(text: str) -> str:
     """Show user text as typed: no markdown effects, no mention syntax (not even visually)."""
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
@@ -78,12 +85,15 @@ def why_embed(card: WhyCard) -> discord.Embed:
     """Parts that pushed toward the answer in bold (words with ↑), away from it with ↓."""
     marked = {1: "**{}**" if card.task == "origin" else "**{}**↑", -1: "**{}**↓", 0: "{}"}
     read = card.joiner.join(marked[mark].format(escape(text)) for text, mark in card.read)
-    lines = [f"> {escape(card.subject)}", f"Read as: {read}"]
+    rest = []
     for heading, rows in card.sections:
         if rows:
-            lines.append(f"**{heading}**")
-            lines += [f"`{_unquoted(part)}` {effect}" for part, effect in rows]
-    lines += [f"*{note}*" for note in card.notes]
-    embed = discord.Embed(title=card.title, description="\n".join(lines),
+            rest.append(f"**{heading}**")
+            rest += [f"`{_unquoted(part)}` {effect}" for part, effect in rows]
+    rest += [f"*{note}*" for note in card.notes]
+    description = "\n".join([f"> {escape(card.subject)}", f"Read as: {read}", *rest])
+    if utf16_units(description) > DESCRIPTION_UNITS:  # escaping can double odd text
+        description = "\n".join([f"> {escape(card.subject)}", *rest])
+    embed = discord.Embed(title=card.title, description=description,
                           colour=COLOURS.get(card.task))
     return embed.set_footer(text=card.footer)

@@ -145,6 +145,7 @@ HELP = [
 # "Why?" explanations
 
 READ_CHARS = 1500  # longer texts are shown as snippets around the words that mattered
+WORD_CHARS = 30  # a longer "word" (a URL, a run of digits) is shown cut
 CONTEXT_WORDS = 4
 
 
@@ -186,17 +187,18 @@ def why_card(why: Why) -> WhyCard:
         footer += f" (the answer came from {why.answered_by})"
     marks = {**{part.start: (part, -1) for part in against},
              **{part.start: (part, 1) for part in toward}}
-    read = _pieces(e.units, marks, "" if origin else " ")
+    units = [shorten(unit, WORD_CHARS) for unit in e.units]
+    read = _pieces(units, marks, "" if origin else " ")
     if not origin and len(" ".join(text for text, _ in read)) > READ_CHARS:
-        read = _snippets(e.units, marks)
+        read = _snippets(units, marks)
     return WhyCard(p.task, f"Why {p.label}?", shorten(p.input), read, "" if origin else " ",
                    sections, notes, footer)
 
 
 def _effect(e: Explanation, part: Part) -> tuple[str, str]:
     p = e.prediction
-    return e.shown(part), (f"{p.label} {percent(p.probability)} → {percent(part.without)} "
-                           "without it")
+    effect = f"{p.label} {percent(p.probability)} → {percent(part.without)} without it"
+    return shorten(e.shown(part), WORD_CHARS), effect
 
 
 def _pieces(units: list[str], marks: dict[int, tuple[Part, int]],

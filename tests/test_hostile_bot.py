@@ -3,7 +3,8 @@ with the strategies of test_hostile_models, and hostile user names in admin repl
 
 Whatever the input: a reply comes and no error is logged; no payload can ping (allowed
 mentions parse nothing, and no @everyone, @here or id mention is left unescaped); every
-payload fits Discord's limits; and an answered input is stored verbatim in SQLite.
+payload fits Discord's limits; an answered input is stored verbatim in SQLite; and its
+Why? button gives a private reply that is just as safe.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import logging
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.discord_harness import bot_settings, running_bot, tiny_worker
 from tests.fakediscord import InteractionRecord
-from tests.test_hostile_models import FRAGMENTS, HYPOTHESIS, hostile_text
+from tests.test_hostile_models import FRAGMENTS, HYPOTHESIS, _long, hostile_text
 
 RAW_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{17,20}>")
 EPHEMERAL = 64
@@ -68,18 +69,26 @@ def check_cannot_ping(body: dict) -> None:
     assert not any(RAW_MENTION.search(t) for t in texts)
 
 
-async def check_reply(bot, record: InteractionRecord, text: str) -> None:
-    reply = await record.final(timeout=10)
+def check_safe(record: InteractionRecord) -> None:
     bodies = record.message_bodies()
     assert bodies and not [c for c in record.calls if c.status >= 400]
     for body in bodies:
         check_fits_discord(body)
         check_cannot_ping(body)
-    if reply["components"]:
-        pred_id = int(reply["components"][0]["components"][0]["custom_id"].split(":")[2])
-        assert (await bot.services.store.get_prediction(pred_id)).input_text == text
-    else:
+
+
+async def check_reply(fake, bot, record: InteractionRecord, text: str) -> None:
+    """A safe reply; an answer is stored verbatim and its Why? reply is safe too."""
+    reply = await record.final(timeout=10)
+    check_safe(record)
+    if not reply["components"]:
         assert reply["flags"] & EPHEMERAL  # a refusal, seen only by the asker
+        return
+    pred_id = int(reply["components"][0]["components"][0]["custom_id"].split(":")[2])
+    assert (await bot.services.store.get_prediction(pred_id)).input_text == text
+    why = await fake.click(fake.member(fake.guild, "carol"), reply, f"seqbot:why:{pred_id}")
+    assert (await why.final(timeout=10))["flags"] & EPHEMERAL
+    check_safe(why)
 
 
 def errors(caplog) -> list[str]:
@@ -88,12 +97,14 @@ def errors(caplog) -> list[str]:
 
 @BOT_SETTINGS
 @given(text=hostile_text)
+@example(text=_long("𒐫"))  # one token of 4,000 digits (anyascii), 2 UTF-16 units a character
 async def test_any_text_gets_a_safe_reply_and_is_stored_verbatim(fake, bot, caplog, text):
     alice = fake.member(fake.guild, "alice")
-    await check_reply(bot, await fake.slash(alice, "origin", name=text), text)
-    await check_reply(bot, await fake.slash(alice, "sentiment", text=text), text)
+    await check_reply(fake, bot, await fake.slash(alice, "origin", name=text), text)
+    await check_reply(fake, bot, await fake.slash(alice, "sentiment", text=text), text)
     target = fake.user_message(fake.member(fake.guild, "bob"), text)
-    await check_reply(bot, await fake.message_command(alice, "Analyze sentiment", target), text)
+    await check_reply(fake, bot, await fake.message_command(alice, "Analyze sentiment", target),
+                      text)
     assert not errors(caplog)
 
 

@@ -9,6 +9,7 @@ The strategies here are shared with tests/test_hostile_bot.py.
 from __future__ import annotations
 
 import json
+import re
 import string
 
 import aiohttp
@@ -117,6 +118,26 @@ async def test_the_service_gives_the_workers_answers(worker, service, texts, tas
                                                               want.label)
 
 
+@HYPOTHESIS
+@given(text=hostile_text, task=st.sampled_from(TASKS))
+async def test_explanations_answer_or_refuse_like_predictions(worker, service, text, task):
+    try:
+        explained = await worker.explain(task, text, top_k=100)
+    except InputError as exc:
+        check_answer(task, text, exc)
+        with pytest.raises(InputError, match=re.escape(str(exc))):
+            await worker.predict(task, text)
+        return
+    check_answer(task, text, explained.prediction)
+    assert explained.prediction.label == (await worker.predict(task, text)).label
+    assert all(0 <= part.start < part.start + part.length <= len(explained.units)
+               for part in explained.parts)
+    async with HttpInferenceClient(service.url, "s3") as client:
+        over_http = await client.explain(task, text)
+    assert [(p.start, p.length) for p in over_http.parts] == [
+        (p.start, p.length) for p in explained.parts]
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | hostile_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
@@ -133,7 +154,8 @@ bodies = st.one_of(
 
 @HYPOTHESIS
 @given(body=bodies, path=st.sampled_from(["/v1/origin", "/v1/sentiment", "/v1/reload",
-                                          "/v1/rollback"]),
+                                          "/v1/rollback", "/v1/explain/origin",
+                                          "/v1/explain/sentiment"]),
        secret=st.sampled_from(["s3", "wrong", None]))
 async def test_no_body_makes_the_service_fail(service, body, path, secret):
     headers = {SECRET_HEADER: secret} if secret else {}
