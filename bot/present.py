@@ -57,7 +57,11 @@ def chart(top: Sequence[tuple[str, float]], k: int = SHOWN_LABELS) -> list[str]:
 
 
 def shorten(text: str, limit: int = SUBJECT_CHARS) -> str:
-    text = " ".join(text.split())
+    """One line of at most `limit` characters."""
+    return clip(" ".join(text.split()), limit)
+
+
+def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -187,7 +191,7 @@ def why_card(why: Why) -> WhyCard:
         footer += f" (the answer came from {why.answered_by})"
     marks = {**{part.start: (part, -1) for part in against},
              **{part.start: (part, 1) for part in toward}}
-    units = [shorten(unit, WORD_CHARS) for unit in e.units]
+    units = [clip(unit, WORD_CHARS) for unit in e.units]  # a name's spaces stay
     read = _pieces(units, marks, "" if origin else " ")
     if not origin and len(" ".join(text for text, _ in read)) > READ_CHARS:
         read = _snippets(units, marks)
@@ -198,7 +202,7 @@ def why_card(why: Why) -> WhyCard:
 def _effect(e: Explanation, part: Part) -> tuple[str, str]:
     p = e.prediction
     effect = f"{p.label} {percent(p.probability)} → {percent(part.without)} without it"
-    return shorten(e.shown(part), WORD_CHARS), effect
+    return clip(e.shown(part), WORD_CHARS), effect
 
 
 def _pieces(units: list[str], marks: dict[int, tuple[Part, int]],

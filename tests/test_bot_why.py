@@ -119,21 +119,22 @@ async def test_why_survives_a_restart_and_names_a_newer_model(fake, checkpoints,
     assert "(the answer came from origin-tiny)" in embed["footer"]["text"]
 
 
-async def test_console_why_explains_the_last_answer(checkpoints, settings):
+@pytest.mark.parametrize("name", ["Kowalski", "De la Cruz"])
+async def test_console_why_explains_the_last_answer(checkpoints, settings, name):
     services = await Services.open(settings, client=tiny_worker(checkpoints))
     out = io.StringIO()
     try:
         console = Console(services, out)
         await console.handle("/why")
         assert "Nothing to explain yet" in out.getvalue()
-        await console.handle("/origin Kowalski")
+        await console.handle(f"/origin {name}")
         await console.handle("/why")
     finally:
         await services.close()
     label = console.last.prediction.label
     why = out.getvalue().split(f"Why {label}?\n", 1)[1].splitlines()
     assert why[0].startswith("Read as: ") and "[" in why[0]
-    assert why[0].replace("[", "").replace("]", "") == "Read as: kowalski"
+    assert why[0].replace("[", "").replace("]", "") == f"Read as: {name.lower()}"
     assert why[1] == f"Toward {label}:" and why[2].startswith("  ")
     assert why[-1].endswith("scored again by origin-tiny")
 
