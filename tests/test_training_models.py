@@ -11,13 +11,7 @@ from inference.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from inference.models import (
-    ModelConfig,
-    SeqClassifier,
-    hashed_ngrams,
-    pad_batch,
-    reverse_padded,
-)
+from inference.models import ModelConfig, SeqClassifier, pad_batch, reverse_padded
 from inference.text import Vocab
 from training.__main__ import main as training_main
 from training.metrics import (
@@ -29,11 +23,9 @@ from training.metrics import (
 )
 
 
-def _checkpoint(cell: str = "gru", layers: int = 2, ngram_max: int = 0) -> Checkpoint:
+def _checkpoint(cell: str = "gru", layers: int = 2) -> Checkpoint:
     torch.manual_seed(0)
-    config = ModelConfig(vocab_size=12, n_classes=3, emb_dim=8, hidden=6, layers=layers, cell=cell,
-                         ngram_max=ngram_max, ngram_buckets=97 if ngram_max else 0,
-                         ngram_dim=5 if ngram_max else 0)
+    config = ModelConfig(vocab_size=12, n_classes=3, emb_dim=8, hidden=6, layers=layers, cell=cell)
     vocab = Vocab(("<pad>", "<unk>", *"abcdefghij"))
     return Checkpoint("origin", config, vocab, ("X", "Y", "Z"), SeqClassifier(config).state_dict(),
                       "origin-test", temperature=1.5, metrics={"test_accuracy": 0.5})
@@ -44,21 +36,9 @@ def test_reverse_padded_reverses_within_each_length() -> None:
     assert reverse_padded(x, torch.tensor([3, 2])).tolist() == [[3, 2, 1, 0], [5, 4, 0, 0]]
 
 
-def test_hashed_ngrams_frame_each_sequence_and_ignore_padding() -> None:
-    ids, lengths = pad_batch([[2, 3], [4]])
-    buckets, valid = hashed_ngrams(ids, lengths, 2, 1 << 20)
-    # "^ab$" has 4 unigrams (markers included) and 3 bigrams; "^c$" has 3 and 2
-    assert valid.sum(dim=1).tolist() == [7, 5]
-    first, second = buckets[0][valid[0]].tolist(), buckets[1][valid[1]].tolist()
-    assert first[0] == first[3] == second[0] == second[2]  # one boundary marker
-    assert len(set(first[4:])) == 3 and not set(first[4:]) & set(second[3:])
-    alone, alone_valid = hashed_ngrams(*pad_batch([[4]]), 2, 1 << 20)
-    assert alone[alone_valid].tolist() == second
-
-
-@pytest.mark.parametrize(("cell", "ngram_max"), [("gru", 0), ("lstm", 0), ("gru", 3)])
-def test_a_sequence_scores_the_same_alone_or_in_any_batch(cell: str, ngram_max: int) -> None:
-    model = _checkpoint(cell, ngram_max=ngram_max).build_model()
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_a_sequence_scores_the_same_alone_or_in_any_batch(cell: str) -> None:
+    model = _checkpoint(cell).build_model()
     seqs = [[2, 3, 4], [5], [6, 7, 8, 9, 10, 11, 2], [3, 3]]
     with torch.no_grad():
         batched = model(*pad_batch(seqs))
@@ -66,9 +46,8 @@ def test_a_sequence_scores_the_same_alone_or_in_any_batch(cell: str, ngram_max: 
     assert torch.allclose(batched, alone, atol=1e-6)
 
 
-@pytest.mark.parametrize("ngram_max", [0, 2])
-def test_checkpoint_round_trip_keeps_weights_and_metadata(tmp_path: Path, ngram_max: int) -> None:
-    ckpt = _checkpoint(ngram_max=ngram_max)
+def test_checkpoint_round_trip_keeps_weights_and_metadata(tmp_path: Path) -> None:
+    ckpt = _checkpoint()
     sha = save_checkpoint(ckpt, tmp_path / "m.safetensors")
     assert sha == file_sha256(tmp_path / "m.safetensors")
     loaded = load_checkpoint(tmp_path / "m.safetensors", "origin")

@@ -14,9 +14,6 @@ class OriginConfig:
     cell: str = "gru"
     dropout: float = 0.25
     emb_dropout: float = 0.1
-    ngram_max: int = 0  # hashed 1..n-gram bag beside the RNN (0 = off)
-    ngram_buckets: int = 0
-    ngram_dim: int = 0
     # optimisation
     epochs: int = 20
     batch_size: int = 64
@@ -39,9 +36,6 @@ class SentimentConfig:
     cell: str = "lstm"
     dropout: float = 0.5
     emb_dropout: float = 0.25
-    ngram_max: int = 0  # hashed 1..n-gram bag beside the RNN (0 = off)
-    ngram_buckets: int = 0
-    ngram_dim: int = 0
     vocab_size: int = 30000
     min_freq: int = 3
     # word2vec pre-training of the embeddings on train + unlabelled reviews (0 = off)

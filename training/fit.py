@@ -53,8 +53,7 @@ def fit(
     config = ModelConfig(
         vocab_size=len(data.vocab), n_classes=len(data.labels), emb_dim=cfg.emb_dim,
         hidden=cfg.hidden, layers=cfg.layers, cell=cfg.cell, dropout=cfg.dropout,
-        emb_dropout=cfg.emb_dropout, ngram_max=cfg.ngram_max, ngram_buckets=cfg.ngram_buckets,
-        ngram_dim=cfg.ngram_dim,
+        emb_dropout=cfg.emb_dropout,
     )
     torch.manual_seed(cfg.seed)
     model = SeqClassifier(config)
