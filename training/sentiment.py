@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -31,55 +31,68 @@ def short_text_examples() -> list[tuple[str, str]]:
     return [(text, label) for label, text in rows]
 
 
-def encode_reviews(cfg: SentimentConfig, data: str | Path | None) -> tuple[Encoded, list]:
+@dataclass
+class Reviews:
+    """The IMDB data a run needs, read and tokenised once however many rounds it trains."""
+
+    train: list[tuple[str, int]]
+    val: list[tuple[str, int]]
+    test: list[tuple[str, str]]
+    unlabelled: list[str]  # empty when the unlabelled archive is not there
+    train_tokens: list[list[str]]
+    vocab: Vocab
+
+
+def load_reviews(cfg: SentimentConfig, data: str | Path | None) -> Reviews:
     source = locate("imdb", data)
     train, val = split_validation(load_imdb(source, "train"), 0.1, cfg.seed)
     test = [(text, SENTIMENT_LABELS[y]) for text, y in load_imdb(source, "test")]
     train_tokens = [tokenize(normalize_text(t)) for t, _ in train]
     vocab = Vocab.build(train_tokens, min_freq=cfg.min_freq, max_size=cfg.vocab_size)
-    if cfg.teacher:
-        train = train + pseudo_labelled(Path(cfg.teacher), data, cfg.pseudo_threshold)
+    try:
+        unlabelled = [t for t, _ in load_imdb(locate("imdb_unsup", data), "unsup")]
+    except DataError as exc:
+        print(f"no unlabelled reviews ({exc}); word2vec uses the training reviews only")
+        unlabelled = []
+    return Reviews(train, val, test, unlabelled, train_tokens, vocab)
+
+
+def encode_reviews(reviews: Reviews, extra: list[tuple[str, int]]) -> Encoded:
+    """The labelled reviews plus `extra` (pseudo-labelled) ones, through the shared pipeline."""
+    train = reviews.train + extra
 
     def enc(pairs: list[tuple[str, int]]) -> tuple[list[list[int]], list[int]]:
-        return [encode("sentiment", vocab, t)[1] for t, _ in pairs], [y for _, y in pairs]
+        return ([encode("sentiment", reviews.vocab, t)[1] for t, _ in pairs],
+                [y for _, y in pairs])
 
-    encoded = Encoded(vocab, SENTIMENT_LABELS, enc(train), enc(val), test,
-                      fingerprint(train + val))
-    return encoded, train_tokens
+    return Encoded(reviews.vocab, SENTIMENT_LABELS, enc(train), enc(reviews.val), reviews.test,
+                   fingerprint(train + reviews.val))
 
 
-def pseudo_labelled(teacher: Path, data: str | Path | None,
-                    threshold: float) -> list[tuple[str, int]]:
+def pseudo_labelled(teacher: Path, texts: list[str], threshold: float) -> list[tuple[str, int]]:
     """The unlabelled reviews the teacher is sure about, with the teacher's label.
 
     The teacher's vocabulary must not matter: it scores raw text through its own pipeline.
     Validation and test stay human-labelled, so the gate on them is unchanged.
     """
+    if not texts:
+        raise DataError("self-training needs the unlabelled reviews (aclImdb_unsup.tar.gz, or "
+                        "train/unsup in the IMDB archive)")
     start = time.perf_counter()
     predictor = Predictor.load("sentiment", teacher, device="cpu")
-    texts, prepared = [], []
-    for text, _ in load_imdb(locate("imdb_unsup", data), "unsup"):
+    kept, prepared = [], []
+    for text in texts:
         try:
             prepared.append(predictor.prepare(text))
         except InputError:
             continue
-        texts.append(text)
-    probs = predictor.probabilities(prepared)
-    confidence, labels = probs.max(dim=-1)
-    keep = [(t, int(y)) for t, c, y in zip(texts, confidence.tolist(), labels.tolist(),
+        kept.append(text)
+    confidence, labels = predictor.probabilities(prepared).max(dim=-1)
+    keep = [(t, int(y)) for t, c, y in zip(kept, confidence.tolist(), labels.tolist(),
                                            strict=True) if c >= threshold]
     print(f"self-training: {len(keep)}/{len(texts)} unlabelled reviews at >= {threshold:.0%} "
           f"confidence from {predictor.version} ({time.perf_counter() - start:.0f} s)")
     return keep
-
-
-def unlabelled_tokens(data: str | Path | None) -> list[list[str]]:
-    try:
-        source = locate("imdb_unsup", data)
-        return [tokenize(normalize_text(t)) for t, _ in load_imdb(source, "unsup")]
-    except DataError as exc:
-        print(f"no unlabelled reviews ({exc}); word2vec uses the training reviews only")
-        return []
 
 
 def word2vec_embeddings(cfg: SentimentConfig, vocab: Vocab,
@@ -108,21 +121,25 @@ def word2vec_embeddings(cfg: SentimentConfig, vocab: Vocab,
 def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torch.device,
           *, ship: bool = False) -> Path:
     """Train, then run the self-training rounds, each in its own folder; ship the last."""
-    path = train_once(cfg, data, out if not cfg.self_training_rounds else out / "round-0",
-                      device, ship=ship and not cfg.self_training_rounds)
-    for k in range(1, cfg.self_training_rounds + 1):
+    reviews = load_reviews(cfg, data)
+    init = None
+    if cfg.w2v_epochs > 0:
+        sentences = reviews.train_tokens + [tokenize(normalize_text(t))
+                                            for t in reviews.unlabelled]
+        init = word2vec_embeddings(cfg, reviews.vocab, sentences)
+    rounds, step = cfg.self_training_rounds, cfg
+    for k in range(rounds + 1):
+        extra = (pseudo_labelled(Path(step.teacher), reviews.unlabelled, step.pseudo_threshold)
+                 if step.teacher else [])
+        path = train_once(step, encode_reviews(reviews, extra), init,
+                          out / f"round-{k}" if rounds else out, device,
+                          ship=ship and k == rounds)
         step = replace(cfg, teacher=str(path), epochs=cfg.self_training_epochs)
-        path = train_once(step, data, out / f"round-{k}", device,
-                          ship=ship and k == cfg.self_training_rounds)
     return path
 
 
-def train_once(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torch.device,
-               *, ship: bool = False) -> Path:
-    encoded, train_tokens = encode_reviews(cfg, data)
-    init = None
-    if cfg.w2v_epochs > 0:
-        init = word2vec_embeddings(cfg, encoded.vocab, train_tokens + unlabelled_tokens(data))
+def train_once(cfg: SentimentConfig, encoded: Encoded, init: torch.Tensor | None, out: Path,
+               device: torch.device, *, ship: bool = False) -> Path:
     path, _ = fit("sentiment", cfg, encoded, out, device, init_embeddings=init, ship=ship)
     short = evaluate_examples(Predictor.load("sentiment", path, device="cpu"),
                               short_text_examples())
