@@ -27,6 +27,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.model_options import add_model_options, explicit_checkpoints  # noqa: E402
 from inference.text import normalize_text, tokenize  # noqa: E402
 from inference.worker import InferenceWorker  # noqa: E402
 from training.evaluate import test_set  # noqa: E402
@@ -65,12 +66,10 @@ async def measure(worker: InferenceWorker, task: str, inputs: list[str]) -> dict
 
 
 async def bench(args: argparse.Namespace, inputs: dict[str, tuple[str, list[str]]]) -> dict:
-    checkpoints = ({t: args.checkpoint_dir / f"{t}.safetensors" for t in ("origin", "sentiment")}
-                   if args.checkpoint_dir else None)
     rows = []
     print(f"{'inputs':<18} {'n':>4} {'units':>6} {'variants':>9} {'p50 ms':>8} {'p95 ms':>8} "
           f"{'max ms':>8} {'target':>7}")
-    async with InferenceWorker(checkpoints=checkpoints, model_dir=args.model_dir,
+    async with InferenceWorker(checkpoints=explicit_checkpoints(args), model_dir=args.model_dir,
                                device=args.device, threads=args.threads) as worker:
         for kind, (task, raws) in inputs.items():
             row = {"inputs": kind, "task": task, **await measure(worker, task, raws),
@@ -91,9 +90,7 @@ async def bench(args: argparse.Namespace, inputs: dict[str, tuple[str, list[str]
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA, help="folder with the archives")
-    parser.add_argument("--checkpoint-dir", type=Path,
-                        help="use DIR/origin.safetensors and DIR/sentiment.safetensors")
-    parser.add_argument("--model-dir", type=Path, default=os.environ.get("SEQBOT_MODEL_DIR"))
+    add_model_options(parser)
     parser.add_argument("--names", type=int, default=300, help="test surnames to explain")
     parser.add_argument("--reviews", type=int, default=40, help="reviews of each kind")
     parser.add_argument("--device", default=os.environ.get("SEQBOT_DEVICE", "auto"))

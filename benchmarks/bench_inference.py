@@ -38,6 +38,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.model_options import add_model_options, explicit_checkpoints  # noqa: E402
 from inference.checkpoint import TASKS  # noqa: E402
 from inference.http_client import HttpInferenceClient  # noqa: E402
 from inference.predictor import Prediction  # noqa: E402
@@ -142,10 +143,9 @@ def print_row(row: dict) -> None:
 
 
 async def bench(args: argparse.Namespace, inputs: dict[str, list[str]]) -> dict:
-    checkpoints = ({t: args.checkpoint_dir / f"{t}.safetensors" for t in args.tasks}
-                   if args.checkpoint_dir else None)
-    options = {"tasks": args.tasks, "checkpoints": checkpoints, "model_dir": args.model_dir,
-               "device": args.device, "threads": args.threads, "max_queue": 4096}
+    options = {"tasks": args.tasks, "checkpoints": explicit_checkpoints(args, args.tasks),
+               "model_dir": args.model_dir, "device": args.device, "threads": args.threads,
+               "max_queue": 4096}
     rows: list[dict] = []
     print(HEADER)
     for mode in args.modes:
@@ -181,10 +181,7 @@ async def bench(args: argparse.Namespace, inputs: dict[str, list[str]]) -> dict:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoint-dir", type=Path,
-                        help="use DIR/origin.safetensors and DIR/sentiment.safetensors")
-    parser.add_argument("--model-dir", type=Path, default=os.environ.get("SEQBOT_MODEL_DIR"),
-                        help="promoted models (env SEQBOT_MODEL_DIR); else shipped weights")
+    add_model_options(parser)
     parser.add_argument("--imdb", type=Path, default=DATA / "aclImdb_v1.tar.gz")
     parser.add_argument("--names", type=Path, default=DATA / "names.zip")
     parser.add_argument("--reviews", type=int, default=2000, help="IMDB test reviews to read")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 from datetime import datetime, timezone
@@ -27,9 +26,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.model_options import add_model_options, checkpoint_path  # noqa: E402
 from inference.explain import SHOWN_PARTS, explain_prepared, removal_drops  # noqa: E402
 from inference.predictor import Predictor  # noqa: E402
-from inference.registry import resolve_checkpoint  # noqa: E402
 from training.evaluate import test_set  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -57,9 +56,7 @@ def faithfulness(predictor: Predictor, inputs: list[str], seed: int, draws: int)
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA, help="folder with the archives")
-    parser.add_argument("--checkpoint-dir", type=Path,
-                        help="use DIR/origin.safetensors and DIR/sentiment.safetensors")
-    parser.add_argument("--model-dir", type=Path, default=os.environ.get("SEQBOT_MODEL_DIR"))
+    add_model_options(parser)
     parser.add_argument("--names", type=int, help="test surnames (default: all)")
     parser.add_argument("--reviews", type=int, default=200, help="IMDB test reviews")
     parser.add_argument("--draws", type=int, default=5, help="random removals per input")
@@ -76,9 +73,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{'top wins':>9}")
     rows, versions = [], {}
     for task, inputs in (("origin", names), ("sentiment", reviews)):
-        path = (args.checkpoint_dir / f"{task}.safetensors" if args.checkpoint_dir
-                else resolve_checkpoint(task, args.model_dir))
-        predictor = Predictor.load(task, path, device="cpu")
+        predictor = Predictor.load(task, checkpoint_path(args, task), device="cpu")
         versions[task] = predictor.version
         for row in faithfulness(predictor, inputs, args.seed, args.draws):
             print(f"{row['task']:<10} {row['removed']:<12} {row['k']:>2} {row['n']:>5} "

@@ -1,0 +1,30 @@
+"""Which checkpoints a benchmark measures: the options the benchmark scripts share."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from inference.registry import resolve_checkpoint
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint-dir", type=Path,
+                        help="use DIR/origin.safetensors and DIR/sentiment.safetensors")
+    parser.add_argument("--model-dir", type=Path, default=os.environ.get("SEQBOT_MODEL_DIR"),
+                        help="promoted models (env SEQBOT_MODEL_DIR); else shipped weights")
+
+
+def explicit_checkpoints(
+    args: argparse.Namespace, tasks: tuple[str, ...] = ("origin", "sentiment")
+) -> dict[str, Path] | None:
+    """--checkpoint-dir's files, or None to let the worker pick (--model-dir, else shipped)."""
+    if not args.checkpoint_dir:
+        return None
+    return {task: args.checkpoint_dir / f"{task}.safetensors" for task in tasks}
+
+
+def checkpoint_path(args: argparse.Namespace, task: str) -> Path:
+    explicit = explicit_checkpoints(args, (task,))
+    return explicit[task] if explicit else resolve_checkpoint(task, args.model_dir)
