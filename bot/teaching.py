@@ -8,7 +8,6 @@ the learning-loop simulation measures. Discord-free, like the other services.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from db import FeedbackStore, Prediction
@@ -21,7 +20,7 @@ log = logging.getLogger("seqbot.bot")
 
 TASKS = ("origin", "sentiment")
 EVERY_LABEL = 100  # as PredictionService: log the whole distribution
-POOL_CHUNK = 32  # pool inputs scored concurrently: the worker batches them, its queue holds them
+POOL_CHUNK = 32  # pool inputs scored per call: one batch for the worker, one request over HTTP
 POOL_ON_DEMAND = 32  # scored inside a /teach call, so a freshly loaded pool shows at once
 RECENT = 10  # items shown before that a new pick must differ from
 
@@ -65,7 +64,7 @@ class TeachService:
         versions = await self.client.model_versions()
         records: dict[int, Prediction] = {}
         for task in tasks:
-            await self.score_pool(task, POOL_ON_DEMAND)
+            await self.score_pool(task, POOL_ON_DEMAND, versions[task])
             for record in await self.store.teach.candidates(task, versions[task], guild_id,
                                                             viewer):
                 records[record.id] = record
@@ -76,31 +75,31 @@ class TeachService:
         await self.store.teach.mark_shown(viewer, picked[0].key)
         return records[picked[0].key]
 
-    async def score_pool(self, task: str, limit: int) -> int:
-        """Have the served model answer up to `limit` pooled inputs it has not answered yet;
-        returns how many it answered. Stops early (quietly) when the models are busy."""
-        version = (await self.client.model_versions())[task]
+    async def score_pool(self, task: str, limit: int, version: str | None = None) -> int:
+        """Have the served model (`version`, if the caller already asked) answer up to
+        `limit` pooled inputs it has not answered yet; returns how many it answered. Stops
+        early (quietly) when the models are busy."""
+        version = version or (await self.client.model_versions())[task]
         items = await self.store.teach.pool_to_score(task, version, limit)
         scored = 0
         for start in range(0, len(items), POOL_CHUNK):
             chunk = items[start:start + POOL_CHUNK]
-            predict = self.client.origin if task == "origin" else self.client.sentiment
-            results = await asyncio.gather(
-                *(predict(item.input_text, EVERY_LABEL) for item in chunk),
-                return_exceptions=True)
+            try:
+                results = await self.client.predict_many(
+                    task, [item.input_text for item in chunk], EVERY_LABEL)
+            except (InferenceBusy, InferenceUnavailable):
+                log.info("teach: models busy, %s pool scoring resumes later", task)
+                break
             refused = [item.id for item, r in zip(chunk, results, strict=True)
                        if isinstance(r, InputError)]
             if refused:
                 await self.store.teach.drop_from_pool(refused)
             for item, result in zip(chunk, results, strict=True):
-                if isinstance(result, BaseException):
+                if isinstance(result, InputError):
                     continue
                 pred_id = await self.store.log_prediction(
                     task, result.input, result.normalized, result.model_version, result.label,
                     result.top, None, None, None)
                 await self.store.teach.link_pool(item.id, pred_id)
                 scored += 1
-            if any(isinstance(r, (InferenceBusy, InferenceUnavailable)) for r in results):
-                log.info("teach: models busy, %s pool scoring resumes later", task)
-                break
         return scored

@@ -85,6 +85,13 @@ class InferenceClient(Protocol):
 
     async def sentiment(self, text: str, top_k: int = 2) -> Prediction: ...
 
+    async def predict_many(
+        self, task: str, raws: Sequence[str], top_k: int | None = None
+    ) -> list[Prediction | InputError]:
+        """Many inputs in one call (one HTTP request); an invalid one yields its InputError
+        in its place."""
+        ...
+
     async def explain(self, task: str, raw: str, top_k: int | None = None) -> Explanation:
         """The served model's answer for `raw` and what drove it: every part's effect on the
         answer's label when removed (occlusion, see inference.explain). Raises like a
