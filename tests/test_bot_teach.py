@@ -118,7 +118,7 @@ async def test_teach_is_rate_limited_per_user(fake, checkpoints, tmp_path):
 async def test_pool_candidates_are_scored_logged_and_votable(fake, bot):
     await enable(fake)
     store = bot.services.store
-    assert await store.teach.add_to_pool("origin", ["Tanaka", "Ivanov", "  "], "test") == 2
+    assert await store.teach.add_to_pool("origin", ["Tanaka", "Ivanov", "  ", "😀😀"], "test") == 3
     alice = fake.member(fake.guild, "alice")
     reply = await teach(fake, alice, task="origin")
     record = await store.get_prediction(shown_id(reply))
