@@ -40,6 +40,12 @@ class SentimentConfig:
     min_freq: int = 3
     # word2vec pre-training of the embeddings on train + unlabelled reviews (0 = off)
     w2v_epochs: int = 5
+    # language-model pre-training of the embeddings and the bi-LSTM on train + unlabelled
+    # reviews, before the classifier trains (0 = off; see training/lm.py)
+    lm_epochs: int = 0
+    lm_lr: float = 2e-3
+    lm_batch_size: int = 64
+    lm_dropout: float = 0.1
     # self-training: unlabelled reviews that the teacher checkpoint labels with at least
     # `pseudo_threshold` confidence join the training set. With `self_training_rounds` N,
     # the first model (taught by `teacher` if given) teaches a second, which teaches a

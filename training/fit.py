@@ -32,6 +32,14 @@ class Encoded:
     fingerprint: str
 
 
+def model_config(cfg, n_words: int, n_classes: int) -> ModelConfig:
+    return ModelConfig(
+        vocab_size=n_words, n_classes=n_classes, emb_dim=cfg.emb_dim,
+        hidden=cfg.hidden, layers=cfg.layers, cell=cfg.cell, dropout=cfg.dropout,
+        emb_dropout=cfg.emb_dropout,
+    )
+
+
 def selection_score(logits: torch.Tensor, y: torch.Tensor, labels: tuple[str, ...]) -> float:
     """Mean of accuracy and macro-F1: accuracy alone lets the rare classes starve."""
     m = summarize(torch.softmax(logits, -1), y, labels)
@@ -46,19 +54,18 @@ def fit(
     device: torch.device,
     *,
     class_weights: torch.Tensor | None = None,
-    init_embeddings: torch.Tensor | None = None,
+    init_state: dict[str, torch.Tensor] | None = None,
     ship: bool = False,
 ) -> tuple[Path, dict]:
+    """init_state: pre-trained weights (embeddings, encoder) the classifier starts from."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    config = ModelConfig(
-        vocab_size=len(data.vocab), n_classes=len(data.labels), emb_dim=cfg.emb_dim,
-        hidden=cfg.hidden, layers=cfg.layers, cell=cfg.cell, dropout=cfg.dropout,
-        emb_dropout=cfg.emb_dropout,
-    )
+    config = model_config(cfg, len(data.vocab), len(data.labels))
     torch.manual_seed(cfg.seed)
     model = SeqClassifier(config)
-    if init_embeddings is not None:
-        model.embed.weight.data.copy_(init_embeddings)
+    if init_state is not None:
+        unexpected = model.load_state_dict(init_state, strict=False).unexpected_keys
+        if unexpected:
+            raise ValueError(f"pre-trained weights do not fit the model: {unexpected}")
     history = train_classifier(
         model, data.train, data.val, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
         weight_decay=cfg.weight_decay, patience=cfg.patience,
@@ -76,7 +83,9 @@ def fit(
                       data_fingerprint=data.fingerprint)
     path = out_dir / f"{task}.safetensors"
     save_checkpoint(ckpt, path)
-    metrics = evaluate_examples(Predictor(load_checkpoint(path), device), data.test)
+    # Scored on the CPU, where it will be served: the evaluate CLI then reproduces these
+    # figures exactly, whichever device trained the model.
+    metrics = evaluate_examples(Predictor(load_checkpoint(path), "cpu"), data.test)
     ckpt.metrics = {
         "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
         "test_ece": metrics["ece"], "test_n": metrics["n"], "temperature": temperature,
@@ -93,11 +102,15 @@ def fit(
     return path, metrics
 
 
-def write_reports(task: str, metrics: dict, history: History, ckpt: Checkpoint,
+def write_reports(task: str, metrics: dict, history: History | None, ckpt: Checkpoint,
                   out_dir: Path) -> None:
-    report = {"checkpoint": ckpt.metrics, "test": metrics, "history": asdict(history)}
+    """Metrics JSON, the per-class report, and the figures (no loss curve for a model that
+    was assembled rather than trained)."""
+    report = {"checkpoint": ckpt.metrics, "test": metrics,
+              "history": asdict(history) if history else None}
     (out_dir / f"{task}_metrics.json").write_text(json.dumps(report, indent=2))
     (out_dir / f"{task}_report.txt").write_text(format_report(task, metrics) + "\n")
-    plots.loss_curve(history, out_dir / f"{task}_loss.png", f"{task}: training curves")
+    if history:
+        plots.loss_curve(history, out_dir / f"{task}_loss.png", f"{task}: training curves")
     plots.confusion(metrics["confusion"], ckpt.labels, out_dir / f"{task}_confusion.png",
                     f"{task}: test confusion (row-normalised)")

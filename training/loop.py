@@ -31,11 +31,13 @@ def predict_logits(
 ) -> torch.Tensor:
     """Logits for every sequence, in the given order (batched by length for speed)."""
     model.eval()
+    if not seqs:
+        return torch.empty(0, 0)
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-    out = torch.empty(len(seqs), model.config.n_classes)
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        out[idx] = model(*pad_batch([seqs[i] for i in idx], device)).float().cpu()
+    chunks = [model(*pad_batch([seqs[i] for i in order[s : s + batch_size]], device)).float()
+              for s in range(0, len(order), batch_size)]
+    out = torch.empty_like(torch.cat(chunks).cpu())
+    out[order] = torch.cat(chunks).cpu()
     return out
 
 
@@ -62,7 +64,7 @@ def train_classifier(
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps_per_epoch = math.ceil(len(train[0]) / batch_size)
     total = epochs * steps_per_epoch
-    warmup = min(steps_per_epoch, total // 10)
+    warmup = max(1, min(steps_per_epoch, total // 10))
 
     def lr_factor(step: int) -> float:
         """Linear warm-up, then cosine decay to zero at the last possible step."""

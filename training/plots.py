@@ -12,14 +12,15 @@ import matplotlib.pyplot as plt
 from training.loop import History
 
 
-def loss_curve(history: History, path: Path, title: str) -> None:
+def loss_curve(history: History, path: Path, title: str,
+               score_label: str = "validation score") -> None:
     epochs = range(1, len(history.train_loss) + 1)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(epochs, history.train_loss, label="train loss")
     ax.plot(epochs, history.val_loss, label="validation loss")
     ax2 = ax.twinx()
-    ax2.plot(epochs, history.val_score, "g--", label="validation score")
-    ax2.set_ylabel("score")
+    ax2.plot(epochs, history.val_score, "g--", label=score_label)
+    ax2.set_ylabel(score_label)
     ax.axvline(history.best_epoch, color="grey", linestyle=":", label="best epoch")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")

@@ -1,26 +1,30 @@
-"""Text -> positive/negative: data preparation and word2vec pre-training for the bi-LSTM.
+"""Text -> positive/negative: data preparation and semi-supervised pre-training.
 
-The embeddings start from word2vec vectors learned here, on the training reviews plus the
-50,000 unlabelled ones (never the test set): the cheap part of semi-supervised learning
-that lifts an LSTM trained on 22,500 labelled reviews. With a teacher checkpoint, the
-unlabelled reviews it is confident about also join training with its labels (self-training).
+What the 50,000 unlabelled reviews (never the test set) can teach reaches the classifier
+three ways: word2vec vectors to start the embeddings (cheap, CPU), a bidirectional language
+model that pre-trains embeddings and bi-LSTM together (training/lm.py; a GPU job), and
+self-training, where the unlabelled reviews a teacher checkpoint is sure about join
+training with its labels.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 
+from inference.models import SeqClassifier
 from inference.predictor import Predictor
 from inference.text import InputError, Vocab, encode, normalize_text, tokenize
+from training import plots
 from training.config import SentimentConfig
 from training.data import DataError, fingerprint, load_imdb, locate, split_validation
 from training.evaluate import SENTIMENT_LABELS, evaluate_examples
-from training.fit import Encoded, fit
+from training.fit import Encoded, fit, model_config
+from training.lm import pretrain
 
 SHORT_TEXTS = Path(__file__).with_name("short_texts.tsv")
 
@@ -126,7 +130,9 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
     if cfg.w2v_epochs > 0:
         sentences = reviews.train_tokens + [tokenize(normalize_text(t))
                                             for t in reviews.unlabelled]
-        init = word2vec_embeddings(cfg, reviews.vocab, sentences)
+        init = {"embed.weight": word2vec_embeddings(cfg, reviews.vocab, sentences)}
+    if cfg.lm_epochs > 0:
+        init = pretrained_encoder(cfg, reviews, init, out, device)
     rounds, step = cfg.self_training_rounds, cfg
     for k in range(rounds + 1):
         extra = (pseudo_labelled(Path(step.teacher), reviews.unlabelled, step.pseudo_threshold)
@@ -138,13 +144,45 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
     return path
 
 
-def train_once(cfg: SentimentConfig, encoded: Encoded, init: torch.Tensor | None, out: Path,
-               device: torch.device, *, ship: bool = False) -> Path:
-    path, _ = fit("sentiment", cfg, encoded, out, device, init_embeddings=init, ship=ship)
+def pretrained_encoder(cfg: SentimentConfig, reviews: Reviews,
+                       init: dict[str, torch.Tensor] | None, out: Path,
+                       device: torch.device) -> dict[str, torch.Tensor]:
+    """Embeddings and bi-LSTM pre-trained as a language model on the training reviews and
+    the unlabelled ones; the validation reviews only measure its perplexity."""
+    def ids(texts: list[str]) -> list[list[int]]:
+        seqs = (encode("sentiment", reviews.vocab, t)[1] for t in texts)
+        return [s for s in seqs if len(s) > 1]
+
+    train = ids([t for t, _ in reviews.train] + reviews.unlabelled)
+    val = ids([t for t, _ in reviews.val])
+    torch.manual_seed(cfg.seed)
+    model = SeqClassifier(model_config(cfg, len(reviews.vocab), len(SENTIMENT_LABELS)))
+    if init is not None:
+        model.load_state_dict(init, strict=False)
+    print(f"language model: {len(train)} reviews, {sum(map(len, train)):,} words")
+    history = pretrain(model, train, val, epochs=cfg.lm_epochs, batch_size=cfg.lm_batch_size,
+                       lr=cfg.lm_lr, weight_decay=cfg.weight_decay, device=device,
+                       dropout=cfg.lm_dropout, seed=cfg.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    plots.loss_curve(history, out / "sentiment_lm_loss.png",
+                     "sentiment: language-model pre-training", "validation perplexity")
+    (out / "sentiment_lm_metrics.json").write_text(json.dumps(asdict(history), indent=2))
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()
+            if not k.startswith("head.")}
+
+
+def train_once(cfg: SentimentConfig, encoded: Encoded, init: dict[str, torch.Tensor] | None,
+               out: Path, device: torch.device, *, ship: bool = False) -> Path:
+    path, _ = fit("sentiment", cfg, encoded, out, device, init_state=init, ship=ship)
+    record_short_texts(path, out)
+    return path
+
+
+def record_short_texts(path: Path, out: Path) -> None:
+    """Score the checkpoint on chat-length texts too, into its metrics report."""
     short = evaluate_examples(Predictor.load("sentiment", path, device="cpu"),
                               short_text_examples())
     print(f"short chat texts: accuracy {short['accuracy']:.3f} on {short['n']}")
     report = json.loads((out / "sentiment_metrics.json").read_text())
     report["short_texts"] = {k: short[k] for k in ("accuracy", "macro_f1", "n")}
     (out / "sentiment_metrics.json").write_text(json.dumps(report, indent=2))
-    return path
