@@ -63,7 +63,7 @@ def load_reviews(path: Path, limit: int, rng: random.Random) -> list[str]:
     """Half negative, half positive test reviews, streamed: the archive is never unpacked."""
     wanted = {"neg": limit // 2, "pos": limit - limit // 2}
     found: dict[str, list[str]] = {"neg": [], "pos": []}
-    with tarfile.open(path, "r|gz") as archive:
+    with tarfile.open(path, "r|*") as archive:
         for member in archive:
             parts = member.name.split("/")
             if (not member.isfile() or len(parts) != 4 or parts[1] != "test"

@@ -14,6 +14,9 @@ from inference.registry import resolve_checkpoint
 from inference.text import InputError, encode
 
 PADDED_TOKENS = 4096
+# On a CPU, a chunk of more rows than this gains nothing per row (the matrix products already
+# run at the core's peak) and pads every short input to the longest of many.
+CPU_CHUNK_ROWS = 32
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,12 @@ class Predictor:
     def __init__(self, ckpt: Checkpoint, device: torch.device | str = "cpu") -> None:
         self.ckpt = ckpt
         self.device = torch.device(device)
+        if self.device.type == "cuda":
+            # cuDNN's RNNs default to TF32, whose rounding depends on the batch around an
+            # input; full fp32 keeps batched and unbatched answers equal (and costs these
+            # small models nothing measurable).
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
         self.model = ckpt.build_model(self.device)
 
     @classmethod
@@ -94,18 +103,20 @@ class Predictor:
     def probabilities(self, items: list[Prepared]) -> torch.Tensor:
         """Calibrated class probabilities [N, C] on the CPU, in the order given.
 
-        Inputs run shortest first in chunks of at most PADDED_TOKENS padded positions: little
-        compute goes to padding, and the RNN's per-step activations stay in cache (measured
-        here: 64 reviews in one padded batch were slower than 16 at a time). Padding never
-        changes a result, so the chunking is invisible in the output.
+        Inputs run shortest first in chunks of at most PADDED_TOKENS padded positions (and
+        CPU_CHUNK_ROWS rows on a CPU): little compute goes to padding, and the RNN's per-step
+        activations stay in cache (measured here: 64 reviews in one padded batch were slower
+        than 16 at a time; 256 names ran 1.7x faster in chunks of 32). Padding never changes
+        a result, so the chunking is invisible in the output.
         """
         order = sorted(range(len(items)), key=lambda i: len(items[i].ids))
         out = torch.empty(len(items), len(self.labels))
+        max_rows = CPU_CHUNK_ROWS if self.device.type == "cpu" else len(items)
         start = 0
         while start < len(order):
             end = start + 1
-            while end < len(order) and (end + 1 - start) * len(items[order[end]].ids) <= (
-                PADDED_TOKENS
+            while end < len(order) and end - start < max_rows and (
+                (end + 1 - start) * len(items[order[end]].ids) <= PADDED_TOKENS
             ):
                 end += 1
             chunk = order[start:end]
