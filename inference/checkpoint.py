@@ -21,7 +21,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from inference.errors import CheckpointError  # defined there, torch-free; re-exported here
-from inference.models import ModelConfig, SeqClassifier
+from inference.models import Ensemble, ModelConfig, ModelSpec, SeqClassifier, build_model
 from inference.text import PREPROCESS_VERSION, Vocab
 
 TASKS = ("origin", "sentiment")
@@ -35,7 +35,7 @@ __all__ = [
 @dataclass
 class Checkpoint:
     task: str
-    config: ModelConfig
+    config: ModelSpec
     vocab: Vocab
     labels: tuple[str, ...]
     state_dict: dict[str, torch.Tensor]
@@ -47,8 +47,8 @@ class Checkpoint:
     parent: str | None = None
     preprocess_version: int = PREPROCESS_VERSION
 
-    def build_model(self, device: torch.device | str = "cpu") -> SeqClassifier:
-        model = SeqClassifier(self.config)
+    def build_model(self, device: torch.device | str = "cpu") -> SeqClassifier | Ensemble:
+        model = build_model(self.config)
         model.load_state_dict({k: v.float() for k, v in self.state_dict.items()})
         return model.to(device).eval()
 
@@ -71,7 +71,8 @@ def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> str:
     }
     meta = {
         "task": ckpt.task,
-        "config": json.dumps(ckpt.config.to_dict()),
+        "config": json.dumps(ckpt.config.to_dict() if isinstance(ckpt.config, ModelConfig)
+                             else [c.to_dict() for c in ckpt.config]),
         "vocab": json.dumps(list(ckpt.vocab.itos)),
         "labels": json.dumps(list(ckpt.labels)),
         "version": ckpt.version,
@@ -105,7 +106,7 @@ def load_checkpoint(path: str | Path, task: str | None = None) -> Checkpoint:
             meta = fh.metadata() or {}
         ckpt = Checkpoint(
             task=meta["task"],
-            config=ModelConfig(**json.loads(meta["config"])),
+            config=parse_config(json.loads(meta["config"])),
             vocab=Vocab(tuple(json.loads(meta["vocab"]))),
             labels=tuple(json.loads(meta["labels"])),
             state_dict=tensors,
@@ -133,6 +134,12 @@ def load_checkpoint(path: str | Path, task: str | None = None) -> Checkpoint:
     except (RuntimeError, KeyError) as exc:
         raise CheckpointError(f"weights in {path} do not match their config: {exc}") from exc
     return ckpt
+
+
+def parse_config(raw: dict | list) -> ModelSpec:
+    if isinstance(raw, list):
+        return tuple(ModelConfig(**c) for c in raw)
+    return ModelConfig(**raw)
 
 
 def file_sha256(path: str | Path) -> str:

@@ -9,6 +9,8 @@ sequence scores the same alone or in any batch, and training runs at full padded
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import torch
@@ -81,6 +83,36 @@ class SeqClassifier(nn.Module):
         mean_pool = (x * mask).sum(dim=1) / lengths[:, None].to(x.dtype)
         features = torch.cat([last_f, first_b, max_pool, mean_pool], dim=-1)
         return self.head(self.drop(features))
+
+
+class Ensemble(nn.Module):
+    """Several classifiers of one vocabulary; their calibrated probabilities, averaged.
+
+    Members trained differently (word2vec embeddings on a CPU, a pre-trained language model
+    on a GPU) make different mistakes, so their average beats each of them. The output is
+    the log of the averaged probabilities, which serves as logits: softmax gives the average
+    back, and a temperature on top calibrates the ensemble as a whole.
+    """
+
+    def __init__(self, configs: Sequence[ModelConfig]) -> None:
+        super().__init__()
+        if len({(c.vocab_size, c.n_classes) for c in configs}) != 1:
+            raise ValueError("ensemble members must share a vocabulary and labels")
+        self.members = nn.ModuleList(SeqClassifier(c) for c in configs)
+        self.register_buffer("temperatures", torch.ones(len(configs)))
+
+    def forward(self, ids: Tensor, lengths: Tensor) -> Tensor:
+        log_probs = torch.stack([
+            torch.log_softmax(member(ids, lengths) / t, dim=-1)
+            for member, t in zip(self.members, self.temperatures, strict=True)])
+        return torch.logsumexp(log_probs, dim=0) - math.log(len(self.members))
+
+
+ModelSpec = ModelConfig | tuple[ModelConfig, ...]  # one classifier, or an ensemble's members
+
+
+def build_model(spec: ModelSpec) -> SeqClassifier | Ensemble:
+    return SeqClassifier(spec) if isinstance(spec, ModelConfig) else Ensemble(spec)
 
 
 def pad_batch(seqs: list[list[int]], device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:

@@ -1,5 +1,5 @@
-"""python -m training origin|sentiment|evaluate|export-feedback|finetune|teach-pool ... (see
-README: Training, and docs/learning-loop.md)."""
+"""python -m training origin|sentiment|ensemble|evaluate|export-feedback|finetune|teach-pool ...
+(see README: Training, and docs/learning-loop.md)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,15 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--protocol", choices=["clean", "tutorial"], default="clean",
                            help="tutorial = random 80/20 of raw lines, for comparison only")
         add_hyperparameters(p, cfg_cls)
+    en = sub.add_parser("ensemble", help="average trained checkpoints of one data split into "
+                        "one model, calibrate it on validation and score it on test")
+    en.add_argument("task", choices=list(CONFIGS))
+    en.add_argument("members", nargs="+", type=Path, help="checkpoints to average (>= 2)")
+    en.add_argument("--data", help="the data the members were trained on (as for training)")
+    en.add_argument("--seed", type=int, default=0, help="the members' split seed (default 0)")
+    en.add_argument("--out", type=Path, default=None, help="output folder (default runs/...)")
+    en.add_argument("--ship", action="store_true",
+                    help="also copy the ensemble over the weights shipped in the package")
     ev = sub.add_parser("evaluate", help="score a checkpoint on the task's test set")
     ev.add_argument("task", choices=list(CONFIGS))
     ev.add_argument("--data")
@@ -88,11 +97,13 @@ def main(argv: list[str] | None = None) -> int:
         return finetune_command(args)
     if args.command == "teach-pool":
         return teach_pool_command(args)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    if args.command == "ensemble":
+        return ensemble_command(args, args.out or Path("runs") / f"{args.task}-ensemble-{stamp}")
     configure_threads(args.threads)
     device = resolve_device(args.device)
     cfg = CONFIGS[args.command](**{f.name: getattr(args, f.name)
                                    for f in dataclasses.fields(CONFIGS[args.command])})
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = args.out or Path("runs") / f"{args.command}-{stamp}"
     if args.command == "origin":
         from training import origin
@@ -107,6 +118,19 @@ def main(argv: list[str] | None = None) -> int:
         from training import sentiment
 
         sentiment.train(cfg, args.data, out, device, ship=args.ship)
+    return 0
+
+
+def ensemble_command(args: argparse.Namespace, out: Path) -> int:
+    from inference.checkpoint import CheckpointError
+    from training import ensemble
+
+    configure_threads(None)
+    try:
+        ensemble.build(args.task, args.members, args.data, out, seed=args.seed, ship=args.ship)
+    except (ensemble.EnsembleError, CheckpointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

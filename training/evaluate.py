@@ -9,7 +9,13 @@ import torch
 from inference.checkpoint import load_checkpoint
 from inference.predictor import Predictor
 from inference.text import InputError
-from training.data import clean_name_splits, load_imdb, locate
+from training.data import (
+    clean_name_splits,
+    fingerprint,
+    load_imdb,
+    locate,
+    split_validation,
+)
 from training.metrics import summarize
 
 SENTIMENT_LABELS = ("negative", "positive")
@@ -20,6 +26,17 @@ def test_set(task: str, data: str | Path | None) -> list[tuple[str, str]]:
     if task == "origin":
         return clean_name_splits(locate("names", data)).test
     return [(text, SENTIMENT_LABELS[y]) for text, y in load_imdb(locate("imdb", data), "test")]
+
+
+def validation_set(task: str, data: str | Path | None,
+                   seed: int = 0) -> tuple[list[tuple[str, str]], str]:
+    """(input, label) pairs of the validation split, and the fingerprint a checkpoint
+    trained on that split records (so a caller can check that it is the same split)."""
+    if task == "origin":
+        splits = clean_name_splits(locate("names", data))
+        return splits.val, fingerprint(splits.train + splits.val + splits.test)
+    train, val = split_validation(load_imdb(locate("imdb", data), "train"), 0.1, seed)
+    return [(t, SENTIMENT_LABELS[y]) for t, y in val], fingerprint(train + val)
 
 
 def evaluate_examples(predictor: Predictor, examples: list[tuple[str, str]]) -> dict:
