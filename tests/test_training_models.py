@@ -177,5 +177,7 @@ def test_self_training_rounds_chain_teachers(
     assert first["checkpoint"]["hyperparameters"]["teacher"] == ""
     assert second["checkpoint"]["hyperparameters"]["teacher"] == str(
         out / "round-0" / "sentiment.safetensors")
+    assert second["checkpoint"]["teacher_version"] == load_checkpoint(
+        out / "round-0" / "sentiment.safetensors").version
     assert len(second["history"]["train_loss"]) == 10
     assert "self-training:" in printed and second["test"]["accuracy"] > 0.8

@@ -55,9 +55,11 @@ def fit(
     *,
     class_weights: torch.Tensor | None = None,
     init_state: dict[str, torch.Tensor] | None = None,
+    provenance: dict | None = None,
     ship: bool = False,
 ) -> tuple[Path, dict]:
-    """init_state: pre-trained weights (embeddings, encoder) the classifier starts from."""
+    """init_state: pre-trained weights (embeddings, encoder) the classifier starts from;
+    provenance: what else the checkpoint should record about its making (a teacher...)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     config = model_config(cfg, len(data.vocab), len(data.labels))
     torch.manual_seed(cfg.seed)
@@ -90,7 +92,7 @@ def fit(
         "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
         "test_ece": metrics["ece"], "test_n": metrics["n"], "temperature": temperature,
         "train_seconds": round(history.seconds, 1), "best_epoch": history.best_epoch,
-        "device": str(device), "hyperparameters": asdict(cfg),
+        "device": str(device), "hyperparameters": asdict(cfg), **(provenance or {}),
     }
     save_checkpoint(ckpt, path)
     write_reports(task, metrics, history, ckpt, out_dir)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from inference.checkpoint import load_checkpoint
 from inference.models import SeqClassifier
 from inference.predictor import Predictor
 from inference.text import InputError, Vocab, encode, normalize_text, tokenize
@@ -137,9 +138,12 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
     for k in range(rounds + 1):
         extra = (pseudo_labelled(Path(step.teacher), reviews.unlabelled, step.pseudo_threshold)
                  if step.teacher else [])
+        # the teacher's path may hold another model later: record which one taught
+        provenance = {"teacher_version": load_checkpoint(step.teacher).version} if (
+            step.teacher) else {}
         path = train_once(step, encode_reviews(reviews, extra), init,
                           out / f"round-{k}" if rounds else out, device,
-                          ship=ship and k == rounds)
+                          provenance=provenance, ship=ship and k == rounds)
         step = replace(cfg, teacher=str(path), epochs=cfg.self_training_epochs)
     return path
 
@@ -172,8 +176,10 @@ def pretrained_encoder(cfg: SentimentConfig, reviews: Reviews,
 
 
 def train_once(cfg: SentimentConfig, encoded: Encoded, init: dict[str, torch.Tensor] | None,
-               out: Path, device: torch.device, *, ship: bool = False) -> Path:
-    path, _ = fit("sentiment", cfg, encoded, out, device, init_state=init, ship=ship)
+               out: Path, device: torch.device, *, provenance: dict | None = None,
+               ship: bool = False) -> Path:
+    path, _ = fit("sentiment", cfg, encoded, out, device, init_state=init,
+                  provenance=provenance, ship=ship)
     record_short_texts(path, out)
     return path
 
