@@ -57,3 +57,9 @@ def test_shipped_weights_reproduce_their_recorded_metrics(task: str, archive: st
     assert metrics["n"] == recorded["test_n"]
     assert metrics["accuracy"] == recorded["test_accuracy"]
     assert metrics["macro_f1"] == recorded["test_macro_f1"]
+
+
+def test_shipped_weights_stay_small() -> None:
+    """Every committed weight file stays in git history: keep the set under ~25 MB."""
+    folder = shipped_checkpoint("origin").parent
+    assert sum(p.stat().st_size for p in folder.glob("*.safetensors")) < 25_000_000
