@@ -15,8 +15,8 @@ import torch
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
 from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
-from inference.text import InputError, encode
 from training.evaluate import evaluate_examples, format_report, test_set, validation_set
+from training.finetune import encode_pairs
 from training.fit import write_reports
 from training.loop import predict_logits
 from training.metrics import fit_temperature
@@ -55,13 +55,7 @@ def build(task: str, paths: list[Path], data: str | Path | None, out_dir: Path, 
     path = out_dir / f"{task}.safetensors"
     save_checkpoint(ckpt, path)  # stored precision first: every figure is the file's own
     ckpt = load_checkpoint(path, task)
-    seqs, ys = [], []
-    for raw, label in val:
-        try:
-            seqs.append(encode(task, ckpt.vocab, raw)[1])
-        except InputError:
-            continue
-        ys.append(ckpt.labels.index(label))
+    seqs, ys = encode_pairs(ckpt, val)
     ckpt.temperature = fit_temperature(predict_logits(ckpt.build_model(), seqs, 256,
                                                       torch.device("cpu")), torch.tensor(ys))
     save_checkpoint(ckpt, path)
