@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import pytest
+import torch
 
 from inference.checkpoint import CheckpointError
 from inference.predictor import Predictor
@@ -53,8 +54,12 @@ def reference(model_dir):
     return predict
 
 
-async def test_hot_swap_under_load(model_dir, reference):
-    async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1,
+@pytest.mark.parametrize("device", [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                  reason="needs a CUDA GPU"))])
+async def test_hot_swap_under_load(model_dir, reference, device):
+    async with InferenceWorker(model_dir=model_dir, device=device, threads=1,
                                max_wait_ms=1) as w:
         assert w.versions()["origin"] == V1
 
