@@ -92,3 +92,23 @@ def test_members_that_do_not_belong_together_are_refused(
     assert training_main(["ensemble", "origin", *map(str, members), "--data",
                           str(other_data)]) == 2
     assert "not trained on this data split" in capsys.readouterr().err
+
+
+def test_an_ensemble_fine_tunes_like_a_single_model() -> None:
+    """The learning loop's tune step sees one model, whatever the checkpoint holds."""
+    from training.finetune import FinetuneConfig, OriginalData, tune
+
+    parent = combine([make_checkpoint("origin", f"o{i}", seed=i) for i in range(2)])
+    pairs = [(name, "Japanese") for name in NAMES]
+    original = OriginalData(train=[(n, "Russian") for n in NAMES], val=pairs, test=[])
+    cfg = FinetuneConfig(epochs=2, min_replay=10, lr=1e-2)
+    candidate, _ = tune(parent, pairs, original, cfg, torch.device("cpu"))
+    assert candidate.config == parent.config and candidate.parent == parent.version
+    assert not torch.equal(candidate.state_dict["members.1.head.weight"],
+                           parent.state_dict["members.1.head.weight"])
+    assert torch.equal(candidate.state_dict["temperatures"], parent.state_dict["temperatures"])
+    before = Predictor(parent).predict(NAMES, top_k=18)
+    after = Predictor(candidate).predict(NAMES, top_k=18)
+    share = [dict(a.top)["Japanese"] - dict(b.top)["Japanese"]
+             for a, b in zip(after, before, strict=True)]
+    assert sum(share) > 0  # the corrections moved it toward what they say
