@@ -36,8 +36,9 @@ def predict_logits(
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
     chunks = [model(*pad_batch([seqs[i] for i in order[s : s + batch_size]], device)).float()
               for s in range(0, len(order), batch_size)]
-    out = torch.empty_like(torch.cat(chunks).cpu())
-    out[order] = torch.cat(chunks).cpu()
+    logits = torch.cat(chunks).cpu()
+    out = torch.empty_like(logits)
+    out[order] = logits
     return out
 
 
