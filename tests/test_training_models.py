@@ -155,12 +155,12 @@ def test_self_training_keeps_only_what_the_teacher_is_sure_of(
     texts = [t for t, _ in load_imdb(imdb_tar, "unsup")]
     probs = teacher.probabilities([teacher.prepare(t) for t in texts])
     cut = float(probs.max(dim=-1).values.median())
-    kept = pseudo_labelled(checkpoints["sentiment"], texts, cut)
+    kept = pseudo_labelled(teacher, texts, cut)
     want = [(t, int(p.argmax())) for t, p in zip(texts, probs, strict=True) if p.max() >= cut]
     assert kept == want and 0 < len(kept) < len(texts)
-    assert pseudo_labelled(checkpoints["sentiment"], texts, 1.01) == []
+    assert pseudo_labelled(teacher, texts, 1.01) == []
     with pytest.raises(DataError, match="unlabelled"):
-        pseudo_labelled(checkpoints["sentiment"], [], 0.5)
+        pseudo_labelled(teacher, [], 0.5)
 
 
 def test_self_training_rounds_chain_teachers(

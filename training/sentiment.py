@@ -16,7 +16,6 @@ from pathlib import Path
 
 import torch
 
-from inference.checkpoint import load_checkpoint
 from inference.models import SeqClassifier
 from inference.predictor import Predictor
 from inference.text import InputError, Vocab, encode, normalize_text, tokenize
@@ -46,6 +45,8 @@ class Reviews:
     unlabelled: list[str]  # empty when the unlabelled archive is not there
     train_tokens: list[list[str]]
     vocab: Vocab
+    train_ids: list[list[int]]  # train and val through the shared pipeline, encoded once
+    val_ids: list[list[int]]
 
 
 def load_reviews(cfg: SentimentConfig, data: str | Path | None) -> Reviews:
@@ -54,27 +55,27 @@ def load_reviews(cfg: SentimentConfig, data: str | Path | None) -> Reviews:
     test = [(text, SENTIMENT_LABELS[y]) for text, y in load_imdb(source, "test")]
     train_tokens = [tokenize(normalize_text(t)) for t, _ in train]
     vocab = Vocab.build(train_tokens, min_freq=cfg.min_freq, max_size=cfg.vocab_size)
+    train_ids, val_ids = ([encode("sentiment", vocab, t)[1] for t, _ in pairs]
+                          for pairs in (train, val))
     try:
         unlabelled = [t for t, _ in load_imdb(locate("imdb_unsup", data), "unsup")]
     except DataError as exc:
         print(f"no unlabelled reviews ({exc}); word2vec uses the training reviews only")
         unlabelled = []
-    return Reviews(train, val, test, unlabelled, train_tokens, vocab)
+    return Reviews(train, val, test, unlabelled, train_tokens, vocab, train_ids, val_ids)
 
 
 def encode_reviews(reviews: Reviews, extra: list[tuple[str, int]]) -> Encoded:
     """The labelled reviews plus `extra` (pseudo-labelled) ones, through the shared pipeline."""
     train = reviews.train + extra
-
-    def enc(pairs: list[tuple[str, int]]) -> tuple[list[list[int]], list[int]]:
-        return ([encode("sentiment", reviews.vocab, t)[1] for t, _ in pairs],
-                [y for _, y in pairs])
-
-    return Encoded(reviews.vocab, SENTIMENT_LABELS, enc(train), enc(reviews.val), reviews.test,
+    train_ids = reviews.train_ids + [encode("sentiment", reviews.vocab, t)[1] for t, _ in extra]
+    return Encoded(reviews.vocab, SENTIMENT_LABELS, (train_ids, [y for _, y in train]),
+                   (reviews.val_ids, [y for _, y in reviews.val]), reviews.test,
                    fingerprint(train + reviews.val))
 
 
-def pseudo_labelled(teacher: Path, texts: list[str], threshold: float) -> list[tuple[str, int]]:
+def pseudo_labelled(teacher: Predictor, texts: list[str],
+                    threshold: float) -> list[tuple[str, int]]:
     """The unlabelled reviews the teacher is sure about, with the teacher's label.
 
     The teacher's vocabulary must not matter: it scores raw text through its own pipeline.
@@ -84,19 +85,18 @@ def pseudo_labelled(teacher: Path, texts: list[str], threshold: float) -> list[t
         raise DataError("self-training needs the unlabelled reviews (aclImdb_unsup.tar.gz, or "
                         "train/unsup in the IMDB archive)")
     start = time.perf_counter()
-    predictor = Predictor.load("sentiment", teacher, device="cpu")
     kept, prepared = [], []
     for text in texts:
         try:
-            prepared.append(predictor.prepare(text))
+            prepared.append(teacher.prepare(text))
         except InputError:
             continue
         kept.append(text)
-    confidence, labels = predictor.probabilities(prepared).max(dim=-1)
+    confidence, labels = teacher.probabilities(prepared).max(dim=-1)
     keep = [(t, int(y)) for t, c, y in zip(kept, confidence.tolist(), labels.tolist(),
                                            strict=True) if c >= threshold]
     print(f"self-training: {len(keep)}/{len(texts)} unlabelled reviews at >= {threshold:.0%} "
-          f"confidence from {predictor.version} ({time.perf_counter() - start:.0f} s)")
+          f"confidence from {teacher.version} ({time.perf_counter() - start:.0f} s)")
     return keep
 
 
@@ -136,11 +136,11 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
         init = pretrained_encoder(cfg, reviews, init, out, device)
     rounds, step = cfg.self_training_rounds, cfg
     for k in range(rounds + 1):
-        extra = (pseudo_labelled(Path(step.teacher), reviews.unlabelled, step.pseudo_threshold)
-                 if step.teacher else [])
+        teacher = Predictor.load("sentiment", step.teacher, device="cpu") if step.teacher else None
+        extra = pseudo_labelled(teacher, reviews.unlabelled, step.pseudo_threshold) if (
+            teacher) else []
         # the teacher's path may hold another model later: record which one taught
-        provenance = {"teacher_version": load_checkpoint(step.teacher).version} if (
-            step.teacher) else {}
+        provenance = {"teacher_version": teacher.version} if teacher else {}
         path = train_once(step, encode_reviews(reviews, extra), init,
                           out / f"round-{k}" if rounds else out, device,
                           provenance=provenance, ship=ship and k == rounds)
@@ -153,12 +153,9 @@ def pretrained_encoder(cfg: SentimentConfig, reviews: Reviews,
                        device: torch.device) -> dict[str, torch.Tensor]:
     """Embeddings and bi-LSTM pre-trained as a language model on the training reviews and
     the unlabelled ones; the validation reviews only measure its perplexity."""
-    def ids(texts: list[str]) -> list[list[int]]:
-        seqs = (encode("sentiment", reviews.vocab, t)[1] for t in texts)
-        return [s for s in seqs if len(s) > 1]
-
-    train = ids([t for t, _ in reviews.train] + reviews.unlabelled)
-    val = ids([t for t, _ in reviews.val])
+    unlabelled = [encode("sentiment", reviews.vocab, t)[1] for t in reviews.unlabelled]
+    train = [s for s in reviews.train_ids + unlabelled if len(s) > 1]
+    val = [s for s in reviews.val_ids if len(s) > 1]
     torch.manual_seed(cfg.seed)
     model = SeqClassifier(model_config(cfg, len(reviews.vocab), len(SENTIMENT_LABELS)))
     if init is not None:
