@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from db.database import Database
+from db.database import Database, fetch_one, fetch_value
 from db.records import Prediction, check_task, prediction_from_row
 from db.timestamps import from_db, to_db
 
@@ -57,12 +57,12 @@ class TeachStore:
     # per-server settings
 
     async def guild(self, guild_id: int) -> TeachGuild | None:
-        async def select(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
-            return list(await conn.execute_fetchall(
-                "SELECT * FROM teach_guilds WHERE guild_id = ?", (guild_id,)))
+        async def select(conn: aiosqlite.Connection) -> sqlite3.Row | None:
+            return await fetch_one(conn, "SELECT * FROM teach_guilds WHERE guild_id = ?",
+                                   (guild_id,))
 
-        rows = await self._db.read(select)
-        return _guild(rows[0]) if rows else None
+        row = await self._db.read(select)
+        return _guild(row) if row else None
 
     async def set_enabled(self, guild_id: int, enabled: bool) -> TeachGuild:
         """Turning /teach off also stops the scheduled post (its channel is kept)."""
@@ -87,9 +87,8 @@ class TeachStore:
                 "updated_at) VALUES (:guild_id, :enabled, :channel_id, :every_hours, "
                 f":updated_at) ON CONFLICT (guild_id) DO UPDATE SET {assignments}, "
                 "updated_at = excluded.updated_at", row)
-            rows = await conn.execute_fetchall(
-                "SELECT * FROM teach_guilds WHERE guild_id = ?", (guild_id,))
-            return _guild(next(iter(rows)))
+            return _guild(await fetch_one(
+                conn, "SELECT * FROM teach_guilds WHERE guild_id = ?", (guild_id,)))
 
         return await self._db.write(upsert)
 
@@ -220,9 +219,8 @@ class TeachStore:
 
     async def shown_count(self, viewer: str) -> int:
         async def select(conn: aiosqlite.Connection) -> int:
-            rows = await conn.execute_fetchall(
-                "SELECT count(*) FROM teach_shown WHERE viewer = ?", (viewer,))
-            return int(next(iter(rows))[0])
+            return int(await fetch_value(
+                conn, "SELECT count(*) FROM teach_shown WHERE viewer = ?", (viewer,)))
 
         return await self._db.read(select)
 
