@@ -11,15 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from db import FeedbackStore
-from inference.client import InferenceClient
+from inference.client import MAX_TOP_K, InferenceClient
 from inference.text import InputError
 
 if TYPE_CHECKING:
     from inference.explain import Explanation
-
-# Every label (the client clamps top_k), so a two-label model's reply can name the other one.
-ALL_LABELS = 100
-
 
 class NotExplainable(Exception):
     """An answer that cannot be explained; the message is safe to show to its user."""
@@ -48,9 +44,9 @@ class ExplanationService:
         if record is None:
             raise NotExplainable("I can't find that answer any more (it may have been "
                                  "erased), so I can't explain it.")
-        try:
+        try:  # every label, so the reply can name the others
             explanation = await self.client.explain(record.task, record.input_text,
-                                                    top_k=ALL_LABELS)
+                                                    top_k=MAX_TOP_K)
         except InputError as exc:
             raise NotExplainable(f"I can't read that input any more, so I can't explain it: "
                                  f"{exc}") from exc

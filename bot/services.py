@@ -14,9 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from bot.explaining import ExplanationService
 from bot.teaching import TeachService
-from db import CONFIRMED, FeedbackStore, Hasher, VoterStats, VoteTally, resolve_secret
+from db import (
+    CONFIRMED,
+    TASKS,
+    FeedbackStore,
+    Hasher,
+    VoterStats,
+    VoteTally,
+    resolve_secret,
+)
 from db.errors import UnknownPrediction
-from inference.client import InferenceClient, ModelInfo
+from inference.client import MAX_TOP_K, InferenceClient, ModelInfo
 from inference.factory import make_client
 
 if TYPE_CHECKING:
@@ -25,12 +33,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("seqbot.bot")
 
-TASKS = ("origin", "sentiment")
-# Ask for every label's probability: InferenceClient clamps top_k to the model's label count
-# (the HTTP service accepts up to 100). The full distribution is logged with the answer, so a
-# correction menu offers exactly the labels of the model version that answered, with their
-# probabilities, even after a reload or rollback has changed what is served.
-EVERY_LABEL = 100
+# Answers ask for every label's probability (top_k=MAX_TOP_K). The full distribution is
+# logged with the answer, so a correction menu offers exactly the labels of the model
+# version that answered, with their probabilities, even after a reload or rollback has
+# changed what is served.
 
 
 @dataclass(frozen=True)
@@ -75,9 +81,9 @@ class PredictionService:
     async def predict(self, task: str, text: str, who: Requester) -> Answer:
         """Raises InputError, InferenceBusy or InferenceUnavailable from the client."""
         if task == "origin":
-            prediction = await self.client.origin(text, top_k=EVERY_LABEL)
+            prediction = await self.client.origin(text, top_k=MAX_TOP_K)
         elif task == "sentiment":
-            prediction = await self.client.sentiment(text, top_k=EVERY_LABEL)
+            prediction = await self.client.sentiment(text, top_k=MAX_TOP_K)
         else:
             raise ValueError(f"unknown task {task!r}")
         try:

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import logging
 
-from db import FeedbackStore, Prediction
+from db import TASKS, FeedbackStore, Prediction
 from db.teach import TeachGuild
 from inference.active import Candidate, select
-from inference.client import InferenceClient
+from inference.client import MAX_TOP_K, InferenceClient
 from inference.errors import InferenceBusy, InferenceUnavailable, InputError
 
 log = logging.getLogger("seqbot.bot")
 
-TASKS = ("origin", "sentiment")
-EVERY_LABEL = 100  # as PredictionService: log the whole distribution
 POOL_CHUNK = 32  # pool inputs scored per call: one batch for the worker, one request over HTTP
 POOL_ON_DEMAND = 32  # scored inside a /teach call, so a freshly loaded pool shows at once
 RECENT = 10  # items shown before that a new pick must differ from
@@ -29,9 +27,6 @@ class TeachService:
     def __init__(self, client: InferenceClient, store: FeedbackStore) -> None:
         self.client = client
         self.store = store
-
-    async def guild(self, guild_id: int) -> TeachGuild | None:
-        return await self.store.teach.guild(guild_id)
 
     async def enabled(self, guild_id: int) -> bool:
         settings = await self.store.teach.guild(guild_id)
@@ -86,7 +81,7 @@ class TeachService:
             chunk = items[start:start + POOL_CHUNK]
             try:
                 results = await self.client.predict_many(
-                    task, [item.input_text for item in chunk], EVERY_LABEL)
+                    task, [item.input_text for item in chunk], MAX_TOP_K)  # logged whole
             except (InferenceBusy, InferenceUnavailable):
                 log.info("teach: models busy, %s pool scoring resumes later", task)
                 break

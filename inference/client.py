@@ -71,6 +71,11 @@ class ModelInfo:
                                  data)
 
 
+# The largest top_k a client may ask for (the HTTP service refuses more). No model has this
+# many labels, so asking for it lists every label with its probability.
+MAX_TOP_K = 100
+
+
 class InferenceClient(Protocol):
     """Implemented by the in-process worker and by the HTTP client.
 

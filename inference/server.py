@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiohttp import web
 
 from inference.checkpoint import TASKS
+from inference.client import MAX_TOP_K
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable
 from inference.explain import Explanation
 from inference.metrics import LATENCY_BUCKETS, Counter, Histogram, Registry
@@ -32,7 +33,6 @@ from inference.worker import DEFAULT_TOP_K, InferenceWorker
 SECRET_HEADER = "X-Seqbot-Secret"
 MAX_INPUTS = 256
 MAX_EXPLAIN_INPUTS = 16
-MAX_TOP_K = 100
 # 256 inputs of 4000 characters, with room for JSON escapes of non-ASCII text.
 MAX_BODY_BYTES = 8 << 20
 OPEN_PATHS = frozenset({"/healthz"})

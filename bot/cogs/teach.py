@@ -24,8 +24,8 @@ from bot.embeds import card_embed
 from bot.errors import NO_MENTIONS
 from bot.present import prediction_card
 from bot.services import Answer
-from bot.teaching import TASKS
 from bot.views import feedback_view
+from db import TASKS
 from db import Prediction as Record
 from inference.predictor import Prediction
 
