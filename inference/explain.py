@@ -131,21 +131,24 @@ def log_odds(probs: Sequence[float], label: int) -> float:
 
 
 def explain_prepared(predictor: Predictor, prepared: Prepared, top_k: int = 3) -> Explanation:
-    """Score the input and all its occluded variants in one batch (runs on the model thread)."""
+    """Score the input, then all its occluded variants in one batch (on the model thread)."""
     task = predictor.task
     units = units_of(task, prepared.normalized)
     if len(units) != len(prepared.ids):
         raise ValueError(f"{len(units)} units for {len(prepared.ids)} token ids")
     measured = spans(len(units), NGRAM_SIZES[task])
-    variants = [prepared, *(replace(prepared, ids=without(prepared.ids, [s])) for s in measured)]
+    # The input alone, as an answer scores it (so the explained answer is that answer to
+    # the last digit), then its variants together.
+    alone = predictor.probabilities([prepared])
+    [prediction] = predictor.predictions([prepared], alone, top_k)
+    variants = [replace(prepared, ids=without(prepared.ids, [s])) for s in measured]
     probs = predictor.probabilities(variants).tolist()
-    [prediction] = predictor.predict_prepared([prepared], top_k)
     label = predictor.labels.index(prediction.label)
-    base = log_odds(probs[0], label)
+    base = log_odds(alone[0].tolist(), label)
     parts = [Part(start, length, "".join(units[start:start + length]) if task == "origin"
                   else " ".join(units[start:start + length]),
                   base - log_odds(row, label), row[label])
-             for (start, length), row in zip(measured, probs[1:], strict=True)]
+             for (start, length), row in zip(measured, probs, strict=True)]
     parts.sort(key=lambda p: -p.weight)
     return Explanation(prediction, units, parts)
 

@@ -129,7 +129,11 @@ class Predictor:
     def predict_prepared(self, items: list[Prepared], top_k: int = 3) -> list[Prediction]:
         if not items:
             return []
-        probs = self.probabilities(items)
+        return self.predictions(items, self.probabilities(items), top_k)
+
+    def predictions(self, items: list[Prepared], probs: torch.Tensor,
+                    top_k: int = 3) -> list[Prediction]:
+        """Predictions from probabilities already computed for `items` (rows in order)."""
         k = max(1, min(top_k, len(self.labels)))
         values, indices = probs.topk(k, dim=-1)
         out = []
