@@ -28,16 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.model_options import add_model_options, explicit_checkpoints  # noqa: E402
+from benchmarks.stats import percentile  # noqa: E402
 from inference.text import normalize_text, tokenize  # noqa: E402
 from inference.worker import InferenceWorker  # noqa: E402
 from training.evaluate import test_set  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 TARGET_MS = {"names": 100, "200-word reviews": 1000}
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1)))]
 
 
 def cut_to_words(review: str, words: int) -> str | None:

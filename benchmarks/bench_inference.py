@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.model_options import add_model_options, explicit_checkpoints  # noqa: E402
+from benchmarks.stats import percentile  # noqa: E402
 from inference.checkpoint import TASKS  # noqa: E402
 from inference.http_client import HttpInferenceClient  # noqa: E402
 from inference.predictor import Prediction  # noqa: E402
@@ -75,11 +76,6 @@ def load_reviews(path: Path, limit: int, rng: random.Random) -> list[str]:
     reviews = found["neg"] + found["pos"]
     rng.shuffle(reviews)
     return reviews
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
-    return sorted_values[index]
 
 
 async def drive(call: Call, task: str, inputs: list[str], concurrency: int,

@@ -9,19 +9,12 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.load_users import COMMANDS, VOTES, Sent
+from benchmarks.stats import percentile
 from db import Hasher
 
 DEADLINE_S = 3.0
 _SAMPLE = re.compile(r'^seqbot_inference_batch_size_(bucket|sum|count)\{task="(\w+)"'
                      r'(?:,le="([^"]+)")?\} (\S+)$')
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest rank; 0.0 for no values."""
-    if not sorted_values:
-        return 0.0
-    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
-    return sorted_values[index]
 
 
 def latencies(sent: list[Sent], window: tuple[float, float]) -> dict:
