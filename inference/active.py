@@ -42,11 +42,6 @@ def margin(top: Sequence[tuple[str, float]]) -> float:
     return top[0][1] - (top[1][1] if len(top) > 1 else 0.0)
 
 
-def entropy(top: Sequence[tuple[str, float]]) -> float:
-    """Shannon entropy (nats) of the listed probabilities; for reports beside the margin."""
-    return -sum(p * math.log(p) for _, p in top if p > 0)
-
-
 def trigrams(text: str) -> frozenset[str]:
     padded = f"^{' '.join(text.lower().split())}$"
     return frozenset(padded[i:i + 3] for i in range(max(1, len(padded) - 2)))

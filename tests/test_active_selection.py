@@ -5,18 +5,17 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inference.active import Candidate, entropy, margin, select, suffix
+from inference.active import Candidate, margin, select, suffix
 
 
 def cand(key: int, text: str, p: float, label: str = "Japanese") -> Candidate:
     return Candidate(key, text, label, [(label, p), ("Other", 1 - p)])
 
 
-def test_margin_and_entropy():
+def test_margin():
     assert margin([("a", 0.5), ("b", 0.5)]) == 0.0
     assert margin([("a", 0.9), ("b", 0.06), ("c", 0.04)]) == 0.9 - 0.06
     assert margin([("a", 1.0)]) == 1.0
-    assert entropy([("a", 0.5), ("b", 0.5)]) > entropy([("a", 0.9), ("b", 0.1)]) > 0
 
 
 def test_least_certain_first():
