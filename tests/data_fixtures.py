@@ -51,6 +51,10 @@ def write_names_dir(root: Path, **kw) -> Path:
     return root
 
 
+# A sentiment model small enough to train on the generated archive in seconds.
+TINY_SENTIMENT = ["--hidden", "16", "--emb-dim", "16", "--min-freq", "1", "--batch-size", "8"]
+
+
 def review(rng: random.Random, label: int, words: int = 30) -> str:
     vocab = POSITIVE if label else NEGATIVE
     body = [rng.choice(vocab if rng.random() < 0.3 else FILLER) for _ in range(words)]

@@ -15,6 +15,7 @@ from inference.device import resolve_device
 from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
 from inference.worker import InferenceWorker
+from tests.data_fixtures import TINY_SENTIMENT
 from tests.inference_fixtures import NAMES, TEXTS, assert_same_prediction
 from training.__main__ import main as training_main
 
@@ -62,9 +63,8 @@ def test_training_and_pretraining_run_on_the_gpu(names_zip: Path, imdb_tar: Path
     assert origin["history"]["train_loss"][-1] < 0.7 * origin["history"]["train_loss"][0]
     assert origin["test"]["accuracy"] > 3 / 18
     assert training_main(["sentiment", "--data", str(imdb_tar), "--out", str(tmp_path / "s"),
-                          "--epochs", "8", "--hidden", "16", "--emb-dim", "16",
-                          "--min-freq", "1", "--w2v-epochs", "0", "--lm-epochs", "3",
-                          "--lm-batch-size", "8", "--batch-size", "8", "--patience", "8",
+                          *TINY_SENTIMENT, "--epochs", "8", "--w2v-epochs", "0",
+                          "--lm-epochs", "3", "--lm-batch-size", "8", "--patience", "8",
                           "--device", "cuda"]) == 0
     lm = json.loads((tmp_path / "s" / "sentiment_lm_metrics.json").read_text())
     sentiment = json.loads((tmp_path / "s" / "sentiment_metrics.json").read_text())

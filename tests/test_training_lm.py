@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from inference.models import ModelConfig, SeqClassifier
+from tests.data_fixtures import TINY_SENTIMENT
 from training.__main__ import main as training_main
 from training.lm import BiLanguageModel, evaluate_loss, pretrain
 
@@ -61,9 +62,8 @@ def test_sentiment_training_starts_from_the_pretrained_encoder(
 ) -> None:
     out = tmp_path / "run"
     assert training_main(["sentiment", "--data", str(imdb_tar), "--out", str(out),
-                          "--epochs", "1", "--lr", "1e-12", "--hidden", "16", "--emb-dim", "16",
-                          "--min-freq", "1", "--w2v-epochs", "0", "--lm-epochs", "3",
-                          "--lm-batch-size", "8", "--batch-size", "8", "--device", "cpu"]) == 0
+                          *TINY_SENTIMENT, "--epochs", "1", "--lr", "1e-12", "--w2v-epochs", "0",
+                          "--lm-epochs", "3", "--lm-batch-size", "8", "--device", "cpu"]) == 0
     printed = capsys.readouterr().out
     lm = json.loads((out / "sentiment_lm_metrics.json").read_text())
     assert "language model:" in printed and lm["train_loss"][-1] < lm["train_loss"][0]
@@ -74,8 +74,7 @@ def test_sentiment_training_starts_from_the_pretrained_encoder(
 
     pretrained = load_checkpoint(out / "sentiment.safetensors").state_dict
     assert training_main(["sentiment", "--data", str(imdb_tar), "--out", str(tmp_path / "b"),
-                          "--epochs", "1", "--lr", "1e-12", "--hidden", "16", "--emb-dim", "16",
-                          "--min-freq", "1", "--w2v-epochs", "0", "--batch-size", "8",
+                          *TINY_SENTIMENT, "--epochs", "1", "--lr", "1e-12", "--w2v-epochs", "0",
                           "--device", "cpu"]) == 0
     fresh = load_checkpoint(tmp_path / "b" / "sentiment.safetensors").state_dict
     assert not torch.equal(pretrained["rnns.0.fwd.weight_hh_l0"], fresh["rnns.0.fwd.weight_hh_l0"])

@@ -13,6 +13,7 @@ from inference.checkpoint import (
 )
 from inference.models import ModelConfig, SeqClassifier, pad_batch, reverse_padded
 from inference.text import Vocab
+from tests.data_fixtures import TINY_SENTIMENT
 from training.__main__ import main as training_main
 from training.metrics import (
     confusion_matrix,
@@ -135,9 +136,9 @@ def test_tiny_sentiment_training_learns(
     imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "run"
-    printed = _run(["sentiment", "--data", str(imdb_tar), "--out", str(out), "--epochs", "8",
-                    "--hidden", "16", "--emb-dim", "16", "--min-freq", "1", "--w2v-epochs", "2",
-                    "--batch-size", "8", "--patience", "8", "--device", "cpu"], capsys)
+    printed = _run(["sentiment", "--data", str(imdb_tar), "--out", str(out), *TINY_SENTIMENT,
+                    "--epochs", "8", "--w2v-epochs", "2", "--patience", "8", "--device", "cpu"],
+                   capsys)
     assert "word2vec" in printed
     report = json.loads((out / "sentiment_metrics.json").read_text())
     assert report["test"]["accuracy"] > 0.8
@@ -167,11 +168,10 @@ def test_self_training_rounds_chain_teachers(
     imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "run"
-    printed = _run(["sentiment", "--data", str(imdb_tar), "--out", str(out), "--epochs", "8",
-                    "--hidden", "16", "--emb-dim", "16", "--min-freq", "1", "--w2v-epochs", "2",
-                    "--batch-size", "8", "--patience", "10", "--self-training-rounds", "1",
-                    "--self-training-epochs", "10", "--pseudo-threshold", "0.5",
-                    "--device", "cpu"], capsys)
+    printed = _run(["sentiment", "--data", str(imdb_tar), "--out", str(out), *TINY_SENTIMENT,
+                    "--epochs", "8", "--w2v-epochs", "2", "--patience", "10",
+                    "--self-training-rounds", "1", "--self-training-epochs", "10",
+                    "--pseudo-threshold", "0.5", "--device", "cpu"], capsys)
     first = json.loads((out / "round-0" / "sentiment_metrics.json").read_text())
     second = json.loads((out / "round-1" / "sentiment_metrics.json").read_text())
     assert first["checkpoint"]["hyperparameters"]["teacher"] == ""
