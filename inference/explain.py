@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from inference.text import UNK_ID, name_chars, tokenize, truncate
+from inference.text import UNK_ID
+from inference.text import units as text_units
 
 if TYPE_CHECKING:
     from inference.predictor import Prediction, Predictor, Prepared
@@ -112,13 +113,6 @@ def without(ids: Sequence[int], spans: Iterable[tuple[int, int]]) -> list[int]:
     return kept or [UNK_ID]
 
 
-def units_of(task: str, normalized: str) -> list[str]:
-    """The units the model read from a normalised input, one per token id."""
-    if task == "origin":
-        return name_chars(normalized)
-    return truncate(tokenize(normalized))[0]
-
-
 def spans(n_units: int, sizes: Sequence[int]) -> list[tuple[int, int]]:
     return [(start, size) for size in sizes if size <= n_units
             for start in range(n_units - size + 1)]
@@ -133,7 +127,7 @@ def log_odds(probs: Sequence[float], label: int) -> float:
 def explain_prepared(predictor: Predictor, prepared: Prepared, top_k: int = 3) -> Explanation:
     """Score the input, then all its occluded variants in one batch (on the model thread)."""
     task = predictor.task
-    units = units_of(task, prepared.normalized)
+    units = text_units(task, prepared.normalized)[0]
     if len(units) != len(prepared.ids):
         raise ValueError(f"{len(units)} units for {len(prepared.ids)} token ids")
     measured = spans(len(units), NGRAM_SIZES[task])

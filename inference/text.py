@@ -140,6 +140,14 @@ class Vocab:
         return [stoi.get(t, UNK_ID) for t in tokens]
 
 
+def units(task: str, normalized: str) -> tuple[list[str], bool]:
+    """What the model reads of a normalised input, one unit per token id, and whether a
+    long text was cut to get there (explanations name these units)."""
+    if task == "origin":
+        return name_chars(normalized), False
+    return truncate(tokenize(normalized))
+
+
 def encode(task: str, vocab: Vocab, raw: str) -> tuple[str, list[int], bool]:
     """The whole input pipeline of a task: (normalised text, token ids, truncated?).
 
@@ -147,8 +155,8 @@ def encode(task: str, vocab: Vocab, raw: str) -> tuple[str, list[int], bool]:
     """
     if task == "origin":
         name = normalize_name(raw)
-        return name, vocab.encode(name_chars(name)), False
+        return name, vocab.encode(units(task, name)[0]), False
     clipped, cut_chars = clip_chars(raw)
     text = normalize_text(clipped)
-    tokens, cut_tokens = truncate(tokenize(text))
+    tokens, cut_tokens = units(task, text)
     return text, vocab.encode(tokens), cut_chars or cut_tokens
