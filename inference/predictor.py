@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
@@ -17,6 +19,7 @@ PADDED_TOKENS = 4096
 # On a CPU, a chunk of more rows than this gains nothing per row (the matrix products already
 # run at the core's peak) and pads every short input to the longest of many.
 CPU_CHUNK_ROWS = 32
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,16 @@ class Predictor:
     def prepare(self, raw: str) -> Prepared:
         return encode_input(self.ckpt, raw)
 
+    def prepare_many(self, raws: Sequence[str]) -> list[Prepared | InputError]:
+        """Each input prepared, or the InputError that refused it, in its place."""
+        out: list[Prepared | InputError] = []
+        for raw in raws:
+            try:
+                out.append(self.prepare(raw))
+            except InputError as exc:
+                out.append(exc)
+        return out
+
     @torch.inference_mode()
     def probabilities(self, items: list[Prepared]) -> torch.Tensor:
         """Calibrated class probabilities [N, C] on the CPU, in the order given.
@@ -147,12 +160,15 @@ class Predictor:
 
     def predict(self, texts: list[str], top_k: int = 3) -> list[Prediction | InputError]:
         """Score many inputs in one batch; invalid ones yield their InputError in place."""
-        prepared: list[Prepared | InputError] = []
-        for raw in texts:
-            try:
-                prepared.append(self.prepare(raw))
-            except InputError as exc:
-                prepared.append(exc)
-        valid = [p for p in prepared if isinstance(p, Prepared)]
-        scored = iter(self.predict_prepared(valid, top_k))
-        return [p if isinstance(p, InputError) else next(scored) for p in prepared]
+        prepared = self.prepare_many(texts)
+        return in_place(prepared, self.predict_prepared(valid_only(prepared), top_k))
+
+
+def valid_only(items: Sequence[Prepared | InputError]) -> list[Prepared]:
+    return [p for p in items if isinstance(p, Prepared)]
+
+
+def in_place(items: Sequence[Prepared | InputError], results: Iterable[T]) -> list[T | InputError]:
+    """The results of the valid items, in order, with each refused item's error in its place."""
+    done = iter(results)
+    return [p if isinstance(p, InputError) else next(done) for p in items]

@@ -33,7 +33,7 @@ from inference.metrics import (
     Histogram,
     Registry,
 )
-from inference.predictor import Prediction, Predictor, Prepared
+from inference.predictor import Prediction, Predictor, Prepared, in_place, valid_only
 from inference.registry import (
     previous_version,
     promoted_versions,
@@ -241,21 +241,16 @@ class InferenceWorker(ClientBase):
         so that batches hold inputs of similar length and waste little on padding.
         """
         lane, k = self._lane(task), self._top_k(task, top_k)
-        prepared: list[Prepared | InputError] = []
-        for raw in raws:
-            try:
-                prepared.append(lane.predictor.prepare(raw))
-            except InputError as exc:
-                self.requests.inc(task, "invalid")
-                prepared.append(exc)
-        valid = [p for p in prepared if isinstance(p, Prepared)]
+        prepared = lane.predictor.prepare_many(raws)
+        valid = valid_only(prepared)
+        if refused := len(prepared) - len(valid):
+            self.requests.inc(task, "invalid", amount=refused)
         order = sorted(range(len(valid)), key=lambda i: len(valid[i].ids))
         futures = self._enqueue(lane, [valid[i] for i in order], k)
         scored: list[Prediction] = [None] * len(valid)  # type: ignore[list-item]
         for i, prediction in zip(order, await asyncio.gather(*futures), strict=True):
             scored[i] = prediction
-        results = iter(scored)
-        return [p if isinstance(p, InputError) else next(results) for p in prepared]
+        return in_place(prepared, scored)
 
     # explanations
 
@@ -266,14 +261,10 @@ class InferenceWorker(ClientBase):
         an invalid input yields its InputError in its place. All are admitted or none."""
         lane, k = self._lane(task), self._top_k(task, top_k)
         predictor = lane.predictor  # encodes and scores: a reload meanwhile changes nothing
-        prepared: list[Prepared | InputError] = []
-        for raw in raws:
-            try:
-                prepared.append(predictor.prepare(raw))
-            except InputError as exc:
-                self.explanations.inc(task, "invalid")
-                prepared.append(exc)
-        valid = [p for p in prepared if isinstance(p, Prepared)]
+        prepared = predictor.prepare_many(raws)
+        valid = valid_only(prepared)
+        if refused := len(prepared) - len(valid):
+            self.explanations.inc(task, "invalid", amount=refused)
         if self._explaining + len(valid) > self.max_explanations:
             self.explanations.inc(task, "busy", amount=len(valid))
             raise InferenceBusy(f"The {task} model is busy explaining; try again in a moment.")
@@ -285,8 +276,7 @@ class InferenceWorker(ClientBase):
             self._explaining -= len(valid)
         if failed := next((o for o in outcomes if isinstance(o, BaseException)), None):
             raise failed
-        done = iter(outcomes)
-        return [p if isinstance(p, InputError) else next(done) for p in prepared]
+        return in_place(prepared, outcomes)  # type: ignore[arg-type]
 
     async def _explain_job(self, predictor: Predictor, prepared: Prepared,
                            top_k: int) -> Explanation:
