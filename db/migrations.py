@@ -120,8 +120,20 @@ CREATE TABLE teach_guilds (
 );
 """
 
+_V5_DERIVED_MARGIN = """
+-- the margin is derived from top_json by the database itself, for every row, old or new,
+-- instead of being computed by each writer (and indexed all the same)
+DROP INDEX predictions_uncertain;
+ALTER TABLE predictions DROP COLUMN margin;
+ALTER TABLE predictions ADD COLUMN margin REAL GENERATED ALWAYS AS (
+    CASE WHEN json_array_length(top_json) > 0
+         THEN json_extract(top_json, '$[0][1]') - coalesce(json_extract(top_json, '$[1][1]'), 0.0)
+    END) VIRTUAL;
+CREATE INDEX predictions_uncertain ON predictions (task, model_version, margin);
+"""
+
 MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_MODERATION, _V3_ERASURE_AND_ONE_PRODUCTION_MODEL,
-                               _V4_ACTIVE_LEARNING)
+                               _V4_ACTIVE_LEARNING, _V5_DERIVED_MARGIN)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

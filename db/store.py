@@ -106,15 +106,14 @@ class FeedbackStore:
             channel_id,
             None if author_id is None else self._hash(author_id),
             self._now(),
-            _margin(top),
         )
 
         async def insert(conn: aiosqlite.Connection) -> int:
             cursor = await conn.execute(
                 """
                 INSERT INTO predictions (task, input_text, normalized, model_version, label,
-                    top_json, guild_id, channel_id, author_hash, created_at, margin)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    top_json, guild_id, channel_id, author_hash, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 params,
             )
@@ -425,14 +424,6 @@ class FeedbackStore:
 
     def _now(self) -> str:
         return to_db(self._clock())
-
-
-def _margin(top: Sequence[tuple[str, float]]) -> float | None:
-    """Top probability minus the runner-up's, as inference.active.margin (db cannot import
-    inference); /teach's index finds the least certain answers by it."""
-    if not top:
-        return None
-    return float(top[0][1]) - (float(top[1][1]) if len(top) > 1 else 0.0)
 
 
 def _check_label(label: str) -> None:
