@@ -94,10 +94,8 @@ class Console:
             self.say("Nothing to explain yet: ask /origin or /sentiment first.")
             return
         card = why_card(await self.services.explanations.explain(self.last.prediction_id))
-        marked = {1: "[{}]", -1: "[{}]↓", 0: "{}"} if card.task == "origin" else \
-            {1: "[{}]↑", -1: "[{}]↓", 0: "{}"}
         self.say(card.title, "Read as: " + card.joiner.join(
-            marked[mark].format(text) for text, mark in card.read))
+            f"[{text}]{card.arrow(mark)}" if mark else text for text, mark in card.read))
         for heading, rows in card.sections:
             if rows:
                 self.say(f"{heading}:", *(f"  {part}  {effect}" for part, effect in rows))

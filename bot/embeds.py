@@ -83,8 +83,8 @@ def _unquoted(text: str) -> str:
 
 def why_embed(card: WhyCard) -> discord.Embed:
     """Parts that pushed toward the answer in bold (words with ↑), away from it with ↓."""
-    marked = {1: "**{}**" if card.task == "origin" else "**{}**↑", -1: "**{}**↓", 0: "{}"}
-    read = card.joiner.join(marked[mark].format(escape(text)) for text, mark in card.read)
+    read = card.joiner.join(f"**{escape(text)}**{card.arrow(mark)}" if mark else escape(text)
+                            for text, mark in card.read)
     rest = []
     for heading, rows in card.sections:
         if rows:

@@ -167,6 +167,11 @@ class WhyCard:
     notes: list[str] = field(default_factory=list)
     footer: str = ""
 
+    def arrow(self, mark: int) -> str:
+        """What follows a marked piece: ↓ for away; ↑ for toward, except in a name, whose
+        letters are marked toward the answer only (so the mark alone says it)."""
+        return {1: "" if self.task == "origin" else "↑", -1: "↓"}.get(mark, "")
+
 
 def why_card(why: Why) -> WhyCard:
     e, p = why.explanation, why.explanation.prediction
