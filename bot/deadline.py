@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import discord
 
 from bot.context import bot_of
+from bot.errors import NO_MENTIONS
 
 T = TypeVar("T")
 
@@ -22,7 +23,7 @@ async def within_deadline(interaction: discord.Interaction, work: Awaitable[T],
     """Await `work`; if it is still running after SEQBOT_DEFER_AFTER_S, defer the response
     first (with `defer`'s options), so the reply can come later by editing it.
 
-    Callers check `interaction.response.is_done()` to know which way to reply.
+    `reply` then answers whichever way the response now needs.
     """
     task = asyncio.ensure_future(work)
     try:
@@ -32,3 +33,14 @@ async def within_deadline(interaction: discord.Interaction, work: Awaitable[T],
         return await task
     finally:
         task.cancel()  # no-op once finished; stops the work if deferring failed
+
+
+async def reply(interaction: discord.Interaction, *, ephemeral: bool = False,
+                **fields: Any) -> None:
+    """Answer with `fields` (pinging nobody unless they say otherwise): by editing the
+    response if within_deadline deferred it, else as the response itself."""
+    fields.setdefault("allowed_mentions", NO_MENTIONS)
+    if interaction.response.is_done():
+        await interaction.edit_original_response(**fields)
+    else:
+        await interaction.response.send_message(**fields, ephemeral=ephemeral)

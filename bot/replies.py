@@ -7,9 +7,8 @@ from typing import Any
 import discord
 
 from bot.context import bot_of, requester
-from bot.deadline import within_deadline
+from bot.deadline import reply, within_deadline
 from bot.embeds import card_embed
-from bot.errors import NO_MENTIONS
 from bot.present import prediction_card
 from bot.views import feedback_view
 
@@ -24,11 +23,7 @@ async def answer_prediction(interaction: discord.Interaction, task: str, text: s
     answer = await within_deadline(
         interaction, services.predictions.predict(task, text, requester(interaction)),
         thinking=True)
-    reply: dict[str, Any] = {"embed": card_embed(prediction_card(answer)),
-                             "allowed_mentions": NO_MENTIONS}
+    fields: dict[str, Any] = {"embed": card_embed(prediction_card(answer))}
     if answer.prediction_id is not None:
-        reply["view"] = feedback_view(answer.prediction_id)
-    if interaction.response.is_done():
-        await interaction.edit_original_response(**reply)
-    else:
-        await interaction.response.send_message(**reply)
+        fields["view"] = feedback_view(answer.prediction_id)
+    await reply(interaction, **fields)

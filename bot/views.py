@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from bot.context import admit, bot_of, requester
-from bot.deadline import within_deadline
+from bot.deadline import reply, within_deadline
 from bot.embeds import why_embed
 from bot.errors import NO_MENTIONS, report_error
 from bot.present import feedback_line, percent, why_card
@@ -155,12 +155,7 @@ class WhyButton(discord.ui.DynamicItem[discord.ui.Button],
         why = await within_deadline(
             interaction, bot_of(interaction).services.explanations.explain(self.pred_id),
             ephemeral=True, thinking=True)
-        embed = why_embed(why_card(why))
-        if interaction.response.is_done():
-            await interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.response.send_message(embed=embed, ephemeral=True,
-                                                    allowed_mentions=NO_MENTIONS)
+        await reply(interaction, embed=why_embed(why_card(why)), ephemeral=True)
 
 
 class ForgetButton(discord.ui.DynamicItem[discord.ui.Button],

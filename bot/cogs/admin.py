@@ -14,9 +14,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.context import bot_of
-from bot.deadline import within_deadline
+from bot.deadline import reply, within_deadline
 from bot.embeds import escape, stats_embed, status_embed
-from bot.errors import NO_MENTIONS, NotOwner
+from bot.errors import NotOwner
 from bot.sync import sync_commands
 
 Task = Literal["origin", "sentiment"]
@@ -25,12 +25,7 @@ PRIVATE = {"ephemeral": True, "thinking": True}  # how a slow answer is deferred
 
 async def _reply(interaction: discord.Interaction, content: str | None = None,
                  embed: discord.Embed | None = None) -> None:
-    if interaction.response.is_done():
-        await interaction.edit_original_response(content=content, embed=embed,
-                                                 allowed_mentions=NO_MENTIONS)
-    else:
-        await interaction.response.send_message(content, embed=embed,
-                                                ephemeral=True, allowed_mentions=NO_MENTIONS)
+    await reply(interaction, content=content, embed=embed, ephemeral=True)
 
 
 @app_commands.guild_only()

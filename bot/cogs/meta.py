@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.context import bot_of
-from bot.deadline import within_deadline
+from bot.deadline import reply, within_deadline
 from bot.embeds import about_embed, help_embed
 from bot.errors import NO_MENTIONS
 
@@ -26,12 +26,7 @@ class Meta(commands.Cog):
             interaction,
             asyncio.gather(services.models.status(), services.feedback.public_stats()),
             ephemeral=True, thinking=True)
-        if interaction.response.is_done():
-            await interaction.edit_original_response(embed=about_embed(models, stats),
-                                                     allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.response.send_message(embed=about_embed(models, stats),
-                                                    ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, embed=about_embed(models, stats), ephemeral=True)
 
     @app_commands.command(name="help", description="How to use this bot")
     async def help(self, interaction: discord.Interaction) -> None:

@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from bot.context import bot_of
 from bot.cooldowns import ml_cooldown
-from bot.deadline import within_deadline
+from bot.deadline import reply, within_deadline
 from bot.embeds import card_embed
 from bot.errors import NO_MENTIONS
 from bot.present import prediction_card
@@ -90,14 +90,10 @@ class Teach(commands.Cog):
         enabled, record = await within_deadline(interaction, pick(), ephemeral=True,
                                                 thinking=True)
         if record is None:
-            reply: dict[str, Any] = {"content": NOTHING_LEFT if enabled else NOT_ENABLED,
-                                     "allowed_mentions": NO_MENTIONS}
+            await reply(interaction, content=NOTHING_LEFT if enabled else NOT_ENABLED,
+                        ephemeral=True)
         else:
-            reply = question(ASK, record)
-        if interaction.response.is_done():
-            await interaction.edit_original_response(**reply)
-        else:
-            await interaction.response.send_message(**reply, ephemeral=True)
+            await reply(interaction, **question(ASK, record), ephemeral=True)
 
     async def post_due(self) -> int:
         """Score pooled inputs, then make each due scheduled post this client can see;
