@@ -39,7 +39,14 @@ from tqdm.auto import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from learning_loop import DATA, Community, Item, in_eval_part, origin_pool  # noqa: E402
+from learning_loop import (  # noqa: E402
+    DATA,
+    Community,
+    Item,
+    accuracy_by_group,
+    in_eval_part,
+    origin_pool,
+)
 
 from db.consensus import Ballot, decide  # noqa: E402
 from inference.active import Candidate, select  # noqa: E402
@@ -78,9 +85,7 @@ def ballots_for(pool: list[Item], labels: tuple[str, ...], community: Community,
 
 
 def accuracy(predictor: Predictor, items: list[Item]) -> float:
-    answers = predictor.predict([i.text for i in items])
-    return sum(not isinstance(a, Exception) and a.label == i.label
-               for a, i in zip(answers, items, strict=True)) / len(items)
+    return accuracy_by_group(predictor, items)["all"]["accuracy"]
 
 
 def ask_order(strategy: str, predictor: Predictor, pool: list[Item], asked: set[int],
