@@ -1,3 +1,4 @@
+import io
 import tarfile
 from collections import Counter
 from pathlib import Path
@@ -5,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import real_data
-from tests.data_fixtures import LANGUAGES, write_imdb_dir, write_names_dir
+from tests.data_fixtures import LANGUAGES, imdb_members, write_imdb_dir, write_names_dir
 from training.data import (
     DataError,
     clean_name_splits,
@@ -51,10 +52,26 @@ def test_clean_splits_are_deterministic(names_zip: Path) -> None:
 def test_imdb_reads_the_same_from_archive_and_folder(imdb_tar: Path, tmp_path: Path) -> None:
     folder = write_imdb_dir(tmp_path)
     for split in ("train", "test", "unsup"):
-        assert sorted(iter_imdb(imdb_tar, split)) == sorted(iter_imdb(folder, split))
+        # the same reviews in the same order, so both give the same validation split
+        assert list(iter_imdb(imdb_tar, split)) == list(iter_imdb(folder, split))
     labels = Counter(y for _, y in load_imdb(imdb_tar, "train"))
     assert labels == {0: 40, 1: 40}
     assert {y for _, y in load_imdb(imdb_tar, "unsup")} == {-1}
+
+
+def test_the_validation_split_does_not_depend_on_the_archive_order(
+    imdb_tar: Path, tmp_path: Path
+) -> None:
+    reordered = tmp_path / "reordered.tar.gz"
+    with tarfile.open(reordered, "w:gz") as tar:
+        for name, text in reversed(imdb_members().items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(text.encode())
+            tar.addfile(info, io.BytesIO(text.encode()))
+    with tarfile.open(reordered) as a, tarfile.open(imdb_tar) as b:
+        assert a.getnames() != b.getnames()
+    assert (split_validation(load_imdb(reordered, "train"), 0.25, seed=3)
+            == split_validation(load_imdb(imdb_tar, "train"), 0.25, seed=3))
 
 
 def test_validation_is_carved_from_train_only(imdb_tar: Path) -> None:

@@ -165,7 +165,12 @@ def tutorial_name_splits(source: Path, seed: int = 0) -> NameSplits:
 
 
 def iter_imdb(source: Path, split: str) -> Iterator[tuple[str, int]]:
-    """(review, label) pairs of `train`, `test` (label 1 = pos) or `unsup` (label -1)."""
+    """(review, label) pairs of `train`, `test` (label 1 = pos) or `unsup` (label -1).
+
+    Always in order of their paths (`train/neg/0_3.txt`, ...), however an archive lists
+    them or a file system returns them: the validation split is a shuffle of this sequence,
+    so the same reviews give the same split from any copy of the data set.
+    """
     folders = {"unsup": ("unsup",)}.get(split, ("neg", "pos"))
     wanted = {f"{split if split != 'unsup' else 'train'}/{f}" for f in folders}
     label_of = {"neg": 0, "pos": 1, "unsup": -1}
@@ -175,6 +180,7 @@ def iter_imdb(source: Path, split: str) -> Iterator[tuple[str, int]]:
             for f in sorted((root / rel).glob("*.txt")):
                 yield f.read_text(encoding="utf-8"), label_of[f.parent.name]
         return
+    found: list[tuple[str, str, int]] = []
     try:
         with tarfile.open(source, "r:*") as tar:
             for member in tar:
@@ -183,9 +189,11 @@ def iter_imdb(source: Path, split: str) -> Iterator[tuple[str, int]]:
                     fh = tar.extractfile(member)
                     assert fh is not None
                     text = io.TextIOWrapper(fh, encoding="utf-8").read()
-                    yield text, label_of[p.parts[-2]]
+                    found.append(("/".join(p.parts[-3:]), text, label_of[p.parts[-2]]))
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise DataError(f"{source} is not a readable IMDB archive: {exc}") from exc
+    for _, text, label in sorted(found, key=lambda f: f[0]):
+        yield text, label
 
 
 def load_imdb(source: Path, split: str) -> list[tuple[str, int]]:
