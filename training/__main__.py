@@ -106,19 +106,14 @@ def main(argv: list[str] | None = None) -> int:
                                    for f in dataclasses.fields(CONFIGS[args.command])})
     out = args.out or Path("runs") / f"{args.command}-{stamp}"
     if args.command == "origin":
-        from inference.checkpoint import load_checkpoint
         from training import origin
         from training.fit import fit
 
         data = origin.load(args.data, args.protocol)
         if args.protocol == "tutorial" and args.ship:
             parser.error("the tutorial protocol is for comparison only; it is never shipped")
-        soft, provenance = None, None
-        if cfg.teacher:
-            soft = origin.teacher_targets(data, cfg, device)
-            provenance = {"teacher_version": load_checkpoint(cfg.teacher, "origin").version}
         fit("origin", cfg, data, out, device, class_weights=origin.class_weights(data, cfg),
-            soft_targets=soft, provenance=provenance, ship=args.ship)
+            ship=args.ship)
     else:
         from training import sentiment
 

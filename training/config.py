@@ -26,12 +26,6 @@ class OriginConfig:
     # class weight = count ** -power: 0 ignores imbalance, 1 fully balances it. A half
     # power lifts the rare languages without wrecking accuracy on the common ones.
     class_weight_power: float = 0.5
-    # distillation: a checkpoint trained on the same split (one model or an ensemble) whose
-    # probabilities at `distill_temperature` the model learns beside the labels, with
-    # weight `distill_weight`
-    teacher: str = ""
-    distill_weight: float = 0.5
-    distill_temperature: float = 2.0
     seed: int = 0
 
 

@@ -55,12 +55,10 @@ def fit(
     *,
     class_weights: torch.Tensor | None = None,
     init_state: dict[str, torch.Tensor] | None = None,
-    soft_targets: torch.Tensor | None = None,
     provenance: dict | None = None,
     ship: bool = False,
 ) -> tuple[Path, dict]:
     """init_state: pre-trained weights (embeddings, encoder) the classifier starts from;
-    soft_targets: a teacher's probabilities for the training rows (training/loop.py);
     provenance: what else the checkpoint should record about its making (a teacher...)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     config = model_config(cfg, len(data.vocab), len(data.labels))
@@ -74,9 +72,7 @@ def fit(
         model, data.train, data.val, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
         weight_decay=cfg.weight_decay, patience=cfg.patience,
         score=lambda lg, y: selection_score(lg, y, data.labels), device=device, seed=cfg.seed,
-        class_weights=class_weights, label_smoothing=cfg.label_smoothing,
-        soft_targets=soft_targets, distill_weight=getattr(cfg, "distill_weight", 0.0),
-        distill_temperature=getattr(cfg, "distill_temperature", 1.0), desc=task,
+        class_weights=class_weights, label_smoothing=cfg.label_smoothing, desc=task,
     )
     # Round to the stored precision first, so every figure below is the shipped file's own.
     state = {k: v.detach().cpu().half().float() if v.is_floating_point() else v.cpu()

@@ -57,18 +57,9 @@ def train_classifier(
     seed: int = 0,
     class_weights: torch.Tensor | None = None,
     label_smoothing: float = 0.0,
-    soft_targets: torch.Tensor | None = None,
-    distill_weight: float = 0.0,
-    distill_temperature: float = 1.0,
     desc: str = "train",
 ) -> History:
-    """Train until validation `score` stops improving; the model ends at its best epoch.
-
-    soft_targets: a teacher's probabilities [N, C] for the training rows, at
-    `distill_temperature`; the loss then mixes in `distill_weight` of learning them
-    (Hinton et al.'s distillation, scaled by the temperature squared to keep the gradients'
-    size).
-    """
+    """Train until validation `score` stops improving; the model ends at its best epoch."""
     torch.manual_seed(seed)
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -83,26 +74,17 @@ def train_classifier(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     weights = class_weights.to(device) if class_weights is not None else None
     loss_fn = nn.CrossEntropyLoss(weight=weights, label_smoothing=label_smoothing)
-    train_y = torch.tensor(train[1], device=device)
-    soft = soft_targets.to(device) if soft_targets is not None else None
-    t = distill_temperature
     val_y = torch.tensor(val[1])
     history, best_state, best, bad = History(), None, -math.inf, 0
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         model.train()
         running, n = 0.0, 0
-        # Batches carry row numbers, which pick both the labels and the teacher's targets.
-        bar = tqdm(bucket_batches(train[0], list(range(len(train[0]))), batch_size,
-                                  shuffle=True, seed=seed + epoch, device=device),
+        bar = tqdm(bucket_batches(*train, batch_size, shuffle=True, seed=seed + epoch,
+                                  device=device),
                    total=steps_per_epoch, desc=f"{desc} epoch {epoch}/{epochs}", leave=False)
-        for ids, lengths, rows in bar:
-            y = train_y[rows]
-            logits = model(ids, lengths)
-            loss = loss_fn(logits, y)
-            if soft is not None:
-                loss = (1 - distill_weight) * loss + distill_weight * t * t * (
-                    nn.functional.cross_entropy(logits / t, soft[rows]))
+        for ids, lengths, y in bar:
+            loss = loss_fn(model(ids, lengths), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)

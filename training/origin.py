@@ -7,11 +7,9 @@ from pathlib import Path
 
 import torch
 
-from inference.checkpoint import load_checkpoint
 from inference.text import InputError, Vocab, encode, name_chars, normalize_name
 from training.config import OriginConfig
 from training.data import (
-    DataError,
     NameSplits,
     clean_name_splits,
     fingerprint,
@@ -19,7 +17,6 @@ from training.data import (
     tutorial_name_splits,
 )
 from training.fit import Encoded
-from training.loop import predict_logits
 
 
 def encode_names(splits: NameSplits) -> Encoded:
@@ -56,15 +53,3 @@ def class_weights(data: Encoded, cfg: OriginConfig) -> torch.Tensor:
                       for i in range(len(data.labels))], dtype=torch.float)
     return w / (w * torch.tensor([counts.get(i, 0) for i in range(len(w))])).sum() * len(
         data.train[1])
-
-
-def teacher_targets(data: Encoded, cfg: OriginConfig, device: torch.device) -> torch.Tensor:
-    """The teacher's probabilities for every training name, softened by the temperature.
-
-    The teacher must have trained on this very split: one that saw the validation or test
-    names would leak them into the student."""
-    teacher = load_checkpoint(cfg.teacher, "origin")
-    if teacher.data_fingerprint != data.fingerprint or teacher.vocab != data.vocab:
-        raise DataError(f"teacher {teacher.version} was trained on another split of the data")
-    logits = predict_logits(teacher.build_model(device), data.train[0], 256, device)
-    return torch.softmax(logits.float() / cfg.distill_temperature, dim=-1)
