@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from inference.models import SeqClassifier, reverse_padded
 from training.batching import bucket_batches
-from training.loop import History
+from training.loop import History, warmup_cosine
 
 
 def adaptive_cutoffs(vocab_size: int) -> list[int]:
@@ -83,10 +83,7 @@ def pretrain(
     lm = BiLanguageModel(classifier, dropout).to(device)
     opt = torch.optim.AdamW(lm.parameters(), lr=lr, weight_decay=weight_decay)
     steps_per_epoch = math.ceil(len(train) / batch_size)
-    total = max(1, epochs * steps_per_epoch)
-    warmup = max(1, min(steps_per_epoch, total // 10))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * s / total)))
+    sched = warmup_cosine(opt, steps_per_epoch, epochs)
     history, start = History(), time.perf_counter()
     for epoch in range(1, epochs + 1):
         lm.train()

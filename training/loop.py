@@ -42,6 +42,19 @@ def predict_logits(
     return out
 
 
+def warmup_cosine(opt: torch.optim.Optimizer, steps_per_epoch: int,
+                  epochs: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over the first epoch (at most a tenth of the run), then cosine decay
+    to zero at the last possible step; stepped once per batch."""
+    total = max(1, epochs * steps_per_epoch)
+    warmup = max(1, min(steps_per_epoch, total // 10))
+
+    def lr_factor(step: int) -> float:
+        return min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / total))
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+
+
 def train_classifier(
     model: nn.Module,
     train: tuple[list[list[int]], list[int]],
@@ -64,14 +77,7 @@ def train_classifier(
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps_per_epoch = math.ceil(len(train[0]) / batch_size)
-    total = epochs * steps_per_epoch
-    warmup = max(1, min(steps_per_epoch, total // 10))
-
-    def lr_factor(step: int) -> float:
-        """Linear warm-up, then cosine decay to zero at the last possible step."""
-        return min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / total))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    sched = warmup_cosine(opt, steps_per_epoch, epochs)
     weights = class_weights.to(device) if class_weights is not None else None
     loss_fn = nn.CrossEntropyLoss(weight=weights, label_smoothing=label_smoothing)
     val_y = torch.tensor(val[1])
