@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from inference.checkpoint import load_checkpoint
-from inference.predictor import Predictor
+from inference.predictor import Predictor, valid_only
 from inference.text import InputError
 from training.data import (
     clean_name_splits,
@@ -44,13 +44,9 @@ def evaluate_examples(predictor: Predictor, examples: list[tuple[str, str]]) -> 
     as wrong (its probabilities are uniform), so refusing is never a way to score."""
     labels = predictor.labels
     probs = torch.full((len(examples), len(labels)), 1.0 / len(labels))
-    prepared, positions = [], []
-    for i, (raw, _) in enumerate(examples):
-        try:
-            prepared.append(predictor.prepare(raw))
-            positions.append(i)
-        except InputError:
-            pass
+    each = predictor.prepare_many([raw for raw, _ in examples])
+    positions = [i for i, p in enumerate(each) if not isinstance(p, InputError)]
+    prepared = valid_only(each)
     if prepared:
         probs[positions] = predictor.probabilities(prepared)
     y = torch.tensor([labels.index(label) for _, label in examples])

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from inference.models import SeqClassifier
-from inference.predictor import Predictor
+from inference.predictor import Predictor, valid_only
 from inference.text import InputError, Vocab, encode, normalize_text, tokenize
 from training import plots
 from training.config import SentimentConfig
@@ -85,14 +85,9 @@ def pseudo_labelled(teacher: Predictor, texts: list[str],
         raise DataError("self-training needs the unlabelled reviews (aclImdb_unsup.tar.gz, or "
                         "train/unsup in the IMDB archive)")
     start = time.perf_counter()
-    kept, prepared = [], []
-    for text in texts:
-        try:
-            prepared.append(teacher.prepare(text))
-        except InputError:
-            continue
-        kept.append(text)
-    confidence, labels = teacher.probabilities(prepared).max(dim=-1)
+    each = teacher.prepare_many(texts)
+    kept = [t for t, p in zip(texts, each, strict=True) if not isinstance(p, InputError)]
+    confidence, labels = teacher.probabilities(valid_only(each)).max(dim=-1)
     keep = [(t, int(y)) for t, c, y in zip(kept, confidence.tolist(), labels.tolist(),
                                            strict=True) if c >= threshold]
     print(f"self-training: {len(keep)}/{len(texts)} unlabelled reviews at >= {threshold:.0%} "
