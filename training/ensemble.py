@@ -38,7 +38,8 @@ def combine(members: list[Checkpoint]) -> Checkpoint:
     if any(isinstance(m.config, tuple) for m in members):
         raise EnsembleError("members must be single models, not ensembles")
     state = {f"members.{i}.{k}": v for i, m in enumerate(members) for k, v in m.state_dict.items()}
-    state["temperatures"] = torch.tensor([m.temperature for m in members])
+    # at the precision the file stores them in, like the members' weights
+    state["temperatures"] = torch.tensor([m.temperature for m in members]).half().float()
     return Checkpoint(task=first.task, config=tuple(m.config for m in members),
                       vocab=first.vocab, labels=first.labels, state_dict=state,
                       version=new_version(first.task), data_fingerprint=first.data_fingerprint)
@@ -52,21 +53,17 @@ def build(task: str, paths: list[Path], data: str | Path | None, out_dir: Path, 
     if val_fingerprint != ckpt.data_fingerprint:
         raise EnsembleError("the members were not trained on this data split (fingerprint "
                             f"{ckpt.data_fingerprint}, this data gives {val_fingerprint})")
-    path = out_dir / f"{task}.safetensors"
-    save_checkpoint(ckpt, path)  # stored precision first: every figure is the file's own
-    ckpt = load_checkpoint(path, task)
     seqs, ys = encode_pairs(ckpt, val)
     ckpt.temperature = fit_temperature(predict_logits(ckpt.build_model(), seqs, 256,
                                                       torch.device("cpu")), torch.tensor(ys))
-    save_checkpoint(ckpt, path)
-    test = test_set(task, data)
-    metrics = evaluate_examples(Predictor(load_checkpoint(path), "cpu"), test)
+    metrics = evaluate_examples(Predictor(ckpt, "cpu"), test_set(task, data))
     ckpt.metrics = {
         "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
         "test_ece": metrics["ece"], "test_n": metrics["n"], "temperature": ckpt.temperature,
         "members": [{"version": m.version, "test_accuracy": m.metrics.get("test_accuracy"),
                      "test_macro_f1": m.metrics.get("test_macro_f1")} for m in members],
     }
+    path = out_dir / f"{task}.safetensors"
     save_checkpoint(ckpt, path)
     write_reports(task, metrics, None, ckpt, out_dir)
     print(format_report(task, metrics))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
+from inference.checkpoint import Checkpoint, new_version, save_checkpoint
 from inference.models import ModelConfig, SeqClassifier
 from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
@@ -84,10 +84,11 @@ def fit(
                       state_dict=state, version=new_version(task), temperature=temperature,
                       data_fingerprint=data.fingerprint)
     path = out_dir / f"{task}.safetensors"
-    save_checkpoint(ckpt, path)
+    save_checkpoint(ckpt, path)  # the trained weights are safe before the test set is read
     # Scored on the CPU, where it will be served: the evaluate CLI then reproduces these
-    # figures exactly, whichever device trained the model.
-    metrics = evaluate_examples(Predictor(load_checkpoint(path), "cpu"), data.test)
+    # figures exactly, whichever device trained the model (the checkpoint in memory holds
+    # what the file holds: weights at stored precision, the same temperature).
+    metrics = evaluate_examples(Predictor(ckpt, "cpu"), data.test)
     ckpt.metrics = {
         "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
         "test_ece": metrics["ece"], "test_n": metrics["n"], "temperature": temperature,
