@@ -76,9 +76,11 @@ def imdb_members(per_class: int = 40, seed: int = 0) -> dict[str, str]:
     return members
 
 
-def write_imdb_tar(path: Path, **kw) -> Path:
+def write_imdb_tar(path: Path, *, reverse: bool = False, **kw) -> Path:
+    """reverse: list the members in the opposite order, as another copy of the archive might."""
+    members = list(imdb_members(**kw).items())
     with tarfile.open(path, "w:gz") as tar:
-        for name, text in imdb_members(**kw).items():
+        for name, text in reversed(members) if reverse else members:
             data = text.encode()
             info = tarfile.TarInfo(name)
             info.size = len(data)

@@ -1,4 +1,3 @@
-import io
 import tarfile
 from collections import Counter
 from pathlib import Path
@@ -6,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import real_data
-from tests.data_fixtures import LANGUAGES, imdb_members, write_imdb_dir, write_names_dir
+from tests.data_fixtures import LANGUAGES, write_imdb_dir, write_imdb_tar, write_names_dir
 from training.data import (
     DataError,
     clean_name_splits,
@@ -62,12 +61,7 @@ def test_imdb_reads_the_same_from_archive_and_folder(imdb_tar: Path, tmp_path: P
 def test_the_validation_split_does_not_depend_on_the_archive_order(
     imdb_tar: Path, tmp_path: Path
 ) -> None:
-    reordered = tmp_path / "reordered.tar.gz"
-    with tarfile.open(reordered, "w:gz") as tar:
-        for name, text in reversed(imdb_members().items()):
-            info = tarfile.TarInfo(name)
-            info.size = len(text.encode())
-            tar.addfile(info, io.BytesIO(text.encode()))
+    reordered = write_imdb_tar(tmp_path / "reordered.tar.gz", reverse=True)
     with tarfile.open(reordered) as a, tarfile.open(imdb_tar) as b:
         assert a.getnames() != b.getnames()
     assert (split_validation(load_imdb(reordered, "train"), 0.25, seed=3)
