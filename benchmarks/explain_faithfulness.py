@@ -26,7 +26,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.model_options import add_model_options, checkpoint_path  # noqa: E402
+from benchmarks.model_options import add_model_options, explicit_checkpoints  # noqa: E402
 from inference.explain import SHOWN_PARTS, explain_prepared, removal_drops  # noqa: E402
 from inference.predictor import Predictor  # noqa: E402
 from training.evaluate import test_set  # noqa: E402
@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> None:
           f"{'top wins':>9}")
     rows, versions = [], {}
     for task, inputs in (("origin", names), ("sentiment", reviews)):
-        predictor = Predictor.load(task, checkpoint_path(args, task), device="cpu")
+        explicit = explicit_checkpoints(args, (task,))
+        predictor = Predictor.load(task, explicit and explicit[task], device="cpu",
+                                   model_dir=args.model_dir)
         versions[task] = predictor.version
         for row in faithfulness(predictor, inputs, args.seed, args.draws):
             print(f"{row['task']:<10} {row['removed']:<12} {row['k']:>2} {row['n']:>5} "

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from inference.registry import resolve_checkpoint
+from inference.checkpoint import TASKS
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -17,14 +17,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def explicit_checkpoints(
-    args: argparse.Namespace, tasks: tuple[str, ...] = ("origin", "sentiment")
+    args: argparse.Namespace, tasks: tuple[str, ...] = TASKS
 ) -> dict[str, Path] | None:
     """--checkpoint-dir's files, or None to let the worker pick (--model-dir, else shipped)."""
     if not args.checkpoint_dir:
         return None
     return {task: args.checkpoint_dir / f"{task}.safetensors" for task in tasks}
-
-
-def checkpoint_path(args: argparse.Namespace, task: str) -> Path:
-    explicit = explicit_checkpoints(args, (task,))
-    return explicit[task] if explicit else resolve_checkpoint(task, args.model_dir)
