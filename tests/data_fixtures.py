@@ -36,16 +36,24 @@ def names_files(per_language: int = 30, seed: int = 0) -> dict[str, str]:
     return files
 
 
+# The canonical data.zip also holds the translation tutorial's pairs, beside data/names/.
+TRANSLATION_PAIRS = "Go.\tVa !\nRun!\tCours !\n"
+
+
 def write_names_zip(path: Path, **kw) -> Path:
+    """Laid out as the canonical data.zip: data/names/<Language>.txt and data/eng-fra.txt."""
     with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("data/eng-fra.txt", TRANSLATION_PAIRS)
         for lang, text in names_files(**kw).items():
             zf.writestr(f"data/names/{lang}.txt", text)
     return path
 
 
 def write_names_dir(root: Path, **kw) -> Path:
+    """The canonical data.zip, extracted."""
     folder = root / "data" / "names"
     folder.mkdir(parents=True)
+    (root / "data" / "eng-fra.txt").write_text(TRANSLATION_PAIRS)
     for lang, text in names_files(**kw).items():
         (folder / f"{lang}.txt").write_text(text)
     return root

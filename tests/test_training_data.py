@@ -1,4 +1,5 @@
 import tarfile
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -24,7 +25,16 @@ def test_names_read_the_same_from_zip_and_folder(names_zip: Path, tmp_path: Path
     from_zip = list(iter_names(locate("names", names_zip)))
     from_dir = list(iter_names(locate("names", folder)))
     assert from_zip == from_dir
-    assert {lang for _, lang in from_zip} == set(LANGUAGES)
+    assert {lang for _, lang in from_zip} == set(LANGUAGES)  # not eng-fra beside them
+
+
+def test_names_may_also_sit_at_the_top_of_a_zip(tmp_path: Path) -> None:
+    flat = tmp_path / "mine.zip"
+    with zipfile.ZipFile(flat, "w") as zf:
+        zf.writestr("German.txt", "Jager\nMuller\n")
+        zf.writestr("Dutch.txt", "Smit\n")
+    assert list(iter_names(flat)) == [("Smit", "Dutch"), ("Jager", "German"),
+                                      ("Muller", "German")]
 
 
 def test_clean_splits_dedupe_and_never_share_a_name(names_zip: Path) -> None:

@@ -16,7 +16,8 @@ import tarfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
+from typing import TypeVar
 
 NAMES_URL = "https://download.pytorch.org/tutorial/data.zip"
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -29,6 +30,7 @@ LOCAL_NAMES = {
     "imdb_unsup": ("aclImdb_unsup.tar.gz", "aclImdb_v1.tar.gz", "aclImdb"),
 }
 N_LANGUAGES = 18
+PathT = TypeVar("PathT", bound=PurePath)
 
 
 class DataError(RuntimeError):
@@ -114,18 +116,27 @@ def iter_names(source: Path) -> Iterator[tuple[str, str]]:
 
 
 def _read_texts(source: Path, suffix: str, kind: str) -> Iterator[tuple[str, str]]:
-    """(file stem, content) of the name files in a zip or a folder."""
+    """(file stem, content) of the name files in a zip or a folder.
+
+    The canonical data.zip also holds the translation tutorial's `data/eng-fra.txt`: where
+    the files sit in a `names/` folder, as there, only those are read.
+    """
     if source.is_dir():
-        for f in source.rglob(f"*{suffix}"):
+        for f in _in_names_folder(sorted(source.rglob(f"*{suffix}"))):
             yield f.stem, f.read_text(encoding="utf-8")
         return
     if not zipfile.is_zipfile(source):
         raise DataError(f"{source} is not a zip archive or a folder of {kind} files")
     with zipfile.ZipFile(source) as zf:
-        for info in zf.infolist():
-            p = PurePosixPath(info.filename)
-            if p.suffix == suffix and not p.name.startswith("."):
-                yield p.stem, zf.read(info).decode("utf-8")
+        members = [PurePosixPath(i.filename) for i in zf.infolist()]
+        for p in _in_names_folder([p for p in members
+                                   if p.suffix == suffix and not p.name.startswith(".")]):
+            yield p.stem, zf.read(str(p)).decode("utf-8")
+
+
+def _in_names_folder(paths: list[PathT]) -> list[PathT]:
+    """The files in a folder called `names`, if there are any; else all of them."""
+    return [p for p in paths if p.parent.name == "names"] or paths
 
 
 @dataclass(frozen=True)
