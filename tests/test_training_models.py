@@ -12,9 +12,12 @@ from inference.checkpoint import (
     save_checkpoint,
 )
 from inference.models import ModelConfig, SeqClassifier, pad_batch, reverse_padded
+from inference.predictor import Predictor
 from inference.text import Vocab
 from tests.data_fixtures import TINY_SENTIMENT
+from tests.inference_fixtures import make_checkpoint
 from training.__main__ import main as training_main
+from training.evaluate import evaluate_examples
 from training.metrics import (
     confusion_matrix,
     expected_calibration_error,
@@ -95,6 +98,26 @@ def test_metrics_match_a_hand_computed_example() -> None:
     assert m["macro_f1"] == pytest.approx((0.5 + 0.8 + 0.0) / 3)
     # every prediction has confidence 0.8 and 60% are right: ECE = |0.8 - 0.6|
     assert expected_calibration_error(probs, torch.tensor(y_true)) == pytest.approx(0.2)
+
+
+def test_an_unanswered_input_is_wrong_and_no_class_guessed_it() -> None:
+    y_true, y_pred = [0, 0, 1, 1, 2], [0, 1, 1, 1, 0]
+    probs = torch.nn.functional.one_hot(torch.tensor(y_pred), 3).float() * 0.7 + 0.1
+    answered = torch.tensor([False, True, True, True, True])  # the first input was refused
+    m = summarize(probs, torch.tensor(y_true), ("a", "b", "c"), answered)
+    assert m["accuracy"] == pytest.approx(0.4)
+    assert m["confusion"] == [[0, 1, 0], [0, 2, 0], [1, 0, 0]]
+    # a: P=0/1 R=0/2 F1=0 (its support still counts the refused one); b: 4/5; c: 0
+    assert [m["per_class"][c]["support"] for c in "abc"] == [2, 2, 1]
+    assert m["macro_f1"] == pytest.approx(0.8 / 3)
+    assert m["ece"] == pytest.approx(0.8 - 0.4)
+
+
+def test_evaluation_counts_a_refused_input_wrong_whatever_its_label() -> None:
+    predictor = Predictor(make_checkpoint("origin", "origin-eval"))
+    for label in predictor.labels[:2]:  # the first label is what uniform scores point to
+        m = evaluate_examples(predictor, [("\U0001F600\U0001F600", label)])
+        assert (m["refused"], m["accuracy"], m["per_class"][label]["support"]) == (1, 0.0, 1)
 
 
 def test_temperature_fit_recovers_an_overconfident_scale() -> None:

@@ -41,16 +41,16 @@ def validation_set(task: str, data: str | Path | None,
 
 def evaluate_examples(predictor: Predictor, examples: list[tuple[str, str]]) -> dict:
     """Metrics of a predictor on (input, label) pairs. An input the model refuses counts
-    as wrong (its probabilities are uniform), so refusing is never a way to score."""
+    as wrong (with uniform probabilities), so refusing is never a way to score."""
     labels = predictor.labels
     probs = torch.full((len(examples), len(labels)), 1.0 / len(labels))
     each = predictor.prepare_many([raw for raw, _ in examples])
-    positions = [i for i, p in enumerate(each) if not isinstance(p, InputError)]
+    answered = torch.tensor([not isinstance(p, InputError) for p in each], dtype=torch.bool)
     prepared = valid_only(each)
     if prepared:
-        probs[positions] = predictor.probabilities(prepared)
+        probs[answered] = predictor.probabilities(prepared)
     y = torch.tensor([labels.index(label) for _, label in examples])
-    metrics = summarize(probs, y, labels)
+    metrics = summarize(probs, y, labels, answered)
     metrics["refused"] = len(examples) - len(prepared)
     metrics["model_version"] = predictor.version
     return metrics
