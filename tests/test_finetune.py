@@ -16,8 +16,10 @@ from db import AgreedExample, FeedbackStore
 from inference.checkpoint import file_sha256, load_checkpoint
 from inference.predictor import Predictor
 from inference.registry import CURRENT, current_version, task_dir
+from inference.text import normalize_text
 from inference.worker import InferenceWorker
 from tests.feedback_fixtures import community_votes, install, names_with_suffix, train_tiny
+from tests.inference_fixtures import make_checkpoint
 from training.__main__ import main
 from training.data import clean_name_splits
 from training.finetune import (
@@ -28,6 +30,7 @@ from training.finetune import (
     finetune,
     gate,
     in_holdout,
+    input_key,
     prepare_feedback,
 )
 
@@ -122,6 +125,23 @@ async def test_a_candidate_that_hurts_the_test_set_is_refused(loop, capsys):
     assert report["decision"] == "rejected"
     assert any("test accuracy fell" in reason for reason in report["reasons"])
     assert "test accuracy fell" in capsys.readouterr().err
+
+
+async def test_test_set_inputs_are_never_trained_on(loop):
+    # Users also ask about names of the test set; their corrections must not teach the
+    # candidate the answers the gate is about to check.
+    test_names = [name for name, _ in clean_name_splits(loop.data).test[:30]]
+    await vote_new_suffix(loop)
+    await community_votes(loop.db, "origin", loop.parent, [(n, "Korean") for n in test_names])
+    outcome = await finetune("origin", loop.db, model_dir=loop.model_dir, data=loop.data,
+                             cfg=FinetuneConfig(epochs=1), dry_run=True)
+    trainable = sum(not in_holdout(input_key("origin", n), 0.3) for n in set(test_names))
+    assert trainable > 0
+    feedback = outcome.report["feedback"]
+    assert feedback["dropped"]["in_test_set"] == trainable
+    assert feedback["train"]["corrections"] == sum(
+        not in_holdout(input_key("origin", n), 0.3)
+        for n in names_with_suffix("vili", 40, seed=1))
 
 
 async def test_too_few_agreed_examples_is_a_clean_refusal(loop, capsys):
@@ -253,6 +273,24 @@ def test_feedback_keeps_one_label_per_input_and_drops_what_the_model_cannot_use(
     assert not any(in_holdout(e.normalized, 0.3) for e in feedback.train)
     assert prepare_feedback(list(reversed(examples)), parent, cfg).fingerprint == \
         feedback.fingerprint
+
+
+def test_texts_the_model_reads_alike_are_one_input_on_one_side_of_the_split():
+    parent = make_checkpoint("sentiment", "s0")
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    variants = ["this album is sick", "This album is sick.", '"this album is sick"',
+                "this album is SICK , ", "this  album is sick."]
+    examples = [AgreedExample(i, "sentiment", text, normalize_text(text), "positive",
+                              "negative", "v0", False, 2, False, at + timedelta(minutes=i), at)
+                for i, text in enumerate(variants)]
+    examples += [AgreedExample(10 + i, "sentiment", f"film number {i} was dull",
+                               f"film number {i} was dull", "negative", "positive", "v0",
+                               False, 2, False, at, at) for i in range(40)]
+    assert len({input_key("sentiment", e.normalized) for e in examples[:5]}) == 1
+    feedback = prepare_feedback(examples, parent, FinetuneConfig(min_holdout_corrections=1))
+    kept = [e for e in feedback.train + feedback.holdout if "album" in e.input_text]
+    assert [e.input_text for e in kept] == [variants[-1]]  # the latest decision
+    assert feedback.dropped == {"duplicates": 4}
 
 
 def test_the_holdout_split_is_stable_and_about_the_asked_size():

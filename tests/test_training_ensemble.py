@@ -100,7 +100,8 @@ def test_an_ensemble_fine_tunes_like_a_single_model() -> None:
 
     parent = combine([make_checkpoint("origin", f"o{i}", seed=i) for i in range(2)])
     pairs = [(name, "Japanese") for name in NAMES]
-    original = OriginalData(train=[(n, "Russian") for n in NAMES], val=pairs, test=[])
+    original = OriginalData(train=[(n, "Russian") for n in NAMES], val=pairs, test=[],
+                            test_keys=set())
     cfg = FinetuneConfig(epochs=2, min_replay=10, lr=1e-2)
     candidate, _ = tune(parent, pairs, original, cfg, torch.device("cpu"))
     assert candidate.config == parent.config and candidate.parent == parent.version

@@ -1,9 +1,10 @@
 """Fine-tune the served model on community-agreed labels; promote it only if it is better.
 
 One run, top to bottom:
-1. read the agreed examples (db consensus), one label per input, and split them by a stable
-   hash of the input into a training part and a held-out part (the same input always lands
-   on the same side, run after run, so held-out examples are never trained on later);
+1. read the agreed examples (db consensus), one label per input as the model reads it, and
+   split them by a stable hash of that into a training part and a held-out part (the same
+   input always lands on the same side, run after run, so held-out examples are never
+   trained on later); inputs of the test set are never trained on either;
 2. start from the checkpoint the bot serves (promoted CURRENT, else the shipped weights) and
    keep its vocabulary, labels and architecture: new tokens map to <unk>;
 3. train a few epochs at a small learning rate on the agreed examples mixed with a replayed
@@ -33,7 +34,7 @@ from db import AgreedExample, FeedbackStore
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
 from inference.predictor import Predictor
 from inference.registry import promoted_versions, resolve_checkpoint, set_current, task_dir
-from inference.text import InputError, encode
+from inference.text import InputError, encode, units
 from training.batching import bucket_batches
 from training.data import clean_name_splits, fingerprint, load_imdb, locate, split_validation
 from training.evaluate import SENTIMENT_LABELS, evaluate_examples, test_set
@@ -97,6 +98,7 @@ class OriginalData:
     train: list[Pair]
     val: list[Pair]
     test: list[Pair]
+    test_keys: set[str]  # input_key of every test input, sampled for the gate or not
 
 
 @dataclass
@@ -121,9 +123,16 @@ class NotEnoughFeedback(Exception):
 # ---------------------------------------------------------------- feedback
 
 
-def in_holdout(normalized: str, fraction: float) -> bool:
-    """Stable across runs and machines: sha1 of the normalised input, not a random draw."""
-    digest = hashlib.sha1(normalized.lower().encode("utf-8")).hexdigest()
+def input_key(task: str, normalized: str) -> str:
+    """What the model reads of an input, as one string. Inputs the model reads alike ("Sick
+    film!" and "sick film") share a key, hence one label and one side of the split."""
+    parts, _ = units(task, normalized)
+    return ("" if task == "origin" else " ").join(parts)
+
+
+def in_holdout(key: str, fraction: float) -> bool:
+    """Stable across runs and machines: sha1 of the input's key, not a random draw."""
+    digest = hashlib.sha1(key.lower().encode("utf-8")).hexdigest()
     return int(digest[:8], 16) / 16**8 < fraction
 
 
@@ -134,7 +143,7 @@ def prepare_feedback(
     without inputs the model cannot read or labels it does not have; then the hash split."""
     latest: dict[str, AgreedExample] = {}
     for e in sorted(examples, key=lambda e: (e.by_moderator, e.last_vote_at, e.prediction_id)):
-        latest[e.normalized.lower()] = e
+        latest[input_key(ckpt.task, e.normalized)] = e
     dropped = Counter(duplicates=len(examples) - len(latest))
     usable = []
     for e in latest.values():
@@ -148,17 +157,38 @@ def prepare_feedback(
             continue
         usable.append(e)
     usable.sort(key=lambda e: e.prediction_id)
-    holdout = [e for e in usable if in_holdout(e.normalized, cfg.holdout_fraction)]
-    train = [e for e in usable if not in_holdout(e.normalized, cfg.holdout_fraction)]
-    held_corrections = sum(not e.model_was_right for e in holdout)
-    if len(usable) < cfg.min_agreed or held_corrections < cfg.min_holdout_corrections or not train:
+    held = [in_holdout(input_key(ckpt.task, e.normalized), cfg.holdout_fraction) for e in usable]
+    holdout = [e for e, h in zip(usable, held, strict=True) if h]
+    train = [e for e, h in zip(usable, held, strict=True) if not h]
+    feedback = Feedback(train, holdout, len(examples), dict(dropped),
+                        fingerprint([(e.normalized, e.label) for e in usable]))
+    check_enough(feedback, ckpt.task, cfg)
+    return feedback
+
+
+def without_test_inputs(feedback: Feedback, task: str, test_keys: set[str],
+                        cfg: FinetuneConfig) -> Feedback:
+    """Agreed examples whose input is in the test set are never trained on: the gate scores
+    the test set, and a candidate taught its answers would pass it by memory."""
+    train = [e for e in feedback.train if input_key(task, e.normalized) not in test_keys]
+    dropped = dict(feedback.dropped)
+    if len(train) < len(feedback.train):
+        dropped["in_test_set"] = len(feedback.train) - len(train)
+    kept = replace(feedback, train=train, dropped=dropped)
+    check_enough(kept, task, cfg)
+    return kept
+
+
+def check_enough(feedback: Feedback, task: str, cfg: FinetuneConfig) -> None:
+    usable = len(feedback.train) + len(feedback.holdout)
+    held_corrections = sum(not e.model_was_right for e in feedback.holdout)
+    if (usable < cfg.min_agreed or held_corrections < cfg.min_holdout_corrections
+            or not feedback.train):
         raise NotEnoughFeedback(
-            f"{len(usable)} usable agreed {ckpt.task} examples ({len(examples)} agreed, "
-            f"{held_corrections} held-out corrections, {len(train)} to train on): need at "
-            f"least {cfg.min_agreed} examples and {cfg.min_holdout_corrections} held-out "
-            "corrections. Let the community vote on more answers, then run again.")
-    return Feedback(train, holdout, len(examples), dict(dropped),
-                    fingerprint([(e.normalized, e.label) for e in usable]))
+            f"{usable} usable agreed {task} examples ({feedback.agreed} agreed, "
+            f"{held_corrections} held-out corrections, {len(feedback.train)} to train on): "
+            f"need at least {cfg.min_agreed} examples and {cfg.min_holdout_corrections} "
+            "held-out corrections. Let the community vote on more answers, then run again.")
 
 
 # ---------------------------------------------------------------- original data
@@ -177,12 +207,18 @@ def original_data(task: str, data: str | Path | None, parent: Checkpoint,
         train = [(text, SENTIMENT_LABELS[y]) for text, y in reviews]
         val = [(text, SENTIMENT_LABELS[y]) for text, y in held]
         test = test_set(task, data)
+    test_keys = set()
+    for raw, _ in test:
+        try:
+            test_keys.add(input_key(task, encode(task, parent.vocab, raw)[0]))
+        except InputError:
+            continue
     rng = random.Random(cfg.seed)
     if len(val) > cfg.calibration_size:
         val = rng.sample(val, cfg.calibration_size)
     if cfg.test_limit and len(test) > cfg.test_limit:
         test = rng.sample(test, cfg.test_limit)
-    return OriginalData(train, val, test)
+    return OriginalData(train, val, test, test_keys)
 
 
 # ---------------------------------------------------------------- training
@@ -205,7 +241,7 @@ def tune(
     device: torch.device,
 ) -> tuple[Checkpoint, dict]:
     """Fine-tune a copy of the parent for a fixed number of epochs, with no model selection:
-    the gate judges the result on data this loop never sees.
+    the gate judges the result on data this loop never sees (`without_test_inputs`).
 
     Agreed examples are learned as hard labels. Replayed original examples are learned as
     the parent's own predictions (distillation), not as their data set labels: the candidate
@@ -360,12 +396,15 @@ async def finetune(
                 and not dry_run:
             return Outcome("unchanged", f"no new agreed {task} examples since {last.version} "
                            f"({last.status}); nothing to do", last.version)
+        original = original_data(task, data, parent, cfg)
+        try:
+            feedback = without_test_inputs(feedback, task, original.test_keys, cfg)
+        except NotEnoughFeedback as exc:
+            return Outcome("too-few", str(exc))
         counts = feedback.counts()
         print(f"{task}: training on {len(feedback.train)} agreed examples "
               f"({counts['train']['corrections']} corrections), holding out "
               f"{len(feedback.holdout)} ({counts['holdout']['corrections']} corrections)")
-
-        original = original_data(task, data, parent, cfg)
         train_pairs = [(e.input_text, e.label) for e in feedback.train]
         candidate, training = tune(parent, train_pairs, original, cfg, device)
         taken = {v.version for v in history} | set(promoted_versions(model_dir, task))
