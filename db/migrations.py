@@ -2,6 +2,10 @@
 
 Only ever append to MIGRATIONS: a database runs exactly the scripts past its version, so editing
 a released script would leave existing databases with a different schema than new ones.
+Scripts run with foreign keys off, as SQLite's 12-step ALTER procedure requires, so rebuilding
+a table (CREATE new, copy, DROP old, RENAME) does not cascade-delete the rows that point at it;
+PRAGMA foreign_key_check then refuses to commit a migration that left a dangling reference. The
+flip side: a script's own DELETEs do not cascade either.
 Timestamps have no SQL defaults on purpose: the store writes them all in one fixed-width format
 (db.timestamps) so that string comparison orders them.
 """
@@ -132,8 +136,65 @@ ALTER TABLE predictions ADD COLUMN margin REAL GENERATED ALWAYS AS (
 CREATE INDEX predictions_uncertain ON predictions (task, model_version, margin);
 """
 
+_V6_IDS_NEVER_REUSED = """
+-- Buttons carry only a prediction's id (seqbot:vote:<id>:..., seqbot:why:<id>), so an id must
+-- never be handed out twice: without AUTOINCREMENT, SQLite reuses the id of the newest row once
+-- it is erased (/forget-me, retention), and an old message's buttons would then vote on, or
+-- reveal, someone else's newer answer. A column cannot gain AUTOINCREMENT in place, so the
+-- table is rebuilt (SQLite's 12-step ALTER procedure; migrate() turns foreign keys off, so
+-- dropping the old table does not cascade to votes and /teach history, and checks them after).
+-- Copying the rows with their ids records max(id) in sqlite_sequence; ids of rows erased above
+-- it before this upgrade are unknowable and so not protected.
+CREATE TABLE predictions_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task TEXT NOT NULL CHECK (task IN ('origin', 'sentiment')),
+    input_text TEXT NOT NULL,
+    normalized TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    label TEXT NOT NULL,
+    top_json TEXT NOT NULL,  -- [[label, probability], ...], best first
+    guild_id INTEGER,
+    channel_id INTEGER,
+    author_hash TEXT,        -- HMAC of the author's Discord id, never the id itself
+    created_at TEXT NOT NULL,
+    margin REAL GENERATED ALWAYS AS (
+        CASE WHEN json_array_length(top_json) > 0
+             THEN json_extract(top_json, '$[0][1]')
+                  - coalesce(json_extract(top_json, '$[1][1]'), 0.0)
+        END) VIRTUAL
+);
+INSERT INTO predictions_new (id, task, input_text, normalized, model_version, label, top_json,
+    guild_id, channel_id, author_hash, created_at)
+SELECT id, task, input_text, normalized, model_version, label, top_json,
+    guild_id, channel_id, author_hash, created_at
+FROM predictions ORDER BY id;
+DROP TABLE predictions;
+ALTER TABLE predictions_new RENAME TO predictions;
+CREATE INDEX predictions_task_created ON predictions (task, created_at);
+CREATE INDEX predictions_author ON predictions (author_hash) WHERE author_hash IS NOT NULL;
+CREATE INDEX predictions_created ON predictions (created_at);
+CREATE INDEX predictions_uncertain ON predictions (task, model_version, margin);
+
+-- pool ids are held across a model call while scoring and a refused input is then deleted by
+-- id: a reused id would delete or link someone's newly pooled input instead
+CREATE TABLE teach_pool_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task TEXT NOT NULL CHECK (task IN ('origin', 'sentiment')),
+    input_text TEXT NOT NULL,
+    source TEXT NOT NULL,
+    prediction_id INTEGER REFERENCES predictions (id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (task, input_text)
+);
+INSERT INTO teach_pool_new (id, task, input_text, source, prediction_id, created_at)
+SELECT id, task, input_text, source, prediction_id, created_at FROM teach_pool ORDER BY id;
+DROP TABLE teach_pool;
+ALTER TABLE teach_pool_new RENAME TO teach_pool;
+CREATE INDEX teach_pool_prediction ON teach_pool (prediction_id);
+"""
+
 MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_MODERATION, _V3_ERASURE_AND_ONE_PRODUCTION_MODEL,
-                               _V4_ACTIVE_LEARNING, _V5_DERIVED_MARGIN)
+                               _V4_ACTIVE_LEARNING, _V5_DERIVED_MARGIN, _V6_IDS_NEVER_REUSED)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -168,10 +229,23 @@ async def migrate(
     """Apply the pending scripts up to `target` atomically and return the resulting version.
 
     BEGIN IMMEDIATE makes a second process that starts at the same moment wait, then see the
-    new version, instead of running the same scripts twice.
+    new version, instead of running the same scripts twice. Foreign keys are switched off
+    around the transaction (SQLite ignores the pragma inside one) and restored afterwards.
     """
     if not 0 <= target <= len(scripts):
         raise ValueError(f"target version {target} outside 0..{len(scripts)}")
+    enforced = await _foreign_keys(conn)
+    await conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        return await _migrate(conn, target, scripts, check_references=enforced)
+    finally:
+        if enforced:
+            await conn.execute("PRAGMA foreign_keys = ON")
+
+
+async def _migrate(
+    conn: aiosqlite.Connection, target: int, scripts: Sequence[str], *, check_references: bool
+) -> int:
     await conn.execute("BEGIN IMMEDIATE")
     try:
         current = await schema_version(conn)
@@ -187,8 +261,21 @@ async def migrate(
                 except sqlite3.Error as error:
                     raise MigrationError(f"migration v{version} failed: {error}") from error
             await conn.execute(f"PRAGMA user_version = {version}")
+        if check_references and target > current:
+            dangling = await conn.execute_fetchall("PRAGMA foreign_key_check")
+            if dangling:
+                table, rowid, parent, _ = next(iter(dangling))
+                raise MigrationError(
+                    f"migration to v{target} left {len(list(dangling))} dangling reference(s), "
+                    f"e.g. {table} row {rowid} -> {parent}"
+                )
         await conn.commit()
     except BaseException:
         await conn.rollback()
         raise
     return max(current, target)
+
+
+async def _foreign_keys(conn: aiosqlite.Connection) -> bool:
+    rows = await conn.execute_fetchall("PRAGMA foreign_keys")
+    return bool(next(iter(rows))[0])
