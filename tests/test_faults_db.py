@@ -103,6 +103,7 @@ async def test_a_full_disk_still_answers_and_recovers(fake, checkpoints, setting
         # SQLITE_FULL, as on a full disk: max_page_count is per connection, so it must be
         # set on the bot's own one.
         conn = bot.services.store._db._conn
+        await conn.execute("VACUUM")  # no free pages left by migrations that rebuilt tables
         pages = await fetch_value(conn, "PRAGMA page_count")
         await conn.execute(f"PRAGMA max_page_count = {pages}")
         full = await (await fake.slash(alice, "sentiment", text=review)).final()
