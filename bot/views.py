@@ -73,12 +73,12 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button],
 
     async def _wrong(self, interaction: discord.Interaction) -> None:
         assert interaction.message is not None  # component interactions always carry it
-        model_label, choices = await bot_of(interaction).services.feedback.choices(self.pred_id)
+        model_label, choices = await within_deadline(  # the read can queue behind a long one
+            interaction, bot_of(interaction).services.feedback.choices(self.pred_id),
+            ephemeral=True, thinking=True)  # the menu is private, so is its placeholder
         select = CorrectionSelect.build(self.pred_id, interaction.message.id, choices)
-        await interaction.response.send_message(
-            f"I said **{model_label}**. What is the right answer?",
-            view=discord.ui.View(timeout=None).add_item(select),
-            ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, content=f"I said **{model_label}**. What is the right answer?",
+                    view=discord.ui.View(timeout=None).add_item(select), ephemeral=True)
 
 
 class CorrectionSelect(discord.ui.DynamicItem[discord.ui.Select],

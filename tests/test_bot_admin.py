@@ -12,6 +12,10 @@ from inference.worker import InferenceWorker
 from tests.discord_harness import bot_settings, running_bot
 from tests.fakediscord import FakeDiscord, pointed_at
 from tests.inference_fixtures import promote
+from tests.test_bot_feedback import db_held
+
+OWNER = 777
+NOT_OWNER = "Only the bot's owners can use this command."
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +30,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture
 def settings(fake, tmp_path, model_dir):
-    return bot_settings(tmp_path, model_dir=model_dir, owner_ids=frozenset({777}))
+    return bot_settings(tmp_path, model_dir=model_dir, owner_ids=frozenset({OWNER}))
 
 
 @pytest.fixture
@@ -47,6 +51,10 @@ async def reply_to(fake, actor, command, **options) -> dict:
     return await (await fake.slash(actor, command, **options)).final()
 
 
+def owner_of(fake):
+    return fake.member(fake.guild, "owner", admin=True, user_id=OWNER)
+
+
 async def test_non_admins_are_refused_server_side(fake, bot):
     # default_permissions only hides the command; a server can change that, so the bot checks.
     member = fake.member(fake.guild, "mallory")
@@ -56,6 +64,39 @@ async def test_non_admins_are_refused_server_side(fake, bot):
         assert reply["flags"] & 64
         assert reply["content"] == "Only server administrators can use this command."
     assert bot.services.client.versions()["origin"] == "origin-v2"  # nothing rolled back
+
+
+async def test_commands_for_every_server_are_for_owners_only(fake, bot):
+    # Anyone can create a server and invite the bot: its admin must not change the models
+    # every server is served, nor ignore voters of other servers.
+    alice = fake.member(fake.guild, "alice")
+    answer = await reply_to(fake, alice, "origin", name="Smith")
+    await (await fake.click(alice, answer, fake.find_component(answer, "seqbot:vote:"))).followup()
+    mallory = fake.member(fake.add_guild("Mallory's own server"), "mallory", admin=True)
+    for command, options in [("admin rollback", {"task": "origin"}),
+                             ("admin reload", {"task": "origin", "version": "origin-v1"}),
+                             ("admin ignore-voter", {"user": alice})]:
+        reply = await reply_to(fake, mallory, command, **options)
+        assert reply["flags"] & 64 and reply["content"] == NOT_OWNER, command
+    assert bot.services.client.versions()["origin"] == "origin-v2"
+    assert (await bot.services.store.stats())["ignored_voters"] == 0
+
+
+async def test_only_owners_see_the_voters_of_every_server(fake, bot):
+    alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
+    answer = await reply_to(fake, alice, "origin", name="Smith")
+    for voter in (alice, bob):
+        await (await fake.click(voter, answer,
+                                fake.find_component(answer, "seqbot:vote:"))).followup()
+    admin = fake.member(fake.guild, "root", admin=True)
+    [embed] = (await reply_to(fake, admin, "admin stats"))["embeds"]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["votes"].startswith("2 votes by 2 voters")  # the counts stay
+    assert "least agreeing voters" not in fields
+    assert "owners only" in embed["footer"]["text"]
+    [embed] = (await reply_to(fake, owner_of(fake), "admin stats"))["embeds"]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["least agreeing voters"].count("1/1 agree") == 2 and "footer" not in embed
 
 
 async def test_admin_commands_need_a_server(fake, bot):
@@ -73,7 +114,7 @@ async def test_status_shows_served_versions(fake, bot):
 
 
 async def test_rollback_and_reload(fake, bot):
-    root = fake.member(fake.guild, "root", admin=True)
+    root = owner_of(fake)
     reply = await reply_to(fake, root, "admin rollback", task="origin")
     assert reply["content"] == "origin: rolled back, now serving `origin-v1`."
     assert bot.services.client.versions()["origin"] == "origin-v1"
@@ -89,7 +130,7 @@ async def test_rollback_and_reload_keep_the_version_table_in_step(fake, bot):
     for version in ("origin-v1", "origin-v2"):
         await store.add_model_version("origin", version, f"/models/{version}", "0" * 64, {},
                                       status="production")
-    root = fake.member(fake.guild, "root", admin=True)
+    root = owner_of(fake)
     await reply_to(fake, root, "admin rollback", task="origin")
     status = {m.version: m.status for m in await store.model_versions("origin")}
     assert status == {"origin-v1": "production", "origin-v2": "retired"}
@@ -98,7 +139,7 @@ async def test_rollback_and_reload_keep_the_version_table_in_step(fake, bot):
 
 
 async def test_stats_and_ignore_voter(fake, bot):
-    root = fake.member(fake.guild, "root", admin=True)
+    root = owner_of(fake)
     troll = fake.member(fake.guild, "troll")
     answer = await reply_to(fake, troll, "origin", name="Smith")
     await (await fake.click(troll, answer, fake.find_component(answer, "seqbot:vote:"))).followup()
@@ -115,14 +156,33 @@ async def test_stats_and_ignore_voter(fake, bot):
 async def test_sync_is_owner_only_and_registers_commands(fake, bot):
     admin = fake.member(fake.guild, "root", admin=True)
     reply = await reply_to(fake, admin, "admin sync")
-    assert reply["content"] == "Only the bot's owners can use this command."
+    assert reply["content"] == NOT_OWNER
     assert fake.commands == {}
-    owner = fake.member(fake.guild, "owner", admin=True, user_id=777)
-    reply = await reply_to(fake, owner, "admin sync", scope="here")
+    reply = await reply_to(fake, owner_of(fake), "admin sync", scope="here")
     assert reply["content"] == "Synced 8 commands to this server."
     names = {c["name"] for c in fake.commands[fake.guild.id]}
     assert names == {"origin", "sentiment", "Analyze sentiment", "about", "help", "forget-me",
                      "admin", "teach"}
+
+
+@pytest.mark.parametrize(("command", "options", "answer"), [
+    ("admin teach enable", {}, "/teach is on in this server."),
+    ("admin teach disable", {}, "/teach and its scheduled post are off in this server."),
+    ("admin teach post", {"every_hours": 6}, "I will post a question in this channel every 6 h"),
+])
+async def test_teach_settings_are_acknowledged_in_time_when_the_database_is_slow(
+        fake, bot, command, options, answer):
+    # The setting is a write, queued behind a long read: defer (privately) first, answer after.
+    root = fake.member(fake.guild, "root", admin=True)
+    async with db_held(bot.services.store):
+        record = await fake.slash(root, command, **options)
+        ack = await record.acknowledged(timeout=fake.ack_deadline_s)  # while still held
+        assert ack.status == 200 and ack.body["type"] == 5 and ack.body["data"]["flags"] & 64
+    reply = await record.final()
+    assert reply["flags"] & 64 and reply["content"].startswith(answer)
+    settings = await bot.services.store.teach.guild(fake.guild.id)
+    assert settings is not None and settings.enabled == command.endswith("enable")
+    assert settings.every_hours == options.get("every_hours")
 
 
 def _option(payload: list[dict], command: str, option: str) -> dict:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 import pytest
 
 from db import FeedbackStore, Hasher
@@ -41,6 +45,25 @@ def pred_id_of(message) -> int:
     return int(custom_id.split(":")[2])
 
 
+@contextlib.asynccontextmanager
+async def db_held(store: FeedbackStore) -> AsyncIterator[None]:
+    """A long read transaction on the bot's own connection (a statistics scan of a big
+    database) until the block ends: every other read and write queues behind it."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def scan(conn) -> None:
+        entered.set()
+        await release.wait()
+
+    holder = asyncio.create_task(store._db.read(scan))
+    await asyncio.wait_for(entered.wait(), 5)
+    try:
+        yield
+    finally:
+        release.set()
+        await holder
+
+
 async def test_right_vote_lands_in_db_and_count_shows_on_message(fake, bot):
     alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
     answer = await ask(fake, alice, name="Nakamura")
@@ -76,6 +99,26 @@ async def test_wrong_opens_labels_and_the_correction_is_recorded(fake, bot):
     assert fake.messages[int(answer["id"])]["content"] == "0 of 1 voter agrees with this answer"
     tally = await bot.services.store.tally(pred_id_of(answer))
     assert tally.counts == {choice: 1} and not tally.by_moderator
+
+
+async def test_wrong_is_acknowledged_in_time_when_the_database_is_slow(fake, bot):
+    # Discord drops a click not acknowledged within 3 s (the fake does too): while a long read
+    # holds the database, Wrong must defer (privately) first, then show its menu.
+    alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
+    answer = await ask(fake, alice, name="Nakamura")
+    async with db_held(bot.services.store):
+        click = await fake.click(bob, answer, f"seqbot:vote:{pred_id_of(answer)}:wrong")
+        ack = await click.acknowledged(timeout=fake.ack_deadline_s)  # while still held
+        assert ack.status == 200 and ack.body["type"] == 5  # "thinking...", edited later
+        assert ack.body["data"]["flags"] & 64
+    menu = await click.final()
+    assert menu["flags"] & 64 and "What is the right answer?" in menu["content"]
+    assert all(b["allowed_mentions"] == NO_PINGS for b in click.message_bodies())
+    [select] = menu["components"][0]["components"]
+    pick = await fake.choose(bob, menu, select["custom_id"], [select["options"][0]["value"]])
+    await pick.acknowledged()
+    assert (await bot.services.store.tally(pred_id_of(answer))).voters == 1
+    assert not [c for c in click.calls + pick.calls if c.status >= 400]
 
 
 async def test_sentiment_correction_offers_the_other_label(fake, bot):

@@ -51,7 +51,7 @@ async def served(fake: FakeDiscord, via: str, model_dir, tmp_path):
 @pytest.mark.parametrize("via", ["worker", "http"])
 async def test_a_broken_checkpoint_is_refused_and_the_old_model_keeps_serving(
         fake, model_dir, tmp_path, caplog, via):
-    root = fake.member(fake.guild, "root", admin=True)
+    root = fake.member(fake.guild, "root", admin=True, user_id=int(fake.owner["id"]))  # owner
     async with served(fake, via, model_dir, tmp_path) as (_, worker):
         for version in ("origin-v2", "origin-v3", None):
             if version is None:  # CURRENT already points at the truncated file

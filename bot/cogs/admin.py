@@ -1,7 +1,10 @@
 """/admin: model status, reload and rollback, feedback statistics, ignoring voters, sync.
 
 Hidden from non-administrators by default_permissions, which server admins can change, so
-every command checks the permission again when it runs.
+every command checks the permission again when it runs. Anyone can create a server and invite
+the bot, so being its administrator proves nothing about the others: what acts on every server
+(the served models, who is ignored, the command list) or shows data from every server (the
+voter list) is for the bot's owners only (SEQBOT_OWNER_IDS, else the application's owner).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from bot.deadline import reply, within_deadline
 from bot.embeds import escape, stats_embed, status_embed
 from bot.errors import NotOwner
 from bot.sync import sync_commands
+from db import VoterStats
 
 Task = Literal["origin", "sentiment"]
 PRIVATE = {"ephemeral": True, "thinking": True}  # how a slow answer is deferred
@@ -26,6 +30,30 @@ PRIVATE = {"ephemeral": True, "thinking": True}  # how a slow answer is deferred
 async def _reply(interaction: discord.Interaction, content: str | None = None,
                  embed: discord.Embed | None = None) -> None:
     await reply(interaction, content=content, embed=embed, ephemeral=True)
+
+
+async def _is_owner(interaction: discord.Interaction) -> bool:
+    return await bot_of(interaction).is_owner(interaction.user)
+
+
+async def _owner_check(interaction: discord.Interaction) -> bool:
+    """Raises NotOwner, so the central error handler tells a server admin why, privately."""
+    if not await _is_owner(interaction):
+        raise NotOwner()
+    return True
+
+
+owner_only = app_commands.check(_owner_check)  # after Admin.interaction_check: admins first
+
+
+async def _stats_for(interaction: discord.Interaction) -> tuple[dict, list[VoterStats] | None]:
+    """Counts for every admin; the voter list (None: not shown) only for owners, since it
+    holds voters from every server."""
+    feedback = bot_of(interaction).services.feedback
+    if not await _is_owner(interaction):
+        return await feedback.stats(), None
+    stats, worst = await asyncio.gather(feedback.stats(), feedback.least_agreeing())
+    return stats, worst
 
 
 @app_commands.guild_only()
@@ -51,7 +79,8 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Bot admini
         await _reply(interaction, embed=status_embed(models, stats))
 
     @app_commands.command(name="reload",
-                          description="Load the promoted model (or a given promoted version)")
+                          description="Owners: load the promoted model (or a given version)")
+    @owner_only
     @app_commands.describe(task="Which model", version="A promoted version; default: CURRENT")
     async def reload(self, interaction: discord.Interaction, task: Task,
                      version: app_commands.Range[str, 1, 100] | None = None) -> None:
@@ -60,22 +89,28 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Bot admini
         await _reply(interaction, f"{task}: now serving `{served}`.")
 
     @app_commands.command(name="rollback",
-                          description="Serve the version promoted before the current one")
+                          description="Owners: serve the version promoted before the current one")
+    @owner_only
     @app_commands.describe(task="Which model")
     async def rollback(self, interaction: discord.Interaction, task: Task) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         served = await bot_of(interaction).services.models.rollback(task)
         await _reply(interaction, f"{task}: rolled back, now serving `{served}`.")
 
-    @app_commands.command(name="stats", description="Feedback statistics and least agreeing voters")
+    @app_commands.command(name="stats",
+                          description="Feedback statistics (owners also see the voters to ignore)")
     async def stats(self, interaction: discord.Interaction) -> None:
-        feedback = bot_of(interaction).services.feedback
-        stats, worst = await within_deadline(
-            interaction, asyncio.gather(feedback.stats(), feedback.least_agreeing()), **PRIVATE)
-        await _reply(interaction, embed=stats_embed(stats, worst))
+        stats, worst = await within_deadline(interaction, _stats_for(interaction), **PRIVATE)
+        embed = stats_embed(stats, worst or [])
+        if worst is None:
+            embed.set_footer(text="Counts cover every server. The least agreeing voters are "
+                                  "shown to the bot's owners only.")
+        await _reply(interaction, embed=embed)
 
     @app_commands.command(name="ignore-voter",
-                          description="Leave a user's past and future votes out of training")
+                          description="Owners: leave a user's votes (in every server) out of "
+                                      "training")
+    @owner_only
     @app_commands.describe(user="The voter to ignore")
     async def ignore_voter(self, interaction: discord.Interaction, user: discord.User) -> None:
         newly = await within_deadline(
@@ -89,14 +124,18 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Bot admini
     @teach.command(name="enable", description="Let members use /teach in this server")
     async def teach_enable(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None  # interaction_check
-        await bot_of(interaction).services.teach.set_enabled(interaction.guild_id, True)
+        teach = bot_of(interaction).services.teach
+        await within_deadline(  # the write may queue behind a long read or another process
+            interaction, teach.set_enabled(interaction.guild_id, True), **PRIVATE)
         await _reply(interaction, "/teach is on in this server. `/admin teach post` also posts "
                                   "a question in a channel on a schedule.")
 
     @teach.command(name="disable", description="Turn /teach and its scheduled post off")
     async def teach_disable(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        await bot_of(interaction).services.teach.set_enabled(interaction.guild_id, False)
+        teach = bot_of(interaction).services.teach
+        await within_deadline(
+            interaction, teach.set_enabled(interaction.guild_id, False), **PRIVATE)
         await _reply(interaction, "/teach and its scheduled post are off in this server.")
 
     @teach.command(name="post",
@@ -105,9 +144,10 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Bot admini
     async def teach_post(self, interaction: discord.Interaction,
                          every_hours: app_commands.Range[int, 0, 168]) -> None:
         assert interaction.guild_id is not None and interaction.channel_id is not None
-        settings = await bot_of(interaction).services.teach.set_schedule(
+        teach = bot_of(interaction).services.teach
+        settings = await within_deadline(interaction, teach.set_schedule(
             interaction.guild_id, interaction.channel_id if every_hours else None,
-            every_hours or None)
+            every_hours or None), **PRIVATE)
         if not every_hours:
             await _reply(interaction, "No more scheduled /teach posts in this server.")
             return
@@ -116,11 +156,10 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Bot admini
                                           ", once /teach is on (`/admin teach enable`)."))
 
     @app_commands.command(name="sync", description="Owners: publish the slash commands")
+    @owner_only
     @app_commands.describe(scope="here: this server, at once; global: every server, slower")
     async def sync(self, interaction: discord.Interaction,
                    scope: Literal["here", "global"] = "here") -> None:
-        if not await self.bot.is_owner(interaction.user):
-            raise NotOwner()
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild = interaction.guild if scope == "here" else None
         synced = await sync_commands(self.bot.tree, guild)
