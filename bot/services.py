@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from db import (
 )
 from db.errors import UnknownPrediction
 from inference.client import MAX_TOP_K, InferenceClient, ModelInfo
+from inference.errors import InputError
 from inference.factory import make_client
 
 if TYPE_CHECKING:
@@ -32,6 +34,14 @@ if TYPE_CHECKING:
     from inference.predictor import Prediction
 
 log = logging.getLogger("seqbot.bot")
+
+# A typed @member, @role or #channel reaches the bot as <@id>, <@&id> or <#id>, in option
+# strings and message content alike. Raw Discord ids are never stored, so these become
+# neutral placeholders before a text is scored and logged (what is stored is what was
+# scored). @everyone and @here carry no id: they stay text (replies never ping anyway).
+MENTIONS = ((re.compile(r"<@!?\d+>"), "@user"), (re.compile(r"<@&\d+>"), "@role"),
+            (re.compile(r"<#\d+>"), "#channel"))
+NOT_A_NAME = "That is a mention, not a name: please type the surname itself."
 
 # Answers ask for every label's probability (top_k=MAX_TOP_K). The full distribution is
 # logged with the answer, so a correction menu offers exactly the labels of the model
@@ -79,11 +89,15 @@ class PredictionService:
         self.store = store
 
     async def predict(self, task: str, text: str, who: Requester) -> Answer:
-        """Raises InputError, InferenceBusy or InferenceUnavailable from the client."""
+        """Raises InputError, InferenceBusy or InferenceUnavailable from the client, and
+        InputError for a mention given as a name (it carries an id, never the name)."""
+        plain = without_mentions(text)
         if task == "origin":
+            if plain != text:
+                raise InputError(NOT_A_NAME)
             prediction = await self.client.origin(text, top_k=MAX_TOP_K)
         elif task == "sentiment":
-            prediction = await self.client.sentiment(text, top_k=MAX_TOP_K)
+            prediction = await self.client.sentiment(plain, top_k=MAX_TOP_K)
         else:
             raise ValueError(f"unknown task {task!r}")
         try:
@@ -95,6 +109,13 @@ class PredictionService:
             log.exception("could not log the %s prediction; answering without buttons", task)
             return Answer(prediction, None)
         return Answer(prediction, pred_id)
+
+
+def without_mentions(text: str) -> str:
+    """`text` with user, role and channel mentions replaced by placeholders (see MENTIONS)."""
+    for pattern, placeholder in MENTIONS:
+        text = pattern.sub(placeholder, text)
+    return text
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
 """Active learning: pick the answer a viewer's vote would help the model most with.
 
-Candidates are the served model's least certain answers (logged ones from this server, and
-the maintainer's pool of unlabelled inputs, scored by the same model and logged like any
-answer so the usual vote buttons work on them); inference.active ranks them, the same code
-the learning-loop simulation measures. Discord-free, like the other services.
+Candidates are the served model's least certain answers (logged ones from the channels of
+this server the viewer can read, and the maintainer's pool of unlabelled inputs, scored by
+the same model and logged like any answer so the usual vote buttons work on them);
+inference.active ranks them, the same code the learning-loop simulation measures.
+Discord-free, like the other services: the cog says which channels a viewer can read.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from db import TASKS, FeedbackStore, Prediction
 from db.teach import TeachGuild
@@ -45,23 +47,28 @@ class TeachService:
     async def mark_posted(self, guild_id: int) -> None:
         await self.store.teach.mark_posted(guild_id)
 
-    async def for_user(self, user_id: int, guild_id: int,
+    async def for_user(self, user_id: int, guild_id: int, channels: Collection[int],
                        tasks: tuple[str, ...] = TASKS) -> Prediction | None:
-        """The next answer to ask this user about, recorded as shown to them; None if none."""
-        return await self._next(self.store.teach.user_viewer(user_id), guild_id, tasks)
+        """The next answer to ask this user about, recorded as shown to them; None if none.
+        Only answers asked in `channels` (those the user can read) or pooled ones qualify."""
+        return await self._next(self.store.teach.user_viewer(user_id), guild_id, channels,
+                                tasks)
 
     async def for_channel(self, channel_id: int, guild_id: int,
                           tasks: tuple[str, ...] = TASKS) -> Prediction | None:
-        """The same for a channel's scheduled post: never one it already carried."""
-        return await self._next(self.store.teach.channel_viewer(channel_id), guild_id, tasks)
+        """The same for a channel's scheduled post: never one it already carried, and only
+        answers asked in that channel (or pooled), since everyone who reads it sees the post."""
+        return await self._next(self.store.teach.channel_viewer(channel_id), guild_id,
+                                {channel_id}, tasks)
 
-    async def _next(self, viewer: str, guild_id: int, tasks: tuple[str, ...]) -> Prediction | None:
+    async def _next(self, viewer: str, guild_id: int, channels: Collection[int],
+                    tasks: tuple[str, ...]) -> Prediction | None:
         versions = await self.client.model_versions()
         records: dict[int, Prediction] = {}
         for task in tasks:
             await self.score_pool(task, POOL_ON_DEMAND, versions[task])
             for record in await self.store.teach.candidates(task, versions[task], guild_id,
-                                                            viewer):
+                                                            viewer, channels=channels):
                 records[record.id] = record
         candidates = [Candidate(r.id, r.normalized, r.label, r.top) for r in records.values()]
         picked = select(candidates, 1, recent=await self.store.teach.recent(viewer, RECENT))

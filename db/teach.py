@@ -4,12 +4,15 @@ shown which answer.
 Viewers are keyed like voters, by the HMAC of their Discord id (so /forget-me finds their
 history), or 'channel:<id>' for a channel's scheduled post. Shown-history lives only as long
 as the answer it points at (it cascades with it) and never longer than the retention period.
+An answer asked in a channel is shown only to viewers who can read that channel: the caller
+says which channels those are (Discord permissions are the bot's business, not the store's).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -170,19 +173,28 @@ class TeachStore:
     # what to show whom
 
     async def candidates(self, task: str, version: str, guild_id: int, viewer: str,
-                         limit: int = 200, enough_votes: int = ENOUGH_VOTES) -> list[Prediction]:
+                         limit: int = 200, enough_votes: int = ENOUGH_VOTES, *,
+                         channels: Collection[int] | None = None) -> list[Prediction]:
         """The least certain answers of `version` this viewer may be asked about: asked in
-        this server (or from the pool), not their own, not voted on by them or by enough
-        people already, and no input they were shown before. Least certain first."""
+        this server in one of `channels` (or from the pool), not their own, not voted on by
+        them or by enough people already, and no input they were shown before. Least
+        certain first.
+
+        `channels` are the ones the viewer can read: an answer asked in a private channel
+        must not reach members outside it. None means any channel of the server, only for
+        callers that need no such check (maintenance tools, tests)."""
         params = {"task": task, "version": version, "guild": guild_id, "viewer": viewer,
-                  "enough": enough_votes, "limit": limit}
+                  "enough": enough_votes, "limit": limit,
+                  "channels": None if channels is None else json.dumps(sorted(channels))}
 
         async def select(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
             return list(await conn.execute_fetchall(
                 """
                 SELECT p.* FROM predictions p
                 WHERE p.task = :task AND p.model_version = :version AND p.margin IS NOT NULL
-                  AND (p.guild_id = :guild
+                  AND ((p.guild_id = :guild
+                        AND (:channels IS NULL
+                             OR p.channel_id IN (SELECT value FROM json_each(:channels))))
                        OR EXISTS (SELECT 1 FROM teach_pool t WHERE t.prediction_id = p.id))
                   AND p.author_hash IS NOT :viewer
                   AND (SELECT count(*) FROM votes v WHERE v.prediction_id = p.id) < :enough

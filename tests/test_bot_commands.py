@@ -97,6 +97,7 @@ async def test_mentions_in_input_are_shown_not_pinged(fake, bot):
     answer = await record.final()
     text = description(answer)
     assert "@\u200beveryone" in text and "\\*great\\*" in text
+    assert "@role" in text and "123456789012345678" not in text  # read without its id
     bodies = record.message_bodies()
     assert bodies and all(b["allowed_mentions"] == NO_PINGS for b in bodies)
 

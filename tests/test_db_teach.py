@@ -33,9 +33,10 @@ async def store(tmp_path: Path, clock: Clock):
         yield store
 
 
-async def log(store, text, p, *, guild=GUILD, author=AUTHOR, version="v1") -> int:
+async def log(store, text, p, *, guild=GUILD, author=AUTHOR, version="v1", channel=3) -> int:
     return await store.log_prediction("origin", text, text.lower(), version, "Japanese",
-                                      [("Japanese", p), ("Chinese", 1 - p)], guild, 3, author)
+                                      [("Japanese", p), ("Chinese", 1 - p)], guild, channel,
+                                      author)
 
 
 async def shown_to(store, user_id: int) -> list[str]:
@@ -55,6 +56,27 @@ async def test_candidates_are_least_certain_first_and_exclude_what_they_should(s
     for voter in (7, 8, 9):
         await store.record_vote(crowded, voter, "confirmed")
     assert await shown_to(store, VIEWER) == ["Unsure", "Sure"]
+
+
+async def test_candidates_come_only_from_the_channels_the_viewer_can_read(store):
+    big = 1_400_000_000_000_000_000  # a real snowflake's size
+    await log(store, "General", 0.5, channel=3)
+    await log(store, "Mods only", 0.5, channel=big)
+    await log(store, "Elsewhere", 0.5, guild=OTHER_GUILD, channel=4)  # another server's
+    await store.teach.add_to_pool("origin", ["Pooled"], "f")
+    [item] = await store.teach.pool_to_score("origin", "v1", 10)
+    await store.teach.link_pool(item.id, await log(store, "Pooled", 0.5, guild=None,
+                                                   author=None, channel=None))
+    viewer = store.teach.user_viewer(VIEWER)
+
+    async def shown(channels: set[int] | None) -> list[str]:
+        return sorted(r.input_text for r in await store.teach.candidates(
+            "origin", "v1", GUILD, viewer, channels=channels))
+
+    assert await shown({3, 4}) == ["General", "Pooled"]
+    assert await shown({3, big}) == ["General", "Mods only", "Pooled"]
+    assert await shown(set()) == ["Pooled"]  # pooled inputs belong to no channel
+    assert await shown(None) == ["General", "Mods only", "Pooled"]  # unchecked: tools only
 
 
 async def test_shown_items_and_their_duplicates_are_not_offered_again(store):

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.context import on_behalf_of
 from bot.cooldowns import ml_cooldown
 from bot.errors import NO_MENTIONS
 from bot.replies import answer_prediction
@@ -38,4 +39,5 @@ class Sentiment(commands.Cog):
                 "That message has no text I can read.", ephemeral=True,
                 allowed_mentions=NO_MENTIONS)
             return
+        on_behalf_of(interaction, message.author)  # their words: their /forget-me erases them
         await answer_prediction(interaction, "sentiment", message.content)

@@ -4,6 +4,8 @@ sure of, with the usual Right / Wrong buttons, so votes land where they teach th
 Off until a server admin turns it on (/admin teach enable); the scheduled post also needs a
 channel and an interval (/admin teach post, at most once an hour). /teach shares the ML
 commands' per-user cooldown, and its answer is private, so each member gets their own queue.
+A member is only shown answers asked in channels they can read; a scheduled post only
+answers asked in its own channel (and pooled ones, which belong to no channel).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.context import bot_of
+from bot.context import bot_of, readable_channels
 from bot.cooldowns import ml_cooldown
 from bot.deadline import reply, within_deadline
 from bot.embeds import card_embed
@@ -79,13 +81,14 @@ class Teach(commands.Cog):
                     task: Literal["origin", "sentiment"] | None = None) -> None:
         assert interaction.guild_id is not None  # guild_only
         service = bot_of(interaction).services.teach
+        channels = readable_channels(interaction)
 
         async def pick() -> tuple[bool, Record | None]:
             if not await service.enabled(interaction.guild_id):  # type: ignore[arg-type]
                 return False, None
             tasks = (task,) if task else TASKS
             return True, await service.for_user(interaction.user.id, interaction.guild_id,
-                                                tasks)  # type: ignore[arg-type]
+                                                channels, tasks)  # type: ignore[arg-type]
 
         enabled, record = await within_deadline(interaction, pick(), ephemeral=True,
                                                 thinking=True)
