@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -29,6 +30,8 @@ from inference.metrics import LATENCY_BUCKETS, Counter, Histogram, Registry
 from inference.predictor import Prediction
 from inference.text import InputError
 from inference.worker import DEFAULT_TOP_K, InferenceWorker
+
+log = logging.getLogger("seqbot.inference")
 
 SECRET_HEADER = "X-Seqbot-Secret"
 MAX_INPUTS = 256
@@ -94,8 +97,11 @@ class InferenceServer:
         check_bind(host, secret, insecure)
         self.worker, self.host, self.port = worker, host, port
         self.secret = secret or None
-        self.max_inputs, self.max_body_bytes = max_inputs, max_body_bytes
-        self.max_explain_inputs = max_explain_inputs
+        # A request the worker could never admit whole would be "busy" forever: cap it here,
+        # so it gets a 400 that says the limit instead.
+        self.max_inputs = min(max_inputs, worker.max_queue)
+        self.max_explain_inputs = min(max_explain_inputs, worker.max_explanations)
+        self.max_body_bytes = max_body_bytes
         self.metrics = Registry()
         self._requests = self.metrics.add(Counter(
             "seqbot_http_requests_total", "HTTP requests by route and status.",
@@ -145,13 +151,18 @@ class InferenceServer:
             response = _error(exc.status, exc.code, str(exc), **headers)
         except web.HTTPException as exc:  # raised by aiohttp itself: 404, 405, 413
             response = _error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
+        except Exception:  # a bug: still a JSON answer, logged and counted
+            log.exception("%s %s failed", request.method, request.path)
+            response = _error(500, "internal", "internal error; the service log has details")
         self._requests.inc(route, str(response.status))
         self._duration.observe(time.perf_counter() - started, route)
         return response
 
     def _authorized(self, request: web.Request) -> bool:
         given = request.headers.get(SECRET_HEADER, "")
-        return hmac.compare_digest(given.encode(), self.secret.encode())  # type: ignore[union-attr]
+        # aiohttp decodes header bytes that are not UTF-8 as surrogates: encode them back
+        return hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
+                                   self.secret.encode())  # type: ignore[union-attr]
 
     async def _json_body(self, request: web.Request) -> dict:
         if request.content_length is not None and request.content_length > self.max_body_bytes:
@@ -160,7 +171,7 @@ class InferenceServer:
         raw = await request.read()  # aiohttp enforces client_max_size on chunked bodies
         try:
             body = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
             raise Reject(400, "bad_json", f"the body is not valid JSON: {exc}") from exc
         if not isinstance(body, dict):
             raise Reject(400, "bad_request", "the body must be a JSON object")

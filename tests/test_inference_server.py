@@ -29,6 +29,7 @@ from tests.inference_fixtures import (
     SENTIMENT_LABELS,
     TEXTS,
     assert_same_prediction,
+    hold_model,
     make_checkpoint,
     promote,
 )
@@ -263,22 +264,79 @@ async def test_http_client_gives_the_workers_answers(service):
             await client.origin("Abe")
 
 
-async def test_a_full_queue_is_503_busy_for_http_and_the_client(model_dir):
+async def test_a_full_queue_is_503_busy_for_http_and_the_client(model_dir, monkeypatch):
+    gate = hold_model(monkeypatch)
     async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1,
-                               max_queue=2) as worker:
+                               max_queue=3) as worker:
         server = InferenceServer(worker, port=0)
         await server.start()
         try:
-            async with aiohttp.ClientSession() as session, session.post(
-                    server.url + "/v1/origin", json={"inputs": ["Abe", "Kim", "Ng"]}) as resp:
-                assert resp.status == 503 and resp.headers["Retry-After"] == "1"
-                assert (await resp.json())["code"] == "busy"
-            async with HttpInferenceClient(server.url) as client:
+            async with aiohttp.ClientSession() as session, \
+                    HttpInferenceClient(server.url) as client:
+                running = asyncio.create_task(client.origin("Abe"))  # held in the model
+                while not worker._lanes["origin"].running:
+                    await asyncio.sleep(0.01)
+                waiting = asyncio.create_task(client.predict_many("origin", ["Kim", "Ng"]))
+                while worker.queue_depth("origin") < 2:
+                    await asyncio.sleep(0.01)
+                async with session.post(server.url + "/v1/origin",
+                                        json={"inputs": ["Li", "Wu"]}) as resp:
+                    assert resp.status == 503 and resp.headers["Retry-After"] == "1"
+                    assert (await resp.json())["code"] == "busy"
                 with pytest.raises(InferenceBusy):
-                    await client.predict_many("origin", ["Abe", "Kim", "Ng"])
-                assert (await client.origin("Abe")).model_version == V2
+                    await client.predict_many("origin", ["Li", "Wu"])
+                gate.set()
+                assert (await running).model_version == V2
+                assert len(await waiting) == 2
         finally:
             await server.close()
+
+
+async def test_a_request_larger_than_the_worker_admits_is_400_not_busy(model_dir):
+    # Busy means "try again": a request that could never fit must say its limit instead.
+    async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1, max_queue=5,
+                               max_explanations=3) as worker:
+        server = InferenceServer(worker, port=0)
+        await server.start()
+        try:
+            async with aiohttp.ClientSession(server.url) as session:
+                for path, limit in (("/v1/origin", 5), ("/v1/explain/origin", 3)):
+                    async with session.post(path, json={"inputs": ["Abe"] * limit}) as resp:
+                        assert resp.status == 200
+                    async with session.post(path, json={"inputs": ["Abe"] * (limit + 1)}) as r:
+                        assert r.status == 400
+                        assert await r.json() == {"error": f"at most {limit} inputs per request",
+                                                  "code": "too_many_inputs"}
+        finally:
+            await server.close()
+
+
+async def test_odd_bytes_and_deep_nesting_are_client_errors_and_counted(http, service):
+    nested = b'{"inputs": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"  # too deep to parse
+    async with http.post("/v1/origin", data=nested) as resp:
+        assert resp.status == 400 and (await resp.json())["code"] == "bad_json"
+    # a secret header that is not UTF-8 (raw bytes on the wire) is just a wrong secret
+    reader, writer = await asyncio.open_connection(service.host, service.port)
+    writer.write(b"POST /v1/origin HTTP/1.1\r\nHost: x\r\nX-Seqbot-Secret: s3\xffret\r\n"
+                 b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+    await writer.drain()
+    response = await reader.read()
+    writer.close()
+    assert response.startswith(b"HTTP/1.1 401") and b'"unauthorized"' in response
+    metrics = service.metrics.render()
+    assert 'seqbot_http_requests_total{route="/v1/origin",status="400"} 1' in metrics
+    assert 'seqbot_http_requests_total{route="/v1/origin",status="401"} 1' in metrics
+
+
+async def test_an_unexpected_error_is_a_logged_json_500(http, service, monkeypatch, caplog):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service.worker, "predict_many", broken)
+    async with http.post("/v1/origin", json={"inputs": ["Abe"]}) as resp:
+        assert resp.status == 500 and (await resp.json())["code"] == "internal"
+    assert "POST /v1/origin failed" in caplog.text and "a bug" in caplog.text
+    assert 'route="/v1/origin",status="500"} 1' in service.metrics.render()
 
 
 async def test_http_client_fails_fast_on_a_closed_port():
