@@ -19,13 +19,13 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from inference.checkpoint import TASKS, CheckpointError
 from inference.explain import Explanation
 from inference.predictor import Prediction
-from inference.server import InferenceServer
+from inference.server import MAX_EXPLAIN_INPUTS, InferenceServer
 from inference.text import InputError
 from inference.worker import InferenceWorker, version_path
 
@@ -81,7 +81,8 @@ def _lines(path: str) -> Iterator[str]:
         for line in sys.stdin:
             yield line.rstrip("\r\n")
         return
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    # lines end at "\n" only, as on stdin: a lone "\r" stays inside its line
+    with open(path, encoding="utf-8", errors="replace", newline="\n") as fh:
         for line in fh:
             yield line.rstrip("\r\n")
 
@@ -125,9 +126,7 @@ async def predict(args: argparse.Namespace) -> int:
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=2 * chunk,
         max_explanations=2 * chunk)
     score = worker.explain_many if args.explain else worker.predict_many
-    inputs: Iterable[str] = args.texts
-    if args.file:
-        inputs = (*args.texts, *_lines(args.file)) if args.texts else _lines(args.file)
+    inputs = chain(args.texts, _lines(args.file)) if args.file else iter(args.texts)
     rejected = False
     async with worker:
         in_flight: deque[tuple[list[str], asyncio.Task]] = deque()
@@ -140,14 +139,18 @@ async def predict(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(_format(raw, r, args.json) + "\n"
                                      for raw, r in zip(raws, results, strict=True)))
 
-        for raws in _chunks(inputs, chunk):
-            in_flight.append((raws, asyncio.create_task(score(args.task, raws, args.top_k))))
-            if len(in_flight) > 1:
+        try:
+            for raws in _chunks(inputs, chunk):
+                in_flight.append((raws, asyncio.create_task(score(args.task, raws, args.top_k))))
+                if len(in_flight) > 1:
+                    await in_flight[0][1]
+                    emit()
+            while in_flight:
                 await in_flight[0][1]
                 emit()
-        while in_flight:
-            await in_flight[0][1]
-            emit()
+        finally:  # output closed early (| head): drop the chunk still being scored
+            for _, task in in_flight:
+                task.cancel()
     sys.stdout.flush()
     return 1 if rejected else 0
 
@@ -157,7 +160,7 @@ async def serve(args: argparse.Namespace) -> int:
     worker = InferenceWorker(
         model_dir=args.model_dir, device=args.device, threads=args.threads,
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
-        watch_interval_s=args.watch_interval_s)
+        max_explanations=MAX_EXPLAIN_INPUTS, watch_interval_s=args.watch_interval_s)
     server = InferenceServer(worker, host=args.host, port=args.port,
                              secret=os.environ.get("INFERENCE_SECRET"), insecure=args.insecure)
     async with worker:
@@ -184,9 +187,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return asyncio.run(predict(args) if args.command == "predict" else serve(args))
-    except (CheckpointError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # piped into `head`: stop quietly, also at interpreter exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except (CheckpointError, ValueError, OSError) as exc:  # OSError after its BrokenPipeError
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

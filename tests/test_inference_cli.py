@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -65,6 +66,56 @@ def test_predict_text_arguments_human_readable(checkpoints):
     first, second = done.stdout.splitlines()
     assert first.startswith("I loved it!: ") and first.endswith("%")
     assert second.endswith("[truncated]") and len(second) < 120
+
+
+def popen(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "SEQBOT_DEVICE": "cpu"}
+    env.pop("SEQBOT_MODEL_DIR", None)
+    return subprocess.Popen([sys.executable, "-m", "inference", "predict", *args], cwd=ROOT,
+                            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_only_a_newline_ends_an_input_line_from_a_file_or_stdin(checkpoints, tmp_path):
+    text = "O\rBrien\nSmith\r\nRossi\n"  # a stray CR inside a line, and a CRLF ending
+    path = tmp_path / "names.txt"
+    path.write_bytes(text.encode())
+    outputs = [run("origin", "--file", source, "--json", "--checkpoint",
+                   str(checkpoints["origin"]), stdin=stdin).stdout
+               for source, stdin in ((str(path), None), ("-", text))]
+    for out in outputs:
+        assert [json.loads(line)["input"] for line in out.splitlines()] == [
+            "O\rBrien", "Smith", "Rossi"]
+
+
+def test_text_arguments_and_stdin_still_stream(checkpoints):
+    # Answers must come while stdin is still open: the whole input is never read first.
+    proc = popen("origin", "Smith", "--file", "-", "--max-batch", "1", "--checkpoint",
+                 str(checkpoints["origin"]))
+    timer = threading.Timer(60, proc.kill)  # if it waits for the end of stdin, fail, not hang
+    timer.start()
+    try:
+        proc.stdin.write("Nakamura\n" * 50)
+        proc.stdin.flush()
+        assert proc.stdout.readline().startswith("Smith: ")  # stdin is not closed yet
+        assert proc.stdout.readline().startswith("Nakamura: ")
+    finally:
+        timer.cancel()
+        proc.kill()
+        proc.wait()
+
+
+def test_output_closed_early_is_a_quiet_success(checkpoints, tmp_path):
+    path = tmp_path / "names.txt"
+    path.write_text("Nakamura\n" * 5000)
+    proc = popen("origin", "--file", str(path), "--max-batch", "4", "--checkpoint",
+                 str(checkpoints["origin"]))
+    proc.stdin.close()
+    assert proc.stdout.readline().startswith("Nakamura: ")
+    proc.stdout.close()  # as `| head -1` does
+    assert proc.wait(timeout=60) == 0
+    err = proc.stderr.read()
+    assert "Traceback" not in err and "error" not in err.lower(), err
 
 
 def test_predict_reports_bad_setup_clearly(checkpoints, capsys, monkeypatch, tmp_path):
