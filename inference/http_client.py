@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
+from itertools import count
 
 import aiohttp
 
@@ -135,27 +136,34 @@ class HttpInferenceClient(ClientBase):
         return str((await self._call("POST", "/v1/reload", payload))["version"])
 
     async def rollback(self, task: str) -> str:
-        return str((await self._call("POST", "/v1/rollback", {"task": task}))["version"])
+        # twice would roll back two versions
+        return str((await self._call("POST", "/v1/rollback", {"task": task},
+                                     idempotent=False))["version"])
 
-    async def _call(self, method: str, path: str, payload: dict | None = None) -> dict:
+    async def _call(self, method: str, path: str, payload: dict | None = None, *,
+                    idempotent: bool = True) -> dict:
         try:
-            return await asyncio.wait_for(self._attempts(method, path, payload), self.timeout_s)
+            return await asyncio.wait_for(self._attempts(method, path, payload, idempotent),
+                                          self.timeout_s)
         except asyncio.TimeoutError as exc:
             raise InferenceUnavailable(
                 f"The inference service did not answer within {self.timeout_s:g} s.") from exc
 
-    async def _attempts(self, method: str, path: str, payload: dict | None) -> dict:
+    async def _attempts(self, method: str, path: str, payload: dict | None,
+                        idempotent: bool) -> dict:
+        """Retry with backoff while the service comes up. A call that must not run twice is
+        retried only when no connection was made: once the request was sent, the service
+        may have acted even if its answer was lost."""
         await self.start()
-        for delay in (self.backoff_s * 2**i for i in range(self.attempts - 1)):
+        for attempt in count(1):
             try:
                 return await self._send(method, path, payload)
-            except aiohttp.ClientError:
-                await asyncio.sleep(delay)
-        try:
-            return await self._send(method, path, payload)
-        except aiohttp.ClientError as exc:
-            raise InferenceUnavailable(
-                f"Cannot reach the inference service at {self.url}: {exc}") from exc
+            except aiohttp.ClientError as exc:
+                sent = not isinstance(exc, aiohttp.ClientConnectorError)
+                if attempt >= self.attempts or (sent and not idempotent):
+                    raise InferenceUnavailable(
+                        f"Cannot reach the inference service at {self.url}: {exc}") from exc
+                await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
 
     async def _send(self, method: str, path: str, payload: dict | None) -> dict:
         assert self._session is not None

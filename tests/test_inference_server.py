@@ -339,6 +339,31 @@ async def test_an_unexpected_error_is_a_logged_json_500(http, service, monkeypat
     assert 'route="/v1/origin",status="500"} 1' in service.metrics.render()
 
 
+async def test_http_client_never_sends_a_rollback_twice():
+    # A service that reads each request, then drops the connection unanswered: it may have
+    # acted, so a prediction is retried but a rollback (two would skip a version) is not.
+    requests: list[bytes] = []
+
+    async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append(await reader.readuntil(b"\r\n"))
+        writer.close()
+
+    server = await asyncio.start_server(drop, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with HttpInferenceClient(f"http://127.0.0.1:{port}", timeout_s=10, attempts=3,
+                                       backoff_s=0.01) as client:
+            with pytest.raises(InferenceUnavailable):
+                await client.rollback("origin")
+            assert requests == [b"POST /v1/rollback HTTP/1.1\r\n"]
+            with pytest.raises(InferenceUnavailable):
+                await client.origin("Abe")
+            assert requests[1:] == [b"POST /v1/origin HTTP/1.1\r\n"] * 3
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 async def test_http_client_fails_fast_on_a_closed_port():
     started = time.perf_counter()
     async with HttpInferenceClient(f"http://127.0.0.1:{free_port()}", timeout_s=5) as client:
