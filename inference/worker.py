@@ -468,7 +468,11 @@ class InferenceWorker(ClientBase):
         while True:
             await asyncio.sleep(interval_s)
             for task, lane in self._lanes.items():
-                stamp = file_stamp(self._source(task, pinned=lane.pinned))
+                try:  # an unreadable CURRENT must not end the watching for good
+                    stamp = file_stamp(self._source(task, pinned=lane.pinned))
+                except (OSError, UnicodeError):
+                    log.exception("%s: cannot read which model is current", task)
+                    continue
                 if stamp is None or stamp in (lane.stamp, lane.refused):
                     continue
                 try:

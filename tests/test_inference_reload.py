@@ -135,6 +135,23 @@ async def test_reload_of_a_named_version_makes_it_current_and_rollback_returns(m
             await w.rollback("origin")
 
 
+async def test_watcher_outlives_an_unreadable_current_pointer(model_dir, caplog):
+    async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1,
+                               watch_interval_s=0.02) as w:
+        pointer = task_dir(model_dir, "origin") / CURRENT
+        with caplog.at_level(logging.ERROR, logger="seqbot.inference"):
+            pointer.write_bytes(b"\xff\xfe not text")  # a half-written or foreign file
+            await asyncio.sleep(0.1)
+        assert "cannot read which model is current" in caplog.text
+        assert w.versions()["origin"] == V1
+        set_current(model_dir, "origin", V2)  # fixed: the watcher is still there
+        for _ in range(200):
+            if w.versions()["origin"] == V2:
+                break
+            await asyncio.sleep(0.01)
+        assert w.versions()["origin"] == V2
+
+
 async def test_watcher_picks_up_a_promotion_and_skips_a_broken_one(model_dir, caplog):
     async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1,
                                watch_interval_s=0.02) as w:
