@@ -196,6 +196,8 @@ CREATE INDEX teach_pool_prediction ON teach_pool (prediction_id);
 MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_MODERATION, _V3_ERASURE_AND_ONE_PRODUCTION_MODEL,
                                _V4_ACTIVE_LEARNING, _V5_DERIVED_MARGIN, _V6_IDS_NEVER_REUSED)
 SCHEMA_VERSION = len(MIGRATIONS)
+# v5's ALTER TABLE ... DROP COLUMN needs 3.35; generated columns (v5) 3.31, json_* built in
+MIN_SQLITE = (3, 35, 0)
 
 
 def split_statements(script: str) -> list[str]:
@@ -234,6 +236,11 @@ async def migrate(
     """
     if not 0 <= target <= len(scripts):
         raise ValueError(f"target version {target} outside 0..{len(scripts)}")
+    if sqlite3.sqlite_version_info < MIN_SQLITE:
+        raise MigrationError(
+            f"the database needs SQLite {'.'.join(map(str, MIN_SQLITE))} or newer, and this "
+            f"Python's sqlite3 module has {sqlite3.sqlite_version}: use a newer Python build "
+            "(python.org and Debian 12 / Ubuntu 22.04 and later ship one)")
     enforced = await _foreign_keys(conn)
     await conn.execute("PRAGMA foreign_keys = OFF")
     try:

@@ -130,6 +130,16 @@ async def test_refuses_a_database_from_newer_code(tmp_path: Path) -> None:
         await FeedbackStore.open(db_path, HASHER)
 
 
+async def test_too_old_an_sqlite_is_a_clear_error_before_anything_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(MigrationError, match=r"needs SQLite 3\.35\.0 or newer.*has 3\.31\.1"):
+        await FeedbackStore.open(tmp_path / "seqbot.db", HASHER)
+    with sqlite3.connect(tmp_path / "seqbot.db") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (0,)
+
+
 async def test_a_failing_migration_rolls_back_completely(tmp_path: Path) -> None:
     db_path = tmp_path / "seqbot.db"
     broken = (MIGRATIONS[0], "CREATE TABLE half_done (x); INSERT INTO no_such_table VALUES (1);")
