@@ -153,6 +153,19 @@ def test_tiny_origin_training_learns_and_reevaluates_exactly(
     assert again["accuracy"] == ckpt.metrics["test_accuracy"] == report["test"]["accuracy"]
     assert again["macro_f1"] == ckpt.metrics["test_macro_f1"]
     assert again["model_version"] == ckpt.version and again["n"] == report["test"]["n"]
+    assert ckpt.metrics["protocol"] == "clean" and "warning" not in capsys.readouterr().err
+
+
+def test_a_tutorial_protocol_model_is_evaluated_with_a_warning(
+    names_zip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    _run(["origin", "--protocol", "tutorial", "--data", str(names_zip), "--out", str(out),
+          "--epochs", "1", "--hidden", "8", "--emb-dim", "8", "--device", "cpu"], capsys)
+    assert load_checkpoint(out / "origin.safetensors").metrics["protocol"] == "tutorial"
+    assert training_main(["evaluate", "origin", "--data", str(names_zip), "--checkpoint",
+                          str(out / "origin.safetensors")]) == 0
+    assert "trained on the tutorial protocol" in capsys.readouterr().err
 
 
 def test_tiny_sentiment_training_learns(

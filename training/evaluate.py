@@ -58,8 +58,12 @@ def evaluate_examples(predictor: Predictor, examples: list[tuple[str, str]]) -> 
 
 def evaluate(task: str, checkpoint: str | Path, data: str | Path | None,
              device: str = "cpu") -> dict:
-    predictor = Predictor(load_checkpoint(checkpoint, task), device)
-    return evaluate_examples(predictor, test_set(task, data))
+    """Test-set metrics, plus the split protocol the model was trained on (models from
+    before it was recorded were trained on the clean one)."""
+    ckpt = load_checkpoint(checkpoint, task)
+    metrics = evaluate_examples(Predictor(ckpt, device), test_set(task, data))
+    metrics["protocol"] = ckpt.metrics.get("protocol", "clean")
+    return metrics
 
 
 def format_report(task: str, metrics: dict) -> str:
