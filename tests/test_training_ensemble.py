@@ -40,6 +40,7 @@ def test_an_ensemble_serves_the_average_of_its_calibrated_members(
     assert isinstance(ckpt.config, tuple) and len(ckpt.config) == 2
     assert [m["version"] for m in ckpt.metrics["members"]] == [
         load_checkpoint(p).version for p in members]
+    assert ckpt.metrics["hyperparameters"] == {"seed": 0}  # its split, for finetune
     ensemble = Predictor(ckpt)
     singles = [Predictor(load_checkpoint(p)) for p in members]
     prepared = [ensemble.prepare(n) for n in NAMES]

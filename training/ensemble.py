@@ -62,6 +62,9 @@ def build(task: str, paths: list[Path], data: str | Path | None, out_dir: Path, 
         "test_ece": metrics["ece"], "test_n": metrics["n"], "temperature": ckpt.temperature,
         "members": [{"version": m.version, "test_accuracy": m.metrics.get("test_accuracy"),
                      "test_macro_f1": m.metrics.get("test_macro_f1")} for m in members],
+        # the seed of the validation split it was calibrated on: finetune replays the
+        # training reviews of that split, and recalibrates on its validation reviews
+        "hyperparameters": {"seed": seed},
     }
     path = out_dir / f"{task}.safetensors"
     save_checkpoint(ckpt, path)
