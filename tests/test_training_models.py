@@ -15,7 +15,7 @@ from inference.models import ModelConfig, SeqClassifier, pad_batch, reverse_padd
 from inference.predictor import Predictor
 from inference.text import Vocab
 from tests.data_fixtures import TINY_SENTIMENT
-from tests.inference_fixtures import make_checkpoint
+from tests.inference_fixtures import make_checkpoint, promote
 from training.__main__ import main as training_main
 from training.evaluate import evaluate_examples
 from training.metrics import (
@@ -154,6 +154,17 @@ def test_tiny_origin_training_learns_and_reevaluates_exactly(
     assert again["macro_f1"] == ckpt.metrics["test_macro_f1"]
     assert again["model_version"] == ckpt.version and again["n"] == report["test"]["n"]
     assert ckpt.metrics["protocol"] == "clean" and "warning" not in capsys.readouterr().err
+
+
+def test_evaluate_defaults_to_the_model_the_bot_serves(
+    names_zip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SEQBOT_MODEL_DIR", raising=False)
+    monkeypatch.setenv("SEQBOT_DB", str(tmp_path / "seqbot.db"))
+    promote(tmp_path / "models", "origin", "origin-20260101-000001")  # beside the database
+    printed = _run(["evaluate", "origin", "--data", str(names_zip), "--json"], capsys)
+    assert json.loads(printed)["model_version"] == "origin-20260101-000001"
 
 
 def test_a_tutorial_protocol_model_is_evaluated_with_a_warning(

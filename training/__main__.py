@@ -57,8 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("task", choices=list(CONFIGS))
     ev.add_argument("--data")
     ev.add_argument("--checkpoint", type=Path, default=None,
-                    help="default: the model the bot serves ($SEQBOT_MODEL_DIR, else shipped)")
-    ev.add_argument("--model-dir", default=None)
+                    help="default: the model the bot serves, the current one in --model-dir, "
+                         "else the shipped weights")
+    ev.add_argument("--model-dir", default=None,
+                    help="promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside "
+                         "$SEQBOT_DB, as for the bot)")
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
@@ -136,9 +139,10 @@ def ensemble_command(args: argparse.Namespace, out: Path) -> int:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate, format_report
+    from training.finetune import default_model_dir
 
     configure_threads(None)
-    model_dir = args.model_dir or os.environ.get("SEQBOT_MODEL_DIR")
+    model_dir = args.model_dir or default_model_dir(os.environ.get("SEQBOT_DB", "seqbot.db"))
     checkpoint = args.checkpoint or resolve_checkpoint(args.task, model_dir)
     metrics = evaluate(args.task, checkpoint, args.data, args.device)
     if metrics["protocol"] == "tutorial":
