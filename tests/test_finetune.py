@@ -135,13 +135,12 @@ async def test_test_set_inputs_are_never_trained_on(loop):
     await community_votes(loop.db, "origin", loop.parent, [(n, "Korean") for n in test_names])
     outcome = await finetune("origin", loop.db, model_dir=loop.model_dir, data=loop.data,
                              cfg=FinetuneConfig(epochs=1), dry_run=True)
-    trainable = sum(not in_holdout(input_key("origin", n), 0.3) for n in set(test_names))
+    trainable = sum(not in_holdout(n, 0.3) for n in set(test_names))
     assert trainable > 0
     feedback = outcome.report["feedback"]
     assert feedback["dropped"]["in_test_set"] == trainable
     assert feedback["train"]["corrections"] == sum(
-        not in_holdout(input_key("origin", n), 0.3)
-        for n in names_with_suffix("vili", 40, seed=1))
+        not in_holdout(n, 0.3) for n in names_with_suffix("vili", 40, seed=1))
 
 
 async def test_too_few_agreed_examples_is_a_clean_refusal(loop, capsys):
@@ -291,6 +290,22 @@ def test_texts_the_model_reads_alike_are_one_input_on_one_side_of_the_split():
     kept = [e for e in feedback.train + feedback.holdout if "album" in e.input_text]
     assert [e.input_text for e in kept] == [variants[-1]]  # the latest decision
     assert feedback.dropped == {"duplicates": 4}
+    # held out if any variant's text is (the split earlier runs made by text still holds)
+    assert (kept[0] in feedback.holdout) == any(
+        in_holdout(normalize_text(v), 0.3) for v in variants)
+
+
+def test_what_an_earlier_run_held_out_is_never_trained_on():
+    parent = make_checkpoint("sentiment", "s0")
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    texts = [f"Review {i}: a {'dull' if i % 2 else 'great'} film, really!" for i in range(200)]
+    examples = [AgreedExample(i, "sentiment", t, normalize_text(t),
+                              "negative" if i % 2 else "positive", "positive", "v0",
+                              bool(i % 2 == 0), 2, False, at, at)
+                for i, t in enumerate(texts)]
+    feedback = prepare_feedback(examples, parent, FinetuneConfig(min_holdout_corrections=1))
+    held_before = {e.input_text for e in examples if in_holdout(e.normalized, 0.3)}
+    assert held_before and held_before <= {e.input_text for e in feedback.holdout}
 
 
 def test_the_holdout_split_is_stable_and_about_the_asked_size():

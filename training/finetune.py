@@ -2,9 +2,9 @@
 
 One run, top to bottom:
 1. read the agreed examples (db consensus), one label per input as the model reads it, and
-   split them by a stable hash of that into a training part and a held-out part (the same
-   input always lands on the same side, run after run, so held-out examples are never
-   trained on later); inputs of the test set are never trained on either;
+   split them by a stable hash into a training part and a held-out part (the same input
+   always lands on the same side, run after run, so held-out examples are never trained on
+   later); inputs of the test set are never trained on either;
 2. start from the checkpoint the bot serves (promoted CURRENT, else the shipped weights) and
    keep its vocabulary, labels and architecture: new tokens map to <unk>;
 3. train a few epochs at a small learning rate on the agreed examples mixed with a replayed
@@ -130,9 +130,9 @@ def input_key(task: str, normalized: str) -> str:
     return ("" if task == "origin" else " ").join(parts)
 
 
-def in_holdout(key: str, fraction: float) -> bool:
-    """Stable across runs and machines: sha1 of the input's key, not a random draw."""
-    digest = hashlib.sha1(key.lower().encode("utf-8")).hexdigest()
+def in_holdout(normalized: str, fraction: float) -> bool:
+    """Stable across runs and machines: sha1 of the normalised input, not a random draw."""
+    digest = hashlib.sha1(normalized.lower().encode("utf-8")).hexdigest()
     return int(digest[:8], 16) / 16**8 < fraction
 
 
@@ -157,9 +157,13 @@ def prepare_feedback(
             continue
         usable.append(e)
     usable.sort(key=lambda e: e.prediction_id)
-    held = [in_holdout(input_key(ckpt.task, e.normalized), cfg.holdout_fraction) for e in usable]
-    holdout = [e for e, h in zip(usable, held, strict=True) if h]
-    train = [e for e, h in zip(usable, held, strict=True) if not h]
+    # An input is held out if any of its variants' texts hashes there: the hash of the text is
+    # the split earlier runs made (so nothing they held out is ever trained on), and a variant
+    # held out holds the whole input out (so no two variants straddle the split).
+    held = {input_key(ckpt.task, e.normalized) for e in examples
+            if in_holdout(e.normalized, cfg.holdout_fraction)}
+    holdout = [e for e in usable if input_key(ckpt.task, e.normalized) in held]
+    train = [e for e in usable if input_key(ckpt.task, e.normalized) not in held]
     feedback = Feedback(train, holdout, len(examples), dict(dropped),
                         fingerprint([(e.normalized, e.label) for e in usable]))
     check_enough(feedback, ckpt.task, cfg)
