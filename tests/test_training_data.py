@@ -32,7 +32,7 @@ def test_names_read_the_same_from_zip_and_folder(names_zip: Path, tmp_path: Path
 def test_names_may_also_sit_at_the_top_of_a_zip(tmp_path: Path) -> None:
     flat = tmp_path / "mine.zip"
     with zipfile.ZipFile(flat, "w") as zf:
-        zf.writestr("German.txt", "Jager\nMuller\n")
+        zf.writestr("./German.txt", "Jager\nMuller\n")  # as `zip -r x.zip ./` writes it
         zf.writestr("Dutch.txt", "Smit\n")
     assert list(iter_names(flat)) == [("Smit", "Dutch"), ("Jager", "German"),
                                       ("Muller", "German")]

@@ -130,10 +130,10 @@ def _read_texts(source: Path, suffix: str, kind: str) -> Iterator[tuple[str, str
     if not zipfile.is_zipfile(source):
         raise DataError(f"{source} is not a zip archive or a folder of {kind} files")
     with zipfile.ZipFile(source) as zf:
-        members = [PurePosixPath(i.filename) for i in zf.infolist()]
+        members = {PurePosixPath(i.filename): i for i in zf.infolist()}
         for p in _in_names_folder([p for p in members
                                    if p.suffix == suffix and not p.name.startswith(".")]):
-            yield p.stem, zf.read(str(p)).decode("utf-8")
+            yield p.stem, zf.read(members[p]).decode("utf-8")
 
 
 def _in_names_folder(paths: list[PathT]) -> list[PathT]:
