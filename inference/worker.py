@@ -470,8 +470,8 @@ class InferenceWorker(ClientBase):
             for task, lane in self._lanes.items():
                 try:  # an unreadable CURRENT must not end the watching for good
                     stamp = file_stamp(self._source(task, pinned=lane.pinned))
-                except (OSError, UnicodeError):
-                    log.exception("%s: cannot read which model is current", task)
+                except (OSError, UnicodeError) as exc:  # one line a poll, not a traceback
+                    log.error("%s: cannot read which model is current: %s", task, exc)
                     continue
                 if stamp is None or stamp in (lane.stamp, lane.refused):
                     continue
