@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from dotenv import load_dotenv
+
 from db.errors import StoreError
 from db.privacy import SECRET_ENV, Hasher, is_user_hash, resolve_secret
 from db.records import TASKS, VoterStats
@@ -144,4 +146,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    load_dotenv(".env")  # as the bot reads it; real environment variables win
     sys.exit(main())

@@ -56,6 +56,25 @@ def test_stats_reads_the_path_from_the_environment_and_needs_no_secret(db_path: 
     assert stats["agreed_examples"]["origin"] == 1
 
 
+def test_the_cli_reads_dot_env_like_the_bot_and_the_environment_wins(
+        db_path: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "deploy"
+    folder.mkdir()
+    (folder / ".env").write_text(f"SEQBOT_DB={db_path}\n")
+    env = {k: v for k, v in os.environ.items() if k not in (SECRET_ENV, "SEQBOT_DB")}
+
+    def stats(environment: dict[str, str]) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "db", "stats"], cwd=folder,
+                              env=environment, capture_output=True, text=True, timeout=60)
+
+    from_file = stats(env)
+    assert from_file.returncode == 0, from_file.stderr
+    assert json.loads(from_file.stdout)["predictions"]["origin"] == 2  # SEQBOT_DB from .env
+    other = tmp_path / "other.db"
+    env_wins = stats({**env, "SEQBOT_DB": str(other)})
+    assert f"no database at {other}" in env_wins.stderr
+
+
 def test_voters_report_then_ignore_by_hash(db_path: Path) -> None:
     troll_hash = Hasher(SECRET).hash_user(TROLL)
     report = cli("voters", "--db", str(db_path), "--task", "origin", secret=None)

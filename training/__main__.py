@@ -12,6 +12,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from dotenv import load_dotenv
+
 from inference.device import configure_threads, resolve_device
 from inference.registry import resolve_checkpoint
 from training.config import OriginConfig, SentimentConfig
@@ -205,4 +207,5 @@ def teach_pool_command(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
+    load_dotenv(".env")  # as the bot reads it; real environment variables win
     sys.exit(main())
