@@ -7,14 +7,18 @@ votes recorded in the same database, under one local user. Works with piped inpu
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import sys
 import threading
 from typing import TextIO
 
-from bot.errors import describe
+from bot.errors import describe, new_error_id
 from bot.present import HELP, about_lines, feedback_line, prediction_card, why_card
 from bot.services import Answer, Requester, Services
 from db import CONFIRMED
+
+log = logging.getLogger("seqbot.bot")
 
 CONSOLE_USER = Requester(user_id=0)
 PROMPT = "> "
@@ -53,8 +57,12 @@ class Console:
             await self._dispatch(command, arg)
         except Exception as exc:
             message = describe(exc)
-            if message is None:
-                raise
+            if message is None:  # as on Discord: an id to find the traceback by, and go on
+                error_id = new_error_id()
+                log.error("error %s while handling %r in the console", error_id, command,
+                          exc_info=exc)
+                message = (f"Sorry, something went wrong on my side (error id {error_id}). "
+                           "Please try again later.")
             self.say(message)
         return True
 
@@ -123,9 +131,14 @@ def _start_reader(stdin: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Que
     lines: asyncio.Queue[str] = asyncio.Queue()
 
     def read() -> None:
-        for line in iter(stdin.readline, ""):
-            loop.call_soon_threadsafe(lines.put_nowait, line)
-        loop.call_soon_threadsafe(lines.put_nowait, "")  # end of input
+        try:
+            for line in iter(stdin.readline, ""):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+        finally:  # whatever ends the reading, the chat ends instead of waiting forever
+            loop.call_soon_threadsafe(lines.put_nowait, "")  # end of input
+
+    if isinstance(stdin, io.TextIOWrapper):  # bytes that are not text become U+FFFD
+        stdin.reconfigure(errors="replace")
 
     threading.Thread(target=read, name="console-stdin", daemon=True).start()
     return lines

@@ -6,6 +6,7 @@ Every key, with its default, is documented in `.env.example`.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 Getter = Callable[[str], "str | None"]
+MAX_RETENTION_DAYS = 36500  # a century: further back than that, dates cannot be computed
 
 
 class SettingsError(ValueError):
@@ -104,6 +106,12 @@ class Settings:
         if not 0 < settings.defer_after_s < 2.5:
             # Discord drops an interaction not acknowledged within 3 s.
             raise SettingsError("SEQBOT_DEFER_AFTER_S must be between 0 and 2.5 seconds")
+        if settings.model_watch_s < 0 or settings.shutdown_grace_s < 0:
+            raise SettingsError("SEQBOT_MODEL_WATCH_S (0: off) and SEQBOT_SHUTDOWN_GRACE_S "
+                                "must be >= 0")
+        if not 0 <= settings.retention_days <= MAX_RETENTION_DAYS:
+            raise SettingsError(f"SEQBOT_RETENTION_DAYS must be 0 (keep everything) to "
+                                f"{MAX_RETENTION_DAYS}")
         if settings.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"SEQBOT_LOG_LEVEL {settings.log_level!r} is not a log level")
         return settings
@@ -124,9 +132,12 @@ def _float(get: Getter, key: str, default: float) -> float:
     if raw is None:
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise SettingsError(f"{key} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise SettingsError(f"{key} must be a finite number, got {raw!r}")
+    return value
 
 
 def _ids(get: Getter, key: str) -> list[int] | None:

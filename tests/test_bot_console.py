@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +58,34 @@ async def test_console_chat_predicts_votes_and_logs(env, tmp_path):
     assert stats["predictions"] == {"origin": 1, "sentiment": 1}
     assert origin.voters == 1 and origin.said_right == 0  # the second /wrong replaced the first
     assert sentiment.said_right == 1
+
+
+def test_bytes_that_are_not_utf8_are_read_as_replacement_characters(env, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "bot"], env={**env, "PYTHONIOENCODING":
+                            "utf-8:strict"}, cwd=tmp_path, capture_output=True, timeout=60,
+                            input=b"/origin Smith\n/origin M\xfcller\n/origin Jones\n")
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    assert all(f"Language of origin: {n}" in out for n in ("Smith", "M\ufffdller", "Jones"))
+    assert b"Traceback" not in result.stderr
+
+
+def test_an_unexpected_error_gets_an_id_and_the_chat_goes_on(env, tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdin.write("/origin Smith\n")
+    proc.stdin.flush()
+    while "Was I right?" not in proc.stdout.readline():
+        pass
+    with sqlite3.connect(env["SEQBOT_DB"], isolation_level=None) as other:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock too long
+        out, err = proc.communicate("/right\n/origin Jones\n", timeout=60)
+        other.execute("ROLLBACK")
+    assert proc.returncode == 0, err
+    assert "Sorry, something went wrong on my side (error id" in out
+    assert "Language of origin: Jones" in out  # the chat went on
+    [error_id] = re.findall(r"error id ([0-9a-f]{8})", out)
+    assert f"error {error_id}" in err and "database is locked" in err
 
 
 def test_console_exits_cleanly_at_end_of_input(env, tmp_path):

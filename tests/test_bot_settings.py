@@ -46,6 +46,12 @@ def test_sharding_settings():
 @pytest.mark.parametrize(("key", "value"), [
     ("DEV_GUILD_ID", "abc"), ("SEQBOT_COOLDOWN_PER", "0"), ("SEQBOT_DEFER_AFTER_S", "3"),
     ("SEQBOT_LOG_LEVEL", "LOUD"), ("SEQBOT_MODERATOR_ROLE_IDS", "1,x"),
+    # numbers that parse but cannot be used: a cooldown of inf broke the error handler, a
+    # negative watch interval spun a core, a huge retention failed every purge
+    ("SEQBOT_COOLDOWN_PER", "inf"), ("SEQBOT_COOLDOWN_PER", "nan"),
+    ("SEQBOT_MODEL_WATCH_S", "-1"), ("SEQBOT_SHUTDOWN_GRACE_S", "-5"),
+    ("SEQBOT_RETENTION_DAYS", "1e6"), ("SEQBOT_RETENTION_DAYS", "-1"),
+    ("SEQBOT_RETENTION_DAYS", "nan"),
 ])
 def test_bad_values_name_their_key(key, value):
     with pytest.raises(SettingsError, match=key.split("_")[-1]):
