@@ -9,7 +9,9 @@ import argparse
 import asyncio
 import json
 import logging
+import math
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -46,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("user", type=int, metavar="USER_ID")
 
     purge = commands.add_parser("purge", parents=[common], help="delete old unvoted predictions")
-    purge.add_argument("--older-than-days", type=float, required=True, metavar="N")
+    purge.add_argument("--older-than-days", type=_days, required=True, metavar="N")
 
     commands.add_parser("stats", parents=[common], help="print counts as JSON")
 
@@ -134,12 +136,23 @@ def _voter_table(stats: list[VoterStats]) -> str:
     return "\n".join(lines)
 
 
+def _days(raw: str) -> float:
+    """A usable age in days: a number from 0 to a century."""
+    try:
+        days = float(raw)
+    except ValueError:
+        days = math.nan
+    if not 0 <= days <= 36500:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a number of days from 0 to 36500")
+    return days
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         print(asyncio.run(run(args)))
-    except StoreError as error:
+    except (StoreError, sqlite3.Error, UnicodeDecodeError) as error:  # a message, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -75,6 +75,22 @@ def test_the_cli_reads_dot_env_like_the_bot_and_the_environment_wins(
     assert f"no database at {other}" in env_wins.stderr
 
 
+def test_bad_input_is_a_one_line_error_not_a_traceback(db_path: Path, tmp_path: Path) -> None:
+    for days in ("nan", "-1", "1e9"):
+        result = cli("purge", "--older-than-days", days, db_path=db_path)
+        assert result.returncode == 2 and "number of days from 0 to 36500" in result.stderr
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(bytes(range(256)) * 16)
+    latin1 = tmp_path / "names.txt"
+    latin1.write_bytes("Müller\n".encode("latin-1"))
+    for args, message in ((["stats", "--db", str(junk)], "file is not a database"),
+                          (["teach-pool", "add", "--task", "origin", str(latin1)],
+                           "can't decode")):
+        result = cli(*args, db_path=db_path)
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_voters_report_then_ignore_by_hash(db_path: Path) -> None:
     troll_hash = Hasher(SECRET).hash_user(TROLL)
     report = cli("voters", "--db", str(db_path), "--task", "origin", secret=None)
