@@ -92,6 +92,12 @@ async def sync(settings: Settings, guild_id: int | None, dry_run: bool) -> int:
         return 2
     async with bot:
         await bot.login(settings.token)  # runs setup_hook, which adds the commands
-        synced = await sync_commands(bot.tree, discord.Object(guild_id) if guild_id else None)
+        try:
+            synced = await sync_commands(bot.tree,
+                                         discord.Object(guild_id) if guild_id else None)
+        except discord.HTTPException as exc:
+            print(f"Discord refused the sync ({where}): {exc}. Is the bot in that server, "
+                  "invited with the applications.commands scope?", file=sys.stderr)
+            return 1
     print(f"synced {len(synced)} commands ({where})", file=sys.stderr)
     return 0

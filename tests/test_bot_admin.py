@@ -223,7 +223,10 @@ async def test_sync_cli_logs_in_over_http_only_and_syncs(tmp_path, capsys):
         with pointed_at(fake):
             assert await cli.sync(settings, guild.id, dry_run=False) == 0
             assert await cli.sync(settings, None, dry_run=False) == 0
+            assert await cli.sync(settings, 12345, dry_run=False) == 1  # not in that server
         assert len(fake.commands[guild.id]) == len(fake.commands[None]) == 8
         assert fake.sessions == []  # no gateway connection, so no models were needed
-        assert [c.method for c in fake.calls if "/commands" in c.path] == ["PUT", "PUT"]
-    assert "synced 8 commands (global)" in capsys.readouterr().err
+        assert [c.method for c in fake.calls if "/commands" in c.path] == ["PUT", "PUT", "PUT"]
+    err = capsys.readouterr().err
+    assert "synced 8 commands (global)" in err
+    assert "Discord refused the sync (guild 12345): 403 Forbidden" in err and "Traceback" not in err

@@ -396,6 +396,8 @@ class FakeDiscord:
         if not self._authorized(request):
             return await self._done(call, self._error(401, 0, "401: Unauthorized"))
         guild = int(request.match_info["guild"]) if "guild" in request.match_info else None
+        if guild is not None and guild not in self.guilds:  # as Discord: not a member there
+            return await self._done(call, self._error(403, 50001, "Missing Access"))
         registered = []
         for command in call.body:
             entry = {**command, "id": str(p.snowflake()), "application_id":
