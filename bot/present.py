@@ -14,6 +14,7 @@ from bot.services import Answer, ModelStatus
 from db import VoteTally
 from inference.explain import Explanation, Part
 from inference.predictor import Prediction
+from inference.text import joiner as unit_joiner
 
 SHOWN_LABELS = 3
 BAR_WIDTH = 12
@@ -197,10 +198,10 @@ def why_card(why: Why) -> WhyCard:
     marks = {**{part.start: (part, -1) for part in against},
              **{part.start: (part, 1) for part in toward}}
     units = [clip(unit, WORD_CHARS) for unit in e.units]  # a name's spaces stay
-    read = _pieces(units, marks, "" if origin else " ")
+    read = _pieces(units, marks, unit_joiner(p.task))
     if not origin and len(" ".join(text for text, _ in read)) > READ_CHARS:
         read = _snippets(units, marks)
-    return WhyCard(p.task, f"Why {p.label}?", shorten(p.input), read, "" if origin else " ",
+    return WhyCard(p.task, f"Why {p.label}?", shorten(p.input), read, unit_joiner(p.task),
                    sections, notes, footer)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from inference.text import UNK_ID
+from inference.text import UNK_ID, joiner
 from inference.text import units as text_units
 
 if TYPE_CHECKING:
@@ -139,8 +139,7 @@ def explain_prepared(predictor: Predictor, prepared: Prepared, top_k: int = 3) -
     probs = predictor.probabilities(variants).tolist()
     label = predictor.labels.index(prediction.label)
     base = log_odds(alone[0].tolist(), label)
-    parts = [Part(start, length, "".join(units[start:start + length]) if task == "origin"
-                  else " ".join(units[start:start + length]),
+    parts = [Part(start, length, joiner(task).join(units[start:start + length]),
                   base - log_odds(row, label), row[label])
              for (start, length), row in zip(measured, probs, strict=True)]
     parts.sort(key=lambda p: -p.weight)

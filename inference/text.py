@@ -148,6 +148,17 @@ def units(task: str, normalized: str) -> tuple[list[str], bool]:
     return truncate(tokenize(normalized))
 
 
+def joiner(task: str) -> str:
+    """How a task's units are written back together: a name's letters touch, words do not."""
+    return "" if task == "origin" else " "
+
+
+def read_as(task: str, normalized: str) -> str:
+    """What the model reads of a normalised input, as one string: inputs it reads alike
+    ("Jäger" and "Jager", "Sick film!" and "sick film") give the same string."""
+    return joiner(task).join(units(task, normalized)[0])
+
+
 def encode(task: str, vocab: Vocab, raw: str) -> tuple[str, list[int], bool]:
     """The whole input pipeline of a task: (normalised text, token ids, truncated?).
 

@@ -16,7 +16,7 @@ from db import AgreedExample, FeedbackStore
 from inference.checkpoint import file_sha256, load_checkpoint
 from inference.predictor import Predictor
 from inference.registry import CURRENT, current_version, task_dir
-from inference.text import normalize_text
+from inference.text import normalize_text, read_as
 from inference.worker import InferenceWorker
 from tests.feedback_fixtures import community_votes, install, names_with_suffix, train_tiny
 from tests.inference_fixtures import make_checkpoint
@@ -30,7 +30,6 @@ from training.finetune import (
     finetune,
     gate,
     in_holdout,
-    input_key,
     prepare_feedback,
 )
 
@@ -285,7 +284,7 @@ def test_texts_the_model_reads_alike_are_one_input_on_one_side_of_the_split():
     examples += [AgreedExample(10 + i, "sentiment", f"film number {i} was dull",
                                f"film number {i} was dull", "negative", "positive", "v0",
                                False, 2, False, at, at) for i in range(40)]
-    assert len({input_key("sentiment", e.normalized) for e in examples[:5]}) == 1
+    assert len({read_as("sentiment", e.normalized) for e in examples[:5]}) == 1
     feedback = prepare_feedback(examples, parent, FinetuneConfig(min_holdout_corrections=1))
     kept = [e for e in feedback.train + feedback.holdout if "album" in e.input_text]
     assert [e.input_text for e in kept] == [variants[-1]]  # the latest decision

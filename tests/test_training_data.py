@@ -14,7 +14,7 @@ from training.data import (
     iter_names,
     load_imdb,
     locate,
-    read_as,
+    read_name,
     split_of,
     split_validation,
     tutorial_name_splits,
@@ -56,7 +56,7 @@ def test_names_the_model_reads_alike_never_straddle_splits(tmp_path: Path) -> No
     assert len({split_of(v) for v in variants}) == 3  # the raw names hash apart
     splits = clean_name_splits(archive)
     parts = (splits.train, splits.val, splits.test)
-    read = [{read_as(n) for n, _ in part} for part in parts]
+    read = [{read_name(n) for n, _ in part} for part in parts]
     assert not (read[0] & read[1]) and not (read[0] & read[2]) and not (read[1] & read[2])
     # the test set is the hash's: a variant hashed into it stays there, with both labels
     hashed_test = {n for n in [*variants, "Novak", "Muller"] if split_of(n) == "test"}

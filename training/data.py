@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TypeVar
 
-from inference.text import InputError, name_chars, normalize_name
+from inference.text import InputError, normalize_name, read_as
 
 NAMES_URL = "https://download.pytorch.org/tutorial/data.zip"
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -156,10 +156,11 @@ def split_of(name: str) -> str:
     return "test" if bucket == 0 else "val" if bucket == 1 else "train"
 
 
-def read_as(name: str) -> str:
-    """What the origin model reads of a name: its transliterated, case-folded letters."""
+def read_name(name: str) -> str:
+    """What the origin model reads of a name (its transliterated, case-folded letters), or
+    the name lower-cased if the model cannot read it."""
     try:
-        return "".join(name_chars(normalize_name(name)))
+        return read_as("origin", normalize_name(name))
     except InputError:
         return name.lower()
 
@@ -177,8 +178,8 @@ def clean_name_splits(source: Path) -> NameSplits:
         parts[split_of(name)].append((name, lang))
     taken: set[str] = set()
     for split in ("test", "val", "train"):
-        parts[split] = [(n, lang) for n, lang in parts[split] if read_as(n) not in taken]
-        taken |= {read_as(n) for n, _ in parts[split]}
+        parts[split] = [(n, lang) for n, lang in parts[split] if read_name(n) not in taken]
+        taken |= {read_name(n) for n, _ in parts[split]}
     return NameSplits(**parts, labels=tuple(sorted({lang for _, lang in pairs})))
 
 

@@ -34,7 +34,7 @@ from db import AgreedExample, FeedbackStore
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
 from inference.predictor import Predictor
 from inference.registry import promoted_versions, resolve_checkpoint, set_current, task_dir
-from inference.text import InputError, encode, units
+from inference.text import InputError, encode, read_as
 from training.batching import bucket_batches
 from training.data import clean_name_splits, fingerprint, load_imdb, locate, split_validation
 from training.evaluate import SENTIMENT_LABELS, evaluate_examples, test_set
@@ -98,7 +98,7 @@ class OriginalData:
     train: list[Pair]
     val: list[Pair]
     test: list[Pair]
-    test_keys: set[str]  # input_key of every test input, sampled for the gate or not
+    test_keys: set[str]  # read_as of every test input, sampled for the gate or not
 
 
 @dataclass
@@ -123,13 +123,6 @@ class NotEnoughFeedback(Exception):
 # ---------------------------------------------------------------- feedback
 
 
-def input_key(task: str, normalized: str) -> str:
-    """What the model reads of an input, as one string. Inputs the model reads alike ("Sick
-    film!" and "sick film") share a key, hence one label and one side of the split."""
-    parts, _ = units(task, normalized)
-    return ("" if task == "origin" else " ").join(parts)
-
-
 def in_holdout(normalized: str, fraction: float) -> bool:
     """Stable across runs and machines: sha1 of the normalised input, not a random draw."""
     digest = hashlib.sha1(normalized.lower().encode("utf-8")).hexdigest()
@@ -141,12 +134,19 @@ def prepare_feedback(
 ) -> Feedback:
     """One label per input (a moderator's over the community's, a later over an earlier),
     without inputs the model cannot read or labels it does not have; then the hash split."""
+    # An input is held out if any of its variants' texts hashes there: the hash of the text is
+    # the split earlier runs made (so nothing they held out is ever trained on), and a variant
+    # held out holds the whole input out (so no two variants straddle the split).
     latest: dict[str, AgreedExample] = {}
+    held: set[str] = set()
     for e in sorted(examples, key=lambda e: (e.by_moderator, e.last_vote_at, e.prediction_id)):
-        latest[input_key(ckpt.task, e.normalized)] = e
+        key = read_as(ckpt.task, e.normalized)
+        latest[key] = e
+        if in_holdout(e.normalized, cfg.holdout_fraction):
+            held.add(key)
     dropped = Counter(duplicates=len(examples) - len(latest))
-    usable = []
-    for e in latest.values():
+    usable: list[tuple[str, AgreedExample]] = []
+    for key, e in latest.items():
         if e.label not in ckpt.labels:
             dropped["unknown_label"] += 1
             continue
@@ -155,17 +155,12 @@ def prepare_feedback(
         except InputError:
             dropped["unreadable"] += 1
             continue
-        usable.append(e)
-    usable.sort(key=lambda e: e.prediction_id)
-    # An input is held out if any of its variants' texts hashes there: the hash of the text is
-    # the split earlier runs made (so nothing they held out is ever trained on), and a variant
-    # held out holds the whole input out (so no two variants straddle the split).
-    held = {input_key(ckpt.task, e.normalized) for e in examples
-            if in_holdout(e.normalized, cfg.holdout_fraction)}
-    holdout = [e for e in usable if input_key(ckpt.task, e.normalized) in held]
-    train = [e for e in usable if input_key(ckpt.task, e.normalized) not in held]
+        usable.append((key, e))
+    usable.sort(key=lambda item: item[1].prediction_id)
+    holdout = [e for key, e in usable if key in held]
+    train = [e for key, e in usable if key not in held]
     feedback = Feedback(train, holdout, len(examples), dict(dropped),
-                        fingerprint([(e.normalized, e.label) for e in usable]))
+                        fingerprint([(e.normalized, e.label) for _, e in usable]))
     check_enough(feedback, ckpt.task, cfg)
     return feedback
 
@@ -174,7 +169,7 @@ def without_test_inputs(feedback: Feedback, task: str, test_keys: set[str],
                         cfg: FinetuneConfig) -> Feedback:
     """Agreed examples whose input is in the test set are never trained on: the gate scores
     the test set, and a candidate taught its answers would pass it by memory."""
-    train = [e for e in feedback.train if input_key(task, e.normalized) not in test_keys]
+    train = [e for e in feedback.train if read_as(task, e.normalized) not in test_keys]
     dropped = dict(feedback.dropped)
     if len(train) < len(feedback.train):
         dropped["in_test_set"] = len(feedback.train) - len(train)
@@ -214,7 +209,7 @@ def original_data(task: str, data: str | Path | None, parent: Checkpoint,
     test_keys = set()
     for raw, _ in test:
         try:
-            test_keys.add(input_key(task, encode(task, parent.vocab, raw)[0]))
+            test_keys.add(read_as(task, encode(task, parent.vocab, raw)[0]))
         except InputError:
             continue
     rng = random.Random(cfg.seed)
