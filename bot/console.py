@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import io
-import logging
 import sys
 import threading
 from typing import TextIO
 
-from bot.errors import describe, new_error_id
+from bot.errors import user_message
 from bot.present import HELP, about_lines, feedback_line, prediction_card, why_card
 from bot.services import Answer, Requester, Services
 from db import CONFIRMED
-
-log = logging.getLogger("seqbot.bot")
 
 CONSOLE_USER = Requester(user_id=0)
 PROMPT = "> "
@@ -55,15 +52,8 @@ class Console:
             return False
         try:
             await self._dispatch(command, arg)
-        except Exception as exc:
-            message = describe(exc)
-            if message is None:  # as on Discord: an id to find the traceback by, and go on
-                error_id = new_error_id()
-                log.error("error %s while handling %r in the console", error_id, command,
-                          exc_info=exc)
-                message = (f"Sorry, something went wrong on my side (error id {error_id}). "
-                           "Please try again later.")
-            self.say(message)
+        except Exception as exc:  # as on Discord: explained, or an error id, and the chat goes on
+            self.say(user_message(exc, f"{command!r} in the console"))
         return True
 
     async def _dispatch(self, command: str, arg: str) -> None:

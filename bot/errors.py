@@ -54,21 +54,23 @@ def describe(error: BaseException) -> str | None:
     return None
 
 
-def new_error_id() -> str:
-    return secrets.token_hex(4)
+def user_message(error: BaseException, context: str) -> str:
+    """What to tell the user: the explanation of an expected failure, else an error id that
+    is also logged, with the traceback and `context`, so a report can be matched to it."""
+    message = describe(error)
+    if message is not None:
+        return message
+    error_id = secrets.token_hex(4)
+    log.error("error %s while handling %s", error_id, context,
+              exc_info=getattr(error, "original", error))
+    return (f"Sorry, something went wrong on my side (error id `{error_id}`). "
+            "Please try again later.")
 
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user what went wrong, privately; log unexpected errors with an id."""
-    message = describe(error)
-    if message is None:
-        error_id = new_error_id()
-        original = getattr(error, "original", error)
-        log.error("error %s while handling %s from user %s", error_id, _what(interaction),
-                  interaction.user.id, exc_info=original)
-        message = (f"Sorry, something went wrong on my side (error id `{error_id}`). "
-                   "Please try again later.")
-    await send_private(interaction, message)
+    context = f"{_what(interaction)} from user {interaction.user.id}"
+    await send_private(interaction, user_message(error, context))
 
 
 async def send_private(interaction: discord.Interaction, message: str) -> None:

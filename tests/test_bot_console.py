@@ -89,7 +89,7 @@ def test_an_unexpected_error_gets_an_id_and_the_chat_goes_on(env, tmp_path):
     assert proc.returncode == 0, err
     assert apology.startswith("Sorry, something went wrong on my side (error id")
     assert "Language of origin: Jones" in out  # the chat went on
-    [error_id] = re.findall(r"error id ([0-9a-f]{8})", out)
+    [error_id] = re.findall(r"error id `([0-9a-f]{8})`", out)
     assert f"error {error_id}" in err and "database is locked" in err
 
 
