@@ -43,11 +43,6 @@ MENTIONS = ((re.compile(r"<@!?\d+>"), "@user"), (re.compile(r"<@&\d+>"), "@role"
             (re.compile(r"<#\d+>"), "#channel"))
 NOT_A_NAME = "That is a mention, not a name: please type the surname itself."
 
-# Answers ask for every label's probability (top_k=MAX_TOP_K). The full distribution is
-# logged with the answer, so a correction menu offers exactly the labels of the model
-# version that answered, with their probabilities, even after a reload or rollback has
-# changed what is served.
-
 
 @dataclass(frozen=True)
 class Requester:
@@ -90,7 +85,12 @@ class PredictionService:
 
     async def predict(self, task: str, text: str, who: Requester) -> Answer:
         """Raises InputError, InferenceBusy or InferenceUnavailable from the client, and
-        InputError for a mention given as a name (it carries an id, never the name)."""
+        InputError for a mention given as a name (it carries an id, never the name).
+
+        Every label's probability is asked for (MAX_TOP_K) and logged with the answer, so a
+        correction menu offers exactly the labels of the version that answered, even after a
+        reload or rollback has changed what is served.
+        """
         plain = without_mentions(text)
         if task == "origin":
             if plain != text:
