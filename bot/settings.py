@@ -14,8 +14,9 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from db import MAX_RETENTION_DAYS
+
 Getter = Callable[[str], "str | None"]
-MAX_RETENTION_DAYS = 36500  # a century: further back than that, dates cannot be computed
 
 
 class SettingsError(ValueError):

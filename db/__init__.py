@@ -20,10 +20,11 @@ from db.records import (
     VoterStats,
     VoteTally,
 )
-from db.store import FeedbackStore
+from db.store import MAX_RETENTION_DAYS, FeedbackStore
 
 __all__ = [
     "CONFIRMED",
+    "MAX_RETENTION_DAYS",
     "MODEL_STATUSES",
     "SECRET_ENV",
     "TASKS",

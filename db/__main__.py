@@ -20,7 +20,7 @@ from dotenv import load_dotenv
 from db.errors import StoreError
 from db.privacy import SECRET_ENV, Hasher, is_user_hash, resolve_secret
 from db.records import TASKS, VoterStats
-from db.store import FeedbackStore
+from db.store import MAX_RETENTION_DAYS, FeedbackStore
 
 DB_ENV = "SEQBOT_DB"
 
@@ -137,13 +137,14 @@ def _voter_table(stats: list[VoterStats]) -> str:
 
 
 def _days(raw: str) -> float:
-    """A usable age in days: a number from 0 to a century."""
+    """An age the purge accepts, refused here with a usage message instead of a traceback."""
     try:
         days = float(raw)
     except ValueError:
         days = math.nan
-    if not 0 <= days <= 36500:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a number of days from 0 to 36500")
+    if not 0 <= days <= MAX_RETENTION_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not a number of days from 0 to {MAX_RETENTION_DAYS}")
     return days
 
 

@@ -34,6 +34,8 @@ from db.records import (
 from db.teach import TeachStore
 from db.timestamps import from_db, to_db, utc_now
 
+MAX_RETENTION_DAYS = 36500  # a century: an age beyond it has no date to compare against
+
 
 class FeedbackStore:
     def __init__(
@@ -399,8 +401,8 @@ class FeedbackStore:
     async def purge_unvoted(self, older_than_days: float) -> int:
         """Retention: delete predictions nobody voted on that are older than the given age,
         and /teach's record of who was shown what, past the same age."""
-        if older_than_days < 0:
-            raise ValueError("older_than_days must not be negative")
+        if not 0 <= older_than_days <= MAX_RETENTION_DAYS:  # also refuses nan
+            raise ValueError(f"older_than_days must be from 0 to {MAX_RETENTION_DAYS}")
         cutoff = to_db(self._clock() - timedelta(days=older_than_days))
 
         async def delete(conn: aiosqlite.Connection) -> int:
