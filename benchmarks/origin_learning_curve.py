@@ -77,13 +77,9 @@ def run(data: str, fraction: float, seed: int) -> dict:
 
 
 def log_fit(points: list[tuple[int, float]]) -> tuple[float, float]:
-    """Least squares y = a + b * log2(n)."""
-    xs = [math.log2(n) for n, _ in points]
-    ys = [y for _, y in points]
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
-        (x - mx) ** 2 for x in xs)
-    return my - b * mx, b
+    """Least squares y = a + b * log2(n); returns (a, b)."""
+    fit = statistics.linear_regression([math.log2(n) for n, _ in points], [y for _, y in points])
+    return fit.intercept, fit.slope
 
 
 def summarise(runs: list[dict]) -> dict:
