@@ -172,20 +172,19 @@ class TeachStore:
 
     # what to show whom
 
-    async def candidates(self, task: str, version: str, guild_id: int, viewer: str,
-                         limit: int = 200, enough_votes: int = ENOUGH_VOTES, *,
-                         channels: Collection[int] | None = None) -> list[Prediction]:
+    async def candidates(self, task: str, version: str, guild_id: int, viewer: str, *,
+                         channels: Collection[int], limit: int = 200,
+                         enough_votes: int = ENOUGH_VOTES) -> list[Prediction]:
         """The least certain answers of `version` this viewer may be asked about: asked in
         this server in one of `channels` (or from the pool), not their own, not voted on by
         them or by enough people already, and no input they were shown before. Least
         certain first.
 
-        `channels` are the ones the viewer can read: an answer asked in a private channel
-        must not reach members outside it. None means any channel of the server, only for
-        callers that need no such check (maintenance tools, tests)."""
+        `channels` are the ones the viewer can read (required: an answer asked in a private
+        channel must not reach members outside it)."""
         params = {"task": task, "version": version, "guild": guild_id, "viewer": viewer,
                   "enough": enough_votes, "limit": limit,
-                  "channels": None if channels is None else json.dumps(sorted(channels))}
+                  "channels": json.dumps(sorted(channels))}
 
         async def select(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
             return list(await conn.execute_fetchall(
@@ -193,8 +192,7 @@ class TeachStore:
                 SELECT p.* FROM predictions p
                 WHERE p.task = :task AND p.model_version = :version AND p.margin IS NOT NULL
                   AND ((p.guild_id = :guild
-                        AND (:channels IS NULL
-                             OR p.channel_id IN (SELECT value FROM json_each(:channels))))
+                        AND p.channel_id IN (SELECT value FROM json_each(:channels)))
                        OR EXISTS (SELECT 1 FROM teach_pool t WHERE t.prediction_id = p.id))
                   AND p.author_hash IS NOT :viewer
                   AND (SELECT count(*) FROM votes v WHERE v.prediction_id = p.id) < :enough

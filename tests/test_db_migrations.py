@@ -102,7 +102,8 @@ async def test_upgrades_from_each_earlier_version_keeping_data(
         statuses = {m.version: m.status for m in await store.model_versions("origin")}
         assert statuses == {"a": "retired", "b": "production"}
         # v4: the margin of answers logged before it is filled in, so /teach can ask about them
-        [unsure] = await store.teach.candidates("origin", "v1", 5, store.teach.user_viewer(7))
+        [unsure] = await store.teach.candidates("origin", "v1", 5, store.teach.user_viewer(7),
+                                                channels={6})
         assert unsure.id == 1
         assert query_value(db_path, "SELECT margin FROM predictions WHERE id = 1") == \
             pytest.approx(0.7)
