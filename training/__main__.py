@@ -1,5 +1,5 @@
 """python -m training origin|sentiment|ensemble|evaluate|export-feedback|finetune|teach-pool ...
-(see README: Training, and docs/learning-loop.md)."""
+(see docs/results.md: Training and evaluation, and docs/learning-loop.md)."""
 
 from __future__ import annotations
 

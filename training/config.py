@@ -1,6 +1,7 @@
 """Hyper-parameters, one dataclass per task. The defaults are what the shipped origin weights
-used, and the first stage of the shipped sentiment recipe (README, Results: the GPU member,
-the ensemble and the self-trained student are the flags and commands listed there)."""
+used, and the first stage of the shipped sentiment recipe (docs/results.md, "Sentiment: how
+the shipped model was made": the GPU member, the ensemble and the self-trained student are the
+flags and commands listed there)."""
 
 from __future__ import annotations
 
