@@ -49,10 +49,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_inference import DATA, load_names, load_reviews  # noqa: E402
+from benchmarks.fakediscord import FakeDiscord  # noqa: E402
 from benchmarks.load_checks import batch_sizes, latencies, reconcile  # noqa: E402
 from benchmarks.load_users import Crowd, Settlements  # noqa: E402
 from inference.server import SECRET_HEADER  # noqa: E402
-from tests.fakediscord import FakeDiscord  # noqa: E402
 
 MODES = ("in-process", "service")
 TICK = os.sysconf("SC_CLK_TCK")

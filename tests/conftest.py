@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from benchmarks.fakediscord import FakeDiscord
 from tests.data_fixtures import write_imdb_tar, write_names_zip
-from tests.fakediscord import FakeDiscord
-from tests.inference_fixtures import tiny_checkpoints
+from tests.helpers import tiny_checkpoints
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

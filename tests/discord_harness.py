@@ -2,7 +2,7 @@
 
 No stand-ins for the bot's own parts: a real InferenceWorker serves tiny random checkpoints,
 a real FeedbackStore writes a temporary SQLite file, and a real discord.py client talks to
-tests.fakediscord over loopback HTTP and websocket.
+benchmarks.fakediscord over loopback HTTP and websocket.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.fakediscord import FakeDiscord, connected
 from bot.core import SeqBot, ShardedSeqBot, create_bot
 from bot.services import Services
 from bot.settings import Settings
 from inference.predictor import Prediction, Predictor
 from inference.worker import InferenceWorker
-from tests.fakediscord import FakeDiscord, connected
 
 
 def bot_settings(folder: Path, **overrides: object) -> Settings:
