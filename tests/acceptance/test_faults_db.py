@@ -15,11 +15,10 @@ import pytest
 from benchmarks.fakediscord import connected
 from bot.core import create_bot
 from bot.services import Services
-from db import FeedbackStore, Hasher, UnknownPrediction
+from db import FeedbackStore, UnknownPrediction
 from db.database import fetch_value
-from tests.discord_harness import bot_settings, running_bot, tiny_worker
+from tests.helpers import HASHER, bot_settings, running_bot, tiny_worker
 
-SECRET = "test-hash-secret"
 DEADLINE_S = 1.5  # the fake's acknowledgement deadline: Discord's 3 s, shortened for speed
 
 
@@ -72,7 +71,7 @@ async def test_writes_waiting_on_a_lock_are_acknowledged_in_time(fake, checkpoin
 async def test_a_lock_past_the_busy_timeout_still_answers_and_logs(fake, checkpoints, settings,
                                                                   caplog):
     client = tiny_worker(checkpoints)
-    store = await FeedbackStore.open(settings.db_path, Hasher(SECRET), busy_timeout=0.2)
+    store = await FeedbackStore.open(settings.db_path, HASHER, busy_timeout=0.2)
     await client.start()
     services = Services(client, store)
     try:
@@ -115,7 +114,7 @@ async def test_a_full_disk_still_answers_and_recovers(fake, checkpoints, setting
 
 
 async def test_one_failing_write_fails_alone_among_a_group(tmp_path):
-    async with await FeedbackStore.open(tmp_path / "seqbot.db", Hasher(SECRET)) as store:
+    async with await FeedbackStore.open(tmp_path / "seqbot.db", HASHER) as store:
         async def ask(i: int) -> int:
             return await store.log_prediction("origin", f"Name{i}", f"name{i}", "v1",
                                               "English", [("English", 1.0)], 1, 2, i)
@@ -134,7 +133,7 @@ async def test_one_failing_write_fails_alone_among_a_group(tmp_path):
 
 async def test_a_lock_fails_queued_writes_once_not_once_each(tmp_path):
     path = tmp_path / "seqbot.db"
-    async with await FeedbackStore.open(path, Hasher(SECRET), busy_timeout=0.3) as store:
+    async with await FeedbackStore.open(path, HASHER, busy_timeout=0.3) as store:
         async def ask(i: int) -> int:
             return await store.log_prediction("origin", "Kim", "kim", "v1", "Korean",
                                               [("Korean", 1.0)], None, None, i)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.fakediscord import FakeDiscord
-from tests.discord_harness import (
+from tests.helpers import (
     ModelGate,
     bot_settings,
     running_bot,

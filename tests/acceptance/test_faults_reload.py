@@ -13,8 +13,7 @@ from inference.factory import make_client
 from inference.registry import CURRENT, set_current, task_dir
 from inference.server import InferenceServer
 from inference.worker import InferenceWorker
-from tests.discord_harness import bot_settings, running_bot
-from tests.helpers import promote
+from tests.helpers import bot_settings, promote, running_bot
 
 
 @pytest.fixture

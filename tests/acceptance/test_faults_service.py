@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from inference.http_client import HttpInferenceClient
 from inference.server import InferenceServer
-from tests.discord_harness import (
+from tests.helpers import (
     ModelGate,
     bot_settings,
     running_bot,
-    tiny_worker,
 )
 
 DEADLINE_S = 1.5  # the fake's acknowledgement deadline: Discord's 3 s, shortened for speed
 UNAVAILABLE = "My models are not available at the moment. Please try again later."
-
-
-@pytest.fixture
-async def worker(checkpoints):
-    async with tiny_worker(checkpoints) as worker:
-        yield worker
 
 
 async def test_a_stuck_service_gets_a_friendly_reply_in_time(fake, worker, tmp_path,

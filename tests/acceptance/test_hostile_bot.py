@@ -1,5 +1,5 @@
 """Hostile and odd input through the whole bot: /origin, /sentiment and "Analyze sentiment"
-with the strategies of test_hostile_models, and hostile user names in admin replies.
+with the hostile-input strategies in tests/helpers.py, and hostile user names in admin replies.
 
 Whatever the input: a reply comes and no error is logged; no payload can ping (allowed
 mentions parse nothing, and no @everyone, @here or id mention is left unescaped); every
@@ -13,24 +13,16 @@ from __future__ import annotations
 import logging
 import re
 
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.fakediscord import InteractionRecord
 from bot.services import without_mentions
-from tests.acceptance.test_hostile_models import FRAGMENTS, HYPOTHESIS, _long, hostile_text
-from tests.discord_harness import bot_settings, running_bot, tiny_worker
+from tests.helpers import FRAGMENTS, HYPOTHESIS, hostile_text, long_text
 
 RAW_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{17,20}>")
 EPHEMERAL = 64
 BOT_SETTINGS = settings(HYPOTHESIS, max_examples=50)
-
-
-@pytest.fixture
-async def bot(fake, checkpoints, tmp_path):
-    async with running_bot(fake, bot_settings(tmp_path), tiny_worker(checkpoints)) as bot:
-        yield bot
 
 
 def units(text: str | None) -> int:
@@ -101,7 +93,7 @@ def errors(caplog) -> list[str]:
 
 @BOT_SETTINGS
 @given(text=hostile_text)
-@example(text=_long("𒐫"))  # one token of 4,000 digits (anyascii), 2 UTF-16 units a character
+@example(text=long_text("𒐫"))  # one token of 4,000 digits (anyascii), 2 UTF-16 units a character
 async def test_any_text_gets_a_safe_reply_and_is_stored_verbatim(fake, bot, caplog, text):
     alice = fake.member(fake.guild, "alice")
     await check_reply(fake, bot, await fake.slash(alice, "origin", name=text), text)

@@ -3,70 +3,30 @@ RTL overrides, zero-width and control characters, NUL, 6,000-character strings, 
 markdown and SQL. Each input is answered (verbatim as its `input`) or politely refused with
 an InputError; the HTTP service gives the worker's answers, and no body makes it fail (5xx).
 
-The strategies here are shared with tests/test_hostile_bot.py.
+The strategies (tests/helpers.py) are shared with tests/acceptance/test_hostile_bot.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import string
 
 import aiohttp
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from inference.checkpoint import TASKS
 from inference.http_client import HttpInferenceClient
 from inference.server import SECRET_HEADER, InferenceServer
 from inference.text import MAX_TEXT_CHARS, InputError
-from tests.discord_harness import tiny_worker
+from tests.helpers import HYPOTHESIS, hostile_text
 
-FRAGMENTS = [
-    "@everyone", "@here", "<@123>", "<@!123456789012345678>", "<@&456>",
-    "<@&123456789012345678>", "<#123456789012345678>", "**bold**", "__under__", "~~gone~~",
-    "`tick`", "```py\nprint(1)\n```", "> quote", "||spoiler||", "[link](https://e.example)",
-    "# Heading", "\\", "'; DROP TABLE votes; --", "' OR '1'='1", "\"); DELETE FROM predictions;",
-    "\u202e", "\u202d", "\u2066", "\u200f", "\u200b", "\u200d", "\ufeff", "\x00", "\x07",
-    "\x1b[31m", "\r\n", "\t", "ﷺ", "𒐫", "👨\u200d👩\u200d👧", "Ǆ", "ß", "İ",
-    "Nakamura", "great film",
-]
 REFUSALS = {
     "Names can be at most 64 characters long.", "Please give a name made of letters.",
     "That name has no letters I can read.", "Please give some text with words in it.",
     "That text has no words I can read.",
 }
-MARKS = st.characters(categories=("Mn", "Me"))
-
-
-def _zalgo(word: str, marks: list[str]) -> str:
-    return "".join(c + "".join(marks) for c in word)
-
-
-def _long(piece: str) -> str:
-    return (piece * (6000 // len(piece) + 1))[:6000]
-
-
-# Random Unicode excludes lone surrogates: Discord's JSON is UTF-8 and cannot carry them.
-hostile_text = st.one_of(
-    st.text(max_size=200),
-    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=12)
-    .map("".join),
-    st.builds(_zalgo, st.text(string.ascii_letters, min_size=1, max_size=24),
-              st.lists(MARKS, min_size=1, max_size=8)),
-    st.builds(_long, st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=6)
-              .map("".join)),
-)
-HYPOTHESIS = settings(max_examples=100, deadline=None, database=None,
-                      suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                             HealthCheck.too_slow])
-
-
-@pytest.fixture
-async def worker(checkpoints):
-    async with tiny_worker(checkpoints) as worker:
-        yield worker
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import real_data
-from tests.helpers import write_checkpoint
+from tests.helpers import real_data, write_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,9 +10,7 @@ import pytest
 from benchmarks.fakediscord import FakeDiscord, pointed_at
 from bot import cli
 from inference.worker import InferenceWorker
-from tests.bot.test_feedback import db_held
-from tests.discord_harness import bot_settings, running_bot
-from tests.helpers import promote
+from tests.helpers import bot_settings, db_held, promote, running_bot
 
 OWNER = 777
 NOT_OWNER = "Only the bot's owners can use this command."

@@ -11,21 +11,16 @@ from inference.checkpoint import save_checkpoint
 from inference.factory import make_client
 from inference.server import InferenceServer
 from inference.worker import InferenceWorker
-from tests.discord_harness import (
+from tests.helpers import (
     ModelGate,
     bot_settings,
+    make_checkpoint,
     running_bot,
+    tiny_checkpoints,
     tiny_worker,
 )
-from tests.helpers import make_checkpoint, tiny_checkpoints
 
 NO_PINGS = {"parse": []}
-
-
-@pytest.fixture
-async def bot(fake, checkpoints, tmp_path):
-    async with running_bot(fake, bot_settings(tmp_path), tiny_worker(checkpoints)) as bot:
-        yield bot
 
 
 async def test_origin_answers_with_top3_and_buttons(fake, bot):

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-
 import pytest
 
 from benchmarks.fakediscord import FakeDiscord
 from db import FeedbackStore, Hasher
-from tests.discord_harness import bot_settings, running_bot, tiny_worker
+from tests.helpers import bot_settings, db_held, running_bot, tiny_worker
 
 NO_PINGS = {"parse": []}
 
@@ -28,12 +24,6 @@ def settings(fake, tmp_path):
     return bot_settings(tmp_path, moderator_role_ids=frozenset({fake.mod_role}))
 
 
-@pytest.fixture
-async def bot(fake, checkpoints, settings):
-    async with running_bot(fake, settings, tiny_worker(checkpoints)) as bot:
-        yield bot
-
-
 async def ask(fake, actor, command="origin", **options):
     """Run a command and return its public answer message."""
     record = await fake.slash(actor, command, **options)
@@ -43,25 +33,6 @@ async def ask(fake, actor, command="origin", **options):
 def pred_id_of(message) -> int:
     custom_id = message["components"][0]["components"][0]["custom_id"]
     return int(custom_id.split(":")[2])
-
-
-@contextlib.asynccontextmanager
-async def db_held(store: FeedbackStore) -> AsyncIterator[None]:
-    """A long read transaction on the bot's own connection (a statistics scan of a big
-    database) until the block ends: every other read and write queues behind it."""
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def scan(conn) -> None:
-        entered.set()
-        await release.wait()
-
-    holder = asyncio.create_task(store._db.read(scan))
-    await asyncio.wait_for(entered.wait(), 5)
-    try:
-        yield
-    finally:
-        release.set()
-        await holder
 
 
 async def test_right_vote_lands_in_db_and_count_shows_on_message(fake, bot):

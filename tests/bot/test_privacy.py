@@ -3,20 +3,11 @@ an analysed message is its author's to erase, and mentions leave no raw Discord 
 
 from __future__ import annotations
 
-import pytest
-
 from benchmarks.fakediscord import payloads as p
 from bot.services import NOT_A_NAME
 from db import Hasher
-from tests.discord_harness import bot_settings, running_bot, tiny_worker
 
 NO_PINGS = {"parse": []}
-
-
-@pytest.fixture
-async def bot(fake, checkpoints, tmp_path):
-    async with running_bot(fake, bot_settings(tmp_path), tiny_worker(checkpoints)) as bot:
-        yield bot
 
 
 def answer_id(reply: dict) -> int:

@@ -14,7 +14,7 @@ from bot.runner import run_bot
 from bot.services import Services
 from inference.factory import make_client
 from inference.server import InferenceServer
-from tests.discord_harness import (
+from tests.helpers import (
     ModelGate,
     bot_settings,
     running_bot,

@@ -6,16 +6,10 @@ import pytest
 
 from benchmarks.fakediscord import payloads as p
 from bot.cogs.teach import ASK, NOT_ENABLED, NOTHING_LEFT, POST
-from tests.discord_harness import bot_settings, running_bot, tiny_worker
+from tests.helpers import bot_settings, running_bot, tiny_worker
 
 STRANGER = 999  # the author of the logged answers: never the viewer
 VIEW_CHANNEL = 1 << 10
-
-
-@pytest.fixture
-async def bot(fake, checkpoints, tmp_path):
-    async with running_bot(fake, bot_settings(tmp_path), tiny_worker(checkpoints)) as bot:
-        yield bot
 
 
 async def log(bot, guild, text, top, task="origin", author=STRANGER, channel=None) -> int:

@@ -11,22 +11,10 @@ from bot.services import Services
 from inference.http_client import HttpInferenceClient
 from inference.server import InferenceServer
 from inference.worker import InferenceWorker
-from tests.discord_harness import bot_settings, running_bot, tiny_worker
-from tests.helpers import write_checkpoint
+from tests.helpers import running_bot, tiny_worker, write_checkpoint
 
 NO_PINGS = {"parse": []}
 EPHEMERAL = 64
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return bot_settings(tmp_path)
-
-
-@pytest.fixture
-async def bot(fake, checkpoints, settings):
-    async with running_bot(fake, settings, tiny_worker(checkpoints)) as bot:
-        yield bot
 
 
 async def ask(fake, actor, command="origin", **options):

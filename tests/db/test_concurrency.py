@@ -9,22 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from db import DatabaseClosed, FeedbackStore, Hasher
+from db import DatabaseClosed, FeedbackStore
+from tests.helpers import HASH_SECRET, HASHER
 
-SECRET = "concurrency-test-secret"
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "seqbot.db"
-
-
-@pytest.fixture
-async def store(db_path: Path):
-    store = await FeedbackStore.open(db_path, Hasher(SECRET))
-    yield store
-    await store.close()
 
 
 async def log(store: FeedbackStore, text: str = "Nguyen", author: int | None = 1) -> int:
@@ -70,7 +58,7 @@ async def test_second_process_writing_at_the_same_time(store: FeedbackStore, db_
         from db import FeedbackStore, Hasher
 
         async def main():
-            store = await FeedbackStore.open({str(db_path)!r}, Hasher({SECRET!r}))
+            store = await FeedbackStore.open({str(db_path)!r}, Hasher({HASH_SECRET!r}))
             print("ready", flush=True)
             sys.stdin.readline()
             for i in range(100):
@@ -151,7 +139,7 @@ async def test_busy_timeout_waits_for_another_writer_without_blocking_the_loop(
 
 
 async def test_without_enough_busy_timeout_the_lock_error_surfaces(db_path: Path) -> None:
-    store = await FeedbackStore.open(db_path, Hasher(SECRET), busy_timeout=0.05)
+    store = await FeedbackStore.open(db_path, HASHER, busy_timeout=0.05)
     try:
         locker = await hold_write_lock(db_path, 0.5)
         assert locker.stdout is not None
@@ -165,7 +153,7 @@ async def test_without_enough_busy_timeout_the_lock_error_surfaces(db_path: Path
 
 
 async def test_close_commits_every_write_already_started(db_path: Path) -> None:
-    store = await FeedbackStore.open(db_path, Hasher(SECRET))
+    store = await FeedbackStore.open(db_path, HASHER)
     writes = [asyncio.create_task(log(store, f"Name{i}")) for i in range(100)]
     await asyncio.sleep(0)  # the tasks have started and are queued on the connection
     # Another process still has the file open (the admin CLI, say), so SQLite will not
@@ -183,7 +171,7 @@ async def test_close_commits_every_write_already_started(db_path: Path) -> None:
 
 
 async def test_a_cancelled_caller_does_not_lose_its_vote(db_path: Path) -> None:
-    store = await FeedbackStore.open(db_path, Hasher(SECRET))
+    store = await FeedbackStore.open(db_path, HASHER)
     pred_id = await log(store)
     vote = asyncio.create_task(store.record_vote(pred_id, 7, "Chinese"))
     await asyncio.sleep(0)
@@ -194,7 +182,7 @@ async def test_a_cancelled_caller_does_not_lose_its_vote(db_path: Path) -> None:
 
 
 async def test_operations_after_close_are_refused(db_path: Path) -> None:
-    store = await FeedbackStore.open(db_path, Hasher(SECRET))
+    store = await FeedbackStore.open(db_path, HASHER)
     await store.close()
     await store.close()  # idempotent
     with pytest.raises(DatabaseClosed):

@@ -1,16 +1,14 @@
 """Consensus rules: pure-function cases, adversary properties, and the store's reports."""
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from db import CONFIRMED, ConsensusRule, FeedbackStore, Hasher
+from db import CONFIRMED, ConsensusRule, FeedbackStore
 from db.consensus import Ballot, Consensus, Poll, decide, voter_agreement
+from tests.helpers import HASHER
 
 TOP = "Italian"
-HASHER = Hasher("consensus-test-secret")
 
 
 def ballots(*labels: str, moderators: tuple[int, ...] = (), ignored: tuple[int, ...] = ()):
@@ -121,13 +119,6 @@ def test_voter_agreement_counts_decided_votes_only() -> None:
     assert stats["voter0"].agreement == 1.0
     assert stats["voter2"].agreement == 0.0
     assert voter_agreement(polls)[0].voter_hash == "voter2"  # worst first
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    store = await FeedbackStore.open(tmp_path / "seqbot.db", HASHER)
-    yield store
-    await store.close()
 
 
 async def log(store: FeedbackStore, name: str, label: str = "Italian") -> int:

@@ -8,11 +8,11 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from db import FeedbackStore, Hasher, MigrationError
+from db import FeedbackStore, MigrationError
 from db.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
 from db.timestamps import to_db
+from tests.helpers import HASHER
 
-HASHER = Hasher("ids-test-secret")
 ALICE, BOB, CAROL = 1001, 1002, 1003
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 BEFORE_AUTOINCREMENT = 5  # the last schema whose predictions and teach_pool could reuse ids

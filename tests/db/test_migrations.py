@@ -7,11 +7,11 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from db import FeedbackStore, Hasher, MigrationError
+from db import FeedbackStore, MigrationError
 from db.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, split_statements
 from db.timestamps import to_db
+from tests.helpers import HASHER
 
-HASHER = Hasher("migration-test-secret")
 THEN = to_db(datetime(2024, 5, 1, tzinfo=timezone.utc))
 
 

@@ -10,17 +10,9 @@ import pytest
 
 from db import SECRET_ENV, FeedbackStore, Hasher, MissingSecretError, resolve_secret
 from db.privacy import is_user_hash, secret_path
+from tests.helpers import HASH_SECRET, HASHER, Clock
 
 AUTHOR, VOTER, TROLL = 123456789012345678, 876543210987654321, 555555555555555555
-HASHER = Hasher("privacy-test-secret")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2024, 1, 1, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def database_bytes(db_path: Path) -> bytes:
@@ -37,7 +29,7 @@ async def log(store: FeedbackStore, text: str, author: int | None = AUTHOR) -> i
 
 def test_hasher_is_keyed_stable_and_hex() -> None:
     digest = HASHER.hash_user(AUTHOR)
-    assert digest == Hasher("privacy-test-secret").hash_user(AUTHOR)
+    assert digest == Hasher(HASH_SECRET).hash_user(AUTHOR)
     assert digest != Hasher("another-secret").hash_user(AUTHOR)
     assert digest != HASHER.hash_user(AUTHOR + 1)
     assert is_user_hash(digest)
@@ -106,7 +98,7 @@ async def test_forget_user_erases_their_votes_and_predictions(tmp_path: Path) ->
 
 
 async def test_purge_unvoted_only_removes_old_predictions_nobody_voted_on(tmp_path: Path):
-    clock = Clock()
+    clock = Clock(datetime(2024, 1, 1, tzinfo=timezone.utc))
     store = await FeedbackStore.open(tmp_path / "seqbot.db", HASHER, clock=clock)
     try:
         old_unvoted = await log(store, "old and ignored")

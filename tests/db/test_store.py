@@ -6,16 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from db import CONFIRMED, FeedbackStore, Hasher, UnknownModelVersion, UnknownPrediction
-
-HASHER = Hasher("store-test-secret")
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    store = await FeedbackStore.open(tmp_path / "seqbot.db", HASHER)
-    yield store
-    await store.close()
+from db import CONFIRMED, FeedbackStore, UnknownModelVersion, UnknownPrediction
+from tests.helpers import HASHER
 
 
 async def log(store: FeedbackStore, label: str = "Irish", author: int | None = 77) -> int:

@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-from db import FeedbackStore, Hasher
+from tests.helpers import Clock
 
 GUILD, OTHER_GUILD, AUTHOR, VIEWER = 10, 11, 1, 2
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: Clock):
-    async with await FeedbackStore.open(tmp_path / "seqbot.db", Hasher("teach"),
-                                        clock=clock) as store:
-        yield store
+    """Every test's store runs on this clock (see the `store` fixture)."""
+    return Clock(START)
 
 
 async def log(store, text, p, *, guild=GUILD, author=AUTHOR, version="v1", channel=3) -> int:

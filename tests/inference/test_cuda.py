@@ -15,8 +15,7 @@ from inference.device import resolve_device
 from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
 from inference.worker import InferenceWorker
-from tests.data_fixtures import TINY_SENTIMENT
-from tests.helpers import NAMES, TEXTS, assert_same_prediction
+from tests.helpers import NAMES, TEXTS, TINY_SENTIMENT, assert_same_prediction
 from training.__main__ import main as training_main
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

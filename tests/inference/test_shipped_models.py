@@ -5,7 +5,7 @@ import pytest
 from inference.checkpoint import load_checkpoint
 from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
-from tests.conftest import real_data
+from tests.helpers import real_data
 from training.evaluate import evaluate
 
 

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import real_data
-from tests.data_fixtures import LANGUAGES, write_imdb_dir, write_imdb_tar, write_names_dir
+from tests.helpers import LANGUAGES, real_data, write_imdb_dir, write_imdb_tar, write_names_dir
 from training.data import (
     DataError,
     clean_name_splits,

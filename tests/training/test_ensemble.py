@@ -11,8 +11,7 @@ import torch
 from inference.checkpoint import load_checkpoint, save_checkpoint
 from inference.models import Ensemble, pad_batch
 from inference.predictor import Predictor
-from tests.data_fixtures import write_names_zip
-from tests.helpers import NAMES, make_checkpoint
+from tests.helpers import NAMES, make_checkpoint, write_names_zip
 from training.__main__ import main as training_main
 from training.ensemble import EnsembleError, combine
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from db import CONFIRMED, FeedbackStore
-from tests.feedback_fixtures import HASHER
+from tests.helpers import HASHER
 from training.__main__ import main
 
 

@@ -18,8 +18,7 @@ from inference.predictor import Predictor
 from inference.registry import CURRENT, current_version, task_dir
 from inference.text import normalize_text, read_as
 from inference.worker import InferenceWorker
-from tests.feedback_fixtures import community_votes, install, names_with_suffix, train_tiny
-from tests.helpers import make_checkpoint
+from tests.helpers import community_votes, install, make_checkpoint, names_with_suffix, train_tiny
 from training.__main__ import main
 from training.data import clean_name_splits
 from training.finetune import (

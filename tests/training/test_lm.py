@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from inference.models import ModelConfig, SeqClassifier
-from tests.data_fixtures import TINY_SENTIMENT
+from tests.helpers import TINY_SENTIMENT
 from training.__main__ import main as training_main
 from training.lm import BiLanguageModel, evaluate_loss, pretrain
 

@@ -14,8 +14,7 @@ from inference.checkpoint import (
 from inference.models import ModelConfig, SeqClassifier, pad_batch, reverse_padded
 from inference.predictor import Predictor
 from inference.text import Vocab
-from tests.data_fixtures import TINY_SENTIMENT
-from tests.helpers import make_checkpoint, promote
+from tests.helpers import TINY_SENTIMENT, make_checkpoint, promote
 from training.__main__ import main as training_main
 from training.evaluate import evaluate_examples
 from training.metrics import (

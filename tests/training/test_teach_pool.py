@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.data_fixtures import imdb_members
+from tests.helpers import imdb_members
 from training.__main__ import main
 from training.teach_pool import extract, sentences
 
