@@ -17,21 +17,19 @@ import json
 import os
 import platform
 import random
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.model_options import add_model_options, explicit_checkpoints
+from benchmarks.stats import percentile
+from inference.text import normalize_text, tokenize
+from inference.worker import InferenceWorker
+from training.evaluate import test_set
 
-from benchmarks.model_options import add_model_options, explicit_checkpoints  # noqa: E402
-from benchmarks.stats import percentile  # noqa: E402
-from inference.text import normalize_text, tokenize  # noqa: E402
-from inference.worker import InferenceWorker  # noqa: E402
-from training.evaluate import test_set  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DATA = ROOT.parent / "shared" / "data"
 TARGET_MS = {"names": 100, "200-word reviews": 1000}

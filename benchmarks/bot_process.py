@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.fakediscord import pointed_at  # noqa: E402
-from bot.logs import setup_logging  # noqa: E402
-from bot.runner import run_bot  # noqa: E402
-from bot.services import Services  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from benchmarks.fakediscord import pointed_at
+from bot.logs import setup_logging
+from bot.runner import run_bot
+from bot.services import Services
+from bot.settings import Settings
 
 
 @dataclass(frozen=True)

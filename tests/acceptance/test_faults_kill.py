@@ -1,6 +1,6 @@
 """kill -9 of the bot process while votes pour in, then a restart: nothing acknowledged is lost.
 
-The bot runs as in production in a subprocess (benchmarks/bot_process.py: the real runner,
+The bot runs as in production in a subprocess (benchmarks.bot_process: the real runner,
 worker and SQLite file) against the fake Discord in this process, so SIGKILL really stops
 it between any two instructions, with writes queued and transactions open.
 """
@@ -19,10 +19,9 @@ import pytest
 
 from benchmarks.fakediscord import FakeDiscord, InteractionRecord
 from db import Hasher
-from tests.helpers import NAMES, promote
+from tests.helpers import HASH_SECRET, NAMES, promote
 
 ROOT = Path(__file__).resolve().parents[2]
-HASH_SECRET = "kill-test-hash-secret"
 
 
 def start_bot(fake: FakeDiscord, folder: Path) -> subprocess.Popen:
@@ -33,7 +32,7 @@ def start_bot(fake: FakeDiscord, folder: Path) -> subprocess.Popen:
                 "SEQBOT_DEVICE": "cpu", "SEQBOT_COOLDOWN_RATE": "0", "SEQBOT_RETENTION_DAYS": "0",
                 "SEQBOT_MODEL_WATCH_S": "0"})
     with (folder / "bot.log").open("ab") as log:
-        return subprocess.Popen([sys.executable, str(ROOT / "benchmarks/bot_process.py"),
+        return subprocess.Popen([sys.executable, "-m", "benchmarks.bot_process",
                                  "--discord", fake.url], env=env, stdout=log,
                                 stderr=subprocess.STDOUT, cwd=ROOT)
 

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
+from benchmarks import bench_explain, explain_faithfulness
 from tests.helpers import real_data, write_checkpoint
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
@@ -27,14 +17,14 @@ def test_cost_and_faithfulness_scripts_write_their_reports(tmp_path, capsys):
     for task in ("origin", "sentiment"):
         write_checkpoint(tmp_path / f"{task}.safetensors", task, f"{task}-bench")
     common = ["--data", str(data), "--checkpoint-dir", str(tmp_path)]
-    script("bench_explain").main([*common, "--names", "5", "--reviews", "2", "--device", "cpu",
+    bench_explain.main([*common, "--names", "5", "--reviews", "2", "--device", "cpu",
                                   "--out", str(tmp_path / "cost.json")])
     cost = json.loads((tmp_path / "cost.json").read_text())
     assert [r["inputs"] for r in cost["results"]] == ["names", "200-word reviews",
                                                        "whole reviews"]
     assert cost["results"][1]["mean_units"] == 200 and "p50 ms" in capsys.readouterr().out
-    script("explain_faithfulness").main([*common, "--names", "20", "--reviews", "4",
-                                         "--out", str(tmp_path / "faith.json")])
+    explain_faithfulness.main([*common, "--names", "20", "--reviews", "4",
+                               "--out", str(tmp_path / "faith.json")])
     rows = json.loads((tmp_path / "faith.json").read_text())["results"]
     assert [(r["task"], r["k"]) for r in rows] == [("origin", 1), ("origin", 3),
                                                     ("sentiment", 1), ("sentiment", 5)]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
+from benchmarks import bench_inference
+from benchmarks.bench_inference import DATA
 from tests.helpers import write_checkpoint
-
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.mark.slow
@@ -20,12 +17,10 @@ DATA = ROOT.parent / "shared" / "data"
 def test_benchmark_runs_and_writes_its_table(tmp_path, capsys):
     for task in ("origin", "sentiment"):
         write_checkpoint(tmp_path / f"{task}.safetensors", task, f"{task}-bench")
-    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks/bench_inference.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
     out = tmp_path / "inference.json"
-    bench.main(["--checkpoint-dir", str(tmp_path), "--reviews", "40", "--seconds", "0.05",
-                "--concurrency", "1,8", "--device", "cpu", "--threads", "1", "--out", str(out)])
+    bench_inference.main(["--checkpoint-dir", str(tmp_path), "--reviews", "40",
+                          "--seconds", "0.05", "--concurrency", "1,8", "--device", "cpu",
+                          "--threads", "1", "--out", str(out)])
     report = json.loads(out.read_text())
     assert report["meta"]["models"] == {"origin": "origin-bench", "sentiment": "sentiment-bench"}
     cells = {(r["task"], r["mode"], r["concurrency"]) for r in report["results"]}

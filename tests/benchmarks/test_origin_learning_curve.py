@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location(
-    "origin_learning_curve", ROOT / "benchmarks/origin_learning_curve.py")
-curve = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(curve)
+from benchmarks import origin_learning_curve as curve
 
 TRAIN = [(f"Name{i}", lang) for i in range(200) for lang in ("German", "Dutch")[: 1 + i % 2]]
 TRAIN += [("name0", "Irish")]  # another spelling of a name: same name for the split
