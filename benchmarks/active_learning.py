@@ -13,7 +13,7 @@ Both see the same votes for the same item (drawn once per seed), several seeds e
 replay is lighter than the nightly job's (FinetuneConfig below) to fit in a few minutes;
 adversarial voters are left out (learning_loop.py covers them and the admin's pass).
 
-    python benchmarks/active_learning.py            # ~5 min on 2 shared CPU cores
+    python -m benchmarks.active_learning            # ~5 min on 2 shared CPU cores
 
 Writes benchmarks/results/active_learning.json and docs/results/active_learning.png.
 """

@@ -6,7 +6,7 @@ surnames, IMDB test reviews cut to exactly 200 words (the target: under ~1 s), a
 reviews (at most 400 words are read). Prints a table and writes JSON
 (default benchmarks/results/explain_cost.json).
 
-    python benchmarks/bench_explain.py [--checkpoint-dir DIR] [--names 300] [--reviews 40]
+    python -m benchmarks.bench_explain [--checkpoint-dir DIR] [--names 300] [--reviews 40]
 """
 
 from __future__ import annotations

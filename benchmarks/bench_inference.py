@@ -12,8 +12,8 @@ request when the previous one is answered) at several concurrency levels:
 Inputs are real: surnames from names.zip and IMDB test reviews streamed from the archive.
 Prints a table and writes JSON (default benchmarks/results/inference.json).
 
-    python benchmarks/bench_inference.py                      # shipped or promoted models
-    python benchmarks/bench_inference.py --checkpoint-dir DIR # DIR/{origin,sentiment}.safetensors
+    python -m benchmarks.bench_inference                      # shipped or promoted models
+    python -m benchmarks.bench_inference --checkpoint-dir DIR # DIR/{origin,sentiment}.safetensors
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ environment exactly as for `python -m bot` (no .env is read); only discord.py's 
 URL and gateway are redirected to the fake at --discord. On SIGTERM the bot shuts down as
 in production; with --metrics, the in-process worker's Prometheus text is written after.
 
-    python benchmarks/bot_process.py --discord http://127.0.0.1:PORT [--metrics FILE]
+    python -m benchmarks.bot_process --discord http://127.0.0.1:PORT [--metrics FILE]
 """
 
 from __future__ import annotations

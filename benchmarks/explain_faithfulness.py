@@ -9,7 +9,7 @@ so it shows scale, not faithfulness. Inputs: every clean-protocol test surname a
 sample of IMDB test reviews. Prints a table and writes JSON
 (default benchmarks/results/explain_faithfulness.json).
 
-    python benchmarks/explain_faithfulness.py [--checkpoint-dir DIR] [--reviews 200]
+    python -m benchmarks.explain_faithfulness [--checkpoint-dir DIR] [--reviews 200]
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ For each task, against a real (temporary) feedback database and model folder:
    many labels carried by adversaries' votes made it into the training data (before and
    after the admin's pass).
 
-    python benchmarks/learning_loop.py                             # the shipped weights
-    python benchmarks/learning_loop.py --checkpoint origin=runs/x/origin.safetensors
+    python -m benchmarks.learning_loop                             # the shipped weights
+    python -m benchmarks.learning_loop --checkpoint origin=runs/x/origin.safetensors
 
 Prints a table; writes benchmarks/results/learning_loop.json and learning_loop.png.
 """

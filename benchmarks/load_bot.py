@@ -2,7 +2,7 @@
 
 The bot runs as in production, in a process of its own (benchmarks/bot_process.py): the real
 discord.py client and runner, the real inference worker with the shipped (or promoted)
-weights, and a real SQLite file. This process runs the fake Discord (tests/fakediscord) and
+weights, and a real SQLite file. This process runs the fake Discord (benchmarks/fakediscord) and
 --users simulated users (benchmarks/load_users.py) who, for --seconds, ask /origin and
 /sentiment with real surnames and IMDB reviews, and vote Right or Wrong (with a correction)
 on earlier answers. The per-user cooldown is off (SEQBOT_COOLDOWN_RATE=0).
@@ -20,8 +20,8 @@ and its peak (each child's ru_maxrss, as getrusage reports it, from wait4), and 
 reconciliation of the SQLite file against every answer and vote the users saw acknowledged
 (read after the bot's clean shutdown).
 
-    python benchmarks/load_bot.py                          # both modes, 60 s each
-    python benchmarks/load_bot.py --modes in-process --seconds 20 --users 200
+    python -m benchmarks.load_bot                          # both modes, 60 s each
+    python -m benchmarks.load_bot --modes in-process --seconds 20 --users 200
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The gateway connection closed by Discord's side (not a RECONNECT request, which
-test_bot_runtime covers): the bot resumes its session and keeps answering, and a command
-running during the drop still gets its answer over REST."""
+tests/bot/test_runtime.py covers): the bot resumes its session and keeps answering, and a
+command running during the drop still gets its answer over REST."""
 
 from __future__ import annotations
 

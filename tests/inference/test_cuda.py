@@ -1,6 +1,6 @@
 """The CUDA path, proven wherever a CUDA GPU is present (skipped elsewhere): the same
 answers as the CPU, batching still invisible, training runs there. Hot swap on the GPU is
-test_inference_reload.py's test, run once per device."""
+tests/inference/test_reload.py's test, run once per device."""
 
 from __future__ import annotations
 
