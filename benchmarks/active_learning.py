@@ -13,7 +13,7 @@ Both see the same votes for the same item (drawn once per seed), several seeds e
 replay is lighter than the nightly job's (FinetuneConfig below) to fit in a few minutes;
 adversarial voters are left out (learning_loop.py covers them and the admin's pass).
 
-    python benchmarks/active_learning.py            # ~5 min on 2 shared CPU cores
+    python -m benchmarks.active_learning            # ~5 min on 2 shared CPU cores
 
 Writes benchmarks/results/active_learning.json and docs/results/active_learning.png.
 """
@@ -26,7 +26,6 @@ import io
 import itertools
 import json
 import random
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -36,10 +35,7 @@ from statistics import mean, pstdev
 import torch
 from tqdm.auto import tqdm
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from learning_loop import (  # noqa: E402
+from benchmarks.learning_loop import (
     DATA,
     Community,
     Item,
@@ -47,14 +43,15 @@ from learning_loop import (  # noqa: E402
     in_eval_part,
     origin_pool,
 )
+from db.consensus import Ballot, decide
+from inference.active import Candidate, select
+from inference.checkpoint import Checkpoint, load_checkpoint
+from inference.device import configure_threads
+from inference.predictor import Predictor
+from inference.registry import resolve_checkpoint
+from training.finetune import FinetuneConfig, OriginalData, original_data, tune
 
-from db.consensus import Ballot, decide  # noqa: E402
-from inference.active import Candidate, select  # noqa: E402
-from inference.checkpoint import Checkpoint, load_checkpoint  # noqa: E402
-from inference.device import configure_threads  # noqa: E402
-from inference.predictor import Predictor  # noqa: E402
-from inference.registry import resolve_checkpoint  # noqa: E402
-from training.finetune import FinetuneConfig, OriginalData, original_data, tune  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 STRATEGIES = ("active", "random")
 LEGEND = {"active": "active (uncertainty + diversity)", "random": "random order"}

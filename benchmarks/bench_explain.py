@@ -6,7 +6,7 @@ surnames, IMDB test reviews cut to exactly 200 words (the target: under ~1 s), a
 reviews (at most 400 words are read). Prints a table and writes JSON
 (default benchmarks/results/explain_cost.json).
 
-    python benchmarks/bench_explain.py [--checkpoint-dir DIR] [--names 300] [--reviews 40]
+    python -m benchmarks.bench_explain [--checkpoint-dir DIR] [--names 300] [--reviews 40]
 """
 
 from __future__ import annotations
@@ -17,21 +17,19 @@ import json
 import os
 import platform
 import random
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.model_options import add_model_options, explicit_checkpoints
+from benchmarks.stats import percentile
+from inference.text import normalize_text, tokenize
+from inference.worker import InferenceWorker
+from training.evaluate import test_set
 
-from benchmarks.model_options import add_model_options, explicit_checkpoints  # noqa: E402
-from benchmarks.stats import percentile  # noqa: E402
-from inference.text import normalize_text, tokenize  # noqa: E402
-from inference.worker import InferenceWorker  # noqa: E402
-from training.evaluate import test_set  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DATA = ROOT.parent / "shared" / "data"
 TARGET_MS = {"names": 100, "200-word reviews": 1000}

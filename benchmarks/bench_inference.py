@@ -12,8 +12,8 @@ request when the previous one is answered) at several concurrency levels:
 Inputs are real: surnames from names.zip and IMDB test reviews streamed from the archive.
 Prints a table and writes JSON (default benchmarks/results/inference.json).
 
-    python benchmarks/bench_inference.py                      # shipped or promoted models
-    python benchmarks/bench_inference.py --checkpoint-dir DIR # DIR/{origin,sentiment}.safetensors
+    python -m benchmarks.bench_inference                      # shipped or promoted models
+    python -m benchmarks.bench_inference --checkpoint-dir DIR # DIR/{origin,sentiment}.safetensors
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import random
-import sys
 import tarfile
 import time
 import zipfile
@@ -35,16 +34,15 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.model_options import add_model_options, explicit_checkpoints
+from benchmarks.stats import percentile
+from inference.checkpoint import TASKS
+from inference.http_client import HttpInferenceClient
+from inference.predictor import Prediction
+from inference.server import InferenceServer
+from inference.worker import InferenceWorker
 
-from benchmarks.model_options import add_model_options, explicit_checkpoints  # noqa: E402
-from benchmarks.stats import percentile  # noqa: E402
-from inference.checkpoint import TASKS  # noqa: E402
-from inference.http_client import HttpInferenceClient  # noqa: E402
-from inference.predictor import Prediction  # noqa: E402
-from inference.server import InferenceServer  # noqa: E402
-from inference.worker import InferenceWorker  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DATA = ROOT.parent / "shared" / "data"
 MODES = ("naive", "batched", "http")

@@ -5,7 +5,7 @@ IMDB-sized batch three ways: packed sequences (`pack_padded_sequence` through a 
 bidirectional nn.LSTM), the same nn.LSTM on the padded batch, and seqbot's SeqClassifier
 (padded, reverse-within-length backward direction); each with 1 and 2 intra-op threads.
 
-    python benchmarks/bench_training_step.py [--steps 5] [--batch 64] [--max-len 400]
+    python -m benchmarks.bench_training_step [--steps 5] [--batch 64] [--max-len 400]
 """
 
 from __future__ import annotations

@@ -6,25 +6,21 @@ environment exactly as for `python -m bot` (no .env is read); only discord.py's 
 URL and gateway are redirected to the fake at --discord. On SIGTERM the bot shuts down as
 in production; with --metrics, the in-process worker's Prometheus text is written after.
 
-    python benchmarks/bot_process.py --discord http://127.0.0.1:PORT [--metrics FILE]
+    python -m benchmarks.bot_process --discord http://127.0.0.1:PORT [--metrics FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bot.logs import setup_logging  # noqa: E402
-from bot.runner import run_bot  # noqa: E402
-from bot.services import Services  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from tests.fakediscord import pointed_at  # noqa: E402
+from benchmarks.fakediscord import pointed_at
+from bot.logs import setup_logging
+from bot.runner import run_bot
+from bot.services import Services
+from bot.settings import Settings
 
 
 @dataclass(frozen=True)

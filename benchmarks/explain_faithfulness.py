@@ -9,7 +9,7 @@ so it shows scale, not faithfulness. Inputs: every clean-protocol test surname a
 sample of IMDB test reviews. Prints a table and writes JSON
 (default benchmarks/results/explain_faithfulness.json).
 
-    python benchmarks/explain_faithfulness.py [--checkpoint-dir DIR] [--reviews 200]
+    python -m benchmarks.explain_faithfulness [--checkpoint-dir DIR] [--reviews 200]
 """
 
 from __future__ import annotations
@@ -17,19 +17,17 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.model_options import add_model_options, explicit_checkpoints
+from inference.explain import SHOWN_PARTS, explain_prepared, removal_drops
+from inference.predictor import Predictor
+from training.evaluate import test_set
 
-from benchmarks.model_options import add_model_options, explicit_checkpoints  # noqa: E402
-from inference.explain import SHOWN_PARTS, explain_prepared, removal_drops  # noqa: E402
-from inference.predictor import Predictor  # noqa: E402
-from training.evaluate import test_set  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DATA = ROOT.parent / "shared" / "data"
 

@@ -21,8 +21,8 @@ For each task, against a real (temporary) feedback database and model folder:
    many labels carried by adversaries' votes made it into the training data (before and
    after the admin's pass).
 
-    python benchmarks/learning_loop.py                             # the shipped weights
-    python benchmarks/learning_loop.py --checkpoint origin=runs/x/origin.safetensors
+    python -m benchmarks.learning_loop                             # the shipped weights
+    python -m benchmarks.learning_loop --checkpoint origin=runs/x/origin.safetensors
 
 Prints a table; writes benchmarks/results/learning_loop.json and learning_loop.png.
 """
@@ -36,7 +36,6 @@ import json
 import random
 import re
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -45,16 +44,15 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from db import CONFIRMED, FeedbackStore, Hasher
+from inference.checkpoint import TASKS, load_checkpoint
+from inference.device import configure_threads
+from inference.predictor import Predictor
+from inference.registry import resolve_checkpoint, set_current, task_dir
+from training.data import clean_name_splits, locate
+from training.finetune import FinetuneConfig, finetune
 
-from db import CONFIRMED, FeedbackStore, Hasher  # noqa: E402
-from inference.checkpoint import TASKS, load_checkpoint  # noqa: E402
-from inference.device import configure_threads  # noqa: E402
-from inference.predictor import Predictor  # noqa: E402
-from inference.registry import resolve_checkpoint, set_current, task_dir  # noqa: E402
-from training.data import clean_name_splits, locate  # noqa: E402
-from training.finetune import FinetuneConfig, finetune  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DATA = ROOT.parent / "shared" / "data"
 

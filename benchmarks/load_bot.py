@@ -2,7 +2,7 @@
 
 The bot runs as in production, in a process of its own (benchmarks/bot_process.py): the real
 discord.py client and runner, the real inference worker with the shipped (or promoted)
-weights, and a real SQLite file. This process runs the fake Discord (tests/fakediscord) and
+weights, and a real SQLite file. This process runs the fake Discord (benchmarks/fakediscord) and
 --users simulated users (benchmarks/load_users.py) who, for --seconds, ask /origin and
 /sentiment with real surnames and IMDB reviews, and vote Right or Wrong (with a correction)
 on earlier answers. The per-user cooldown is off (SEQBOT_COOLDOWN_RATE=0).
@@ -20,8 +20,8 @@ and its peak (each child's ru_maxrss, as getrusage reports it, from wait4), and 
 reconciliation of the SQLite file against every answer and vote the users saw acknowledged
 (read after the bot's clean shutdown).
 
-    python benchmarks/load_bot.py                          # both modes, 60 s each
-    python benchmarks/load_bot.py --modes in-process --seconds 20 --users 200
+    python -m benchmarks.load_bot                          # both modes, 60 s each
+    python -m benchmarks.load_bot --modes in-process --seconds 20 --users 200
 """
 
 from __future__ import annotations
@@ -45,14 +45,13 @@ from pathlib import Path
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.bench_inference import DATA, load_names, load_reviews
+from benchmarks.fakediscord import FakeDiscord
+from benchmarks.load_checks import batch_sizes, latencies, reconcile
+from benchmarks.load_users import Crowd, Settlements
+from inference.server import SECRET_HEADER
 
-from benchmarks.bench_inference import DATA, load_names, load_reviews  # noqa: E402
-from benchmarks.load_checks import batch_sizes, latencies, reconcile  # noqa: E402
-from benchmarks.load_users import Crowd, Settlements  # noqa: E402
-from inference.server import SECRET_HEADER  # noqa: E402
-from tests.fakediscord import FakeDiscord  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 MODES = ("in-process", "service")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -198,8 +197,8 @@ async def run_mode(mode: str, args: argparse.Namespace, names: list[str],
                     env = bot_env(args, fake, folder, hash_secret, inference)
                     if args.bots > 1:  # one shard per process, as a sharded deployment runs
                         env.update(SEQBOT_SHARD_COUNT=str(args.bots), SEQBOT_SHARD_IDS=str(i))
-                    argv = [sys.executable, str(ROOT / "benchmarks/bot_process.py"), "--discord",
-                            fake.url, "--metrics", str(folder / f"worker{i}.prom")]
+                    argv = [sys.executable, "-m", "benchmarks.bot_process", "--discord", fake.url,
+                             "--metrics", str(folder / f"worker{i}.prom")]
                     children[f"bot{i}"] = Child(f"bot {i}", argv, env, folder / f"bot{i}.log")
                 result = await drive(fake, children, guilds, args, names, reviews)
                 metrics = [await scrape_metrics(*inference)] if inference is not None else []
@@ -364,7 +363,7 @@ def main(argv: list[str] | None = None) -> None:
             "think_s": args.think_s,
             "bots": args.bots,
             "device": args.device,
-            "command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
+            "command": " ".join(["python -m benchmarks.load_bot", *(argv or sys.argv[1:])]),
         },
         "results": rows,
     }

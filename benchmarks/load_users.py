@@ -13,8 +13,8 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
-from tests.fakediscord import Actor, FakeDiscord, InteractionRecord
-from tests.fakediscord.payloads import LOADING
+from benchmarks.fakediscord import Actor, FakeDiscord, InteractionRecord
+from benchmarks.fakediscord.payloads import LOADING
 
 COMMANDS = ("origin", "sentiment")
 VOTES = ("right", "fix")  # the kinds that record a vote ("wrong" only opens the menu)

@@ -6,7 +6,7 @@ validation and test splits stay whole), a few seeds each, and macro-F1 is fitted
 in log2(training names) to extrapolate. Nothing is selected on the test set here: every run
 uses the shipped hyper-parameters unchanged.
 
-    python benchmarks/origin_learning_curve.py --data ../shared/data [--jobs 2]
+    python -m benchmarks.origin_learning_curve --data ../shared/data [--jobs 2]
 
 Writes benchmarks/results/origin_learning_curve.json and docs/results/origin_learning_curve.png.
 """

@@ -1,4 +1,5 @@
-"""Shared fixtures: generated data sets, and the real ones when ../shared/data has them."""
+"""Shared fixtures: generated data sets, tiny models, a feedback database, the bot on the
+fake Discord. A module overrides one of them by defining a fixture of the same name."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.data_fixtures import write_imdb_tar, write_names_zip
-from tests.fakediscord import FakeDiscord
-from tests.inference_fixtures import tiny_checkpoints
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from benchmarks.fakediscord import FakeDiscord
+from bot.settings import Settings
+from db import FeedbackStore
+from tests.helpers import (
+    HASHER,
+    bot_settings,
+    running_bot,
+    tiny_checkpoints,
+    tiny_worker,
+    write_imdb_tar,
+    write_names_zip,
+)
 
 torch.set_num_threads(1)
 
@@ -33,6 +41,26 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
+async def worker(checkpoints: dict[str, Path]):
+    async with tiny_worker(checkpoints) as worker:
+        yield worker
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "seqbot.db"
+
+
+@pytest.fixture
+async def store(db_path: Path, request: pytest.FixtureRequest):
+    """A FeedbackStore on a fresh SQLite file. Where a `clock` fixture is in use (asked for,
+    or autouse in the module), the store runs on that clock, which the test moves by hand."""
+    clock = {"clock": request.getfixturevalue("clock")} if "clock" in request.fixturenames else {}
+    async with await FeedbackStore.open(db_path, HASHER, **clock) as store:
+        yield store
+
+
+@pytest.fixture
 async def fake(request: pytest.FixtureRequest):
     """A loopback fake Discord (gateway + REST) with one guild. A test module may set
     DEADLINE_S to shorten Discord's 3 s acknowledgement deadline, so deadline tests run fast."""
@@ -42,15 +70,20 @@ async def fake(request: pytest.FixtureRequest):
         yield fake
 
 
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return bot_settings(tmp_path)
+
+
+@pytest.fixture
+async def bot(fake: FakeDiscord, checkpoints: dict[str, Path], settings: Settings):
+    """seqbot connected to `fake`, serving the tiny checkpoints with `settings`."""
+    async with running_bot(fake, settings, tiny_worker(checkpoints)) as bot:
+        yield bot
+
+
 @pytest.fixture(autouse=True)
 def _no_ambient_data_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never read the developer's SEQBOT_DATA or download into their real cache."""
     monkeypatch.delenv("SEQBOT_DATA", raising=False)
     monkeypatch.setenv("SEQBOT_CACHE", str(tmp_path / "cache"))
-
-
-def real_data(name: str) -> Path:
-    path = SHARED_DATA / name
-    if not path.exists():
-        pytest.skip(f"real data set {path} not present")
-    return path

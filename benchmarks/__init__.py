@@ -1,0 +1,1 @@
+"""Benchmarks and simulations, run from the repository root as `python -m benchmarks.<name>`."""

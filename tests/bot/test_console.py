@@ -1,0 +1,100 @@
+"""Console mode, driven as a user would: `python -m bot` with piped stdin, no token."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from db import FeedbackStore, Hasher, resolve_secret
+from tests.helpers import promote
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(tmp_path):
+    models = tmp_path / "models"
+    promote(models, "origin", "origin-c1", seed=1)
+    promote(models, "sentiment", "sentiment-c1", seed=2)
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("SEQBOT_", "DISCORD_", "INFERENCE_"))}
+    return {**clean, "PYTHONPATH": str(ROOT), "SEQBOT_DB": str(tmp_path / "chat.db"),
+            "SEQBOT_MODEL_DIR": str(models), "SEQBOT_DEVICE": "cpu",
+            "SEQBOT_MODEL_WATCH_S": "0", "SEQBOT_LOG_LEVEL": "WARNING"}
+
+
+def run(env: dict, cwd: Path, stdin: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot"], input=stdin, env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=60)
+
+
+async def test_console_chat_predicts_votes_and_logs(env, tmp_path):
+    lines = ["/help", "/origin Nakamura", "/wrong", "/wrong Japanese", "/wrong Vietnamese",
+             "/sentiment I loved it!", "/right", "/origin 1234", "hello", "/about",
+             "/quit", "/origin Smith"]
+    result = run(env, tmp_path, "\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "DISCORD_TOKEN" in result.stderr.splitlines()[0]  # the one-line hint
+    assert "/wrong label" in out and "/quit" in out
+    assert "Language of origin: Nakamura" in out and "model origin-c1" in out
+    assert "Which is right? /wrong <one of:" in out
+    assert "Sentiment: I loved it!" in out
+    assert re.search(r"^(Positive|Negative) \(\d+(\.\d)?% confident\)$", out, re.M)
+    assert "That name has no letters I can read." in out
+    assert "Commands start with /" in out
+    assert "origin: origin-c1" in out and "votes on 2 answers" in out
+    assert "Smith" not in out  # nothing runs after /quit
+    db = Path(env["SEQBOT_DB"])
+    hasher = Hasher(resolve_secret(db, dev_mode=True))  # the console made a dev secret
+    async with await FeedbackStore.open(db, hasher) as store:
+        stats = await store.stats()
+        origin, sentiment = await store.tally(1), await store.tally(2)
+    assert stats["predictions"] == {"origin": 1, "sentiment": 1}
+    assert origin.voters == 1 and origin.said_right == 0  # the second /wrong replaced the first
+    assert sentiment.said_right == 1
+
+
+def test_bytes_that_are_not_utf8_are_read_as_replacement_characters(env, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "bot"], env={**env, "PYTHONIOENCODING":
+                            "utf-8:strict"}, cwd=tmp_path, capture_output=True, timeout=60,
+                            input=b"/origin Smith\n/origin M\xfcller\n/origin Jones\n")
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    assert all(f"Language of origin: {n}" in out for n in ("Smith", "M\ufffdller", "Jones"))
+    assert b"Traceback" not in result.stderr
+
+
+def test_an_unexpected_error_gets_an_id_and_the_chat_goes_on(env, tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdin.write("/origin Smith\n")
+    proc.stdin.flush()
+    while "Was I right?" not in proc.stdout.readline():
+        pass
+    with sqlite3.connect(env["SEQBOT_DB"], isolation_level=None) as other:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock too long
+        proc.stdin.write("/right\n")
+        proc.stdin.flush()
+        apology = proc.stdout.readline()  # once the vote gave up waiting for the lock
+        other.execute("ROLLBACK")
+    out, err = proc.communicate("/origin Jones\n", timeout=60)
+    out = apology + out
+    assert proc.returncode == 0, err
+    assert apology.startswith("Sorry, something went wrong on my side (error id")
+    assert "Language of origin: Jones" in out  # the chat went on
+    [error_id] = re.findall(r"error id `([0-9a-f]{8})`", out)
+    assert f"error {error_id}" in err and "database is locked" in err
+
+
+def test_console_exits_cleanly_at_end_of_input(env, tmp_path):
+    result = run(env, tmp_path, "/origin Schmidt\n")
+    assert result.returncode == 0, result.stderr
+    assert "Language of origin: Schmidt" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,70 @@
+"""What the bot keeps about people, through discord.py's own code paths on the fake Discord:
+an analysed message is its author's to erase, and mentions leave no raw Discord id behind."""
+
+from __future__ import annotations
+
+from benchmarks.fakediscord import payloads as p
+from bot.services import NOT_A_NAME
+from db import Hasher
+
+NO_PINGS = {"parse": []}
+
+
+def answer_id(reply: dict) -> int:
+    return int(reply["components"][0]["components"][0]["custom_id"].split(":")[2])
+
+
+async def forget_me(fake, actor) -> None:
+    """/forget-me and its confirmation button, as the user would press them."""
+    confirm = await (await fake.slash(actor, "forget-me")).final()
+    await (await fake.click(actor, confirm, f"seqbot:forget:{actor.id}:yes")).final()
+
+
+async def test_an_analysed_message_is_erased_by_its_author_not_by_who_analysed_it(fake, bot):
+    alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
+    target = fake.user_message(alice, "my diary: I hated my sister's wedding")
+    reply = await (await fake.message_command(bob, "Analyze sentiment", target)).final()
+    pred_id = answer_id(reply)
+    store = bot.services.store
+    author = Hasher(bot.settings.hash_secret).hash_user(alice.id)
+    assert (await store.get_prediction(pred_id)).author_hash == author
+    vote = await fake.click(bob, reply, f"seqbot:vote:{pred_id}:right")
+    await vote.followup()
+    assert (await store.tally(pred_id)).voters == 1
+
+    # bob only asked: his /forget-me takes his vote, not alice's words
+    await forget_me(fake, bob)
+    assert (await store.tally(pred_id)).voters == 0
+    assert (await store.get_prediction(pred_id)).input_text == target["content"]
+
+    await forget_me(fake, alice)
+    assert await store.get_prediction(pred_id) is None
+
+
+async def test_mentions_are_scored_and_stored_without_their_ids(fake, bot):
+    alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
+    role, channel = p.snowflake(), p.snowflake()
+    text = f"<@{bob.id}> and <@!{bob.id}> told <@&{role}> in <#{channel}> it was awful"
+    plain = "@user and @user told @role in #channel it was awful"
+    store = bot.services.store
+
+    reply = await (await fake.slash(alice, "sentiment", text=text)).final()
+    record = await store.get_prediction(answer_id(reply))
+    assert (record.input_text, record.normalized) == (plain, plain)  # stored is what was scored
+    assert plain in reply["embeds"][0]["description"]
+
+    target = fake.user_message(alice, f"<@{bob.id}> ruined the party")
+    reply = await (await fake.message_command(bob, "Analyze sentiment", target)).final()
+    assert (await store.get_prediction(answer_id(reply))).input_text == "@user ruined the party"
+
+
+async def test_origin_refuses_a_mention_and_still_reads_everyone_as_text(fake, bot):
+    alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
+    refused = await (await fake.slash(alice, "origin", name=f"<@{bob.id}>")).final()
+    assert refused["flags"] & 64 and refused["content"] == NOT_A_NAME
+    assert (await bot.services.store.stats())["predictions"]["origin"] == 0
+
+    record = await fake.slash(alice, "origin", name="@everyone")  # no id in it: as before
+    reply = await record.final()
+    assert "Read as: everyone" in reply["embeds"][0]["description"]
+    assert all(body["allowed_mentions"] == NO_PINGS for body in record.message_bodies())

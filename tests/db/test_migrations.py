@@ -1,0 +1,172 @@
+"""Schema creation and upgrades: from empty and from every earlier released version."""
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from db import FeedbackStore, MigrationError
+from db.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, split_statements
+from db.timestamps import to_db
+from tests.helpers import HASHER
+
+THEN = to_db(datetime(2024, 5, 1, tzinfo=timezone.utc))
+
+
+def pragma(db_path: Path, name: str) -> object:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(f"PRAGMA {name}").fetchone()[0]
+
+
+def query_value(db_path: Path, sql: str) -> object:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def tables(db_path: Path) -> set[str]:
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows}
+
+
+async def build_old_database(db_path: Path, version: int) -> None:
+    """A database as an older seqbot left it: first `version` migrations, plus typical rows."""
+    async with aiosqlite.connect(db_path, isolation_level=None) as conn:
+        await migrate(conn, target=version)
+        if version >= 1:
+            await conn.execute(
+                "INSERT INTO predictions (id, task, input_text, normalized, model_version, label,"
+                " top_json, guild_id, channel_id, author_hash, created_at)"
+                " VALUES (1, 'origin', 'Müller', 'muller', 'v1', 'German',"
+                ' \'[["German", 0.8], ["Dutch", 0.1]]\', 5, 6, ?, ?)',
+                (HASHER.hash_user(42), THEN),
+            )
+            for voter in (1, 2):
+                await conn.execute(
+                    "INSERT INTO votes (prediction_id, voter_hash, label, created_at, updated_at)"
+                    " VALUES (1, ?, 'confirmed', ?, ?)",
+                    (HASHER.hash_user(voter), THEN, THEN),
+                )
+            for version_name in ("a", "b"):  # v1 and v2 let two production models coexist
+                status = "retired" if version >= 3 and version_name == "a" else "production"
+                await conn.execute(
+                    "INSERT INTO model_versions (task, version, path, checksum, metrics_json,"
+                    " status, created_at) VALUES ('origin', ?, 'p', 'c', '{}', ?, ?)",
+                    (version_name, status, THEN),
+                )
+        if version >= 2:
+            await conn.execute(
+                "INSERT INTO ignored_voters (voter_hash, created_at) VALUES (?, ?)",
+                (HASHER.hash_user(2), THEN),
+            )
+
+
+async def test_migrates_empty_database_to_latest(tmp_path: Path) -> None:
+    db_path = tmp_path / "nested" / "dir" / "seqbot.db"
+    store = await FeedbackStore.open(db_path, HASHER)
+    await store.close()
+
+    assert pragma(db_path, "user_version") == SCHEMA_VERSION
+    assert pragma(db_path, "journal_mode") == "wal"
+    assert {"predictions", "votes", "model_versions", "ignored_voters", "teach_pool",
+            "teach_shown", "teach_guilds"} <= tables(db_path)
+
+
+@pytest.mark.parametrize("version", range(SCHEMA_VERSION))
+async def test_upgrades_from_each_earlier_version_keeping_data(
+    tmp_path: Path, version: int
+) -> None:
+    db_path = tmp_path / "seqbot.db"
+    await build_old_database(db_path, version)
+    assert pragma(db_path, "user_version") == version
+
+    store = await FeedbackStore.open(db_path, HASHER)
+    try:
+        assert (await store.stats())["schema_version"] == SCHEMA_VERSION
+        if version == 0:
+            return
+        prediction = await store.get_prediction(1)
+        assert prediction is not None
+        assert prediction.input_text == "Müller"
+        assert prediction.top == [("German", 0.8), ("Dutch", 0.1)]
+        assert prediction.author_hash == HASHER.hash_user(42)
+
+        tally = await store.tally(1)
+        if version >= 2:  # voter 2 was ignored before the upgrade and still is
+            assert (tally.voters, tally.consensus) == (1, None)
+        else:  # votes from before moderation existed count as ordinary votes
+            assert (tally.voters, tally.consensus) == (2, "German")
+
+        statuses = {m.version: m.status for m in await store.model_versions("origin")}
+        assert statuses == {"a": "retired", "b": "production"}
+        # v4: the margin of answers logged before it is filled in, so /teach can ask about them
+        [unsure] = await store.teach.candidates("origin", "v1", 5, store.teach.user_viewer(7),
+                                                channels={6})
+        assert unsure.id == 1
+        assert query_value(db_path, "SELECT margin FROM predictions WHERE id = 1") == \
+            pytest.approx(0.7)
+        assert (await store.record_vote(1, 3, "Dutch", is_moderator=True)).consensus == "Dutch"
+    finally:
+        await store.close()
+
+
+async def test_reopening_a_current_database_changes_nothing(tmp_path: Path) -> None:
+    db_path = tmp_path / "seqbot.db"
+    for _ in range(2):
+        store = await FeedbackStore.open(db_path, HASHER)
+        await store.log_prediction("sentiment", "great", "great", "v1", "positive", [], 1, 2, 3)
+        await store.close()
+    assert pragma(db_path, "user_version") == SCHEMA_VERSION
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM predictions").fetchone()[0] == 2
+
+
+async def test_refuses_a_database_from_newer_code(tmp_path: Path) -> None:
+    db_path = tmp_path / "seqbot.db"
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(MigrationError, match="newer"):
+        await FeedbackStore.open(db_path, HASHER)
+
+
+async def test_too_old_an_sqlite_is_a_clear_error_before_anything_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(MigrationError, match=r"needs SQLite 3\.35\.0 or newer.*has 3\.31\.1"):
+        await FeedbackStore.open(tmp_path / "seqbot.db", HASHER)
+    with sqlite3.connect(tmp_path / "seqbot.db") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (0,)
+
+
+async def test_a_failing_migration_rolls_back_completely(tmp_path: Path) -> None:
+    db_path = tmp_path / "seqbot.db"
+    broken = (MIGRATIONS[0], "CREATE TABLE half_done (x); INSERT INTO no_such_table VALUES (1);")
+    async with aiosqlite.connect(db_path, isolation_level=None) as conn:
+        await migrate(conn, target=1, scripts=broken)
+        with pytest.raises(MigrationError, match="v2"):
+            await migrate(conn, target=2, scripts=broken)
+        assert not conn.in_transaction
+    assert pragma(db_path, "user_version") == 1
+    assert "half_done" not in tables(db_path)
+
+
+def test_split_statements_respects_strings_comments_and_triggers() -> None:
+    script = """
+    -- a comment; with a semicolon
+    CREATE TABLE t (x TEXT DEFAULT 'a;b');
+    CREATE TRIGGER trg AFTER INSERT ON t BEGIN
+        UPDATE t SET x = 'c;d';
+    END;
+    """
+    statements = split_statements(script)
+    assert len(statements) == 2
+    assert statements[0].endswith("DEFAULT 'a;b');")
+    assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
+
+
+def test_every_migration_splits_into_complete_statements() -> None:
+    for script in MIGRATIONS:
+        assert all(sqlite3.complete_statement(s) for s in split_statements(script))

@@ -1,8 +1,0 @@
-"""A loopback fake Discord (REST + gateway) for driving a real discord.py client in tests."""
-
-from tests.fakediscord.harness import connected, pointed_at
-from tests.fakediscord.payloads import Actor, Guild
-from tests.fakediscord.server import Call, FakeDiscord, InteractionRecord
-
-__all__ = ["Actor", "Call", "FakeDiscord", "Guild", "InteractionRecord", "connected",
-           "pointed_at"]

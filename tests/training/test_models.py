@@ -1,0 +1,229 @@
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from inference.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    file_sha256,
+    load_checkpoint,
+    save_checkpoint,
+)
+from inference.models import ModelConfig, SeqClassifier, pad_batch, reverse_padded
+from inference.predictor import Predictor
+from inference.text import Vocab
+from tests.helpers import TINY_SENTIMENT, make_checkpoint, promote
+from training.__main__ import main as training_main
+from training.evaluate import evaluate_examples
+from training.metrics import (
+    confusion_matrix,
+    expected_calibration_error,
+    fit_temperature,
+    per_class,
+    summarize,
+)
+
+
+def _checkpoint(cell: str = "gru", layers: int = 2) -> Checkpoint:
+    torch.manual_seed(0)
+    config = ModelConfig(vocab_size=12, n_classes=3, emb_dim=8, hidden=6, layers=layers, cell=cell)
+    vocab = Vocab(("<pad>", "<unk>", *"abcdefghij"))
+    return Checkpoint("origin", config, vocab, ("X", "Y", "Z"), SeqClassifier(config).state_dict(),
+                      "origin-test", temperature=1.5, metrics={"test_accuracy": 0.5})
+
+
+def test_reverse_padded_reverses_within_each_length() -> None:
+    x = torch.tensor([[1, 2, 3, 0], [4, 5, 0, 0]])
+    assert reverse_padded(x, torch.tensor([3, 2])).tolist() == [[3, 2, 1, 0], [5, 4, 0, 0]]
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_a_sequence_scores_the_same_alone_or_in_any_batch(cell: str) -> None:
+    model = _checkpoint(cell).build_model()
+    seqs = [[2, 3, 4], [5], [6, 7, 8, 9, 10, 11, 2], [3, 3]]
+    with torch.no_grad():
+        batched = model(*pad_batch(seqs))
+        alone = torch.cat([model(*pad_batch([s])) for s in seqs])
+    assert torch.allclose(batched, alone, atol=1e-6)
+
+
+def test_checkpoint_round_trip_keeps_weights_and_metadata(tmp_path: Path) -> None:
+    ckpt = _checkpoint()
+    sha = save_checkpoint(ckpt, tmp_path / "m.safetensors")
+    assert sha == file_sha256(tmp_path / "m.safetensors")
+    loaded = load_checkpoint(tmp_path / "m.safetensors", "origin")
+    for key, value in ckpt.state_dict.items():
+        assert torch.equal(loaded.state_dict[key].float(), value.half().float())
+    assert (loaded.config, loaded.vocab, loaded.labels) == (ckpt.config, ckpt.vocab, ckpt.labels)
+    assert (loaded.temperature, loaded.metrics, loaded.version) == (1.5, ckpt.metrics,
+                                                                    "origin-test")
+    ids = pad_batch([[2, 3, 4]])
+    with torch.no_grad():  # saving an already-rounded checkpoint changes nothing
+        save_checkpoint(loaded, tmp_path / "again.safetensors")
+        again = load_checkpoint(tmp_path / "again.safetensors")
+        assert torch.equal(loaded.build_model()(*ids), again.build_model()(*ids))
+
+
+def test_corrupt_truncated_or_foreign_checkpoints_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(_checkpoint(), path)
+    with pytest.raises(CheckpointError, match="not 'sentiment'"):
+        load_checkpoint(path, "sentiment")
+    truncated = tmp_path / "cut.safetensors"
+    truncated.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(CheckpointError, match="unreadable"):
+        load_checkpoint(truncated)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "missing.safetensors")
+    old = _checkpoint()
+    old.preprocess_version = 0
+    save_checkpoint(old, tmp_path / "old.safetensors")
+    with pytest.raises(CheckpointError, match="preprocessing v0"):
+        load_checkpoint(tmp_path / "old.safetensors")
+
+
+def test_metrics_match_a_hand_computed_example() -> None:
+    y_true, y_pred = [0, 0, 1, 1, 2], [0, 1, 1, 1, 0]
+    cm = confusion_matrix(y_true, y_pred, 3)
+    assert cm == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+    reports = per_class(cm, ("a", "b", "c"))
+    # a: P=1/2 R=1/2 F1=1/2; b: P=2/3 R=1 F1=4/5; c: P=0 R=0 F1=0
+    assert [round(r.f1, 4) for r in reports] == [0.5, 0.8, 0.0]
+    probs = torch.nn.functional.one_hot(torch.tensor(y_pred), 3).float() * 0.7 + 0.1
+    m = summarize(probs, torch.tensor(y_true), ("a", "b", "c"))
+    assert m["accuracy"] == pytest.approx(0.6)
+    assert m["macro_f1"] == pytest.approx((0.5 + 0.8 + 0.0) / 3)
+    # every prediction has confidence 0.8 and 60% are right: ECE = |0.8 - 0.6|
+    assert expected_calibration_error(probs, torch.tensor(y_true)) == pytest.approx(0.2)
+
+
+def test_an_unanswered_input_is_wrong_and_no_class_guessed_it() -> None:
+    y_true, y_pred = [0, 0, 1, 1, 2], [0, 1, 1, 1, 0]
+    probs = torch.nn.functional.one_hot(torch.tensor(y_pred), 3).float() * 0.7 + 0.1
+    answered = torch.tensor([False, True, True, True, True])  # the first input was refused
+    m = summarize(probs, torch.tensor(y_true), ("a", "b", "c"), answered)
+    assert m["accuracy"] == pytest.approx(0.4)
+    assert m["confusion"] == [[0, 1, 0], [0, 2, 0], [1, 0, 0]]
+    # a: P=0/1 R=0/2 F1=0 (its support still counts the refused one); b: 4/5; c: 0
+    assert [m["per_class"][c]["support"] for c in "abc"] == [2, 2, 1]
+    assert m["macro_f1"] == pytest.approx(0.8 / 3)
+    assert m["ece"] == pytest.approx(0.8 - 0.4)
+
+
+def test_evaluation_counts_a_refused_input_wrong_whatever_its_label() -> None:
+    predictor = Predictor(make_checkpoint("origin", "origin-eval"))
+    for label in predictor.labels[:2]:  # the first label is what uniform scores point to
+        m = evaluate_examples(predictor, [("\U0001F600\U0001F600", label)])
+        assert (m["refused"], m["accuracy"], m["per_class"][label]["support"]) == (1, 0.0, 1)
+
+
+def test_temperature_fit_recovers_an_overconfident_scale() -> None:
+    torch.manual_seed(0)
+    true_logits = torch.randn(4000, 5)
+    y = torch.distributions.Categorical(logits=true_logits).sample()
+    assert fit_temperature(true_logits * 2.0, y) == pytest.approx(2.0, abs=0.15)
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert training_main(argv) == 0
+    return capsys.readouterr().out
+
+
+def test_tiny_origin_training_learns_and_reevaluates_exactly(
+    names_zip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    _run(["origin", "--data", str(names_zip), "--out", str(out), "--epochs", "12",
+          "--hidden", "32", "--layers", "1", "--emb-dim", "16", "--patience", "12",
+          "--batch-size", "32", "--device", "cpu"], capsys)
+    report = json.loads((out / "origin_metrics.json").read_text())
+    losses = report["history"]["train_loss"]
+    assert losses[-1] < 0.7 * losses[0]
+    assert report["test"]["accuracy"] > 3 / 18  # chance is 1/18
+    for name in ("origin.safetensors", "origin_loss.png", "origin_confusion.png",
+                 "origin_report.txt"):
+        assert (out / name).stat().st_size > 0
+    printed = _run(["evaluate", "origin", "--data", str(names_zip), "--checkpoint",
+                    str(out / "origin.safetensors"), "--json"], capsys)
+    again = json.loads(printed)
+    ckpt = load_checkpoint(out / "origin.safetensors")
+    assert again["accuracy"] == ckpt.metrics["test_accuracy"] == report["test"]["accuracy"]
+    assert again["macro_f1"] == ckpt.metrics["test_macro_f1"]
+    assert again["model_version"] == ckpt.version and again["n"] == report["test"]["n"]
+    assert ckpt.metrics["protocol"] == "clean" and "warning" not in capsys.readouterr().err
+
+
+def test_evaluate_defaults_to_the_model_the_bot_serves(
+    names_zip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SEQBOT_MODEL_DIR", raising=False)
+    monkeypatch.setenv("SEQBOT_DB", str(tmp_path / "seqbot.db"))
+    promote(tmp_path / "models", "origin", "origin-20260101-000001")  # beside the database
+    printed = _run(["evaluate", "origin", "--data", str(names_zip), "--json"], capsys)
+    assert json.loads(printed)["model_version"] == "origin-20260101-000001"
+
+
+def test_a_tutorial_protocol_model_is_evaluated_with_a_warning(
+    names_zip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    _run(["origin", "--protocol", "tutorial", "--data", str(names_zip), "--out", str(out),
+          "--epochs", "1", "--hidden", "8", "--emb-dim", "8", "--device", "cpu"], capsys)
+    assert load_checkpoint(out / "origin.safetensors").metrics["protocol"] == "tutorial"
+    assert training_main(["evaluate", "origin", "--data", str(names_zip), "--checkpoint",
+                          str(out / "origin.safetensors")]) == 0
+    assert "trained on the tutorial protocol" in capsys.readouterr().err
+
+
+def test_tiny_sentiment_training_learns(
+    imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    printed = _run(["sentiment", "--data", str(imdb_tar), "--out", str(out), *TINY_SENTIMENT,
+                    "--epochs", "8", "--w2v-epochs", "2", "--patience", "8", "--device", "cpu"],
+                   capsys)
+    assert "word2vec" in printed
+    report = json.loads((out / "sentiment_metrics.json").read_text())
+    assert report["test"]["accuracy"] > 0.8
+    assert report["short_texts"]["n"] == 80
+
+
+def test_self_training_keeps_only_what_the_teacher_is_sure_of(
+    imdb_tar: Path, checkpoints: dict[str, Path]
+) -> None:
+    from inference.predictor import Predictor
+    from training.data import DataError, load_imdb
+    from training.sentiment import pseudo_labelled
+
+    teacher = Predictor.load("sentiment", checkpoints["sentiment"], device="cpu")
+    texts = [t for t, _ in load_imdb(imdb_tar, "unsup")]
+    probs = teacher.probabilities([teacher.prepare(t) for t in texts])
+    cut = float(probs.max(dim=-1).values.median())
+    kept = pseudo_labelled(teacher, texts, cut)
+    want = [(t, int(p.argmax())) for t, p in zip(texts, probs, strict=True) if p.max() >= cut]
+    assert kept == want and 0 < len(kept) < len(texts)
+    assert pseudo_labelled(teacher, texts, 1.01) == []
+    with pytest.raises(DataError, match="unlabelled"):
+        pseudo_labelled(teacher, [], 0.5)
+
+
+def test_self_training_rounds_chain_teachers(
+    imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    printed = _run(["sentiment", "--data", str(imdb_tar), "--out", str(out), *TINY_SENTIMENT,
+                    "--epochs", "8", "--w2v-epochs", "2", "--patience", "10",
+                    "--self-training-rounds", "1", "--self-training-epochs", "10",
+                    "--pseudo-threshold", "0.5", "--device", "cpu"], capsys)
+    first = json.loads((out / "round-0" / "sentiment_metrics.json").read_text())
+    second = json.loads((out / "round-1" / "sentiment_metrics.json").read_text())
+    assert first["checkpoint"]["hyperparameters"]["teacher"] == ""
+    assert second["checkpoint"]["hyperparameters"]["teacher"] == str(
+        out / "round-0" / "sentiment.safetensors")
+    assert second["checkpoint"]["teacher_version"] == load_checkpoint(
+        out / "round-0" / "sentiment.safetensors").version
+    assert len(second["history"]["train_loss"]) == 10
+    assert "self-training:" in printed and second["test"]["accuracy"] > 0.8
