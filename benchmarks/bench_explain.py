@@ -31,7 +31,7 @@ from benchmarks.model_options import add_model_options, explicit_checkpoints  # 
 from benchmarks.stats import percentile  # noqa: E402
 from inference.text import normalize_text, tokenize  # noqa: E402
 from inference.worker import InferenceWorker  # noqa: E402
-from training.evaluate import test_set  # noqa: E402
+from training.splits import test_set  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 TARGET_MS = {"names": 100, "200-word reviews": 1000}
@@ -46,11 +46,11 @@ def cut_to_words(review: str, words: int) -> str | None:
 async def measure(worker: InferenceWorker, task: str, inputs: list[str]) -> dict:
     """Explain each input alone (after two warm-up runs) and summarise the latencies."""
     for raw in inputs[:2]:
-        await worker.explain(task, raw)
+        await worker.explain_one(task, raw)
     latencies, units, parts = [], [], []
     for raw in inputs:
         started = time.perf_counter()
-        explanation = await worker.explain(task, raw)
+        explanation = await worker.explain_one(task, raw)
         latencies.append(1000 * (time.perf_counter() - started))
         units.append(len(explanation.units))
         parts.append(len(explanation.parts))

@@ -27,9 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.model_options import add_model_options, explicit_checkpoints  # noqa: E402
-from inference.explain import SHOWN_PARTS, explain_prepared, removal_drops  # noqa: E402
+from inference.explain import explain_prepared, removal_drops  # noqa: E402
 from inference.predictor import Predictor  # noqa: E402
-from training.evaluate import test_set  # noqa: E402
+from inference.tasks import task_spec  # noqa: E402
+from training.splits import test_set  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 
@@ -38,7 +39,8 @@ def faithfulness(predictor: Predictor, inputs: list[str], seed: int, draws: int)
     """One row per removal size (the top part; every part shown) over `inputs`."""
     explanations = [explain_prepared(predictor, predictor.prepare(raw)) for raw in inputs]
     rows = []
-    for k, what in ((1, "top part"), (SHOWN_PARTS[predictor.task], "parts shown")):
+    shown = task_spec(predictor.task).explaining.shown_parts
+    for k, what in ((1, "top part"), (shown, "parts shown")):
         rng = random.Random(seed)
         drops = [d for e in explanations if (d := removal_drops(predictor, e, rng, k, draws))]
         top = [t for t, _ in drops]

@@ -13,6 +13,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
+from inference.tasks import task_spec
 from tests.fakediscord import Actor, FakeDiscord, InteractionRecord
 from tests.fakediscord.payloads import LOADING
 
@@ -128,8 +129,7 @@ class Crowd:
             await self.vote(actor)
 
     async def ask(self, actor: Actor, task: str, text: str) -> None:
-        option = "name" if task == "origin" else "text"
-        record = await self.fake.slash(actor, task, **{option: text})
+        record = await self.fake.slash(actor, task, **{task_spec(task).command.option: text})
         self.sent.append(Sent(task, record, actor.id, text=text))
         if not await self.settlements.wait(record, self.settle_timeout_s):
             return

@@ -19,7 +19,8 @@ import pytest
 from bot.core import SeqBot, ShardedSeqBot, create_bot
 from bot.services import Services
 from bot.settings import Settings
-from inference.predictor import Prediction, Predictor
+from inference.predictor import Predictor
+from inference.results import Prediction
 from inference.worker import InferenceWorker
 from tests.fakediscord import FakeDiscord, connected
 

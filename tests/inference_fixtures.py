@@ -10,8 +10,9 @@ import torch
 
 from inference.checkpoint import Checkpoint, save_checkpoint
 from inference.models import ModelConfig, SeqClassifier
-from inference.predictor import Prediction, Predictor
+from inference.predictor import Predictor
 from inference.registry import set_current, task_dir
+from inference.results import Prediction
 from inference.text import SPECIALS, Vocab
 
 torch.set_num_threads(1)
