@@ -13,11 +13,11 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
-from inference.tasks import task_spec
+from inference.tasks import TASKS, task_spec
 from tests.fakediscord import Actor, FakeDiscord, InteractionRecord
 from tests.fakediscord.payloads import LOADING
 
-COMMANDS = ("origin", "sentiment")
+COMMANDS = tuple(TASKS)  # the asking commands: one per task
 VOTES = ("right", "fix")  # the kinds that record a vote ("wrong" only opens the menu)
 DISCORD_OPTION_CHARS = 2000  # Discord refuses longer string options
 RECENT_ANSWERS = 500  # votes go to recent answers, as they would in a channel
