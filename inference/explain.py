@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from inference.text import UNK_ID, joiner
@@ -46,12 +46,29 @@ class Part:
 
 
 @dataclass(frozen=True)
+class ClueEffect:
+    """A clue of a name's writing (inference.evidence) and what it did to the label:
+    "written in Hangul", "the letter ü", as the card's Why? shows them."""
+
+    kind: str
+    feature: str
+    text: str
+    weight: float  # log-odds of the label with the clue minus without it
+    without: float  # the label's probability without the clue
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "feature": self.feature, "text": self.text,
+                "weight": round(self.weight, 6), "without": round(self.without, 6)}
+
+
+@dataclass(frozen=True)
 class Explanation:
     """A prediction and every part's measured effect on its label, strongest push first."""
 
     prediction: Prediction
     units: list[str]  # what the model read: a name's characters, a text's words
     parts: list[Part]
+    clues: list[ClueEffect] = field(default_factory=list)  # a name's writing, strongest first
 
     @property
     def method(self) -> str:
@@ -83,13 +100,16 @@ class Explanation:
             if parts:
                 lines.append(f"{heading}: " + ", ".join(
                     f"{self.shown(p)} ({p.without:.1%} without it)" for p in parts))
-        return lines or [f"no single part moves {label}"]
+        lines = lines or [f"no single part moves {label}"]
+        known = [e["text"] for e in self.prediction.evidence if e.get("kind") == "known_name"]
+        return known + [f"{c.text} ({c.without:.1%} without it)" for c in self.clues] + lines
 
     def to_json(self) -> dict:
         """The prediction's JSON with an "explanation" field."""
         return {**self.prediction.to_json(), "explanation": {
             "method": self.method, "units": self.units,
-            "parts": [p.to_json() for p in self.parts]}}
+            "parts": [p.to_json() for p in self.parts],
+            "evidence": [c.to_json() for c in self.clues]}}
 
 
 def top_parts(parts: Iterable[Part], k: int, *, toward: bool) -> list[Part]:
@@ -143,14 +163,31 @@ def explain_prepared(predictor: Predictor, prepared: Prepared, top_k: int = 3) -
                   base - log_odds(row, label), row[label])
              for (start, length), row in zip(measured, probs, strict=True)]
     parts.sort(key=lambda p: -p.weight)
-    return Explanation(prediction, units, parts)
+    return Explanation(prediction, units, parts, clue_effects(predictor, prepared, label, base))
+
+
+def clue_effects(predictor: Predictor, prepared: Prepared, label: int,
+                 base: float) -> list[ClueEffect]:
+    """Each clue of the name's writing taken out in turn, the model's answer kept."""
+    evidence = prepared.evidence
+    if evidence is None or not evidence.clues:
+        return []
+    model = predictor.probabilities([replace(prepared, evidence=None)])[0].tolist()
+    effects = []
+    for clue in evidence.clues:
+        row = evidence.apply(model, predictor.labels, without=clue)
+        effects.append(ClueEffect(clue.kind, clue.feature, clue.text,
+                                  base - log_odds(row, label), row[label]))
+    return sorted(effects, key=lambda c: -c.weight)
 
 
 def explanation_from_json(prediction: Prediction, data: dict) -> Explanation:
     """The inverse of Explanation.to_json, given the prediction read from the same object."""
     parts = [Part(int(p["start"]), int(p["length"]), str(p["text"]), float(p["weight"]),
                   float(p["without"])) for p in data["parts"]]
-    return Explanation(prediction, [str(u) for u in data["units"]], parts)
+    clues = [ClueEffect(str(c["kind"]), str(c["feature"]), str(c["text"]), float(c["weight"]),
+                        float(c["without"])) for c in data.get("evidence", [])]
+    return Explanation(prediction, [str(u) for u in data["units"]], parts, clues)
 
 
 def random_spans(n_units: int, lengths: Sequence[int], rng: random.Random) -> list[tuple[int, int]]:

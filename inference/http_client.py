@@ -33,6 +33,10 @@ def prediction_from_json(task: str, data: dict) -> Prediction:
         top=[(label, float(p)) for label, p in data["top"]],
         model_version=data["model_version"],
         truncated=bool(data.get("truncated", False)),
+        confidence=str(data.get("confidence", "sure")),
+        source=str(data.get("source", "model")),
+        script=str(data.get("script", "")),
+        evidence=tuple(dict(e) for e in data.get("evidence", ())),
     )
 
 

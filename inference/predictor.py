@@ -11,9 +11,12 @@ import torch
 
 from inference.checkpoint import Checkpoint, load_checkpoint
 from inference.device import resolve_device
+from inference.evidence import NameEvidence, name_evidence
+from inference.known_names import KnownNames
 from inference.models import pad_batch
 from inference.registry import resolve_checkpoint
 from inference.text import InputError, encode
+from inference.verdict import confidence
 
 PADDED_TOKENS = 4096
 # On a CPU, a chunk of more rows than this gains nothing per row (the matrix products already
@@ -30,10 +33,16 @@ class Prepared:
     normalized: str
     ids: list[int]
     truncated: bool
+    evidence: NameEvidence | None = None  # what a name's writing says (origin only)
 
 
 @dataclass(frozen=True)
 class Prediction:
+    """An answer. `confidence` is "sure" or "not_sure"; `source` is "model" or "known_name"
+    (answered from the known-name memory); `script` is the script a name was written in;
+    `evidence` lists, as JSON objects with a "text" for people, the clues of its writing
+    and, for a known name, what is known of it."""
+
     task: str
     input: str
     normalized: str
@@ -42,6 +51,10 @@ class Prediction:
     top: list[tuple[str, float]]
     model_version: str
     truncated: bool = False
+    confidence: str = "sure"
+    source: str = "model"
+    script: str = ""
+    evidence: tuple[dict, ...] = ()
 
     def to_json(self) -> dict:
         return {
@@ -52,20 +65,27 @@ class Prediction:
             "top": [[label, round(p, 6)] for label, p in self.top],
             "model_version": self.model_version,
             "truncated": self.truncated,
+            "confidence": self.confidence,
+            "source": self.source,
+            "script": self.script,
+            "evidence": list(self.evidence),
         }
 
 
 def encode_input(ckpt: Checkpoint, raw: str) -> Prepared:
     """Validate and preprocess exactly as training did (raises InputError)."""
     normalized, ids, cut = encode(ckpt.task, ckpt.vocab, raw)
-    return Prepared(raw, normalized, ids, cut)
+    evidence = name_evidence(raw) if ckpt.task == "origin" else None
+    return Prepared(raw, normalized, ids, cut, evidence)
 
 
 class Predictor:
     """One loaded checkpoint on one device. Not thread-safe: the worker owns it."""
 
-    def __init__(self, ckpt: Checkpoint, device: torch.device | str = "cpu") -> None:
+    def __init__(self, ckpt: Checkpoint, device: torch.device | str = "cpu",
+                 known: KnownNames | None = None) -> None:
         self.ckpt = ckpt
+        self.known = known  # the known-name memory, for origin (see inference.known_names)
         self.device = torch.device(device)
         if self.device.type == "cuda":
             # cuDNN's RNNs default to TF32, whose rounding depends on the batch around an
@@ -137,7 +157,26 @@ class Predictor:
             logits = self.model(ids, lengths) / self.ckpt.temperature
             out[chunk] = torch.softmax(logits.float(), dim=-1).cpu()
             start = end
+        for i, item in enumerate(items):  # a name's writing, as likelihood ratios
+            if item.evidence is not None and item.evidence.clues:
+                out[i] = torch.tensor(item.evidence.apply(out[i].tolist(), self.labels))
         return out
+
+    def known_probabilities(self, item: Prepared, probs: torch.Tensor) -> torch.Tensor | None:
+        """The known-name memory's answer for `item` as probabilities (the shares of its
+        labels; ties, and the labels it does not know, ordered by `probs`, the model's
+        answer), or None if the name is not known."""
+        answer = self.known.lookup(item.input) if self.known is not None else None
+        if answer is None:
+            return None
+        shares = torch.zeros(len(self.labels))
+        for label, share in answer.labels:
+            if label in self.labels:
+                shares[self.labels.index(label)] = share
+        if not shares.any():
+            return None
+        mixed = shares + 1e-6 * probs
+        return mixed / mixed.sum()
 
     def predict_prepared(self, items: list[Prepared], top_k: int = 3) -> list[Prediction]:
         if not items:
@@ -148,14 +187,23 @@ class Predictor:
                     top_k: int = 3) -> list[Prediction]:
         """Predictions from probabilities already computed for `items` (rows in order)."""
         k = max(1, min(top_k, len(self.labels)))
-        values, indices = probs.topk(k, dim=-1)
         out = []
-        for item, vals, idx in zip(items, values.tolist(), indices.tolist(), strict=True):
-            top = [(self.labels[i], v) for i, v in zip(idx, vals, strict=True)]
-            out.append(
-                Prediction(self.task, item.input, item.normalized, top[0][0], top[0][1], top,
-                           self.version, item.truncated)
-            )
+        for item, row in zip(items, probs, strict=True):
+            known = self.known.lookup(item.input) if self.known is not None else None
+            answer = self.known_probabilities(item, row) if known is not None else None
+            values, indices = (row if answer is None else answer).topk(k)
+            top = [(self.labels[i], v) for i, v in zip(indices.tolist(), values.tolist(),
+                                                       strict=True)]
+            evidence = item.evidence
+            clues = [c.to_json() for c in evidence.clues] if evidence is not None else []
+            if answer is not None and known is not None:
+                clues.insert(0, {"kind": "known_name", **known.to_json()})
+            unknown = evidence is not None and evidence.unknown_script
+            out.append(Prediction(
+                self.task, item.input, item.normalized, top[0][0], top[0][1], top,
+                self.version, item.truncated, confidence(self.task, top[0][1], unknown),
+                "model" if answer is None else "known_name",
+                evidence.script if evidence is not None else "", tuple(clues)))
         return out
 
     def predict(self, texts: list[str], top_k: int = 3) -> list[Prediction | InputError]:
