@@ -200,7 +200,7 @@ def name_evidence(raw: str, ratios: Ratios = RATIOS) -> NameEvidence:
         clues.append(Clue("han_length", str(len(han)), (language,), ratios.han_length))
     if script == "Latin":
         clues += _particles(text.lower(), ratios.particle)
-        for char in dict.fromkeys(text.lower()):
+        for char in ("" if text.isascii() else dict.fromkeys(text.lower())):
             if languages := letter_languages(char):
                 clues.append(Clue("letter", char, languages, ratios.letter))
     return NameEvidence(script, tuple(clues))

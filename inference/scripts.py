@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 
 # Unicode name prefixes -> the script shown to people ("written in Hangul").
 _PREFIXES = (
@@ -25,6 +26,7 @@ _PREFIXES = (
 )
 
 
+@lru_cache(maxsize=4096)
 def char_script(char: str) -> str | None:
     """The script of one letter, "Other" for a letter of a script not listed, None for
     anything that is not a letter (spaces, digits, apostrophes, the kana length mark)."""
@@ -43,6 +45,8 @@ def name_script(text: str) -> str:
     """The script a name is written in: its script other than Latin with the most letters
     (Latin letters in a Cyrillic name are a typo, not a second script), Kana for Japanese
     written with kana (with or without kanji), Latin if it has no other, "" if no letter."""
+    if text.isascii():  # most names: no need to look at each letter
+        return "Latin" if any(c.isalpha() for c in text) else ""
     counts = scripts(text)
     if counts["Kana"]:
         return "Kana"
