@@ -1,4 +1,4 @@
-"""python -m training origin|sentiment|ensemble|evaluate|export-feedback|finetune|teach-pool ...
+"""python -m training origin|sentiment|ensemble|evaluate|ready|export-feedback|finetune|...
 (see docs/results.md: Training and evaluation, and docs/learning-loop.md)."""
 
 from __future__ import annotations
@@ -66,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
                          "$SEQBOT_DB, as for the bot)")
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
+    rd = sub.add_parser("ready", help="make a trained checkpoint ready to serve: its known "
+                        "inputs from every split, its verdict thresholds chosen on validation, "
+                        "its test metrics as served (training/ready.py)")
+    rd.add_argument("task", choices=TASKS)
+    rd.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
+    rd.add_argument("--data", help="the data it was trained on (as for training)")
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
     ex.add_argument("--task", choices=TASKS, required=True)
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
@@ -96,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "evaluate":
         return evaluate_command(args)
+    if args.command == "ready":
+        from training.ready import ready_command
+
+        configure_threads(None)
+        ready_command(args.task, args.checkpoint, args.data)
+        return 0
     if args.command == "export-feedback":
         return export_command(args)
     if args.command == "finetune":
