@@ -5,7 +5,7 @@ Sets: the clean test split, the clean validation split and the design part of th
 multi-script dev set (training/eval/surnames_multiscript.tsv); its held-out part only with
 --final, once, for the final figure. The known-name memory of each evaluation is built
 without the split it scores (test: train + validation; validation: train; dev set: every
-split, as served: no dev name is in the data, tests/test_devset.py), so no figure is
+split, as served: no dev name is in the data, tests/training/test_devset.py), so no figure is
 answered from memory. The "not sure" threshold is chosen on validation; each clue kind's
 ratio is justified by the ablation and the grid on the design part and on validation.
 
@@ -41,6 +41,7 @@ from training.data import clean_name_splits, locate
 from training.devset import load_devset
 from training.metrics import summarize
 from training.origin import SURE_ACCURACY
+from training.ready import sure_threshold
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "origin_eval.json"
@@ -58,8 +59,8 @@ def model_probabilities(predictor: Predictor, examples: Examples) -> list[list[f
 
 
 def with_evidence(examples: Examples, probs: list[list[float]], labels: tuple[str, ...],
-                  ratios: Ratios = RATIOS) -> np.ndarray:
-    return np.array([name_evidence(n, ratios).apply(p, labels)
+                  ratios: Ratios = RATIOS, positions: bool = True) -> np.ndarray:
+    return np.array([name_evidence(n, ratios, positions).apply(p, labels)
                      for (n, _), p in zip(examples, probs, strict=True)])
 
 
@@ -108,10 +109,10 @@ def risk_coverage(probs: np.ndarray, examples: Examples,
 
 
 def choose_threshold(probs: np.ndarray, examples: Examples, labels: tuple[str, ...]) -> float:
-    """The lowest top probability above which answers are right SURE_ACCURACY of the time."""
-    thresholds, _, acc = risk_coverage(probs, examples, labels)
-    ok = np.nonzero(acc >= SURE_ACCURACY)[0]
-    return float(thresholds[ok.max()]) if len(ok) else 1.0
+    """The not-sure threshold by the rule `python -m training ready` uses (training.origin)."""
+    y = np.array([labels.index(lang) for _, lang in examples])
+    return sure_threshold(torch.tensor(probs.max(1)), torch.tensor(probs.argmax(1) == y),
+                          SURE_ACCURACY)
 
 
 def verdicts(probs: np.ndarray, examples: Examples, labels: tuple[str, ...],
@@ -211,9 +212,12 @@ def main() -> None:
             "verdicts": verdicts(final[k], examples, labels, threshold),
         }
 
-    # Each kind of clue switched off, and its ratio on a grid, the others as served.
+    # Each kind of clue switched off, and its ratio on a grid, the others as served; and the
+    # letters read wherever they stand.
     design = [k for k in sets if k != "dev_heldout"]
-    report["ablation"] = {}
+    report["ablation"] = {"positions": {"off": {
+        k: accuracy(with_evidence(sets[k], raw[k], labels, positions=False), sets[k], labels)
+        for k in design}}}
     for kind in asdict(RATIOS):
         off = replace(RATIOS, **{kind: 1.0})
         report["ablation"][kind] = {
@@ -242,7 +246,10 @@ def main() -> None:
               f"right {v['sure_accuracy'] or 0:.1%} of those")
     print(f"threshold chosen on validation: {threshold:.4f} (served: {served_threshold})")
     for kind, a in report["ablation"].items():
-        print(f"without {kind:<11}", {k: round(v, 4) for k, v in a["off"].items()})
+        print(f"without {kind:<12}", {k: round(v, 4) for k, v in a["off"].items()})
+    print("per-class F1, clean test, served:", {
+        label: round(c["f1"], 3) for label, c in report["sets"]["test"]["served"]["per_class"]
+        .items()})
     for what, lat in report["latency"].items():
         print(f"latency {what:<11} p50 {lat['p50_ms']:.3f} ms  p90 {lat['p90_ms']:.3f} ms")
     print(f"wrote {args.out} and {args.figure}")

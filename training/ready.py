@@ -68,8 +68,11 @@ def ready(ckpt: Checkpoint, data: str | Path | None, seed: int = 0) -> dict:
         **ckpt.metrics, "test_accuracy": metrics["accuracy"],
         "test_macro_f1": metrics["macro_f1"], "test_ece": metrics["ece"],
         "test_n": metrics["n"],
+        # what the memory holds, and of which data: the fingerprint the model's own
+        # training recorded (data_fingerprint) when it is the same data
         "known_inputs": {"pairs": len(ckpt.known_inputs),
-                         "fingerprint": fingerprint(list(ckpt.known_inputs))},
+                         "fingerprint": fingerprint(list(ckpt.known_inputs)),
+                         "data_fingerprint": splits.fingerprint},
     }
     return metrics
 
