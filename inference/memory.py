@@ -3,8 +3,10 @@
 An input found here is answered from what is known of it ("known name: English, Scottish,
 Czech in the data") instead of the model's guess, and the card says so. Which inputs count
 as the same is the task's `KnownInputs.key` (inference/tasks.py): for surnames the name as
-typed, case-folded, its accents kept ("Müller", German in the data, and "Muller", Russian in
-the data, stay two names), another script by its transliteration ("Иванов" finds "Ivanov").
+typed, case-folded, its accents and its script kept ("Müller", German in the data, and
+"Muller", Russian in the data, stay two names; "김" does not meet the data's Russian "Gim",
+its transliteration). The data is written in Latin letters, so a name in another script is
+answered from the community's agreed names only.
 
 Entries come from two sources:
 - the data's, fixed when the memory is made: a checkpoint carries the (input, label) pairs

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from anyascii import anyascii
 
 from inference.errors import InputError
-from inference.scripts import name_script
 
 MAX_NAME_CHARS = 64
 MAX_TEXT_CHARS = 4000  # longer texts are cut (head + tail), and flagged as truncated
@@ -74,12 +73,10 @@ def normalize_name(raw: str) -> str:
 
 def name_key(raw: str) -> str:
     """A surname as typed, folded only in ways that never make it another name: spacing,
-    case, Unicode composition; another script by its transliteration (the known-name
-    memory's key, inference/memory.py). Accents stay: "Müller" is not "Muller"."""
-    text = " ".join(unicodedata.normalize("NFC", raw).split())
-    if name_script(text) not in ("Latin", ""):
-        text = transliterate(text)
-    return text.casefold().strip(" -'")
+    case, Unicode composition (the known-name memory's key, inference/memory.py). Accents
+    and scripts stay: "Müller" is not "Muller", and "김" is not "Gim" (a Russian name in the
+    data that its transliteration would meet)."""
+    return " ".join(unicodedata.normalize("NFC", raw).split()).casefold().strip(" -'")
 
 
 def name_chars(name: str) -> list[str]:

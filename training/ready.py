@@ -71,7 +71,7 @@ def ready(ckpt: Checkpoint, data: str | Path | None, seed: int = 0) -> dict:
         # what the memory holds, and of which data: the fingerprint the model's own
         # training recorded (data_fingerprint) when it is the same data
         "known_inputs": {"pairs": len(ckpt.known_inputs),
-                         "fingerprint": fingerprint(list(ckpt.known_inputs)),
+                         "fingerprint": fingerprint(sorted(ckpt.known_inputs)),
                          "data_fingerprint": splits.fingerprint},
     }
     return metrics

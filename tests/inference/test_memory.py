@@ -19,20 +19,22 @@ def memory(pairs) -> Memory:
     return Memory(name_key, pairs)
 
 
-def test_memory_keeps_accents_and_reads_other_scripts_through_transliteration() -> None:
-    known = memory([("Müller", "German"), ("Muller", "Russian"), ("Ivanov", "Russian"),
+def test_memory_keeps_accents_and_scripts() -> None:
+    known = memory([("Müller", "German"), ("Muller", "Russian"), ("Gim", "Russian"),
                     ("Smith", "English"), ("Smith", "Scottish"), ("Smith", "Czech"),
                     ("Smith", "English")])
     assert name_key(" MÜLLER ") == name_key("Mu\u0308ller") == "müller"
     assert known.lookup("müller").labels == (("German", 1.0),)
     assert known.lookup("MULLER").labels == (("Russian", 1.0),)
-    assert known.lookup("Иванов").labels == (("Russian", 1.0),)
+    assert known.lookup("김") is None  # not the data's Russian "Gim", its transliteration
+    known.agree(AgreedInput("kim", "김", "Korean"))
+    assert known.lookup("김").labels == (("Korean", 1.0),)
     smith = known.lookup("smith")
     assert [label for label, _ in smith.labels] == ["Czech", "English", "Scottish"]
     assert [share for _, share in smith.labels] == pytest.approx([1 / 3] * 3)
     text = smith.evidence("name", ["English", "Scottish", "Russian", "Czech"]).text
     assert text == "known name: English, Scottish, Czech in the data"
-    assert known.lookup("Smithson") is None and len(known) == 4
+    assert known.lookup("Smithson") is None and len(known) == 5
 
 
 def test_agreed_names_join_at_once_and_leave_when_no_longer_agreed() -> None:
