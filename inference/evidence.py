@@ -221,7 +221,12 @@ def letters(lower: str, positions: bool = True) -> dict[str, tuple[str, ...]]:
             for char, langs in found.items()}
 
 
+_PARTICLE_STARTS = tuple({*GAELIC_WORDS, *GAELIC_PREFIXES})
+
+
 def _particles(lower: str, ratio: float) -> list[Evidence]:
+    if not lower.startswith(_PARTICLE_STARTS):  # most names: no need to split them
+        return []
     words = [w for w in re.split(r"[\s'’-]+", lower) if w]
     if len(words) >= 2 and words[0] in GAELIC_WORDS:
         return [clue("particle", words[0], GAELIC_WORDS[words[0]], ratio)]

@@ -86,6 +86,7 @@ class Memory:
             self._data.setdefault(key(name), Counter())[label] += 1
         self._agreed: dict[str, AgreedInput] = {}
         self._agreed_counts: dict[str, Counter[str]] = {}
+        self._answers: dict[str, KnownAnswer] = {}  # the data's answers, as first looked up
 
     def __len__(self) -> int:
         """Distinct inputs known."""
@@ -124,6 +125,14 @@ class Memory:
         data, agreed = self._data.get(key), self._agreed_counts.get(key)
         if not data and not agreed:
             return None
+        if not agreed:  # the data never changes: its answer is made once
+            if (answer := self._answers.get(key)) is None:
+                answer = self._answers[key] = self._answer(data, None)
+            return answer
+        return self._answer(data, agreed)
+
+    @staticmethod
+    def _answer(data: Counter[str] | None, agreed: Counter[str] | None) -> KnownAnswer:
         counts = Counter(data) + Counter(agreed)
         total = sum(counts.values())
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

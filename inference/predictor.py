@@ -70,6 +70,7 @@ class Predictor:
             torch.backends.cudnn.allow_tf32 = False
             torch.backends.cuda.matmul.allow_tf32 = False
         self.model = ckpt.build_model(self.device)
+        self._label_index = {label: i for i, label in enumerate(ckpt.labels)}
 
     @classmethod
     def load(
@@ -142,19 +143,36 @@ class Predictor:
         """What the memory knows of the input, if it is given one and knows it."""
         return self.memory.lookup(item.input) if self.memory is not None else None
 
-    def known_probabilities(self, answer: KnownAnswer,
-                            probs: torch.Tensor) -> torch.Tensor | None:
-        """The memory's answer as probabilities: the shares of its labels; ties, and the
-        labels it does not hold, ordered by `probs` (the model's answer). None when none of
-        its labels is this model's."""
-        shares = torch.zeros(len(self.labels))
-        for label, share in answer.labels:
-            if label in self.labels:
-                shares[self.labels.index(label)] = share
-        if not shares.any():
+    def _shares(self, answer: KnownAnswer) -> dict[int, float]:
+        """The memory's answer by label id: the shares of the labels this model has."""
+        shares = {i: share for label, share in answer.labels
+                  if (i := self._label_index.get(label)) is not None}
+        total = sum(shares.values())
+        return {i: share / total for i, share in shares.items()}
+
+    def known_probabilities(self, answer: KnownAnswer) -> list[float] | None:
+        """The memory's answer as probabilities over every label; None when none of its
+        labels is this model's."""
+        shares = self._shares(answer)
+        return [shares.get(i, 0.0) for i in range(len(self.labels))] if shares else None
+
+    def known_top(self, answer: KnownAnswer, probs: torch.Tensor, row: int,
+                  model_top: list[int], k: int) -> tuple[list[int], list[float], list[int]] | None:
+        """The memory's answer as the k most likely label ids and their probabilities, and
+        its own labels in that order: its shares, ties in the model's order (`probs[row]`),
+        then the labels it does not hold at 0 in the model's (`model_top`: the model's k most
+        likely, enough to fill k). None when none of its labels is this model's. Plain
+        Python, and the model's probabilities read only for ties: a handful of labels cost
+        less than tensor operations."""
+        shares = self._shares(answer)
+        if not shares:
             return None
-        mixed = shares + 1e-6 * probs
-        return mixed / mixed.sum()
+        if len(set(shares.values())) < len(shares):  # ties: the model decides
+            held = sorted(shares, key=lambda i: (-shares[i], -probs[row, i].item()))
+        else:
+            held = sorted(shares, key=lambda i: -shares[i])
+        ids = (held + [i for i in model_top if i not in shares])[:k]
+        return ids, [shares.get(i, 0.0) for i in ids], held
 
     def predict_prepared(self, items: list[Prepared], top_k: int = 3) -> list[Prediction]:
         if not items:
@@ -164,22 +182,22 @@ class Predictor:
     def predictions(self, items: list[Prepared], probs: torch.Tensor,
                     top_k: int = 3) -> list[Prediction]:
         """Predictions from probabilities already computed for `items` (rows in order)."""
-        k = max(1, min(top_k, len(self.labels)))
+        labels = self.labels
+        k = max(1, min(top_k, len(labels)))
         values, indices = probs.topk(k, dim=-1)
         memory = task_spec(self.task).memory
         out = []
-        for item, row, vals, idx in zip(items, probs, values.tolist(), indices.tolist(),
-                                        strict=True):
+        for n, (item, vals, idx) in enumerate(zip(items, values.tolist(), indices.tolist(),
+                                                  strict=True)):
             known = self.known(item) if memory is not None else None
-            answered = None if known is None else self.known_probabilities(known, row)
+            answered = None if known is None else self.known_top(known, probs, n, idx, k)
             evidence = item.evidence.clues if item.evidence is not None else ()
-            if answered is not None and memory is not None:
-                vals, idx = (t.tolist() for t in answered.topk(k))
-                order = [self.labels[i] for i in answered.argsort(descending=True).tolist()]
-                evidence = (known.evidence(memory.noun, order), *evidence)
+            if known is not None and answered is not None and memory is not None:
+                idx, vals, held = answered
+                evidence = (known.evidence(memory.noun, [labels[i] for i in held]), *evidence)
             else:
                 known = None
-            top = [(self.labels[i], v) for i, v in zip(idx, vals, strict=True)]
+            top = [(labels[i], v) for i, v in zip(idx, vals, strict=True)]
             unknown = known is None and item.evidence is not None and \
                 item.evidence.unknown_language
             out.append(Prediction(
