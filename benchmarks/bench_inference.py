@@ -44,6 +44,7 @@ from inference.checkpoint import TASKS  # noqa: E402
 from inference.http_client import HttpInferenceClient  # noqa: E402
 from inference.predictor import Prediction  # noqa: E402
 from inference.server import InferenceServer  # noqa: E402
+from inference.telemetry import sample  # noqa: E402
 from inference.worker import InferenceWorker  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -106,6 +107,12 @@ async def drive(call: Call, task: str, inputs: list[str], concurrency: int,
     }
 
 
+def forward_passes(worker: InferenceWorker, task: str) -> tuple[float, float]:
+    """(forward passes, requests scored) so far, from the worker's batch-size histogram."""
+    return (sample(worker.registry, "seqbot_inference_batch_size_count", task=task),
+            sample(worker.registry, "seqbot_inference_batch_size_sum", task=task))
+
+
 async def run_mode(mode: str, worker: InferenceWorker, server: InferenceServer | None,
                    inputs: dict[str, list[str]], args: argparse.Namespace) -> list[dict]:
     client = HttpInferenceClient(server.url, timeout_s=60) if server else None
@@ -114,12 +121,12 @@ async def run_mode(mode: str, worker: InferenceWorker, server: InferenceServer |
     try:
         for task in args.tasks:
             for concurrency in args.concurrency:
-                passes, scored = worker.batch_sizes.count(task), worker.batch_sizes.total(task)
+                passes, scored = forward_passes(worker, task)
                 row = await drive(call, task, inputs[task], concurrency, args.seconds)
-                passes = worker.batch_sizes.count(task) - passes
-                scored = worker.batch_sizes.total(task) - scored
+                passes_after, scored_after = forward_passes(worker, task)
+                mean_batch = (scored_after - scored) / max(1, passes_after - passes)
                 row = {"task": task, "mode": mode, "concurrency": concurrency, **row,
-                       "mean_batch": round(scored / max(1, passes), 1)}
+                       "mean_batch": round(mean_batch, 1)}
                 print_row(row)
                 rows.append(row)
     finally:
