@@ -44,6 +44,7 @@ from inference.checkpoint import TASKS  # noqa: E402
 from inference.http_client import HttpInferenceClient  # noqa: E402
 from inference.predictor import Prediction  # noqa: E402
 from inference.server import InferenceServer  # noqa: E402
+from inference.settings import InferenceSettings  # noqa: E402
 from inference.telemetry import sample  # noqa: E402
 from inference.worker import InferenceWorker  # noqa: E402
 
@@ -193,7 +194,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=lambda s: [int(c) for c in s.split(",")],
                         default=[1, 16, 256])
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each cell")
-    parser.add_argument("--device", default=os.environ.get("SEQBOT_DEVICE", "auto"))
+    parser.add_argument("--device", default=InferenceSettings.load().device)
     parser.add_argument("--threads", type=int, help="CPU intra-op threads (default 1)")
     parser.add_argument("--max-batch", type=int, default=64)
     parser.add_argument("--max-wait-ms", type=float, default=2.0)
