@@ -1,12 +1,12 @@
 """Configuration keys, each declared once: environment name, type, default and help.
 
-A package declares the keys it reads as `setting()` fields of a frozen dataclass that
-extends `SettingsBase`; a key several packages read is declared in the lowest of them and
-inherited: settings/database.py (SEQBOT_DB), db/settings.py, inference/settings.py,
-training/settings.py, bot/settings.py.
-`load()` reads `.env` (python-dotenv) overlaid by the real environment and parses every key
-once, so a value that cannot be used is one `SettingsError` naming its key. `.env.example`
-is rendered from the declarations (`env_example`); a test keeps the committed file equal.
+A package declares the keys it reads as `setting()` fields of a frozen dataclass extending
+`SettingsBase`. A key several packages read is declared in the lowest of them and inherited:
+settings/database.py (SEQBOT_DB) < db/settings.py, inference/settings.py <
+training/settings.py, bot/settings.py. `load()` reads `.env` (python-dotenv) overlaid by the
+real environment and parses every key once, so a value that cannot be used is one
+`SettingsError` naming its key. `.env.example` is rendered from the declarations
+(`env_example`), and a test keeps the committed file equal to it.
 """
 
 from __future__ import annotations
