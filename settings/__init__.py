@@ -180,7 +180,8 @@ class SettingsBase:
                 try:
                     parsed[name] = key.parse(raw)
                 except ValueError as exc:
-                    raise SettingsError(f"{key.env} {exc}") from None
+                    why = str(exc).replace(raw, "<secret>") if key.secret else str(exc)
+                    raise SettingsError(f"{key.env} {why}") from None
         return cls(**parsed)
 
     def secrets(self) -> list[str]:

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from bot.settings import Settings
 from db.settings import DbSettings
 from inference.settings import InferenceSettings
-from settings import SettingsBase, env_example
+from settings import SettingsBase, SettingsError, env_example, number, setting
 from settings.database import DatabaseSettings
 from tests.inference_fixtures import promote
 from training.__main__ import resolve_settings
@@ -36,13 +37,13 @@ Rendered from the declarations (settings.setting); after changing one, run
 
 
 def declared_classes() -> set[type[SettingsBase]]:
-    """Every settings class imported so far (the imports above bring in all of them)."""
+    """Every settings class of the project (the imports above bring in all of them)."""
     found, todo = set(), [SettingsBase]
     while todo:
         cls = todo.pop()
         found.add(cls)
         todo.extend(cls.__subclasses__())
-    return found
+    return {cls for cls in found if not cls.__module__.startswith("tests")}
 
 
 def test_each_key_is_declared_in_exactly_one_class():
@@ -150,6 +151,17 @@ def test_a_command_line_stops_on_a_bad_value_with_one_line(tmp_path, monkeypatch
     assert stopped.value.code == 2
     assert capsys.readouterr().err == ("configuration error: SEQBOT_RETENTION_DAYS must be a "
                                        "finite number, got 'nan'\n")
+
+
+def test_an_unusable_secret_is_named_but_never_echoed():
+    @dataclass(frozen=True)
+    class Strict(DbSettings):  # a length check, as a secret's parser might make one
+        hash_secret: str | None = setting("SEQBOT_HASH_SECRET", None, "help", secret=True,
+                                          parse=number(at_least=10**6))
+
+    with pytest.raises(SettingsError, match=r"^SEQBOT_HASH_SECRET ") as refused:
+        Strict.from_mapping({"SEQBOT_HASH_SECRET": "12345"})
+    assert "12345" not in str(refused.value) and "<secret>" in str(refused.value)
 
 
 if __name__ == "__main__":
