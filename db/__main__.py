@@ -10,19 +10,17 @@ import asyncio
 import json
 import logging
 import math
-import os
 import sqlite3
 import sys
 from pathlib import Path
 
-from dotenv import load_dotenv
-
 from db.errors import StoreError
 from db.privacy import SECRET_ENV, Hasher, is_user_hash, resolve_secret
 from db.records import VoterStats, check_task
+from db.settings import DbSettings
 from db.store import MAX_RETENTION_DAYS, FeedbackStore
 
-DB_ENV = "SEQBOT_DB"
+DB_KEY = DbSettings.declared_keys()["db_path"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,8 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--db",
         type=Path,
-        default=Path(os.environ.get(DB_ENV, "seqbot.db")),
-        help=f"database file (default: ${DB_ENV} or seqbot.db)",
+        help=f"database file (default: ${DB_KEY.env}, else {DB_KEY.shown})",
     )
     hashing = argparse.ArgumentParser(add_help=False)
     hashing.add_argument(
@@ -87,11 +84,12 @@ def _voter_ref(text: str) -> int | str:
     raise argparse.ArgumentTypeError("expected a Discord user id or a 64-hex voter hash")
 
 
-async def run(args: argparse.Namespace) -> str:
+async def run(args: argparse.Namespace, settings: DbSettings) -> str:
     if not args.db.exists():
         raise StoreError(f"no database at {args.db}")
     needs_hasher = isinstance(getattr(args, "user", None), int)  # hashes need no secret
-    hasher = Hasher(resolve_secret(args.db, dev_mode=args.dev)) if needs_hasher else None
+    hasher = (Hasher(resolve_secret(args.db, settings.hash_secret, dev_mode=args.dev))
+              if needs_hasher else None)
     async with await FeedbackStore.open(args.db, hasher) as store:
         return await _dispatch(store, args)
 
@@ -161,8 +159,10 @@ def _days(raw: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    settings = DbSettings.load_or_exit()
+    args.db = args.db or settings.db_path
     try:
-        print(asyncio.run(run(args)))
+        print(asyncio.run(run(args, settings)))
     except (StoreError, sqlite3.Error, UnicodeDecodeError) as error:  # a message, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -170,5 +170,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    load_dotenv(".env")  # as the bot reads it; real environment variables win
     sys.exit(main())

@@ -13,8 +13,9 @@ import secrets
 from pathlib import Path
 
 from db.errors import MissingSecretError
+from db.settings import DbSettings
 
-SECRET_ENV = "SEQBOT_HASH_SECRET"
+SECRET_ENV = DbSettings.declared_keys()["hash_secret"].env
 _HASH_RE = re.compile(r"[0-9a-f]{64}")
 
 log = logging.getLogger(__name__)
@@ -52,14 +53,14 @@ def secret_path(db_path: str | os.PathLike[str]) -> Path:
 def resolve_secret(
     db_path: str | os.PathLike[str], secret: str | None = None, *, dev_mode: bool = False
 ) -> str:
-    """Pick the hash secret: the argument, else $SEQBOT_HASH_SECRET, else (dev only) a file.
+    """Pick the hash secret: the configured one ($SEQBOT_HASH_SECRET, from DbSettings), else
+    (dev only) a file.
 
     The dev file keeps hashes stable across restarts of a local bot; production must set the
     secret explicitly, because losing it silently would make erase requests match nothing.
     """
-    chosen = secret or os.environ.get(SECRET_ENV)
-    if chosen:
-        return chosen
+    if secret:
+        return secret
     path = secret_path(db_path)
     if not dev_mode:
         raise MissingSecretError(

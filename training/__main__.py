@@ -7,20 +7,21 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
-
-from dotenv import load_dotenv
 
 from inference.device import configure_threads, resolve_device
 from inference.registry import resolve_checkpoint
 from inference.tasks import TASKS
 from training.finetune import FinetuneConfig
 from training.recipes import UsageError, recipe
+from training.settings import TrainingSettings
 
-DB_HELP = "feedback database (default: $SEQBOT_DB, else seqbot.db)"
+DB_KEY = TrainingSettings.declared_keys()["db_path"]
+DB_HELP = f"feedback database (default: ${DB_KEY.env}, else {DB_KEY.shown})"
+MODEL_DIR_HELP = ("promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside the "
+                  "database, as for the bot)")
 
 
 def add_hyperparameters(parser: argparse.ArgumentParser, cfg_cls: type) -> None:
@@ -61,9 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--checkpoint", type=Path, default=None,
                     help="default: the model the bot serves, the current one in --model-dir, "
                          "else the shipped weights")
-    ev.add_argument("--model-dir", default=None,
-                    help="promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside "
-                         "$SEQBOT_DB, as for the bot)")
+    ev.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     rd = sub.add_parser("ready", help="make a trained checkpoint ready to serve: its known "
@@ -75,16 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
     ex.add_argument("--task", choices=TASKS, required=True)
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    ex.add_argument("--db", default=os.environ.get("SEQBOT_DB", "seqbot.db"), help=DB_HELP)
+    ex.add_argument("--db", type=Path, help=DB_HELP)
     ex.add_argument("--out", default="-", help="output file (default: stdout)")
     ft = sub.add_parser("finetune", help="fine-tune the served model on agreed feedback and "
                         "promote it if it is better (exit 1: rejected, 3: too few examples)")
     ft.add_argument("task", choices=TASKS)
-    ft.add_argument("--db", default=os.environ.get("SEQBOT_DB", "seqbot.db"), help=DB_HELP)
+    ft.add_argument("--db", type=Path, help=DB_HELP)
     ft.add_argument("--data", help="original data to replay and test on (as for training)")
-    ft.add_argument("--model-dir", default=None,
-                    help="promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside "
-                    "the database)")
+    ft.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
     ft.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N|mps")
     ft.add_argument("--threads", type=int, default=None, help="CPU intra-op threads")
     ft.add_argument("--dry-run", action="store_true",
@@ -99,15 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     tp.add_argument("--max-words", type=int, default=25)
     tp.add_argument("--out", type=Path, default=None, help="output file (default: stdout)")
     args = parser.parse_args(argv)
+    resolve_settings(args, TrainingSettings.load_or_exit())
 
     if args.command == "evaluate":
         return evaluate_command(args)
     if args.command == "ready":
-        from training.ready import ready_command
-
-        configure_threads(None)
-        ready_command(args.task, args.checkpoint, args.data)
-        return 0
+        return ready_command_line(args)
     if args.command == "export-feedback":
         return export_command(args)
     if args.command == "finetune":
@@ -128,6 +122,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def resolve_settings(args: argparse.Namespace, settings: TrainingSettings) -> None:
+    """Fill --db and --model-dir (models/ beside the --db given) from the settings when left
+    out; --data falls back to SEQBOT_DATA where data is looked up (training.data.locate)."""
+    if "db" in args:
+        args.db = args.db or settings.db_path
+        settings = dataclasses.replace(settings, db_path=args.db)  # models/ beside it
+    if "model_dir" in args:
+        args.model_dir = args.model_dir or settings.models
+
+
+def ready_command_line(args: argparse.Namespace) -> int:
+    from inference.checkpoint import CheckpointError
+    from training.ready import ready_command
+
+    configure_threads(None)
+    try:
+        ready_command(args.task, args.checkpoint, args.data)
+    except CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def ensemble_command(args: argparse.Namespace, out: Path) -> int:
     from inference.checkpoint import CheckpointError
     from training import ensemble
@@ -143,11 +160,9 @@ def ensemble_command(args: argparse.Namespace, out: Path) -> int:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate, format_report
-    from training.finetune import default_model_dir
 
     configure_threads(None)
-    model_dir = args.model_dir or default_model_dir(os.environ.get("SEQBOT_DB", "seqbot.db"))
-    checkpoint = args.checkpoint or resolve_checkpoint(args.task, model_dir)
+    checkpoint = args.checkpoint or resolve_checkpoint(args.task, args.model_dir)
     metrics = evaluate(args.task, checkpoint, args.data, args.device)
     if metrics["protocol"] == "tutorial":
         print("warning: this model was trained on the tutorial protocol, whose training lines "
@@ -209,5 +224,4 @@ def teach_pool_command(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    load_dotenv(".env")  # as the bot reads it; real environment variables win
     sys.exit(main())

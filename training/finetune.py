@@ -344,12 +344,6 @@ def gate(before: dict, after: dict, cfg: FinetuneConfig) -> list[str]:
 # ---------------------------------------------------------------- the run
 
 
-def default_model_dir(db_path: str | Path) -> Path:
-    """$SEQBOT_MODEL_DIR, else `models/` beside the database: where the bot looks too."""
-    env = os.environ.get("SEQBOT_MODEL_DIR")
-    return Path(env) if env else Path(db_path).parent / "models"
-
-
 def candidates_dir(model_dir: Path, task: str) -> Path:
     """Candidates are written here first: the registry serves only files directly in the
     task's folder, so nothing here is ever served."""
@@ -369,7 +363,7 @@ async def finetune(
     task: str,
     db_path: str | Path,
     *,
-    model_dir: str | Path | None = None,
+    model_dir: str | Path,
     data: str | Path | None = None,
     device: torch.device | str = "cpu",
     cfg: FinetuneConfig | None = None,
@@ -380,7 +374,7 @@ async def finetune(
     device = torch.device(device)
     if not Path(db_path).is_file():
         raise FileNotFoundError(f"no database at {db_path}")
-    model_dir = Path(model_dir) if model_dir is not None else default_model_dir(db_path)
+    model_dir = Path(model_dir)
     async with await FeedbackStore.open(db_path, None) as store:
         parent_path = resolve_checkpoint(task, model_dir)
         parent = load_checkpoint(parent_path, task)

@@ -262,3 +262,10 @@ def test_self_training_rounds_chain_teachers(
         out / "round-0" / "sentiment.safetensors").version
     assert len(second["history"]["train_loss"]) == 10
     assert "self-training:" in printed and second["test"]["accuracy"] > 0.8
+
+
+def test_ready_refuses_a_missing_checkpoint_clearly(names_zip: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert training_main(["ready", "origin", "--checkpoint", str(tmp_path / "none"),
+                          "--data", str(names_zip)]) == 2
+    assert capsys.readouterr().err.startswith("error: checkpoint not found")
