@@ -2,13 +2,16 @@
 
 from db.consensus import ConsensusRule
 from db.errors import (
+    ConstraintError,
     DatabaseClosed,
+    DatabaseUnavailable,
     MigrationError,
     MissingSecretError,
     StoreError,
     UnknownModelVersion,
     UnknownPrediction,
 )
+from db.location import DB_ENV, DEFAULT_DB, DatabaseLocation, parse_location
 from db.privacy import SECRET_ENV, Hasher, resolve_secret
 from db.records import (
     CONFIRMED,
@@ -24,13 +27,18 @@ from db.store import MAX_RETENTION_DAYS, FeedbackStore
 
 __all__ = [
     "CONFIRMED",
+    "DB_ENV",
+    "DEFAULT_DB",
     "MAX_RETENTION_DAYS",
     "MODEL_STATUSES",
     "SECRET_ENV",
     "TASKS",
     "AgreedExample",
     "ConsensusRule",
+    "ConstraintError",
     "DatabaseClosed",
+    "DatabaseLocation",
+    "DatabaseUnavailable",
     "FeedbackStore",
     "Hasher",
     "MigrationError",
@@ -42,5 +50,6 @@ __all__ = [
     "UnknownPrediction",
     "VoteTally",
     "VoterStats",
+    "parse_location",
     "resolve_secret",
 ]

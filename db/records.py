@@ -1,11 +1,11 @@
 """Immutable records returned by the store, so callers never depend on column order or rows."""
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from db.connection import Row
 from db.timestamps import from_db
 
 TASKS = ("origin", "sentiment")
@@ -41,7 +41,7 @@ class Prediction:
     created_at: datetime
 
 
-def prediction_from_row(row: sqlite3.Row) -> Prediction:
+def prediction_from_row(row: Row) -> Prediction:
     return Prediction(
         id=row["id"],
         task=row["task"],
