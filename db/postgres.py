@@ -10,10 +10,13 @@ then write under a rule (one production model per task, an answer shown once per
 an advisory lock on their key (`Connection.lock`), where SQLite has its single writer.
 `busy_timeout` becomes lock_timeout: a write waits that long for another's lock, then fails.
 
-Erasure: a DELETE leaves the row's bytes in the table file until VACUUM reclaims the space;
-after /forget-me the touched tables are vacuumed (VACUUM cannot run in a transaction, so it
-follows the commit), which compacts the pages and leaves no readable copy in them. Older
-WAL segments, and backups or replicas an operator keeps, still hold it until recycled.
+Erasure: a DELETE leaves the row's bytes in its table and index pages, and VACUUM compacts a
+page's live rows without overwriting the space it frees. After a /forget-me that erased
+something, the touched tables are rewritten (VACUUM FULL, which cannot run in a transaction,
+so it follows the commit): no readable copy stays in the database's files. It holds an
+exclusive lock on each table while it copies it, so other writes wait that long (measured in
+docs/scaling.md). WAL segments already written, and backups, archives or replicas an operator
+keeps, hold the rows until they are recycled or expire.
 """
 
 from __future__ import annotations
@@ -122,16 +125,19 @@ class PostgresDatabase:
         return int(await conn.fetch_value("SELECT version FROM seqbot_schema"))
 
     async def after_erasure(self, tables: Iterable[str]) -> None:
-        """VACUUM the tables an erasure touched, so the erased rows' bytes leave the files."""
+        """Rewrite the tables an erasure touched (VACUUM FULL), so that no page of their
+        files or indexes keeps the erased rows' bytes. Plain VACUUM is not enough: it
+        compacts a page's live rows but leaves the old bytes in the freed space."""
         async with self._pool.acquire() as conn:
             for table in tables:
                 if not table.isidentifier():
                     raise ValueError(f"{table!r} is not a table name")
                 try:
-                    await conn.execute(f'VACUUM "{table}"')
+                    await conn.execute(f'VACUUM FULL "{table}"')
                 except asyncpg.PostgresError as error:
-                    log.warning("VACUUM %s after an erasure failed (%s); autovacuum will "
-                                "reclaim the erased rows later", table, error)
+                    log.warning("VACUUM FULL %s after an erasure failed (%s): the erased rows "
+                                "are gone, their bytes stay until the space is reused",
+                                table, error)
 
     async def close(self) -> None:
         """Finish every write already started, then close the pool's connections."""

@@ -392,7 +392,7 @@ class FeedbackStore:
         """
         user_hash = self._hash(user_id)
 
-        async def delete(conn: Connection) -> dict[str, int]:
+        async def delete(conn: Connection) -> tuple[dict[str, int], int]:
             votes = await conn.execute("DELETE FROM votes WHERE voter_hash = ?", (user_hash,))
             cascaded = await conn.fetch_value(
                 """
@@ -405,16 +405,17 @@ class FeedbackStore:
                 "DELETE FROM predictions WHERE author_hash = ?", (user_hash,)
             )
             shown = await conn.execute("DELETE FROM teach_shown WHERE viewer = ?", (user_hash,))
-            await conn.execute("DELETE FROM cooldowns WHERE user_hash = ?", (user_hash,))
+            budget = await conn.execute("DELETE FROM cooldowns WHERE user_hash = ?", (user_hash,))
             return {
                 "votes": votes,
                 "predictions": predictions,
                 "votes_on_their_predictions": cascaded,
                 "teach_shown": shown,
-            }
+            }, budget
 
-        counts = await self._db.write(delete)
-        await self._db.after_erasure(ERASED_TABLES)
+        counts, budget = await self._db.write(delete)
+        if budget or any(counts.values()):
+            await self._db.after_erasure(ERASED_TABLES)
         return counts
 
     async def purge_unvoted(self, older_than_days: float) -> int:
