@@ -1,8 +1,9 @@
 """Admin command line: `python -m db {forget,purge,stats,voters,ignore-voter,unignore-voter,
-teach-pool}`.
+teach-pool,copy}`.
 
 Safe to run while the bot is up: it opens its own connection and waits for the bot's writes
-through SQLite's busy timeout.
+(SQLite's busy timeout; PostgreSQL's lock timeout). `--db` takes what SEQBOT_DB takes: a file
+path, sqlite:///path or postgresql://user@host/dbname (see db.location).
 """
 
 import argparse
@@ -13,25 +14,26 @@ import math
 import os
 import sqlite3
 import sys
-from pathlib import Path
 
 from dotenv import load_dotenv
 
+from db.copy import copy_database
 from db.errors import StoreError
+from db.location import DB_ENV, DEFAULT_DB, DatabaseLocation, parse_location
+from db.postgres import DRIVER_ERRORS
 from db.privacy import SECRET_ENV, Hasher, is_user_hash, resolve_secret
 from db.records import TASKS, VoterStats
 from db.store import MAX_RETENTION_DAYS, FeedbackStore
-
-DB_ENV = "SEQBOT_DB"
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db",
-        type=Path,
-        default=Path(os.environ.get(DB_ENV, "seqbot.db")),
-        help=f"database file (default: ${DB_ENV} or seqbot.db)",
+        type=_location,
+        default=os.environ.get(DB_ENV, "").strip() or DEFAULT_DB,
+        help=f"database: a file, sqlite:///path or postgresql://user@host/dbname "
+             f"(default: ${DB_ENV} or {DEFAULT_DB})",
     )
     hashing = argparse.ArgumentParser(add_help=False)
     hashing.add_argument(
@@ -74,7 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("file", type=argparse.FileType("r", encoding="utf-8"), metavar="FILE")
     add.add_argument("--source", help="where they come from (default: the file name)")
     pool_commands.add_parser("stats", parents=[common], help="pooled and scored inputs per task")
+    copy = commands.add_parser(
+        "copy", help="copy every row from one database to another (SQLite <-> PostgreSQL), "
+                     "then compare them row for row")
+    copy.add_argument("source", type=_location, metavar="SRC")
+    copy.add_argument("destination", type=_location, metavar="DST")
+    copy.add_argument("--force", action="store_true",
+                      help="empty a destination that already holds rows, instead of refusing")
     return parser
+
+
+def _location(text: str) -> DatabaseLocation:
+    """A usage error that never repeats the password back (argparse would quote the value)."""
+    try:
+        return parse_location(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _voter_ref(text: str) -> int | str:
@@ -87,6 +104,11 @@ def _voter_ref(text: str) -> int | str:
 
 
 async def run(args: argparse.Namespace) -> str:
+    if args.command == "copy":
+        counts = await copy_database(args.source, args.destination, force=args.force,
+                                     progress=lambda line: print(line, file=sys.stderr))
+        return (f"copied {sum(counts.values())} rows from {args.source} to "
+                f"{args.destination}; every table verified row for row")
     if not args.db.exists():
         raise StoreError(f"no database at {args.db}")
     needs_hasher = isinstance(getattr(args, "user", None), int)  # hashes need no secret
@@ -153,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         print(asyncio.run(run(args)))
-    except (StoreError, sqlite3.Error, UnicodeDecodeError) as error:  # a message, no traceback
+    except (StoreError, sqlite3.Error, UnicodeDecodeError, OSError, *DRIVER_ERRORS) as error:
+        # a message, no traceback (no driver error carries the password)
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

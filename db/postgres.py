@@ -47,6 +47,10 @@ try:
 except ImportError:  # the `postgres` extra is not installed: SQLite still works
     asyncpg = None
 
+# What a query or connection can raise besides StoreError, for callers that report errors.
+DRIVER_ERRORS: tuple[type[Exception], ...] = (
+    () if asyncpg is None else (asyncpg.PostgresError, asyncpg.InterfaceError))
+
 T = TypeVar("T")
 Body = Callable[[Connection], Awaitable[T]]
 

@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 from db.errors import MissingSecretError
+from db.location import DatabaseLocation, parse_location
 
 SECRET_ENV = "SEQBOT_HASH_SECRET"
 _HASH_RE = re.compile(r"[0-9a-f]{64}")
@@ -50,17 +51,26 @@ def secret_path(db_path: str | os.PathLike[str]) -> Path:
 
 
 def resolve_secret(
-    db_path: str | os.PathLike[str], secret: str | None = None, *, dev_mode: bool = False
+    db: str | os.PathLike[str] | DatabaseLocation, secret: str | None = None, *,
+    dev_mode: bool = False
 ) -> str:
-    """Pick the hash secret: the argument, else $SEQBOT_HASH_SECRET, else (dev only) a file.
+    """Pick the hash secret: the argument, else $SEQBOT_HASH_SECRET, else (dev only) a file
+    beside a SQLite database.
 
     The dev file keeps hashes stable across restarts of a local bot; production must set the
     secret explicitly, because losing it silently would make erase requests match nothing.
+    A PostgreSQL database has no "beside", and its processes may run on several machines
+    that must all hash alike: it always needs the secret set.
     """
     chosen = secret or os.environ.get(SECRET_ENV)
     if chosen:
         return chosen
-    path = secret_path(db_path)
+    location = parse_location(db)
+    if location.is_postgres:
+        raise MissingSecretError(
+            f"{SECRET_ENV} is not set; a PostgreSQL database needs it even in dev mode, the "
+            "same in every process, so that Discord ids are stored only as keyed hashes")
+    path = secret_path(location.sqlite_path)
     if not dev_mode:
         raise MissingSecretError(
             f"{SECRET_ENV} is not set; it is required outside dev mode so that Discord ids are "

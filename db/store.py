@@ -39,6 +39,15 @@ MAX_RETENTION_DAYS = 36500  # a century: an age beyond it has no date to compare
 ERASED_TABLES = ("predictions", "votes", "teach_shown", "cooldowns")  # what /forget-me touches
 
 
+async def open_database(location: str | os.PathLike[str] | DatabaseLocation, *,
+                        busy_timeout: float = 5.0) -> Database | PostgresDatabase:
+    """The backend `location` names, connected and migrated."""
+    where = parse_location(location)
+    if where.is_postgres:
+        return await PostgresDatabase.open(where, busy_timeout=busy_timeout)
+    return await Database.open(where.sqlite_path, busy_timeout=busy_timeout)
+
+
 class FeedbackStore:
     def __init__(
         self,
@@ -77,12 +86,7 @@ class FeedbackStore:
         shows agrees with what training receives. `busy_timeout` is how long a write waits
         for another process's lock.
         """
-        where = parse_location(location)
-        db: Database | PostgresDatabase
-        if where.is_postgres:
-            db = await PostgresDatabase.open(where, busy_timeout=busy_timeout)
-        else:
-            db = await Database.open(where.sqlite_path, busy_timeout=busy_timeout)
+        db = await open_database(location, busy_timeout=busy_timeout)
         return cls(db, hasher, rule, clock)
 
     async def close(self) -> None:
