@@ -70,6 +70,14 @@ class Cluster:
     def drop_database(self, name: str) -> None:
         self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def add_password_user(self, name: str, password: str) -> None:
+        """A role that must log in with its password over TCP (everyone else is trusted)."""
+        quoted = password.replace("'", "''")
+        self.psql(f"CREATE ROLE {name} LOGIN SUPERUSER PASSWORD '{quoted}'")
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(f"host all {name} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        self.psql("SELECT pg_reload_conf()")
+
     def database_bytes(self, name: str) -> bytes:
         """Every byte of one database's files (tables, indexes, TOAST), after a checkpoint
         wrote them out: what someone reading the disk would find."""

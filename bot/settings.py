@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from db import MAX_RETENTION_DAYS
+from db import DEFAULT_DB, MAX_RETENTION_DAYS, DatabaseLocation, parse_location
 
 Getter = Callable[[str], "str | None"]
 
@@ -26,7 +26,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     token: str | None = field(default=None, repr=False)
-    db_path: Path = Path("seqbot.db")
+    db: DatabaseLocation = field(default_factory=lambda: parse_location(DEFAULT_DB))
     device: str = "auto"
     inference_url: str | None = None
     inference_secret: str | None = field(default=None, repr=False)
@@ -47,7 +47,9 @@ class Settings:
 
     @property
     def models(self) -> Path:
-        return self.model_dir if self.model_dir is not None else self.db_path.parent / "models"
+        """SEQBOT_MODEL_DIR, else `models/` beside a SQLite database, or in the working
+        directory for a PostgreSQL one."""
+        return self.model_dir if self.model_dir is not None else self.db.default_model_dir()
 
     @property
     def sharded(self) -> bool:
@@ -55,7 +57,8 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""
-        return [s for s in (self.token, self.inference_secret, self.hash_secret) if s]
+        return [s for s in (self.token, self.inference_secret, self.hash_secret,
+                            self.db.password) if s]
 
     @classmethod
     def load(
@@ -81,9 +84,13 @@ class Settings:
             raise SettingsError("SEQBOT_SHARD_IDS needs SEQBOT_SHARD_COUNT")
         if shard_ids and shard_count is not None and max(shard_ids) >= shard_count:
             raise SettingsError("SEQBOT_SHARD_IDS must be below SEQBOT_SHARD_COUNT")
+        try:
+            db = parse_location(get("SEQBOT_DB") or DEFAULT_DB)
+        except ValueError as error:  # the message never holds the password
+            raise SettingsError(f"SEQBOT_DB: {error}") from None
         settings = cls(
             token=get("DISCORD_TOKEN"),
-            db_path=Path(get("SEQBOT_DB") or "seqbot.db"),
+            db=db,
             device=get("SEQBOT_DEVICE") or "auto",
             inference_url=get("INFERENCE_URL"),
             inference_secret=get("INFERENCE_SECRET"),

@@ -42,6 +42,16 @@ class DatabaseLocation:
             raise ValueError(f"{self} is not a SQLite database")
         return self.path
 
+    @property
+    def password(self) -> str | None:
+        """The password written in the URL (user part or ?password=), if any, so that log
+        filters can mask it wherever it might still turn up."""
+        if self.dsn is None:
+            return None
+        parts = urlsplit(self.dsn)
+        query = dict(parse_qsl(parts.query))
+        return parts.password or query.get("password") or None
+
     def exists(self) -> bool:
         """Whether opening it reads something already there (a server database always may)."""
         return self.is_postgres or self.sqlite_path.exists()

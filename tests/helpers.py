@@ -346,7 +346,7 @@ async def community_votes(db_path: Path, task: str, parent: Checkpoint,
 # seqbot on the fake Discord: tiny random models, a temporary database, a connected bot.
 
 def bot_settings(folder: Path, **overrides: object) -> Settings:
-    base = Settings(db_path=folder / "seqbot.db", hash_secret=HASH_SECRET,
+    base = Settings(db=parse_location(folder / "seqbot.db"), hash_secret=HASH_SECRET,
                     cooldown_rate=0, retention_days=0, model_watch_s=0)
     return replace(base, **overrides)  # type: ignore[arg-type]
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from db import AgreedExample, FeedbackStore
+from db import AgreedExample, FeedbackStore, parse_location
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
 from inference.predictor import Predictor
 from inference.registry import promoted_versions, resolve_checkpoint, set_current, task_dir
@@ -344,10 +344,11 @@ def gate(before: dict, after: dict, cfg: FinetuneConfig) -> list[str]:
 # ---------------------------------------------------------------- the run
 
 
-def default_model_dir(db_path: str | Path) -> Path:
-    """$SEQBOT_MODEL_DIR, else `models/` beside the database: where the bot looks too."""
+def default_model_dir(db: str | Path) -> Path:
+    """$SEQBOT_MODEL_DIR, else `models/` beside a SQLite database (in the working directory
+    for a PostgreSQL one): where the bot looks too."""
     env = os.environ.get("SEQBOT_MODEL_DIR")
-    return Path(env) if env else Path(db_path).parent / "models"
+    return Path(env) if env else parse_location(db).default_model_dir()
 
 
 def candidates_dir(model_dir: Path, task: str) -> Path:
@@ -367,7 +368,7 @@ def unique_version(task: str, taken: set[str]) -> str:
 
 async def finetune(
     task: str,
-    db_path: str | Path,
+    db: str | Path,
     *,
     model_dir: str | Path | None = None,
     data: str | Path | None = None,
@@ -378,10 +379,11 @@ async def finetune(
     """Run the whole loop once for a task; see the module docstring."""
     cfg = cfg or FinetuneConfig()
     device = torch.device(device)
-    if not Path(db_path).is_file():
-        raise FileNotFoundError(f"no database at {db_path}")
-    model_dir = Path(model_dir) if model_dir is not None else default_model_dir(db_path)
-    async with await FeedbackStore.open(db_path, None) as store:
+    location = parse_location(db)
+    if not location.exists():
+        raise FileNotFoundError(f"no database at {location}")
+    model_dir = Path(model_dir) if model_dir is not None else default_model_dir(db)
+    async with await FeedbackStore.open(location, None) as store:
         parent_path = resolve_checkpoint(task, model_dir)
         parent = load_checkpoint(parent_path, task)
         print(f"{task}: current model {parent.version} ({parent_path})")

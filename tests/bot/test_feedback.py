@@ -144,7 +144,7 @@ async def test_buttons_keep_working_after_a_restart(fake, checkpoints, settings)
         click = await fake.click(bob, answer, f"seqbot:vote:{pred_id_of(answer)}:right")
         await click.followup()
         assert (await fresh.services.store.tally(pred_id_of(answer))).said_right == 1
-    async with await FeedbackStore.open(settings.db_path, Hasher(settings.hash_secret)) as store:
+    async with await FeedbackStore.open(settings.db, Hasher(settings.hash_secret)) as store:
         prediction = await store.get_prediction(pred_id_of(answer))
         assert prediction is not None and prediction.input_text == "Nguyen"
 

@@ -110,7 +110,7 @@ async def _reopen(settings):
     """Stats read from the file after shutdown: everything was committed."""
     from db import FeedbackStore, Hasher
 
-    async with await FeedbackStore.open(settings.db_path, Hasher(settings.hash_secret)) as store:
+    async with await FeedbackStore.open(settings.db, Hasher(settings.hash_secret)) as store:
         return await store.stats()
 
 
