@@ -27,7 +27,7 @@ from benchmarks.model_options import add_model_options, explicit_checkpoints
 from benchmarks.stats import percentile
 from inference.text import normalize_text, tokenize
 from inference.worker import InferenceWorker
-from training.evaluate import test_set
+from training.splits import test_set
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,11 +44,11 @@ def cut_to_words(review: str, words: int) -> str | None:
 async def measure(worker: InferenceWorker, task: str, inputs: list[str]) -> dict:
     """Explain each input alone (after two warm-up runs) and summarise the latencies."""
     for raw in inputs[:2]:
-        await worker.explain(task, raw)
+        await worker.explain_one(task, raw)
     latencies, units, parts = [], [], []
     for raw in inputs:
         started = time.perf_counter()
-        explanation = await worker.explain(task, raw)
+        explanation = await worker.explain_one(task, raw)
         latencies.append(1000 * (time.perf_counter() - started))
         units.append(len(explanation.units))
         parts.append(len(explanation.parts))

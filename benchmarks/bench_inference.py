@@ -36,10 +36,10 @@ import torch
 
 from benchmarks.model_options import add_model_options, explicit_checkpoints
 from benchmarks.stats import percentile
-from inference.checkpoint import TASKS
 from inference.http_client import HttpInferenceClient
-from inference.predictor import Prediction
+from inference.results import Prediction
 from inference.server import InferenceServer
+from inference.tasks import TASKS, task_spec
 from inference.worker import InferenceWorker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,7 +107,7 @@ async def drive(call: Call, task: str, inputs: list[str], concurrency: int,
 async def run_mode(mode: str, worker: InferenceWorker, server: InferenceServer | None,
                    inputs: dict[str, list[str]], args: argparse.Namespace) -> list[dict]:
     client = HttpInferenceClient(server.url, timeout_s=60) if server else None
-    call: Call = client.predict if client else worker.predict  # type: ignore[assignment]
+    call: Call = client.predict_one if client else worker.predict_one  # type: ignore[assignment]
     rows = []
     try:
         for task in args.tasks:
@@ -195,14 +195,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+# Each task's inputs, by the data set its spec names.
+INPUTS: dict[str, Callable[[argparse.Namespace, random.Random], list[str]]] = {
+    "names": lambda args, rng: load_names(args.names, 5000, rng),
+    "imdb": lambda args, rng: load_reviews(args.imdb, args.reviews, rng),
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     rng = random.Random(0)
-    inputs = {}
-    if "origin" in args.tasks:
-        inputs["origin"] = load_names(args.names, 5000, rng)
-    if "sentiment" in args.tasks:
-        inputs["sentiment"] = load_reviews(args.imdb, args.reviews, rng)
+    inputs = {task: INPUTS[task_spec(task).dataset](args, rng) for task in args.tasks}
     report = asyncio.run(bench(args, inputs))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")

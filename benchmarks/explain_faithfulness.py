@@ -23,9 +23,10 @@ from pathlib import Path
 import torch
 
 from benchmarks.model_options import add_model_options, explicit_checkpoints
-from inference.explain import SHOWN_PARTS, explain_prepared, removal_drops
+from inference.explain import explain_prepared, removal_drops
 from inference.predictor import Predictor
-from training.evaluate import test_set
+from inference.tasks import task_spec
+from training.splits import test_set
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +37,8 @@ def faithfulness(predictor: Predictor, inputs: list[str], seed: int, draws: int)
     """One row per removal size (the top part; every part shown) over `inputs`."""
     explanations = [explain_prepared(predictor, predictor.prepare(raw)) for raw in inputs]
     rows = []
-    for k, what in ((1, "top part"), (SHOWN_PARTS[predictor.task], "parts shown")):
+    shown = task_spec(predictor.task).explaining.shown_parts
+    for k, what in ((1, "top part"), (shown, "parts shown")):
         rng = random.Random(seed)
         drops = [d for e in explanations if (d := removal_drops(predictor, e, rng, k, draws))]
         top = [t for t, _ in drops]

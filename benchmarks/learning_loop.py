@@ -38,6 +38,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,7 +46,7 @@ from pathlib import Path
 import torch
 
 from db import CONFIRMED, FeedbackStore, Hasher
-from inference.checkpoint import TASKS, load_checkpoint
+from inference.checkpoint import load_checkpoint
 from inference.device import configure_threads
 from inference.predictor import Predictor
 from inference.registry import resolve_checkpoint, set_current, task_dir
@@ -76,6 +77,16 @@ class Item:
     text: str
     label: str
     group: str  # which shift it comes from, for the per-group figures
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One task's experiment: the shifted pool, what adversaries vote, the gain to reach."""
+
+    task: str
+    pool: Callable[[Path | None, random.Random], list[Item]]  # (data, rng) -> items
+    adversary: str | None  # the label adversaries always vote; None: any label but the truth
+    min_gain_points: float  # on the held-out shifted pool
 
 
 # ---------------------------------------------------------------- origin: names in script
@@ -195,18 +206,17 @@ def in_eval_part(text: str, share: float) -> bool:
     return int(digest[:8], 16) / 16**8 < share
 
 
-def adversarial_label(task: str, truth: str, labels: tuple[str, ...]) -> str:
-    if task == "origin":
-        return "Vietnamese"  # never the truth in the pool
-    return next(label for label in labels if label != truth)
+def adversarial_label(shift: Shift, truth: str, labels: tuple[str, ...]) -> str:
+    return shift.adversary or next(label for label in labels if label != truth)
 
 
-async def vote(db_path: Path, task: str, parent: Predictor, items: list[Item],
+async def vote(db_path: Path, shift: Shift, parent: Predictor, items: list[Item],
                community: Community, rng: random.Random) -> dict:
     """Log the parent's answers and the community's votes, then do what an admin does with
     `python -m db voters` (or /admin voters): ignore voters who keep disagreeing with the
     consensus. Returns what consensus made of the votes, before and after that pass."""
     hasher = Hasher("learning-loop-bench")
+    task = shift.task
     adversaries = set(rng.sample(range(1, community.voters + 1),
                                  round(community.adversarial_share * community.voters)))
     labels = parent.labels
@@ -223,7 +233,7 @@ async def vote(db_path: Path, task: str, parent: Predictor, items: list[Item],
                                 rng.randint(community.min_votes, community.max_votes))
             for voter in voters:
                 if voter in adversaries:
-                    label = adversarial_label(task, item.label, labels)
+                    label = adversarial_label(shift, item.label, labels)
                 elif rng.random() < community.honest_accuracy:
                     label = item.label
                 else:
@@ -290,8 +300,9 @@ def keep_report(path: Path | None, results_dir: Path, task: str) -> str | None:
     return str(kept.relative_to(ROOT) if kept.is_relative_to(ROOT) else kept)
 
 
-async def run_task(task: str, parent_path: Path, data: Path | None, workdir: Path,
+async def run_task(shift: Shift, parent_path: Path, data: Path | None, workdir: Path,
                    community: Community, results_dir: Path) -> dict:
+    task = shift.task
     rng = random.Random(community.seed)
     model_dir, db_path = workdir / "models", workdir / "seqbot.db"
     parent_ckpt = load_checkpoint(parent_path, task)
@@ -301,13 +312,13 @@ async def run_task(task: str, parent_path: Path, data: Path | None, workdir: Pat
     set_current(model_dir, task, parent_ckpt.version)
     parent = Predictor(parent_ckpt)
 
-    pool = origin_pool(data, rng) if task == "origin" else sentiment_pool(rng)
+    pool = shift.pool(data, rng)
     evaluation = [i for i in pool if in_eval_part(i.text, community.eval_share)]
     voted = [i for i in pool if not in_eval_part(i.text, community.eval_share)]
     print(f"{task}: pool of {len(pool)} shifted inputs, {len(voted)} voted on, "
           f"{len(evaluation)} kept for evaluation")
     start = time.perf_counter()
-    consensus = await vote(db_path, task, parent, voted, community, rng)
+    consensus = await vote(db_path, shift, parent, voted, community, rng)
     print(f"{task}: {consensus}")
 
     outcome = await finetune(task, db_path, model_dir=model_dir, data=data, device="cpu")
@@ -338,11 +349,16 @@ async def run_task(task: str, parent_path: Path, data: Path | None, workdir: Pat
 
 # ---------------------------------------------------------------- report
 
-MIN_GAIN_POINTS = {"origin": 10.0, "sentiment": 0.0}  # on the held-out shifted pool
+SHIFTS = (
+    Shift("origin", origin_pool, adversary="Vietnamese",  # never the truth in the pool
+          min_gain_points=10.0),
+    Shift("sentiment", lambda data, rng: sentiment_pool(rng), adversary=None,
+          min_gain_points=0.0),
+)
 MAX_TEST_LOSS_POINTS = 0.5
 
 
-def targets(result: dict) -> dict:
+def targets(result: dict, shift: Shift) -> dict:
     gain = 100 * (result["shifted_after"]["all"]["accuracy"]
                   - result["shifted_before"]["all"]["accuracy"])
     test_change = (100 * (result["test_after"]["accuracy"] - result["test_before"]["accuracy"])
@@ -353,8 +369,8 @@ def targets(result: dict) -> dict:
         "test_change_points": None if test_change is None else round(test_change, 2),
         "adversarial_labels_trained_on": adversarial,
         "met": {
-            f"shifted gain >= +{MIN_GAIN_POINTS[result['task']]:g} points":
-                gain >= MIN_GAIN_POINTS[result["task"]],
+            f"shifted gain >= +{shift.min_gain_points:g} points":
+                gain >= shift.min_gain_points,
             f"clean test loss <= {MAX_TEST_LOSS_POINTS} points":
                 test_change is not None and test_change >= -MAX_TEST_LOSS_POINTS,
             "no adversarial label trained on": adversarial == 0,
@@ -434,14 +450,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=DATA, help="folder or archives of the data")
     parser.add_argument("--checkpoint", action="append", default=[], metavar="TASK=PATH",
                         help="start from this checkpoint instead of the shipped weights")
-    parser.add_argument("--tasks", type=lambda s: tuple(s.split(",")), default=TASKS)
+    parser.add_argument("--tasks", type=lambda s: tuple(s.split(",")),
+                        default=tuple(shift.task for shift in SHIFTS))
     parser.add_argument("--threads", type=int, help="CPU intra-op threads (default 1)")
     parser.add_argument("--out", type=Path,
                         default=ROOT / "benchmarks/results/learning_loop.json")
     args = parser.parse_args(argv)
     args.checkpoints = dict(spec.split("=", 1) for spec in args.checkpoint)
-    if unknown := (set(args.tasks) | set(args.checkpoints)) - set(TASKS):
-        parser.error(f"unknown task: {sorted(unknown)}")
+    if unknown := (set(args.tasks) | set(args.checkpoints)) - {s.task for s in SHIFTS}:
+        parser.error(f"no experiment for task: {sorted(unknown)}")
     return args
 
 
@@ -450,12 +467,13 @@ def main(argv: list[str] | None = None) -> None:
     configure_threads(args.threads)
     community = Community()
     results = []
-    for task in args.tasks:
+    for shift in (s for s in SHIFTS if s.task in args.tasks):
+        task = shift.task
         parent = Path(args.checkpoints.get(task) or resolve_checkpoint(task))
         with tempfile.TemporaryDirectory(prefix=f"learning-loop-{task}-") as workdir:
-            result = asyncio.run(run_task(task, parent, args.data, Path(workdir), community,
+            result = asyncio.run(run_task(shift, parent, args.data, Path(workdir), community,
                                           args.out.parent))
-        results.append({**result, "targets": targets(result)})
+        results.append({**result, "targets": targets(result, shift)})
     print_table(results)
     report = {
         "meta": {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),

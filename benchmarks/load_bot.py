@@ -50,6 +50,7 @@ from benchmarks.fakediscord import FakeDiscord
 from benchmarks.load_checks import batch_sizes, latencies, reconcile
 from benchmarks.load_users import Crowd, Settlements
 from inference.server import SECRET_HEADER
+from inference.tasks import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -287,7 +288,7 @@ HEADER = (f"{'mode':<11} {'bots':>4} {'users':>5} {'inter/s':>8} {'min 5s':>7} {
 def print_row(row: dict) -> None:
     batches = row["batch_sizes"]
     batch = "/".join(f"{batches.get(t, {}).get('mean_batch', 0):.1f}"
-                     for t in ("origin", "sentiment"))
+                     for t in TASKS)
     cpu, peak, end = row["cpu_share"], row["peak_rss_mb"], row["rss_at_end_mb"]
     cpus = "/".join(f"{cpu[k]:.2f}" if k in cpu else "-"
                     for k in ("bot", "service", "harness", "others"))

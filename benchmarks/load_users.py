@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from benchmarks.fakediscord import Actor, FakeDiscord, InteractionRecord
 from benchmarks.fakediscord.payloads import LOADING
+from inference.tasks import TASKS, task_spec
 
-COMMANDS = ("origin", "sentiment")
+COMMANDS = tuple(TASKS)  # the asking commands: one per task
 VOTES = ("right", "fix")  # the kinds that record a vote ("wrong" only opens the menu)
 DISCORD_OPTION_CHARS = 2000  # Discord refuses longer string options
 RECENT_ANSWERS = 500  # votes go to recent answers, as they would in a channel
@@ -128,8 +129,7 @@ class Crowd:
             await self.vote(actor)
 
     async def ask(self, actor: Actor, task: str, text: str) -> None:
-        option = "name" if task == "origin" else "text"
-        record = await self.fake.slash(actor, task, **{option: text})
+        record = await self.fake.slash(actor, task, **{task_spec(task).command.option: text})
         self.sent.append(Sent(task, record, actor.id, text=text))
         if not await self.settlements.wait(record, self.settle_timeout_s):
             return

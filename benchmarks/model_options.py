@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-from inference.checkpoint import TASKS
+from inference.tasks import TASKS
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +18,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def explicit_checkpoints(
-    args: argparse.Namespace, tasks: tuple[str, ...] = TASKS
+    args: argparse.Namespace, tasks: Iterable[str] = TASKS
 ) -> dict[str, Path] | None:
     """--checkpoint-dir's files, or None to let the worker pick (--model-dir, else shipped)."""
     if not args.checkpoint_dir:

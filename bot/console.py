@@ -16,6 +16,7 @@ from bot.errors import user_message
 from bot.present import HELP, about_lines, feedback_line, prediction_card, why_card
 from bot.services import Answer, Requester, Services
 from db import CONFIRMED
+from inference.tasks import TASKS, task_spec
 
 CONSOLE_USER = Requester(user_id=0)
 PROMPT = "> "
@@ -57,11 +58,12 @@ class Console:
         return True
 
     async def _dispatch(self, command: str, arg: str) -> None:
-        if command in ("/origin", "/sentiment"):
+        task = command.removeprefix("/")
+        if command.startswith("/") and task in TASKS:
             if not arg:
-                self.say(f"Usage: {command} {'name' if command == '/origin' else 'text'}")
+                self.say(f"Usage: {command} {task_spec(task).command.option}")
                 return
-            self.last = await self.services.predictions.predict(command[1:], arg, CONSOLE_USER)
+            self.last = await self.services.predictions.predict(task, arg, CONSOLE_USER)
             self._show(self.last)
         elif command == "/right":
             await self._vote(CONFIRMED)
@@ -89,7 +91,7 @@ class Console:
 
     async def _why(self) -> None:
         if self.last is None or self.last.prediction_id is None:
-            self.say("Nothing to explain yet: ask /origin or /sentiment first.")
+            self.say(f"Nothing to explain yet: ask {_ask_commands()} first.")
             return
         card = why_card(await self.services.explanations.explain(self.last.prediction_id))
         self.say(card.title, "Read as: " + card.joiner.join(
@@ -101,7 +103,7 @@ class Console:
 
     async def _vote(self, label: str) -> None:
         if self.last is None or self.last.prediction_id is None:
-            self.say("Nothing to vote on yet: ask /origin or /sentiment first.")
+            self.say(f"Nothing to vote on yet: ask {_ask_commands()} first.")
             return
         pred_id = self.last.prediction_id
         if label != CONFIRMED:
@@ -114,6 +116,10 @@ class Console:
             label = by_name[label.casefold()]
         tally = await self.services.feedback.vote(pred_id, CONSOLE_USER, label)
         self.say("Thanks, vote recorded (voting again replaces it).", feedback_line(tally))
+
+
+def _ask_commands() -> str:
+    return " or ".join(f"/{task}" for task in TASKS)
 
 
 def _start_reader(stdin: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:

@@ -7,8 +7,14 @@ import discord
 from bot.present import HELP, Card, WhyCard, about_lines
 from bot.services import ModelStatus
 from db import VoterStats
+from inference.tasks import task_spec
 
-COLOURS = {"origin": discord.Colour.blurple(), "sentiment": discord.Colour.teal()}
+# A task's answers are drawn in the colour its spec names by key (CardStyle.colour).
+COLOURS = {"blurple": discord.Colour.blurple(), "teal": discord.Colour.teal()}
+
+
+def task_colour(task: str) -> discord.Colour:
+    return COLOURS[task_spec(task).card.colour]
 
 
 DESCRIPTION_UNITS = 4096  # Discord counts UTF-16 code units, as JavaScript does
@@ -30,7 +36,7 @@ def card_embed(card: Card) -> discord.Embed:
     lines += [f"**{card.headline}**", "```", *card.chart, "```"]
     lines += [f"*{note}*" for note in card.notes]
     embed = discord.Embed(title=card.title, description="\n".join(lines),
-                          colour=COLOURS.get(card.task))
+                          colour=task_colour(card.task))
     return embed.set_footer(text=card.footer)
 
 
@@ -95,5 +101,5 @@ def why_embed(card: WhyCard) -> discord.Embed:
     if utf16_units(description) > DESCRIPTION_UNITS:  # escaping can double odd text
         description = "\n".join([f"> {escape(card.subject)}", *rest])
     embed = discord.Embed(title=card.title, description=description,
-                          colour=COLOURS.get(card.task))
+                          colour=task_colour(card.task))
     return embed.set_footer(text=card.footer)

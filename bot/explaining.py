@@ -8,14 +8,12 @@ input is explained by the one serving now, and the reply says so instead of pret
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from db import FeedbackStore
 from inference.client import MAX_TOP_K, InferenceClient
-from inference.text import InputError
+from inference.errors import InputError
+from inference.results import Explanation
 
-if TYPE_CHECKING:
-    from inference.explain import Explanation
 
 class NotExplainable(Exception):
     """An answer that cannot be explained; the message is safe to show to its user."""
@@ -45,8 +43,8 @@ class ExplanationService:
             raise NotExplainable("I can't find that answer any more (it may have been "
                                  "erased), so I can't explain it.")
         try:  # every label, so the reply can name the others
-            explanation = await self.client.explain(record.task, record.input_text,
-                                                    top_k=MAX_TOP_K)
+            explanation = await self.client.explain_one(record.task, record.input_text,
+                                                        top_k=MAX_TOP_K)
         except InputError as exc:
             raise NotExplainable(f"I can't read that input any more, so I can't explain it: "
                                  f"{exc}") from exc

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from bot.explaining import Why
 from bot.services import Answer, ModelStatus
 from db import VoteTally
-from inference.explain import Explanation, Part
-from inference.predictor import Prediction
-from inference.text import joiner as unit_joiner
+from inference.results import Explanation, Part
+from inference.tasks import SPECS, task_spec
 
 SHOWN_LABELS = 3
 BAR_WIDTH = 12
@@ -68,36 +67,23 @@ def clip(text: str, limit: int) -> str:
 
 def prediction_card(answer: Answer) -> Card:
     p = answer.prediction
+    style = task_spec(p.task).card
     footer = f"model {p.model_version}"
     if answer.votable:
         footer += " · your vote trains the next version"
-    if p.task == "origin":
-        return _origin_card(p, footer)
-    return _sentiment_card(p, footer)
-
-
-def _origin_card(p: Prediction, footer: str) -> Card:
-    read_as = p.normalized if p.normalized != " ".join(p.input.split()) else None
-    return Card(
-        task="origin",
-        title="Language of origin",
-        subject=shorten(p.input),
-        headline=f"Most likely {p.label} ({percent(p.probability)})",
-        chart=chart(p.top),
-        read_as=read_as,
-        footer=footer,
-    )
-
-
-def _sentiment_card(p: Prediction, footer: str) -> Card:
+    read_as = None
+    if style.show_normalized and p.normalized != " ".join(p.input.split()):
+        read_as = p.normalized
     notes = ["This text was long: only its beginning and its end were read."] if p.truncated \
         else []
     return Card(
-        task="sentiment",
-        title="Sentiment",
+        task=p.task,
+        title=style.title,
         subject=shorten(p.input),
-        headline=f"{p.label.capitalize()} ({percent(p.probability)} confident)",
+        headline=style.headline.format(label=p.label, Label=p.label.capitalize(),
+                                       percent=percent(p.probability)),
         chart=chart(p.top),
+        read_as=read_as,
         notes=notes,
         footer=footer,
     )
@@ -122,11 +108,15 @@ def accuracy(status: ModelStatus) -> str:
     return text
 
 
+def listed(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1]]))
+
+
 def about_lines(models: list[ModelStatus], stats: dict) -> list[str]:
     predictions = sum(stats["predictions"].values())
     lines = [
-        "I guess which language a surname comes from (a character-level RNN) and whether a "
-        "text sounds positive or negative (a word-level LSTM).",
+        f"I guess {listed([spec.summary for spec in SPECS.values()])}.",
         "Every answer has Right / Wrong buttons: agreed corrections fine-tune the next models.",
         "",
     ]
@@ -136,9 +126,10 @@ def about_lines(models: list[ModelStatus], stats: dict) -> list[str]:
 
 
 HELP = [
-    ("/origin name", "guess the language a surname comes from (top 3 with probabilities)"),
-    ("/sentiment text", "is this text positive or negative?"),
-    ("Apps > Analyze sentiment", "the same on any message (right-click or long-press it)"),
+    *((f"/{spec.name} {spec.command.option}", spec.command.help) for spec in SPECS.values()),
+    *((f"Apps > {spec.command.message_menu}",
+       "the same on any message (right-click or long-press it)")
+      for spec in SPECS.values() if spec.command.message_menu),
     ("Right / Wrong", "buttons under every answer; Wrong lets you pick the correct label"),
     ("Why?", "button under every answer: what drove it, shown only to you"),
     ("/teach", "vote on an answer I am unsure about (when a server admin has turned it on)"),
@@ -169,16 +160,16 @@ class WhyCard:
     footer: str = ""
 
     def arrow(self, mark: int) -> str:
-        """What follows a marked piece: ↓ for away; ↑ for toward, except in a name, whose
-        letters are marked toward the answer only (so the mark alone says it)."""
-        return {1: "" if self.task == "origin" else "↑", -1: "↓"}.get(mark, "")
+        """What follows a marked piece: ↓ for away; ↑ for toward, except where a task marks
+        only what pushed toward the answer (a name's letters: the mark alone says it)."""
+        toward_only = task_spec(self.task).explaining.toward_only
+        return {1: "" if toward_only else "↑", -1: "↓"}.get(mark, "")
 
 
 def why_card(why: Why) -> WhyCard:
     e, p = why.explanation, why.explanation.prediction
-    origin = p.task == "origin"
     toward = e.toward()
-    against = [] if origin else e.against()  # a name's answer is what its parts add up to
+    against = [] if task_spec(p.task).explaining.toward_only else e.against()
     others = [label for label, _ in p.top if label != p.label]
     sections = [(f"Toward {p.label}", [_effect(e, part) for part in toward])]
     if against:
@@ -198,11 +189,11 @@ def why_card(why: Why) -> WhyCard:
     marks = {**{part.start: (part, -1) for part in against},
              **{part.start: (part, 1) for part in toward}}
     units = [clip(unit, WORD_CHARS) for unit in e.units]  # a name's spaces stay
-    read = _pieces(units, marks, unit_joiner(p.task))
-    if not origin and len(" ".join(text for text, _ in read)) > READ_CHARS:
+    read = _pieces(units, marks, e.joiner)
+    if len(" ".join(text for text, _ in read)) > READ_CHARS:
         read = _snippets(units, marks)
-    return WhyCard(p.task, f"Why {p.label}?", shorten(p.input), read, unit_joiner(p.task),
-                   sections, notes, footer)
+    return WhyCard(p.task, f"Why {p.label}?", shorten(p.input), read, e.joiner, sections,
+                   notes, footer)
 
 
 def _effect(e: Explanation, part: Part) -> tuple[str, str]:

@@ -17,7 +17,6 @@ from bot.explaining import ExplanationService
 from bot.teaching import TeachService
 from db import (
     CONFIRMED,
-    TASKS,
     FeedbackStore,
     Hasher,
     VoterStats,
@@ -25,13 +24,14 @@ from db import (
     resolve_secret,
 )
 from db.errors import UnknownPrediction
-from inference.client import MAX_TOP_K, InferenceClient, ModelInfo
+from inference.client import MAX_TOP_K, InferenceClient
 from inference.errors import InputError
 from inference.factory import make_client
+from inference.results import ModelInfo, Prediction
+from inference.tasks import TASKS, task_spec
 
 if TYPE_CHECKING:
     from bot.settings import Settings
-    from inference.predictor import Prediction
 
 log = logging.getLogger("seqbot.bot")
 
@@ -41,7 +41,6 @@ log = logging.getLogger("seqbot.bot")
 # scored). @everyone and @here carry no id: they stay text (replies never ping anyway).
 MENTIONS = ((re.compile(r"<@!?\d+>"), "@user"), (re.compile(r"<@&\d+>"), "@role"),
             (re.compile(r"<#\d+>"), "#channel"))
-NOT_A_NAME = "That is a mention, not a name: please type the surname itself."
 
 
 @dataclass(frozen=True)
@@ -85,21 +84,18 @@ class PredictionService:
 
     async def predict(self, task: str, text: str, who: Requester) -> Answer:
         """Raises InputError, InferenceBusy or InferenceUnavailable from the client, and
-        InputError for a mention given as a name (it carries an id, never the name).
+        InputError for a mention where the task refuses one (a mention given as a name
+        carries an id, never the name); elsewhere mentions become placeholders.
 
         Every label's probability is asked for (MAX_TOP_K) and logged with the answer, so a
         correction menu offers exactly the labels of the version that answered, even after a
         reload or rollback has changed what is served.
         """
         plain = without_mentions(text)
-        if task == "origin":
-            if plain != text:
-                raise InputError(NOT_A_NAME)
-            prediction = await self.client.origin(text, top_k=MAX_TOP_K)
-        elif task == "sentiment":
-            prediction = await self.client.sentiment(plain, top_k=MAX_TOP_K)
-        else:
-            raise ValueError(f"unknown task {task!r}")
+        refusal = task_spec(task).command.mention_error
+        if refusal is not None and plain != text:
+            raise InputError(refusal)
+        prediction = await self.client.predict_one(task, plain, top_k=MAX_TOP_K)
         try:
             pred_id = await self.store.log_prediction(
                 task, prediction.input, prediction.normalized, prediction.model_version,
@@ -162,14 +158,14 @@ class FeedbackService:
 
     async def stats(self) -> dict[str, Any]:
         """Fresh counts, for admins."""
-        return await self.store.stats()
+        return await self.store.stats(TASKS)
 
     async def public_stats(self) -> dict[str, Any]:
         """Counts at most PUBLIC_STATS_MAX_AGE_S old; concurrent callers share one scan."""
         if self._public and time.monotonic() - self._public[0] < self.PUBLIC_STATS_MAX_AGE_S:
             return self._public[1]
         if self._public_scan is None or self._public_scan.done():
-            self._public_scan = asyncio.ensure_future(self.store.stats())
+            self._public_scan = asyncio.ensure_future(self.store.stats(TASKS))
         stats = await asyncio.shield(self._public_scan)
         self._public = (time.monotonic(), stats)
         return stats

@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
-from db import TASKS, FeedbackStore, Prediction
+from db import FeedbackStore, LoggedPrediction
 from db.teach import TeachGuild
 from inference.active import Candidate, select
 from inference.client import MAX_TOP_K, InferenceClient
 from inference.errors import InferenceBusy, InferenceUnavailable, InputError
+from inference.tasks import TASKS
 
 log = logging.getLogger("seqbot.bot")
 
@@ -49,23 +50,23 @@ class TeachService:
         await self.store.teach.mark_posted(guild_id)
 
     async def for_user(self, user_id: int, guild_id: int, channels: Collection[int],
-                       tasks: tuple[str, ...] = TASKS) -> Prediction | None:
+                       tasks: Collection[str] = TASKS) -> LoggedPrediction | None:
         """The next answer to ask this user about, recorded as shown to them; None if none.
         Only answers asked in `channels` (those the user can read) or pooled ones qualify."""
         return await self._next(self.store.teach.user_viewer(user_id), guild_id, channels,
                                 tasks)
 
     async def for_channel(self, channel_id: int, guild_id: int,
-                          tasks: tuple[str, ...] = TASKS) -> Prediction | None:
+                          tasks: Collection[str] = TASKS) -> LoggedPrediction | None:
         """The same for a channel's scheduled post: never one it already carried, and only
         answers asked in that channel (or pooled), since everyone who reads it sees the post."""
         return await self._next(self.store.teach.channel_viewer(channel_id), guild_id,
                                 {channel_id}, tasks)
 
     async def _next(self, viewer: str, guild_id: int, channels: Collection[int],
-                    tasks: tuple[str, ...]) -> Prediction | None:
+                    tasks: Collection[str]) -> LoggedPrediction | None:
         versions = await self.client.model_versions()
-        records: dict[int, Prediction] = {}
+        records: dict[int, LoggedPrediction] = {}
         for task in tasks:
             await self.score_pool(task, POOL_ON_DEMAND, versions[task])
             for record in await self.store.teach.candidates(task, versions[task], guild_id,
@@ -89,7 +90,7 @@ class TeachService:
         for start in range(0, len(items), POOL_CHUNK):
             chunk = items[start:start + POOL_CHUNK]
             try:
-                results = await self.client.predict_many(
+                results = await self.client.predict(
                     task, [item.input_text for item in chunk], MAX_TOP_K)  # logged whole
             except (InferenceBusy, InferenceUnavailable):
                 log.info("teach: models busy, %s pool scoring resumes later", task)

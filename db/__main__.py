@@ -22,7 +22,7 @@ from db.errors import StoreError
 from db.location import DB_ENV, DEFAULT_DB, DatabaseLocation, parse_location
 from db.postgres import DRIVER_ERRORS
 from db.privacy import SECRET_ENV, Hasher, is_user_hash, resolve_secret
-from db.records import TASKS, VoterStats
+from db.records import VoterStats, check_task
 from db.store import MAX_RETENTION_DAYS, FeedbackStore
 
 
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     voters = commands.add_parser(
         "voters", parents=[common], help="per-voter agreement, least agreeing first"
     )
-    voters.add_argument("--task", choices=TASKS)
+    voters.add_argument("--task", type=_task, help="one task's votes only (e.g. origin)")
 
     for name, summary in (
         ("ignore-voter", "leave a voter's votes out of consensus"),
@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     add = pool_commands.add_parser(
         "add", parents=[common], help="add inputs, one per line (- reads stdin)"
     )
-    add.add_argument("--task", choices=TASKS, required=True)
+    add.add_argument("--task", type=_task, required=True,
+                     help="the task whose model scores them (e.g. sentiment)")
     add.add_argument("file", type=argparse.FileType("r", encoding="utf-8"), metavar="FILE")
     add.add_argument("--source", help="where they come from (default: the file name)")
     pool_commands.add_parser("stats", parents=[common], help="pooled and scored inputs per task")
@@ -156,6 +157,15 @@ def _voter_table(stats: list[VoterStats]) -> str:
             f"{voter.voter_hash:64}  {voter.votes:>5}  {voter.decided:>7}  {share:>9}  {flag}"
         )
     return "\n".join(lines)
+
+
+def _task(raw: str) -> str:
+    """The database keeps any well-formed task name; which tasks are served is the
+    inference spec's business."""
+    try:
+        return check_task(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _days(raw: str) -> float:

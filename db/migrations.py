@@ -193,7 +193,88 @@ ALTER TABLE teach_pool_new RENAME TO teach_pool;
 CREATE INDEX teach_pool_prediction ON teach_pool (prediction_id);
 """
 
-_V7_SHARED_COOLDOWNS = """
+_V7_TASKS_BY_SHAPE = """
+-- Which tasks exist is the inference task spec's business, so the schema checks only that a
+-- task name is well-formed (db.records.TASK_NAME: a lower-case letter, then lower-case
+-- letters, digits and _, at most 32): adding a task needs no migration. A CHECK cannot be
+-- altered in place, so the three tables with a task column are rebuilt as in v6. Each
+-- AUTOINCREMENT counter moves to the new table before the old one is dropped, so ids erased
+-- above the largest kept one are still never handed out again.
+CREATE TABLE predictions_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task TEXT NOT NULL CHECK (length(task) BETWEEN 1 AND 32 AND task GLOB '[a-z]*'
+                              AND task NOT GLOB '*[^a-z0-9_]*'),
+    input_text TEXT NOT NULL,
+    normalized TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    label TEXT NOT NULL,
+    top_json TEXT NOT NULL,  -- [[label, probability], ...], best first
+    guild_id INTEGER,
+    channel_id INTEGER,
+    author_hash TEXT,        -- HMAC of the author's Discord id, never the id itself
+    created_at TEXT NOT NULL,
+    margin REAL GENERATED ALWAYS AS (
+        CASE WHEN json_array_length(top_json) > 0
+             THEN json_extract(top_json, '$[0][1]')
+                  - coalesce(json_extract(top_json, '$[1][1]'), 0.0)
+        END) VIRTUAL
+);
+INSERT INTO predictions_new (id, task, input_text, normalized, model_version, label, top_json,
+    guild_id, channel_id, author_hash, created_at)
+SELECT id, task, input_text, normalized, model_version, label, top_json,
+    guild_id, channel_id, author_hash, created_at
+FROM predictions ORDER BY id;
+DELETE FROM sqlite_sequence WHERE name = 'predictions_new';
+UPDATE sqlite_sequence SET name = 'predictions_new' WHERE name = 'predictions';
+DROP TABLE predictions;
+ALTER TABLE predictions_new RENAME TO predictions;
+CREATE INDEX predictions_task_created ON predictions (task, created_at);
+CREATE INDEX predictions_author ON predictions (author_hash) WHERE author_hash IS NOT NULL;
+CREATE INDEX predictions_created ON predictions (created_at);
+CREATE INDEX predictions_uncertain ON predictions (task, model_version, margin);
+
+CREATE TABLE model_versions_new (
+    id INTEGER PRIMARY KEY,
+    task TEXT NOT NULL CHECK (length(task) BETWEEN 1 AND 32 AND task GLOB '[a-z]*'
+                              AND task NOT GLOB '*[^a-z0-9_]*'),
+    version TEXT NOT NULL,
+    path TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    metrics_json TEXT NOT NULL,
+    status TEXT NOT NULL
+        CHECK (status IN ('candidate', 'production', 'retired', 'rejected')),
+    created_at TEXT NOT NULL,
+    UNIQUE (task, version)
+);
+INSERT INTO model_versions_new (id, task, version, path, checksum, metrics_json, status,
+    created_at)
+SELECT id, task, version, path, checksum, metrics_json, status, created_at
+FROM model_versions ORDER BY id;
+DROP TABLE model_versions;
+ALTER TABLE model_versions_new RENAME TO model_versions;
+CREATE UNIQUE INDEX model_versions_one_production ON model_versions (task)
+    WHERE status = 'production';
+
+CREATE TABLE teach_pool_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task TEXT NOT NULL CHECK (length(task) BETWEEN 1 AND 32 AND task GLOB '[a-z]*'
+                              AND task NOT GLOB '*[^a-z0-9_]*'),
+    input_text TEXT NOT NULL,
+    source TEXT NOT NULL,
+    prediction_id INTEGER REFERENCES predictions (id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (task, input_text)
+);
+INSERT INTO teach_pool_new (id, task, input_text, source, prediction_id, created_at)
+SELECT id, task, input_text, source, prediction_id, created_at FROM teach_pool ORDER BY id;
+DELETE FROM sqlite_sequence WHERE name = 'teach_pool_new';
+UPDATE sqlite_sequence SET name = 'teach_pool_new' WHERE name = 'teach_pool';
+DROP TABLE teach_pool;
+ALTER TABLE teach_pool_new RENAME TO teach_pool;
+CREATE INDEX teach_pool_prediction ON teach_pool (prediction_id);
+"""
+
+_V8_SHARED_COOLDOWNS = """
 -- the per-user command budget, in the database so that every bot process (shard) on it
 -- counts against the same one
 CREATE TABLE cooldowns (
@@ -205,7 +286,7 @@ CREATE TABLE cooldowns (
 
 MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_MODERATION, _V3_ERASURE_AND_ONE_PRODUCTION_MODEL,
                                _V4_ACTIVE_LEARNING, _V5_DERIVED_MARGIN, _V6_IDS_NEVER_REUSED,
-                               _V7_SHARED_COOLDOWNS)
+                               _V7_TASKS_BY_SHAPE, _V8_SHARED_COOLDOWNS)
 SCHEMA_VERSION = len(MIGRATIONS)
 # v5's ALTER TABLE ... DROP COLUMN needs 3.35; generated columns (v5) 3.31, json_* built in
 MIN_SQLITE = (3, 35, 0)

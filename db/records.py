@@ -1,6 +1,7 @@
 """Immutable records returned by the store, so callers never depend on column order or rows."""
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -8,15 +9,20 @@ from typing import Any
 from db.connection import Row
 from db.timestamps import from_db
 
-TASKS = ("origin", "sentiment")
+# What a task name looks like; the schema checks the same (db/migrations.py, v7). Which tasks
+# exist is the inference task spec's business: the store keeps rows of any well-formed name,
+# so a task can be added without touching the database, and the rows of a task no longer
+# served stay readable and erasable.
+TASK_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 MODEL_STATUSES = ("candidate", "production", "retired", "rejected")
 CONFIRMED = "confirmed"
 """Vote label meaning "the prediction's own label is right", so buttons need not know it."""
 
 
 def check_task(task: str) -> str:
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    if not isinstance(task, str) or not TASK_NAME.fullmatch(task):
+        raise ValueError(f"{task!r} is not a task name (lower-case letters, digits and _, "
+                         "starting with a letter, at most 32)")
     return task
 
 
@@ -27,7 +33,10 @@ def check_model_status(status: str) -> str:
 
 
 @dataclass(frozen=True)
-class Prediction:
+class LoggedPrediction:
+    """A prediction as the store logged it (the model's answer itself is an
+    inference.results.Prediction)."""
+
     id: int
     task: str
     input_text: str
@@ -41,8 +50,8 @@ class Prediction:
     created_at: datetime
 
 
-def prediction_from_row(row: Row) -> Prediction:
-    return Prediction(
+def prediction_from_row(row: Row) -> LoggedPrediction:
+    return LoggedPrediction(
         id=row["id"],
         task=row["task"],
         input_text=row["input_text"],

@@ -8,7 +8,7 @@ only as keyed hashes (see db.privacy).
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,10 +22,9 @@ from db.location import DatabaseLocation, parse_location
 from db.postgres import PostgresDatabase
 from db.privacy import Hasher, is_user_hash
 from db.records import (
-    TASKS,
     AgreedExample,
+    LoggedPrediction,
     ModelVersion,
-    Prediction,
     VoterStats,
     VoteTally,
     check_model_status,
@@ -143,7 +142,7 @@ class FeedbackStore:
 
         return await self._db.write(insert)
 
-    async def get_prediction(self, pred_id: int) -> Prediction | None:
+    async def get_prediction(self, pred_id: int) -> LoggedPrediction | None:
         async def select(conn: Connection) -> Row | None:
             return await conn.fetch_one("SELECT * FROM predictions WHERE id = ?", (pred_id,))
 
@@ -274,22 +273,21 @@ class FeedbackStore:
 
         return await self._db.write(delete)
 
-    async def stats(self) -> dict[str, Any]:
-        """Counts for /about and admins: predictions, votes, voters, agreed examples per task."""
+    async def stats(self, tasks: Iterable[str] = ()) -> dict[str, Any]:
+        """Counts for /about and admins: predictions, votes, voters, agreed examples per task.
+
+        Per task: `tasks` (the served ones, listed even without a row), then any other task
+        the database holds rows of.
+        """
 
         async def select(conn: Connection) -> dict[str, Any]:
-            predictions = dict.fromkeys(TASKS, 0)
-            for row in await conn.fetch_all(
-                "SELECT task, count(*) FROM predictions GROUP BY task"
-            ):
-                predictions[row[0]] = row[1]
-            production = dict.fromkeys(TASKS)
-            for row in await conn.fetch_all(
-                "SELECT task, version FROM model_versions WHERE status = 'production'"
-            ):
-                production[row[0]] = row[1]
+            counts = {task: n for task, n in await conn.fetch_all(
+                "SELECT task, count(*) FROM predictions GROUP BY task")}
+            production = {task: version for task, version in await conn.fetch_all(
+                "SELECT task, version FROM model_versions WHERE status = 'production'")}
+            names = list(dict.fromkeys([*tasks, *sorted({*counts, *production})]))
             agreed = {}
-            for task in TASKS:
+            for task in names:
                 polls = await consensus.load_polls(conn, task=task)
                 agreed[task] = sum(
                     consensus.decide(poll.ballots, poll.top_label, self._rule) is not None
@@ -297,12 +295,12 @@ class FeedbackStore:
                 )
             return {
                 "schema_version": await self._db.schema_version(conn),
-                "predictions": predictions,
+                "predictions": {task: counts.get(task, 0) for task in names},
                 "votes": await conn.fetch_value("SELECT count(*) FROM votes"),
                 "voters": await conn.fetch_value("SELECT count(DISTINCT voter_hash) FROM votes"),
                 "ignored_voters": await conn.fetch_value("SELECT count(*) FROM ignored_voters"),
                 "agreed_examples": agreed,
-                "production_versions": production,
+                "production_versions": {task: production.get(task) for task in names},
             }
 
         return await self._db.read(select)

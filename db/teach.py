@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from db.connection import Connection, Row
-from db.records import Prediction, check_task, prediction_from_row
+from db.records import LoggedPrediction, check_task, prediction_from_row
 from db.timestamps import from_db, to_db
 
 if TYPE_CHECKING:
@@ -184,7 +184,7 @@ class TeachStore:
 
     async def candidates(self, task: str, version: str, guild_id: int, viewer: str, *,
                          channels: Collection[int], limit: int = 200,
-                         enough_votes: int = ENOUGH_VOTES) -> list[Prediction]:
+                         enough_votes: int = ENOUGH_VOTES) -> list[LoggedPrediction]:
         """The least certain answers of `version` this viewer may be asked about: asked in
         this server in one of `channels` (or from the pool), not their own, not voted on by
         them or by enough people already, and no input they were shown before. Least

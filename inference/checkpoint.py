@@ -22,12 +22,11 @@ from safetensors.torch import load_file, save_file
 
 from inference.errors import CheckpointError  # defined there, torch-free; re-exported here
 from inference.models import Ensemble, ModelConfig, ModelSpec, SeqClassifier, build_model
-from inference.text import PREPROCESS_VERSION, Vocab
-
-TASKS = ("origin", "sentiment")
+from inference.tasks import UnknownPipeline, UnknownTask, task_spec
+from inference.text import Pipeline, Vocab
 
 __all__ = [
-    "TASKS", "Checkpoint", "CheckpointError", "file_sha256", "load_checkpoint", "new_version",
+    "Checkpoint", "CheckpointError", "file_sha256", "load_checkpoint", "new_version",
     "save_checkpoint",
 ]
 
@@ -45,7 +44,18 @@ class Checkpoint:
     data_fingerprint: str = ""
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     parent: str | None = None
-    preprocess_version: int = PREPROCESS_VERSION
+    # the version of the task's input pipeline it was trained with, and is served with;
+    # None: the version new training uses (TaskSpec.preprocess_version)
+    preprocess_version: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.preprocess_version is None:
+            self.preprocess_version = task_spec(self.task).preprocess_version
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The input pipeline this model was trained with, and is served with."""
+        return task_spec(self.task).pipeline(self.preprocess_version)
 
     def build_model(self, device: torch.device | str = "cpu") -> SeqClassifier | Ensemble:
         model = build_model(self.config)
@@ -124,11 +134,10 @@ def load_checkpoint(path: str | Path, task: str | None = None) -> Checkpoint:
         raise CheckpointError(f"unreadable checkpoint {path}: {exc}") from exc
     if task is not None and ckpt.task != task:
         raise CheckpointError(f"{path} is a {ckpt.task!r} checkpoint, not {task!r}")
-    if ckpt.preprocess_version != PREPROCESS_VERSION:
-        raise CheckpointError(
-            f"{path} needs preprocessing v{ckpt.preprocess_version}, "
-            f"this install has v{PREPROCESS_VERSION}"
-        )
+    try:  # a task and a preprocessing version this install has
+        task_spec(ckpt.task).pipeline(ckpt.preprocess_version)
+    except (UnknownTask, UnknownPipeline) as exc:
+        raise CheckpointError(f"{path} cannot be served: {exc}") from exc
     try:
         ckpt.build_model()
     except (RuntimeError, KeyError) as exc:

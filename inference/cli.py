@@ -22,16 +22,15 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 from pathlib import Path
 
-from inference.checkpoint import TASKS, CheckpointError
-from inference.explain import Explanation
-from inference.predictor import Prediction
+from inference.errors import CheckpointError, InputError
+from inference.results import Explanation, Prediction
 from inference.server import MAX_EXPLAIN_INPUTS, InferenceServer
-from inference.text import InputError
+from inference.tasks import TASKS
 from inference.worker import InferenceWorker, version_path
 
 log = logging.getLogger("seqbot.inference")
 
-# Lines per predict_many call; two calls are in flight, so the next lines are already queued
+# Lines per predict call; two calls are in flight, so the next lines are already queued
 # while a finished chunk is printed.
 CHUNK_BATCHES = 4
 
@@ -125,7 +124,7 @@ async def predict(args: argparse.Namespace) -> int:
         model_dir=args.model_dir, device=args.device, threads=args.threads,
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=2 * chunk,
         max_explanations=2 * chunk)
-    score = worker.explain_many if args.explain else worker.predict_many
+    score = worker.explain if args.explain else worker.predict
     inputs = chain(args.texts, _lines(args.file)) if args.file else iter(args.texts)
     rejected = False
     async with worker:

@@ -3,7 +3,9 @@
 Torch-free, so the bot can catch every one of them without loading the models' stack.
 """
 
-from inference.text import InputError
+
+class InputError(ValueError):
+    """Input that cannot be scored; the message is safe to show to a user."""
 
 
 class InferenceBusy(RuntimeError):

@@ -13,96 +13,17 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from inference.text import UNK_ID, joiner
-from inference.text import units as text_units
+from inference.results import Explanation, Part
+from inference.tasks import task_spec
+from inference.text import UNK_ID
 
 if TYPE_CHECKING:
-    from inference.predictor import Prediction, Predictor, Prepared
+    from inference.predictor import Predictor, Prepared
 
-# A name's parts: every run of 1 to 3 characters ("-ski", "ama"); a text's parts: its words.
-NGRAM_SIZES = {"origin": (1, 2, 3), "sentiment": (1,)}
-METHODS = {"origin": "occlusion of characters and character 2- and 3-grams",
-           "sentiment": "leave-one-word-out occlusion"}
-SHOWN_PARTS = {"origin": 3, "sentiment": 5}
 _TINY = 1e-45  # smallest float32 probability: keeps log-odds finite at saturation
-
-
-@dataclass(frozen=True)
-class Part:
-    """A span of the units the model read, and what removing it did to the label."""
-
-    start: int
-    length: int
-    text: str
-    weight: float  # log-odds of the label with the part minus without it
-    without: float  # the label's probability without the part
-
-    def to_json(self) -> dict:
-        return {"start": self.start, "length": self.length, "text": self.text,
-                "weight": round(self.weight, 6), "without": round(self.without, 6)}
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """A prediction and every part's measured effect on its label, strongest push first."""
-
-    prediction: Prediction
-    units: list[str]  # what the model read: a name's characters, a text's words
-    parts: list[Part]
-
-    @property
-    def method(self) -> str:
-        return METHODS[self.prediction.task]
-
-    def toward(self, k: int | None = None) -> list[Part]:
-        """The parts that pushed most toward the label, never overlapping."""
-        return top_parts(self.parts, k or SHOWN_PARTS[self.prediction.task], toward=True)
-
-    def against(self, k: int | None = None) -> list[Part]:
-        """The parts that pushed most away from the label, never overlapping."""
-        return top_parts(self.parts, k or SHOWN_PARTS[self.prediction.task], toward=False)
-
-    def shown(self, part: Part) -> str:
-        """A part as people read it: a name's n-gram with a hyphen where the name goes on
-        ("-ski", "na-", "-kam-"), a text's word as is."""
-        if self.prediction.task != "origin":
-            return part.text
-        return ("-" if part.start > 0 else "") + part.text + (
-            "-" if part.start + part.length < len(self.units) else "")
-
-    def summary(self) -> list[str]:
-        """Plain lines for a terminal: the strongest parts each way, with the label's
-        probability without each."""
-        label = self.prediction.label
-        lines = []
-        for heading, parts in ((f"toward {label}", self.toward()),
-                               (f"against {label}", self.against())):
-            if parts:
-                lines.append(f"{heading}: " + ", ".join(
-                    f"{self.shown(p)} ({p.without:.1%} without it)" for p in parts))
-        return lines or [f"no single part moves {label}"]
-
-    def to_json(self) -> dict:
-        """The prediction's JSON with an "explanation" field."""
-        return {**self.prediction.to_json(), "explanation": {
-            "method": self.method, "units": self.units,
-            "parts": [p.to_json() for p in self.parts]}}
-
-
-def top_parts(parts: Iterable[Part], k: int, *, toward: bool) -> list[Part]:
-    """Greedy: the strongest parts in one direction that overlap none already taken."""
-    sign = 1 if toward else -1
-    taken: list[Part] = []
-    for part in sorted(parts, key=lambda p: -sign * p.weight):
-        if len(taken) == k or sign * part.weight <= 0:
-            break
-        if all(part.start + part.length <= t.start or t.start + t.length <= part.start
-               for t in taken):
-            taken.append(part)
-    return taken
 
 
 def without(ids: Sequence[int], spans: Iterable[tuple[int, int]]) -> list[int]:
@@ -126,11 +47,11 @@ def log_odds(probs: Sequence[float], label: int) -> float:
 
 def explain_prepared(predictor: Predictor, prepared: Prepared, top_k: int = 3) -> Explanation:
     """Score the input, then all its occluded variants in one batch (on the model thread)."""
-    task = predictor.task
-    units = text_units(task, prepared.normalized)[0]
+    pipeline = predictor.ckpt.pipeline
+    units = pipeline.units(prepared.normalized)[0]
     if len(units) != len(prepared.ids):
         raise ValueError(f"{len(units)} units for {len(prepared.ids)} token ids")
-    measured = spans(len(units), NGRAM_SIZES[task])
+    measured = spans(len(units), task_spec(predictor.task).explaining.ngram_sizes)
     # The input alone, as an answer scores it (so the explained answer is that answer to
     # the last digit), then its variants together.
     alone = predictor.probabilities([prepared])
@@ -139,18 +60,11 @@ def explain_prepared(predictor: Predictor, prepared: Prepared, top_k: int = 3) -
     probs = predictor.probabilities(variants).tolist()
     label = predictor.labels.index(prediction.label)
     base = log_odds(alone[0].tolist(), label)
-    parts = [Part(start, length, joiner(task).join(units[start:start + length]),
+    parts = [Part(start, length, pipeline.joiner.join(units[start:start + length]),
                   base - log_odds(row, label), row[label])
              for (start, length), row in zip(measured, probs, strict=True)]
     parts.sort(key=lambda p: -p.weight)
-    return Explanation(prediction, units, parts)
-
-
-def explanation_from_json(prediction: Prediction, data: dict) -> Explanation:
-    """The inverse of Explanation.to_json, given the prediction read from the same object."""
-    parts = [Part(int(p["start"]), int(p["length"]), str(p["text"]), float(p["weight"]),
-                  float(p["without"])) for p in data["parts"]]
-    return Explanation(prediction, [str(u) for u in data["units"]], parts)
+    return Explanation(prediction, units, pipeline.joiner, parts)
 
 
 def random_spans(n_units: int, lengths: Sequence[int], rng: random.Random) -> list[tuple[int, int]]:

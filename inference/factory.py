@@ -1,4 +1,7 @@
-"""Pick the bot's inference client: a remote service when a URL is set, else in-process."""
+"""Pick the bot's inference client: a remote service when a URL is set, else in-process.
+
+Torch is imported only for the in-process worker: a bot with a URL never loads it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ from pathlib import Path
 
 from inference.client import InferenceClient
 from inference.http_client import HttpInferenceClient
-from inference.worker import InferenceWorker
 
 
 def make_client(
@@ -25,6 +27,8 @@ def make_client(
     """HttpInferenceClient for `inference_url`, else an InferenceWorker (call start())."""
     if inference_url:
         return HttpInferenceClient(inference_url, secret, timeout_s)
+    from inference.worker import InferenceWorker
+
     return InferenceWorker(
         device=device,
         model_dir=model_dir,

@@ -14,26 +14,11 @@ from itertools import count
 
 import aiohttp
 
-from inference.client import ClientBase, ModelInfo
-from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable
-from inference.explain import Explanation, explanation_from_json
-from inference.predictor import Prediction
-from inference.server import SECRET_HEADER
-from inference.text import InputError
+from inference.client import InferenceClient, check_inputs
+from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
+from inference.results import Explanation, ModelInfo, Prediction
 
-
-def prediction_from_json(task: str, data: dict) -> Prediction:
-    """The inverse of Prediction.to_json."""
-    return Prediction(
-        task=task,
-        input=data["input"],
-        normalized=data["normalized"],
-        label=data["label"],
-        probability=float(data["probability"]),
-        top=[(label, float(p)) for label, p in data["top"]],
-        model_version=data["model_version"],
-        truncated=bool(data.get("truncated", False)),
-    )
+SECRET_HEADER = "X-Seqbot-Secret"  # carries the shared secret (INFERENCE_SECRET)
 
 
 def _raise_for(status: int, data: dict) -> None:
@@ -47,8 +32,8 @@ def _raise_for(status: int, data: dict) -> None:
     raise InferenceUnavailable(f"The inference service answered {status}: {message}")
 
 
-class HttpInferenceClient(ClientBase):
-    """Talks to an inference server; same contract as InferenceWorker."""
+class HttpInferenceClient(InferenceClient):
+    """Talks to an inference server (inference.server); same contract as InferenceWorker."""
 
     def __init__(
         self,
@@ -78,22 +63,17 @@ class HttpInferenceClient(ClientBase):
             await self._session.close()
             self._session = None
 
-    async def predict(self, task: str, raw: str, top_k: int | None = None) -> Prediction:
-        [result] = await self.predict_many(task, [raw], top_k)
-        if isinstance(result, InputError):
-            raise result
-        return result
-
-    async def predict_many(
-        self, task: str, raws: Sequence[str], top_k: int | None = None
+    async def predict(
+        self, task: str, inputs: Sequence[str], top_k: int | None = None
     ) -> list[Prediction | InputError]:
-        results = await self._results(f"/v1/{task}", raws, top_k)
-        return [InputError(r["error"]) if "error" in r else prediction_from_json(task, r)
+        """POST /v1/<task>."""
+        results = await self._results(f"/v1/{task}", inputs, top_k)
+        return [InputError(r["error"]) if "error" in r else Prediction.from_json(task, r)
                 for r in results]
 
-    async def _results(self, path: str, raws: Sequence[str], top_k: int | None) -> list[dict]:
+    async def _results(self, path: str, inputs: Sequence[str], top_k: int | None) -> list[dict]:
         """POST inputs to a per-input endpoint; its results, one per input."""
-        payload: dict = {"inputs": list(raws)}
+        payload: dict = {"inputs": check_inputs(inputs)}
         if top_k is not None:
             payload["top_k"] = top_k
         results = (await self._call("POST", path, payload)).get("results")
@@ -101,14 +81,13 @@ class HttpInferenceClient(ClientBase):
             raise InferenceUnavailable("The inference service sent a malformed answer.")
         return results
 
-    async def explain_many(
-        self, task: str, raws: Sequence[str], top_k: int | None = None
+    async def explain(
+        self, task: str, inputs: Sequence[str], top_k: int | None = None
     ) -> list[Explanation | InputError]:
-        """POST /v1/explain/<task>: results like predict_many's, each with an explanation."""
-        results = await self._results(f"/v1/explain/{task}", raws, top_k)
+        """POST /v1/explain/<task>: results like predict's, each with an explanation."""
+        results = await self._results(f"/v1/explain/{task}", inputs, top_k)
         try:
-            return [InputError(r["error"]) if "error" in r else
-                    explanation_from_json(prediction_from_json(task, r), r["explanation"])
+            return [InputError(r["error"]) if "error" in r else Explanation.from_json(task, r)
                     for r in results]
         except (KeyError, TypeError, ValueError) as exc:
             raise InferenceUnavailable("The inference service sent a malformed "
@@ -116,9 +95,6 @@ class HttpInferenceClient(ClientBase):
 
     async def health(self) -> dict:
         return await self._call("GET", "/healthz")
-
-    async def model_versions(self) -> dict[str, str]:
-        return dict((await self.health())["models"])
 
     async def model_info(self) -> dict[str, ModelInfo]:
         """From GET /healthz, which carries the worker's model_info per task."""

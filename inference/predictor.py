@@ -11,9 +11,10 @@ import torch
 
 from inference.checkpoint import Checkpoint, load_checkpoint
 from inference.device import resolve_device
+from inference.errors import InputError
 from inference.models import pad_batch
 from inference.registry import resolve_checkpoint
-from inference.text import InputError, encode
+from inference.results import Prediction
 
 PADDED_TOKENS = 4096
 # On a CPU, a chunk of more rows than this gains nothing per row (the matrix products already
@@ -32,32 +33,9 @@ class Prepared:
     truncated: bool
 
 
-@dataclass(frozen=True)
-class Prediction:
-    task: str
-    input: str
-    normalized: str
-    label: str
-    probability: float
-    top: list[tuple[str, float]]
-    model_version: str
-    truncated: bool = False
-
-    def to_json(self) -> dict:
-        return {
-            "input": self.input,
-            "normalized": self.normalized,
-            "label": self.label,
-            "probability": round(self.probability, 6),
-            "top": [[label, round(p, 6)] for label, p in self.top],
-            "model_version": self.model_version,
-            "truncated": self.truncated,
-        }
-
-
 def encode_input(ckpt: Checkpoint, raw: str) -> Prepared:
     """Validate and preprocess exactly as training did (raises InputError)."""
-    normalized, ids, cut = encode(ckpt.task, ckpt.vocab, raw)
+    normalized, ids, cut = ckpt.pipeline.encode(ckpt.vocab, raw)
     return Prepared(raw, normalized, ids, cut)
 
 

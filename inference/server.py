@@ -1,10 +1,10 @@
 """HTTP face of the worker, so the models can run in a process (or host) of their own.
 
-POST /v1/origin and /v1/sentiment take {"inputs": [...], "top_k": k} and answer one result
-per input; an input failing validation becomes {"input", "error"} without failing the rest.
-POST /v1/explain/origin and /v1/explain/sentiment take the same body (at most
-MAX_EXPLAIN_INPUTS inputs: each costs many forward passes) and answer the same results, each
-with an "explanation" field (inference.explain).
+POST /v1/<task> (/v1/origin, /v1/sentiment, one per task spec) takes {"inputs": [...],
+"top_k": k} and answers one result per input; an input failing validation becomes
+{"input", "error"} without failing the rest. POST /v1/explain/<task> takes the same body (at
+most MAX_EXPLAIN_INPUTS inputs: each costs many forward passes) and answers the same results,
+each with an "explanation" field (inference.results.Explanation).
 GET /healthz reports the status, device, queue depths and, per task, the version served
 ("models") and its model information ("model_info": labels, recorded test metrics, ...).
 Listens on loopback by default; a shared secret (X-Seqbot-Secret) is required on every path
@@ -22,18 +22,16 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
-from inference.checkpoint import TASKS
 from inference.client import MAX_TOP_K
-from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable
-from inference.explain import Explanation
+from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
+from inference.http_client import SECRET_HEADER
 from inference.metrics import LATENCY_BUCKETS, Counter, Histogram, Registry
-from inference.predictor import Prediction
-from inference.text import InputError
-from inference.worker import DEFAULT_TOP_K, InferenceWorker
+from inference.results import Explanation, Prediction
+from inference.tasks import TASKS, task_spec
+from inference.worker import InferenceWorker
 
 log = logging.getLogger("seqbot.inference")
 
-SECRET_HEADER = "X-Seqbot-Secret"
 MAX_INPUTS = 256
 MAX_EXPLAIN_INPUTS = 16
 # 256 inputs of 4000 characters, with room for JSON escapes of non-ASCII text.
@@ -186,7 +184,7 @@ class InferenceServer:
             raise Reject(400, "bad_request", '"inputs" must be a list of strings')
         if len(inputs) > max_inputs:
             raise Reject(400, "too_many_inputs", f"at most {max_inputs} inputs per request")
-        top_k = body.get("top_k", DEFAULT_TOP_K[task])
+        top_k = body.get("top_k", task_spec(task).top_k)
         if isinstance(top_k, bool) or not isinstance(top_k, int) or not 0 < top_k <= MAX_TOP_K:
             raise Reject(400, "bad_request", f'"top_k" must be an integer, 1 to {MAX_TOP_K}')
         return inputs, top_k
@@ -207,14 +205,14 @@ class InferenceServer:
     def _predict_handler(self, task: str) -> Handler:
         async def handler(request: web.Request) -> web.Response:
             inputs, top_k = await self._inputs(request, task, self.max_inputs)
-            return await self._answer(inputs, self.worker.predict_many(task, inputs, top_k))
+            return await self._answer(inputs, self.worker.predict(task, inputs, top_k))
 
         return handler
 
     def _explain_handler(self, task: str) -> Handler:
         async def handler(request: web.Request) -> web.Response:
             inputs, top_k = await self._inputs(request, task, self.max_explain_inputs)
-            return await self._answer(inputs, self.worker.explain_many(task, inputs, top_k))
+            return await self._answer(inputs, self.worker.explain(task, inputs, top_k))
 
         return handler
 

@@ -1,8 +1,10 @@
-"""Text preprocessing shared by training and serving.
+"""Text preprocessing shared by training and serving: the building blocks of every task's
+input pipeline, and the Pipeline that chains them.
 
-Both models see text only through these functions, and every checkpoint records
-PREPROCESS_VERSION, so a model can never be served with a different pipeline than
-the one it was trained with.
+Models see text only through a Pipeline. Each task lists its pipelines by version in its spec
+(inference/tasks.py) and every checkpoint records the version it was trained with, so a model
+is always served with the pipeline it was trained with. A version, once shipped, never
+changes: a new behaviour is a new function here and a new version in the spec.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from anyascii import anyascii
 
-PREPROCESS_VERSION = 1
+from inference.errors import InputError
 
 MAX_NAME_CHARS = 64
 MAX_TEXT_CHARS = 4000  # longer texts are cut (head + tail), and flagged as truncated
@@ -32,10 +34,6 @@ _NAME_KEEP = re.compile(r"[^A-Za-z' -]+")
 _SPACES = re.compile(r"\s+")
 _HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[!?]")
-
-
-class InputError(ValueError):
-    """Input that cannot be scored; the message is safe to show to a user."""
 
 
 # anyascii spells Greek "ου" as "oy"; names are romanised with "ou" (Papadopoulos).
@@ -140,34 +138,38 @@ class Vocab:
         return [stoi.get(t, UNK_ID) for t in tokens]
 
 
-def units(task: str, normalized: str) -> tuple[list[str], bool]:
-    """What the model reads of a normalised input, one unit per token id, and whether a
-    long text was cut to get there (explanations name these units)."""
-    if task == "origin":
-        return name_chars(normalized), False
-    return truncate(tokenize(normalized))
+@dataclass(frozen=True)
+class Pipeline:
+    """One version of a task's input pipeline: raw input -> normalised text -> units -> ids.
 
-
-def joiner(task: str) -> str:
-    """How a task's units are written back together: a name's letters touch, words do not."""
-    return "" if task == "origin" else " "
-
-
-def read_as(task: str, normalized: str) -> str:
-    """What the model reads of a normalised input, as one string: inputs it reads alike
-    ("Jäger" and "Jager", "Sick film!" and "sick film") give the same string."""
-    return joiner(task).join(units(task, normalized)[0])
-
-
-def encode(task: str, vocab: Vocab, raw: str) -> tuple[str, list[int], bool]:
-    """The whole input pipeline of a task: (normalised text, token ids, truncated?).
-
-    Training, evaluation and serving all call this, so they cannot drift apart.
+    Training, evaluation and serving all call `encode` of the checkpoint's own version, so
+    they cannot drift apart.
     """
-    if task == "origin":
-        name = normalize_name(raw)
-        return name, vocab.encode(units(task, name)[0]), False
-    clipped, cut_chars = clip_chars(raw)
-    text = normalize_text(clipped)
-    tokens, cut_tokens = units(task, text)
-    return text, vocab.encode(tokens), cut_chars or cut_tokens
+
+    normalize: Callable[[str], str]  # raw input -> clean text; raises InputError
+    tokenize: Callable[[str], list[str]]  # normalised text -> every unit the model could read
+    joiner: str  # how units are written back together: "" for characters, " " for words
+    max_units: int | None = None  # longer inputs keep their head and tail units (truncate)
+    max_raw_chars: int | None = None  # longer raw inputs keep head and tail (clip_chars)
+
+    def units(self, normalized: str) -> tuple[list[str], bool]:
+        """What the model reads of a normalised input, one unit per token id, and whether a
+        long input was cut to get there (explanations name these units)."""
+        tokens = self.tokenize(normalized)
+        if self.max_units is None:
+            return tokens, False
+        return truncate(tokens, self.max_units)
+
+    def read_as(self, normalized: str) -> str:
+        """What the model reads of a normalised input, as one string: inputs it reads alike
+        ("Jäger" and "Jager", "Sick film!" and "sick film") give the same string."""
+        return self.joiner.join(self.units(normalized)[0])
+
+    def encode(self, vocab: Vocab, raw: str) -> tuple[str, list[int], bool]:
+        """The whole pipeline: (normalised text, token ids, truncated?)."""
+        cut_chars = False
+        if self.max_raw_chars is not None:
+            raw, cut_chars = clip_chars(raw, self.max_raw_chars)
+        normalized = self.normalize(raw)
+        units, cut_units = self.units(normalized)
+        return normalized, vocab.encode(units), cut_chars or cut_units

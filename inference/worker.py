@@ -20,11 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from inference.checkpoint import TASKS, Checkpoint, load_checkpoint
-from inference.client import ClientBase, ModelInfo
+from inference.checkpoint import Checkpoint, load_checkpoint
+from inference.client import InferenceClient, check_inputs
 from inference.device import configure_threads, resolve_device
-from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable
-from inference.explain import Explanation, explain_prepared
+from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
+from inference.explain import explain_prepared
 from inference.metrics import (
     BATCH_BUCKETS,
     LATENCY_BUCKETS,
@@ -33,7 +33,7 @@ from inference.metrics import (
     Histogram,
     Registry,
 )
-from inference.predictor import Prediction, Predictor, Prepared, in_place, valid_only
+from inference.predictor import Predictor, Prepared, in_place, valid_only
 from inference.registry import (
     previous_version,
     promoted_versions,
@@ -41,11 +41,11 @@ from inference.registry import (
     set_current,
     task_dir,
 )
-from inference.text import InputError
+from inference.results import Explanation, ModelInfo, Prediction
+from inference.tasks import TASKS, task_spec
 
 log = logging.getLogger("seqbot.inference")
 
-DEFAULT_TOP_K = {"origin": 3, "sentiment": 2}
 _VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 Stamp = tuple[str, int, int]
@@ -98,7 +98,7 @@ class _Lane:
     refused: Stamp | None = None  # a checkpoint the watcher failed to load: not retried
 
 
-class InferenceWorker(ClientBase):
+class InferenceWorker(InferenceClient):
     """In-process InferenceClient: batches concurrent requests for one model thread.
 
     checkpoints: explicit checkpoint files per task (else the registry's current version
@@ -221,27 +221,17 @@ class InferenceWorker(ClientBase):
 
     # predictions
 
-    async def predict(self, task: str, raw: str, top_k: int | None = None) -> Prediction:
-        """Score one input; InputError is raised before anything is queued."""
-        lane, k = self._lane(task), self._top_k(task, top_k)
-        try:
-            prepared = lane.predictor.prepare(raw)
-        except InputError:
-            self.requests.inc(task, "invalid")
-            raise
-        [future] = self._enqueue(lane, [prepared], k)
-        return await future
-
-    async def predict_many(
-        self, task: str, raws: Sequence[str], top_k: int | None = None
+    async def predict(
+        self, task: str, inputs: Sequence[str], top_k: int | None = None
     ) -> list[Prediction | InputError]:
-        """Score many inputs; an invalid one yields its InputError in its place.
+        """Score many inputs; an invalid one yields its InputError in its place (and is
+        refused before anything is queued).
 
         All valid inputs are queued at once (or none, with InferenceBusy), shortest first,
         so that batches hold inputs of similar length and waste little on padding.
         """
         lane, k = self._lane(task), self._top_k(task, top_k)
-        prepared = lane.predictor.prepare_many(raws)
+        prepared = lane.predictor.prepare_many(check_inputs(inputs))
         valid = valid_only(prepared)
         if refused := len(prepared) - len(valid):
             self.requests.inc(task, "invalid", amount=refused)
@@ -254,14 +244,14 @@ class InferenceWorker(ClientBase):
 
     # explanations
 
-    async def explain_many(
-        self, task: str, raws: Sequence[str], top_k: int | None = None
+    async def explain(
+        self, task: str, inputs: Sequence[str], top_k: int | None = None
     ) -> list[Explanation | InputError]:
         """Explain many inputs, each as one batched job of its variants on the model thread;
         an invalid input yields its InputError in its place. All are admitted or none."""
         lane, k = self._lane(task), self._top_k(task, top_k)
         predictor = lane.predictor  # encodes and scores: a reload meanwhile changes nothing
-        prepared = predictor.prepare_many(raws)
+        prepared = predictor.prepare_many(check_inputs(inputs))
         valid = valid_only(prepared)
         if refused := len(prepared) - len(valid):
             self.explanations.inc(task, "invalid", amount=refused)
@@ -294,9 +284,6 @@ class InferenceWorker(ClientBase):
         return explanation
 
     # model management
-
-    async def model_versions(self) -> dict[str, str]:
-        return self.versions()
 
     def versions(self) -> dict[str, str]:
         return {t: lane.predictor.version for t, lane in self._lanes.items()}
@@ -359,8 +346,7 @@ class InferenceWorker(ClientBase):
         return Predictor(load_checkpoint(path, task), self.device)
 
     def _lane(self, task: str) -> _Lane:
-        if task not in TASKS:
-            raise ValueError(f"unknown task {task!r}")
+        task_spec(task)  # UnknownTask, a ValueError
         if not self._running or task not in self._lanes:
             raise InferenceUnavailable(f"The {task} model is not running.")
         return self._lanes[task]
@@ -368,7 +354,7 @@ class InferenceWorker(ClientBase):
     @staticmethod
     def _top_k(task: str, top_k: int | None) -> int:
         """At least 1; a k beyond the label count is clamped by the predictor (all labels)."""
-        k = DEFAULT_TOP_K[task] if top_k is None else top_k
+        k = task_spec(task).top_k if top_k is None else top_k
         if k < 1:
             raise ValueError("top_k must be at least 1")
         return k

@@ -35,17 +35,11 @@ from bot.settings import Settings
 from db import CONFIRMED, FeedbackStore, Hasher, parse_location
 from inference.checkpoint import Checkpoint, save_checkpoint
 from inference.models import ModelConfig, SeqClassifier
-from inference.predictor import Prediction, Predictor
+from inference.predictor import Predictor
 from inference.registry import set_current, task_dir
-from inference.text import (
-    SPECIALS,
-    Vocab,
-    encode,
-    name_chars,
-    normalize_name,
-    normalize_text,
-    tokenize,
-)
+from inference.results import Prediction
+from inference.tasks import task_spec
+from inference.text import SPECIALS, Vocab
 from inference.worker import InferenceWorker
 from training.data import clean_name_splits, load_imdb, split_validation
 from training.loop import train_classifier
@@ -282,19 +276,19 @@ def hold_model(monkeypatch) -> threading.Event:
 
 def train_tiny(task: str, source: Path) -> Checkpoint:
     """A few seconds of training on the generated data: right on (nearly) all of it."""
+    pipeline = task_spec(task).pipeline()
     if task == "origin":
         splits = clean_name_splits(source)
         train, val, labels = splits.train, splits.val, splits.labels
-        vocab = Vocab.build(name_chars(normalize_name(n)) for n, _ in train)
     else:
         reviews, held = split_validation(load_imdb(source, "train"), 0.1, 0)
-        train = [(text, SENTIMENT_LABELS[y]) for text, y in reviews]
-        val = [(text, SENTIMENT_LABELS[y]) for text, y in held]
-        labels = SENTIMENT_LABELS
-        vocab = Vocab.build(tokenize(normalize_text(text)) for text, _ in train)
+        labels = task_spec(task).labels
+        train = [(text, labels[y]) for text, y in reviews]
+        val = [(text, labels[y]) for text, y in held]
+    vocab = Vocab.build(pipeline.tokenize(pipeline.normalize(raw)) for raw, _ in train)
 
     def enc(pairs):
-        return ([encode(task, vocab, raw)[1] for raw, _ in pairs],
+        return ([pipeline.encode(vocab, raw)[1] for raw, _ in pairs],
                 [labels.index(label) for _, label in pairs])
 
     config = ModelConfig(len(vocab), len(labels), emb_dim=16, hidden=32,
@@ -331,7 +325,7 @@ async def community_votes(db_path: Path, task: str, parent: Checkpoint,
     """Log what the parent answers for each (input, true label), and have `voters` people
     agree on the true label (confirming the answer when it was already right)."""
     predictor = Predictor(parent)
-    normalize = normalize_name if task == "origin" else normalize_text
+    normalize = parent.pipeline.normalize
     async with await FeedbackStore.open(db_path, HASHER) as store:
         for i, (raw, label) in enumerate(items):
             answer = predictor.predict([raw])[0]

@@ -16,10 +16,10 @@ from dotenv import load_dotenv
 
 from inference.device import configure_threads, resolve_device
 from inference.registry import resolve_checkpoint
-from training.config import OriginConfig, SentimentConfig
+from inference.tasks import TASKS
 from training.finetune import FinetuneConfig
+from training.recipes import UsageError, recipe
 
-CONFIGS = {"origin": OriginConfig, "sentiment": SentimentConfig}
 DB_HELP = "feedback database (default: $SEQBOT_DB, else seqbot.db)"
 
 
@@ -33,7 +33,7 @@ def add_hyperparameters(parser: argparse.ArgumentParser, cfg_cls: type) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for task, cfg_cls in CONFIGS.items():
+    for task in TASKS:
         p = sub.add_parser(task, help=f"train the {task} model")
         p.add_argument("--data", help="archive or folder with the data (default: $SEQBOT_DATA, "
                        "else download into the cache)")
@@ -42,13 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--out", type=Path, default=None, help="output folder (default runs/...)")
         p.add_argument("--ship", action="store_true",
                        help="also copy the checkpoint over the weights shipped in the package")
-        if task == "origin":
-            p.add_argument("--protocol", choices=["clean", "tutorial"], default="clean",
-                           help="tutorial = random 80/20 of raw lines, for comparison only")
-        add_hyperparameters(p, cfg_cls)
+        how = recipe(task)
+        if how.add_options is not None:
+            how.add_options(p)
+        add_hyperparameters(p, how.config)
     en = sub.add_parser("ensemble", help="average trained checkpoints of one data split into "
                         "one model, calibrate it on validation and score it on test")
-    en.add_argument("task", choices=list(CONFIGS))
+    en.add_argument("task", choices=TASKS)
     en.add_argument("members", nargs="+", type=Path, help="checkpoints to average (>= 2)")
     en.add_argument("--data", help="the data the members were trained on (as for training)")
     en.add_argument("--seed", type=int, default=0, help="the members' split seed (default 0)")
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     en.add_argument("--ship", action="store_true",
                     help="also copy the ensemble over the weights shipped in the package")
     ev = sub.add_parser("evaluate", help="score a checkpoint on the task's test set")
-    ev.add_argument("task", choices=list(CONFIGS))
+    ev.add_argument("task", choices=TASKS)
     ev.add_argument("--data")
     ev.add_argument("--checkpoint", type=Path, default=None,
                     help="default: the model the bot serves, the current one in --model-dir, "
@@ -67,13 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
-    ex.add_argument("--task", choices=list(CONFIGS), required=True)
+    ex.add_argument("--task", choices=TASKS, required=True)
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     ex.add_argument("--db", default=os.environ.get("SEQBOT_DB", "seqbot.db"), help=DB_HELP)
     ex.add_argument("--out", default="-", help="output file (default: stdout)")
     ft = sub.add_parser("finetune", help="fine-tune the served model on agreed feedback and "
                         "promote it if it is better (exit 1: rejected, 3: too few examples)")
-    ft.add_argument("task", choices=list(CONFIGS))
+    ft.add_argument("task", choices=TASKS)
     ft.add_argument("--db", default=os.environ.get("SEQBOT_DB", "seqbot.db"), help=DB_HELP)
     ft.add_argument("--data", help="original data to replay and test on (as for training)")
     ft.add_argument("--model-dir", default=None,
@@ -107,22 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         return ensemble_command(args, args.out or Path("runs") / f"{args.task}-ensemble-{stamp}")
     configure_threads(args.threads)
     device = resolve_device(args.device)
-    cfg = CONFIGS[args.command](**{f.name: getattr(args, f.name)
-                                   for f in dataclasses.fields(CONFIGS[args.command])})
-    out = args.out or Path("runs") / f"{args.command}-{stamp}"
-    if args.command == "origin":
-        from training import origin
-        from training.fit import fit
-
-        data = origin.load(args.data, args.protocol)
-        if args.protocol == "tutorial" and args.ship:
-            parser.error("the tutorial protocol is for comparison only; it is never shipped")
-        fit("origin", cfg, data, out, device, class_weights=origin.class_weights(data, cfg),
-            provenance={"protocol": args.protocol}, ship=args.ship)
-    else:
-        from training import sentiment
-
-        sentiment.train(cfg, args.data, out, device, ship=args.ship)
+    how = recipe(args.command)
+    cfg = how.config(**{f.name: getattr(args, f.name) for f in dataclasses.fields(how.config)})
+    try:
+        how.train(cfg, args, args.out or Path("runs") / f"{args.command}-{stamp}", device)
+    except UsageError as exc:
+        parser.error(str(exc))
     return 0
 
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TypeVar
 
-from inference.text import InputError, normalize_name, read_as
+from inference.errors import InputError
+from inference.tasks import ORIGIN
 
 NAMES_URL = "https://download.pytorch.org/tutorial/data.zip"
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -32,6 +33,9 @@ LOCAL_NAMES = {
     "imdb_unsup": ("aclImdb_unsup.tar.gz", "aclImdb_v1.tar.gz", "aclImdb"),
 }
 N_LANGUAGES = 18
+# The clean protocol reads names as origin's preprocessing v1 does, whatever version new
+# models train with: its splits, and so every recorded test score, never move.
+_SPLIT_READER = ORIGIN.pipeline(1)
 PathT = TypeVar("PathT", bound=PurePath)
 
 
@@ -160,7 +164,7 @@ def read_name(name: str) -> str:
     """What the origin model reads of a name (its transliterated, case-folded letters), or
     the name lower-cased if the model cannot read it."""
     try:
-        return read_as("origin", normalize_name(name))
+        return _SPLIT_READER.read_as(_SPLIT_READER.normalize(name))
     except InputError:
         return name.lower()
 

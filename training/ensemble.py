@@ -15,11 +15,13 @@ import torch
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
 from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
-from training.evaluate import evaluate_examples, format_report, test_set, validation_set
+from training.evaluate import evaluate_examples, format_report
 from training.finetune import encode_pairs
 from training.fit import write_reports
 from training.loop import predict_logits
 from training.metrics import fit_temperature
+from training.recipes import recipe
+from training.splits import test_set, train_val
 
 
 class EnsembleError(ValueError):
@@ -42,18 +44,19 @@ def combine(members: list[Checkpoint]) -> Checkpoint:
     state["temperatures"] = torch.tensor([m.temperature for m in members]).half().float()
     return Checkpoint(task=first.task, config=tuple(m.config for m in members),
                       vocab=first.vocab, labels=first.labels, state_dict=state,
-                      version=new_version(first.task), data_fingerprint=first.data_fingerprint)
+                      version=new_version(first.task), data_fingerprint=first.data_fingerprint,
+                      preprocess_version=first.preprocess_version)
 
 
 def build(task: str, paths: list[Path], data: str | Path | None, out_dir: Path, *,
           seed: int = 0, ship: bool = False) -> tuple[Path, dict]:
     members = [load_checkpoint(p, task) for p in paths]
     ckpt = combine(members)
-    val, val_fingerprint = validation_set(task, data, seed)
-    if val_fingerprint != ckpt.data_fingerprint:
+    splits = train_val(task, data, seed)
+    if splits.fingerprint != ckpt.data_fingerprint:
         raise EnsembleError("the members were not trained on this data split (fingerprint "
-                            f"{ckpt.data_fingerprint}, this data gives {val_fingerprint})")
-    seqs, ys = encode_pairs(ckpt, val)
+                            f"{ckpt.data_fingerprint}, this data gives {splits.fingerprint})")
+    seqs, ys = encode_pairs(ckpt, splits.val)
     ckpt.temperature = fit_temperature(predict_logits(ckpt.build_model(), seqs, 256,
                                                       torch.device("cpu")), torch.tensor(ys))
     metrics = evaluate_examples(Predictor(ckpt, "cpu"), test_set(task, data))
@@ -70,10 +73,8 @@ def build(task: str, paths: list[Path], data: str | Path | None, out_dir: Path, 
     save_checkpoint(ckpt, path)
     write_reports(task, metrics, None, ckpt, out_dir)
     print(format_report(task, metrics))
-    if task == "sentiment":
-        from training.sentiment import record_short_texts
-
-        record_short_texts(path, out_dir)
+    if (report_more := recipe(task).report_more) is not None:
+        report_more(path, out_dir)
     for m in ckpt.metrics["members"]:
         print(f"member {m['version']}: accuracy {m['test_accuracy']}, "
               f"macro-F1 {m['test_macro_f1']}")

@@ -7,36 +7,10 @@ from pathlib import Path
 import torch
 
 from inference.checkpoint import load_checkpoint
+from inference.errors import InputError
 from inference.predictor import Predictor, valid_only
-from inference.text import InputError
-from training.data import (
-    clean_name_splits,
-    fingerprint,
-    load_imdb,
-    locate,
-    split_validation,
-)
 from training.metrics import summarize
-
-SENTIMENT_LABELS = ("negative", "positive")
-
-
-def test_set(task: str, data: str | Path | None) -> list[tuple[str, str]]:
-    """(input, label) pairs of the test set: clean-protocol surnames, or official IMDB test."""
-    if task == "origin":
-        return clean_name_splits(locate("names", data)).test
-    return [(text, SENTIMENT_LABELS[y]) for text, y in load_imdb(locate("imdb", data), "test")]
-
-
-def validation_set(task: str, data: str | Path | None,
-                   seed: int = 0) -> tuple[list[tuple[str, str]], str]:
-    """(input, label) pairs of the validation split, and the fingerprint a checkpoint
-    trained on that split records (so a caller can check that it is the same split)."""
-    if task == "origin":
-        splits = clean_name_splits(locate("names", data))
-        return splits.val, fingerprint(splits.train + splits.val + splits.test)
-    train, val = split_validation(load_imdb(locate("imdb", data), "train"), 0.1, seed)
-    return [(t, SENTIMENT_LABELS[y]) for t, y in val], fingerprint(train + val)
+from training.splits import test_set
 
 
 def evaluate_examples(predictor: Predictor, examples: list[tuple[str, str]]) -> dict:

@@ -32,20 +32,19 @@ from torch import nn
 
 from db import AgreedExample, FeedbackStore, parse_location
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
+from inference.errors import InputError
 from inference.predictor import Predictor
 from inference.registry import promoted_versions, resolve_checkpoint, set_current, task_dir
-from inference.text import InputError, encode, read_as
 from training.batching import bucket_batches
-from training.data import clean_name_splits, fingerprint, load_imdb, locate, split_validation
-from training.evaluate import SENTIMENT_LABELS, evaluate_examples, test_set
+from training.data import fingerprint
+from training.evaluate import evaluate_examples
 from training.finetune_report import format_report, write_report
 from training.loop import predict_logits
 from training.metrics import fit_temperature
+from training.splits import Pair, test_set, train_val
 
 EXIT_REJECTED = 1  # the gate refused the candidate
 EXIT_TOO_FEW = 3  # not enough agreed examples to train and judge a candidate
-
-Pair = tuple[str, str]  # (raw input, label)
 
 
 @dataclass
@@ -140,7 +139,7 @@ def prepare_feedback(
     latest: dict[str, AgreedExample] = {}
     held: set[str] = set()
     for e in sorted(examples, key=lambda e: (e.by_moderator, e.last_vote_at, e.prediction_id)):
-        key = read_as(ckpt.task, e.normalized)
+        key = ckpt.pipeline.read_as(e.normalized)
         latest[key] = e
         if in_holdout(e.normalized, cfg.holdout_fraction):
             held.add(key)
@@ -151,7 +150,7 @@ def prepare_feedback(
             dropped["unknown_label"] += 1
             continue
         try:
-            encode(ckpt.task, ckpt.vocab, e.input_text)
+            ckpt.pipeline.encode(ckpt.vocab, e.input_text)
         except InputError:
             dropped["unreadable"] += 1
             continue
@@ -165,16 +164,17 @@ def prepare_feedback(
     return feedback
 
 
-def without_test_inputs(feedback: Feedback, task: str, test_keys: set[str],
+def without_test_inputs(feedback: Feedback, parent: Checkpoint, test_keys: set[str],
                         cfg: FinetuneConfig) -> Feedback:
     """Agreed examples whose input is in the test set are never trained on: the gate scores
     the test set, and a candidate taught its answers would pass it by memory."""
-    train = [e for e in feedback.train if read_as(task, e.normalized) not in test_keys]
+    read_as = parent.pipeline.read_as
+    train = [e for e in feedback.train if read_as(e.normalized) not in test_keys]
     dropped = dict(feedback.dropped)
     if len(train) < len(feedback.train):
         dropped["in_test_set"] = len(feedback.train) - len(train)
     kept = replace(feedback, train=train, dropped=dropped)
-    check_enough(kept, task, cfg)
+    check_enough(kept, parent.task, cfg)
     return kept
 
 
@@ -195,21 +195,16 @@ def check_enough(feedback: Feedback, task: str, cfg: FinetuneConfig) -> None:
 
 def original_data(task: str, data: str | Path | None, parent: Checkpoint,
                   cfg: FinetuneConfig) -> OriginalData:
-    """Train/validation/test as the parent was trained: clean name splits, or IMDB train with
-    the parent's own validation carve-out (its seed), and the official IMDB test set."""
-    if task == "origin":
-        splits = clean_name_splits(locate("names", data))
-        train, val, test = splits.train, splits.val, splits.test
-    else:
-        seed = parent.metrics.get("hyperparameters", {}).get("seed", 0)
-        reviews, held = split_validation(load_imdb(locate("imdb", data), "train"), 0.1, seed)
-        train = [(text, SENTIMENT_LABELS[y]) for text, y in reviews]
-        val = [(text, SENTIMENT_LABELS[y]) for text, y in held]
-        test = test_set(task, data)
+    """Train/validation/test as the parent was trained (training.splits: for IMDB, with the
+    validation carve-out of the parent's own seed)."""
+    seed = parent.metrics.get("hyperparameters", {}).get("seed", 0)
+    splits = train_val(task, data, seed)
+    train, val, test = splits.train, splits.val, test_set(task, data)
+    pipeline = parent.pipeline
     test_keys = set()
     for raw, _ in test:
         try:
-            test_keys.add(read_as(task, encode(task, parent.vocab, raw)[0]))
+            test_keys.add(pipeline.read_as(pipeline.encode(parent.vocab, raw)[0]))
         except InputError:
             continue
     rng = random.Random(cfg.seed)
@@ -228,7 +223,7 @@ def encode_pairs(ckpt: Checkpoint, pairs: list[Pair]) -> tuple[list[list[int]], 
     seqs, ys = [], []
     for raw, label in pairs:
         try:
-            seqs.append(encode(ckpt.task, ckpt.vocab, raw)[1])
+            seqs.append(ckpt.pipeline.encode(ckpt.vocab, raw)[1])
         except InputError:
             continue
         ys.append(ckpt.labels.index(label))
@@ -399,7 +394,7 @@ async def finetune(
                            f"({last.status}); nothing to do", last.version)
         original = original_data(task, data, parent, cfg)
         try:
-            feedback = without_test_inputs(feedback, task, original.test_keys, cfg)
+            feedback = without_test_inputs(feedback, parent, original.test_keys, cfg)
         except NotEnoughFeedback as exc:
             return Outcome("too-few", str(exc))
         counts = feedback.counts()

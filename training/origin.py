@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 from collections import Counter
 from pathlib import Path
 
 import torch
 
-from inference.text import InputError, Vocab, encode, name_chars, normalize_name
+from inference.errors import InputError
+from inference.tasks import ORIGIN
+from inference.text import Vocab
 from training.config import OriginConfig
 from training.data import (
     NameSplits,
@@ -16,18 +19,20 @@ from training.data import (
     locate,
     tutorial_name_splits,
 )
-from training.fit import Encoded
+from training.fit import Encoded, fit
+from training.recipes import Recipe, UsageError
 
 
 def encode_names(splits: NameSplits) -> Encoded:
     """Vocabulary from the training names only, then the shared pipeline for every split."""
-    vocab = Vocab.build(name_chars(normalize_name(n)) for n, _ in splits.train)
+    pipeline = ORIGIN.pipeline()
+    vocab = Vocab.build(pipeline.tokenize(pipeline.normalize(n)) for n, _ in splits.train)
 
     def enc(pairs: list[tuple[str, str]]) -> tuple[list[list[int]], list[int]]:
         seqs, ys = [], []
         for name, lang in pairs:
             try:
-                seqs.append(encode("origin", vocab, name)[1])
+                seqs.append(pipeline.encode(vocab, name)[1])
             except InputError:
                 continue
             ys.append(splits.labels.index(lang))
@@ -53,3 +58,19 @@ def class_weights(data: Encoded, cfg: OriginConfig) -> torch.Tensor:
                       for i in range(len(data.labels))], dtype=torch.float)
     return w / (w * torch.tensor([counts.get(i, 0) for i in range(len(w))])).sum() * len(
         data.train[1])
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--protocol", choices=["clean", "tutorial"], default="clean",
+                        help="tutorial = random 80/20 of raw lines, for comparison only")
+
+
+def train(cfg: OriginConfig, args: argparse.Namespace, out: Path, device: torch.device) -> None:
+    if args.protocol == "tutorial" and args.ship:
+        raise UsageError("the tutorial protocol is for comparison only; it is never shipped")
+    data = load(args.data, args.protocol)
+    fit(ORIGIN.name, cfg, data, out, device, class_weights=class_weights(data, cfg),
+        provenance={"protocol": args.protocol}, ship=args.ship)
+
+
+RECIPE = Recipe(OriginConfig, train, add_options)

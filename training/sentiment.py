@@ -9,6 +9,7 @@ training with its labels.
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from dataclasses import asdict, dataclass, replace
@@ -16,15 +17,21 @@ from pathlib import Path
 
 import torch
 
+from inference.errors import InputError
 from inference.models import SeqClassifier
 from inference.predictor import Predictor, valid_only
-from inference.text import InputError, Vocab, encode, normalize_text, tokenize
+from inference.tasks import SENTIMENT
+from inference.text import Vocab
 from training import plots
 from training.config import SentimentConfig
 from training.data import DataError, fingerprint, load_imdb, locate, split_validation
-from training.evaluate import SENTIMENT_LABELS, evaluate_examples
+from training.evaluate import evaluate_examples
 from training.fit import Encoded, fit, model_config
 from training.lm import pretrain
+from training.recipes import Recipe
+
+LABELS = SENTIMENT.labels
+PIPELINE = SENTIMENT.pipeline()  # new models train with the newest preprocessing
 
 SHORT_TEXTS = Path(__file__).with_name("short_texts.tsv")
 
@@ -52,10 +59,10 @@ class Reviews:
 def load_reviews(cfg: SentimentConfig, data: str | Path | None) -> Reviews:
     source = locate("imdb", data)
     train, val = split_validation(load_imdb(source, "train"), 0.1, cfg.seed)
-    test = [(text, SENTIMENT_LABELS[y]) for text, y in load_imdb(source, "test")]
-    train_tokens = [tokenize(normalize_text(t)) for t, _ in train]
+    test = [(text, LABELS[y]) for text, y in load_imdb(source, "test")]
+    train_tokens = [PIPELINE.tokenize(PIPELINE.normalize(t)) for t, _ in train]
     vocab = Vocab.build(train_tokens, min_freq=cfg.min_freq, max_size=cfg.vocab_size)
-    train_ids, val_ids = ([encode("sentiment", vocab, t)[1] for t, _ in pairs]
+    train_ids, val_ids = ([PIPELINE.encode(vocab, t)[1] for t, _ in pairs]
                           for pairs in (train, val))
     try:
         unlabelled = [t for t, _ in load_imdb(locate("imdb_unsup", data), "unsup")]
@@ -68,8 +75,8 @@ def load_reviews(cfg: SentimentConfig, data: str | Path | None) -> Reviews:
 def encode_reviews(reviews: Reviews, extra: list[tuple[str, int]]) -> Encoded:
     """The labelled reviews plus `extra` (pseudo-labelled) ones, through the shared pipeline."""
     train = reviews.train + extra
-    train_ids = reviews.train_ids + [encode("sentiment", reviews.vocab, t)[1] for t, _ in extra]
-    return Encoded(reviews.vocab, SENTIMENT_LABELS, (train_ids, [y for _, y in train]),
+    train_ids = reviews.train_ids + [PIPELINE.encode(reviews.vocab, t)[1] for t, _ in extra]
+    return Encoded(reviews.vocab, LABELS, (train_ids, [y for _, y in train]),
                    (reviews.val_ids, [y for _, y in reviews.val]), reviews.test,
                    fingerprint(train + reviews.val))
 
@@ -124,14 +131,15 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
     reviews = load_reviews(cfg, data)
     init = None
     if cfg.w2v_epochs > 0:
-        sentences = reviews.train_tokens + [tokenize(normalize_text(t))
+        sentences = reviews.train_tokens + [PIPELINE.tokenize(PIPELINE.normalize(t))
                                             for t in reviews.unlabelled]
         init = {"embed.weight": word2vec_embeddings(cfg, reviews.vocab, sentences)}
     if cfg.lm_epochs > 0:
         init = pretrained_encoder(cfg, reviews, init, out, device)
     rounds, step = cfg.self_training_rounds, cfg
     for k in range(rounds + 1):
-        teacher = Predictor.load("sentiment", step.teacher, device="cpu") if step.teacher else None
+        teacher = Predictor.load(SENTIMENT.name, step.teacher, device="cpu") if (
+            step.teacher) else None
         extra = pseudo_labelled(teacher, reviews.unlabelled, step.pseudo_threshold) if (
             teacher) else []
         # the teacher's path may hold another model later: record which one taught
@@ -148,11 +156,11 @@ def pretrained_encoder(cfg: SentimentConfig, reviews: Reviews,
                        device: torch.device) -> dict[str, torch.Tensor]:
     """Embeddings and bi-LSTM pre-trained as a language model on the training reviews and
     the unlabelled ones; the validation reviews only measure its perplexity."""
-    unlabelled = [encode("sentiment", reviews.vocab, t)[1] for t in reviews.unlabelled]
+    unlabelled = [PIPELINE.encode(reviews.vocab, t)[1] for t in reviews.unlabelled]
     train = [s for s in reviews.train_ids + unlabelled if len(s) > 1]
     val = [s for s in reviews.val_ids if len(s) > 1]
     torch.manual_seed(cfg.seed)
-    model = SeqClassifier(model_config(cfg, len(reviews.vocab), len(SENTIMENT_LABELS)))
+    model = SeqClassifier(model_config(cfg, len(reviews.vocab), len(LABELS)))
     if init is not None:
         model.load_state_dict(init, strict=False)
     print(f"language model: {len(train)} reviews, {sum(map(len, train)):,} words")
@@ -170,7 +178,7 @@ def pretrained_encoder(cfg: SentimentConfig, reviews: Reviews,
 def train_once(cfg: SentimentConfig, encoded: Encoded, init: dict[str, torch.Tensor] | None,
                out: Path, device: torch.device, *, provenance: dict | None = None,
                ship: bool = False) -> Path:
-    path, _ = fit("sentiment", cfg, encoded, out, device, init_state=init,
+    path, _ = fit(SENTIMENT.name, cfg, encoded, out, device, init_state=init,
                   provenance=provenance, ship=ship)
     record_short_texts(path, out)
     return path
@@ -178,9 +186,17 @@ def train_once(cfg: SentimentConfig, encoded: Encoded, init: dict[str, torch.Ten
 
 def record_short_texts(path: Path, out: Path) -> None:
     """Score the checkpoint on chat-length texts too, into its metrics report."""
-    short = evaluate_examples(Predictor.load("sentiment", path, device="cpu"),
+    short = evaluate_examples(Predictor.load(SENTIMENT.name, path, device="cpu"),
                               short_text_examples())
     print(f"short chat texts: accuracy {short['accuracy']:.3f} on {short['n']}")
     report = json.loads((out / "sentiment_metrics.json").read_text())
     report["short_texts"] = {k: short[k] for k in ("accuracy", "macro_f1", "n")}
     (out / "sentiment_metrics.json").write_text(json.dumps(report, indent=2))
+
+
+def _train(cfg: SentimentConfig, args: argparse.Namespace, out: Path,
+           device: torch.device) -> Path:
+    return train(cfg, args.data, out, device, ship=args.ship)
+
+
+RECIPE = Recipe(SentimentConfig, _train, report_more=record_short_texts)

@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs.ask import TASK_CHOICES
 from bot.context import bot_of
 from bot.deadline import reply, within_deadline
 from bot.embeds import escape, stats_embed, status_embed
@@ -23,7 +24,6 @@ from bot.errors import NotOwner
 from bot.sync import sync_commands
 from db import VoterStats
 
-Task = Literal["origin", "sentiment"]
 PRIVATE = {"ephemeral": True, "thinking": True}  # how a slow answer is deferred
 
 
@@ -82,7 +82,8 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Bot admini
                           description="Owners: load the promoted model (or a given version)")
     @owner_only
     @app_commands.describe(task="Which model", version="A promoted version; default: CURRENT")
-    async def reload(self, interaction: discord.Interaction, task: Task,
+    @app_commands.choices(task=TASK_CHOICES)
+    async def reload(self, interaction: discord.Interaction, task: str,
                      version: app_commands.Range[str, 1, 100] | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)  # loading takes a while
         served = await bot_of(interaction).services.models.reload(task, version)
@@ -92,7 +93,8 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Bot admini
                           description="Owners: serve the version promoted before the current one")
     @owner_only
     @app_commands.describe(task="Which model")
-    async def rollback(self, interaction: discord.Interaction, task: Task) -> None:
+    @app_commands.choices(task=TASK_CHOICES)
+    async def rollback(self, interaction: discord.Interaction, task: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         served = await bot_of(interaction).services.models.rollback(task)
         await _reply(interaction, f"{task}: rolled back, now serving `{served}`.")

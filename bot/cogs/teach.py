@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Literal
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs.ask import TASK_CHOICES
 from bot.context import bot_of, readable_channels
 from bot.cooldowns import ml_cooldown
 from bot.deadline import reply, within_deadline
@@ -27,9 +28,9 @@ from bot.errors import NO_MENTIONS
 from bot.present import prediction_card
 from bot.services import Answer
 from bot.views import feedback_view
-from db import TASKS
-from db import Prediction as Record
-from inference.predictor import Prediction
+from db import LoggedPrediction
+from inference.results import Prediction
+from inference.tasks import TASKS
 
 log = logging.getLogger("seqbot.bot")
 
@@ -43,7 +44,7 @@ ASK = "I'm unsure about this one. Is my answer right? Your vote trains the next 
 POST = "Help me learn: I'm unsure about this one. Is my answer right?"
 
 
-def as_answer(record: Record) -> Answer:
+def as_answer(record: LoggedPrediction) -> Answer:
     """A logged answer, shown again: the card reads it as it read the original."""
     probability = record.top[0][1] if record.top else 0.0
     prediction = Prediction(record.task, record.input_text, record.normalized, record.label,
@@ -51,7 +52,7 @@ def as_answer(record: Record) -> Answer:
     return Answer(prediction, record.id)
 
 
-def question(header: str, record: Record) -> dict[str, Any]:
+def question(header: str, record: LoggedPrediction) -> dict[str, Any]:
     return {"content": header, "embed": card_embed(prediction_card(as_answer(record))),
             "view": feedback_view(record.id), "allowed_mentions": NO_MENTIONS}
 
@@ -75,18 +76,18 @@ class Teach(commands.Cog):
     @app_commands.command(name="teach",
                           description="Help the models learn: vote on an answer they are unsure of")
     @app_commands.describe(task="Which model (default: whichever is less sure)")
+    @app_commands.choices(task=TASK_CHOICES)
     @app_commands.guild_only()
     @ml_cooldown
-    async def teach(self, interaction: discord.Interaction,
-                    task: Literal["origin", "sentiment"] | None = None) -> None:
+    async def teach(self, interaction: discord.Interaction, task: str | None = None) -> None:
         assert interaction.guild_id is not None  # guild_only
         service = bot_of(interaction).services.teach
         channels = readable_channels(interaction)
 
-        async def pick() -> tuple[bool, Record | None]:
+        async def pick() -> tuple[bool, LoggedPrediction | None]:
             if not await service.enabled(interaction.guild_id):  # type: ignore[arg-type]
                 return False, None
-            tasks = (task,) if task else TASKS
+            tasks = (task,) if task else tuple(TASKS)
             return True, await service.for_user(interaction.user.id, interaction.guild_id,
                                                 channels, tasks)  # type: ignore[arg-type]
 

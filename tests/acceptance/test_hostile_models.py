@@ -16,10 +16,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inference.checkpoint import TASKS
+from inference.errors import InputError
 from inference.http_client import HttpInferenceClient
 from inference.server import SECRET_HEADER, InferenceServer
-from inference.text import MAX_TEXT_CHARS, InputError
+from inference.tasks import TASKS
+from inference.text import MAX_TEXT_CHARS
 from tests.helpers import HYPOTHESIS, hostile_text
 
 REFUSALS = {
@@ -54,21 +55,21 @@ def check_answer(task: str, text: str, result: object) -> None:
 
 
 @HYPOTHESIS
-@given(text=hostile_text, task=st.sampled_from(TASKS))
+@given(text=hostile_text, task=st.sampled_from(tuple(TASKS)))
 async def test_the_worker_answers_or_refuses(worker, text, task):
     try:
-        result = await worker.predict(task, text, top_k=100)
+        result = await worker.predict_one(task, text, top_k=100)
     except InputError as exc:
         result = exc
     check_answer(task, text, result)
 
 
 @HYPOTHESIS
-@given(texts=st.lists(hostile_text, min_size=1, max_size=4), task=st.sampled_from(TASKS))
+@given(texts=st.lists(hostile_text, min_size=1, max_size=4), task=st.sampled_from(tuple(TASKS)))
 async def test_the_service_gives_the_workers_answers(worker, service, texts, task):
     async with HttpInferenceClient(service.url, "s3") as client:
-        over_http = await client.predict_many(task, texts, top_k=100)
-    in_process = await worker.predict_many(task, texts, top_k=100)
+        over_http = await client.predict(task, texts, top_k=100)
+    in_process = await worker.predict(task, texts, top_k=100)
     for text, got, want in zip(texts, over_http, in_process, strict=True):
         check_answer(task, text, got)
         if isinstance(want, InputError):
@@ -79,21 +80,21 @@ async def test_the_service_gives_the_workers_answers(worker, service, texts, tas
 
 
 @HYPOTHESIS
-@given(text=hostile_text, task=st.sampled_from(TASKS))
+@given(text=hostile_text, task=st.sampled_from(tuple(TASKS)))
 async def test_explanations_answer_or_refuse_like_predictions(worker, service, text, task):
     try:
-        explained = await worker.explain(task, text, top_k=100)
+        explained = await worker.explain_one(task, text, top_k=100)
     except InputError as exc:
         check_answer(task, text, exc)
         with pytest.raises(InputError, match=re.escape(str(exc))):
-            await worker.predict(task, text)
+            await worker.predict_one(task, text)
         return
     check_answer(task, text, explained.prediction)
-    assert explained.prediction.label == (await worker.predict(task, text)).label
+    assert explained.prediction.label == (await worker.predict_one(task, text)).label
     assert all(0 <= part.start < part.start + part.length <= len(explained.units)
                for part in explained.parts)
     async with HttpInferenceClient(service.url, "s3") as client:
-        over_http = await client.explain(task, text)
+        over_http = await client.explain_one(task, text)
     assert [(p.start, p.length) for p in over_http.parts] == [
         (p.start, p.length) for p in explained.parts]
 

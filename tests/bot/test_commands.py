@@ -83,7 +83,7 @@ async def test_bad_input_is_a_friendly_private_reply_not_an_error(fake, bot, cap
     assert reply["flags"] & 64
     assert reply["content"] == "That name has no letters I can read."
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
-    assert (await bot.services.store.stats())["predictions"]["origin"] == 0
+    assert (await bot.services.feedback.stats())["predictions"]["origin"] == 0
 
 
 async def test_mentions_in_input_are_shown_not_pinged(fake, bot):

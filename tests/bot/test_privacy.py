@@ -4,8 +4,8 @@ an analysed message is its author's to erase, and mentions leave no raw Discord 
 from __future__ import annotations
 
 from benchmarks.fakediscord import payloads as p
-from bot.services import NOT_A_NAME
 from db import Hasher
+from inference.tasks import ORIGIN
 
 NO_PINGS = {"parse": []}
 
@@ -61,8 +61,8 @@ async def test_mentions_are_scored_and_stored_without_their_ids(fake, bot):
 async def test_origin_refuses_a_mention_and_still_reads_everyone_as_text(fake, bot):
     alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
     refused = await (await fake.slash(alice, "origin", name=f"<@{bob.id}>")).final()
-    assert refused["flags"] & 64 and refused["content"] == NOT_A_NAME
-    assert (await bot.services.store.stats())["predictions"]["origin"] == 0
+    assert refused["flags"] & 64 and refused["content"] == ORIGIN.command.mention_error
+    assert (await bot.services.feedback.stats())["predictions"]["origin"] == 0
 
     record = await fake.slash(alice, "origin", name="@everyone")  # no id in it: as before
     reply = await record.final()

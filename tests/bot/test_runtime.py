@@ -109,9 +109,10 @@ async def test_sigterm_finishes_commands_in_flight_then_closes_everything(
 async def _reopen(settings):
     """Stats read from the file after shutdown: everything was committed."""
     from db import FeedbackStore, Hasher
+    from inference.tasks import TASKS
 
     async with await FeedbackStore.open(settings.db, Hasher(settings.hash_secret)) as store:
-        return await store.stats()
+        return await store.stats(TASKS)
 
 
 async def test_models_behind_the_inference_service(fake, checkpoints, tmp_path):

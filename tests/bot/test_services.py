@@ -10,10 +10,10 @@ async def test_public_stats_share_one_scan_and_refresh_after_their_max_age(tmp_p
         scans = 0
         real_stats = store.stats
 
-        async def counted_stats():
+        async def counted_stats(*args):
             nonlocal scans
             scans += 1
-            return await real_stats()
+            return await real_stats(*args)
 
         store.stats = counted_stats
         feedback = FeedbackService(store)

@@ -215,4 +215,4 @@ async def test_agreed_examples_thresholds_and_task_filter(store: FeedbackStore) 
     [negative] = await store.agreed_examples("sentiment")
     assert (negative.label, negative.model_was_right) == ("negative", False)
     with pytest.raises(ValueError):
-        await store.agreed_examples("weather")
+        await store.agreed_examples("no such task")

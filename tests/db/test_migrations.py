@@ -170,3 +170,60 @@ def test_split_statements_respects_strings_comments_and_triggers() -> None:
 def test_every_migration_splits_into_complete_statements() -> None:
     for script in MIGRATIONS:
         assert all(sqlite3.complete_statement(s) for s in split_statements(script))
+
+
+TASKS_BY_SHAPE = 7  # the first schema that checks a task's name, not a fixed list
+
+
+async def test_from_v7_any_well_formed_task_is_kept_and_only_those(tmp_path: Path) -> None:
+    db_path = tmp_path / "seqbot.db"
+    await build_old_database(db_path, TASKS_BY_SHAPE - 1)
+    store = await FeedbackStore.open(db_path, HASHER)
+    try:
+        pred_id = await store.log_prediction("palindrome", "Kayak", "kayak", "p1", "yes", [],
+                                             None, None, None)
+        await store.add_model_version("palindrome", "p1", "p", "c", {}, status="production")
+        await store.teach.add_to_pool("language_2", ["hola"], "test")
+        stats = await store.stats(("origin", "sentiment"))
+        assert stats["predictions"] == {"origin": 1, "sentiment": 0, "palindrome": 1}
+        assert stats["production_versions"]["palindrome"] == "p1"
+        assert (await store.get_prediction(pred_id)).task == "palindrome"
+    finally:
+        await store.close()
+    # the schema itself refuses what the store would (a writer that bypasses it included)
+    with sqlite3.connect(db_path) as conn:
+        for task in ("", "Origin", "1st", "a-b", "a b", "x" * 33):
+            for sql in ("INSERT INTO predictions (task, input_text, normalized, model_version,"
+                        " label, top_json, created_at) VALUES (?, 'a', 'a', 'v', 'l', '[]', 't')",
+                        "INSERT INTO teach_pool (task, input_text, source, created_at)"
+                        " VALUES (?, 'a', 's', 't')",
+                        "INSERT INTO model_versions (task, version, path, checksum, metrics_json,"
+                        " status, created_at) VALUES (?, 'v', 'p', 'c', '{}', 'retired', 't')"):
+                with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+                    conn.execute(sql, (task,))
+
+
+async def test_v7_keeps_every_id_counter_above_rows_erased_before_it(tmp_path: Path) -> None:
+    db_path = tmp_path / "seqbot.db"
+    async with aiosqlite.connect(db_path, isolation_level=None) as conn:
+        await migrate(conn, target=TASKS_BY_SHAPE - 1)
+        for n in (1, 2, 3):
+            await conn.execute(
+                "INSERT INTO predictions (task, input_text, normalized, model_version, label,"
+                " top_json, created_at) VALUES ('origin', ?, 'n', 'v1', 'Irish', '[]', ?)",
+                (f"Name{n}", THEN))
+            await conn.execute("INSERT INTO teach_pool (task, input_text, source, created_at)"
+                               " VALUES ('origin', ?, 'file', ?)", (f"Pooled{n}", THEN))
+        await conn.execute("DELETE FROM predictions WHERE id = 3")  # erased before the upgrade
+        await conn.execute("DELETE FROM teach_pool WHERE id = 3")
+    store = await FeedbackStore.open(db_path, HASHER)
+    try:
+        assert await store.log_prediction("origin", "Later", "later", "v1", "Irish", [],
+                                          None, None, None) == 4
+        await store.teach.add_to_pool("origin", ["Ivanov"], "test")
+    finally:
+        await store.close()
+    with sqlite3.connect(db_path) as conn:
+        assert dict(conn.execute("SELECT * FROM sqlite_sequence")) == {"predictions": 4,
+                                                                        "teach_pool": 4}
+        assert conn.execute("SELECT max(id) FROM teach_pool").fetchone() == (4,)

@@ -57,7 +57,10 @@ async def test_missing_prediction_is_none(store: FeedbackStore) -> None:
 @pytest.mark.parametrize(
     ("task", "label", "top"),
     [
-        ("weather", "x", []),
+        ("", "x", []),
+        ("Origin", "x", []),
+        ("origin; DROP TABLE votes", "x", []),
+        ("x" * 33, "x", []),
         ("origin", "", []),
         ("origin", "   ", []),
         ("origin", "x", [("x", float("nan"))]),

@@ -43,11 +43,11 @@ async def test_batched_equals_unbatched_on_the_gpu(checkpoints, task: str) -> No
     inputs = INPUTS[task] * 6
     async with InferenceWorker(checkpoints=checkpoints, device="cuda", max_batch=64,
                                max_wait_ms=20) as batched:
-        together = await asyncio.gather(*(batched.predict(task, x, 18) for x in inputs))
+        together = await asyncio.gather(*(batched.predict_one(task, x, 18) for x in inputs))
         assert batched.infos()[task].device.startswith("cuda")
         assert batched.batch_sizes.count(task) < len(inputs) / 4  # batching really happened
     async with InferenceWorker(checkpoints=checkpoints, device="cuda", max_batch=1) as single:
-        alone = await asyncio.gather(*(single.predict(task, x, 18) for x in inputs))
+        alone = await asyncio.gather(*(single.predict_one(task, x, 18) for x in inputs))
     for a, b in zip(together, alone, strict=True):
         assert_same_prediction(a, b, tol=1e-5)
 

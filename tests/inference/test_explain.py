@@ -8,19 +8,16 @@ from dataclasses import replace
 import pytest
 
 from inference.explain import (
-    Explanation,
-    Part,
     explain_prepared,
-    explanation_from_json,
     log_odds,
     random_spans,
     removal_drops,
     spans,
-    top_parts,
     without,
 )
 from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
+from inference.results import Explanation, Part, top_parts
 from inference.text import UNK_ID
 from tests.helpers import NAMES, TEXTS
 
@@ -134,8 +131,9 @@ def test_json_round_trip(tiny) -> None:
     explanation = explain_prepared(tiny["origin"], tiny["origin"].prepare("Dvořák"))
     data = explanation.to_json()
     assert data["normalized"] == "Dvorak" and data["explanation"]["units"] == list("dvorak")
-    again = explanation_from_json(explanation.prediction, data["explanation"])
+    again = Explanation.from_json(explanation.prediction.task, data)
     assert isinstance(again, Explanation) and again.units == explanation.units
+    assert again.joiner == explanation.joiner == ""
     assert [(p.start, p.length, p.text) for p in again.parts] == \
         [(p.start, p.length, p.text) for p in explanation.parts]
     assert [p.weight for p in again.parts] == pytest.approx(

@@ -10,12 +10,12 @@ import aiohttp
 import pytest
 
 from inference.cli import main
-from inference.errors import InferenceBusy, InferenceUnavailable
-from inference.explain import Explanation, explain_prepared
+from inference.errors import InferenceBusy, InferenceUnavailable, InputError
+from inference.explain import explain_prepared
 from inference.http_client import HttpInferenceClient
 from inference.predictor import Predictor
+from inference.results import Explanation
 from inference.server import SECRET_HEADER, InferenceServer
-from inference.text import InputError
 from inference.worker import InferenceWorker
 from tests.helpers import NAMES, TEXTS
 
@@ -53,7 +53,7 @@ async def test_worker_explains_with_the_served_model(worker, checkpoints):
     for task, inputs in (("origin", NAMES[:5]), ("sentiment", TEXTS[:4])):
         reference = Predictor.load(task, checkpoints[task], device="cpu")
         for raw in inputs:
-            got = await worker.explain(task, raw)
+            got = await worker.explain_one(task, raw)
             same_explanation(got, explain_prepared(reference, reference.prepare(raw)))
             assert len(got.prediction.top) == (3 if task == "origin" else 2)
     assert worker.explanations.get("origin", "ok") == 5
@@ -62,8 +62,8 @@ async def test_worker_explains_with_the_served_model(worker, checkpoints):
 
 async def test_worker_rejects_invalid_input_at_once_and_in_place(worker):
     with pytest.raises(InputError):
-        await worker.explain("origin", "🙂")
-    results = await worker.explain_many("origin", ["Abe", "", "Kim"])
+        await worker.explain_one("origin", "🙂")
+    results = await worker.explain("origin", ["Abe", "", "Kim"])
     assert isinstance(results[1], InputError)
     assert [r.prediction.input for r in (results[0], results[2])] == ["Abe", "Kim"]
     assert worker.explanations.get("origin", "invalid") == 2
@@ -79,17 +79,17 @@ async def test_worker_answers_busy_beyond_its_explanation_limit(worker, monkeypa
         return probabilities(self, items)
 
     monkeypatch.setattr(Predictor, "probabilities", held)
-    first = asyncio.ensure_future(worker.explain("origin", "Abe"))
-    second = asyncio.ensure_future(worker.explain("sentiment", "great"))
+    first = asyncio.ensure_future(worker.explain_one("origin", "Abe"))
+    second = asyncio.ensure_future(worker.explain_one("sentiment", "great"))
     assert await asyncio.to_thread(entered.wait, 5)
     with pytest.raises(InferenceBusy):
-        await worker.explain("origin", "Kim")
-    predicting = asyncio.ensure_future(worker.predict("origin", "Kim"))  # queued behind, fine
+        await worker.explain_one("origin", "Kim")
+    predicting = asyncio.ensure_future(worker.predict_one("origin", "Kim"))  # queued behind, fine
     gate.set()
     assert (await first).prediction.input == "Abe" and (await second).units == ["great"]
     assert (await predicting).input == "Kim"
     assert worker.explanations.get("origin", "busy") == 1
-    assert (await worker.explain("origin", "Kim")).prediction.input == "Kim"  # room again
+    assert (await worker.explain_one("origin", "Kim")).prediction.input == "Kim"  # room again
 
 
 async def test_http_endpoint_and_client_match_the_worker(server, worker):
@@ -108,12 +108,13 @@ async def test_http_endpoint_and_client_match_the_worker(server, worker):
             assert resp.status == 400
     async with HttpInferenceClient(server.url, SECRET) as client:
         for task, raw in (("origin", "Nakamura"), ("sentiment", TEXTS[1])):
-            same_explanation(await client.explain(task, raw), await worker.explain(task, raw))
+            same_explanation(await client.explain_one(task, raw),
+                             await worker.explain_one(task, raw))
         with pytest.raises(InputError):
-            await client.explain("sentiment", "...")
+            await client.explain_one("sentiment", "...")
     async with HttpInferenceClient(server.url, "wrong") as client:
         with pytest.raises(InferenceUnavailable, match="401"):
-            await client.explain("origin", "Abe")
+            await client.explain_one("origin", "Abe")
 
 
 def test_predict_cli_explains_as_json_and_as_text(checkpoints, capsys):
@@ -139,7 +140,7 @@ async def test_a_failing_model_is_unavailable_and_frees_its_places(worker, monke
 
     monkeypatch.setattr(Predictor, "probabilities", broken)
     with pytest.raises(InferenceUnavailable, match="out of memory"):
-        await worker.explain_many("origin", ["Abe", "Kim"])
+        await worker.explain("origin", ["Abe", "Kim"])
     assert worker.explanations.get("origin", "error") == 2
     monkeypatch.undo()
-    assert len(await worker.explain_many("origin", ["Abe", "Kim"])) == 2  # both places free
+    assert len(await worker.explain("origin", ["Abe", "Kim"])) == 2  # both places free

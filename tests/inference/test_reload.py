@@ -64,14 +64,15 @@ async def test_hot_swap_under_load(model_dir, reference, device):
         assert w.versions()["origin"] == V1
 
         async def caller(i):
-            return [await w.origin(NAMES[(i + j) % len(NAMES)], top_k=18) for j in range(25)]
+            return [await w.predict_one("origin", NAMES[(i + j) % len(NAMES)], top_k=18)
+                    for j in range(25)]
 
         load = [asyncio.create_task(caller(i)) for i in range(24)]
         await asyncio.sleep(0.01)
         set_current(model_dir, "origin", V2)
         assert await w.reload("origin") == V2
         results = [r for rs in await asyncio.gather(*load) for r in rs]  # none failed
-        after = await asyncio.gather(*(w.origin(n, top_k=18) for n in NAMES))
+        after = await asyncio.gather(*(w.predict_one("origin", n, top_k=18) for n in NAMES))
     assert {r.model_version for r in results} == {V1, V2}
     assert {r.model_version for r in after} == {V2}
     for result in results + after:
@@ -83,9 +84,9 @@ async def test_requests_queued_across_a_swap_are_encoded_for_the_new_model(
     gate = hold_model(monkeypatch)
     async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1,
                                max_batch=4, max_wait_ms=0) as w:
-        first = [asyncio.create_task(w.origin(n, top_k=18)) for n in NAMES[:4]]
+        first = [asyncio.create_task(w.predict_one("origin", n, top_k=18)) for n in NAMES[:4]]
         await asyncio.sleep(0.05)  # that batch holds the model thread
-        queued = [asyncio.create_task(w.origin(n, top_k=18)) for n in NAMES[4:]]
+        queued = [asyncio.create_task(w.predict_one("origin", n, top_k=18)) for n in NAMES[4:]]
         await asyncio.sleep(0)
         assert w.queue_depth("origin") == len(NAMES) - 4  # encoded with V1's vocabulary
         assert await w.reload("origin", V2) == V2  # V2 numbers the characters differently
@@ -109,7 +110,7 @@ async def test_corrupt_checkpoint_is_refused_and_the_old_model_keeps_serving(
                 await w.reload("origin")
             assert "refused" in caplog.text and V1 in caplog.text
             assert w.versions()["origin"] == V1
-            assert_same_prediction(await w.origin("Nakamura", top_k=18),
+            assert_same_prediction(await w.predict_one("origin", "Nakamura", top_k=18),
                                    reference(V1, "Nakamura"))
         for bad in ("origin-nope", "../origin/" + V1, ""):
             with pytest.raises(CheckpointError):
@@ -130,7 +131,7 @@ async def test_reload_of_a_named_version_makes_it_current_and_rollback_returns(m
         assert current(model_dir) == V2 and w.versions()["origin"] == V2
         assert await w.rollback("origin") == V1
         assert current(model_dir) == V1 and w.versions()["origin"] == V1
-        assert (await w.origin("Abe")).model_version == V1
+        assert (await w.predict_one("origin", "Abe")).model_version == V1
         with pytest.raises(CheckpointError, match="no earlier"):
             await w.rollback("origin")
 
@@ -161,7 +162,7 @@ async def test_watcher_picks_up_a_promotion_and_skips_a_broken_one(model_dir, ca
                 break
             await asyncio.sleep(0.01)
         assert w.versions()["origin"] == V2
-        assert (await w.origin("Abe")).model_version == V2
+        assert (await w.predict_one("origin", "Abe")).model_version == V2
         path_of(model_dir, V3).write_bytes(b"garbage")
         set_current(model_dir, "origin", V3)
         with caplog.at_level(logging.ERROR, logger="seqbot.inference"):

@@ -15,14 +15,13 @@ import pytest
 from aiohttp import web
 
 from inference.checkpoint import CheckpointError, save_checkpoint
-from inference.client import ModelInfo
-from inference.errors import InferenceBusy, InferenceUnavailable
+from inference.errors import InferenceBusy, InferenceUnavailable, InputError
 from inference.factory import make_client
 from inference.http_client import HttpInferenceClient
 from inference.predictor import Predictor
 from inference.registry import set_current, task_dir
+from inference.results import ModelInfo
 from inference.server import SECRET_HEADER, InferenceServer, check_bind
-from inference.text import InputError
 from inference.worker import InferenceWorker
 from tests.helpers import (
     ORIGIN_LABELS,
@@ -242,15 +241,15 @@ async def test_reload_and_rollback_over_http(http):
 
 async def test_http_client_gives_the_workers_answers(service):
     async with HttpInferenceClient(service.url, SECRET, timeout_s=5) as client:
-        remote, local = await client.origin("Nakamura", 5), await service.worker.origin(
-            "Nakamura", 5)
+        remote = await client.predict_one("origin", "Nakamura", 5)
+        local = await service.worker.predict_one("origin", "Nakamura", 5)
         assert_same_prediction(remote, local)
         assert remote.task == "origin" and len(remote.top) == 5
-        assert_same_prediction(await client.sentiment(TEXTS[4]),
-                               await service.worker.sentiment(TEXTS[4]))
+        assert_same_prediction(await client.predict_one("sentiment", TEXTS[4]),
+                               await service.worker.predict_one("sentiment", TEXTS[4]))
         with pytest.raises(InputError, match="letters"):
-            await client.origin("")
-        mixed = await client.predict_many("origin", ["Abe", "🙂", "Kim"])
+            await client.predict_one("origin", "")
+        mixed = await client.predict("origin", ["Abe", "🙂", "Kim"])
         assert [type(r).__name__ for r in mixed] == ["Prediction", "InputError", "Prediction"]
         assert await client.model_versions() == {"origin": V2, "sentiment": S1}
         assert await client.model_info() == service.worker.infos()
@@ -261,7 +260,7 @@ async def test_http_client_gives_the_workers_answers(service):
             await client.reload("origin", "origin-nope")
     async with HttpInferenceClient(service.url, "wrong", timeout_s=5) as client:
         with pytest.raises(InferenceUnavailable, match="401"):
-            await client.origin("Abe")
+            await client.predict_one("origin", "Abe")
 
 
 async def test_a_full_queue_is_503_busy_for_http_and_the_client(model_dir, monkeypatch):
@@ -273,10 +272,11 @@ async def test_a_full_queue_is_503_busy_for_http_and_the_client(model_dir, monke
         try:
             async with aiohttp.ClientSession() as session, \
                     HttpInferenceClient(server.url) as client:
-                running = asyncio.create_task(client.origin("Abe"))  # held in the model
+                # held in the model
+                running = asyncio.create_task(client.predict_one("origin", "Abe"))
                 while not worker._lanes["origin"].running:
                     await asyncio.sleep(0.01)
-                waiting = asyncio.create_task(client.predict_many("origin", ["Kim", "Ng"]))
+                waiting = asyncio.create_task(client.predict("origin", ["Kim", "Ng"]))
                 while worker.queue_depth("origin") < 2:
                     await asyncio.sleep(0.01)
                 async with session.post(server.url + "/v1/origin",
@@ -284,7 +284,7 @@ async def test_a_full_queue_is_503_busy_for_http_and_the_client(model_dir, monke
                     assert resp.status == 503 and resp.headers["Retry-After"] == "1"
                     assert (await resp.json())["code"] == "busy"
                 with pytest.raises(InferenceBusy):
-                    await client.predict_many("origin", ["Li", "Wu"])
+                    await client.predict("origin", ["Li", "Wu"])
                 gate.set()
                 assert (await running).model_version == V2
                 assert len(await waiting) == 2
@@ -332,7 +332,7 @@ async def test_an_unexpected_error_is_a_logged_json_500(http, service, monkeypat
     async def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(service.worker, "predict_many", broken)
+    monkeypatch.setattr(service.worker, "predict", broken)
     async with http.post("/v1/origin", json={"inputs": ["Abe"]}) as resp:
         assert resp.status == 500 and (await resp.json())["code"] == "internal"
     assert "POST /v1/origin failed" in caplog.text and "a bug" in caplog.text
@@ -357,7 +357,7 @@ async def test_http_client_never_sends_a_rollback_twice():
                 await client.rollback("origin")
             assert requests == [b"POST /v1/rollback HTTP/1.1\r\n"]
             with pytest.raises(InferenceUnavailable):
-                await client.origin("Abe")
+                await client.predict_one("origin", "Abe")
             assert requests[1:] == [b"POST /v1/origin HTTP/1.1\r\n"] * 3
     finally:
         server.close()
@@ -368,7 +368,7 @@ async def test_http_client_fails_fast_on_a_closed_port():
     started = time.perf_counter()
     async with HttpInferenceClient(f"http://127.0.0.1:{free_port()}", timeout_s=5) as client:
         with pytest.raises(InferenceUnavailable, match="Cannot reach"):
-            await client.origin("Abe")
+            await client.predict_one("origin", "Abe")
     assert time.perf_counter() - started < 1.5
 
 
@@ -386,7 +386,7 @@ async def test_http_client_never_waits_past_its_timeout():
     try:
         async with HttpInferenceClient(f"http://127.0.0.1:{port}", timeout_s=0.3) as client:
             with pytest.raises(InferenceUnavailable):
-                await client.origin("Abe")
+                await client.predict_one("origin", "Abe")
         assert time.perf_counter() - started < 1.0
     finally:
         for writer in writers:
@@ -403,7 +403,7 @@ async def test_http_client_retries_while_the_service_comes_up(model_dir):
         asyncio.get_running_loop().call_later(0.15, lambda: asyncio.ensure_future(
             server.start()))
         try:
-            assert (await client.origin("Abe")).model_version == V2
+            assert (await client.predict_one("origin", "Abe")).model_version == V2
         finally:
             await server.close()
 

@@ -1,13 +1,13 @@
 import pytest
 
+from inference.errors import InputError
+from inference.tasks import SENTIMENT
 from inference.text import (
     MAX_TEXT_CHARS,
     PAD_ID,
     UNK_ID,
-    InputError,
     Vocab,
     clip_chars,
-    encode,
     name_chars,
     normalize_name,
     normalize_text,
@@ -74,7 +74,7 @@ def test_huge_text_is_clipped_and_flagged() -> None:
     clipped, cut = clip_chars(raw)
     assert cut and len(clipped) <= MAX_TEXT_CHARS + 1 and clipped.endswith("terrible ending")
     vocab = Vocab.build([["good", "terrible", "ending"]])
-    _, ids, truncated = encode("sentiment", vocab, raw)
+    _, ids, truncated = SENTIMENT.pipeline().encode(vocab, raw)
     assert truncated and len(ids) == 400
 
 

@@ -15,10 +15,9 @@ import pytest
 import torch
 
 from inference.checkpoint import save_checkpoint
-from inference.client import ModelInfo
-from inference.errors import InferenceBusy, InferenceUnavailable
+from inference.errors import InferenceBusy, InferenceUnavailable, InputError
 from inference.predictor import Predictor
-from inference.text import InputError
+from inference.results import ModelInfo
 from inference.worker import InferenceWorker
 from tests.helpers import (
     NAMES,
@@ -61,12 +60,12 @@ async def test_batched_equals_unbatched(checkpoints, reference, task, inputs, k)
     inputs = inputs * 6
     async with InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1,
                                max_batch=64, max_wait_ms=20) as batched:
-        together = await asyncio.gather(*(batched.predict(task, x, k) for x in inputs))
+        together = await asyncio.gather(*(batched.predict_one(task, x, k) for x in inputs))
         passes, scored = batch_sizes(batched, task)
     assert scored == len(inputs) and passes < len(inputs) / 4  # batching really happened
     async with InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1,
                                max_batch=1) as single:
-        alone = await asyncio.gather(*(single.predict(task, x, k) for x in inputs))
+        alone = await asyncio.gather(*(single.predict_one(task, x, k) for x in inputs))
         assert batch_sizes(single, task) == (len(inputs), len(inputs))
     for raw, a, b in zip(inputs, together, alone, strict=True):
         assert_same_prediction(a, b)
@@ -77,7 +76,7 @@ async def test_many_simultaneous_callers_each_get_their_own_answer(checkpoints, 
     names = [f"{a}{b}son" for a in "BCDFGHKLMN" for b in "aeiouyrstl"] * 5  # 500 callers
     async with InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1,
                                max_batch=16) as w:
-        results = await asyncio.gather(*(w.origin(n, top_k=3) for n in names))
+        results = await asyncio.gather(*(w.predict_one("origin", n, top_k=3) for n in names))
     for name, result in zip(names, results, strict=True):
         assert result.input == name
         assert_same_prediction(result, reference("origin", name, 3))
@@ -86,7 +85,7 @@ async def test_many_simultaneous_callers_each_get_their_own_answer(checkpoints, 
 
 async def test_predict_many_keeps_order_and_reports_invalid_inputs_in_place(worker, reference):
     inputs = ["Nakamura", "", "Smith", "x" * 65, "🙂", "Rossi"]
-    results = await worker.predict_many("origin", inputs, top_k=2)
+    results = await worker.predict("origin", inputs, top_k=2)
     assert [isinstance(r, InputError) for r in results] == [False, True, False, True, True,
                                                             False]
     for raw, result in zip(inputs, results, strict=True):
@@ -100,34 +99,35 @@ async def test_invalid_input_raises_before_anything_is_queued(checkpoints):
         for task, raw in [("origin", ""), ("origin", "N" * 65), ("origin", "🙂🙂"),
                           ("origin", "1234"), ("sentiment", "😀😀"), ("sentiment", "!!! ???")]:
             with pytest.raises(InputError):
-                await asyncio.wait_for(w.predict(task, raw), 1)
+                await asyncio.wait_for(w.predict_one(task, raw), 1)
             assert w.queue_depth(task) == 0
 
 
 async def test_long_review_is_truncated_and_flagged(worker):
-    result = await worker.sentiment(TEXTS[4])
+    result = await worker.predict_one("sentiment", TEXTS[4])
     assert result.truncated and result.label in ("negative", "positive")
-    assert (await worker.sentiment("good film " * 5000)).truncated  # far over the char limit
-    assert not (await worker.sentiment("great")).truncated
+    # far over the char limit
+    assert (await worker.predict_one("sentiment", "good film " * 5000)).truncated
+    assert not (await worker.predict_one("sentiment", "great")).truncated
 
 
 async def test_top_k_is_per_request_even_inside_one_batch(worker):
-    one, five, many = await asyncio.gather(worker.origin("Abe", top_k=1),
-                                           worker.origin("Kim", top_k=5),
-                                           worker.origin("Ng", top_k=50))
+    one, five, many = await asyncio.gather(worker.predict_one("origin", "Abe", top_k=1),
+                                           worker.predict_one("origin", "Kim", top_k=5),
+                                           worker.predict_one("origin", "Ng", top_k=50))
     assert (len(one.top), len(five.top), len(many.top)) == (1, 5, 18)
     assert one.label == one.top[0][0] and one.probability == one.top[0][1]
     with pytest.raises(ValueError):
-        await worker.origin("Abe", top_k=0)
+        await worker.predict_one("origin", "Abe", top_k=0)
 
 
 async def test_cancelled_and_timed_out_requests_do_not_hold_up_their_batch(
         worker, reference, monkeypatch):
     gate = hold_model(monkeypatch)
-    ahead = asyncio.create_task(worker.origin("Abe"))
+    ahead = asyncio.create_task(worker.predict_one("origin", "Abe"))
     await asyncio.sleep(0.02)  # that request holds the model thread; the next ones queue
-    tasks = [asyncio.create_task(worker.origin(n)) for n in NAMES]
-    timed_out = asyncio.create_task(asyncio.wait_for(worker.origin("Timeout"), 0.05))
+    tasks = [asyncio.create_task(worker.predict_one("origin", n)) for n in NAMES]
+    timed_out = asyncio.create_task(asyncio.wait_for(worker.predict_one("origin", "Timeout"), 0.05))
     await asyncio.sleep(0.005)
     assert worker.queue_depth("origin") == len(NAMES) + 1
     tasks[2].cancel()
@@ -145,18 +145,19 @@ async def test_cancelled_and_timed_out_requests_do_not_hold_up_their_batch(
         else:
             assert_same_prediction(result, reference("origin", name, 3))
     assert worker.requests.get("origin", "cancelled") == 3
-    assert_same_prediction(await worker.origin("Kim"), reference("origin", "Kim", 3))
+    assert_same_prediction(await worker.predict_one("origin", "Kim"), reference("origin", "Kim", 3))
 
 
 async def test_request_cancelled_while_its_batch_runs(worker, reference, monkeypatch, caplog):
     gate = hold_model(monkeypatch)
-    tasks = [asyncio.create_task(worker.origin(n)) for n in NAMES[:6]]
+    tasks = [asyncio.create_task(worker.predict_one("origin", n)) for n in NAMES[:6]]
     await asyncio.sleep(0.05)  # the batch is in the model thread, waiting on the gate
     tasks[1].cancel()
     gate.set()
     with caplog.at_level(logging.ERROR):
         results = await asyncio.gather(*tasks, return_exceptions=True)
-        assert_same_prediction(await worker.origin("Kim"), reference("origin", "Kim", 3))
+        assert_same_prediction(await worker.predict_one("origin", "Kim"),
+                               reference("origin", "Kim", 3))
     assert isinstance(results[1], asyncio.CancelledError)
     for name, result in zip(NAMES[:6], results, strict=True):
         if result is not results[1]:
@@ -169,15 +170,15 @@ async def test_full_queue_answers_busy_at_once_and_close_fails_waiting_requests(
     gate = hold_model(monkeypatch)
     w = InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1, max_queue=4)
     await w.start()
-    running = asyncio.create_task(w.origin("Abe"))
+    running = asyncio.create_task(w.predict_one("origin", "Abe"))
     await asyncio.sleep(0.02)
-    waiting = [asyncio.create_task(w.origin(n)) for n in NAMES[:4]]
+    waiting = [asyncio.create_task(w.predict_one("origin", n)) for n in NAMES[:4]]
     await asyncio.sleep(0)
     assert w.queue_depth("origin") == 4
     with pytest.raises(InferenceBusy):
-        await asyncio.wait_for(w.origin("Abe"), 1)
+        await asyncio.wait_for(w.predict_one("origin", "Abe"), 1)
     with pytest.raises(InferenceBusy):
-        await w.predict_many("origin", ["Abe", "Kim"])
+        await w.predict("origin", ["Abe", "Kim"])
     assert w.requests.get("origin", "busy") == 3
     gate.set()
     await w.close()
@@ -185,7 +186,7 @@ async def test_full_queue_answers_busy_at_once_and_close_fails_waiting_requests(
         with pytest.raises(InferenceUnavailable):
             await task
     with pytest.raises(InferenceUnavailable):
-        await w.origin("Abe")
+        await w.predict_one("origin", "Abe")
 
 
 async def test_model_runs_in_one_dedicated_thread_with_configured_threads(worker, monkeypatch):
@@ -197,8 +198,8 @@ async def test_model_runs_in_one_dedicated_thread_with_configured_threads(worker
         return predict_prepared(self, items, top_k)
 
     monkeypatch.setattr(Predictor, "predict_prepared", spy)
-    await asyncio.gather(*(worker.origin(n) for n in NAMES),
-                         *(worker.sentiment(t) for t in TEXTS))
+    await asyncio.gather(*(worker.predict_one("origin", n) for n in NAMES),
+                         *(worker.predict_one("sentiment", t) for t in TEXTS))
     [(thread, threads)] = seen
     assert thread.startswith("seqbot-model") and threads == 1
 
@@ -208,11 +209,12 @@ async def test_worker_serves_only_the_tasks_it_loaded(checkpoints):
                                device="cpu", threads=1) as w:
         assert await w.model_versions() == {"origin": "origin-tiny"}
         with pytest.raises(InferenceUnavailable):
-            await w.sentiment("great")
+            await w.predict_one("sentiment", "great")
         with pytest.raises(ValueError):
-            await w.predict("weather", "sunny")
+            await w.predict_one("weather", "sunny")
     with pytest.raises(InferenceUnavailable):
-        await InferenceWorker(checkpoints=checkpoints, device="cpu").origin("Abe")  # not started
+        await InferenceWorker(checkpoints=checkpoints, device="cpu").predict_one(
+            "origin", "Abe")  # not started
     with pytest.raises(ValueError):
         InferenceWorker(checkpoints=checkpoints, max_batch=0)
 
@@ -243,8 +245,9 @@ async def test_model_info_reports_each_checkpoints_labels_metrics_and_device(che
         assert (sentiment.test_accuracy, sentiment.test_macro_f1, sentiment.test_ece,
                 sentiment.test_n) == (None, None, None, None)
         # top_k beyond the label count lists every label, as the client contract says
-        assert len((await w.origin("Abe", top_k=100)).top) == len(infos["origin"].labels)
-        assert len((await w.sentiment("great", top_k=100)).top) == 2
+        assert len((await w.predict_one("origin", "Abe", top_k=100)).top) == \
+            len(infos["origin"].labels)
+        assert len((await w.predict_one("sentiment", "great", top_k=100)).top) == 2
 
         write_with_metrics(tmp_path / "origin.safetensors", "origin", "origin-n", {}, seed=3)
         assert await w.reload("origin") == "origin-n"

@@ -16,7 +16,8 @@ from db import AgreedExample, FeedbackStore
 from inference.checkpoint import file_sha256, load_checkpoint
 from inference.predictor import Predictor
 from inference.registry import CURRENT, current_version, task_dir
-from inference.text import normalize_text, read_as
+from inference.tasks import SENTIMENT
+from inference.text import normalize_text
 from inference.worker import InferenceWorker
 from tests.helpers import community_votes, install, make_checkpoint, names_with_suffix, train_tiny
 from training.__main__ import main
@@ -217,13 +218,13 @@ async def test_a_running_worker_serves_the_promotion_and_rolls_back(loop):
             await asyncio.sleep(0.05)
         assert worker.versions()["origin"] == outcome.version
         name = names_with_suffix("vili", 40, seed=1)[0]
-        served = await worker.origin(name)
+        served = await worker.predict_one("origin", name)
         fresh = Predictor.load("origin", model_dir=loop.model_dir).predict([name])[0]
         assert (served.label, served.model_version) == (fresh.label, outcome.version)
 
         assert await worker.rollback("origin") == loop.parent.version
         assert current(loop) == loop.parent.version
-        assert (await worker.origin(name)).model_version == loop.parent.version
+        assert (await worker.predict_one("origin", name)).model_version == loop.parent.version
     assert current_version(loop.model_dir, "origin") == loop.parent.version
 
 
@@ -283,7 +284,7 @@ def test_texts_the_model_reads_alike_are_one_input_on_one_side_of_the_split():
     examples += [AgreedExample(10 + i, "sentiment", f"film number {i} was dull",
                                f"film number {i} was dull", "negative", "positive", "v0",
                                False, 2, False, at, at) for i in range(40)]
-    assert len({read_as("sentiment", e.normalized) for e in examples[:5]}) == 1
+    assert len({SENTIMENT.pipeline().read_as(e.normalized) for e in examples[:5]}) == 1
     feedback = prepare_feedback(examples, parent, FinetuneConfig(min_holdout_corrections=1))
     kept = [e for e in feedback.train + feedback.holdout if "album" in e.input_text]
     assert [e.input_text for e in kept] == [variants[-1]]  # the latest decision

@@ -1,0 +1,196 @@
+"""What an inference client answers: predictions, explanations and model information, with
+their JSON forms (the HTTP service's wire format).
+
+Torch-free, like inference.client and inference.errors, so code that only talks to a client
+(the bot with INFERENCE_URL set) never loads the models' stack.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from inference.tasks import task_spec
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A model's answer to one input (what the store logs is a db.LoggedPrediction)."""
+
+    task: str
+    input: str
+    normalized: str
+    label: str
+    probability: float
+    top: list[tuple[str, float]]
+    model_version: str
+    truncated: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "input": self.input,
+            "normalized": self.normalized,
+            "label": self.label,
+            "probability": round(self.probability, 6),
+            "top": [[label, round(p, 6)] for label, p in self.top],
+            "model_version": self.model_version,
+            "truncated": self.truncated,
+        }
+
+    @classmethod
+    def from_json(cls, task: str, data: Mapping[str, Any]) -> Prediction:
+        """The inverse of to_json."""
+        return cls(
+            task=task,
+            input=data["input"],
+            normalized=data["normalized"],
+            label=data["label"],
+            probability=float(data["probability"]),
+            top=[(label, float(p)) for label, p in data["top"]],
+            model_version=data["model_version"],
+            truncated=bool(data.get("truncated", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Part:
+    """A span of the units the model read, and what removing it did to the label."""
+
+    start: int
+    length: int
+    text: str
+    weight: float  # log-odds of the label with the part minus without it
+    without: float  # the label's probability without the part
+
+    def to_json(self) -> dict:
+        return {"start": self.start, "length": self.length, "text": self.text,
+                "weight": round(self.weight, 6), "without": round(self.without, 6)}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A prediction and every part's measured effect on its label, strongest push first
+    (inference/explain.py measures them)."""
+
+    prediction: Prediction
+    units: list[str]  # what the model read: a name's characters, a text's words
+    joiner: str  # how the units are written back together (the pipeline's)
+    parts: list[Part]
+
+    @property
+    def method(self) -> str:
+        return task_spec(self.prediction.task).explaining.method
+
+    def toward(self, k: int | None = None) -> list[Part]:
+        """The parts that pushed most toward the label, never overlapping."""
+        return top_parts(self.parts, k or self._shown_parts, toward=True)
+
+    def against(self, k: int | None = None) -> list[Part]:
+        """The parts that pushed most away from the label, never overlapping."""
+        return top_parts(self.parts, k or self._shown_parts, toward=False)
+
+    @property
+    def _shown_parts(self) -> int:
+        return task_spec(self.prediction.task).explaining.shown_parts
+
+    def shown(self, part: Part) -> str:
+        """A part as people read it: with the task's `affixes`, a hyphen where the input goes
+        on ("-ski", "na-", "-kam-"); else as is."""
+        if not task_spec(self.prediction.task).explaining.affixes:
+            return part.text
+        return ("-" if part.start > 0 else "") + part.text + (
+            "-" if part.start + part.length < len(self.units) else "")
+
+    def summary(self) -> list[str]:
+        """Plain lines for a terminal: the strongest parts each way, with the label's
+        probability without each."""
+        label = self.prediction.label
+        lines = []
+        for heading, parts in ((f"toward {label}", self.toward()),
+                               (f"against {label}", self.against())):
+            if parts:
+                lines.append(f"{heading}: " + ", ".join(
+                    f"{self.shown(p)} ({p.without:.1%} without it)" for p in parts))
+        return lines or [f"no single part moves {label}"]
+
+    def to_json(self) -> dict:
+        """The prediction's JSON with an "explanation" field."""
+        return {**self.prediction.to_json(), "explanation": {
+            "method": self.method, "units": self.units, "joiner": self.joiner,
+            "parts": [p.to_json() for p in self.parts]}}
+
+    @classmethod
+    def from_json(cls, task: str, data: Mapping[str, Any]) -> Explanation:
+        """The inverse of to_json."""
+        explained = data["explanation"]
+        parts = [Part(int(p["start"]), int(p["length"]), str(p["text"]), float(p["weight"]),
+                      float(p["without"])) for p in explained["parts"]]
+        return cls(Prediction.from_json(task, data), [str(u) for u in explained["units"]],
+                   str(explained["joiner"]), parts)
+
+
+def top_parts(parts: Iterable[Part], k: int, *, toward: bool) -> list[Part]:
+    """Greedy: the strongest parts in one direction that overlap none already taken."""
+    sign = 1 if toward else -1
+    taken: list[Part] = []
+    for part in sorted(parts, key=lambda p: -sign * p.weight):
+        if len(taken) == k or sign * part.weight <= 0:
+            break
+        if all(part.start + part.length <= t.start or t.start + t.length <= part.start
+               for t in taken):
+            taken.append(part)
+    return taken
+
+
+def _metric(metrics: Mapping[str, Any], key: str) -> float | None:
+    value = metrics.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What one task's served model is, from its checkpoint's metadata.
+
+    The test_* figures are those recorded when the checkpoint was evaluated on its held-out
+    test split; each is None when the checkpoint carries no such metric (as tiny test
+    checkpoints do).
+    """
+
+    version: str
+    labels: tuple[str, ...]
+    created: str  # ISO 8601 time the checkpoint was made
+    device: str  # where it runs: "cpu", "cuda:0", ...
+    test_accuracy: float | None = None
+    test_macro_f1: float | None = None
+    test_ece: float | None = None
+    test_n: int | None = None
+
+    @classmethod
+    def from_metadata(
+        cls, version: str, labels: tuple[str, ...] | list[str], created: str, device: str,
+        metrics: Mapping[str, Any],
+    ) -> ModelInfo:
+        """From a checkpoint's fields and its metrics dict (unknown or odd keys ignored)."""
+        n = _metric(metrics, "test_n")
+        return cls(str(version), tuple(str(label) for label in labels), str(created),
+                   str(device), _metric(metrics, "test_accuracy"),
+                   _metric(metrics, "test_macro_f1"), _metric(metrics, "test_ece"),
+                   None if n is None else int(n))
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["labels"] = list(self.labels)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ModelInfo:
+        """The inverse of to_json; KeyError or TypeError when a field is missing or odd."""
+        labels = data["labels"]
+        if not isinstance(labels, list):
+            raise TypeError("labels must be a list")
+        return cls.from_metadata(data["version"], labels, data["created"], data["device"],
+                                 data)

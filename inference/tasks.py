@@ -1,0 +1,169 @@
+"""Every task, described once: what differs between tasks is data here, not branches elsewhere.
+
+A TaskSpec holds everything that differs between tasks: the input pipeline (by version), the
+input limit, the default number of labels listed, how explanations are measured and shown,
+where the labels come from, the data set evaluation and fine-tuning use, the training recipe,
+and how the bot names, asks for and draws an answer. The bot, the inference service,
+training and the benchmarks read the spec; none of them branches on a task's name. The spec
+holds keys, not objects of the layers above it (a colour key, not a Discord colour; a data set
+and a recipe by name), so inference imports neither the bot nor training. Torch-free.
+
+Preprocessing is versioned per task. `TaskSpec.pipelines` maps each version number to a
+Pipeline (inference/text.py: raw input -> normalised text -> units -> token ids), and
+`TaskSpec.preprocess_version` is the version new training uses. Every checkpoint records the
+version it was trained with (`Checkpoint.preprocess_version`) and is served and fine-tuned
+with exactly that pipeline (`Checkpoint.pipeline`), so a promoted checkpoint keeps its
+answers after a newer pipeline ships. Adding version N to a task:
+  1. write what is new as functions of their own (inference/text.py or a new module),
+     leaving the functions older versions use as they are;
+  2. add `N: Pipeline(...)` to the task's `pipelines`, and set `preprocess_version=N`;
+  3. train a model: training reads `spec.pipeline()`, the newest; every older checkpoint is
+     still served with the version it records, and loading refuses a version this install
+     does not have.
+A shipped version never changes behaviour: the shipped weights must reproduce their
+recorded metrics exactly.
+
+Adding a task: docs/architecture.md, "How to add a task". In short, one more TaskSpec in
+SPECS below (and, to train it, a recipe module and its data set in training/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from inference.text import (
+    MAX_NAME_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_TOKENS,
+    Pipeline,
+    name_chars,
+    normalize_name,
+    normalize_text,
+    tokenize,
+)
+
+
+class UnknownTask(ValueError):
+    """A task name no spec has."""
+
+
+class UnknownPipeline(ValueError):
+    """A preprocessing version this install does not have."""
+
+
+@dataclass(frozen=True)
+class Explaining:
+    """How an answer is explained (inference/explain.py) and how much of it is shown."""
+
+    ngram_sizes: tuple[int, ...]  # the sizes, in units, of the parts removed one at a time
+    method: str  # how the parts were measured, in words: shown with every explanation
+    shown_parts: int  # the parts listed each way (toward the answer, against it)
+    toward_only: bool = False  # show only what pushed toward the answer (not what opposed it)
+    affixes: bool = False  # show a part with hyphens where the input goes on ("-ski", "na-")
+
+
+@dataclass(frozen=True)
+class CardStyle:
+    """How the bot draws an answer; keys only, each front end maps them to its own look."""
+
+    title: str
+    headline: str  # a format string of {label}, {Label} (capitalised) and {percent}
+    colour: str  # a colour key; the bot maps it to a Discord colour (bot/embeds.py)
+    show_normalized: bool = False  # add "Read as: ..." when the model read the input otherwise
+
+
+@dataclass(frozen=True)
+class Command:
+    """How people ask: the slash command (named after the task) and its help."""
+
+    description: str  # the slash command's description on Discord
+    help: str  # its line in /help
+    option: str  # the name of the input: /origin name:..., the console's "Usage: /origin name"
+    option_help: str
+    message_menu: str | None = None  # a message context-menu command of this name, if any
+    # An input holding a mention (<@id>, <@&id>, <#id>) is refused with this message; None:
+    # mentions are read as placeholders (@user, @role, #channel).
+    mention_error: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str  # the command, the HTTP path (/v1/<name>), the model folder, the stored rows
+    summary: str  # what the bot guesses, for /about ("I guess <summary> and <summary>.")
+    pipelines: Mapping[int, Pipeline]  # every preprocessing version a checkpoint may record
+    preprocess_version: int  # the version new training uses
+    max_chars: int  # the longest input a surface accepts, in characters
+    top_k: int  # labels a prediction lists when the caller does not say
+    labels: tuple[str, ...]  # label names by the data set's class number; (): the data names them
+    dataset: str  # the data set training, evaluation and fine-tuning read (training/splits.py)
+    recipe: str  # the module that trains a model from scratch (training/recipes.py)
+    explaining: Explaining
+    card: CardStyle
+    command: Command
+
+    def __post_init__(self) -> None:
+        if self.preprocess_version not in self.pipelines:
+            raise ValueError(f"{self.name}: no pipeline v{self.preprocess_version}")
+
+    def pipeline(self, version: int | None = None) -> Pipeline:
+        """The pipeline of a preprocessing version (default: the one new training uses)."""
+        version = self.preprocess_version if version is None else version
+        if version not in self.pipelines:
+            known = ", ".join(f"v{v}" for v in sorted(self.pipelines))
+            raise UnknownPipeline(f"{self.name} has no preprocessing v{version} "
+                                  f"(this install has {known})")
+        return self.pipelines[version]
+
+
+ORIGIN = TaskSpec(
+    name="origin",
+    summary="which language a surname comes from (a character-level RNN)",
+    pipelines={1: Pipeline(normalize_name, name_chars, joiner="")},
+    preprocess_version=1,
+    max_chars=MAX_NAME_CHARS,
+    top_k=3,
+    labels=(),  # one file per language in the surnames data
+    dataset="names",
+    recipe="training.origin",
+    # A name's parts: every run of 1 to 3 characters ("-ski", "ama"). A name's answer is what
+    # its parts add up to, so only what pushed toward it is shown.
+    explaining=Explaining((1, 2, 3), "occlusion of characters and character 2- and 3-grams",
+                          shown_parts=3, toward_only=True, affixes=True),
+    card=CardStyle("Language of origin", "Most likely {label} ({percent})", colour="blurple",
+                   show_normalized=True),
+    command=Command("Guess which language a surname comes from",
+                    "guess the language a surname comes from (top 3 with probabilities)",
+                    option="name",
+                    option_help="A surname, in any script (transliterated if it is not Latin)",
+                    mention_error="That is a mention, not a name: please type the surname "
+                                  "itself."),
+)
+
+SENTIMENT = TaskSpec(
+    name="sentiment",
+    summary="whether a text sounds positive or negative (a word-level LSTM)",
+    pipelines={1: Pipeline(normalize_text, tokenize, joiner=" ", max_units=MAX_TOKENS,
+                           max_raw_chars=MAX_TEXT_CHARS)},
+    preprocess_version=1,
+    max_chars=2000,  # a Discord option's own limit
+    top_k=2,
+    labels=("negative", "positive"),  # IMDB's 0 and 1
+    dataset="imdb",
+    recipe="training.sentiment",
+    explaining=Explaining((1,), "leave-one-word-out occlusion", shown_parts=5),
+    card=CardStyle("Sentiment", "{Label} ({percent} confident)", colour="teal"),
+    command=Command("Is this text positive or negative?", "is this text positive or negative?",
+                    option="text", option_help="Any text, e.g. a short review",
+                    message_menu="Analyze sentiment"),
+)
+
+SPECS: dict[str, TaskSpec] = {spec.name: spec for spec in (ORIGIN, SENTIMENT)}
+TASKS = SPECS.keys()  # every task's name, in order; a live view of SPECS
+
+
+def task_spec(name: str) -> TaskSpec:
+    try:
+        return SPECS[name]
+    except KeyError:
+        raise UnknownTask(f"unknown task {name!r}; expected one of {list(TASKS)}") from None
