@@ -1,11 +1,11 @@
 """A throwaway PostgreSQL cluster from the machine's own binaries, for tests and benchmarks.
 
-`initdb` and `pg_ctl` are found through `pg_config --bindir`, else on PATH. PostgreSQL
-refuses to run as root, so as root they run as the `postgres` user (runuser, else su) in a
-temporary folder that user owns. The server listens on a free loopback port and a Unix
-socket in that folder, with trust authentication for loopback only, and is stopped and its
-folder removed on exit. `durable=False` (tests) turns off fsync: nothing needs to survive
-a power cut of a cluster that is deleted afterwards.
+`initdb` and `pg_ctl` are found through `pg_config --bindir`, else on PATH, else in Debian's
+/usr/lib/postgresql/<version>/bin. PostgreSQL refuses to run as root, so as root they run as
+the `postgres` user (runuser, else su) in a temporary folder that user owns. The server
+listens on a free loopback port and a Unix socket in that folder, with trust authentication
+for local connections only, and is stopped and its folder removed on exit. `durable=False`
+(tests) turns off fsync: nothing needs to survive a power cut of a cluster deleted after.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ def find_bindir() -> Path | None:
             candidates.append(Path(out))
     if initdb := shutil.which("initdb"):
         candidates.append(Path(initdb).resolve().parent)
+    # Debian keeps the server's binaries off PATH, one folder per major version
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                         key=lambda folder: _major(folder.parent.name), reverse=True)
     for folder in candidates:
         if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file():
             return folder
@@ -145,6 +148,10 @@ def _as_user(user: str, argv: list[str]) -> list[str]:
     if runuser := shutil.which("runuser"):
         return [runuser, "-u", user, "--", *argv]
     return ["su", user, "-s", "/bin/sh", "-c", shlex.join(argv)]
+
+
+def _major(version: str) -> int:
+    return int(version) if version.isdigit() else -1
 
 
 def _free_port() -> int:

@@ -7,9 +7,9 @@ them; then one /forget-me in a database of `--rows` answers (on PostgreSQL it re
 touched tables). PostgreSQL is a throwaway cluster from this machine's binaries
 (benchmarks.pgcluster) with default durability (fsync on, synchronous_commit on), on the same
 disk as the SQLite file. Wall-clock figures depend on what else runs on the machine; the
-client CPU time per write does much less. Only the store's public API is used, so the SQLite half also runs
-against an older checkout (PYTHONPATH=<checkout> python benchmarks/store.py --backends sqlite)
-for a before/after comparison.
+client CPU time per write does much less. Only the store's public API is used, so the SQLite
+half also runs against an older checkout (PYTHONPATH=<checkout> python benchmarks/store.py
+--backends sqlite) for a before/after comparison.
 
     python -m benchmarks.store                      # both backends, results to
                                                     # benchmarks/results/store.json
