@@ -5,8 +5,10 @@ For each backend: `log_prediction` then `record_vote` (with its tally) one at a 
 p50/p99, writes/s) and from many concurrent callers (writes/s), as the bot's handlers call
 them; then one /forget-me in a database of `--rows` answers (on PostgreSQL it rewrites the
 touched tables). PostgreSQL is a throwaway cluster from this machine's binaries
-(benchmarks.pgcluster) with default durability (fsync on, synchronous_commit on), on the same
-disk as the SQLite file. Wall-clock figures depend on what else runs on the machine; the
+(benchmarks.pgcluster) with default durability (fsync on), on the same disk as the SQLite
+file, measured twice: with synchronous_commit on (the default: a commit waits for its WAL
+flush) and off (set per connection by `?synchronous_commit=off` in the URL: a commit no
+longer waits, as SQLite's WAL with synchronous=NORMAL does not). Wall-clock figures depend on what else runs on the machine; the
 client CPU time per write does much less. Only the store's public API is used, so the SQLite
 half also runs against an older checkout (PYTHONPATH=<checkout> python benchmarks/store.py
 --backends sqlite) for a before/after comparison.
@@ -104,9 +106,12 @@ async def run(args: argparse.Namespace) -> dict:
         from benchmarks.pgcluster import throwaway_cluster
 
         with throwaway_cluster(durable=True) as cluster:
-            name = cluster.create_database()
-            results["postgresql"] = await measure(cluster.url(name), args)
-            print("postgresql", json.dumps(results["postgresql"]), flush=True)
+            for key, query in (("postgresql", ""),
+                               ("postgresql_synchronous_commit_off",
+                                "?synchronous_commit=off")):
+                name = cluster.create_database()
+                results[key] = await measure(cluster.url(name) + query, args)
+                print(key, json.dumps(results[key]), flush=True)
     return results
 
 
@@ -129,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
                         default=("sqlite", "postgresql"))
     parser.add_argument("-n", type=int, default=1000, help="answers (each with a vote) per run")
     parser.add_argument("--callers", type=int, default=128)
-    parser.add_argument("--rows", type=int, default=20_000,
+    parser.add_argument("--rows", type=int, default=10_000,
                         help="answers in the database /forget-me is timed on")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/store.json")
     args = parser.parse_args(argv)

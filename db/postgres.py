@@ -99,7 +99,7 @@ class PostgresDatabase:
         try:
             pool = await driver.create_pool(location.dsn, min_size=1, max_size=pool_size,
                                             timeout=max(busy_timeout, 5.0),
-                                            server_settings=settings)
+                                            server_settings=settings, reset=_keep_session)
         except (OSError, asyncio.TimeoutError, driver.PostgresError,
                 driver.InterfaceError) as error:
             raise DatabaseUnavailable(f"cannot connect to {location}: {error}") from None
@@ -173,6 +173,13 @@ class PostgresDatabase:
     def _check_open(self) -> None:
         if self._closing:
             raise DatabaseClosed("the database is closing; no new operations are accepted")
+
+
+async def _keep_session(conn: Any) -> None:
+    """What the pool runs on a connection handed back: nothing. Its default (unlock advisory
+    locks, close cursors, UNLISTEN, RESET ALL) is one more round trip per transaction, and
+    the store leaves no session state behind: its locks end with their transaction, and it
+    neither listens nor changes settings."""
 
 
 class PostgresConnection:
