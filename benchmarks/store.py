@@ -9,9 +9,10 @@ touched tables). PostgreSQL is a throwaway cluster from this machine's binaries
 file, measured twice: with synchronous_commit on (the default: a commit waits for its WAL
 flush) and off (set per connection by `?synchronous_commit=off` in the URL: a commit no
 longer waits, as SQLite's WAL with synchronous=NORMAL does not). Wall-clock figures depend
-on what else runs on the machine; the client CPU time per write does much less. Only the store's public API is used, so the SQLite
-half also runs against an older checkout (PYTHONPATH=<checkout> python benchmarks/store.py
---backends sqlite) for a before/after comparison.
+on what else runs on the machine; the client CPU time per write does much less. Only the
+store's public API is used, so the SQLite half also runs against an older checkout
+(PYTHONPATH=<checkout> python benchmarks/store.py --backends sqlite) for a before/after
+comparison.
 
     python -m benchmarks.store                      # both backends, results to
                                                     # benchmarks/results/store.json
