@@ -14,13 +14,24 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from db import StoreError, parse_location
 from inference.device import configure_threads, resolve_device
 from inference.registry import resolve_checkpoint
 from inference.tasks import TASKS
 from training.finetune import FinetuneConfig
 from training.recipes import UsageError, recipe
 
-DB_HELP = "feedback database (default: $SEQBOT_DB, else seqbot.db)"
+DB_HELP = ("feedback database: a SQLite file, sqlite:///path or postgresql://user@host/dbname "
+           "(default: $SEQBOT_DB, else seqbot.db)")
+
+
+def database(text: str) -> str:
+    """--db as SEQBOT_DB takes it; a usage error that never repeats a password back."""
+    try:
+        parse_location(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def add_hyperparameters(parser: argparse.ArgumentParser, cfg_cls: type) -> None:
@@ -69,12 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
     ex.add_argument("--task", choices=TASKS, required=True)
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    ex.add_argument("--db", default=os.environ.get("SEQBOT_DB", "seqbot.db"), help=DB_HELP)
+    ex.add_argument("--db", type=database, default=os.environ.get("SEQBOT_DB", "seqbot.db"),
+                    help=DB_HELP)
     ex.add_argument("--out", default="-", help="output file (default: stdout)")
     ft = sub.add_parser("finetune", help="fine-tune the served model on agreed feedback and "
                         "promote it if it is better (exit 1: rejected, 3: too few examples)")
     ft.add_argument("task", choices=TASKS)
-    ft.add_argument("--db", default=os.environ.get("SEQBOT_DB", "seqbot.db"), help=DB_HELP)
+    ft.add_argument("--db", type=database, default=os.environ.get("SEQBOT_DB", "seqbot.db"),
+                    help=DB_HELP)
     ft.add_argument("--data", help="original data to replay and test on (as for training)")
     ft.add_argument("--model-dir", default=None,
                     help="promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside "
@@ -154,7 +167,7 @@ def export_command(args: argparse.Namespace) -> int:
 
     try:
         summary = asyncio.run(export_feedback(args.db, args.task, args.format, args.out))
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     # The rows may be on stdout: the summary goes to stderr so they can be piped.
@@ -172,7 +185,7 @@ def finetune_command(args: argparse.Namespace) -> int:
         outcome = asyncio.run(finetune(args.task, args.db, model_dir=args.model_dir,
                                        data=args.data, device=resolve_device(args.device),
                                        cfg=cfg, dry_run=args.dry_run))
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(outcome.message, file=sys.stderr if outcome.exit_code else sys.stdout)
