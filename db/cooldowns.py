@@ -33,8 +33,18 @@ class CooldownStore:
     async def use(self, user_id: int, rate: int, per: float) -> float:
         """Count one command by this user; returns 0 if it may run, else the seconds until
         their window ends."""
-        if rate < 1 or per <= 0:
-            raise ValueError("a budget needs rate >= 1 and per > 0")
+        if rate < 1:
+            raise ValueError("a budget needs rate >= 1")
+        start, used = await self.count(user_id, per)
+        if used <= rate:
+            return 0.0
+        return max(start + per - self._clock().timestamp(), 0.0)
+
+    async def count(self, user_id: int, per: float) -> tuple[float, int]:
+        """Count one command by this user; returns their window's start (unix time) and the
+        commands counted in it, this one included."""
+        if per <= 0:
+            raise ValueError("a budget needs per > 0")
         user_hash = self._hash_user(user_id)
         now = self._clock()
         expired = to_db(now - timedelta(seconds=per))
@@ -54,7 +64,4 @@ class CooldownStore:
             return row[0], row[1]
 
         window_start, used = await self._db.write(upsert)
-        if used <= rate:
-            return 0.0
-        ends = from_db(window_start) + timedelta(seconds=per)
-        return max((ends - now).total_seconds(), 0.0)
+        return from_db(window_start).timestamp(), used
