@@ -25,6 +25,7 @@ import torch
 
 from benchmarks.model_options import add_model_options, explicit_checkpoints
 from benchmarks.stats import percentile
+from inference.settings import InferenceSettings
 from inference.text import normalize_text, tokenize
 from inference.worker import InferenceWorker
 from training.splits import test_set
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     add_model_options(parser)
     parser.add_argument("--names", type=int, default=300, help="test surnames to explain")
     parser.add_argument("--reviews", type=int, default=40, help="reviews of each kind")
-    parser.add_argument("--device", default=os.environ.get("SEQBOT_DEVICE", "auto"))
+    parser.add_argument("--device", default=InferenceSettings.load().device)
     parser.add_argument("--threads", type=int, help="CPU intra-op threads (default 1)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/explain_cost.json")
     args = parser.parse_args(argv)

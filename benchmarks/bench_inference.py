@@ -39,7 +39,9 @@ from benchmarks.stats import percentile
 from inference.http_client import HttpInferenceClient
 from inference.results import Prediction
 from inference.server import InferenceServer
+from inference.settings import InferenceSettings
 from inference.tasks import TASKS, task_spec
+from inference.telemetry import sample
 from inference.worker import InferenceWorker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,6 +106,12 @@ async def drive(call: Call, task: str, inputs: list[str], concurrency: int,
     }
 
 
+def forward_passes(worker: InferenceWorker, task: str) -> tuple[float, float]:
+    """(forward passes, requests scored) so far, from the worker's batch-size histogram."""
+    return (sample(worker.registry, "seqbot_inference_batch_size_count", task=task),
+            sample(worker.registry, "seqbot_inference_batch_size_sum", task=task))
+
+
 async def run_mode(mode: str, worker: InferenceWorker, server: InferenceServer | None,
                    inputs: dict[str, list[str]], args: argparse.Namespace) -> list[dict]:
     client = HttpInferenceClient(server.url, timeout_s=60) if server else None
@@ -112,12 +120,12 @@ async def run_mode(mode: str, worker: InferenceWorker, server: InferenceServer |
     try:
         for task in args.tasks:
             for concurrency in args.concurrency:
-                passes, scored = worker.batch_sizes.count(task), worker.batch_sizes.total(task)
+                passes, scored = forward_passes(worker, task)
                 row = await drive(call, task, inputs[task], concurrency, args.seconds)
-                passes = worker.batch_sizes.count(task) - passes
-                scored = worker.batch_sizes.total(task) - scored
+                passes_after, scored_after = forward_passes(worker, task)
+                mean_batch = (scored_after - scored) / max(1, passes_after - passes)
                 row = {"task": task, "mode": mode, "concurrency": concurrency, **row,
-                       "mean_batch": round(scored / max(1, passes), 1)}
+                       "mean_batch": round(mean_batch, 1)}
                 print_row(row)
                 rows.append(row)
     finally:
@@ -184,7 +192,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=lambda s: [int(c) for c in s.split(",")],
                         default=[1, 16, 256])
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each cell")
-    parser.add_argument("--device", default=os.environ.get("SEQBOT_DEVICE", "auto"))
+    parser.add_argument("--device", default=InferenceSettings.load().device)
     parser.add_argument("--threads", type=int, help="CPU intra-op threads (default 1)")
     parser.add_argument("--max-batch", type=int, default=64)
     parser.add_argument("--max-wait-ms", type=float, default=2.0)

@@ -16,6 +16,8 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
+from prometheus_client import generate_latest
+
 from benchmarks.fakediscord import pointed_at
 from bot.logs import setup_logging
 from bot.runner import run_bot
@@ -40,9 +42,9 @@ async def serve(discord_url: str, metrics: Path | None) -> None:
     services = await Services.open(settings)
     with pointed_at(Endpoint(discord_url)):  # type: ignore[arg-type]
         await run_bot(settings, services)
-    registry = getattr(services.client, "metrics", None)  # only the in-process worker
+    registry = getattr(services.client, "registry", None)  # only the in-process worker
     if metrics is not None and registry is not None:
-        metrics.write_text(registry.render())
+        metrics.write_bytes(generate_latest(registry))
 
 
 def main(argv: list[str] | None = None) -> None:

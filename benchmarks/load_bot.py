@@ -52,6 +52,7 @@ from benchmarks.fakediscord import FakeDiscord
 from benchmarks.load_checks import batch_sizes, latencies, reconcile
 from benchmarks.load_users import Crowd, Settlements
 from inference.server import SECRET_HEADER
+from inference.settings import InferenceSettings
 from inference.tasks import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,7 +191,7 @@ async def run_mode(mode: str, args: argparse.Namespace, names: list[str],
         if service is not None:
             inference = (service.url, service.secret)
         elif mode == "service":
-            inference = (args.inference_url, os.environ.get("INFERENCE_SECRET"))
+            inference = (args.inference_url, InferenceSettings.load().inference_secret)
         children: dict[str, Child] = {}
         try:
             if service is not None:
@@ -330,8 +331,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bots", type=int, default=1,
                         help="bot processes, one shard each (SEQBOT_SHARD_COUNT/_IDS); default 1")
     parser.add_argument("--inference-url",
-                        help="service mode: use this running service (INFERENCE_SECRET from "
-                             "the environment) instead of starting one")
+                        help="service mode: use this running service (its INFERENCE_SECRET "
+                             "from .env or the environment) instead of starting one")
     parser.add_argument("--model-dir", type=Path,
                         help="promoted models; default: the shipped weights")
     parser.add_argument("--device", default="cpu")

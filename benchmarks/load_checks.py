@@ -3,18 +3,17 @@ against every interaction the simulated users saw answered."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.load_users import COMMANDS, VOTES, Sent
 from benchmarks.stats import percentile
 from db import Hasher
 
 DEADLINE_S = 3.0
-_SAMPLE = re.compile(r'^seqbot_inference_batch_size_(bucket|sum|count)\{task="(\w+)"'
-                     r'(?:,le="([^"]+)")?\} (\S+)$')
 
 
 def latencies(sent: list[Sent], window: tuple[float, float]) -> dict:
@@ -45,23 +44,25 @@ def latencies(sent: list[Sent], window: tuple[float, float]) -> dict:
 def batch_sizes(prometheus_texts: list[str]) -> dict:
     """Per task: forward passes, mean batch size and the histogram, summed over the
     /metrics texts of every worker."""
-    counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    cumulative: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for line in (line for text in prometheus_texts for line in text.splitlines()):
-        match = _SAMPLE.match(line)
-        if match:
-            kind, task, le, value = match.groups()
-            if kind == "bucket":
-                counts[task][le] += float(value)
-            else:
-                totals[task][kind] += float(value)
+    for text in prometheus_texts:
+        for family in text_string_to_metric_families(text):
+            if family.name != "seqbot_inference_batch_size":
+                continue
+            for s in family.samples:
+                kind = s.name.removeprefix(family.name + "_")
+                if kind == "bucket":
+                    cumulative[s.labels["task"]][float(s.labels["le"])] += s.value
+                elif kind in ("sum", "count"):
+                    totals[s.labels["task"]][kind] += s.value
     report = {}
     for task, sums in totals.items():
         passes = int(sums.get("count", 0))
-        cumulative, previous, histogram = counts[task], 0.0, {}
-        for le, running in cumulative.items():  # rendered in increasing order
+        previous, histogram = 0.0, {}
+        for le, running in sorted(cumulative[task].items()):
             if running > previous:
-                histogram[f"<={le}"] = int(running - previous)
+                histogram[f"<={le:g}".replace("inf", "+Inf")] = int(running - previous)
             previous = running
         report[task] = {"forward_passes": passes,
                         "mean_batch": round(sums.get("sum", 0) / passes, 2) if passes else 0.0,

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from inference.settings import InferenceSettings
 from inference.tasks import TASKS
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-dir", type=Path,
                         help="use DIR/origin.safetensors and DIR/sentiment.safetensors")
-    parser.add_argument("--model-dir", type=Path, default=os.environ.get("SEQBOT_MODEL_DIR"),
-                        help="promoted models (env SEQBOT_MODEL_DIR); else shipped weights")
+    parser.add_argument("--model-dir", type=Path, default=InferenceSettings.load().model_dir,
+                        help="promoted models (default: $SEQBOT_MODEL_DIR); else shipped weights")
 
 
 def explicit_checkpoints(

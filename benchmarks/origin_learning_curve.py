@@ -129,8 +129,8 @@ def plot(runs: list[dict], summary: dict, path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=os.environ.get("SEQBOT_DATA"),
-                        help="surnames archive or folder (env SEQBOT_DATA); else downloaded")
+    parser.add_argument("--data", help="surnames archive or folder (default: $SEQBOT_DATA); "
+                                       "else downloaded")
     parser.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.5, 0.75, 1.0])
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=1, help="training runs in parallel")

@@ -11,7 +11,6 @@ from db.errors import (
     UnknownModelVersion,
     UnknownPrediction,
 )
-from db.location import DB_ENV, DEFAULT_DB, DatabaseLocation, parse_location
 from db.privacy import SECRET_ENV, Hasher, resolve_secret
 from db.records import (
     CONFIRMED,
@@ -23,6 +22,7 @@ from db.records import (
     VoteTally,
 )
 from db.store import MAX_RETENTION_DAYS, FeedbackStore
+from settings.database import DB_ENV, DEFAULT_DB, DatabaseLocation, parse_location
 
 __all__ = [
     "CONFIRMED",

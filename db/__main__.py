@@ -3,7 +3,7 @@ teach-pool,copy}`.
 
 Safe to run while the bot is up: it opens its own connection and waits for the bot's writes
 (SQLite's busy timeout; PostgreSQL's lock timeout). `--db` takes what SEQBOT_DB takes: a file
-path, sqlite:///path or postgresql://user@host/dbname (see db.location).
+path, sqlite:///path or postgresql://user@host/dbname (see settings.database).
 """
 
 import argparse
@@ -11,19 +11,19 @@ import asyncio
 import json
 import logging
 import math
-import os
 import sqlite3
 import sys
 
-from dotenv import load_dotenv
-
 from db.copy import copy_database
 from db.errors import StoreError
-from db.location import DB_ENV, DEFAULT_DB, DatabaseLocation, parse_location
 from db.postgres import DRIVER_ERRORS
 from db.privacy import SECRET_ENV, Hasher, is_user_hash, resolve_secret
 from db.records import VoterStats, check_task
+from db.settings import DbSettings
 from db.store import MAX_RETENTION_DAYS, FeedbackStore
+from settings.database import DatabaseLocation, parse_location
+
+DB_KEY = DbSettings.declared_keys()["db"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,9 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--db",
         type=_location,
-        default=os.environ.get(DB_ENV, "").strip() or DEFAULT_DB,
         help=f"database: a file, sqlite:///path or postgresql://user@host/dbname "
-             f"(default: ${DB_ENV} or {DEFAULT_DB})",
+             f"(default: ${DB_KEY.env}, else {DB_KEY.shown})",
     )
     hashing = argparse.ArgumentParser(add_help=False)
     hashing.add_argument(
@@ -87,14 +86,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _location(text: str) -> DatabaseLocation:
-    """A usage error that never repeats the password back (argparse would quote the value)."""
-    try:
-        return parse_location(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def _voter_ref(text: str) -> int | str:
     """Admins copy hashes from the `voters` report, and ids from Discord."""
     if is_user_hash(text):
@@ -104,7 +95,15 @@ def _voter_ref(text: str) -> int | str:
     raise argparse.ArgumentTypeError("expected a Discord user id or a 64-hex voter hash")
 
 
-async def run(args: argparse.Namespace) -> str:
+def _location(text: str) -> DatabaseLocation:
+    """A usage error that never repeats the password back (argparse would quote the value)."""
+    try:
+        return parse_location(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+async def run(args: argparse.Namespace, settings: DbSettings) -> str:
     if args.command == "copy":
         counts = await copy_database(args.source, args.destination, force=args.force,
                                      progress=lambda line: print(line, file=sys.stderr))
@@ -113,7 +112,8 @@ async def run(args: argparse.Namespace) -> str:
     if not args.db.exists():
         raise StoreError(f"no database at {args.db}")
     needs_hasher = isinstance(getattr(args, "user", None), int)  # hashes need no secret
-    hasher = Hasher(resolve_secret(args.db, dev_mode=args.dev)) if needs_hasher else None
+    hasher = (Hasher(resolve_secret(args.db, settings.hash_secret, dev_mode=args.dev))
+              if needs_hasher else None)
     async with await FeedbackStore.open(args.db, hasher) as store:
         return await _dispatch(store, args)
 
@@ -183,8 +183,11 @@ def _days(raw: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    settings = DbSettings.load_or_exit()
+    if hasattr(args, "db"):
+        args.db = args.db or settings.db
     try:
-        print(asyncio.run(run(args)))
+        print(asyncio.run(run(args, settings)))
     except (StoreError, sqlite3.Error, UnicodeDecodeError, OSError, *DRIVER_ERRORS) as error:
         # a message, no traceback (no driver error carries the password)
         print(f"error: {error}", file=sys.stderr)
@@ -193,5 +196,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    load_dotenv(".env")  # as the bot reads it; real environment variables win
     sys.exit(main())

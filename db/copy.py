@@ -19,8 +19,8 @@ from typing import Any
 
 from db.connection import Connection
 from db.errors import StoreError
-from db.location import DatabaseLocation, parse_location
 from db.store import open_database
+from settings.database import DatabaseLocation, parse_location
 
 PAGE = 2000
 

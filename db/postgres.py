@@ -38,9 +38,9 @@ from db.errors import (
     MigrationError,
     StoreError,
 )
-from db.location import DatabaseLocation
 from db.migrations import SCHEMA_VERSION
 from db.postgres_schema import BASELINE_VERSION, MIGRATIONS
+from settings.database import DatabaseLocation
 
 try:
     import asyncpg

@@ -13,9 +13,10 @@ import secrets
 from pathlib import Path
 
 from db.errors import MissingSecretError
-from db.location import DatabaseLocation, parse_location
+from db.settings import DbSettings
+from settings.database import DatabaseLocation, parse_location
 
-SECRET_ENV = "SEQBOT_HASH_SECRET"
+SECRET_ENV = DbSettings.declared_keys()["hash_secret"].env
 _HASH_RE = re.compile(r"[0-9a-f]{64}")
 
 log = logging.getLogger(__name__)
@@ -54,17 +55,16 @@ def resolve_secret(
     db: str | os.PathLike[str] | DatabaseLocation, secret: str | None = None, *,
     dev_mode: bool = False
 ) -> str:
-    """Pick the hash secret: the argument, else $SEQBOT_HASH_SECRET, else (dev only) a file
-    beside a SQLite database.
+    """Pick the hash secret: the configured one ($SEQBOT_HASH_SECRET, from DbSettings), else
+    (dev only) a file beside a SQLite database.
 
     The dev file keeps hashes stable across restarts of a local bot; production must set the
     secret explicitly, because losing it silently would make erase requests match nothing.
     A PostgreSQL database has no "beside", and its processes may run on several machines
     that must all hash alike: it always needs the secret set.
     """
-    chosen = secret or os.environ.get(SECRET_ENV)
-    if chosen:
-        return chosen
+    if secret:
+        return secret
     location = parse_location(db)
     if location.is_postgres:
         raise MissingSecretError(

@@ -18,7 +18,6 @@ from db.consensus import DEFAULT_RULE, ConsensusRule, Poll
 from db.cooldowns import CooldownStore
 from db.database import Database
 from db.errors import ConstraintError, MissingSecretError, UnknownModelVersion, UnknownPrediction
-from db.location import DatabaseLocation, parse_location
 from db.postgres import PostgresDatabase
 from db.privacy import Hasher, is_user_hash
 from db.records import (
@@ -33,6 +32,7 @@ from db.records import (
 )
 from db.teach import TeachStore
 from db.timestamps import from_db, to_db, utc_now
+from settings.database import DatabaseLocation, parse_location
 
 MAX_RETENTION_DAYS = 36500  # a century: an age beyond it has no date to compare against
 ERASED_TABLES = ("predictions", "votes", "teach_shown", "cooldowns")  # what /forget-me touches

@@ -25,6 +25,7 @@ from pathlib import Path
 from inference.errors import CheckpointError, InputError
 from inference.results import Explanation, Prediction
 from inference.server import MAX_EXPLAIN_INPUTS, InferenceServer
+from inference.settings import InferenceSettings
 from inference.tasks import TASKS
 from inference.worker import InferenceWorker, version_path
 
@@ -41,10 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--device", default=os.environ.get("SEQBOT_DEVICE", "auto"),
-                        help="auto, cpu, cuda, cuda:N or mps (env SEQBOT_DEVICE; default auto)")
-    common.add_argument("--model-dir", type=Path, default=os.environ.get("SEQBOT_MODEL_DIR"),
-                        help="promoted models (env SEQBOT_MODEL_DIR); else the shipped weights")
+    common.add_argument("--device",
+                        help="auto, cpu, cuda, cuda:N or mps (default: $SEQBOT_DEVICE, else auto)")
+    common.add_argument("--model-dir", type=Path,
+                        help="promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside "
+                             "$SEQBOT_DB, as for the bot); the shipped weights serve a task "
+                             "with none promoted")
     common.add_argument("--threads", type=int, help="CPU intra-op threads (default 1)")
     common.add_argument("--max-batch", type=int, default=64,
                         help="largest batch; 1 disables batching (default 64)")
@@ -154,14 +157,14 @@ async def predict(args: argparse.Namespace) -> int:
     return 1 if rejected else 0
 
 
-async def serve(args: argparse.Namespace) -> int:
+async def serve(args: argparse.Namespace, secret: str | None) -> int:
     """Run the HTTP service until SIGINT or SIGTERM."""
     worker = InferenceWorker(
         model_dir=args.model_dir, device=args.device, threads=args.threads,
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
         max_explanations=MAX_EXPLAIN_INPUTS, watch_interval_s=args.watch_interval_s)
     server = InferenceServer(worker, host=args.host, port=args.port,
-                             secret=os.environ.get("INFERENCE_SECRET"), insecure=args.insecure)
+                             secret=secret, insecure=args.insecure)
     async with worker:
         await server.start()
         log.info("listening on %s: models %s on %s", server.url, worker.versions(), worker.device)
@@ -182,10 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "predict" and not args.texts and not args.file:
         parser.error("give TEXT arguments or --file")
+    settings = InferenceSettings.load_or_exit()
+    args.device = args.device or settings.device
+    args.model_dir = args.model_dir or settings.models
     logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        return asyncio.run(predict(args) if args.command == "predict" else serve(args))
+        return asyncio.run(predict(args) if args.command == "predict"
+                           else serve(args, settings.inference_secret))
     except BrokenPipeError:  # piped into `head`: stop quietly, also at interpreter exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

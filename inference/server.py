@@ -6,7 +6,8 @@ POST /v1/<task> (/v1/origin, /v1/sentiment, one per task spec) takes {"inputs": 
 most MAX_EXPLAIN_INPUTS inputs: each costs many forward passes) and answers the same results,
 each with an "explanation" field (inference.results.Explanation).
 GET /healthz reports the status, device, queue depths and, per task, the version served
-("models") and its model information ("model_info": labels, recorded test metrics, ...).
+("models") and its model information ("model_info": labels, recorded test metrics, ...);
+GET /metrics exports the worker's and the server's metrics (inference.telemetry).
 Listens on loopback by default; a shared secret (X-Seqbot-Secret) is required on every path
 but /healthz when one is set, and binding elsewhere without one needs an explicit opt-in.
 """
@@ -21,13 +22,15 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.aiohttp import make_aiohttp_handler
 
 from inference.client import MAX_TOP_K
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
 from inference.http_client import SECRET_HEADER
-from inference.metrics import LATENCY_BUCKETS, Counter, Histogram, Registry
 from inference.results import Explanation, Prediction
 from inference.tasks import TASKS, task_spec
+from inference.telemetry import LATENCY_BUCKETS
 from inference.worker import InferenceWorker
 
 log = logging.getLogger("seqbot.inference")
@@ -100,13 +103,14 @@ class InferenceServer:
         self.max_inputs = min(max_inputs, worker.max_queue)
         self.max_explain_inputs = min(max_explain_inputs, worker.max_explanations)
         self.max_body_bytes = max_body_bytes
-        self.metrics = Registry()
-        self._requests = self.metrics.add(Counter(
+        self.registry = CollectorRegistry()
+        self.registry.register(worker.registry)
+        self._requests = Counter(
             "seqbot_http_requests_total", "HTTP requests by route and status.",
-            ("route", "status")))
-        self._duration = self.metrics.add(Histogram(
+            ("route", "status"), registry=self.registry)
+        self._duration = Histogram(
             "seqbot_http_request_duration_seconds", "Seconds spent answering HTTP requests.",
-            LATENCY_BUCKETS, ("route",)))
+            ("route",), buckets=LATENCY_BUCKETS, registry=self.registry)
         self.app = web.Application(middlewares=[self._guard], client_max_size=max_body_bytes)
         for task in TASKS:
             self.app.router.add_post(f"/v1/{task}", self._predict_handler(task))
@@ -114,7 +118,7 @@ class InferenceServer:
         self.app.router.add_post("/v1/reload", self._reload)
         self.app.router.add_post("/v1/rollback", self._rollback)
         self.app.router.add_get("/healthz", self._healthz)
-        self.app.router.add_get("/metrics", self._metrics)
+        self.app.router.add_get("/metrics", make_aiohttp_handler(self.registry))
         self._runner: web.AppRunner | None = None
 
     @property
@@ -152,8 +156,8 @@ class InferenceServer:
         except Exception:  # a bug: still a JSON answer, logged and counted
             log.exception("%s %s failed", request.method, request.path)
             response = _error(500, "internal", "internal error; the service log has details")
-        self._requests.inc(route, str(response.status))
-        self._duration.observe(time.perf_counter() - started, route)
+        self._requests.labels(route, str(response.status)).inc()
+        self._duration.labels(route).observe(time.perf_counter() - started)
         return response
 
     def _authorized(self, request: web.Request) -> bool:
@@ -253,8 +257,3 @@ class InferenceServer:
             },
             status=200 if worker.running else 503,
         )
-
-    async def _metrics(self, request: web.Request) -> web.Response:
-        text = self.worker.metrics.render() + self.metrics.render()
-        return web.Response(body=text.encode(),
-                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})

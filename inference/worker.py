@@ -20,19 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
 from inference.checkpoint import Checkpoint, load_checkpoint
 from inference.client import InferenceClient, check_inputs
 from inference.device import configure_threads, resolve_device
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
 from inference.explain import explain_prepared
-from inference.metrics import (
-    BATCH_BUCKETS,
-    LATENCY_BUCKETS,
-    Counter,
-    Gauge,
-    Histogram,
-    Registry,
-)
 from inference.predictor import Predictor, Prepared, in_place, valid_only
 from inference.registry import (
     previous_version,
@@ -43,6 +37,7 @@ from inference.registry import (
 )
 from inference.results import Explanation, ModelInfo, Prediction
 from inference.tasks import TASKS, task_spec
+from inference.telemetry import BATCH_BUCKETS, LATENCY_BUCKETS, LiveGauge
 
 log = logging.getLogger("seqbot.inference")
 
@@ -143,30 +138,32 @@ class InferenceWorker(InferenceClient):
         self._tasks: list[asyncio.Task] = []
         self._executor: ThreadPoolExecutor | None = None
         self._running = False
-        self.metrics = Registry()
-        self.requests = self.metrics.add(Counter(
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
             "seqbot_inference_requests_total",
             "Inference requests by task and outcome (ok, invalid, busy, cancelled, error).",
-            ("task", "outcome")))
-        self.batch_sizes = self.metrics.add(Histogram(
-            "seqbot_inference_batch_size", "Requests scored per forward pass.",
-            BATCH_BUCKETS, ("task",)))
-        self.latency = self.metrics.add(Histogram(
+            ("task", "outcome"), registry=self.registry)
+        self.batch_sizes = Histogram(
+            "seqbot_inference_batch_size", "Requests scored per forward pass.", ("task",),
+            buckets=BATCH_BUCKETS, registry=self.registry)
+        self.latency = Histogram(
             "seqbot_inference_latency_seconds",
-            "Seconds from enqueue to result inside the worker.", LATENCY_BUCKETS, ("task",)))
-        self.explanations = self.metrics.add(Counter(
+            "Seconds from enqueue to result inside the worker.", ("task",),
+            buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.explanations = Counter(
             "seqbot_explanations_total",
-            "Explanations by task and outcome (ok, invalid, busy, error).", ("task", "outcome")))
-        self.explain_latency = self.metrics.add(Histogram(
+            "Explanations by task and outcome (ok, invalid, busy, error).", ("task", "outcome"),
+            registry=self.registry)
+        self.explain_latency = Histogram(
             "seqbot_explain_seconds", "Seconds from request to explanation inside the worker.",
-            LATENCY_BUCKETS, ("task",)))
-        self.reloads = self.metrics.add(Counter(
+            ("task",), buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.reloads = Counter(
             "seqbot_model_reloads_total", "Model reloads by task and outcome (ok, refused).",
-            ("task", "outcome")))
-        self.metrics.add(Gauge(
+            ("task", "outcome"), registry=self.registry)
+        self.registry.register(LiveGauge(
             "seqbot_inference_queue_depth", "Requests waiting for a batch.", ("task",),
             lambda: {(t,): len(lane.pending) for t, lane in self._lanes.items()}))
-        self.metrics.add(Gauge(
+        self.registry.register(LiveGauge(
             "seqbot_model_info", "The model version served per task (always 1).",
             ("task", "version", "device"),
             lambda: {(t, v, str(self.device)): 1 for t, v in self.versions().items()}))
@@ -234,7 +231,7 @@ class InferenceWorker(InferenceClient):
         prepared = lane.predictor.prepare_many(check_inputs(inputs))
         valid = valid_only(prepared)
         if refused := len(prepared) - len(valid):
-            self.requests.inc(task, "invalid", amount=refused)
+            self.requests.labels(task, "invalid").inc(refused)
         order = sorted(range(len(valid)), key=lambda i: len(valid[i].ids))
         futures = self._enqueue(lane, [valid[i] for i in order], k)
         scored: list[Prediction] = [None] * len(valid)  # type: ignore[list-item]
@@ -254,9 +251,9 @@ class InferenceWorker(InferenceClient):
         prepared = predictor.prepare_many(check_inputs(inputs))
         valid = valid_only(prepared)
         if refused := len(prepared) - len(valid):
-            self.explanations.inc(task, "invalid", amount=refused)
+            self.explanations.labels(task, "invalid").inc(refused)
         if self._explaining + len(valid) > self.max_explanations:
-            self.explanations.inc(task, "busy", amount=len(valid))
+            self.explanations.labels(task, "busy").inc(len(valid))
             raise InferenceBusy(f"The {task} model is busy explaining; try again in a moment.")
         self._explaining += len(valid)
         try:  # every job is awaited, even after one fails, so the count stays true
@@ -276,11 +273,11 @@ class InferenceWorker(InferenceClient):
             explanation = await loop.run_in_executor(
                 self._executor, explain_prepared, predictor, prepared, top_k)
         except Exception as exc:
-            self.explanations.inc(predictor.task, "error")
+            self.explanations.labels(predictor.task, "error").inc()
             log.exception("%s: an explanation failed on %s", predictor.task, predictor.version)
             raise InferenceUnavailable(f"The model failed: {exc}") from exc
-        self.explanations.inc(predictor.task, "ok")
-        self.explain_latency.observe(loop.time() - started, predictor.task)
+        self.explanations.labels(predictor.task, "ok").inc()
+        self.explain_latency.labels(predictor.task).observe(loop.time() - started)
         return explanation
 
     # model management
@@ -314,7 +311,7 @@ class InferenceWorker(InferenceClient):
             try:
                 predictor = await asyncio.to_thread(self._load, task, path)
             except CheckpointError as exc:
-                self.reloads.inc(task, "refused")
+                self.reloads.labels(task, "refused").inc()
                 log.error("%s: refused checkpoint %s, still serving %s: %s",
                           task, path, lane.predictor.version, exc)
                 raise
@@ -323,7 +320,7 @@ class InferenceWorker(InferenceClient):
                 lane.pinned = None
             old = lane.predictor.version
             lane.predictor, lane.stamp, lane.refused = predictor, stamp, None
-            self.reloads.inc(task, "ok")
+            self.reloads.labels(task, "ok").inc()
             log.info("%s: now serving %s (was %s) from %s", task, predictor.version, old, path)
             return predictor.version
 
@@ -363,7 +360,7 @@ class InferenceWorker(InferenceClient):
         self, lane: _Lane, items: list[Prepared], top_k: int
     ) -> list[asyncio.Future[Prediction]]:
         if len(lane.pending) + len(items) > self.max_queue:
-            self.requests.inc(lane.task, "busy", amount=len(items))
+            self.requests.labels(lane.task, "busy").inc(len(items))
             raise InferenceBusy(f"The {lane.task} model is busy; try again in a moment.")
         loop = asyncio.get_running_loop()
         now, was_empty = loop.time(), not lane.pending
@@ -406,14 +403,14 @@ class InferenceWorker(InferenceClient):
         while lane.pending and len(batch) < self.max_batch:
             req = lane.pending.popleft()
             if req.future.done():  # cancelled or timed out by its caller
-                self.requests.inc(lane.task, "cancelled")
+                self.requests.labels(lane.task, "cancelled").inc()
                 continue
             if req.predictor is not lane.predictor:
                 try:
                     req = replace(req, prepared=lane.predictor.prepare(req.prepared.input),
                                   predictor=lane.predictor)
                 except InputError as exc:
-                    self.requests.inc(lane.task, "invalid")
+                    self.requests.labels(lane.task, "invalid").inc()
                     req.future.set_exception(exc)
                     continue
             batch.append(req)
@@ -433,21 +430,21 @@ class InferenceWorker(InferenceClient):
                           predictor.version)
             for req in batch:
                 if not req.future.done():
-                    self.requests.inc(lane.task, "error")
+                    self.requests.labels(lane.task, "error").inc()
                     req.future.set_exception(InferenceUnavailable(f"The model failed: {exc}"))
             return
         lane.running = []
-        self.batch_sizes.observe(len(batch), lane.task)
+        self.batch_sizes.labels(lane.task).observe(len(batch))
         now = loop.time()
         for req, prediction in zip(batch, predictions, strict=True):
             if req.future.done():
-                self.requests.inc(lane.task, "cancelled")
+                self.requests.labels(lane.task, "cancelled").inc()
                 continue
             if len(prediction.top) > req.top_k:
                 prediction = replace(prediction, top=prediction.top[: req.top_k])
             req.future.set_result(prediction)
-            self.requests.inc(lane.task, "ok")
-            self.latency.observe(now - req.enqueued, lane.task)
+            self.requests.labels(lane.task, "ok").inc()
+            self.latency.labels(lane.task).observe(now - req.enqueued)
 
     async def _watch(self, interval_s: float) -> None:
         """Reload a task whose checkpoint file (or CURRENT pointer) changed."""

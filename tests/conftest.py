@@ -148,6 +148,7 @@ async def bot(fake: FakeDiscord, checkpoints: dict[str, Path], settings: Setting
 
 @pytest.fixture(autouse=True)
 def _no_ambient_data_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Tests never read the developer's SEQBOT_DATA or download into their real cache."""
-    monkeypatch.delenv("SEQBOT_DATA", raising=False)
+    """Tests never read the developer's SEQBOT_DATA or download into their real cache (an
+    empty variable also hides a SEQBOT_DATA in a .env: the environment wins over .env)."""
+    monkeypatch.setenv("SEQBOT_DATA", "")
     monkeypatch.setenv("SEQBOT_CACHE", str(tmp_path / "cache"))

@@ -7,31 +7,32 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
 
-from dotenv import load_dotenv
-
-from db import StoreError, parse_location
+from db import StoreError
 from inference.device import configure_threads, resolve_device
 from inference.registry import resolve_checkpoint
 from inference.tasks import TASKS
+from settings.database import DatabaseLocation, parse_location
 from training.finetune import FinetuneConfig
 from training.recipes import UsageError, recipe
+from training.settings import TrainingSettings
 
-DB_HELP = ("feedback database: a SQLite file, sqlite:///path or postgresql://user@host/dbname "
-           "(default: $SEQBOT_DB, else seqbot.db)")
+DB_KEY = TrainingSettings.declared_keys()["db"]
+DB_HELP = (f"feedback database: a SQLite file, sqlite:///path or postgresql://user@host/dbname "
+           f"(default: ${DB_KEY.env}, else {DB_KEY.shown})")
+MODEL_DIR_HELP = ("promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside a SQLite "
+                  "database, in the working directory for PostgreSQL, as for the bot)")
 
 
-def database(text: str) -> str:
+def database(text: str) -> DatabaseLocation:
     """--db as SEQBOT_DB takes it; a usage error that never repeats a password back."""
     try:
-        parse_location(text)
+        return parse_location(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-    return text
 
 
 def add_hyperparameters(parser: argparse.ArgumentParser, cfg_cls: type) -> None:
@@ -72,26 +73,20 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--checkpoint", type=Path, default=None,
                     help="default: the model the bot serves, the current one in --model-dir, "
                          "else the shipped weights")
-    ev.add_argument("--model-dir", default=None,
-                    help="promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside "
-                         "$SEQBOT_DB, as for the bot)")
+    ev.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
     ex.add_argument("--task", choices=TASKS, required=True)
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    ex.add_argument("--db", type=database, default=os.environ.get("SEQBOT_DB", "seqbot.db"),
-                    help=DB_HELP)
+    ex.add_argument("--db", type=database, help=DB_HELP)
     ex.add_argument("--out", default="-", help="output file (default: stdout)")
     ft = sub.add_parser("finetune", help="fine-tune the served model on agreed feedback and "
                         "promote it if it is better (exit 1: rejected, 3: too few examples)")
     ft.add_argument("task", choices=TASKS)
-    ft.add_argument("--db", type=database, default=os.environ.get("SEQBOT_DB", "seqbot.db"),
-                    help=DB_HELP)
+    ft.add_argument("--db", type=database, help=DB_HELP)
     ft.add_argument("--data", help="original data to replay and test on (as for training)")
-    ft.add_argument("--model-dir", default=None,
-                    help="promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside "
-                    "the database)")
+    ft.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
     ft.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N|mps")
     ft.add_argument("--threads", type=int, default=None, help="CPU intra-op threads")
     ft.add_argument("--dry-run", action="store_true",
@@ -106,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     tp.add_argument("--max-words", type=int, default=25)
     tp.add_argument("--out", type=Path, default=None, help="output file (default: stdout)")
     args = parser.parse_args(argv)
+    resolve_settings(args, TrainingSettings.load_or_exit())
 
     if args.command == "evaluate":
         return evaluate_command(args)
@@ -129,6 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def resolve_settings(args: argparse.Namespace, settings: TrainingSettings) -> None:
+    """Fill --db and --model-dir (models/ beside the --db given) from the settings when left
+    out; --data falls back to SEQBOT_DATA where data is looked up (training.data.locate)."""
+    if "db" in args:
+        args.db = args.db or settings.db
+        settings = dataclasses.replace(settings, db=args.db)  # models/ beside it
+    if "model_dir" in args:
+        args.model_dir = args.model_dir or settings.models
+
+
 def ensemble_command(args: argparse.Namespace, out: Path) -> int:
     from inference.checkpoint import CheckpointError
     from training import ensemble
@@ -144,11 +150,9 @@ def ensemble_command(args: argparse.Namespace, out: Path) -> int:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate, format_report
-    from training.finetune import default_model_dir
 
     configure_threads(None)
-    model_dir = args.model_dir or default_model_dir(os.environ.get("SEQBOT_DB", "seqbot.db"))
-    checkpoint = args.checkpoint or resolve_checkpoint(args.task, model_dir)
+    checkpoint = args.checkpoint or resolve_checkpoint(args.task, args.model_dir)
     metrics = evaluate(args.task, checkpoint, args.data, args.device)
     if metrics["protocol"] == "tutorial":
         print("warning: this model was trained on the tutorial protocol, whose training lines "
@@ -210,5 +214,4 @@ def teach_pool_command(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    load_dotenv(".env")  # as the bot reads it; real environment variables win
     sys.exit(main())

@@ -1,16 +1,16 @@
 """Data sets: find or download them, read them from an archive or a folder, split them.
 
-Sources, in order: an explicit path (a CLI flag), the SEQBOT_DATA environment variable
-(a file, or a folder holding the archives or their extracted contents), then a one-time
-download into a cache folder with a progress bar and verification. A download that fails
-verification is deleted, never left behind as a corrupt cache entry.
+Sources, in order: an explicit path (a CLI flag), SEQBOT_DATA (a file, or a folder holding
+the archives or their extracted contents), then a one-time download into SEQBOT_CACHE with
+a progress bar and verification. Both keys are read here from TrainingSettings (.env and
+the environment), because benchmarks call these helpers as well as the CLI. A download that
+fails verification is deleted, never left behind as a corrupt cache entry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import random
 import tarfile
 import zipfile
@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from inference.errors import InputError
 from inference.tasks import ORIGIN
+from training.settings import TrainingSettings
 
 NAMES_URL = "https://download.pytorch.org/tutorial/data.zip"
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -44,12 +45,12 @@ class DataError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("SEQBOT_CACHE", Path.home() / ".cache" / "seqbot"))
+    return TrainingSettings.load().cache
 
 
 def locate(dataset: str, path: str | Path | None = None) -> Path:
     """Resolve a data set to a local archive or folder, downloading it if need be."""
-    for candidate in (path, os.environ.get("SEQBOT_DATA")):
+    for candidate in (path, TrainingSettings.load().data):
         if not candidate:
             continue
         candidate = Path(candidate).expanduser()

@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from db import AgreedExample, FeedbackStore, parse_location
+from db import AgreedExample, DatabaseLocation, FeedbackStore, parse_location
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
 from inference.errors import InputError
 from inference.predictor import Predictor
@@ -339,13 +339,6 @@ def gate(before: dict, after: dict, cfg: FinetuneConfig) -> list[str]:
 # ---------------------------------------------------------------- the run
 
 
-def default_model_dir(db: str | Path) -> Path:
-    """$SEQBOT_MODEL_DIR, else `models/` beside a SQLite database (in the working directory
-    for a PostgreSQL one): where the bot looks too."""
-    env = os.environ.get("SEQBOT_MODEL_DIR")
-    return Path(env) if env else parse_location(db).default_model_dir()
-
-
 def candidates_dir(model_dir: Path, task: str) -> Path:
     """Candidates are written here first: the registry serves only files directly in the
     task's folder, so nothing here is ever served."""
@@ -363,9 +356,9 @@ def unique_version(task: str, taken: set[str]) -> str:
 
 async def finetune(
     task: str,
-    db: str | Path,
+    db: str | Path | DatabaseLocation,
     *,
-    model_dir: str | Path | None = None,
+    model_dir: str | Path,
     data: str | Path | None = None,
     device: torch.device | str = "cpu",
     cfg: FinetuneConfig | None = None,
@@ -374,10 +367,10 @@ async def finetune(
     """Run the whole loop once for a task; see the module docstring."""
     cfg = cfg or FinetuneConfig()
     device = torch.device(device)
-    location = parse_location(db)
+    location = parse_location(db)  # a SQLite file or a postgresql:// URL
     if not location.exists():
         raise FileNotFoundError(f"no database at {location}")
-    model_dir = Path(model_dir) if model_dir is not None else default_model_dir(db)
+    model_dir = Path(model_dir)
     async with await FeedbackStore.open(location, None) as store:
         parent_path = resolve_checkpoint(task, model_dir)
         parent = load_checkpoint(parent_path, task)

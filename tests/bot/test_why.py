@@ -10,11 +10,13 @@ from bot.console import Console
 from bot.services import Services
 from inference.http_client import HttpInferenceClient
 from inference.server import InferenceServer
+from inference.telemetry import sample
 from inference.worker import InferenceWorker
 from tests.helpers import running_bot, tiny_worker, write_checkpoint
 
 NO_PINGS = {"parse": []}
 EPHEMERAL = 64
+EXPLANATIONS = "seqbot_explanations_total"
 
 
 async def ask(fake, actor, command="origin", **options):
@@ -141,4 +143,4 @@ async def test_why_works_the_same_through_the_inference_service(fake, checkpoint
     [embed] = reply["embeds"]
     assert embed["title"] in ("Why positive?", "Why negative?")
     assert "sentiment-tiny" in embed["footer"]["text"]
-    assert worker.explanations.get("sentiment", "ok") == 1
+    assert sample(worker.registry, EXPLANATIONS, task="sentiment", outcome="ok") == 1

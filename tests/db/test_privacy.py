@@ -18,6 +18,7 @@ from db import (
     resolve_secret,
 )
 from db.privacy import is_user_hash, secret_path
+from db.settings import DbSettings
 from tests.helpers import HASH_SECRET, HASHER, Clock
 
 AUTHOR, VOTER, TROLL = 123456789012345678, 876543210987654321, 555555555555555555
@@ -151,7 +152,8 @@ async def test_a_store_without_hasher_refuses_raw_ids(database: str) -> None:
 def test_explicit_secret_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_ENV, "from-env")
     assert resolve_secret(tmp_path / "seqbot.db", "explicit") == "explicit"
-    assert resolve_secret(tmp_path / "seqbot.db") == "from-env"
+    configured = DbSettings.load(dotenv_path=None).hash_secret
+    assert resolve_secret(tmp_path / "seqbot.db", configured) == "from-env"
     assert not secret_path(tmp_path / "seqbot.db").exists()
 
 

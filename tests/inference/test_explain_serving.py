@@ -16,10 +16,12 @@ from inference.http_client import HttpInferenceClient
 from inference.predictor import Predictor
 from inference.results import Explanation
 from inference.server import SECRET_HEADER, InferenceServer
+from inference.telemetry import sample
 from inference.worker import InferenceWorker
 from tests.helpers import NAMES, TEXTS
 
 SECRET = "s3cret"
+EXPLANATIONS = "seqbot_explanations_total"
 
 
 @pytest.fixture
@@ -56,8 +58,8 @@ async def test_worker_explains_with_the_served_model(worker, checkpoints):
             got = await worker.explain_one(task, raw)
             same_explanation(got, explain_prepared(reference, reference.prepare(raw)))
             assert len(got.prediction.top) == (3 if task == "origin" else 2)
-    assert worker.explanations.get("origin", "ok") == 5
-    assert worker.explain_latency.count("sentiment") == 4
+    assert sample(worker.registry, EXPLANATIONS, task="origin", outcome="ok") == 5
+    assert sample(worker.registry, "seqbot_explain_seconds_count", task="sentiment") == 4
 
 
 async def test_worker_rejects_invalid_input_at_once_and_in_place(worker):
@@ -66,7 +68,7 @@ async def test_worker_rejects_invalid_input_at_once_and_in_place(worker):
     results = await worker.explain("origin", ["Abe", "", "Kim"])
     assert isinstance(results[1], InputError)
     assert [r.prediction.input for r in (results[0], results[2])] == ["Abe", "Kim"]
-    assert worker.explanations.get("origin", "invalid") == 2
+    assert sample(worker.registry, EXPLANATIONS, task="origin", outcome="invalid") == 2
 
 
 async def test_worker_answers_busy_beyond_its_explanation_limit(worker, monkeypatch):
@@ -88,7 +90,7 @@ async def test_worker_answers_busy_beyond_its_explanation_limit(worker, monkeypa
     gate.set()
     assert (await first).prediction.input == "Abe" and (await second).units == ["great"]
     assert (await predicting).input == "Kim"
-    assert worker.explanations.get("origin", "busy") == 1
+    assert sample(worker.registry, EXPLANATIONS, task="origin", outcome="busy") == 1
     assert (await worker.explain_one("origin", "Kim")).prediction.input == "Kim"  # room again
 
 
@@ -141,6 +143,6 @@ async def test_a_failing_model_is_unavailable_and_frees_its_places(worker, monke
     monkeypatch.setattr(Predictor, "probabilities", broken)
     with pytest.raises(InferenceUnavailable, match="out of memory"):
         await worker.explain("origin", ["Abe", "Kim"])
-    assert worker.explanations.get("origin", "error") == 2
+    assert sample(worker.registry, EXPLANATIONS, task="origin", outcome="error") == 2
     monkeypatch.undo()
     assert len(await worker.explain("origin", ["Abe", "Kim"])) == 2  # both places free

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import re
 import socket
 import time
 from collections import defaultdict
@@ -13,6 +12,8 @@ from collections import defaultdict
 import aiohttp
 import pytest
 from aiohttp import web
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
 
 from inference.checkpoint import CheckpointError, save_checkpoint
 from inference.errors import InferenceBusy, InferenceUnavailable, InputError
@@ -22,6 +23,7 @@ from inference.predictor import Predictor
 from inference.registry import set_current, task_dir
 from inference.results import ModelInfo
 from inference.server import SECRET_HEADER, InferenceServer, check_bind
+from inference.telemetry import sample
 from inference.worker import InferenceWorker
 from tests.helpers import (
     ORIGIN_LABELS,
@@ -179,53 +181,96 @@ async def test_healthz_carries_each_models_info_from_its_checkpoint(model_dir):
                                         0.03, 400)
 
 
-SAMPLE = re.compile(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_]\w*="(?:[^"\\\n]|\\.)*",?)*\})? '
-                    r"(\S+)")
+def scrape(text: str) -> dict[str, Metric]:
+    """The families of a /metrics text, parsed by prometheus_client; each has help and a type."""
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    for family in families.values():
+        assert family.documentation and family.type in ("counter", "gauge", "histogram")
+    return families
 
 
-def parse_metrics(text: str) -> tuple[dict[str, str], dict[str, float]]:
-    """Metric types and samples, asserting the Prometheus text format on the way."""
-    types, helped, samples = {}, set(), {}
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            helped.add(line.split()[2])
-        elif line.startswith("# TYPE "):
-            _, _, name, kind = line.split()
-            assert name in helped and kind in ("counter", "gauge", "histogram")
-            types[name] = kind
-        else:
-            match = SAMPLE.fullmatch(line)
-            assert match, line
-            base = re.sub(r"_(bucket|sum|count)$", "", match[1])
-            assert match[1] in types or types.get(base) == "histogram", line
-            samples[match[1] + (match[2] or "")] = float(match[3])
-    return types, samples
+def value(families: dict[str, Metric], name: str, **labels: str) -> float | None:
+    """The sample of that name and exactly those labels, None if there is none."""
+    found = [s.value for f in families.values() for s in f.samples
+             if s.name == name and s.labels == labels]
+    assert len(found) <= 1, (name, labels)
+    return found[0] if found else None
 
 
-async def test_metrics_are_valid_prometheus_text(http):
+def assert_histogram(family: Metric) -> None:
+    """Per series: cumulative buckets ending at +Inf, whose last one is the count."""
+    series = defaultdict(list)
+    for s in family.samples:
+        if s.name.endswith("_bucket"):
+            rest = {k: v for k, v in s.labels.items() if k != "le"}
+            series[tuple(sorted(rest.items()))].append((float(s.labels["le"]), s.value))
+    assert series, family.name
+    for labels, points in series.items():
+        bounds, counts = zip(*sorted(points), strict=True)
+        assert list(counts) == sorted(counts) and bounds[-1] == math.inf
+        assert counts[-1] == value({family.name: family}, family.name + "_count", **dict(labels))
+
+
+async def test_metrics_scraped_from_a_running_server_parse_as_prometheus(http):
     await (await http.post("/v1/origin", json={"inputs": ["Abe", "Kim", ""]})).read()
     await (await http.post("/v1/origin", data=b"nope")).read()
+    await (await http.post("/v1/explain/sentiment", json={"inputs": ["fine"]})).read()
+    async with http.post("/v1/rollback", json={"task": "origin"}) as resp:
+        assert (await resp.json())["version"] == V1
     async with http.get("/metrics") as resp:
+        assert resp.status == 200
         assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-        types, samples = parse_metrics(await resp.text())
-    assert types["seqbot_inference_batch_size"] == "histogram"
-    assert types["seqbot_inference_latency_seconds"] == "histogram"
-    assert samples[f'seqbot_model_info{{task="origin",version="{V2}",device="cpu"}}'] == 1
-    assert samples['seqbot_inference_requests_total{task="origin",outcome="ok"}'] == 2
-    assert samples['seqbot_inference_requests_total{task="origin",outcome="invalid"}'] == 1
-    assert samples['seqbot_inference_queue_depth{task="origin"}'] == 0
-    assert samples['seqbot_http_requests_total{route="/v1/origin",status="400"}'] == 1
-    buckets = defaultdict(list)
-    for key, value in samples.items():
-        if "_bucket{" in key:
-            name, labels = key.split("{")
-            series = re.sub(r',?le="[^"]*"', "", labels)
-            buckets[name, series].append((float(re.search(r'le="([^"]*)"', key)[1]), value))
-    assert buckets
-    for (name, series), points in buckets.items():
-        counts = [v for _, v in sorted(points)]
-        assert counts == sorted(counts) and sorted(points)[-1][0] == math.inf
-        assert samples[name.replace("_bucket", "_count") + "{" + series] == counts[-1]
+        families = scrape(await resp.text())
+    types = {name: f.type for name, f in families.items() if not name.endswith("_created")}
+    assert types == {
+        "seqbot_inference_requests": "counter", "seqbot_inference_batch_size": "histogram",
+        "seqbot_inference_latency_seconds": "histogram", "seqbot_explanations": "counter",
+        "seqbot_explain_seconds": "histogram", "seqbot_model_reloads": "counter",
+        "seqbot_inference_queue_depth": "gauge", "seqbot_model_info": "gauge",
+        "seqbot_http_requests": "counter", "seqbot_http_request_duration_seconds": "histogram"}
+    # prometheus_client's creation timestamps: one per counter and histogram, nothing else
+    assert {n for n in families if n.endswith("_created")} == {
+        f"{n}_created" for n, kind in types.items() if kind != "gauge"}
+    requests = "seqbot_inference_requests_total"
+    assert value(families, requests, task="origin", outcome="ok") == 2
+    assert value(families, requests, task="origin", outcome="invalid") == 1
+    # two valid inputs, scored in one or more forward passes, each timed
+    assert value(families, "seqbot_inference_batch_size_sum", task="origin") == 2
+    assert 1 <= value(families, "seqbot_inference_batch_size_count", task="origin") <= 2
+    assert value(families, "seqbot_inference_latency_seconds_count", task="origin") == 2
+    assert value(families, "seqbot_explanations_total", task="sentiment", outcome="ok") == 1
+    assert value(families, "seqbot_explain_seconds_count", task="sentiment") == 1
+    assert value(families, "seqbot_model_reloads_total", task="origin", outcome="ok") == 1
+    assert value(families, "seqbot_inference_queue_depth", task="origin") == 0
+    assert value(families, "seqbot_inference_queue_depth", task="sentiment") == 0
+    info = {(s.labels["task"], s.labels["version"], s.labels["device"]): s.value
+            for s in families["seqbot_model_info"].samples}
+    assert info == {("origin", V1, "cpu"): 1, ("sentiment", S1, "cpu"): 1}  # after rollback
+    http_requests = "seqbot_http_requests_total"
+    assert value(families, http_requests, route="/v1/origin", status="200") == 1
+    assert value(families, http_requests, route="/v1/origin", status="400") == 1
+    assert value(families, http_requests, route="/v1/rollback", status="200") == 1
+    assert value(families, "seqbot_http_request_duration_seconds_count", route="/v1/origin") == 2
+    for family in families.values():
+        if family.type == "histogram":
+            assert_histogram(family)
+
+
+async def test_each_server_and_worker_counts_only_its_own_requests(model_dir):
+    async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1) as first, \
+            InferenceWorker(model_dir=model_dir, device="cpu", threads=1) as second:
+        servers = [InferenceServer(w, port=0) for w in (first, second)]
+        await first.predict_one("origin", "Abe")
+        for server in servers:
+            await server.start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                texts = [await (await session.get(s.url + "/metrics")).text() for s in servers]
+        finally:
+            for server in servers:
+                await server.close()
+    ok = {"task": "origin", "outcome": "ok"}
+    assert [value(scrape(t), "seqbot_inference_requests_total", **ok) for t in texts] == [1, None]
 
 
 async def test_reload_and_rollback_over_http(http):
@@ -323,9 +368,9 @@ async def test_odd_bytes_and_deep_nesting_are_client_errors_and_counted(http, se
     response = await reader.read()
     writer.close()
     assert response.startswith(b"HTTP/1.1 401") and b'"unauthorized"' in response
-    metrics = service.metrics.render()
-    assert 'seqbot_http_requests_total{route="/v1/origin",status="400"} 1' in metrics
-    assert 'seqbot_http_requests_total{route="/v1/origin",status="401"} 1' in metrics
+    counted = "seqbot_http_requests_total"
+    assert sample(service.registry, counted, route="/v1/origin", status="400") == 1
+    assert sample(service.registry, counted, route="/v1/origin", status="401") == 1
 
 
 async def test_an_unexpected_error_is_a_logged_json_500(http, service, monkeypatch, caplog):
@@ -336,7 +381,8 @@ async def test_an_unexpected_error_is_a_logged_json_500(http, service, monkeypat
     async with http.post("/v1/origin", json={"inputs": ["Abe"]}) as resp:
         assert resp.status == 500 and (await resp.json())["code"] == "internal"
     assert "POST /v1/origin failed" in caplog.text and "a bug" in caplog.text
-    assert 'route="/v1/origin",status="500"} 1' in service.metrics.render()
+    counted = "seqbot_http_requests_total"
+    assert sample(service.registry, counted, route="/v1/origin", status="500") == 1
 
 
 async def test_http_client_never_sends_a_rollback_twice():

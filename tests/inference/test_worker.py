@@ -18,6 +18,7 @@ from inference.checkpoint import save_checkpoint
 from inference.errors import InferenceBusy, InferenceUnavailable, InputError
 from inference.predictor import Predictor
 from inference.results import ModelInfo
+from inference.telemetry import sample
 from inference.worker import InferenceWorker
 from tests.helpers import (
     NAMES,
@@ -30,6 +31,7 @@ from tests.helpers import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+REQUESTS = "seqbot_inference_requests_total"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,8 @@ async def worker(checkpoints):
 
 def batch_sizes(worker: InferenceWorker, task: str) -> tuple[int, int]:
     """(forward passes, requests scored) from the batch-size histogram."""
-    return worker.batch_sizes.count(task), int(worker.batch_sizes.total(task))
+    return (int(sample(worker.registry, "seqbot_inference_batch_size_count", task=task)),
+            int(sample(worker.registry, "seqbot_inference_batch_size_sum", task=task)))
 
 
 @pytest.mark.parametrize(("task", "inputs", "k"), [("origin", NAMES, 18),
@@ -144,7 +147,7 @@ async def test_cancelled_and_timed_out_requests_do_not_hold_up_their_batch(
             assert isinstance(result, asyncio.CancelledError)
         else:
             assert_same_prediction(result, reference("origin", name, 3))
-    assert worker.requests.get("origin", "cancelled") == 3
+    assert sample(worker.registry, REQUESTS, task="origin", outcome="cancelled") == 3
     assert_same_prediction(await worker.predict_one("origin", "Kim"), reference("origin", "Kim", 3))
 
 
@@ -179,7 +182,7 @@ async def test_full_queue_answers_busy_at_once_and_close_fails_waiting_requests(
         await asyncio.wait_for(w.predict_one("origin", "Abe"), 1)
     with pytest.raises(InferenceBusy):
         await w.predict("origin", ["Abe", "Kim"])
-    assert w.requests.get("origin", "busy") == 3
+    assert sample(w.registry, REQUESTS, task="origin", outcome="busy") == 3
     gate.set()
     await w.close()
     for task in [running, *waiting]:

@@ -26,7 +26,6 @@ from training.finetune import (
     EXIT_REJECTED,
     EXIT_TOO_FEW,
     FinetuneConfig,
-    default_model_dir,
     finetune,
     gate,
     in_holdout,
@@ -331,8 +330,3 @@ def test_the_gate_thresholds():
     assert "did not improve" in gate(before, scores(0.84, 0.5, 0.10), cfg)[0]
 
 
-def test_the_model_dir_defaults_to_the_bots(tmp_path, monkeypatch):
-    monkeypatch.delenv("SEQBOT_MODEL_DIR", raising=False)
-    assert default_model_dir(tmp_path / "seqbot.db") == tmp_path / "models"
-    monkeypatch.setenv("SEQBOT_MODEL_DIR", str(tmp_path / "elsewhere"))
-    assert default_model_dir(tmp_path / "seqbot.db") == tmp_path / "elsewhere"

@@ -1,5 +1,7 @@
-"""Where the feedback database lives: `SEQBOT_DB` and every `--db` take the same forms.
+"""SEQBOT_DB, declared below db and inference because both read it: db opens the database,
+and inference keeps promoted models beside a SQLite file (inference.settings).
 
+Where the feedback database lives; the bot and every `--db` take the same forms:
 - a file path, or `sqlite:///relative/path` / `sqlite:////absolute/path` (SQLAlchemy's
   spelling): the embedded SQLite store, the default (`seqbot.db`);
 - `postgresql://user[:password]@host[:port]/dbname` (or `postgres://`, and any parameter
@@ -16,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from settings import SettingsBase, setting
 
 DB_ENV = "SEQBOT_DB"
 DEFAULT_DB = "seqbot.db"
@@ -94,11 +98,6 @@ def parse_location(value: str | os.PathLike[str] | DatabaseLocation) -> Database
     return DatabaseLocation(dsn=text)
 
 
-def location_from_env(environ: dict[str, str] | None = None) -> DatabaseLocation:
-    env = os.environ if environ is None else environ
-    return parse_location(env.get(DB_ENV, "").strip() or DEFAULT_DB)
-
-
 def _redact(dsn: str) -> str:
     """The URL with any password (in the user part or as ?password=) replaced by ***."""
     parts = urlsplit(dsn)
@@ -111,3 +110,24 @@ def _redact(dsn: str) -> str:
     query = urlencode([(k, "***" if k.lower() == "password" else v)
                        for k, v in parse_qsl(parts.query, keep_blank_values=True)])
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _setting(raw: str) -> DatabaseLocation:
+    return parse_location(os.path.expanduser(raw))
+
+
+@dataclass(frozen=True)
+class DatabaseSettings(SettingsBase):
+    """The database. Declared below db and inference, which both read it."""
+
+    db: DatabaseLocation = setting(
+        "SEQBOT_DB", DatabaseLocation(path=Path(DEFAULT_DB)),
+        "Database of predictions and votes: a SQLite file (or sqlite:///relative/path, "
+        "sqlite:////absolute/path), or a PostgreSQL 13+ server as "
+        "postgresql://user[:password]@host[:port]/dbname (needs `pip install -e "
+        "\".[postgres]\"`; without a password in the URL, PGPASSWORD or ~/.pgpass is used; "
+        "the password never appears in logs or errors).", parse=_setting, shown=DEFAULT_DB)
+
+    def secrets(self) -> list[str]:
+        """A password written in SEQBOT_DB is a secret too, wherever it might turn up."""
+        return [*super().secrets(), *([self.db.password] if self.db.password else [])]

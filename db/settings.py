@@ -1,0 +1,21 @@
+"""The keys the database package reads (python -m db, and the bot through it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from settings import setting
+from settings.database import DatabaseSettings
+
+
+@dataclass(frozen=True)
+class DbSettings(DatabaseSettings):
+    """User privacy. The keys of the db package (python -m db, and the bot through it)."""
+
+    hash_secret: str | None = setting(
+        "SEQBOT_HASH_SECRET", None,
+        "Secret key for hashing Discord user ids before they are stored (required for the bot; "
+        "the console generates a local one beside the database). Keep it safe: losing it "
+        "makes /forget-me unable to find earlier data. Generate one with:\n"
+        "  python -c \"import secrets; print(secrets.token_urlsafe(32))\"",
+        secret=True)
