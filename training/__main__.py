@@ -129,7 +129,7 @@ def resolve_settings(args: argparse.Namespace, settings: TrainingSettings) -> No
     """Fill --db and --model-dir (models/ beside the --db given) from the settings when left
     out; --data falls back to SEQBOT_DATA where data is looked up (training.data.locate)."""
     if "db" in args:
-        args.db = args.db or settings.db
+        args.db = parse_location(args.db or settings.db)
         settings = dataclasses.replace(settings, db=args.db)  # models/ beside it
     if "model_dir" in args:
         args.model_dir = args.model_dir or settings.models
