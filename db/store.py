@@ -78,7 +78,7 @@ class FeedbackStore:
         clock: Callable[[], datetime] = utc_now,
     ) -> "FeedbackStore":
         """Open and migrate the database at `location` (a SQLite file, its parent folders
-        created, or a postgresql:// URL; see db.location).
+        created, or a postgresql:// URL; see settings.database).
 
         `hasher` may be None only for tools that never handle raw user ids (stats, purge).
         `rule` is the consensus rule used by tallies, reports and stats, so that what the bot
