@@ -5,7 +5,9 @@ discord.py client and runner, the real inference worker with the shipped (or pro
 weights, and a real SQLite file. This process runs the fake Discord (benchmarks/fakediscord) and
 --users simulated users (benchmarks/load_users.py) who, for --seconds, ask /origin and
 /sentiment with real surnames and IMDB reviews, and vote Right or Wrong (with a correction)
-on earlier answers. The per-user cooldown is off (SEQBOT_COOLDOWN_RATE=0).
+on earlier answers. The per-user cooldown is off (SEQBOT_COOLDOWN_RATE=0) unless
+--cooldown-rate N is given: then every ML command counts against its user's budget in the
+database (N per 15 s, more than a simulated user asks), as with the cooldown on.
 
 Modes:
   in-process  the models run inside the bot process
@@ -160,11 +162,13 @@ async def scrape_metrics(url: str, secret: str | None) -> str:
 
 def bot_env(args: argparse.Namespace, fake: FakeDiscord, folder: Path, hash_secret: str,
             inference: tuple[str, str | None] | None) -> dict[str, str]:
-    """The environment `python -m bot` would get, with no cooldown and quiet logs."""
+    """The environment `python -m bot` would get, with quiet logs and (unless asked) no
+    cooldown."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SEQBOT_", "INFERENCE_", "DISCORD_"))}
     env.update({"DISCORD_TOKEN": fake.token, "SEQBOT_DB": str(folder / "seqbot.db"),
-                "SEQBOT_HASH_SECRET": hash_secret, "SEQBOT_COOLDOWN_RATE": "0",
+                "SEQBOT_HASH_SECRET": hash_secret,
+                "SEQBOT_COOLDOWN_RATE": str(args.cooldown_rate),
                 "SEQBOT_RETENTION_DAYS": "0", "SEQBOT_MODEL_WATCH_S": "0",
                 "SEQBOT_DEVICE": args.device, "SEQBOT_LOG_LEVEL": "WARNING"})
     if args.model_dir:
@@ -322,6 +326,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--think-s", type=float, default=1.0,
                         help="mean pause between a user's actions (default 1 s)")
     parser.add_argument("--guilds", type=int, default=6)
+    parser.add_argument("--cooldown-rate", type=int, default=0,
+                        help="SEQBOT_COOLDOWN_RATE for the bot (default 0: no cooldown)")
     parser.add_argument("--bots", type=int, default=1,
                         help="bot processes, one shard each (SEQBOT_SHARD_COUNT/_IDS); default 1")
     parser.add_argument("--inference-url",
@@ -364,6 +370,7 @@ def main(argv: list[str] | None = None) -> None:
             "users": args.users,
             "think_s": args.think_s,
             "bots": args.bots,
+            "cooldown_rate": args.cooldown_rate,
             "device": args.device,
             "command": " ".join(["python -m benchmarks.load_bot", *(argv or sys.argv[1:])]),
         },

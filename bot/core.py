@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.cogs import FEATURES
 from bot.context import admit
-from bot.cooldowns import UserCooldowns
+from bot.cooldowns import SharedCooldowns
 from bot.errors import NO_MENTIONS, report_error
 from bot.services import Services
 from bot.settings import Settings
@@ -47,7 +47,7 @@ class SeqbotMixin:
         self._services = services
         self.accepting = True
         self.inflight: set[asyncio.Task] = set()
-        self.cooldowns = UserCooldowns(settings.cooldown_rate, settings.cooldown_per)
+        self.cooldowns = SharedCooldowns(settings.cooldown_rate, settings.cooldown_per)
 
     @property
     def services(self) -> Services:

@@ -263,13 +263,13 @@ class Services:
 
         dev_mode (console) generates a local hash secret; the bot requires one to be set.
         """
-        secret = resolve_secret(settings.db_path, settings.hash_secret, dev_mode=dev_mode)
+        secret = resolve_secret(settings.db, settings.hash_secret, dev_mode=dev_mode)
         if client is None:
             client = make_client(
                 settings.inference_url, secret=settings.inference_secret,
                 device=settings.device, model_dir=settings.models,
                 watch_interval_s=settings.model_watch_s or None)
-        store = await FeedbackStore.open(settings.db_path, Hasher(secret))
+        store = await FeedbackStore.open(settings.db, Hasher(secret))
         try:
             await client.start()
         except BaseException:

@@ -24,6 +24,7 @@ log = logging.getLogger("seqbot.bot")
 POOL_CHUNK = 32  # pool inputs scored per call: one batch for the worker, one request over HTTP
 POOL_ON_DEMAND = 32  # scored inside a /teach call, so a freshly loaded pool shows at once
 RECENT = 10  # items shown before that a new pick must differ from
+CLAIM_TRIES = 5  # picks tried in turn when another process showed the viewer one first
 
 
 class TeachService:
@@ -72,11 +73,12 @@ class TeachService:
                                                             viewer, channels=channels):
                 records[record.id] = record
         candidates = [Candidate(r.id, r.normalized, r.label, r.top) for r in records.values()]
-        picked = select(candidates, 1, recent=await self.store.teach.recent(viewer, RECENT))
-        if not picked:
-            return None
-        await self.store.teach.mark_shown(viewer, picked[0].key)
-        return records[picked[0].key]
+        recent = await self.store.teach.recent(viewer, RECENT)
+        for pick in select(candidates, CLAIM_TRIES, recent=recent):
+            # another process (shard) may have shown this viewer the same input meanwhile
+            if await self.store.teach.mark_shown(viewer, pick.key):
+                return records[pick.key]
+        return None
 
     async def score_pool(self, task: str, limit: int, version: str | None = None) -> int:
         """Have the served model (`version`, if the caller already asked) answer up to

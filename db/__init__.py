@@ -2,7 +2,9 @@
 
 from db.consensus import ConsensusRule
 from db.errors import (
+    ConstraintError,
     DatabaseClosed,
+    DatabaseUnavailable,
     MigrationError,
     MissingSecretError,
     StoreError,
@@ -20,15 +22,21 @@ from db.records import (
     VoteTally,
 )
 from db.store import MAX_RETENTION_DAYS, FeedbackStore
+from settings.database import DB_ENV, DEFAULT_DB, DatabaseLocation, parse_location
 
 __all__ = [
     "CONFIRMED",
+    "DB_ENV",
+    "DEFAULT_DB",
     "MAX_RETENTION_DAYS",
     "MODEL_STATUSES",
     "SECRET_ENV",
     "AgreedExample",
     "ConsensusRule",
+    "ConstraintError",
     "DatabaseClosed",
+    "DatabaseLocation",
+    "DatabaseUnavailable",
     "FeedbackStore",
     "Hasher",
     "LoggedPrediction",
@@ -40,5 +48,6 @@ __all__ = [
     "UnknownPrediction",
     "VoteTally",
     "VoterStats",
+    "parse_location",
     "resolve_secret",
 ]

@@ -1,8 +1,9 @@
 """Admin command line: `python -m db {forget,purge,stats,voters,ignore-voter,unignore-voter,
-teach-pool}`.
+teach-pool,copy}`.
 
 Safe to run while the bot is up: it opens its own connection and waits for the bot's writes
-through SQLite's busy timeout.
+(SQLite's busy timeout; PostgreSQL's lock timeout). `--db` takes what SEQBOT_DB takes: a file
+path, sqlite:///path or postgresql://user@host/dbname (see settings.database).
 """
 
 import argparse
@@ -12,23 +13,26 @@ import logging
 import math
 import sqlite3
 import sys
-from pathlib import Path
 
+from db.copy import copy_database
 from db.errors import StoreError
+from db.postgres import DRIVER_ERRORS
 from db.privacy import SECRET_ENV, Hasher, is_user_hash, resolve_secret
 from db.records import VoterStats, check_task
 from db.settings import DbSettings
 from db.store import MAX_RETENTION_DAYS, FeedbackStore
+from settings.database import DatabaseLocation, parse_location
 
-DB_KEY = DbSettings.declared_keys()["db_path"]
+DB_KEY = DbSettings.declared_keys()["db"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db",
-        type=Path,
-        help=f"database file (default: ${DB_KEY.env}, else {DB_KEY.shown})",
+        type=_location,
+        help=f"database: a file, sqlite:///path or postgresql://user@host/dbname "
+             f"(default: ${DB_KEY.env}, else {DB_KEY.shown})",
     )
     hashing = argparse.ArgumentParser(add_help=False)
     hashing.add_argument(
@@ -72,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("file", type=argparse.FileType("r", encoding="utf-8"), metavar="FILE")
     add.add_argument("--source", help="where they come from (default: the file name)")
     pool_commands.add_parser("stats", parents=[common], help="pooled and scored inputs per task")
+    copy = commands.add_parser(
+        "copy", help="copy every row from one database to another (SQLite <-> PostgreSQL), "
+                     "then compare them row for row")
+    copy.add_argument("source", type=_location, metavar="SRC")
+    copy.add_argument("destination", type=_location, metavar="DST")
+    copy.add_argument("--force", action="store_true",
+                      help="empty a destination that already holds rows, instead of refusing")
     return parser
 
 
@@ -84,7 +95,20 @@ def _voter_ref(text: str) -> int | str:
     raise argparse.ArgumentTypeError("expected a Discord user id or a 64-hex voter hash")
 
 
+def _location(text: str) -> DatabaseLocation:
+    """A usage error that never repeats the password back (argparse would quote the value)."""
+    try:
+        return parse_location(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 async def run(args: argparse.Namespace, settings: DbSettings) -> str:
+    if args.command == "copy":
+        counts = await copy_database(args.source, args.destination, force=args.force,
+                                     progress=lambda line: print(line, file=sys.stderr))
+        return (f"copied {sum(counts.values())} rows from {args.source} to "
+                f"{args.destination}; every table verified row for row")
     if not args.db.exists():
         raise StoreError(f"no database at {args.db}")
     needs_hasher = isinstance(getattr(args, "user", None), int)  # hashes need no secret
@@ -160,10 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     settings = DbSettings.load_or_exit()
-    args.db = args.db or settings.db_path
+    if hasattr(args, "db"):
+        args.db = args.db or settings.db
     try:
         print(asyncio.run(run(args, settings)))
-    except (StoreError, sqlite3.Error, UnicodeDecodeError) as error:  # a message, no traceback
+    except (StoreError, sqlite3.Error, UnicodeDecodeError, OSError, *DRIVER_ERRORS) as error:
+        # a message, no traceback (no driver error carries the password)
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -13,8 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
+from db.connection import Connection
 from db.records import CONFIRMED, VoterStats, VoteTally
 
 
@@ -137,7 +136,7 @@ def voter_agreement(polls: Iterable[Poll], rule: ConsensusRule = DEFAULT_RULE) -
 
 
 async def load_polls(
-    conn: aiosqlite.Connection, *, task: str | None = None, prediction_id: int | None = None
+    conn: Connection, *, task: str | None = None, prediction_id: int | None = None
 ) -> list[Poll]:
     """Gather the ballots of every voted prediction, optionally of one task or one prediction."""
     where, params = [], []
@@ -148,7 +147,7 @@ async def load_polls(
         where.append("p.id = ?")
         params.append(prediction_id)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = await conn.execute_fetchall(
+    rows = await conn.fetch_all(
         f"""
         SELECT p.id, p.label AS top_label, v.voter_hash, v.label, v.is_moderator,
                i.voter_hash IS NOT NULL AS ignored

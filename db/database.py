@@ -1,4 +1,5 @@
-"""The process's single SQLite connection and the only way to run transactions on it.
+"""The embedded backend: the process's single SQLite connection and the only way to run
+transactions on it (db.postgres is the server backend, with the same write/read/close).
 
 Why one connection per process: SQLite admits one writer at a time no matter how many
 connections exist, so a pool would only add lock contention. aiosqlite runs every statement on
@@ -22,6 +23,7 @@ erase-me request also removes the text from free pages of the file.
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -31,11 +33,12 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from db.errors import DatabaseClosed
+from db.connection import Connection, Params, Row
+from db.errors import ConstraintError, DatabaseClosed
 from db.migrations import migrate
 
 T = TypeVar("T")
-Body = Callable[[aiosqlite.Connection], Awaitable[T]]
+Body = Callable[[Connection], Awaitable[T]]
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +48,11 @@ MAX_GROUP = 64  # writes per shared transaction: bounds how long a read can wait
 class Database:
     """Owns the connection; serialises transactions and drains pending writes on close."""
 
+    dialect = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection, *, max_group: int = MAX_GROUP) -> None:
         self._conn = conn
+        self._queries = SqliteConnection(conn)
         self._lock = asyncio.Lock()
         self._queue: list[tuple[Body[Any], asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -89,6 +95,13 @@ class Database:
         self._check_open()
         async with self._lock:
             return await self._run(body, write=False)
+
+    @staticmethod
+    async def schema_version(conn: Connection) -> int:
+        return int(await conn.fetch_value("PRAGMA user_version"))
+
+    async def after_erasure(self, tables: Iterable[str]) -> None:
+        """Nothing to do: secure_delete already overwrote the erased rows in the file."""
 
     async def close(self) -> None:
         """Finish every write already started, then checkpoint the WAL into the main file."""
@@ -137,7 +150,7 @@ class Database:
             await self._conn.execute("BEGIN IMMEDIATE")
             in_bodies = True
             for body, _ in group:
-                results.append(await body(self._conn))
+                results.append(await body(self._queries))
             in_bodies = False
             await self._conn.commit()
         except Exception:
@@ -160,12 +173,57 @@ class Database:
         """One transaction; the caller holds the lock."""
         try:
             await self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            result = await body(self._conn)
+            result = await body(self._queries)
             await (self._conn.commit() if write else self._conn.rollback())
         except BaseException:
             await self._conn.rollback()  # discards partial work; a no-op if BEGIN failed
             raise
         return result
+
+
+class SqliteConnection:
+    """db.connection.Connection over aiosqlite."""
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        with _constraints():
+            return list(await self._conn.execute_fetchall(sql, params))
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        return next(iter(await self.fetch_all(sql, params)), None)
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        with _constraints():
+            cursor = await self._conn.execute(sql, params)
+        return cursor.rowcount
+
+    async def execute_many(self, sql: str, rows: Iterable[Params]) -> int:
+        before = self._conn.total_changes
+        with _constraints():
+            await self._conn.executemany(sql, rows)
+        return self._conn.total_changes - before
+
+    async def lock(self, key: str) -> None:
+        """Nothing to take: BEGIN IMMEDIATE already holds the database's one write lock."""
+
+    def int_list(self, placeholder: str) -> str:
+        return f"SELECT value FROM json_each({placeholder})"
+
+
+class _constraints(contextlib.AbstractContextManager):
+    """Raise a broken constraint as ConstraintError, as the PostgreSQL backend does."""
+
+    def __exit__(self, kind: object, error: BaseException | None, _: object) -> None:
+        if isinstance(error, sqlite3.IntegrityError):
+            raise ConstraintError(str(error)) from error
 
 
 def _fail(group: list[tuple[Body[Any], asyncio.Future[Any]]], exc: Exception | None) -> None:

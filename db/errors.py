@@ -23,3 +23,11 @@ class MigrationError(StoreError):
 
 class MissingSecretError(StoreError):
     """Discord ids cannot be hashed without the secret, and must never be stored raw."""
+
+
+class ConstraintError(StoreError):
+    """A write broke a uniqueness, reference or check constraint of the schema."""
+
+
+class DatabaseUnavailable(StoreError):
+    """The database server could not be reached or refused the connection."""

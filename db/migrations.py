@@ -274,9 +274,19 @@ ALTER TABLE teach_pool_new RENAME TO teach_pool;
 CREATE INDEX teach_pool_prediction ON teach_pool (prediction_id);
 """
 
+_V8_SHARED_COOLDOWNS = """
+-- the per-user command budget, in the database so that every bot process (shard) on it
+-- counts against the same one
+CREATE TABLE cooldowns (
+    user_hash TEXT PRIMARY KEY,  -- HMAC of the user's Discord id
+    window_start TEXT NOT NULL,  -- when the user's current window of SEQBOT_COOLDOWN_PER began
+    used INTEGER NOT NULL        -- commands asked in it, refused ones included
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_MODERATION, _V3_ERASURE_AND_ONE_PRODUCTION_MODEL,
                                _V4_ACTIVE_LEARNING, _V5_DERIVED_MARGIN, _V6_IDS_NEVER_REUSED,
-                               _V7_TASKS_BY_SHAPE)
+                               _V7_TASKS_BY_SHAPE, _V8_SHARED_COOLDOWNS)
 SCHEMA_VERSION = len(MIGRATIONS)
 # v5's ALTER TABLE ... DROP COLUMN needs 3.35; generated columns (v5) 3.31, json_* built in
 MIN_SQLITE = (3, 35, 0)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from db.errors import MissingSecretError
 from db.settings import DbSettings
+from settings.database import DatabaseLocation, parse_location
 
 SECRET_ENV = DbSettings.declared_keys()["hash_secret"].env
 _HASH_RE = re.compile(r"[0-9a-f]{64}")
@@ -51,17 +52,25 @@ def secret_path(db_path: str | os.PathLike[str]) -> Path:
 
 
 def resolve_secret(
-    db_path: str | os.PathLike[str], secret: str | None = None, *, dev_mode: bool = False
+    db: str | os.PathLike[str] | DatabaseLocation, secret: str | None = None, *,
+    dev_mode: bool = False
 ) -> str:
     """Pick the hash secret: the configured one ($SEQBOT_HASH_SECRET, from DbSettings), else
-    (dev only) a file.
+    (dev only) a file beside a SQLite database.
 
     The dev file keeps hashes stable across restarts of a local bot; production must set the
     secret explicitly, because losing it silently would make erase requests match nothing.
+    A PostgreSQL database has no "beside", and its processes may run on several machines
+    that must all hash alike: it always needs the secret set.
     """
     if secret:
         return secret
-    path = secret_path(db_path)
+    location = parse_location(db)
+    if location.is_postgres:
+        raise MissingSecretError(
+            f"{SECRET_ENV} is not set; a PostgreSQL database needs it even in dev mode, the "
+            "same in every process, so that Discord ids are stored only as keyed hashes")
+    path = secret_path(location.sqlite_path)
     if not dev_mode:
         raise MissingSecretError(
             f"{SECRET_ENV} is not set; it is required outside dev mode so that Discord ids are "

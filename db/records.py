@@ -2,11 +2,11 @@
 
 import json
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from db.connection import Row
 from db.timestamps import from_db
 
 # What a task name looks like; the schema checks the same (db/migrations.py, v7). Which tasks
@@ -50,7 +50,7 @@ class LoggedPrediction:
     created_at: datetime
 
 
-def prediction_from_row(row: sqlite3.Row) -> LoggedPrediction:
+def prediction_from_row(row: Row) -> LoggedPrediction:
     return LoggedPrediction(
         id=row["id"],
         task=row["task"],

@@ -1,24 +1,24 @@
 """FeedbackStore: the async API the bot, training and admin tools use to log and read feedback.
 
-Every call is one transaction on the process's single connection (see db.database), so each
-method is atomic and a coroutine never observes another one half-done. Raw Discord user ids
-enter here and leave only as keyed hashes (see db.privacy).
+Every call is one transaction (see db.database for SQLite, db.postgres for PostgreSQL), so
+each method is atomic and a coroutine never observes another one half-done. The queries are
+written once for both databases (db.connection). Raw Discord user ids enter here and leave
+only as keyed hashes (see db.privacy).
 """
 
 import json
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from db import consensus
+from db.connection import Connection, Row
 from db.consensus import DEFAULT_RULE, ConsensusRule, Poll
-from db.database import Database, fetch_one, fetch_value
-from db.errors import MissingSecretError, UnknownModelVersion, UnknownPrediction
-from db.migrations import schema_version
+from db.cooldowns import CooldownStore
+from db.database import Database
+from db.errors import ConstraintError, MissingSecretError, UnknownModelVersion, UnknownPrediction
+from db.postgres import PostgresDatabase
 from db.privacy import Hasher, is_user_hash
 from db.records import (
     AgreedExample,
@@ -32,14 +32,25 @@ from db.records import (
 )
 from db.teach import TeachStore
 from db.timestamps import from_db, to_db, utc_now
+from settings.database import DatabaseLocation, parse_location
 
 MAX_RETENTION_DAYS = 36500  # a century: an age beyond it has no date to compare against
+ERASED_TABLES = ("predictions", "votes", "teach_shown", "cooldowns")  # what /forget-me touches
+
+
+async def open_database(location: str | os.PathLike[str] | DatabaseLocation, *,
+                        busy_timeout: float = 5.0) -> Database | PostgresDatabase:
+    """The backend `location` names, connected and migrated."""
+    where = parse_location(location)
+    if where.is_postgres:
+        return await PostgresDatabase.open(where, busy_timeout=busy_timeout)
+    return await Database.open(where.sqlite_path, busy_timeout=busy_timeout)
 
 
 class FeedbackStore:
     def __init__(
         self,
-        db: Database,
+        db: Database | PostgresDatabase,
         hasher: Hasher | None,
         rule: ConsensusRule,
         clock: Callable[[], datetime],
@@ -49,27 +60,36 @@ class FeedbackStore:
         self._rule = rule
         self._clock = clock
         self.teach = TeachStore(db, self._hash, clock)
+        self.cooldowns = CooldownStore(db, self._hash, clock)
+
+    @property
+    def dialect(self) -> str:
+        """"sqlite" or "postgresql"."""
+        return self._db.dialect
 
     @classmethod
     async def open(
         cls,
-        path: str | os.PathLike[str],
+        location: str | os.PathLike[str] | DatabaseLocation,
         hasher: Hasher | None,
         *,
         rule: ConsensusRule = DEFAULT_RULE,
         busy_timeout: float = 5.0,
         clock: Callable[[], datetime] = utc_now,
     ) -> "FeedbackStore":
-        """Open (creating parent folders) and migrate the database at `path`.
+        """Open and migrate the database at `location` (a SQLite file, its parent folders
+        created, or a postgresql:// URL; see settings.database).
 
         `hasher` may be None only for tools that never handle raw user ids (stats, purge).
         `rule` is the consensus rule used by tallies, reports and stats, so that what the bot
-        shows agrees with what training receives.
+        shows agrees with what training receives. `busy_timeout` is how long a write waits
+        for another process's lock.
         """
-        return cls(await Database.open(path, busy_timeout=busy_timeout), hasher, rule, clock)
+        db = await open_database(location, busy_timeout=busy_timeout)
+        return cls(db, hasher, rule, clock)
 
     async def close(self) -> None:
-        """Commit everything already submitted, checkpoint, and release the file."""
+        """Commit everything already submitted and release the database."""
         await self._db.close()
 
     async def __aenter__(self) -> "FeedbackStore":
@@ -109,22 +129,22 @@ class FeedbackStore:
             self._now(),
         )
 
-        async def insert(conn: aiosqlite.Connection) -> int:
-            cursor = await conn.execute(
+        async def insert(conn: Connection) -> int:
+            return int(await conn.fetch_value(
                 """
                 INSERT INTO predictions (task, input_text, normalized, model_version, label,
                     top_json, guild_id, channel_id, author_hash, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                RETURNING id
                 """,
                 params,
-            )
-            return int(cursor.lastrowid or 0)
+            ))
 
         return await self._db.write(insert)
 
     async def get_prediction(self, pred_id: int) -> LoggedPrediction | None:
-        async def select(conn: aiosqlite.Connection) -> sqlite3.Row | None:
-            return await fetch_one(conn, "SELECT * FROM predictions WHERE id = ?", (pred_id,))
+        async def select(conn: Connection) -> Row | None:
+            return await conn.fetch_one("SELECT * FROM predictions WHERE id = ?", (pred_id,))
 
         row = await self._db.read(select)
         return None if row is None else prediction_from_row(row)
@@ -139,7 +159,7 @@ class FeedbackStore:
         voter_hash = self._hash(voter_id)
         now = self._now()
 
-        async def upsert(conn: aiosqlite.Connection) -> VoteTally:
+        async def upsert(conn: Connection) -> VoteTally:
             await _require_prediction(conn, pred_id)
             await conn.execute(
                 """
@@ -158,7 +178,7 @@ class FeedbackStore:
         return await self._db.write(upsert)
 
     async def tally(self, pred_id: int) -> VoteTally:
-        async def select(conn: aiosqlite.Connection) -> Poll:
+        async def select(conn: Connection) -> Poll:
             return await _poll(conn, pred_id)
 
         return consensus.tally(await self._db.read(select), self._rule)
@@ -174,9 +194,9 @@ class FeedbackStore:
             self._rule.min_share if min_share is None else min_share,
         )
 
-        async def select(conn: aiosqlite.Connection) -> tuple[list[Poll], dict[int, Any]]:
+        async def select(conn: Connection) -> tuple[list[Poll], dict[int, Any]]:
             polls = await consensus.load_polls(conn, task=task)
-            rows = await conn.execute_fetchall(
+            rows = await conn.fetch_all(
                 """
                 SELECT p.*, max(v.updated_at) AS last_vote_at
                 FROM predictions p JOIN votes v ON v.prediction_id = p.id
@@ -241,7 +261,7 @@ class FeedbackStore:
         if task is not None:
             check_task(task)
 
-        async def select(conn: aiosqlite.Connection) -> list[Poll]:
+        async def select(conn: Connection) -> list[Poll]:
             return await consensus.load_polls(conn, task=task)
 
         return consensus.voter_agreement(await self._db.read(select), self._rule)
@@ -255,12 +275,12 @@ class FeedbackStore:
             raise ValueError(f"{voter_hash!r} is not a voter hash (64 lowercase hex digits)")
         now = self._now()
 
-        async def insert(conn: aiosqlite.Connection) -> bool:
-            cursor = await conn.execute(
-                "INSERT OR IGNORE INTO ignored_voters (voter_hash, created_at) VALUES (?, ?)",
+        async def insert(conn: Connection) -> bool:
+            return await conn.execute(
+                "INSERT INTO ignored_voters (voter_hash, created_at) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (voter_hash, now),
-            )
-            return cursor.rowcount > 0
+            ) > 0
 
         return await self._db.write(insert)
 
@@ -270,11 +290,10 @@ class FeedbackStore:
     async def unignore_voter_hash(self, voter_hash: str) -> bool:
         """Count a voter's votes again; True if they had been ignored."""
 
-        async def delete(conn: aiosqlite.Connection) -> bool:
-            cursor = await conn.execute(
+        async def delete(conn: Connection) -> bool:
+            return await conn.execute(
                 "DELETE FROM ignored_voters WHERE voter_hash = ?", (voter_hash,)
-            )
-            return cursor.rowcount > 0
+            ) > 0
 
         return await self._db.write(delete)
 
@@ -285,10 +304,10 @@ class FeedbackStore:
         the database holds rows of.
         """
 
-        async def select(conn: aiosqlite.Connection) -> dict[str, Any]:
-            counts = {task: n for task, n in await conn.execute_fetchall(
+        async def select(conn: Connection) -> dict[str, Any]:
+            counts = {task: n for task, n in await conn.fetch_all(
                 "SELECT task, count(*) FROM predictions GROUP BY task")}
-            production = {task: version for task, version in await conn.execute_fetchall(
+            production = {task: version for task, version in await conn.fetch_all(
                 "SELECT task, version FROM model_versions WHERE status = 'production'")}
             names = list(dict.fromkeys([*tasks, *sorted({*counts, *production})]))
             agreed = {}
@@ -299,11 +318,11 @@ class FeedbackStore:
                     for poll in polls
                 )
             return {
-                "schema_version": await schema_version(conn),
+                "schema_version": await self._db.schema_version(conn),
                 "predictions": {task: counts.get(task, 0) for task in names},
-                "votes": await fetch_value(conn, "SELECT count(*) FROM votes"),
-                "voters": await fetch_value(conn, "SELECT count(DISTINCT voter_hash) FROM votes"),
-                "ignored_voters": await fetch_value(conn, "SELECT count(*) FROM ignored_voters"),
+                "votes": await conn.fetch_value("SELECT count(*) FROM votes"),
+                "voters": await conn.fetch_value("SELECT count(DISTINCT voter_hash) FROM votes"),
+                "ignored_voters": await conn.fetch_value("SELECT count(*) FROM ignored_voters"),
                 "agreed_examples": agreed,
                 "production_versions": {task: production.get(task) for task in names},
             }
@@ -327,7 +346,8 @@ class FeedbackStore:
         params = (task, version, os.fspath(path), checksum, json.dumps(metrics), status)
         now = self._now()
 
-        async def insert(conn: aiosqlite.Connection) -> ModelVersion:
+        async def insert(conn: Connection) -> ModelVersion:
+            await conn.lock(f"model_versions:{task}")
             if status == "production":
                 await _retire_production(conn, task)
             try:
@@ -339,7 +359,7 @@ class FeedbackStore:
                     """,
                     (*params, now),
                 )
-            except sqlite3.IntegrityError as error:
+            except ConstraintError as error:
                 raise ValueError(f"{task} model {version!r} is already registered") from error
             return await _model_version(conn, task, version)
 
@@ -350,7 +370,8 @@ class FeedbackStore:
         check_task(task)
         check_model_status(status)
 
-        async def update(conn: aiosqlite.Connection) -> ModelVersion:
+        async def update(conn: Connection) -> ModelVersion:
+            await conn.lock(f"model_versions:{task}")
             await _model_version(conn, task, version)  # raises before touching anything
             if status == "production":
                 await _retire_production(conn, task)
@@ -366,8 +387,8 @@ class FeedbackStore:
         """All registered versions of a task, oldest first."""
         check_task(task)
 
-        async def select(conn: aiosqlite.Connection) -> list[ModelVersion]:
-            rows = await conn.execute_fetchall(
+        async def select(conn: Connection) -> list[ModelVersion]:
+            rows = await conn.fetch_all(
                 "SELECT * FROM model_versions WHERE task = ? ORDER BY id", (task,)
             )
             return [_model_version_record(row) for row in rows]
@@ -377,9 +398,8 @@ class FeedbackStore:
     async def production_version(self, task: str) -> ModelVersion | None:
         check_task(task)
 
-        async def select(conn: aiosqlite.Connection) -> sqlite3.Row | None:
-            return await fetch_one(
-                conn,
+        async def select(conn: Connection) -> Row | None:
+            return await conn.fetch_one(
                 "SELECT * FROM model_versions WHERE task = ? AND status = 'production'",
                 (task,),
             )
@@ -390,17 +410,17 @@ class FeedbackStore:
     # privacy and retention
 
     async def forget_user(self, user_id: int) -> dict[str, int]:
-        """Erase a user's votes, predictions (with everyone's votes on them) and /teach history.
+        """Erase a user's votes, predictions (with everyone's votes on them), /teach history
+        and command budget, leaving no readable copy in the database's files.
 
         An admin's decision to ignore the user is kept: it is moderation data, not the user's
         contribution, and erasing it would let an adversary lift their own ban.
         """
         user_hash = self._hash(user_id)
 
-        async def delete(conn: aiosqlite.Connection) -> dict[str, int]:
+        async def delete(conn: Connection) -> tuple[dict[str, int], int]:
             votes = await conn.execute("DELETE FROM votes WHERE voter_hash = ?", (user_hash,))
-            cascaded = await fetch_value(
-                conn,
+            cascaded = await conn.fetch_value(
                 """
                 SELECT count(*) FROM votes v JOIN predictions p ON p.id = v.prediction_id
                 WHERE p.author_hash = ?
@@ -411,24 +431,28 @@ class FeedbackStore:
                 "DELETE FROM predictions WHERE author_hash = ?", (user_hash,)
             )
             shown = await conn.execute("DELETE FROM teach_shown WHERE viewer = ?", (user_hash,))
+            budget = await conn.execute("DELETE FROM cooldowns WHERE user_hash = ?", (user_hash,))
             return {
-                "votes": votes.rowcount,
-                "predictions": predictions.rowcount,
+                "votes": votes,
+                "predictions": predictions,
                 "votes_on_their_predictions": cascaded,
-                "teach_shown": shown.rowcount,
-            }
+                "teach_shown": shown,
+            }, budget
 
-        return await self._db.write(delete)
+        counts, budget = await self._db.write(delete)
+        if budget or any(counts.values()):
+            await self._db.after_erasure(ERASED_TABLES)
+        return counts
 
     async def purge_unvoted(self, older_than_days: float) -> int:
         """Retention: delete predictions nobody voted on that are older than the given age,
-        and /teach's record of who was shown what, past the same age."""
+        and /teach's record of who was shown what and command budgets, past the same age."""
         if not 0 <= older_than_days <= MAX_RETENTION_DAYS:  # also refuses nan
             raise ValueError(f"older_than_days must be from 0 to {MAX_RETENTION_DAYS}")
         cutoff = to_db(self._clock() - timedelta(days=older_than_days))
 
-        async def delete(conn: aiosqlite.Connection) -> int:
-            cursor = await conn.execute(
+        async def delete(conn: Connection) -> int:
+            purged = await conn.execute(
                 """
                 DELETE FROM predictions
                 WHERE created_at < ?
@@ -437,7 +461,8 @@ class FeedbackStore:
                 (cutoff,),
             )
             await conn.execute("DELETE FROM teach_shown WHERE shown_at < ?", (cutoff,))
-            return cursor.rowcount
+            await conn.execute("DELETE FROM cooldowns WHERE window_start < ?", (cutoff,))
+            return purged
 
         return await self._db.write(delete)
 
@@ -455,36 +480,36 @@ def _check_label(label: str) -> None:
         raise ValueError("labels must be non-empty strings")
 
 
-async def _require_prediction(conn: aiosqlite.Connection, pred_id: int) -> str:
-    top_label = await fetch_value(conn, "SELECT label FROM predictions WHERE id = ?", (pred_id,))
+async def _require_prediction(conn: Connection, pred_id: int) -> str:
+    top_label = await conn.fetch_value("SELECT label FROM predictions WHERE id = ?", (pred_id,))
     if top_label is None:
         raise UnknownPrediction(f"no prediction with id {pred_id}")
     return str(top_label)
 
 
-async def _poll(conn: aiosqlite.Connection, pred_id: int) -> Poll:
+async def _poll(conn: Connection, pred_id: int) -> Poll:
     top_label = await _require_prediction(conn, pred_id)
     polls = await consensus.load_polls(conn, prediction_id=pred_id)
     return polls[0] if polls else Poll(pred_id, top_label, [])
 
 
-async def _retire_production(conn: aiosqlite.Connection, task: str) -> None:
+async def _retire_production(conn: Connection, task: str) -> None:
     await conn.execute(
         "UPDATE model_versions SET status = 'retired' WHERE task = ? AND status = 'production'",
         (task,),
     )
 
 
-async def _model_version(conn: aiosqlite.Connection, task: str, version: str) -> ModelVersion:
-    row = await fetch_one(
-        conn, "SELECT * FROM model_versions WHERE task = ? AND version = ?", (task, version)
+async def _model_version(conn: Connection, task: str, version: str) -> ModelVersion:
+    row = await conn.fetch_one(
+        "SELECT * FROM model_versions WHERE task = ? AND version = ?", (task, version)
     )
     if row is None:
         raise UnknownModelVersion(f"no {task} model version {version!r}")
     return _model_version_record(row)
 
 
-def _model_version_record(row: sqlite3.Row) -> ModelVersion:
+def _model_version_record(row: Row) -> ModelVersion:
     return ModelVersion(
         task=row["task"],
         version=row["version"],

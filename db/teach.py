@@ -11,18 +11,28 @@ says which channels those are (Discord permissions are the bot's business, not t
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import aiosqlite
-
-from db.database import Database, fetch_one, fetch_value
+from db.connection import Connection, Row
 from db.records import LoggedPrediction, check_task, prediction_from_row
 from db.timestamps import from_db, to_db
 
+if TYPE_CHECKING:
+    from db.database import Database
+    from db.postgres import PostgresDatabase
+
 ENOUGH_VOTES = 3  # an answer with this many votes needs no more askers
+
+
+def _shown_alike(viewer: str) -> str:
+    """SQL: was the viewer (placeholder `viewer`) shown an answer to the same input as
+    answer `p`, from any model at any time?"""
+    return f"""SELECT 1 FROM teach_shown s JOIN predictions q ON q.id = s.prediction_id
+               WHERE s.viewer = {viewer} AND q.task = p.task
+                 AND lower(q.normalized) = lower(p.normalized)"""
 
 
 @dataclass(frozen=True)
@@ -44,7 +54,7 @@ class PoolItem:
 class TeachStore:
     """Reached as FeedbackStore.teach; shares its connection, hasher and clock."""
 
-    def __init__(self, db: Database, hash_user: Callable[[int], str],
+    def __init__(self, db: Database | PostgresDatabase, hash_user: Callable[[int], str],
                  clock: Callable[[], datetime]) -> None:
         self._db = db
         self._hash_user = hash_user
@@ -60,9 +70,9 @@ class TeachStore:
     # per-server settings
 
     async def guild(self, guild_id: int) -> TeachGuild | None:
-        async def select(conn: aiosqlite.Connection) -> sqlite3.Row | None:
-            return await fetch_one(conn, "SELECT * FROM teach_guilds WHERE guild_id = ?",
-                                   (guild_id,))
+        async def select(conn: Connection) -> Row | None:
+            return await conn.fetch_one("SELECT * FROM teach_guilds WHERE guild_id = ?",
+                                        (guild_id,))
 
         row = await self._db.read(select)
         return _guild(row) if row else None
@@ -83,24 +93,26 @@ class TeachStore:
     async def _upsert(self, guild_id: int, assignments: str, **values: object) -> TeachGuild:
         row = {"guild_id": guild_id, "enabled": 0, "channel_id": None, "every_hours": None,
                **values, "updated_at": self._now()}
+        params = tuple(row[column] for column in
+                       ("guild_id", "enabled", "channel_id", "every_hours", "updated_at"))
 
-        async def upsert(conn: aiosqlite.Connection) -> TeachGuild:
+        async def upsert(conn: Connection) -> TeachGuild:
             await conn.execute(
                 "INSERT INTO teach_guilds (guild_id, enabled, channel_id, every_hours, "
-                "updated_at) VALUES (:guild_id, :enabled, :channel_id, :every_hours, "
-                f":updated_at) ON CONFLICT (guild_id) DO UPDATE SET {assignments}, "
-                "updated_at = excluded.updated_at", row)
-            return _guild(await fetch_one(
-                conn, "SELECT * FROM teach_guilds WHERE guild_id = ?", (guild_id,)))
+                "updated_at) VALUES (?, ?, ?, ?, ?) "
+                f"ON CONFLICT (guild_id) DO UPDATE SET {assignments}, "
+                "updated_at = excluded.updated_at", params)
+            return _guild(await conn.fetch_one(
+                "SELECT * FROM teach_guilds WHERE guild_id = ?", (guild_id,)))
 
         return await self._db.write(upsert)
 
     async def due_posts(self) -> list[TeachGuild]:
         """Enabled servers with a channel whose last scheduled post is old enough."""
-        async def select(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
-            return list(await conn.execute_fetchall(
+        async def select(conn: Connection) -> list[Row]:
+            return await conn.fetch_all(
                 "SELECT * FROM teach_guilds WHERE enabled = 1 AND channel_id IS NOT NULL "
-                "AND every_hours IS NOT NULL ORDER BY guild_id"))
+                "AND every_hours IS NOT NULL ORDER BY guild_id")
 
         now = self._clock()
         return [g for g in map(_guild, await self._db.read(select))
@@ -110,7 +122,7 @@ class TeachStore:
     async def mark_posted(self, guild_id: int) -> None:
         now = self._now()
 
-        async def update(conn: aiosqlite.Connection) -> None:
+        async def update(conn: Connection) -> None:
             await conn.execute("UPDATE teach_guilds SET last_post_at = ? WHERE guild_id = ?",
                                (now, guild_id))
 
@@ -124,30 +136,28 @@ class TeachStore:
         now = self._now()
         rows = [(task, text.strip(), source, now) for text in texts if text.strip()]
 
-        async def insert(conn: aiosqlite.Connection) -> int:
-            before = conn.total_changes
-            await conn.executemany(
-                "INSERT OR IGNORE INTO teach_pool (task, input_text, source, created_at) "
-                "VALUES (?, ?, ?, ?)", rows)
-            return conn.total_changes - before
+        async def insert(conn: Connection) -> int:
+            return await conn.execute_many(
+                "INSERT INTO teach_pool (task, input_text, source, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
 
         return await self._db.write(insert)
 
     async def pool_to_score(self, task: str, version: str, limit: int) -> list[PoolItem]:
         """Pooled inputs with no answer from `version` yet (new, purged, or a newer model)."""
-        async def select(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
-            return list(await conn.execute_fetchall(
+        async def select(conn: Connection) -> list[Row]:
+            return await conn.fetch_all(
                 """
                 SELECT t.id, t.task, t.input_text FROM teach_pool t
                 LEFT JOIN predictions p ON p.id = t.prediction_id
                 WHERE t.task = ? AND (p.id IS NULL OR p.model_version <> ?)
                 ORDER BY t.id LIMIT ?
-                """, (task, version, limit)))
+                """, (task, version, limit))
 
         return [PoolItem(r["id"], r["task"], r["input_text"]) for r in await self._db.read(select)]
 
     async def link_pool(self, pool_id: int, prediction_id: int) -> None:
-        async def update(conn: aiosqlite.Connection) -> None:
+        async def update(conn: Connection) -> None:
             await conn.execute("UPDATE teach_pool SET prediction_id = ? WHERE id = ?",
                                (prediction_id, pool_id))
 
@@ -157,15 +167,15 @@ class TeachStore:
         """For inputs the model refuses: they could never be shown."""
         ids = [(i,) for i in pool_ids]
 
-        async def delete(conn: aiosqlite.Connection) -> None:
-            await conn.executemany("DELETE FROM teach_pool WHERE id = ?", ids)
+        async def delete(conn: Connection) -> None:
+            await conn.execute_many("DELETE FROM teach_pool WHERE id = ?", ids)
 
         await self._db.write(delete)
 
     async def pool_stats(self) -> dict[str, dict[str, int]]:
-        async def select(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
-            return list(await conn.execute_fetchall(
-                "SELECT task, count(*), count(prediction_id) FROM teach_pool GROUP BY task"))
+        async def select(conn: Connection) -> list[Row]:
+            return await conn.fetch_all(
+                "SELECT task, count(*), count(prediction_id) FROM teach_pool GROUP BY task")
 
         return {row[0]: {"pooled": row[1], "scored": row[2]}
                 for row in await self._db.read(select)}
@@ -182,55 +192,58 @@ class TeachStore:
 
         `channels` are the ones the viewer can read (required: an answer asked in a private
         channel must not reach members outside it)."""
-        params = {"task": task, "version": version, "guild": guild_id, "viewer": viewer,
-                  "enough": enough_votes, "limit": limit,
-                  "channels": json.dumps(sorted(channels))}
+        params = (task, version, guild_id, json.dumps(sorted(channels)), viewer, enough_votes,
+                  limit)
 
-        async def select(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
-            return list(await conn.execute_fetchall(
-                """
+        async def select(conn: Connection) -> list[Row]:
+            return await conn.fetch_all(
+                f"""
                 SELECT p.* FROM predictions p
-                WHERE p.task = :task AND p.model_version = :version AND p.margin IS NOT NULL
-                  AND ((p.guild_id = :guild
-                        AND p.channel_id IN (SELECT value FROM json_each(:channels)))
+                WHERE p.task = ?1 AND p.model_version = ?2 AND p.margin IS NOT NULL
+                  AND ((p.guild_id = ?3 AND p.channel_id IN ({conn.int_list("?4")}))
                        OR EXISTS (SELECT 1 FROM teach_pool t WHERE t.prediction_id = p.id))
-                  AND p.author_hash IS NOT :viewer
-                  AND (SELECT count(*) FROM votes v WHERE v.prediction_id = p.id) < :enough
+                  AND (p.author_hash IS NULL OR p.author_hash <> ?5)
+                  AND (SELECT count(*) FROM votes v WHERE v.prediction_id = p.id) < ?6
                   AND NOT EXISTS (SELECT 1 FROM votes v
-                                  WHERE v.prediction_id = p.id AND v.voter_hash = :viewer)
-                  AND NOT EXISTS (SELECT 1 FROM teach_shown s
-                                  JOIN predictions q ON q.id = s.prediction_id
-                                  WHERE s.viewer = :viewer AND q.task = p.task
-                                    AND lower(q.normalized) = lower(p.normalized))
-                ORDER BY p.margin, p.id LIMIT :limit
-                """, params))
+                                  WHERE v.prediction_id = p.id AND v.voter_hash = ?5)
+                  AND NOT EXISTS ({_shown_alike("?5")})
+                ORDER BY p.margin, p.id LIMIT ?7
+                """, params)
 
         return [prediction_from_row(row) for row in await self._db.read(select)]
 
     async def recent(self, viewer: str, limit: int = 10) -> list[tuple[str, str]]:
         """(normalised input, model label) of the last answers shown to this viewer."""
-        async def select(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
-            return list(await conn.execute_fetchall(
+        async def select(conn: Connection) -> list[Row]:
+            return await conn.fetch_all(
                 "SELECT p.normalized, p.label FROM teach_shown s "
                 "JOIN predictions p ON p.id = s.prediction_id WHERE s.viewer = ? "
-                "ORDER BY s.shown_at DESC, p.id DESC LIMIT ?", (viewer, limit)))
+                "ORDER BY s.shown_at DESC, p.id DESC LIMIT ?", (viewer, limit))
 
         return [(row[0], row[1]) for row in await self._db.read(select)]
 
-    async def mark_shown(self, viewer: str, prediction_id: int) -> None:
+    async def mark_shown(self, viewer: str, prediction_id: int) -> bool:
+        """Claim this answer for this viewer; False if it is gone or they were already shown
+        its input, by this process or another (shards share the database), so the caller
+        picks another. Claims for one viewer are serialised, so two processes never both
+        win the same input."""
         now = self._now()
 
-        async def insert(conn: aiosqlite.Connection) -> None:
-            await conn.execute(
-                "INSERT OR IGNORE INTO teach_shown (viewer, prediction_id, shown_at) "
-                "VALUES (?, ?, ?)", (viewer, prediction_id, now))
+        async def insert(conn: Connection) -> bool:
+            await conn.lock(f"teach_shown:{viewer}")
+            return await conn.execute(
+                f"""
+                INSERT INTO teach_shown (viewer, prediction_id, shown_at)
+                SELECT ?1, p.id, ?2 FROM predictions p
+                WHERE p.id = ?3 AND NOT EXISTS ({_shown_alike("?1")})
+                """, (viewer, now, prediction_id)) > 0
 
-        await self._db.write(insert)
+        return await self._db.write(insert)
 
     async def shown_count(self, viewer: str) -> int:
-        async def select(conn: aiosqlite.Connection) -> int:
-            return int(await fetch_value(
-                conn, "SELECT count(*) FROM teach_shown WHERE viewer = ?", (viewer,)))
+        async def select(conn: Connection) -> int:
+            return int(await conn.fetch_value(
+                "SELECT count(*) FROM teach_shown WHERE viewer = ?", (viewer,)))
 
         return await self._db.read(select)
 
@@ -238,7 +251,7 @@ class TeachStore:
         return to_db(self._clock())
 
 
-def _guild(row: sqlite3.Row) -> TeachGuild:
+def _guild(row: Row) -> TeachGuild:
     return TeachGuild(
         guild_id=row["guild_id"], enabled=bool(row["enabled"]), channel_id=row["channel_id"],
         every_hours=row["every_hours"],

@@ -18,8 +18,8 @@ class InferenceSettings(DatabaseSettings):
     model_dir: Path | None = setting(
         "SEQBOT_MODEL_DIR", None,
         "Where promoted models live (<dir>/<task>/<version>.safetensors plus CURRENT). "
-        "Default: models/ beside SEQBOT_DB. Without promoted models, the shipped weights "
-        "serve.", parse=path)
+        "Default: models/ beside a SQLite SEQBOT_DB; with PostgreSQL, models/ in the working "
+        "directory. Without promoted models, the shipped weights serve.", parse=path)
     device: str = setting("SEQBOT_DEVICE", "auto",
                           "Device for the models: auto, cpu, cuda, cuda:N or mps.")
     inference_secret: str | None = setting(
@@ -30,6 +30,7 @@ class InferenceSettings(DatabaseSettings):
 
     @property
     def models(self) -> Path:
-        """SEQBOT_MODEL_DIR, else `models/` beside the database: the one folder the bot, the
-        inference service and `python -m training finetune` all serve or promote into."""
-        return self.model_dir if self.model_dir is not None else self.db_path.parent / "models"
+        """SEQBOT_MODEL_DIR, else `models/` beside a SQLite database (in the working directory
+        for a PostgreSQL one): the one folder the bot, the inference service and
+        `python -m training finetune` all serve or promote into."""
+        return self.model_dir if self.model_dir is not None else self.db.default_model_dir()

@@ -3,15 +3,21 @@ fake Discord. A module overrides one of them by defining a fixture of the same n
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
 
 from benchmarks.fakediscord import FakeDiscord
+from benchmarks.pgcluster import TEMPLATE, Cluster, find_bindir, throwaway_cluster
 from bot.settings import Settings
 from db import FeedbackStore
+from db.migrations import SCHEMA_VERSION
 from tests.helpers import (
+    BACKENDS,
     HASHER,
     bot_settings,
     running_bot,
@@ -46,17 +52,75 @@ async def worker(checkpoints: dict[str, Path]):
         yield worker
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL cluster for the whole session (benchmarks.pgcluster), with a
+    migrated template database that each test's database is copied from."""
+    if find_bindir() is None:
+        pytest.skip("PostgreSQL half skipped: no PostgreSQL binaries (initdb, pg_ctl) found "
+                    "through pg_config --bindir or PATH")
+    with throwaway_cluster() as cluster:
+        cluster.psql(f"CREATE DATABASE {TEMPLATE}")
+        asyncio.run(_close(FeedbackStore.open(cluster.url(TEMPLATE), HASHER)))
+        yield cluster
+
+
+# Every table but the schema version, emptied with its identities restarted; fails (and the
+# database is dropped instead) when the schema is not the one the migrations make.
+EMPTY_DATABASE = f"""
+SET lock_timeout = '2s';
+DO $$ BEGIN
+    IF (SELECT version FROM seqbot_schema) <> {SCHEMA_VERSION} THEN
+        RAISE EXCEPTION 'schema changed';
+    END IF;
+    EXECUTE (SELECT 'TRUNCATE ' || string_agg(quote_ident(tablename), ', ')
+                    || ' RESTART IDENTITY CASCADE'
+             FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'seqbot_schema');
+END $$;
+"""
+
+
+async def _close(opening) -> None:
+    await (await opening).close()
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "seqbot.db"
 
 
+@pytest.fixture(scope="session")
+def _spare_databases() -> list[str]:
+    """Emptied PostgreSQL test databases, reused: emptying one takes a fraction of the
+    time creating one does."""
+    return []
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, db_path: Path) -> Iterator[str]:
+    """Where the test's feedback database lives, once per backend: the SQLite file `db_path`
+    (not created yet), or an empty, migrated PostgreSQL database, as a URL."""
+    if request.param == "sqlite":
+        yield str(db_path)
+        return
+    cluster: Cluster = request.getfixturevalue("postgres")
+    spare: list[str] = request.getfixturevalue("_spare_databases")
+    name = spare.pop() if spare else cluster.create_database(TEMPLATE)
+    yield cluster.url(name)
+    try:
+        cluster.psql(EMPTY_DATABASE, name)
+        spare.append(name)
+    except subprocess.CalledProcessError:  # a test changed the schema or kept a lock
+        cluster.drop_database(name)
+
+
 @pytest.fixture
-async def store(db_path: Path, request: pytest.FixtureRequest):
-    """A FeedbackStore on a fresh SQLite file. Where a `clock` fixture is in use (asked for,
-    or autouse in the module), the store runs on that clock, which the test moves by hand."""
+async def store(database: str, request: pytest.FixtureRequest):
+    """A FeedbackStore on a fresh database of each backend. Where a `clock` fixture is in use
+    (asked for, or autouse in the module), the store runs on that clock, which the test
+    moves by hand."""
     clock = {"clock": request.getfixturevalue("clock")} if "clock" in request.fixturenames else {}
-    async with await FeedbackStore.open(db_path, HASHER, **clock) as store:
+    async with await FeedbackStore.open(database, HASHER, **clock) as store:
         yield store
 
 

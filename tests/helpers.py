@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import io
 import random
+import sqlite3
 import string
 import tarfile
 import threading
@@ -21,6 +22,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 import torch
 from hypothesis import HealthCheck, settings
@@ -30,7 +32,7 @@ from benchmarks.fakediscord import FakeDiscord, connected
 from bot.core import SeqBot, ShardedSeqBot, create_bot
 from bot.services import Services
 from bot.settings import Settings
-from db import CONFIRMED, FeedbackStore, Hasher
+from db import CONFIRMED, FeedbackStore, Hasher, parse_location
 from inference.checkpoint import Checkpoint, save_checkpoint
 from inference.models import ModelConfig, SeqClassifier
 from inference.predictor import Predictor
@@ -50,6 +52,26 @@ def real_data(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"real data set {path} not present")
     return path
+
+
+BACKENDS = ("sqlite", "postgresql")
+sqlite_only = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+"""For a test of SQLite itself (its files, locks, pragmas) that uses the `store` fixture."""
+
+
+
+async def query_rows(database: str | Path, sql: str) -> list[tuple]:
+    """Rows as plain tuples, read past the store on its own connection, from either backend
+    (the SQL must be valid on both)."""
+    location = parse_location(database)
+    if not location.is_postgres:
+        with sqlite3.connect(location.sqlite_path) as conn:
+            return [tuple(row) for row in conn.execute(sql).fetchall()]
+    conn = await asyncpg.connect(location.dsn)
+    try:
+        return [tuple(row) for row in await conn.fetch(sql)]
+    finally:
+        await conn.close()
 
 
 HASH_SECRET = "test-hash-secret"
@@ -333,7 +355,7 @@ async def community_votes(db_path: Path, task: str, parent: Checkpoint,
 # seqbot on the fake Discord: tiny random models, a temporary database, a connected bot.
 
 def bot_settings(folder: Path, **overrides: object) -> Settings:
-    base = Settings(db_path=folder / "seqbot.db", hash_secret=HASH_SECRET,
+    base = Settings(db=parse_location(folder / "seqbot.db"), hash_secret=HASH_SECRET,
                     cooldown_rate=0, retention_days=0, model_watch_s=0)
     return replace(base, **overrides)  # type: ignore[arg-type]
 

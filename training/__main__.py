@@ -11,17 +11,28 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from db import StoreError
 from inference.device import configure_threads, resolve_device
 from inference.registry import resolve_checkpoint
 from inference.tasks import TASKS
+from settings.database import DatabaseLocation, parse_location
 from training.finetune import FinetuneConfig
 from training.recipes import UsageError, recipe
 from training.settings import TrainingSettings
 
-DB_KEY = TrainingSettings.declared_keys()["db_path"]
-DB_HELP = f"feedback database (default: ${DB_KEY.env}, else {DB_KEY.shown})"
-MODEL_DIR_HELP = ("promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside the "
-                  "database, as for the bot)")
+DB_KEY = TrainingSettings.declared_keys()["db"]
+DB_HELP = (f"feedback database: a SQLite file, sqlite:///path or postgresql://user@host/dbname "
+           f"(default: ${DB_KEY.env}, else {DB_KEY.shown})")
+MODEL_DIR_HELP = ("promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside a SQLite "
+                  "database, in the working directory for PostgreSQL, as for the bot)")
+
+
+def database(text: str) -> DatabaseLocation:
+    """--db as SEQBOT_DB takes it; a usage error that never repeats a password back."""
+    try:
+        return parse_location(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_hyperparameters(parser: argparse.ArgumentParser, cfg_cls: type) -> None:
@@ -74,12 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
     ex.add_argument("--task", choices=TASKS, required=True)
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    ex.add_argument("--db", type=Path, help=DB_HELP)
+    ex.add_argument("--db", type=database, help=DB_HELP)
     ex.add_argument("--out", default="-", help="output file (default: stdout)")
     ft = sub.add_parser("finetune", help="fine-tune the served model on agreed feedback and "
                         "promote it if it is better (exit 1: rejected, 3: too few examples)")
     ft.add_argument("task", choices=TASKS)
-    ft.add_argument("--db", type=Path, help=DB_HELP)
+    ft.add_argument("--db", type=database, help=DB_HELP)
     ft.add_argument("--data", help="original data to replay and test on (as for training)")
     ft.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
     ft.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N|mps")
@@ -126,8 +137,8 @@ def resolve_settings(args: argparse.Namespace, settings: TrainingSettings) -> No
     """Fill --db and --model-dir (models/ beside the --db given) from the settings when left
     out; --data falls back to SEQBOT_DATA where data is looked up (training.data.locate)."""
     if "db" in args:
-        args.db = args.db or settings.db_path
-        settings = dataclasses.replace(settings, db_path=args.db)  # models/ beside it
+        args.db = parse_location(args.db or settings.db)
+        settings = dataclasses.replace(settings, db=args.db)  # models/ beside it
     if "model_dir" in args:
         args.model_dir = args.model_dir or settings.models
 
@@ -181,7 +192,7 @@ def export_command(args: argparse.Namespace) -> int:
 
     try:
         summary = asyncio.run(export_feedback(args.db, args.task, args.format, args.out))
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     # The rows may be on stdout: the summary goes to stderr so they can be piped.
@@ -199,7 +210,7 @@ def finetune_command(args: argparse.Namespace) -> int:
         outcome = asyncio.run(finetune(args.task, args.db, model_dir=args.model_dir,
                                        data=args.data, device=resolve_device(args.device),
                                        cfg=cfg, dry_run=args.dry_run))
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(outcome.message, file=sys.stderr if outcome.exit_code else sys.stdout)

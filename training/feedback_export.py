@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from db import AgreedExample, FeedbackStore
+from db import AgreedExample, FeedbackStore, parse_location
 
 FORMATS = ("jsonl", "csv")
 FIELDS = ("prediction_id", "input", "normalized", "label", "model_label", "corrected",
@@ -81,12 +81,14 @@ def format_summary(task: str, summary: dict) -> str:
     return "\n".join(lines)
 
 
-async def export_feedback(db_path: str | Path, task: str, fmt: str,
+async def export_feedback(db: str | Path, task: str, fmt: str,
                           out: str | Path | None) -> dict:
-    """Write the task's agreed examples to `out` (None or '-': stdout); returns the summary."""
-    if not Path(db_path).is_file():
-        raise FileNotFoundError(f"no database at {db_path}")
-    async with await FeedbackStore.open(db_path, None) as store:
+    """Write the task's agreed examples to `out` (None or '-': stdout); returns the summary.
+    `db` takes every SEQBOT_DB form (a SQLite file or a postgresql:// URL)."""
+    location = parse_location(db)
+    if not location.exists():
+        raise FileNotFoundError(f"no database at {location}")
+    async with await FeedbackStore.open(location, None) as store:
         examples = await store.agreed_examples(task)
     if out is None or str(out) == "-":
         write_rows(examples, fmt, sys.stdout)

@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from db import AgreedExample, FeedbackStore
+from db import AgreedExample, DatabaseLocation, FeedbackStore, parse_location
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
 from inference.errors import InputError
 from inference.predictor import Predictor
@@ -361,7 +361,7 @@ def unique_version(task: str, taken: set[str]) -> str:
 
 async def finetune(
     task: str,
-    db_path: str | Path,
+    db: str | Path | DatabaseLocation,
     *,
     model_dir: str | Path,
     data: str | Path | None = None,
@@ -372,10 +372,11 @@ async def finetune(
     """Run the whole loop once for a task; see the module docstring."""
     cfg = cfg or FinetuneConfig()
     device = torch.device(device)
-    if not Path(db_path).is_file():
-        raise FileNotFoundError(f"no database at {db_path}")
+    location = parse_location(db)  # a SQLite file or a postgresql:// URL
+    if not location.exists():
+        raise FileNotFoundError(f"no database at {location}")
     model_dir = Path(model_dir)
-    async with await FeedbackStore.open(db_path, None) as store:
+    async with await FeedbackStore.open(location, None) as store:
         parent_path = resolve_checkpoint(task, model_dir)
         parent = load_checkpoint(parent_path, task)
         print(f"{task}: current model {parent.version} ({parent_path})")

@@ -53,7 +53,7 @@ async def test_writes_waiting_on_a_lock_are_acknowledged_in_time(fake, checkpoin
     async with running_bot(fake, settings, tiny_worker(checkpoints)):
         alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
         answer = await (await fake.slash(alice, "origin", name="Nakamura")).final()
-        with write_locked(settings.db_path):
+        with write_locked(settings.db.sqlite_path):
             vote = await fake.click(bob, answer, f"seqbot:vote:{pred_id(answer)}:right")
             ask = await fake.slash(bob, "origin", name="Rossi")
             about = await fake.slash(bob, "about")  # a read queues behind those writes
@@ -71,14 +71,14 @@ async def test_writes_waiting_on_a_lock_are_acknowledged_in_time(fake, checkpoin
 async def test_a_lock_past_the_busy_timeout_still_answers_and_logs(fake, checkpoints, settings,
                                                                   caplog):
     client = tiny_worker(checkpoints)
-    store = await FeedbackStore.open(settings.db_path, HASHER, busy_timeout=0.2)
+    store = await FeedbackStore.open(settings.db, HASHER, busy_timeout=0.2)
     await client.start()
     services = Services(client, store)
     try:
         async with connected(fake, create_bot(settings, services)):
             alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
             answer = await (await fake.slash(alice, "origin", name="Nakamura")).final()
-            with write_locked(settings.db_path):
+            with write_locked(settings.db.sqlite_path):
                 asked = await (await fake.slash(bob, "origin", name="Rossi")).final()
                 vote = await (await fake.click(
                     bob, answer, f"seqbot:vote:{pred_id(answer)}:right")).final()

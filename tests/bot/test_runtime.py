@@ -111,7 +111,7 @@ async def _reopen(settings):
     from db import FeedbackStore, Hasher
     from inference.tasks import TASKS
 
-    async with await FeedbackStore.open(settings.db_path, Hasher(settings.hash_secret)) as store:
+    async with await FeedbackStore.open(settings.db, Hasher(settings.hash_secret)) as store:
         return await store.stats(TASKS)
 
 

@@ -13,13 +13,14 @@ import pytest
 from bot import cli
 from bot.logs import REDACTED, RedactSecrets, setup_logging
 from bot.settings import Settings, SettingsError
+from db import parse_location
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults():
     s = Settings.load(env={}, dotenv_path=None)
-    assert s.token is None and s.db_path == Path("seqbot.db") and s.device == "auto"
+    assert s.token is None and s.db == parse_location("seqbot.db") and s.device == "auto"
     assert s.models == Path("models") and not s.sharded
     assert (s.cooldown_rate, s.cooldown_per, s.retention_days) == (3, 15.0, 90.0)
 
@@ -29,9 +30,22 @@ def test_environment_wins_over_dotenv(tmp_path):
     dotenv.write_text("DISCORD_TOKEN=from-file\nSEQBOT_DB=/data/bot.db\n"
                       "SEQBOT_OWNER_IDS=1, 2 3\nSEQBOT_COOLDOWN_RATE=5\n")
     s = Settings.load(env={"DISCORD_TOKEN": "from-env"}, dotenv_path=dotenv)
-    assert s.token == "from-env" and s.db_path == Path("/data/bot.db")
+    assert s.token == "from-env" and s.db.sqlite_path == Path("/data/bot.db")
     assert s.models == Path("/data/models")  # beside the database by default
     assert s.owner_ids == {1, 2, 3} and s.cooldown_rate == 5
+
+
+def test_database_forms_and_the_password_stays_out_of_sight():
+    s = Settings.from_mapping({"SEQBOT_DB": "postgresql://bot:s3cret@db.local:5433/seqbot"})
+    assert s.db.is_postgres and s.models == Path("models")  # no folder beside a server
+    assert "s3cret" not in repr(s) and "s3cret" not in str(s.db)
+    assert "s3cret" in s.secrets()  # so the log filter masks it wherever it turns up
+    assert str(s.db) == "postgresql://bot:***@db.local:5433/seqbot"
+    lite = Settings.from_mapping({"SEQBOT_DB": "sqlite:///data/bot.db"})
+    assert lite.db.sqlite_path == Path("data/bot.db") and lite.models == Path("data/models")
+    with pytest.raises(SettingsError, match="unsupported database URL scheme") as bad:
+        Settings.from_mapping({"SEQBOT_DB": "mysql://bot:s3cret@db.local/seqbot"})
+    assert "s3cret" not in str(bad.value)
 
 
 def test_sharding_settings():

@@ -6,10 +6,18 @@ import pytest
 
 from benchmarks.fakediscord import payloads as p
 from bot.cogs.teach import ASK, NOT_ENABLED, NOTHING_LEFT, POST
+from bot.settings import Settings
+from db import parse_location
 from tests.helpers import bot_settings, running_bot, tiny_worker
 
 STRANGER = 999  # the author of the logged answers: never the viewer
 VIEW_CHANNEL = 1 << 10
+
+
+@pytest.fixture
+def settings(tmp_path, database) -> Settings:
+    """/teach's history and pool in a database of each backend."""
+    return bot_settings(tmp_path, db=parse_location(database))
 
 
 async def log(bot, guild, text, top, task="origin", author=STRANGER, channel=None) -> int:

@@ -16,12 +16,12 @@ SECRET = "cli-test-secret"
 AUTHOR, HONEST, TROLL = 1001, 1002, 1003
 
 
-def cli(*args: str, db_path: Path | None = None, secret: str | None = SECRET):
+def cli(*args: str, db_path: str | None = None, secret: str | None = SECRET):
     env = {k: v for k, v in os.environ.items() if k not in (SECRET_ENV, "SEQBOT_DB")}
     if secret is not None:
         env[SECRET_ENV] = secret
     if db_path is not None:
-        env["SEQBOT_DB"] = str(db_path)
+        env["SEQBOT_DB"] = db_path
     return subprocess.run(
         [sys.executable, "-m", "db", *args],
         cwd=REPO,
@@ -33,9 +33,10 @@ def cli(*args: str, db_path: Path | None = None, secret: str | None = SECRET):
 
 
 @pytest.fixture
-async def db_path(tmp_path: Path) -> Path:
-    """A database with an old unvoted prediction and one voted on by an honest user and a troll."""
-    path = tmp_path / "seqbot.db"
+async def db(database: str) -> str:
+    """A database (of each backend) with an old unvoted prediction and one voted on by an
+    honest user and a troll; what SEQBOT_DB or --db would say to reach it."""
+    path = database
     long_ago = datetime.now(timezone.utc) - timedelta(days=90)
     store = await FeedbackStore.open(path, Hasher(SECRET), clock=lambda: long_ago)
     await store.log_prediction("origin", "Old", "old", "v1", "English", [], 1, 2, None)
@@ -47,8 +48,8 @@ async def db_path(tmp_path: Path) -> Path:
     return path
 
 
-def test_stats_reads_the_path_from_the_environment_and_needs_no_secret(db_path: Path) -> None:
-    result = cli("stats", db_path=db_path, secret=None)
+def test_stats_reads_the_path_from_the_environment_and_needs_no_secret(db: str) -> None:
+    result = cli("stats", db_path=db, secret=None)
     assert result.returncode == 0, result.stderr
     stats = json.loads(result.stdout)
     assert stats["predictions"]["origin"] == 2
@@ -57,10 +58,10 @@ def test_stats_reads_the_path_from_the_environment_and_needs_no_secret(db_path: 
 
 
 def test_the_cli_reads_dot_env_like_the_bot_and_the_environment_wins(
-        db_path: Path, tmp_path: Path) -> None:
+        db: str, tmp_path: Path) -> None:
     folder = tmp_path / "deploy"
     folder.mkdir()
-    (folder / ".env").write_text(f"SEQBOT_DB={db_path}\n")
+    (folder / ".env").write_text(f"SEQBOT_DB={db}\n")
     env = {k: v for k, v in os.environ.items() if k not in (SECRET_ENV, "SEQBOT_DB")}
 
     def stats(environment: dict[str, str]) -> subprocess.CompletedProcess:
@@ -75,9 +76,9 @@ def test_the_cli_reads_dot_env_like_the_bot_and_the_environment_wins(
     assert f"no database at {other}" in env_wins.stderr
 
 
-def test_bad_input_is_a_one_line_error_not_a_traceback(db_path: Path, tmp_path: Path) -> None:
+def test_bad_input_is_a_one_line_error_not_a_traceback(db: str, tmp_path: Path) -> None:
     for days in ("nan", "-1", "1e9"):
-        result = cli("purge", "--older-than-days", days, db_path=db_path)
+        result = cli("purge", "--older-than-days", days, db_path=db)
         assert result.returncode == 2 and "number of days from 0 to 36500" in result.stderr
     junk = tmp_path / "junk.db"
     junk.write_bytes(bytes(range(256)) * 16)
@@ -86,28 +87,28 @@ def test_bad_input_is_a_one_line_error_not_a_traceback(db_path: Path, tmp_path: 
     for args, message in ((["stats", "--db", str(junk)], "file is not a database"),
                           (["teach-pool", "add", "--task", "origin", str(latin1)],
                            "can't decode")):
-        result = cli(*args, db_path=db_path)
+        result = cli(*args, db_path=db)
         assert result.returncode == 1 and message in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
 
 
-def test_voters_report_then_ignore_by_hash(db_path: Path) -> None:
+def test_voters_report_then_ignore_by_hash(db: str) -> None:
     troll_hash = Hasher(SECRET).hash_user(TROLL)
-    report = cli("voters", "--db", str(db_path), "--task", "origin", secret=None)
+    report = cli("voters", "--db", db, "--task", "origin", secret=None)
     assert report.returncode == 0, report.stderr
     assert report.stdout.splitlines()[1].startswith(troll_hash)  # least agreeing first
 
-    result = cli("ignore-voter", troll_hash, "--db", str(db_path), secret=None)
+    result = cli("ignore-voter", troll_hash, "--db", db, secret=None)
     assert (result.returncode, result.stdout.strip()) == (0, "voter now ignored")
-    again = cli("ignore-voter", str(TROLL), "--db", str(db_path))
+    again = cli("ignore-voter", str(TROLL), "--db", db)
     assert (again.returncode, again.stdout.strip()) == (0, "voter already ignored")
-    assert "yes" in cli("voters", "--db", str(db_path)).stdout.splitlines()[1]
-    restored = cli("unignore-voter", str(TROLL), "--db", str(db_path))
+    assert "yes" in cli("voters", "--db", db).stdout.splitlines()[1]
+    restored = cli("unignore-voter", str(TROLL), "--db", db)
     assert restored.stdout.strip() == "voter now counted"
 
 
-def test_forget_and_purge(db_path: Path) -> None:
-    forget = cli("forget", str(AUTHOR), "--db", str(db_path))
+def test_forget_and_purge(db: str) -> None:
+    forget = cli("forget", str(AUTHOR), "--db", db)
     assert forget.returncode == 0, forget.stderr
     assert json.loads(forget.stdout) == {
         "votes": 1,
@@ -115,15 +116,15 @@ def test_forget_and_purge(db_path: Path) -> None:
         "votes_on_their_predictions": 2,
         "teach_shown": 0,
     }
-    purge = cli("purge", "--older-than-days", "30", "--db", str(db_path))
+    purge = cli("purge", "--older-than-days", "30", "--db", db)
     assert (purge.returncode, purge.stdout.strip()) == (0, "purged 1 unvoted predictions")
 
 
-def test_forget_without_secret_fails_clearly(db_path: Path) -> None:
-    result = cli("forget", str(AUTHOR), "--db", str(db_path), secret=None)
+def test_forget_without_secret_fails_clearly(db: str) -> None:
+    result = cli("forget", str(AUTHOR), "--db", db, secret=None)
     assert result.returncode == 1
     assert SECRET_ENV in result.stderr
-    assert not Path(f"{db_path}.secret").exists()
+    assert not Path(f"{db}.secret").exists()
 
 
 def test_usage_errors(tmp_path: Path) -> None:
@@ -134,13 +135,13 @@ def test_usage_errors(tmp_path: Path) -> None:
     assert cli("ignore-voter", "not-an-id", "--db", str(tmp_path / "x.db")).returncode == 2
 
 
-def test_teach_pool_add_and_stats(db_path: Path, tmp_path: Path) -> None:
+def test_teach_pool_add_and_stats(db: str, tmp_path: Path) -> None:
     names = tmp_path / "names.txt"
     names.write_text("Nakamura\n\nMüller\nNakamura\n", encoding="utf-8")
-    added = cli("teach-pool", "add", "--task", "origin", str(names), "--db", str(db_path))
+    added = cli("teach-pool", "add", "--task", "origin", str(names), "--db", db)
     assert added.returncode == 0, added.stderr
     assert added.stdout.startswith("added 2 origin inputs")
-    again = cli("teach-pool", "add", "--task", "origin", str(names), "--db", str(db_path))
+    again = cli("teach-pool", "add", "--task", "origin", str(names), "--db", db)
     assert again.stdout.startswith("added 0 origin inputs")  # already pooled
-    stats = cli("teach-pool", "stats", "--db", str(db_path))
+    stats = cli("teach-pool", "stats", "--db", db)
     assert json.loads(stats.stdout) == {"origin": {"pooled": 2, "scored": 0}}

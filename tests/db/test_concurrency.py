@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from db import DatabaseClosed, FeedbackStore
-from tests.helpers import HASH_SECRET, HASHER
+from tests.helpers import HASH_SECRET, HASHER, query_rows, sqlite_only
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,9 +21,9 @@ async def log(store: FeedbackStore, text: str = "Nguyen", author: int | None = 1
     )
 
 
-def count_rows(db_path: Path, table: str) -> int:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+async def count_rows(database: str, table: str) -> int:
+    [(count,)] = await query_rows(database, f"SELECT count(*) FROM {table}")
+    return count
 
 
 async def test_200_concurrent_predictions_and_votes_all_land(store: FeedbackStore) -> None:
@@ -51,14 +51,14 @@ async def test_concurrent_votes_on_one_prediction_are_all_counted(store: Feedbac
     assert tally.consensus == "Chinese"
 
 
-async def test_second_process_writing_at_the_same_time(store: FeedbackStore, db_path: Path):
+async def test_second_process_writing_at_the_same_time(store: FeedbackStore, database: str):
     script = textwrap.dedent(
         f"""
         import asyncio, sys
         from db import FeedbackStore, Hasher
 
         async def main():
-            store = await FeedbackStore.open({str(db_path)!r}, Hasher({HASH_SECRET!r}))
+            store = await FeedbackStore.open({database!r}, Hasher({HASH_SECRET!r}))
             print("ready", flush=True)
             sys.stdin.readline()
             for i in range(100):
@@ -109,6 +109,7 @@ async def hold_write_lock(db_path: Path, seconds: float) -> asyncio.subprocess.P
     )
 
 
+@sqlite_only
 async def test_busy_timeout_waits_for_another_writer_without_blocking_the_loop(
     store: FeedbackStore, db_path: Path
 ) -> None:
@@ -152,37 +153,39 @@ async def test_without_enough_busy_timeout_the_lock_error_surfaces(db_path: Path
         await store.close()
 
 
-async def test_close_commits_every_write_already_started(db_path: Path) -> None:
-    store = await FeedbackStore.open(db_path, HASHER)
+async def test_close_commits_every_write_already_started(database: str, db_path: Path):
+    store = await FeedbackStore.open(database, HASHER)
     writes = [asyncio.create_task(log(store, f"Name{i}")) for i in range(100)]
     await asyncio.sleep(0)  # the tasks have started and are queued on the connection
     # Another process still has the file open (the admin CLI, say), so SQLite will not
     # checkpoint by itself when the store's connection closes: close() must do it.
-    other = sqlite3.connect(db_path)
-    other.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    other = sqlite3.connect(db_path) if store.dialect == "sqlite" else None
+    if other is not None:
+        other.execute("SELECT count(*) FROM sqlite_master").fetchall()
     await store.close()
     wal = Path(f"{db_path}-wal")
     wal_size = wal.stat().st_size if wal.exists() else 0
-    other.close()
+    if other is not None:
+        other.close()
 
     assert all(task.done() and not task.exception() for task in writes)
-    assert count_rows(db_path, "predictions") == 100
+    assert await count_rows(database, "predictions") == 100
     assert wal_size == 0  # checkpointed into the main file
 
 
-async def test_a_cancelled_caller_does_not_lose_its_vote(db_path: Path) -> None:
-    store = await FeedbackStore.open(db_path, HASHER)
+async def test_a_cancelled_caller_does_not_lose_its_vote(database: str) -> None:
+    store = await FeedbackStore.open(database, HASHER)
     pred_id = await log(store)
     vote = asyncio.create_task(store.record_vote(pred_id, 7, "Chinese"))
     await asyncio.sleep(0)
     vote.cancel()
     await store.close()
 
-    assert count_rows(db_path, "votes") == 1
+    assert await count_rows(database, "votes") == 1
 
 
-async def test_operations_after_close_are_refused(db_path: Path) -> None:
-    store = await FeedbackStore.open(db_path, HASHER)
+async def test_operations_after_close_are_refused(database: str) -> None:
+    store = await FeedbackStore.open(database, HASHER)
     await store.close()
     await store.close()  # idempotent
     with pytest.raises(DatabaseClosed):

@@ -38,8 +38,8 @@ def query(db_path: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
-async def test_forget_me_never_frees_the_newest_id(tmp_path: Path) -> None:
-    async with await FeedbackStore.open(tmp_path / "seqbot.db", HASHER) as store:
+async def test_forget_me_never_frees_the_newest_id(database: str) -> None:
+    async with await FeedbackStore.open(database, HASHER) as store:
         await log(store, "Smith", BOB)
         erased = await log(store, "Murphy", ALICE)  # the newest row
         await store.record_vote(erased, CAROL, "confirmed")
@@ -50,9 +50,9 @@ async def test_forget_me_never_frees_the_newest_id(tmp_path: Path) -> None:
         assert await store.get_prediction(erased) is None
 
 
-async def test_retention_purge_never_frees_the_newest_id(tmp_path: Path) -> None:
+async def test_retention_purge_never_frees_the_newest_id(database: str) -> None:
     clock = Clock()
-    async with await FeedbackStore.open(tmp_path / "seqbot.db", HASHER, clock=clock) as store:
+    async with await FeedbackStore.open(database, HASHER, clock=clock) as store:
         await log(store, "Kept", ALICE)
         purged = await log(store, "Unvoted", BOB)
         clock.now += timedelta(days=31)
@@ -63,8 +63,8 @@ async def test_retention_purge_never_frees_the_newest_id(tmp_path: Path) -> None
         assert await store.get_prediction(purged) is None
 
 
-async def test_dropped_pool_ids_are_not_given_to_newly_pooled_inputs(tmp_path: Path) -> None:
-    async with await FeedbackStore.open(tmp_path / "seqbot.db", HASHER) as store:
+async def test_dropped_pool_ids_are_not_given_to_newly_pooled_inputs(database: str) -> None:
+    async with await FeedbackStore.open(database, HASHER) as store:
         await store.teach.add_to_pool("origin", ["Tanaka", "😀😀"], "test")
         items = await store.teach.pool_to_score("origin", "v1", 10)
         refused = items[-1].id
@@ -123,7 +123,11 @@ async def test_upgrade_keeps_rows_votes_and_indexes_and_then_never_reuses_ids(
         assert query(db_path, "SELECT * FROM votes ORDER BY id") == votes_before
         assert query(db_path, "SELECT id, prediction_id FROM teach_pool") == [(7, 3)]
         assert query(db_path, "SELECT prediction_id FROM teach_shown") == [(3,)]
-        assert set(query(db_path, schema_sql)) == schema_before
+        assert set(query(db_path, schema_sql)) >= schema_before
+        fresh = tmp_path / "fresh.db"
+        async with aiosqlite.connect(fresh, isolation_level=None) as conn:
+            await migrate(conn)
+        assert set(query(db_path, schema_sql)) == set(query(fresh, schema_sql))
         assert query(db_path, "PRAGMA foreign_key_check") == []
         assert (await store.tally(1)).voters == 2
 

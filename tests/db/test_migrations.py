@@ -1,14 +1,19 @@
 """Schema creation and upgrades: from empty and from every earlier released version."""
 
+import asyncio
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 import aiosqlite
+import asyncpg
 import pytest
 
 from db import FeedbackStore, MigrationError
 from db.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, split_statements
+from db.postgres import migrate as postgres_migrate
+from db.postgres_schema import BASELINE_VERSION
+from db.postgres_schema import MIGRATIONS as POSTGRES_MIGRATIONS
 from db.timestamps import to_db
 from tests.helpers import HASHER
 
@@ -227,3 +232,71 @@ async def test_v7_keeps_every_id_counter_above_rows_erased_before_it(tmp_path: P
         assert dict(conn.execute("SELECT * FROM sqlite_sequence")) == {"predictions": 4,
                                                                         "teach_pool": 4}
         assert conn.execute("SELECT max(id) FROM teach_pool").fetchone() == (4,)
+
+
+# PostgreSQL: no database older than its baseline exists; what matters is that it reaches
+# the same schema as SQLite, once, however many processes start together.
+
+@pytest.fixture
+def empty_pg(postgres):
+    """An empty PostgreSQL database (no schema yet), as a URL."""
+    name = postgres.create_database()
+    yield postgres.url(name)
+    postgres.drop_database(name)
+
+
+async def pg_columns(url: str) -> dict[str, list[str]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name <> 'seqbot_schema'"
+            " ORDER BY table_name, ordinal_position")
+    finally:
+        await conn.close()
+    columns: dict[str, list[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, []).append(column)
+    return columns
+
+
+async def test_postgresql_reaches_the_same_tables_and_columns_as_sqlite(tmp_path, empty_pg):
+    async with await FeedbackStore.open(empty_pg, HASHER) as store:
+        assert (await store.stats())["schema_version"] == SCHEMA_VERSION
+    lite = tmp_path / "seqbot.db"
+    await (await FeedbackStore.open(lite, HASHER)).close()
+    with sqlite3.connect(lite) as conn:
+        sqlite_columns = {table: [row[1] for row in conn.execute(f"PRAGMA table_xinfo({table})")]
+                          for table in tables(lite) if table != "sqlite_sequence"}
+    assert await pg_columns(empty_pg) == sqlite_columns
+    assert set(POSTGRES_MIGRATIONS) == set(range(BASELINE_VERSION, SCHEMA_VERSION + 1))
+
+
+async def test_postgresql_processes_starting_together_migrate_once(empty_pg):
+    stores = await asyncio.gather(*(FeedbackStore.open(empty_pg, HASHER) for _ in range(4)))
+    for store in stores:
+        assert (await store.stats())["schema_version"] == SCHEMA_VERSION
+        await store.close()
+
+
+async def test_postgresql_upgrades_from_its_baseline_and_refuses_a_newer_schema(empty_pg):
+    conn = await asyncpg.connect(empty_pg)
+    try:
+        assert await postgres_migrate(conn, target=BASELINE_VERSION) == BASELINE_VERSION
+        await conn.execute(
+            "INSERT INTO predictions (task, input_text, normalized, model_version, label,"
+            " top_json, created_at) VALUES ('origin', 'Müller', 'muller', 'v1', 'German',"
+            " '[[\"German\", 0.8], [\"Dutch\", 0.1]]', $1)", THEN)
+    finally:
+        await conn.close()
+    async with await FeedbackStore.open(empty_pg, HASHER) as store:
+        assert (await store.stats())["schema_version"] == SCHEMA_VERSION
+        kept = await store.get_prediction(1)
+        assert kept is not None and kept.input_text == "Müller"
+    conn = await asyncpg.connect(empty_pg)
+    try:
+        await conn.execute("UPDATE seqbot_schema SET version = $1", SCHEMA_VERSION + 1)
+    finally:
+        await conn.close()
+    with pytest.raises(MigrationError, match="newer than this code"):
+        await FeedbackStore.open(empty_pg, HASHER)

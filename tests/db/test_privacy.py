@@ -5,10 +5,18 @@ import stat
 import struct
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from db import SECRET_ENV, FeedbackStore, Hasher, MissingSecretError, resolve_secret
+from db import (
+    SECRET_ENV,
+    FeedbackStore,
+    Hasher,
+    MissingSecretError,
+    parse_location,
+    resolve_secret,
+)
 from db.privacy import is_user_hash, secret_path
 from db.settings import DbSettings
 from tests.helpers import HASH_SECRET, HASHER, Clock
@@ -16,8 +24,14 @@ from tests.helpers import HASH_SECRET, HASHER, Clock
 AUTHOR, VOTER, TROLL = 123456789012345678, 876543210987654321, 555555555555555555
 
 
-def database_bytes(db_path: Path) -> bytes:
-    """Everything SQLite keeps on disk for this database, including WAL and shared memory."""
+def database_bytes(database: str, request: pytest.FixtureRequest) -> bytes:
+    """Everything the database keeps on disk: SQLite's file with its WAL and shared memory,
+    or the PostgreSQL database's table, index and TOAST files."""
+    location = parse_location(database)
+    if location.is_postgres:
+        cluster = request.getfixturevalue("postgres")
+        return cluster.database_bytes(urlsplit(location.dsn).path.strip("/"))
+    db_path = location.sqlite_path
     siblings = [db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")]
     return b"".join(path.read_bytes() for path in siblings if path.exists())
 
@@ -49,20 +63,20 @@ def test_hasher_needs_a_secret() -> None:
         Hasher("")
 
 
-async def test_raw_ids_never_reach_the_database_files(tmp_path: Path) -> None:
-    db_path = tmp_path / "seqbot.db"
-    store = await FeedbackStore.open(db_path, HASHER)
+async def test_raw_ids_never_reach_the_database_files(database: str, request) -> None:
+    store = await FeedbackStore.open(database, HASHER)
     pred_id = await log(store, "lovely day")
     await store.record_vote(pred_id, VOTER, "confirmed")
     await store.record_vote(pred_id, AUTHOR, "negative", is_moderator=True)
     await store.ignore_voter(TROLL)
 
     def assert_no_raw_ids() -> None:
-        on_disk = database_bytes(db_path)
+        on_disk = database_bytes(database, request)
         assert b"lovely day" in on_disk  # the search itself works
         for user_id in (AUTHOR, VOTER, TROLL):
             assert str(user_id).encode() not in on_disk
             assert struct.pack(">q", user_id) not in on_disk  # SQLite's integer encoding
+            assert struct.pack("<q", user_id) not in on_disk  # PostgreSQL's BIGINT
             assert HASHER.hash_user(user_id).encode() in on_disk
 
     assert_no_raw_ids()  # while open, WAL included
@@ -70,9 +84,8 @@ async def test_raw_ids_never_reach_the_database_files(tmp_path: Path) -> None:
     assert_no_raw_ids()
 
 
-async def test_forget_user_erases_their_votes_and_predictions(tmp_path: Path) -> None:
-    db_path = tmp_path / "seqbot.db"
-    store = await FeedbackStore.open(db_path, HASHER)
+async def test_forget_user_erases_their_votes_and_predictions(database: str, request) -> None:
+    store = await FeedbackStore.open(database, HASHER)
     theirs = await log(store, "my secret diary entry")
     other = await log(store, "someone else's text", author=42)
     await store.record_vote(theirs, VOTER, "negative")  # someone else's vote on their text
@@ -92,15 +105,16 @@ async def test_forget_user_erases_their_votes_and_predictions(tmp_path: Path) ->
         "teach_shown": 0,
     }
     await store.close()
-    on_disk = database_bytes(db_path)
-    assert b"my secret diary entry" not in on_disk  # secure_delete and checkpoint scrub it
+    on_disk = database_bytes(database, request)
+    # scrubbed by secure_delete and a checkpoint (SQLite), or by VACUUM (PostgreSQL)
+    assert b"my secret diary entry" not in on_disk
     assert HASHER.hash_user(AUTHOR).encode() not in on_disk
     assert b"someone else's text" in on_disk
 
 
-async def test_purge_unvoted_only_removes_old_predictions_nobody_voted_on(tmp_path: Path):
+async def test_purge_unvoted_only_removes_old_predictions_nobody_voted_on(database: str):
     clock = Clock(datetime(2024, 1, 1, tzinfo=timezone.utc))
-    store = await FeedbackStore.open(tmp_path / "seqbot.db", HASHER, clock=clock)
+    store = await FeedbackStore.open(database, HASHER, clock=clock)
     try:
         old_unvoted = await log(store, "old and ignored")
         old_voted = await log(store, "old but voted")
@@ -122,8 +136,8 @@ async def test_purge_unvoted_only_removes_old_predictions_nobody_voted_on(tmp_pa
         await store.close()
 
 
-async def test_a_store_without_hasher_refuses_raw_ids(tmp_path: Path) -> None:
-    store = await FeedbackStore.open(tmp_path / "seqbot.db", None)
+async def test_a_store_without_hasher_refuses_raw_ids(database: str) -> None:
+    store = await FeedbackStore.open(database, None)
     try:
         assert await log(store, "anonymous", author=None) > 0
         with pytest.raises(MissingSecretError):

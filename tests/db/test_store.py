@@ -1,13 +1,12 @@
 """FeedbackStore basics: predictions, votes, model versions and stats, on a real SQLite file."""
 
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from db import CONFIRMED, FeedbackStore, UnknownModelVersion, UnknownPrediction
-from tests.helpers import HASHER
+from tests.helpers import HASHER, query_rows
 
 
 async def log(store: FeedbackStore, label: str = "Irish", author: int | None = 77) -> int:
@@ -84,16 +83,15 @@ async def test_a_new_vote_replaces_the_voters_old_one(store: FeedbackStore) -> N
     assert (second.voters, second.said_right) == (1, 1)
 
 
-async def test_replacement_keeps_the_first_vote_time(tmp_path: Path) -> None:
+async def test_replacement_keeps_the_first_vote_time(database: str) -> None:
     moments = iter(datetime(2024, 1, day, tzinfo=timezone.utc) for day in range(1, 10))
-    store = await FeedbackStore.open(tmp_path / "seqbot.db", HASHER, clock=lambda: next(moments))
+    store = await FeedbackStore.open(database, HASHER, clock=lambda: next(moments))
     pred_id = await log(store)
     await store.record_vote(pred_id, 5, "English")
     await store.record_vote(pred_id, 5, "Scottish")
     await store.close()
 
-    with sqlite3.connect(tmp_path / "seqbot.db") as conn:
-        rows = conn.execute("SELECT label, created_at, updated_at FROM votes").fetchall()
+    rows = await query_rows(database, "SELECT label, created_at, updated_at FROM votes")
     assert rows == [("Scottish", "2024-01-02T00:00:00.000000Z", "2024-01-03T00:00:00.000000Z")]
 
 

@@ -14,11 +14,12 @@ from training.__main__ import main
 
 
 @pytest.fixture
-def db(tmp_path):
-    """Two corrections, one confirmation, one moderator decision, and two undecided polls."""
+def db(database):
+    """Two corrections, one confirmation, one moderator decision, and two undecided polls,
+    in a database of each backend."""
 
     async def fill():
-        async with await FeedbackStore.open(tmp_path / "seqbot.db", HASHER) as store:
+        async with await FeedbackStore.open(database, HASHER) as store:
             async def poll(text, model_label, *votes, moderator=None):
                 pred = await store.log_prediction("origin", text, text.strip(), "origin-v1",
                                                   model_label, [(model_label, 0.7)], 1, 2, 3)
@@ -37,7 +38,7 @@ def db(tmp_path):
                                        [("positive", 0.9)], 1, 2, 3)
 
     asyncio.run(fill())
-    return tmp_path / "seqbot.db"
+    return database
 
 
 EXPECTED = [  # (input, label, model_label, corrected, voters, by_moderator), oldest first

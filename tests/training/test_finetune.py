@@ -43,11 +43,11 @@ def parent(names_zip):
 
 
 @pytest.fixture
-def loop(tmp_path, names_zip, parent):
-    """A model dir serving the tiny parent, and an empty feedback database."""
+def loop(tmp_path, names_zip, parent, database):
+    """A model dir serving the tiny parent, and an empty feedback database (each backend)."""
     model_dir = tmp_path / "models"
     install(model_dir, parent)
-    env = SimpleNamespace(db=tmp_path / "seqbot.db", model_dir=model_dir, data=names_zip,
+    env = SimpleNamespace(db=database, model_dir=model_dir, data=names_zip,
                           parent=parent, folder=task_dir(model_dir, "origin"))
     env.args = ["--db", str(env.db), "--data", str(names_zip), "--model-dir", str(model_dir),
                 *FAST]
