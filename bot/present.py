@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from bot.explaining import Why
 from bot.services import Answer, ModelStatus
 from db import VoteTally
-from inference.results import Explanation, Part
+from inference.results import Explanation, Part, Prediction
 from inference.tasks import SPECS, task_spec
+from inference.verdict import NOT_SURE, UNKNOWN_LANGUAGE
 
 SHOWN_LABELS = 3
 BAR_WIDTH = 12
@@ -74,19 +75,42 @@ def prediction_card(answer: Answer) -> Card:
     read_as = None
     if style.show_normalized and p.normalized != " ".join(p.input.split()):
         read_as = p.normalized
-    notes = ["This text was long: only its beginning and its end were read."] if p.truncated \
-        else []
+    # The script a name is written in ("Written in Hangul (Korean)"), unless the headline
+    # already says that none of the model's languages writes it.
+    notes = [capitalised(e.text) for e in p.evidence
+             if e.kind == "script" and p.confidence != UNKNOWN_LANGUAGE]
+    if p.truncated:
+        notes.append("This text was long: only its beginning and its end were read.")
     return Card(
         task=p.task,
         title=style.title,
         subject=shorten(p.input),
-        headline=style.headline.format(label=p.label, Label=p.label.capitalize(),
-                                       percent=percent(p.probability)),
+        headline=headline(p),
         chart=chart(p.top),
         read_as=read_as,
         notes=notes,
         footer=footer,
     )
+
+
+def headline(p: Prediction) -> str:
+    """What the card says first: the answer, how sure it is, or where it came from.
+
+    A known input says what is known of it ("Known name: English, Scottish, Czech in the
+    data"); otherwise the verdict picks the spec's line: "Most likely X (p)", "Not sure —
+    maybe X, Y or Z", or the line for a language (or script) the model does not know."""
+    if p.known is not None:
+        return capitalised(p.known.text)
+    style = task_spec(p.task).card
+    line = {NOT_SURE: style.not_sure, UNKNOWN_LANGUAGE: style.unknown_language}.get(
+        p.confidence, style.headline)
+    return line.format(label=p.label, Label=p.label.capitalize(),
+                       percent=percent(p.probability), script=p.script or "this script",
+                       maybe=listed([label for label, _ in p.top[:SHOWN_LABELS]], "or"))
+
+
+def capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def feedback_line(tally: VoteTally) -> str:
@@ -108,9 +132,9 @@ def accuracy(status: ModelStatus) -> str:
     return text
 
 
-def listed(items: list[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
-    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1]]))
+def listed(items: list[str], last: str = "and") -> str:
+    """ "a", "a and b", "a, b and c" (or with another word before the last)."""
+    return f" {last} ".join(filter(None, [", ".join(items[:-1]), items[-1]]))
 
 
 def about_lines(models: list[ModelStatus], stats: dict) -> list[str]:
@@ -171,11 +195,19 @@ def why_card(why: Why) -> WhyCard:
     toward = e.toward()
     against = [] if task_spec(p.task).explaining.toward_only else e.against()
     others = [label for label, _ in p.top if label != p.label]
-    sections = [(f"Toward {p.label}", [_effect(e, part) for part in toward])]
+    sections = []
+    if e.clues:  # what the writing says: "written in Hangul", "the letter ü"
+        sections.append(("How it is written", [
+            (c.feature, f"{c.text}: {p.label} {percent(e.base)} → {percent(c.without)} "
+                        "without it") for c in e.clues]))
+    sections.append((f"Toward {p.label}", [_effect(e, part) for part in toward]))
     if against:
         away = f"Toward {others[0]}" if len(others) == 1 else f"Against {p.label}"
         sections.append((away, [_effect(e, part) for part in against]))
     notes = []
+    if p.known is not None:
+        notes.append(f"{capitalised(p.known.text)}, so that is the answer; the model alone, "
+                     f"reading the letters, gives {p.label} {percent(e.base)}.")
     if not toward:
         notes.append(f"No single part pushes toward {p.label}: the answer comes from the whole.")
     if p.truncated:
@@ -198,7 +230,7 @@ def why_card(why: Why) -> WhyCard:
 
 def _effect(e: Explanation, part: Part) -> tuple[str, str]:
     p = e.prediction
-    effect = f"{p.label} {percent(p.probability)} → {percent(part.without)} without it"
+    effect = f"{p.label} {percent(e.base)} → {percent(part.without)} without it"
     return clip(e.shown(part), WORD_CHARS), effect
 
 

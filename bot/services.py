@@ -10,10 +10,12 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from bot.explaining import ExplanationService
+from bot.known import AgreedInputs
 from bot.teaching import TeachService
 from db import (
     CONFIRMED,
@@ -127,8 +129,10 @@ class FeedbackService:
     # queue one full scan per call in front of everyone's votes.
     PUBLIC_STATS_MAX_AGE_S = 30.0
 
-    def __init__(self, store: FeedbackStore) -> None:
+    def __init__(self, store: FeedbackStore,
+                 on_change: Callable[[], None] = lambda: None) -> None:
         self.store = store
+        self.on_change = on_change  # called after every change to what is agreed
         self._public: tuple[float, dict[str, Any]] | None = None
         self._public_scan: asyncio.Future[dict[str, Any]] | None = None
 
@@ -150,11 +154,15 @@ class FeedbackService:
             model_label, choices = await self.choices(pred_id)
             if label not in {model_label, *(c.label for c in choices)}:
                 raise ValueError(f"{label!r} is not a label of this model")
-        return await self.store.record_vote(pred_id, who.user_id, label,
-                                            is_moderator=who.is_moderator)
+        tally = await self.store.record_vote(pred_id, who.user_id, label,
+                                             is_moderator=who.is_moderator)
+        self.on_change()
+        return tally
 
     async def forget(self, user_id: int) -> dict[str, int]:
-        return await self.store.forget_user(user_id)
+        erased = await self.store.forget_user(user_id)
+        self.on_change()
+        return erased
 
     async def stats(self) -> dict[str, Any]:
         """Fresh counts, for admins."""
@@ -176,7 +184,9 @@ class FeedbackService:
         return [v for v in voters if v.agreement is not None][:limit]
 
     async def ignore_voter(self, user_id: int) -> bool:
-        return await self.store.ignore_voter(user_id)
+        ignored = await self.store.ignore_voter(user_id)
+        self.on_change()
+        return ignored
 
     async def purge(self, older_than_days: float) -> int:
         return await self.store.purge_unvoted(older_than_days)
@@ -238,8 +248,9 @@ class Services:
     def __init__(self, client: InferenceClient, store: FeedbackStore) -> None:
         self.client = client
         self.store = store
+        self.agreed = AgreedInputs(client, store)
         self.predictions = PredictionService(client, store)
-        self.feedback = FeedbackService(store)
+        self.feedback = FeedbackService(store, on_change=self.agreed.changed)
         self.models = ModelService(client, store)
         self.explanations = ExplanationService(client, store)
         self.teach = TeachService(client, store)
@@ -264,11 +275,14 @@ class Services:
         except BaseException:
             await store.close()
             raise
-        return cls(client, store)
+        services = cls(client, store)
+        await services.agreed.start()
+        return services
 
     async def close(self) -> None:
         """Stop the models first (no new answers), then flush and close the database."""
         try:
+            await self.agreed.close()
             await self.client.close()
         finally:
             await self.store.close()

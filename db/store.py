@@ -232,6 +232,30 @@ class FeedbackStore:
             )
         return examples
 
+    async def trusted_labels(
+        self, task: str, *, key: Callable[[str], str] | None = None
+    ) -> dict[str, AgreedExample]:
+        """Per input key, the label the community agreed on: what the served known-input
+        memory may answer from (bot/known.py). Recomputed from the votes on every call, so a
+        label whose votes changed, whose voters were erased (/forget-me) or ignored is simply
+        no longer there. `key` says which answers are of one input (applied to their
+        normalised text); default: case and spacing folded.
+
+        This is where the trust-weighted consensus of issue 17 plugs in: it replaces this
+        body, keeping the signature and the meaning. Until then it is the per-answer
+        consensus of `agreed_examples`, and an input whose answers were agreed on different
+        labels enters with none of them.
+        """
+        fold = key or (lambda text: " ".join(text.casefold().split()))
+        by_key: dict[str, AgreedExample] = {}
+        disputed: set[str] = set()
+        for example in await self.agreed_examples(task):  # oldest answer first
+            k = fold(example.normalized)
+            if k in by_key and by_key[k].label != example.label:
+                disputed.add(k)
+            by_key[k] = example
+        return {k: e for k, e in by_key.items() if k not in disputed}
+
     async def voter_agreement(self, task: str | None = None) -> list[VoterStats]:
         """Per-voter agreement with the consensus, least agreeing first."""
         if task is not None:

@@ -1,7 +1,9 @@
 """Checkpoints: safetensors weights plus the metadata needed to serve them faithfully.
 
 A checkpoint carries its model config, vocabulary, labels, preprocessing version,
-temperature, data fingerprint and metrics, so loading one needs nothing else. Weights are
+temperature, data fingerprint and metrics, so loading one needs nothing else; and, where
+they were made for it, its verdict thresholds (inference.verdict) and the labelled inputs
+its known-input memory answers from (inference.memory). Weights are
 stored in float16 (half the size in git, no measurable accuracy change) and the recorded
 metrics are always those of the stored file itself.
 """
@@ -47,6 +49,12 @@ class Checkpoint:
     # the version of the task's input pipeline it was trained with, and is served with;
     # None: the version new training uses (TaskSpec.preprocess_version)
     preprocess_version: int | None = None
+    # how answers are qualified (inference.verdict): thresholds chosen on validation for
+    # this model; empty: every answer is "sure" (unless the input says otherwise)
+    verdicts: dict = field(default_factory=dict)
+    # (input, label) pairs of every split of its data set, which serving answers directly
+    # (inference.memory); empty: no memory of the data
+    known_inputs: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.preprocess_version is None:
@@ -93,6 +101,13 @@ def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> str:
         "parent": ckpt.parent or "",
         "preprocess_version": str(ckpt.preprocess_version),
     }
+    if ckpt.verdicts:
+        meta["verdicts"] = json.dumps(ckpt.verdicts)
+    if ckpt.known_inputs:
+        by_label: dict[str, list[str]] = {}
+        for name, label in sorted(ckpt.known_inputs, key=lambda pair: (pair[1], pair[0])):
+            by_label.setdefault(label, []).append(name)
+        meta["known_inputs"] = json.dumps(by_label, ensure_ascii=False, separators=(",", ":"))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -127,11 +142,17 @@ def load_checkpoint(path: str | Path, task: str | None = None) -> Checkpoint:
             created=meta["created"],
             parent=meta.get("parent") or None,
             preprocess_version=int(meta["preprocess_version"]),
+            verdicts=json.loads(meta.get("verdicts", "{}")),
+            known_inputs=tuple((str(name), str(label)) for label, names in
+                               json.loads(meta.get("known_inputs", "{}")).items()
+                               for name in names),
         )
     except FileNotFoundError as exc:
         raise CheckpointError(f"checkpoint not found: {path}") from exc
-    except (SafetensorError, OSError, KeyError, ValueError, TypeError) as exc:
+    except (SafetensorError, OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"unreadable checkpoint {path}: {exc}") from exc
+    if not isinstance(ckpt.verdicts, dict):
+        raise CheckpointError(f"unreadable checkpoint {path}: verdicts must be an object")
     if task is not None and ckpt.task != task:
         raise CheckpointError(f"{path} is a {ckpt.task!r} checkpoint, not {task!r}")
     try:  # a task and a preprocessing version this install has

@@ -27,6 +27,7 @@ from inference.results import Explanation, Prediction
 from inference.server import MAX_EXPLAIN_INPUTS, InferenceServer
 from inference.settings import InferenceSettings
 from inference.tasks import TASKS
+from inference.verdict import SURE
 from inference.worker import InferenceWorker, version_path
 
 log = logging.getLogger("seqbot.inference")
@@ -112,6 +113,8 @@ def _format(raw: str, result: Prediction | Explanation | InputError, as_json: bo
     line = f"{_shorten(raw)}: {prediction.label} {prediction.probability:.1%}"
     line += f" ({others})" if others else ""
     line += " [truncated]" if prediction.truncated else ""
+    line += "" if prediction.confidence == SURE else f" [{prediction.confidence.replace('_', ' ')}]"
+    line += "".join(f" [{e.text}]" for e in prediction.evidence)
     if isinstance(result, Explanation):
         line += "".join(f"\n  {why}" for why in result.summary())
     return line

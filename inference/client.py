@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from inference.errors import InputError
+from inference.memory import AgreedInput
 from inference.results import Explanation, ModelInfo, Prediction
 
 # The largest top_k a client may ask for (the HTTP service refuses more). No model has this
@@ -51,6 +52,12 @@ class InferenceClient(ABC):
     @abstractmethod
     async def model_info(self) -> dict[str, ModelInfo]:
         """Version, labels, recorded test metrics, creation time and device per task served."""
+
+    @abstractmethod
+    async def set_agreed(self, task: str, agreed: Sequence[AgreedInput]) -> tuple[int, int]:
+        """Replace the inputs the community agreed on in the task's known-input memory
+        (its spec's `memory`), which answers them from then on; returns how many joined and
+        how many left. ValueError for a task that keeps no known inputs."""
 
     @abstractmethod
     async def reload(self, task: str, version: str | None = None) -> str:

@@ -6,6 +6,12 @@ Predictor.probabilities, so each figure is the model's real output, whatever the
 A part's weight is how much the answer's label loses without it, in log-odds: positive
 parts pushed toward the label, negative ones away from it. Log-odds, because probabilities
 saturate: for a 99.99% answer every removal looks like a drop of almost nothing.
+
+The clues of how the input is written (the spec's `evidence`: "written in Hangul", "the
+letter ü") are measured the same way: each taken out in turn, the model's own answer kept.
+Parts and clues are measured against the answer of the model and the clues; when the
+known-input memory answered, that is not the answer shown, and the explanation says how
+the model alone would have scored the label (`Explanation.scored`).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from inference.results import Explanation, Part
+from inference.results import ClueEffect, Explanation, Part
 from inference.tasks import task_spec
 from inference.text import UNK_ID
 
@@ -64,7 +70,24 @@ def explain_prepared(predictor: Predictor, prepared: Prepared, top_k: int = 3) -
                   base - log_odds(row, label), row[label])
              for (start, length), row in zip(measured, probs, strict=True)]
     parts.sort(key=lambda p: -p.weight)
-    return Explanation(prediction, units, pipeline.joiner, parts)
+    return Explanation(prediction, units, pipeline.joiner, parts,
+                       clue_effects(predictor, prepared, label, base), alone[0][label].item())
+
+
+def clue_effects(predictor: Predictor, prepared: Prepared, label: int,
+                 base: float) -> list[ClueEffect]:
+    """Each clue of the input's writing taken out in turn, the model's answer kept;
+    strongest push toward the label first."""
+    evidence = prepared.evidence
+    if evidence is None or not evidence.clues:
+        return []
+    model = predictor.probabilities([replace(prepared, evidence=None)])[0].tolist()
+    effects = []
+    for clue in evidence.clues:
+        row = evidence.apply(model, predictor.labels, without=clue)
+        effects.append(ClueEffect(clue.kind, clue.feature, clue.text,
+                                  base - log_odds(row, label), row[label]))
+    return sorted(effects, key=lambda c: -c.weight)
 
 
 def random_spans(n_units: int, lengths: Sequence[int], rng: random.Random) -> list[tuple[int, int]]:
@@ -103,5 +126,5 @@ def removal_drops(predictor: Predictor, explanation: Explanation, rng: random.Ra
     variants = [replace(prepared, ids=without(prepared.ids, r)) for r in removals]
     label = predictor.labels.index(explanation.prediction.label)
     left = predictor.probabilities(variants)[:, label].tolist()
-    base = explanation.prediction.probability
+    base = explanation.base
     return base - left[0], sum(base - p for p in left[1:]) / draws

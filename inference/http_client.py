@@ -16,6 +16,7 @@ import aiohttp
 
 from inference.client import InferenceClient, check_inputs
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
+from inference.memory import AgreedInput
 from inference.results import Explanation, ModelInfo, Prediction
 
 SECRET_HEADER = "X-Seqbot-Secret"  # carries the shared secret (INFERENCE_SECRET)
@@ -106,6 +107,12 @@ class HttpInferenceClient(InferenceClient):
         except (KeyError, TypeError, ValueError) as exc:
             raise InferenceUnavailable("The inference service sent malformed model "
                                        f"information: {exc}") from exc
+
+    async def set_agreed(self, task: str, agreed: Sequence[AgreedInput]) -> tuple[int, int]:
+        """PUT /v1/agreed/<task>: the whole set, so sending it twice changes nothing."""
+        data = await self._call("PUT", f"/v1/agreed/{task}",
+                                {"agreed": [a.to_json() for a in agreed]})
+        return int(data["joined"]), int(data["left"])
 
     async def reload(self, task: str, version: str | None = None) -> str:
         payload = {"task": task} if version is None else {"task": task, "version": version}

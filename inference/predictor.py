@@ -1,4 +1,11 @@
-"""Turn raw user input into top-k labels with calibrated probabilities."""
+"""Turn raw user input into top-k labels with calibrated probabilities.
+
+The model's calibrated probabilities are combined with what the way the input is written
+says (the task spec's `evidence`: a surname's script and letters, inference.evidence); an
+input the known-input memory holds is answered from it when the predictor is given one
+(serving: inference.worker; never an evaluation); and every answer carries its verdict
+(inference.verdict) under the checkpoint's thresholds.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,13 @@ import torch
 from inference.checkpoint import Checkpoint, load_checkpoint
 from inference.device import resolve_device
 from inference.errors import InputError
+from inference.evidence import NameEvidence
+from inference.memory import KnownAnswer, Memory
 from inference.models import pad_batch
 from inference.registry import resolve_checkpoint
-from inference.results import Prediction
+from inference.results import KNOWN, MODEL, Prediction
+from inference.tasks import task_spec
+from inference.verdict import verdict
 
 PADDED_TOKENS = 4096
 # On a CPU, a chunk of more rows than this gains nothing per row (the matrix products already
@@ -31,19 +42,26 @@ class Prepared:
     normalized: str
     ids: list[int]
     truncated: bool
+    evidence: NameEvidence | None = None  # what its writing says (the spec's `evidence`)
 
 
 def encode_input(ckpt: Checkpoint, raw: str) -> Prepared:
     """Validate and preprocess exactly as training did (raises InputError)."""
     normalized, ids, cut = ckpt.pipeline.encode(ckpt.vocab, raw)
-    return Prepared(raw, normalized, ids, cut)
+    read = task_spec(ckpt.task).evidence
+    return Prepared(raw, normalized, ids, cut, read(raw) if read is not None else None)
 
 
 class Predictor:
-    """One loaded checkpoint on one device. Not thread-safe: the worker owns it."""
+    """One loaded checkpoint on one device. Not thread-safe: the worker owns it.
 
-    def __init__(self, ckpt: Checkpoint, device: torch.device | str = "cpu") -> None:
+    `memory`: the known-input memory to answer from (inference.memory); None for every
+    evaluation, so that no figure is answered from the data it is scored on."""
+
+    def __init__(self, ckpt: Checkpoint, device: torch.device | str = "cpu",
+                 memory: Memory | None = None) -> None:
         self.ckpt = ckpt
+        self.memory = memory
         self.device = torch.device(device)
         if self.device.type == "cuda":
             # cuDNN's RNNs default to TF32, whose rounding depends on the batch around an
@@ -52,6 +70,7 @@ class Predictor:
             torch.backends.cudnn.allow_tf32 = False
             torch.backends.cuda.matmul.allow_tf32 = False
         self.model = ckpt.build_model(self.device)
+        self._label_index = {label: i for i, label in enumerate(ckpt.labels)}
 
     @classmethod
     def load(
@@ -115,7 +134,45 @@ class Predictor:
             logits = self.model(ids, lengths) / self.ckpt.temperature
             out[chunk] = torch.softmax(logits.float(), dim=-1).cpu()
             start = end
+        for i, item in enumerate(items):  # what the writing says, as likelihood ratios
+            if item.evidence is not None and item.evidence.clues:
+                out[i] = torch.tensor(item.evidence.apply(out[i].tolist(), self.labels))
         return out
+
+    def known(self, item: Prepared) -> KnownAnswer | None:
+        """What the memory knows of the input, if it is given one and knows it."""
+        return self.memory.lookup(item.input) if self.memory is not None else None
+
+    def _shares(self, answer: KnownAnswer) -> dict[int, float]:
+        """The memory's answer by label id: the shares of the labels this model has."""
+        shares = {i: share for label, share in answer.labels
+                  if (i := self._label_index.get(label)) is not None}
+        total = sum(shares.values())
+        return {i: share / total for i, share in shares.items()}
+
+    def known_probabilities(self, answer: KnownAnswer) -> list[float] | None:
+        """The memory's answer as probabilities over every label; None when none of its
+        labels is this model's."""
+        shares = self._shares(answer)
+        return [shares.get(i, 0.0) for i in range(len(self.labels))] if shares else None
+
+    def known_top(self, answer: KnownAnswer, probs: torch.Tensor, row: int,
+                  model_top: list[int], k: int) -> tuple[list[int], list[float], list[int]] | None:
+        """The memory's answer as the k most likely label ids and their probabilities, and
+        its own labels in that order: its shares, ties in the model's order (`probs[row]`),
+        then the labels it does not hold at 0 in the model's (`model_top`: the model's k most
+        likely, enough to fill k). None when none of its labels is this model's. Plain
+        Python, and the model's probabilities read only for ties: a handful of labels cost
+        less than tensor operations."""
+        shares = self._shares(answer)
+        if not shares:
+            return None
+        if len(set(shares.values())) < len(shares):  # ties: the model decides
+            held = sorted(shares, key=lambda i: (-shares[i], -probs[row, i].item()))
+        else:
+            held = sorted(shares, key=lambda i: -shares[i])
+        ids = (held + [i for i in model_top if i not in shares])[:k]
+        return ids, [shares.get(i, 0.0) for i in ids], held
 
     def predict_prepared(self, items: list[Prepared], top_k: int = 3) -> list[Prediction]:
         if not items:
@@ -125,15 +182,29 @@ class Predictor:
     def predictions(self, items: list[Prepared], probs: torch.Tensor,
                     top_k: int = 3) -> list[Prediction]:
         """Predictions from probabilities already computed for `items` (rows in order)."""
-        k = max(1, min(top_k, len(self.labels)))
+        labels = self.labels
+        k = max(1, min(top_k, len(labels)))
         values, indices = probs.topk(k, dim=-1)
+        memory = task_spec(self.task).memory
         out = []
-        for item, vals, idx in zip(items, values.tolist(), indices.tolist(), strict=True):
-            top = [(self.labels[i], v) for i, v in zip(idx, vals, strict=True)]
-            out.append(
-                Prediction(self.task, item.input, item.normalized, top[0][0], top[0][1], top,
-                           self.version, item.truncated)
-            )
+        for n, (item, vals, idx) in enumerate(zip(items, values.tolist(), indices.tolist(),
+                                                  strict=True)):
+            known = self.known(item) if memory is not None else None
+            answered = None if known is None else self.known_top(known, probs, n, idx, k)
+            evidence = item.evidence.clues if item.evidence is not None else ()
+            if known is not None and answered is not None and memory is not None:
+                idx, vals, held = answered
+                evidence = (known.evidence(memory.noun, [labels[i] for i in held]), *evidence)
+            else:
+                known = None
+            top = [(labels[i], v) for i, v in zip(idx, vals, strict=True)]
+            unknown = known is None and item.evidence is not None and \
+                item.evidence.unknown_language
+            out.append(Prediction(
+                self.task, item.input, item.normalized, top[0][0], top[0][1], top,
+                self.version, item.truncated, verdict(self.ckpt.verdicts, top[0][1], unknown),
+                MODEL if known is None else KNOWN,
+                item.evidence.script if item.evidence is not None else "", tuple(evidence)))
         return out
 
     def predict(self, texts: list[str], top_k: int = 3) -> list[Prediction | InputError]:

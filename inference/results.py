@@ -9,15 +9,33 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from inference.evidence import KNOWN, Evidence
 from inference.tasks import task_spec
+from inference.verdict import SURE
+
+__all__ = ["KNOWN", "MODEL", "ClueEffect", "Evidence", "Explanation", "ModelInfo", "Part",
+           "Prediction"]
+
+MODEL = "model"  # Prediction.source of an answer the model gave (KNOWN: the memory did)
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """A model's answer to one input (what the store logs is a db.LoggedPrediction)."""
+    """A model's answer to one input (what the store logs is a db.LoggedPrediction).
+
+    `label` and `probability` are always the most likely label and its probability; the
+    other fields qualify them, with one schema for every task:
+    - `confidence` (inference.verdict): "sure", "not_sure" (below the threshold chosen on
+      validation) or "unknown_language" (written in a way none of the model's languages is);
+    - `source`: "model", or "known_name" when the known-input memory answered from the
+      labelled data or the community's agreed labels;
+    - `script`: the writing system the input is in ("Latin", "Hangul", ...; "" where the
+      task does not read it);
+    - `evidence`: what the answer rests on besides the model, as people read it.
+    """
 
     task: str
     input: str
@@ -27,6 +45,15 @@ class Prediction:
     top: list[tuple[str, float]]
     model_version: str
     truncated: bool = False
+    confidence: str = SURE
+    source: str = MODEL
+    script: str = ""
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def known(self) -> Evidence | None:
+        """What the memory knows of the input, when it answered."""
+        return next((e for e in self.evidence if e.kind == KNOWN), None)
 
     def to_json(self) -> dict:
         return {
@@ -37,6 +64,10 @@ class Prediction:
             "top": [[label, round(p, 6)] for label, p in self.top],
             "model_version": self.model_version,
             "truncated": self.truncated,
+            "confidence": self.confidence,
+            "source": self.source,
+            "script": self.script,
+            "evidence": [e.to_json() for e in self.evidence],
         }
 
     @classmethod
@@ -51,6 +82,10 @@ class Prediction:
             top=[(label, float(p)) for label, p in data["top"]],
             model_version=data["model_version"],
             truncated=bool(data.get("truncated", False)),
+            confidence=str(data.get("confidence", SURE)),
+            source=str(data.get("source", MODEL)),
+            script=str(data.get("script", "")),
+            evidence=tuple(Evidence.from_json(e) for e in data.get("evidence", ())),
         )
 
 
@@ -70,14 +105,46 @@ class Part:
 
 
 @dataclass(frozen=True)
+class ClueEffect:
+    """A clue of how the input is written (Evidence of the prediction) and what it did to
+    the label: "written in Hangul", "the letter ü", measured by taking it out."""
+
+    kind: str
+    feature: str
+    text: str
+    weight: float  # log-odds of the label with the clue minus without it
+    without: float  # the label's probability without the clue
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "feature": self.feature, "text": self.text,
+                "weight": round(self.weight, 6), "without": round(self.without, 6)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ClueEffect:
+        return cls(str(data["kind"]), str(data["feature"]), str(data["text"]),
+                   float(data["weight"]), float(data["without"]))
+
+
+@dataclass(frozen=True)
 class Explanation:
     """A prediction and every part's measured effect on its label, strongest push first
-    (inference/explain.py measures them)."""
+    (inference/explain.py measures them), and each clue of its writing's.
+
+    Parts and clues are measured against `scored`, the label's probability as the model and
+    the clues give it: the prediction's own probability, unless the known-input memory
+    answered (then the letters did not decide the answer, and the card says so)."""
 
     prediction: Prediction
     units: list[str]  # what the model read: a name's characters, a text's words
     joiner: str  # how the units are written back together (the pipeline's)
     parts: list[Part]
+    clues: list[ClueEffect] = field(default_factory=list)  # strongest push first
+    scored: float | None = None  # None: the prediction's probability
+
+    @property
+    def base(self) -> float:
+        """The label's probability that every `without` is compared with."""
+        return self.prediction.probability if self.scored is None else self.scored
 
     @property
     def method(self) -> str:
@@ -104,22 +171,27 @@ class Explanation:
             "-" if part.start + part.length < len(self.units) else "")
 
     def summary(self) -> list[str]:
-        """Plain lines for a terminal: the strongest parts each way, with the label's
-        probability without each."""
+        """Plain lines for a terminal: what the memory knows, the clues of the writing, and
+        the strongest parts each way, with the label's probability without each."""
         label = self.prediction.label
-        lines = []
+        known = self.prediction.known
+        lines = [known.text] if known is not None else []
+        lines += [f"{c.text} ({c.without:.1%} without it)" for c in self.clues]
         for heading, parts in ((f"toward {label}", self.toward()),
                                (f"against {label}", self.against())):
             if parts:
                 lines.append(f"{heading}: " + ", ".join(
                     f"{self.shown(p)} ({p.without:.1%} without it)" for p in parts))
-        return lines or [f"no single part moves {label}"]
+        if not self.toward() and not self.against():
+            lines.append(f"no single part moves {label}")
+        return lines
 
     def to_json(self) -> dict:
         """The prediction's JSON with an "explanation" field."""
         return {**self.prediction.to_json(), "explanation": {
             "method": self.method, "units": self.units, "joiner": self.joiner,
-            "parts": [p.to_json() for p in self.parts]}}
+            "parts": [p.to_json() for p in self.parts],
+            "clues": [c.to_json() for c in self.clues], "scored": round(self.base, 6)}}
 
     @classmethod
     def from_json(cls, task: str, data: Mapping[str, Any]) -> Explanation:
@@ -127,8 +199,11 @@ class Explanation:
         explained = data["explanation"]
         parts = [Part(int(p["start"]), int(p["length"]), str(p["text"]), float(p["weight"]),
                       float(p["without"])) for p in explained["parts"]]
+        scored = explained.get("scored")
         return cls(Prediction.from_json(task, data), [str(u) for u in explained["units"]],
-                   str(explained["joiner"]), parts)
+                   str(explained["joiner"]), parts,
+                   [ClueEffect.from_json(c) for c in explained.get("clues", ())],
+                   None if scored is None else float(scored))
 
 
 def top_parts(parts: Iterable[Part], k: int, *, toward: bool) -> list[Part]:

@@ -5,6 +5,9 @@ POST /v1/<task> (/v1/origin, /v1/sentiment, one per task spec) takes {"inputs": 
 {"input", "error"} without failing the rest. POST /v1/explain/<task> takes the same body (at
 most MAX_EXPLAIN_INPUTS inputs: each costs many forward passes) and answers the same results,
 each with an "explanation" field (inference.results.Explanation).
+PUT /v1/agreed/<task> (a task whose spec keeps known inputs) takes {"agreed": [{"reference",
+"input", "label"}, ...]}, the community's whole agreed set, and answers {"task", "joined",
+"left", "agreed"} (inference.memory).
 GET /healthz reports the status, device, queue depths and, per task, the version served
 ("models") and its model information ("model_info": labels, recorded test metrics, ...);
 GET /metrics exports the worker's and the server's metrics (inference.telemetry).
@@ -28,6 +31,7 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 from inference.client import MAX_TOP_K
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
 from inference.http_client import SECRET_HEADER
+from inference.memory import AgreedInput
 from inference.results import Explanation, Prediction
 from inference.tasks import TASKS, task_spec
 from inference.telemetry import LATENCY_BUCKETS
@@ -115,6 +119,8 @@ class InferenceServer:
         for task in TASKS:
             self.app.router.add_post(f"/v1/{task}", self._predict_handler(task))
             self.app.router.add_post(f"/v1/explain/{task}", self._explain_handler(task))
+            if task_spec(task).memory is not None:
+                self.app.router.add_put(f"/v1/agreed/{task}", self._agreed_handler(task))
         self.app.router.add_post("/v1/reload", self._reload)
         self.app.router.add_post("/v1/rollback", self._rollback)
         self.app.router.add_get("/healthz", self._healthz)
@@ -217,6 +223,28 @@ class InferenceServer:
         async def handler(request: web.Request) -> web.Response:
             inputs, top_k = await self._inputs(request, task, self.max_explain_inputs)
             return await self._answer(inputs, self.worker.explain(task, inputs, top_k))
+
+        return handler
+
+    def _agreed_handler(self, task: str) -> Handler:
+        async def handler(request: web.Request) -> web.Response:
+            entries = (await self._json_body(request)).get("agreed")
+            try:
+                if not isinstance(entries, list):
+                    raise TypeError
+                agreed = [AgreedInput.from_json(e) for e in entries]
+            except (KeyError, TypeError) as exc:
+                raise Reject(400, "bad_request", '"agreed" must be a list of objects with '
+                                                 'string "reference", "input" and "label"'
+                             ) from exc
+            try:
+                joined, left = await self.worker.set_agreed(task, agreed)
+            except InferenceUnavailable as exc:
+                raise Reject(503, "unavailable", str(exc)) from exc
+            except ValueError as exc:
+                raise Reject(400, "bad_request", str(exc)) from exc
+            return web.json_response({"task": task, "joined": joined, "left": left,
+                                      "agreed": len({a.reference for a in agreed})})
 
         return handler
 

@@ -3,7 +3,9 @@
 A TaskSpec holds everything that differs between tasks: the input pipeline (by version), the
 input limit, the default number of labels listed, how explanations are measured and shown,
 where the labels come from, the data set evaluation and fine-tuning use, the training recipe,
-and how the bot names, asks for and draws an answer. The bot, the inference service,
+how the bot names, asks for and draws an answer (and how it says "not sure"), and, where a
+task has them, what the way an input is written says (`evidence`) and which inputs the
+labelled data answers directly (`memory`). The bot, the inference service,
 training and the benchmarks read the spec; none of them branches on a task's name. The spec
 holds keys, not objects of the layers above it (a colour key, not a Discord colour; a data set
 and a recipe by name), so inference imports neither the bot nor training. Torch-free.
@@ -29,15 +31,17 @@ SPECS below (and, to train it, a recipe module and its data set in training/).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from inference.evidence import NameEvidence, name_evidence
 from inference.text import (
     MAX_NAME_CHARS,
     MAX_TEXT_CHARS,
     MAX_TOKENS,
     Pipeline,
     name_chars,
+    name_key,
     normalize_name,
     normalize_text,
     tokenize,
@@ -71,6 +75,20 @@ class CardStyle:
     headline: str  # a format string of {label}, {Label} (capitalised) and {percent}
     colour: str  # a colour key; the bot maps it to a Discord colour (bot/embeds.py)
     show_normalized: bool = False  # add "Read as: ..." when the model read the input otherwise
+    # The headline of an answer below the model's not-sure threshold, and of an input in a
+    # language (or script) the model does not know (inference.verdict); the same fields as
+    # `headline`, and {maybe}: the top labels, "X, Y or Z", and {script}.
+    not_sure: str = "Not sure — maybe {maybe}"
+    unknown_language: str = "Not a language I know — maybe {maybe}"
+
+
+@dataclass(frozen=True)
+class KnownInputs:
+    """Inputs the labelled data (and the community's agreed labels) answer directly, without
+    the model (inference/memory.py)."""
+
+    key: Callable[[str], str]  # which inputs are one: two with the same key are the same
+    noun: str  # what an input is called: the card says "known <noun>: ..."
 
 
 @dataclass(frozen=True)
@@ -101,6 +119,10 @@ class TaskSpec:
     explaining: Explaining
     card: CardStyle
     command: Command
+    # What the way an input is written says (a surname's script and letters), as likelihood
+    # ratios on the model's answer (inference/evidence.py); None: the model's answer alone.
+    evidence: Callable[[str], NameEvidence] | None = None
+    memory: KnownInputs | None = None  # None: every answer is the model's
 
     def __post_init__(self) -> None:
         if self.preprocess_version not in self.pipelines:
@@ -131,13 +153,17 @@ ORIGIN = TaskSpec(
     explaining=Explaining((1, 2, 3), "occlusion of characters and character 2- and 3-grams",
                           shown_parts=3, toward_only=True, affixes=True),
     card=CardStyle("Language of origin", "Most likely {label} ({percent})", colour="blurple",
-                   show_normalized=True),
+                   show_normalized=True, not_sure="Not sure — maybe {maybe}",
+                   unknown_language="Written in {script}, which none of my languages uses — "
+                                    "maybe {maybe}"),
     command=Command("Guess which language a surname comes from",
                     "guess the language a surname comes from (top 3 with probabilities)",
                     option="name",
                     option_help="A surname, in any script (transliterated if it is not Latin)",
                     mention_error="That is a mention, not a name: please type the surname "
                                   "itself."),
+    evidence=name_evidence,
+    memory=KnownInputs(name_key, noun="name"),
 )
 
 SENTIMENT = TaskSpec(
@@ -152,7 +178,9 @@ SENTIMENT = TaskSpec(
     dataset="imdb",
     recipe="training.sentiment",
     explaining=Explaining((1,), "leave-one-word-out occlusion", shown_parts=5),
-    card=CardStyle("Sentiment", "{Label} ({percent} confident)", colour="teal"),
+    card=CardStyle("Sentiment", "{Label} ({percent} confident)", colour="teal",
+                   not_sure="Not sure — leaning {label} ({percent})",
+                   unknown_language="Not a language I know — leaning {label} ({percent})"),
     command=Command("Is this text positive or negative?", "is this text positive or negative?",
                     option="text", option_help="Any text, e.g. a short review",
                     message_menu="Analyze sentiment"),

@@ -71,6 +71,14 @@ def normalize_name(raw: str) -> str:
     return name
 
 
+def name_key(raw: str) -> str:
+    """A surname as typed, folded only in ways that never make it another name: spacing,
+    case, Unicode composition (the known-name memory's key, inference/memory.py). Accents
+    and scripts stay: "Müller" is not "Muller", and "김" is not "Gim" (a Russian name in the
+    data that its transliteration would meet)."""
+    return " ".join(unicodedata.normalize("NFC", raw).split()).casefold().strip(" -'")
+
+
 def name_chars(name: str) -> list[str]:
     """Characters the origin model reads: case folded, since capitals carry no origin."""
     return list(name.lower())

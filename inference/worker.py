@@ -7,6 +7,10 @@ at the latest when the oldest has waited `max_wait_ms`. Requests arriving while 
 form the next one. Every forward pass runs in one dedicated thread, so the event loop never
 blocks on torch, and a reload swaps the predictor between two batches. The model scores a
 sequence identically alone or in any batch, so batching changes speed, never answers.
+
+A task whose spec keeps known inputs answers them from a memory (inference.memory): the
+labelled inputs its checkpoint carries, and the community's agreed inputs that the bot sets
+with `set_agreed`. The agreed set belongs to the worker, not to a model: a reload keeps it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from inference.client import InferenceClient, check_inputs
 from inference.device import configure_threads, resolve_device
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
 from inference.explain import explain_prepared
+from inference.memory import AgreedInput, Memory
 from inference.predictor import Predictor, Prepared, in_place, valid_only
 from inference.registry import (
     previous_version,
@@ -100,7 +105,8 @@ class InferenceWorker(InferenceClient):
     in `model_dir`, else the shipped weights). max_batch=1 disables batching. When
     `watch_interval_s` is set, a newly promoted checkpoint is picked up without restart.
     An explanation is one job of many variants on the model thread; at most
-    `max_explanations` wait or run at once, more answer InferenceBusy.
+    `max_explanations` wait or run at once, more answer InferenceBusy. `memory=False`
+    answers every input with the model, known or not.
     """
 
     def __init__(
@@ -116,6 +122,7 @@ class InferenceWorker(InferenceClient):
         max_queue: int = 1024,
         watch_interval_s: float | None = None,
         max_explanations: int = 8,
+        memory: bool = True,
     ) -> None:
         self.tasks = tuple(tasks)
         unknown = set(self.tasks) - set(TASKS) or set(checkpoints or {}) - set(self.tasks)
@@ -133,6 +140,7 @@ class InferenceWorker(InferenceClient):
         self.max_queue = max_queue
         self.watch_interval_s = watch_interval_s
         self.max_explanations = max_explanations
+        self.memory = memory
         self._explaining = 0
         self._lanes: dict[str, _Lane] = {}
         self._tasks: list[asyncio.Task] = []
@@ -293,6 +301,20 @@ class InferenceWorker(InferenceClient):
         device = str(self.device)
         return {t: _info(lane.predictor.ckpt, device) for t, lane in self._lanes.items()}
 
+    # the community's agreed inputs
+
+    async def set_agreed(self, task: str, agreed: Sequence[AgreedInput]) -> tuple[int, int]:
+        """Replace the task's agreed inputs in its known-input memory; returns how many
+        joined and how many left. ValueError for a task that keeps no known inputs."""
+        memory = self._lane(task).predictor.memory
+        if memory is None:
+            raise ValueError(f"the {task} model answers no known inputs")
+        joined, left = memory.set_agreed(agreed)
+        if joined or left:
+            log.info("%s: %d agreed inputs joined the memory, %d left (%d agreed)",
+                     task, joined, left, len(memory.agreed))
+        return joined, left
+
     def queue_depth(self, task: str) -> int:
         lane = self._lanes.get(task)
         return len(lane.pending) if lane else 0
@@ -319,6 +341,8 @@ class InferenceWorker(InferenceClient):
                 set_current(self.model_dir, task, version)  # type: ignore[arg-type]
                 lane.pinned = None
             old = lane.predictor.version
+            if predictor.memory is not None and lane.predictor.memory is not None:
+                predictor.memory.set_agreed(lane.predictor.memory.agreed)
             lane.predictor, lane.stamp, lane.refused = predictor, stamp, None
             self.reloads.labels(task, "ok").inc()
             log.info("%s: now serving %s (was %s) from %s", task, predictor.version, old, path)
@@ -340,7 +364,10 @@ class InferenceWorker(InferenceClient):
         return pinned if pinned is not None else resolve_checkpoint(task, self.model_dir)
 
     def _load(self, task: str, path: Path) -> Predictor:
-        return Predictor(load_checkpoint(path, task), self.device)
+        ckpt = load_checkpoint(path, task)
+        known = task_spec(task).memory
+        memory = Memory(known.key, ckpt.known_inputs) if known and self.memory else None
+        return Predictor(ckpt, self.device, memory)
 
     def _lane(self, task: str) -> _Lane:
         task_spec(task)  # UnknownTask, a ValueError

@@ -230,6 +230,21 @@ def write_checkpoint(path: Path, task: str, version: str, seed: int = 0,
     return path
 
 
+# What a checkpoint made ready to serve carries (training/ready.py): known inputs, and a
+# not-sure threshold that no model answer of a tiny random model reaches.
+KNOWN_NAMES = (("Nakamura", "Japanese"), ("Smith", "English"), ("Smith", "Scottish"),
+               ("Smith", "Czech"))
+ALWAYS_NOT_SURE = {"not_sure_below": 1.0}
+
+
+def write_ready_origin(path: Path, version: str = "origin-ready", seed: int = 1) -> Path:
+    """A tiny origin checkpoint with KNOWN_NAMES and ALWAYS_NOT_SURE."""
+    ckpt = make_checkpoint("origin", version, seed)
+    ckpt.known_inputs, ckpt.verdicts = KNOWN_NAMES, ALWAYS_NOT_SURE
+    save_checkpoint(ckpt, path)
+    return path
+
+
 def tiny_checkpoints(folder: Path) -> dict[str, Path]:
     """Small random checkpoints of both tasks: models to serve, not good ones."""
     return {

@@ -1,4 +1,4 @@
-"""python -m training origin|sentiment|ensemble|evaluate|export-feedback|finetune|teach-pool ...
+"""python -m training origin|sentiment|ensemble|evaluate|ready|export-feedback|finetune|...
 (see docs/results.md: Training and evaluation, and docs/learning-loop.md)."""
 
 from __future__ import annotations
@@ -76,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
+    rd = sub.add_parser("ready", help="make a trained checkpoint ready to serve: its known "
+                        "inputs from every split, its verdict thresholds chosen on validation, "
+                        "its test metrics as served (training/ready.py)")
+    rd.add_argument("task", choices=TASKS)
+    rd.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
+    rd.add_argument("--data", help="the data it was trained on (as for training)")
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
     ex.add_argument("--task", choices=TASKS, required=True)
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
@@ -105,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "evaluate":
         return evaluate_command(args)
+    if args.command == "ready":
+        return ready_command_line(args)
     if args.command == "export-feedback":
         return export_command(args)
     if args.command == "finetune":
@@ -133,6 +141,19 @@ def resolve_settings(args: argparse.Namespace, settings: TrainingSettings) -> No
         settings = dataclasses.replace(settings, db=args.db)  # models/ beside it
     if "model_dir" in args:
         args.model_dir = args.model_dir or settings.models
+
+
+def ready_command_line(args: argparse.Namespace) -> int:
+    from inference.checkpoint import CheckpointError
+    from training.ready import ready_command
+
+    configure_threads(None)
+    try:
+        ready_command(args.task, args.checkpoint, args.data)
+    except CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def ensemble_command(args: argparse.Namespace, out: Path) -> int:

@@ -41,6 +41,7 @@ from training.evaluate import evaluate_examples
 from training.finetune_report import format_report, write_report
 from training.loop import predict_logits
 from training.metrics import fit_temperature
+from training.ready import choose_verdicts
 from training.splits import Pair, test_set, train_val
 
 EXIT_REJECTED = 1  # the gate refused the candidate
@@ -285,6 +286,10 @@ def tune(
                                   torch.tensor(val_ys))
     candidate = replace(parent, state_dict=state, temperature=temperature, metrics={},
                         parent=parent.version, created=datetime.now(timezone.utc).isoformat())
+    # A new temperature moves every probability: the verdict thresholds are chosen again
+    # (where the task's recipe chooses them; else the parent's stay).
+    candidate.verdicts = (choose_verdicts(Predictor(candidate, device), original.val)
+                          or parent.verdicts)
     info = {"feedback_examples": len(feedback), "replay_per_epoch": n_replay,
             "epoch_loss": [round(x, 4) for x in losses], "temperature": temperature,
             "seconds": round(time.perf_counter() - start, 1)}

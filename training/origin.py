@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import torch
 
 from inference.errors import InputError
+from inference.predictor import Predictor
+from inference.registry import shipped_checkpoint
 from inference.tasks import ORIGIN
 from inference.text import Vocab
 from training.config import OriginConfig
@@ -20,7 +23,12 @@ from training.data import (
     tutorial_name_splits,
 )
 from training.fit import Encoded, fit
+from training.ready import answers, ready_command, sure_threshold
 from training.recipes import Recipe, UsageError
+
+# An answer is given as "sure" at and above the lowest top probability at which the
+# validation answers are right at least this often (inference.verdict).
+SURE_ACCURACY = 0.9
 
 
 def encode_names(splits: NameSplits) -> Encoded:
@@ -69,8 +77,19 @@ def train(cfg: OriginConfig, args: argparse.Namespace, out: Path, device: torch.
     if args.protocol == "tutorial" and args.ship:
         raise UsageError("the tutorial protocol is for comparison only; it is never shipped")
     data = load(args.data, args.protocol)
-    fit(ORIGIN.name, cfg, data, out, device, class_weights=class_weights(data, cfg),
-        provenance={"protocol": args.protocol}, ship=args.ship)
+    path, _ = fit(ORIGIN.name, cfg, data, out, device, class_weights=class_weights(data, cfg),
+                  provenance={"protocol": args.protocol})
+    if args.protocol == "clean":
+        ready_command(ORIGIN.name, path, args.data)
+    if args.ship:
+        shutil.copyfile(path, shipped_checkpoint(ORIGIN.name))
+        print(f"shipped as {shipped_checkpoint(ORIGIN.name)}")
 
 
-RECIPE = Recipe(OriginConfig, train, add_options)
+def choose_verdicts(predictor: Predictor, val: list[tuple[str, str]]) -> dict:
+    """Not sure below the threshold at which validation answers are SURE_ACCURACY right."""
+    top, right = answers(predictor, val)
+    return {"not_sure_below": sure_threshold(top, right, SURE_ACCURACY)}
+
+
+RECIPE = Recipe(OriginConfig, train, add_options, choose_verdicts=choose_verdicts)

@@ -32,6 +32,9 @@ class Recipe:
     # (checkpoint, output folder): more figures into its report, for models this recipe did
     # not train itself (an ensemble of its models)
     report_more: Callable[[Path, Path], None] | None = None
+    # (predictor, validation pairs) -> the model's verdict thresholds (inference.verdict),
+    # chosen by `python -m training ready` and again after a finetune; None: none
+    choose_verdicts: Callable[[Any, list[tuple[str, str]]], dict] | None = None
 
 
 def recipe(task: str) -> Recipe:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from db import FeedbackStore, Hasher, resolve_secret
-from tests.helpers import promote
+from inference.registry import set_current, task_dir
+from tests.helpers import promote, write_ready_origin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,3 +99,21 @@ def test_console_exits_cleanly_at_end_of_input(env, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Language of origin: Schmidt" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_console_shows_not_sure_known_names_scripts_and_why(env, tmp_path):
+    """The console draws the same card: a not-sure headline, a known name, the script a
+    name is written in, and Why? with what the writing says."""
+    models = Path(env["SEQBOT_MODEL_DIR"])
+    write_ready_origin(task_dir(models, "origin") / "origin-ready.safetensors")
+    set_current(models, "origin", "origin-ready")
+    result = run(env, tmp_path, "/origin Kowalczyk\n/origin smith\n/origin 김\n"
+                                "/origin 山田\n/origin Müller\n/why\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(r"^Not sure — maybe \w+, \w+ or \w+$", out, re.M)
+    known = re.search(r"^Known name: (.+) in the data$", out, re.M)
+    assert known and set(known[1].split(", ")) == {"English", "Scottish", "Czech"}
+    assert "Written in Hangul (Korean)" in out
+    assert "Written in Han characters: it could be Chinese or Japanese" in out
+    assert "How it is written:" in out and "the letter ü (German)" in out

@@ -216,3 +216,27 @@ async def test_agreed_examples_thresholds_and_task_filter(store: FeedbackStore) 
     assert (negative.label, negative.model_was_right) == ("negative", False)
     with pytest.raises(ValueError):
         await store.agreed_examples("no such task")
+
+
+async def test_trusted_labels_are_what_the_known_name_memory_may_answer(store) -> None:
+    """One label per input key; an input agreed on two labels enters with neither; erased
+    and ignored voters take their agreement with them."""
+    kept = await log(store, "Nakamura")
+    again = await log(store, "NAKAMURA ")  # the same input: one key
+    split = [await log(store, "Rossi"), await log(store, "rossi")]
+    for voter in (1, 2):
+        await store.record_vote(kept, voter, "Japanese")
+        await store.record_vote(again, voter, "Japanese")
+        await store.record_vote(split[0], voter, "Italian")
+        await store.record_vote(split[1], voter + 10, "Spanish")
+    agreed = await store.trusted_labels("origin")
+    assert set(agreed) == {"nakamura"}
+    assert (agreed["nakamura"].label, agreed["nakamura"].prediction_id) == ("Japanese", again)
+    assert set(await store.trusted_labels("origin", key=str)) == {"nakamura", "nakamura "}
+    await store.forget_user(1)  # one voter left on each: no agreement; Rossi now undisputed
+    assert {k: e.label for k, e in (await store.trusted_labels("origin")).items()} == {
+        "rossi": "Spanish"}
+    await store.record_vote(kept, 3, "Japanese")
+    assert set(await store.trusted_labels("origin")) == {"nakamura", "rossi"}
+    await store.ignore_voter(3)
+    assert set(await store.trusted_labels("origin")) == {"rossi"}

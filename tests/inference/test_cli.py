@@ -17,7 +17,7 @@ import pytest
 
 from inference.cli import main
 from inference.predictor import Predictor
-from tests.helpers import promote
+from tests.helpers import promote, write_ready_origin
 
 ROOT = Path(__file__).resolve().parents[2]
 LINES = ["Nakamura", "", "Smith", "x" * 70, "Dvořák", "  O'Neill  ", "🙂", "Rossi"]
@@ -158,3 +158,21 @@ def test_serve_answers_until_sigterm(tmp_path):
         _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
     assert "listening on http://127.0.0.1" in stderr and "stopped" in stderr
+
+
+def test_predict_carries_the_verdict_source_script_and_evidence(tmp_path):
+    """With a checkpoint made ready to serve: known names, and not sure below 1.0."""
+    ckpt = write_ready_origin(tmp_path / "origin.safetensors")
+    done = run("origin", "Nakamura", "김", "--json", "--checkpoint", str(ckpt))
+    assert done.returncode == 0, done.stderr
+    known, hangul = (json.loads(line) for line in done.stdout.splitlines())
+    assert (known["label"], known["probability"], known["source"]) == ("Japanese", 1.0,
+                                                                      "known_name")
+    assert known["confidence"] == "sure" and known["script"] == "Latin"
+    assert known["evidence"][0]["text"] == "known name: Japanese in the data"
+    assert (hangul["confidence"], hangul["source"], hangul["script"]) == ("not_sure", "model",
+                                                                          "Hangul")
+    assert hangul["evidence"][0]["text"] == "written in Hangul (Korean)"
+    plain = run("origin", "Nakamura", "김", "--checkpoint", str(ckpt)).stdout.splitlines()
+    assert plain[0].endswith("[known name: Japanese in the data]")
+    assert "[not sure] [written in Hangul (Korean)]" in plain[1]

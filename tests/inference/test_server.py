@@ -493,3 +493,45 @@ def test_make_client_picks_http_for_a_url_and_the_worker_otherwise(model_dir):
     assert isinstance(make_client("http://127.0.0.1:8765", secret=SECRET), HttpInferenceClient)
     worker = make_client(None, device="cpu", model_dir=model_dir, max_batch=8)
     assert isinstance(worker, InferenceWorker) and worker.max_batch == 8
+
+
+async def test_answers_carry_verdict_source_script_and_evidence(http):
+    resp = await http.post("/v1/origin", json={"inputs": ["김", "כהן", "Nakamura"]})
+    hangul, hebrew, plain = (await resp.json())["results"]
+    assert (hangul["confidence"], hangul["source"], hangul["script"]) == ("sure", "model",
+                                                                          "Hangul")
+    assert hangul["evidence"][0]["text"] == "written in Hangul (Korean)"
+    assert hangul["label"] in ORIGIN_LABELS and isinstance(hangul["probability"], float)
+    assert (hebrew["confidence"], hebrew["script"]) == ("unknown_language", "Hebrew")
+    assert (plain["script"], plain["evidence"]) == ("Latin", [])
+    resp = await http.post("/v1/sentiment", json={"inputs": ["great film"]})
+    [text] = (await resp.json())["results"]
+    assert (text["confidence"], text["source"], text["script"], text["evidence"]) == (
+        "sure", "model", "", [])
+
+
+async def test_agreed_names_are_set_whole_and_answered_from_memory(service, http):
+    agreed = [{"reference": "zwoelf", "input": "Zwoelf", "label": "Japanese"}]
+    resp = await http.put("/v1/agreed/origin", json={"agreed": agreed})
+    assert resp.status == 200
+    assert await resp.json() == {"task": "origin", "joined": 1, "left": 0, "agreed": 1}
+    resp = await http.post("/v1/origin", json={"inputs": ["ZWOELF", "Zwoelfer"]})
+    known, other = (await resp.json())["results"]
+    assert (known["label"], known["source"]) == ("Japanese", "known_name")
+    assert known["evidence"][0] == {"kind": "known_name", "labels": ["Japanese"],
+                                    "text": "known name: Japanese agreed by the community",
+                                    "feature": "agreed", "ratio": None}
+    assert other["source"] == "model"
+    client = HttpInferenceClient(service.url, SECRET)
+    async with client:  # the HTTP client sets the whole set the same way: now empty
+        assert await client.set_agreed("origin", []) == (0, 1)
+        assert (await client.predict_one("origin", "Zwoelf")).source == "model"
+    for body in ({"agreed": "x"}, {"agreed": [{"reference": "r", "input": "x"}]},
+                 {"agreed": [{"reference": 1, "input": "x", "label": "Japanese"}]}):
+        resp = await http.put("/v1/agreed/origin", json=body)
+        assert resp.status == 400 and (await resp.json())["code"] == "bad_request"
+    resp = await http.put("/v1/agreed/sentiment", json={"agreed": []})
+    assert resp.status in (404, 405)  # a task without known inputs has no such path
+    async with aiohttp.ClientSession(service.url) as stranger:
+        resp = await stranger.put("/v1/agreed/origin", json={"agreed": agreed})
+        assert resp.status == 401

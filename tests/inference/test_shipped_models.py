@@ -5,7 +5,9 @@ import pytest
 from inference.checkpoint import load_checkpoint
 from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
+from inference.worker import InferenceWorker
 from tests.helpers import real_data
+from training.data import clean_name_splits, fingerprint
 from training.evaluate import evaluate
 
 
@@ -63,3 +65,43 @@ def test_shipped_weights_stay_small() -> None:
     """Every committed weight file stays in git history: keep the set under ~25 MB."""
     folder = shipped_checkpoint("origin").parent
     assert sum(p.stat().st_size for p in folder.glob("*.safetensors")) < 25_000_000
+
+
+def test_the_shipped_origin_model_is_ready_to_serve() -> None:
+    """Its known names and not-sure threshold travel in the checkpoint (training/ready.py)."""
+    ckpt = load_checkpoint(shipped_checkpoint("origin"))
+    assert 0 < ckpt.verdicts["not_sure_below"] < 1
+    known = ckpt.metrics["known_inputs"]
+    assert len(ckpt.known_inputs) == known["pairs"] > 15_000
+    assert fingerprint(sorted(ckpt.known_inputs)) == known["fingerprint"]
+
+
+@pytest.mark.slow
+def test_the_shipped_known_names_are_every_split_of_the_data() -> None:
+    ckpt = load_checkpoint(shipped_checkpoint("origin"))
+    splits = clean_name_splits(real_data("names.zip"))
+    assert set(ckpt.known_inputs) == set(splits.train + splits.val + splits.test)
+    assert ckpt.metrics["known_inputs"]["data_fingerprint"] == fingerprint(
+        splits.train + splits.val + splits.test)
+
+
+@pytest.mark.parametrize(("name", "language", "source"), [
+    ("Müller", "German", "known_name"), ("Nguyen", "Vietnamese", "known_name"),
+    ("Dvořák", "Czech", "model"), ("Jäger", "German", "model"),
+    ("Nguyễn", "Vietnamese", "model"), ("山田", "Japanese", "model"),
+    ("김", "Korean", "model"), ("박", "Korean", "model"), ("محمد", "Arabic", "model"),
+    ("Łukasik", "Polish", "model"), ("Gonçalves", "Portuguese", "model"),
+    ("司马", "Chinese", "model")])
+async def test_names_as_people_type_them(name: str, language: str, source: str) -> None:
+    """The issue's examples, served as the bot serves them (the worker, with the memory)."""
+    async with InferenceWorker(tasks=("origin",), device="cpu", threads=1) as worker:
+        answer = await worker.predict_one("origin", name)
+    assert (answer.label, answer.source) == (language, source), answer.top
+
+
+async def test_smith_is_a_known_name_of_three_languages() -> None:
+    async with InferenceWorker(tasks=("origin",), device="cpu", threads=1) as worker:
+        smith = await worker.predict_one("origin", "Smith")
+    assert smith.source == "known_name" and smith.confidence == "not_sure"
+    assert smith.known is not None and set(smith.known.labels) == {"English", "Scottish",
+                                                                   "Czech"}

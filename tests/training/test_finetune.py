@@ -31,6 +31,8 @@ from training.finetune import (
     in_holdout,
     prepare_feedback,
 )
+from training.origin import SURE_ACCURACY
+from training.ready import answers, sure_threshold
 
 FAST = ["--device", "cpu", "--lr", "3e-3", "--epochs", "6"]
 
@@ -92,6 +94,10 @@ async def test_corrections_are_learned_and_promoted(loop, capsys):
     assert (ckpt.parent, ckpt.vocab, ckpt.config) == (loop.parent.version, loop.parent.vocab,
                                                       loop.parent.config)
     assert ckpt.metrics == row.metrics and row.metrics["parent"] == loop.parent.version
+    # a new temperature: the not-sure threshold is chosen again on validation
+    top, right = answers(Predictor(ckpt), clean_name_splits(loop.data).val)
+    assert ckpt.verdicts == {"not_sure_below": sure_threshold(top, right, SURE_ACCURACY)}
+    assert ckpt.known_inputs == loop.parent.known_inputs
 
     report = json.loads((loop.folder / "reports" / f"{row.version}.json").read_text())
     assert (loop.folder / "reports" / f"{row.version}.png").stat().st_size > 0

@@ -14,8 +14,9 @@ from inference.checkpoint import (
 from inference.models import ModelConfig, SeqClassifier, pad_batch, reverse_padded
 from inference.predictor import Predictor
 from inference.text import Vocab
-from tests.helpers import TINY_SENTIMENT, make_checkpoint, promote
+from tests.helpers import TINY_SENTIMENT, make_checkpoint, promote, write_checkpoint
 from training.__main__ import main as training_main
+from training.data import clean_name_splits
 from training.evaluate import evaluate_examples
 from training.metrics import (
     confusion_matrix,
@@ -24,6 +25,8 @@ from training.metrics import (
     per_class,
     summarize,
 )
+from training.origin import SURE_ACCURACY
+from training.ready import answers, sure_threshold
 
 
 def _checkpoint(cell: str = "gru", layers: int = 2) -> Checkpoint:
@@ -153,6 +156,38 @@ def test_tiny_origin_training_learns_and_reevaluates_exactly(
     assert again["macro_f1"] == ckpt.metrics["test_macro_f1"]
     assert again["model_version"] == ckpt.version and again["n"] == report["test"]["n"]
     assert ckpt.metrics["protocol"] == "clean" and "warning" not in capsys.readouterr().err
+    # made ready to serve: every split's names to answer from, a threshold from validation
+    splits = clean_name_splits(names_zip)
+    assert set(ckpt.known_inputs) == set(splits.train + splits.val + splits.test)
+    assert 0 < ckpt.verdicts["not_sure_below"] <= 1
+
+
+def test_ready_adds_known_inputs_and_verdicts_but_never_scores_from_memory(
+    names_zip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The memory holds the test names too (serving uses every split), yet the recorded
+    test figures are the model's: a random model would score ~1.0 from memory."""
+    path = write_checkpoint(tmp_path / "origin.safetensors", "origin", "origin-r", seed=4)
+    _run(["ready", "origin", "--checkpoint", str(path), "--data", str(names_zip)], capsys)
+    ckpt = load_checkpoint(path, "origin")
+    splits = clean_name_splits(names_zip)
+    assert set(ckpt.known_inputs) == set(splits.train + splits.val + splits.test)
+    assert ckpt.metrics["known_inputs"]["pairs"] == len(ckpt.known_inputs)
+    top, right = answers(Predictor(ckpt), splits.val)
+    assert ckpt.verdicts == {"not_sure_below": sure_threshold(top, right, SURE_ACCURACY)}
+    printed = _run(["evaluate", "origin", "--data", str(names_zip), "--checkpoint", str(path),
+                    "--json"], capsys)
+    again = json.loads(printed)
+    assert again["accuracy"] == ckpt.metrics["test_accuracy"] < 0.5
+    assert ckpt.version == "origin-r"  # the model is the same one
+
+
+def test_the_sure_threshold_is_the_lowest_with_enough_right_above_it() -> None:
+    top = torch.tensor([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    right = torch.tensor([True, True, False, True, False, False])
+    assert sure_threshold(top, right, 0.75) == 0.6  # 3 of the top 4 right
+    assert sure_threshold(top, right, 1.0) == 0.8
+    assert sure_threshold(top, torch.zeros(6, dtype=torch.bool), 0.9) == 1.0
 
 
 def test_evaluate_defaults_to_the_model_the_bot_serves(
@@ -227,3 +262,10 @@ def test_self_training_rounds_chain_teachers(
         out / "round-0" / "sentiment.safetensors").version
     assert len(second["history"]["train_loss"]) == 10
     assert "self-training:" in printed and second["test"]["accuracy"] > 0.8
+
+
+def test_ready_refuses_a_missing_checkpoint_clearly(names_zip: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert training_main(["ready", "origin", "--checkpoint", str(tmp_path / "none"),
+                          "--data", str(names_zip)]) == 2
+    assert capsys.readouterr().err.startswith("error: checkpoint not found")

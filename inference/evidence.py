@@ -1,0 +1,265 @@
+"""Script and letter evidence: what a name's writing says about its origin.
+
+The origin model reads names transliterated to ASCII ("Müller" and "Muller" read alike), and
+its training data is nearly all ASCII, so it cannot learn what the writing itself says. That
+evidence enters here, after the model, as likelihood ratios: for each clue in the raw input
+(the script it is written in, a letter only some orthographies use, a Han character only one
+side writes, how many Han characters a name has), the languages it points to get their
+probability multiplied by the clue's ratio, and the result is normalised again:
+
+    p(language | name) ∝ p_model(language | transliterated name) × Π ratio(clue, language)
+
+The tables below say which languages each clue points to; they come from the orthographies
+(Wikipedia's articles on each alphabet) and Python's character-set codecs. The ratios, one
+per kind of clue, were chosen by measurement (`python -m benchmarks.origin_eval`, whose results
+and reasoning are in docs/origin-evidence.md): on the design part of the multi-script dev set
+and on the clean validation split, each against switching that kind of clue off.
+
+Torch-free: it works on plain probability lists.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from inference.scripts import chinese_only, japanese_only, name_script, scripts
+
+KNOWN = "known_name"  # the kind of Evidence (and the Prediction.source) of a known input
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What an answer rests on besides the model's reading: a clue in how the input is
+    written, or what the known-input memory holds (kind "known_name", inference.memory).
+    A clue multiplies the probability of each of its `labels` by its `ratio`; a clue with no
+    labels is a script that none of the model's languages is written in."""
+
+    kind: str  # "script", "letter", "particle", "han_form", "han_length" or "known_name"
+    text: str  # as people read it: "written in Hangul (Korean)", "the letter ü (German, ...)"
+    labels: tuple[str, ...] = ()  # the labels it speaks for (a known input: most shared first)
+    feature: str = ""  # the script, letter, particle or character; a known input: where from
+    ratio: float | None = None  # a clue's likelihood ratio; None for a known input
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "text": self.text, "labels": list(self.labels),
+                "feature": self.feature, "ratio": self.ratio}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Evidence:
+        ratio = data.get("ratio")
+        return cls(str(data["kind"]), str(data["text"]),
+                   tuple(str(x) for x in data.get("labels", ())), str(data.get("feature", "")),
+                   None if ratio is None else float(ratio))
+
+# The languages of the surnames data each script is written in. A script not here (Hebrew,
+# Thai, Devanagari, ...) writes none of them: the answer is then never "sure".
+SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "Cyrillic": ("Russian",), "Greek": ("Greek",), "Arabic": ("Arabic",),
+    "Hangul": ("Korean",), "Kana": ("Japanese",), "Han": ("Chinese", "Japanese"),
+}
+
+# Letters (lower case) and the languages of the data whose orthography writes them.
+_ACUTE = ("Czech", "Spanish", "Portuguese", "Irish", "Vietnamese")
+LETTER_LANGUAGES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys("äöß", ("German",)),
+    "ü": ("German", "Spanish"),
+    **dict.fromkeys("ąćęłńśźż", ("Polish",)),
+    **dict.fromkeys("čďěňřšťůž", ("Czech",)),
+    "ý": ("Czech", "Vietnamese"),
+    "ñ": ("Spanish",),
+    "ç": ("French", "Portuguese"),
+    **dict.fromkeys("ãõ", ("Portuguese", "Vietnamese")),
+    **dict.fromkeys("âêô", ("French", "Portuguese", "Vietnamese")),
+    **dict.fromkeys("îûœæÿ", ("French",)),
+    **dict.fromkeys("ëï", ("French", "Dutch")),
+    "à": ("French", "Italian", "Portuguese", "Vietnamese"),
+    **dict.fromkeys("èù", ("French", "Italian", "Vietnamese")),
+    **dict.fromkeys("ìò", ("Italian", "Vietnamese")),
+    **dict.fromkeys("áíú", _ACUTE),
+    # Czech writes ó only in loanwords.
+    "ó": ("Polish", "Spanish", "Portuguese", "Irish", "Vietnamese"),
+    "é": ("French", "Italian", *_ACUTE),
+    **dict.fromkeys("đăơưĩũỹ", ("Vietnamese",)),
+}
+# Gaelic patronymic particles: "Ó Súilleabháin", "Ní Bhriain", "MacLeod", "Mc Queen".
+GAELIC_WORDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("ó", "ua", "ní", "uí", "nic", "mhic"), ("Irish",)),
+}
+GAELIC_PREFIXES: dict[str, tuple[str, ...]] = {"mac": ("Irish", "Scottish"),
+                                               "mc": ("Irish", "Scottish")}
+# Where a letter stands narrows who writes it: Czech writes ú only at the start of a word (ů
+# elsewhere), Spanish writes ü only in güe and güi (Argüelles). (Italian marks a stressed
+# final vowel, but names also carry a stress mark inside: "Tamàro" in the data.)
+# The compound surnames of the Hundred Family Surnames (百家姓), in simplified and
+# traditional forms: two Han characters that are one Chinese surname (司马, 欧阳, 诸葛).
+_COMPOUND = ("万俟 司马 上官 欧阳 夏侯 诸葛 闻人 东方 赫连 皇甫 尉迟 公羊 澹台 公冶 宗政 濮阳 淳于 "
+             "单于 太叔 申屠 公孙 仲孙 轩辕 令狐 钟离 宇文 长孙 慕容 鲜于 闾丘 司徒 司空 亓官 司寇 "
+             "子车 颛孙 端木 巫马 公西 漆雕 乐正 壤驷 公良 拓跋 夹谷 宰父 谷梁 段干 百里 东郭 南门 "
+             "呼延 羊舌 微生 梁丘 左丘 东门 西门 南宫 第五").split()
+_TRADITIONAL = str.maketrans("万马欧阳诸闻东连迟单孙轩辕钟离长鲜闾颛乐驷谷门夹车",
+                             "萬馬歐陽諸聞東連遲單孫軒轅鍾離長鮮閭顓樂駟穀門夾車")
+CHINESE_COMPOUND_SURNAMES = frozenset(_COMPOUND + [c.translate(_TRADITIONAL) for c in _COMPOUND])
+# Vietnamese alone stacks a tone mark on a vowel's own mark (ễ, ậ, ự) and writes the dot
+# below and the hook above (ạ, ả): these combining marks, or two marks on one letter.
+_VIETNAMESE_MARKS = {"\u0323", "\u0309", "\u031b"}
+# How a script is named to people, where its Unicode name is not how they call it.
+SCRIPT_NAMES = {"Han": "Han characters", "Kana": "kana"}
+
+
+@dataclass(frozen=True)
+class Ratios:
+    """One likelihood ratio per kind of clue (see the module docstring for how each was
+    chosen); 1 switches a kind off."""
+
+    script: float = 1000.0
+    letter: float = 1000.0
+    han_form: float = 30.0
+    # Chinese surnames are nearly all one character, Japanese ones mostly two or three.
+    han_length: float = 100.0
+    han_compound: float = 100.0  # two characters that are one Chinese compound surname
+    particle: float = 10.0
+
+
+RATIOS = Ratios()
+
+
+def clue(kind: str, feature: str, languages: tuple[str, ...], ratio: float) -> Evidence:
+    """One clue of a name's writing, with its text for the card and Why?"""
+    if kind == "script":
+        where = {0: " (none of my languages)", 1: f" ({''.join(languages)})"}.get(
+            len(languages), f": it could be {' or '.join(languages)}")
+        text = f"written in {SCRIPT_NAMES.get(feature, feature)}{where}"
+    elif kind == "particle":
+        text = f"the Gaelic particle {feature} ({' or '.join(languages)})"
+    elif kind == "han_form":
+        text = f"{feature}: a character only {languages[0]} writes"
+    elif kind == "han_length":
+        n = int(feature)
+        text = (f"{n} Han character{'s' if n > 1 else ''}: "
+                f"{'one' if n == 1 else 'several'}, as {languages[0]} surnames are")
+    elif kind == "han_compound":
+        text = f"{feature}: a Chinese compound surname"
+    else:
+        text = f"the letter {feature} ({', '.join(languages)})"
+    return Evidence(kind, text, languages, feature, ratio)
+
+
+@dataclass(frozen=True)
+class NameEvidence:
+    """Everything the writing of one name says, and how it moves the model's answer."""
+
+    script: str
+    clues: tuple[Evidence, ...]
+
+    @property
+    def unknown_language(self) -> bool:
+        """Written in a script none of the languages is written in (inference.verdict)."""
+        return any(c.kind == "script" and not c.labels for c in self.clues)
+
+    def log_factors(self, labels: Sequence[str],
+                    without: Evidence | None = None) -> list[float]:
+        """Per label, the log of the product of the ratios of the clues pointing to it."""
+        out = [0.0] * len(labels)
+        index = {label: i for i, label in enumerate(labels)}
+        for clue in self.clues:
+            if clue is without:
+                continue
+            for language in clue.labels:
+                if language in index:
+                    out[index[language]] += math.log(clue.ratio or 1.0)
+        return out
+
+    def apply(self, probs: Sequence[float], labels: Sequence[str],
+              without: Evidence | None = None) -> list[float]:
+        """The model's probabilities combined with the clues (optionally all but one)."""
+        logs = [math.log(max(p, 1e-45)) + f
+                for p, f in zip(probs, self.log_factors(labels, without), strict=True)]
+        top = max(logs)
+        weights = [math.exp(v - top) for v in logs]
+        total = sum(weights)
+        return [w / total for w in weights]
+
+
+
+def vietnamese_letter(char: str) -> bool:
+    marks = [m for m in unicodedata.normalize("NFD", char) if unicodedata.combining(m)]
+    return bool(_VIETNAMESE_MARKS & set(marks)) or len(marks) >= 2
+
+
+def letter_languages(char: str) -> tuple[str, ...]:
+    """The languages of the data whose orthography writes this letter; () for plain ASCII
+    letters and letters none of them writes."""
+    lower = char.lower()
+    if lower in LETTER_LANGUAGES:
+        return LETTER_LANGUAGES[lower]
+    return ("Vietnamese",) if vietnamese_letter(lower) else ()
+
+
+def placed_languages(lower: str, i: int) -> tuple[str, ...]:
+    """The languages that write the letter lower[i] where it stands (see above)."""
+    char = lower[i]
+    starts = i == 0 or not lower[i - 1].isalpha()
+    gone = {"Czech" if char == "ú" and not starts else "",
+            "Spanish" if char == "ü" and not lower[:i].endswith("g") else ""}
+    return tuple(lang for lang in letter_languages(char) if lang not in gone)
+
+
+def letters(lower: str, positions: bool = True) -> dict[str, tuple[str, ...]]:
+    """Each distinct letter some of the languages write, in order of appearance, with the
+    languages that write it where it stands (anywhere it stands, if it recurs)."""
+    found: dict[str, dict[str, None]] = {}
+    for i, char in enumerate(lower):
+        if languages := (placed_languages(lower, i) if positions else letter_languages(char)):
+            found.setdefault(char, {}).update(dict.fromkeys(languages))
+    order = letter_languages
+    return {char: tuple(lang for lang in order(char) if lang in langs)
+            for char, langs in found.items()}
+
+
+_PARTICLE_STARTS = tuple({*GAELIC_WORDS, *GAELIC_PREFIXES})
+
+
+def _particles(lower: str, ratio: float) -> list[Evidence]:
+    if not lower.startswith(_PARTICLE_STARTS):  # most names: no need to split them
+        return []
+    words = [w for w in re.split(r"[\s'’-]+", lower) if w]
+    if len(words) >= 2 and words[0] in GAELIC_WORDS:
+        return [clue("particle", words[0], GAELIC_WORDS[words[0]], ratio)]
+    for prefix, languages in GAELIC_PREFIXES.items():
+        if words and words[0].startswith(prefix) and (len(words[0]) > len(prefix) + 2
+                                                     or len(words) >= 2):
+            return [clue("particle", prefix, languages, ratio)]
+    return []
+
+
+def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True) -> NameEvidence:
+    """The clues in a name as typed (after NFC, so "u" + combining diaeresis is "ü");
+    `positions=False` reads each letter's languages regardless of where it stands."""
+    text = unicodedata.normalize("NFC", raw)
+    script = name_script(text)
+    clues: list[Evidence] = []
+    if script not in ("Latin", ""):
+        clues.append(clue("script", script, SCRIPT_LANGUAGES.get(script, ()), ratios.script))
+    if script == "Han":
+        han = [c for c in text if scripts(c)["Han"]]
+        for char in dict.fromkeys(han):
+            if chinese_only(char):
+                clues.append(clue("han_form", char, ("Chinese",), ratios.han_form))
+            elif japanese_only(char):
+                clues.append(clue("han_form", char, ("Japanese",), ratios.han_form))
+        if "".join(han) in CHINESE_COMPOUND_SURNAMES:
+            clues.append(clue("han_compound", "".join(han), ("Chinese",), ratios.han_compound))
+        else:
+            language = "Chinese" if len(han) == 1 else "Japanese"
+            clues.append(clue("han_length", str(len(han)), (language,), ratios.han_length))
+    if script == "Latin":
+        lower = text.lower()
+        clues += _particles(lower, ratios.particle)
+        for char, languages in ({} if text.isascii() else letters(lower, positions)).items():
+            clues.append(clue("letter", char, languages, ratios.letter))
+    return NameEvidence(script, tuple(clues))

@@ -1,0 +1,33 @@
+"""How sure an answer is: "sure", "not_sure" or "unknown_language", for every task.
+
+The label and its probability are always the most likely label and its calibrated
+probability; the verdict only qualifies them, so a client that ignores it still reads the
+answer as before. Its thresholds are chosen on validation data for one model and travel in
+that model's checkpoint (`Checkpoint.verdicts`); a checkpoint without them answers "sure"
+except where the input itself says otherwise:
+- `not_sure_below`: a top probability below it is "not_sure" (the card then says "Not sure —
+  maybe X, Y or Z" instead of "Most likely X");
+- unknown language: the task's own reading of the input says that none of the model's
+  languages is written this way (for surnames: a script none of the 18 languages uses, as
+  Hebrew or Thai, inference.evidence), whatever probability the model gives.
+
+Torch-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+SURE, NOT_SURE, UNKNOWN_LANGUAGE = "sure", "not_sure", "unknown_language"
+VERDICTS = (SURE, NOT_SURE, UNKNOWN_LANGUAGE)
+
+
+def verdict(verdicts: Mapping[str, float], probability: float,
+            unknown_language: bool = False) -> str:
+    """The verdict on an answer whose top probability is `probability`, under a model's
+    thresholds (`verdicts`, from its checkpoint)."""
+    if unknown_language:
+        return UNKNOWN_LANGUAGE
+    if probability < verdicts.get("not_sure_below", 0.0):
+        return NOT_SURE
+    return SURE

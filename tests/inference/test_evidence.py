@@ -1,0 +1,120 @@
+"""Script and letter evidence of a surname: which script, which letters, where they stand,
+and how they move the model's answer."""
+
+import math
+
+import pytest
+
+from inference.evidence import (
+    CHINESE_COMPOUND_SURNAMES,
+    Ratios,
+    letter_languages,
+    letters,
+    name_evidence,
+)
+from inference.scripts import chinese_only, japanese_only, name_script
+from tests.helpers import ORIGIN_LABELS as LABELS
+
+
+@pytest.mark.parametrize(("name", "script"), [
+    ("Smith", "Latin"), ("Müller", "Latin"), ("Горбачёв", "Cyrillic"),
+    ("Παπαδόπουλος", "Greek"), ("محمد", "Arabic"), ("כהן", "Hebrew"), ("김", "Hangul"),
+    ("やまだ", "Kana"), ("ヤマダ", "Kana"), ("一ノ瀬", "Kana"), ("山田", "Han"), ("佐々木", "Han"),
+    ("สมชาย", "Thai"), ("शर्मा", "Devanagari"), ("Иванov", "Cyrillic"), ("'-", "")])
+def test_the_script_a_name_is_written_in(name: str, script: str) -> None:
+    assert name_script(name) == script
+
+
+@pytest.mark.parametrize(("name", "language", "script"), [
+    ("Горбачёв", "Russian", "Cyrillic"), ("Παπαδόπουλος", "Greek", "Greek"),
+    ("محمد", "Arabic", "Arabic"), ("김", "Korean", "Hangul"), ("ヤマダ", "Japanese", "kana")])
+def test_a_script_of_one_language_points_to_it(name: str, language: str, script: str) -> None:
+    evidence = name_evidence(name)
+    [clue] = evidence.clues
+    assert (clue.kind, clue.labels) == ("script", (language,))
+    assert clue.text == f"written in {script} ({language})"
+    uniform = [1 / len(LABELS)] * len(LABELS)
+    combined = evidence.apply(uniform, LABELS)
+    assert LABELS[combined.index(max(combined))] == language
+    assert max(combined) == pytest.approx(1000 / (1000 + 17))
+
+
+def test_a_script_of_none_of_the_languages_is_an_unknown_language() -> None:
+    evidence = name_evidence("כהן")
+    assert evidence.unknown_language and evidence.clues[0].labels == ()
+    assert evidence.clues[0].text == "written in Hebrew (none of my languages)"
+    probs = [0.9] + [0.1 / 17] * 17
+    assert evidence.apply(probs, LABELS) == pytest.approx(probs)
+    assert not name_evidence("Müller").unknown_language
+    assert not name_evidence("山田").unknown_language
+
+
+@pytest.mark.parametrize(("letter", "languages"), [
+    ("ü", ("German", "Spanish")), ("ß", ("German",)), ("ł", ("Polish",)), ("Ś", ("Polish",)),
+    ("ř", ("Czech",)), ("ů", ("Czech",)), ("ñ", ("Spanish",)), ("ç", ("French", "Portuguese")),
+    ("ã", ("Portuguese", "Vietnamese")), ("ễ", ("Vietnamese",)), ("ạ", ("Vietnamese",)),
+    ("đ", ("Vietnamese",)), ("ë", ("French", "Dutch")), ("a", ()), ("ø", ())])
+def test_distinctive_letters_point_to_the_orthographies_that_write_them(
+        letter: str, languages: tuple[str, ...]) -> None:
+    assert letter_languages(letter) == languages
+
+
+def test_where_a_letter_stands_narrows_who_writes_it() -> None:
+    """Czech writes ú only at the start of a word; Spanish writes ü only after g."""
+    assert "Czech" not in letters("khúc")["ú"] and "Czech" in letters("úlehla")["ú"]
+    assert "Czech" in letters("ú khúc")["ú"]  # one place where Czech writes it is enough
+    assert letters("müller")["ü"] == ("German",)
+    assert letters("argüelles")["ü"] == ("German", "Spanish")
+    assert letters("khúc", positions=False)["ú"] == letter_languages("ú")
+
+
+def test_each_distinct_letter_counts_once_and_multiplies() -> None:
+    evidence = name_evidence("Hořejší")
+    assert [c.feature for c in evidence.clues] == ["ř", "š", "í"]
+    factors = evidence.log_factors(LABELS)
+    assert factors[LABELS.index("Czech")] == pytest.approx(3 * math.log(1000))
+    assert factors[LABELS.index("Spanish")] == pytest.approx(math.log(1000))
+    assert factors[LABELS.index("Russian")] == 0
+    assert name_evidence("Hořejší", Ratios(letter=1.0)).log_factors(LABELS) == [0.0] * 18
+
+
+def test_gaelic_particles_point_to_irish_and_scottish() -> None:
+    assert [(c.kind, c.feature, c.labels) for c in name_evidence("Ó Briain").clues] == [
+        ("particle", "ó", ("Irish",)), ("letter", "ó", letter_languages("ó"))]
+    assert name_evidence("MacLeod").clues[0].labels == ("Irish", "Scottish")
+    assert name_evidence("Mack").clues == ()  # a name, not the particle
+    assert name_evidence("Macy").clues == ()
+
+
+def test_han_names_weigh_character_forms_length_and_compound_surnames() -> None:
+    assert chinese_only("张") and chinese_only("马") and not chinese_only("張")
+    assert japanese_only("辻") and japanese_only("沢") and not japanese_only("山")
+    one = {c.kind: c for c in name_evidence("王").clues}
+    assert one["script"].labels == ("Chinese", "Japanese")
+    assert one["script"].text == "written in Han characters: it could be Chinese or Japanese"
+    assert one["han_length"].labels == ("Chinese",) and "han_form" not in one
+    two = [(c.kind, c.labels) for c in name_evidence("山田").clues]
+    assert ("han_length", ("Japanese",)) in two
+    compound = {c.kind: c for c in name_evidence("欧阳").clues}
+    assert compound["han_compound"].labels == ("Chinese",) and "han_length" not in compound
+    assert compound["han_compound"].text == "欧阳: a Chinese compound surname"
+    assert {"歐陽", "司馬", "諸葛", "欧阳", "司马"} <= CHINESE_COMPOUND_SURNAMES
+    assert ("han_form", ("Japanese",)) in [(c.kind, c.labels)
+                                           for c in name_evidence("辻本").clues]
+
+
+def test_apply_is_bayes_rule_and_can_leave_one_clue_out() -> None:
+    evidence = name_evidence("Łódź")
+    probs = [1 / 18] * 18
+    polish = LABELS.index("Polish")
+    assert evidence.apply(probs, LABELS)[polish] > 0.999
+    assert evidence.clues[0].feature == "ł"
+    without_l = evidence.apply(probs, LABELS, without=evidence.clues[0])
+    assert evidence.apply(probs, LABELS)[polish] > without_l[polish] > 0.99
+
+
+def test_clues_read_the_same_as_json() -> None:
+    from inference.evidence import Evidence
+
+    for clue in name_evidence("Nguyễn Łódź").clues + name_evidence("김").clues:
+        assert Evidence.from_json(clue.to_json()) == clue

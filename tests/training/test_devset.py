@@ -1,0 +1,58 @@
+"""The multi-script surname dev set: its shape, its fixed split, and that the data lacks it."""
+
+from collections import Counter
+
+import pytest
+
+from tests.helpers import real_data
+from training.data import iter_names, read_name
+from training.devset import DevName, collisions, heldout_by_rule, load_devset
+
+NATIVE = {"Russian": {"Cyrillic"}, "Greek": {"Greek"}, "Arabic": {"Arabic"},
+          "Korean": {"Hangul"}, "Japanese": {"Han", "Kana", "Han+Kana"}, "Chinese": {"Han"}}
+ACCENTED = {"German", "Polish", "Czech", "Spanish", "Portuguese", "French", "Vietnamese",
+            "Irish"}
+
+
+@pytest.fixture(scope="module")
+def devset() -> list[DevName]:
+    return load_devset()
+
+
+def test_devset_spans_the_18_languages_in_their_scripts(devset: list[DevName]) -> None:
+    counts = Counter(d.language for d in devset)
+    assert len(devset) >= 150 and len(counts) == 18 and min(counts.values()) >= 10
+    assert len({d.name for d in devset}) == len(devset)
+    for d in devset:
+        assert d.source, d
+        if d.language in NATIVE:
+            assert d.script in NATIVE[d.language] and not d.name.isascii(), d
+        else:
+            assert d.script == "Latin", d
+            assert (not d.name.isascii()) == (d.language in ACCENTED), d
+
+
+def test_a_third_is_held_out_by_the_names_alone(devset: list[DevName]) -> None:
+    held = {d.name for d in devset if d.part == "heldout"}
+    assert held == heldout_by_rule(devset)
+    assert {d.part for d in devset} == {"design", "heldout"}
+    assert abs(len(held) / len(devset) - 1 / 3) < 0.02
+
+
+def test_collisions_see_through_accents_scripts_and_romanisations() -> None:
+    data = [("Muller", "Russian"), ("Schukin", "Russian"), ("Cathain", "Irish"),
+            ("Harb", "Arabic"), ("McQueen", "Scottish")]
+    dev = [DevName("German", "Müller", "Latin", "design", (), "s"),
+           DevName("Russian", "Щукин", "Cyrillic", "design", ("Shchukin",), "s"),
+           DevName("Irish", "Ó Catháin", "Latin", "design", (), "s"),
+           DevName("Arabic", "الحربي", "Arabic", "design", ("Al-Harbi",), "s"),
+           DevName("Scottish", "MacQueen", "Latin", "design", (), "s"),
+           DevName("Italian", "Vitale", "Latin", "design", (), "s")]
+    assert {c[0] for c in collisions(dev, data)} == {d.name for d in dev[:5]}
+
+
+@pytest.mark.slow
+def test_no_dev_name_is_in_the_labelled_data(devset: list[DevName]) -> None:
+    data = list(iter_names(real_data("names.zip")))
+    assert collisions(devset, data) == []
+    assert not {read_name(d.name) for d in devset} & {read_name(n) for n, _ in data}

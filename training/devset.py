@@ -1,0 +1,120 @@
+"""The multi-script surname dev set: real surnames as people type them, none in the data.
+
+`training/eval/surnames_multiscript.tsv` holds them with their language, script, sources,
+common romanisations and part: two thirds `design` (for choosing the evidence table and
+thresholds) and one third `heldout` (scored once, for the final figure). Within each language
+the names are ordered by the sha1 of their spelling and every third, from the third on, is
+held out, so the split is fixed by the names alone.
+
+A dev name must not be in the labelled data under any spelling the model or a person might
+use, or the known-name memory would answer it: `collisions` compares each dev name and each
+of its romanisations with every name of the data, through the model's own normalisation and
+through a looser key that forgives the usual differences between transliterations.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from training.data import read_name
+
+DEVSET_PATH = Path(__file__).resolve().parent / "eval" / "surnames_multiscript.tsv"
+PARTS = ("design", "heldout")
+
+# Spellings one transliteration writes where another writes the other: "Shchukin" and
+# "Schukin", "Vlachos" and "Vlahos", "Schaeuble" and "Schauble", "MacQueen" and "McQueen".
+_LOOSE = (("ae", "a"), ("oe", "o"), ("ue", "u"), ("shch", "sc"), ("sch", "sc"), ("tch", "c"),
+          ("ch", "c"), ("kh", "h"), ("zh", "j"), ("ts", "c"), ("tz", "c"), ("ph", "f"),
+          ("w", "v"), ("y", "i"), ("j", "i"), ("ks", "x"), ("ck", "k"), ("q", "k"), ("ou", "u"),
+          ("oo", "u"), ("ee", "i"), ("dh", "d"), ("th", "t"), ("gh", "g"), ("bh", "v"),
+          ("mh", "v"))
+# Particles that may be written apart, joined, or left out: "Ó Catháin" and "Cathain".
+_PARTICLE = re.compile(r"^(o|mac|mc|ni|nic|ui|de|van|von|der|den|le|la|al|el|d)\s+")
+
+
+@dataclass(frozen=True)
+class DevName:
+    language: str
+    name: str
+    script: str
+    part: str
+    romanized: tuple[str, ...]
+    source: str
+
+
+def load_devset(path: Path = DEVSET_PATH, part: str | None = None) -> list[DevName]:
+    """The dev names, all of them or one part's ("design" or "heldout")."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = [DevName(r["language"], r["name"], r["script"], r["part"],
+                        tuple(v for v in r["romanized"].split("|") if v), r["source"])
+                for r in csv.DictReader(fh, delimiter="\t")]
+    return [r for r in rows if part is None or r.part == part]
+
+
+def heldout_by_rule(devset: Iterable[DevName]) -> set[str]:
+    """The names the split rule holds out (see the module docstring)."""
+    by_language: dict[str, list[str]] = defaultdict(list)
+    for d in devset:
+        by_language[d.language].append(d.name)
+    out: set[str] = set()
+    for names in by_language.values():
+        ordered = sorted(names, key=lambda n: hashlib.sha1(n.encode("utf-8")).hexdigest())
+        out |= {n for i, n in enumerate(ordered) if i % 3 == 2}
+    return out
+
+
+def strict_key(name: str) -> str:
+    """What the model reads of a name, spaces and apostrophes aside."""
+    return re.sub(r"[\s'-]", "", read_name(name))
+
+
+def loose_key(name: str) -> str:
+    """The model's reading with transliteration differences folded away."""
+    key = re.sub("[^a-z]", "", read_name(name).replace("mac", "mc"))
+    for spelled, folded in _LOOSE:
+        key = key.replace(spelled, folded)
+    return re.sub(r"(.)\1+", r"\1", key)
+
+
+def skeleton(name: str) -> str:
+    """Consonants only, without the article: Arabic script writes no short vowels, so
+    "الحربي" (lhrby) meets "Harb" here."""
+    key = re.sub("^(al|el)", "", re.sub("[^a-z]", "", read_name(name)))
+    return re.sub(r"(.)\1+", r"\1", re.sub("[aeiouy]", "", key))
+
+
+def variants(d: DevName) -> list[str]:
+    """The dev name, its romanisations, and each without a leading particle."""
+    spellings = [d.name, *d.romanized]
+    bare = [_PARTICLE.sub("", read_name(s)) for s in spellings]
+    return spellings + [b for b in bare if b]
+
+
+def collisions(devset: Iterable[DevName],
+               data: Iterable[tuple[str, str]]) -> list[tuple[str, str, str, list[str]]]:
+    """(dev name, its spelling that matched, key kind, data names matched) for every dev
+    name that the data holds under some spelling; empty when the dev set is clean."""
+    data = list(data)
+    index: dict[str, dict[str, set[str]]] = {"strict": defaultdict(set),
+                                             "loose": defaultdict(set)}
+    arabic: dict[str, set[str]] = defaultdict(set)
+    for name, lang in data:
+        index["strict"][strict_key(name)].add(f"{name} ({lang})")
+        index["loose"][loose_key(name)].add(f"{name} ({lang})")
+        if lang == "Arabic":
+            arabic[skeleton(name)].add(name)
+    found = []
+    for d in devset:
+        for spelling in variants(d):
+            for kind, key in (("strict", strict_key(spelling)), ("loose", loose_key(spelling))):
+                if key and key in index[kind]:
+                    found.append((d.name, spelling, kind, sorted(index[kind][key])))
+            if d.language == "Arabic" and skeleton(spelling) in arabic:
+                found.append((d.name, spelling, "skeleton", sorted(arabic[skeleton(spelling)])))
+    return found
