@@ -12,6 +12,7 @@ import sys
 import threading
 from typing import TextIO
 
+from bot.cogs import slash_commands
 from bot.errors import user_message
 from bot.present import HELP, about_lines, feedback_line, prediction_card, why_card
 from bot.services import Answer, Requester, Services
@@ -22,14 +23,22 @@ CONSOLE_USER = Requester(user_id=0)
 PROMPT = "> "
 HINT = ("seqbot console: no DISCORD_TOKEN is set, so this is a local chat. "
         "Set DISCORD_TOKEN in .env to run the Discord bot.")
+# Every command the console accepts (case does not matter), and its line in /help.
 CONSOLE_HELP = [
-    *((usage, what) for usage, what in HELP if usage.startswith("/")
-      and usage not in ("/forget-me", "/teach")),
+    *((f"/{task} {task_spec(task).command.option}", task_spec(task).command.help)
+      for task in TASKS),
     ("/right", "the last answer was right"),
     ("/wrong label", "the last answer was wrong; the right one is `label`"),
     ("/why", "what drove the last answer"),
-    ("/quit", "leave (end of input does too)"),
+    ("/about", next(what for usage, what in HELP if usage == "/about")),
+    ("/help", "this list"),
+    ("/quit", "leave (/exit and end of input do too)"),
 ]
+QUIT = ("/quit", "/exit")
+COMMANDS = {usage.split()[0] for usage, _ in CONSOLE_HELP} | set(QUIT)
+# The bot's slash commands the console does not have (/teach, /forget-me, /admin ...).
+DISCORD_ONLY = [f"/{name}" for name in slash_commands() if f"/{name}" not in COMMANDS]
+CONSOLE_VOTING = "After every answer, /right or /wrong <label>"
 
 
 class Console:
@@ -46,10 +55,10 @@ class Console:
     async def handle(self, line: str) -> bool:
         """Run one input line; False when the user asked to leave."""
         command, _, arg = line.strip().partition(" ")
-        arg = arg.strip()
+        command, arg = command.casefold(), arg.strip()
         if not command:
             return True
-        if command in ("/quit", "/exit"):
+        if command in QUIT:
             return False
         try:
             await self._dispatch(command, arg)
@@ -73,12 +82,14 @@ class Console:
             await self._why()
         elif command == "/about":
             services = self.services
-            self.say(*about_lines(await services.models.status(), await services.feedback.stats()))
+            self.say(*about_lines(await services.models.status(), await services.feedback.stats(),
+                                  voting=CONSOLE_VOTING))
         elif command == "/help":
             width = max(len(usage) for usage, _ in CONSOLE_HELP)
-            self.say(*(f"{usage.ljust(width)}  {what}" for usage, what in CONSOLE_HELP))
+            self.say(*(f"{usage.ljust(width)}  {what}" for usage, what in CONSOLE_HELP),
+                     f"Only on Discord: {', '.join(DISCORD_ONLY)}.")
         else:
-            self.say("Commands start with /, for example /origin Nakamura. Try /help.")
+            self.say(_unknown(command))
 
     def _show(self, answer: Answer) -> None:
         card = prediction_card(answer)
@@ -116,6 +127,16 @@ class Console:
             label = by_name[label.casefold()]
         tally = await self.services.feedback.vote(pred_id, CONSOLE_USER, label)
         self.say("Thanks, vote recorded (voting again replaces it).", feedback_line(tally))
+
+
+def _unknown(command: str) -> str:
+    """Why a line did nothing: a Discord-only command, another unknown one, or no command."""
+    example = f"for example {CONSOLE_HELP[0][0]}"
+    if command in DISCORD_ONLY:
+        return f"{command} works only on Discord, not in the console: try /help."
+    if command.startswith("/"):
+        return f"There is no {command} command: try /help."
+    return f"Commands start with /, {example}. Try /help."
 
 
 def _ask_commands() -> str:

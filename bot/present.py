@@ -137,15 +137,25 @@ def listed(items: list[str], last: str = "and") -> str:
     return f" {last} ".join(filter(None, [", ".join(items[:-1]), items[-1]]))
 
 
-def about_lines(models: list[ModelStatus], stats: dict) -> list[str]:
+# How people vote, as /about says it on Discord; the console has commands instead of buttons.
+VOTING = "Every answer has Right / Wrong buttons"
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 vote", "2 votes", "0 votes"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def about_lines(models: list[ModelStatus], stats: dict, voting: str = VOTING) -> list[str]:
     predictions = sum(stats["predictions"].values())
     lines = [
         f"I guess {listed([spec.summary for spec in SPECS.values()])}.",
-        "Every answer has Right / Wrong buttons: agreed corrections fine-tune the next models.",
+        f"{voting}: agreed corrections fine-tune the next models.",
         "",
     ]
     lines += [f"{m.task}: {m.version} ({accuracy(m)})" for m in models]
-    lines.append(f"The community has given {stats['votes']} votes on {predictions} answers.")
+    lines.append(f"The community has given {plural(stats['votes'], 'vote')} on "
+                 f"{plural(predictions, 'answer')}.")
     return lines
 
 

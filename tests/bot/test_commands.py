@@ -118,7 +118,7 @@ async def test_about_lists_models_accuracy_and_votes(fake, bot, checkpoints):
     text = description(about)
     assert "origin: origin-tiny (81.2% test accuracy)" in text
     assert "sentiment: sentiment-tiny (test accuracy not recorded)" in text
-    assert "1 votes on 1 answers" in text
+    assert "1 vote on 1 answer." in text
 
 
 @pytest.fixture(scope="module")

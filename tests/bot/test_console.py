@@ -117,3 +117,32 @@ def test_console_shows_not_sure_known_names_scripts_and_why(env, tmp_path):
     assert "Written in Hangul (Korean)" in out
     assert "Written in Han characters: it could be Chinese or Japanese" in out
     assert "How it is written:" in out and "the letter ü (German)" in out
+
+
+def test_console_names_unknown_and_discord_only_commands(env, tmp_path):
+    """A command that starts with / is named as unknown, or as Discord-only when the bot's
+    cogs declare it; /help lists what the console accepts, whatever the case typed."""
+    result = run(env, tmp_path, "/HELP\n/teach\n/forget-me\n/admin status\n/foo bar\n"
+                                "/ORIGIN Smith\n/Right\n/about\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for command in ("/teach", "/forget-me", "/admin"):
+        assert f"{command} works only on Discord, not in the console" in out
+    assert "There is no /foo command: try /help." in out
+    assert "Commands start with /" not in out
+    assert "Language of origin: Smith" in out and "Thanks, vote recorded" in out
+    listed = re.findall(r"^(/\S+)", out.split("Only on Discord:")[0], re.M)
+    assert listed == ["/origin", "/sentiment", "/right", "/wrong", "/why", "/about", "/help",
+                      "/quit"]
+    assert re.search(r"^Only on Discord: /forget-me, /admin, /teach\.$", out, re.M)
+    # the console has no buttons, and one vote is one vote
+    assert "buttons" not in out and "After every answer, /right or /wrong <label>" in out
+    assert "The community has given 1 vote on 1 answer." in out
+
+
+def test_console_help_is_exactly_what_it_accepts():
+    from bot.cogs import slash_commands
+    from bot.console import COMMANDS, DISCORD_ONLY
+
+    assert set(DISCORD_ONLY) == {f"/{name}" for name in slash_commands()} - COMMANDS
+    assert {"/teach", "/forget-me", "/admin"} <= set(DISCORD_ONLY)
