@@ -1,3 +1,5 @@
-from bot.cli import main
+"""Entry point of `python -m bot`; see bot/cli.py."""
 
-raise SystemExit(main())
+from settings.cli import run
+
+run("bot.cli")

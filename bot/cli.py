@@ -16,7 +16,11 @@ from bot.runner import run_bot
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from bot.sync import command_payload, sync_commands
-from db.errors import MissingSecretError
+from db.errors import MissingSecretError, StoreError
+from inference.errors import CheckpointError, InputError
+
+# What `python -m bot` reports as one line (settings.cli.run): the message says it all.
+KNOWN_ERRORS = (StoreError, CheckpointError, InputError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,15 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     except discord.LoginFailure:
         print("Discord rejected DISCORD_TOKEN: check it in the developer portal.", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
     return 0
 
 
 async def console(settings: Settings) -> None:
     services = await Services.open(settings, dev_mode=True)
     try:
-        await run_console(services)
+        await run_console(services, history=settings.console_history)
     finally:
         await services.close()
 

@@ -7,10 +7,19 @@ votes recorded in the same database, under one local user. Works with piped inpu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import queue
 import sys
 import threading
+from pathlib import Path
 from typing import TextIO
+
+try:
+    import readline
+    import termios
+except ImportError:  # Windows: plain input(), still usable
+    readline = termios = None  # type: ignore[assignment]
 
 from bot.cogs import slash_commands
 from bot.errors import user_message
@@ -143,34 +152,85 @@ def _ask_commands() -> str:
     return " or ".join(f"/{task}" for task in TASKS)
 
 
-def _start_reader(stdin: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
-    """Read lines in a daemon thread: a blocked read never keeps the process alive."""
-    lines: asyncio.Queue[str] = asyncio.Queue()
+class LineReader:
+    """Lines from stdin, read in a daemon thread (a blocked read never keeps the process
+    alive), one line per `next()`: a terminal shows the prompt only once the last answer is
+    printed, and gets line editing and history from the stdlib readline where it has one."""
 
-    def read() -> None:
+    def __init__(self, stdin: TextIO, stdout: TextIO, loop: asyncio.AbstractEventLoop,
+                 history: Path | None) -> None:
+        self.stdin, self.stdout, self.loop = stdin, stdout, loop
+        self.interactive = stdin.isatty() and stdin is sys.stdin  # input() reads sys.stdin
+        self.lines: asyncio.Queue[str] = asyncio.Queue()
+        self.wanted: queue.SimpleQueue[None] = queue.SimpleQueue()
+        if isinstance(stdin, io.TextIOWrapper):  # bytes that are not text become U+FFFD
+            stdin.reconfigure(errors="replace")
+        self.history = _line_editing(history) if self.interactive else None
+        # How the terminal was set: Ctrl-C can end the chat while readline has changed it.
+        self.terminal = termios.tcgetattr(stdin) if self.interactive and termios else None
+        threading.Thread(target=self._read, name="console-stdin", daemon=True).start()
+
+    async def next(self) -> str:
+        """The next line, or "" at the end of input."""
+        self.wanted.put(None)
+        return await self.lines.get()
+
+    def close(self) -> None:
+        if self.terminal is not None:
+            termios.tcsetattr(self.stdin, termios.TCSADRAIN, self.terminal)
+        if self.history is not None:
+            with contextlib.suppress(OSError):
+                self.history.parent.mkdir(parents=True, exist_ok=True)
+                readline.write_history_file(self.history)
+
+    def _read(self) -> None:
+        line = None
         try:
-            for line in iter(stdin.readline, ""):
-                loop.call_soon_threadsafe(lines.put_nowait, line)
+            while line != "":
+                self.wanted.get()
+                line = self._read_line()
+                self.loop.call_soon_threadsafe(self.lines.put_nowait, line)
         finally:  # whatever ends the reading, the chat ends instead of waiting forever
-            loop.call_soon_threadsafe(lines.put_nowait, "")  # end of input
+            self.loop.call_soon_threadsafe(self.lines.put_nowait, "")  # end of input
 
-    if isinstance(stdin, io.TextIOWrapper):  # bytes that are not text become U+FFFD
-        stdin.reconfigure(errors="replace")
+    def _read_line(self) -> str:
+        if not self.interactive:
+            return self.stdin.readline()
+        try:
+            return input(PROMPT) + "\n"
+        except EOFError:  # Ctrl-D: the shell's prompt starts on a line of its own
+            print(file=self.stdout, flush=True)
+            return ""
 
-    threading.Thread(target=read, name="console-stdin", daemon=True).start()
-    return lines
+
+def _line_editing(history: Path | None) -> Path | None:
+    """Arrow keys and history for input(), where the stdlib readline exists (not on Windows);
+    the history file, if it could be read."""
+    if readline is None or history is None:
+        return None
+    readline.set_history_length(1000)
+    try:
+        readline.read_history_file(history)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    return history
 
 
 async def run_console(
-    services: Services, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+    services: Services, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+    history: Path | None = None,
 ) -> None:
+    """The chat, until /quit or the end of input; `history`: where a terminal's lines are
+    kept (SEQBOT_CONSOLE_HISTORY)."""
     console = Console(services, stdout)
-    interactive = stdin.isatty()
     console.say("Type /help for commands, /quit to leave.")
-    lines = _start_reader(stdin, asyncio.get_running_loop())
-    while True:
-        if interactive:
-            print(PROMPT, end="", file=stdout, flush=True)
-        line = await lines.get()
-        if not line or not await console.handle(line):
-            return
+    reader = LineReader(stdin, stdout, asyncio.get_running_loop(), history)
+    try:
+        while True:
+            line = await reader.next()
+            if not line or not await console.handle(line):
+                return
+    finally:
+        reader.close()

@@ -276,7 +276,11 @@ class Services:
             await store.close()
             raise
         services = cls(client, store)
-        await services.agreed.start()
+        try:
+            await services.agreed.start()
+        except BaseException:  # Ctrl-C too: nothing left running once the loop has closed
+            await services.close()
+            raise
         return services
 
     async def close(self) -> None:

@@ -8,11 +8,22 @@ and inference.settings (see the `settings` package for how a key is declared and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from db import MAX_RETENTION_DAYS
 from db.settings import DbSettings
 from inference.settings import InferenceSettings
-from settings import SettingsError, count, id_set, ids, number, one_of, setting, whole
+from settings import (
+    SettingsError,
+    count,
+    id_set,
+    ids,
+    number,
+    one_of,
+    path,
+    setting,
+    whole,
+)
 
 __all__ = ["Settings", "SettingsError"]
 
@@ -76,6 +87,11 @@ class Settings(DbSettings, InferenceSettings):
         "SEQBOT_SHARD_COUNT", None,
         "Sharding (large bots): setting this or SEQBOT_SHARD_IDS runs an AutoShardedBot with "
         "this many shards in all.", whole)
+    console_history: Path | None = setting(
+        "SEQBOT_CONSOLE_HISTORY", Path.home() / ".local" / "state" / "seqbot" / "console_history",
+        "Where the console keeps the lines typed at it, for the arrow keys to bring back "
+        "(none: nowhere).", lambda raw: None if raw.lower() == "none" else path(raw),
+        shown="~/.local/state/seqbot/console_history")
     shard_ids: tuple[int, ...] | None = setting(
         "SEQBOT_SHARD_IDS", None,
         "Comma-separated shards this process runs (needs SEQBOT_SHARD_COUNT); without it, "

@@ -21,6 +21,7 @@ from db.privacy import SECRET_ENV, Hasher, is_user_hash, resolve_secret
 from db.records import VoterStats, check_task
 from db.settings import DbSettings
 from db.store import MAX_RETENTION_DAYS, FeedbackStore
+from settings.cli import command_line
 from settings.database import DatabaseLocation, parse_location
 
 DB_KEY = DbSettings.declared_keys()["db"]
@@ -196,4 +197,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with command_line([StoreError]):
+        sys.exit(main())

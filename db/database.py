@@ -62,8 +62,21 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> "Database":
-        """Connect, configure and migrate; `busy_timeout` is how long to wait for other writers."""
-        path = Path(path)
+        """Connect, configure and migrate; `busy_timeout` is how long to wait for other writers.
+
+        Cancelled (Ctrl-C at start-up), it still finishes opening and then closes, since
+        aiosqlite's thread would otherwise answer an event loop that is gone, with a traceback.
+        """
+        opening = asyncio.ensure_future(cls._open(Path(path), busy_timeout))
+        try:
+            return await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await (await opening).close()
+            raise
+
+    @classmethod
+    async def _open(cls, path: Path, busy_timeout: float) -> "Database":
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, timeout=busy_timeout, isolation_level=None)
         try:

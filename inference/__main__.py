@@ -1,5 +1,5 @@
 """Entry point of `python -m inference`; see inference/cli.py."""
 
-from inference.cli import main
+from settings.cli import run
 
-raise SystemExit(main())
+run("inference.cli")

@@ -31,6 +31,8 @@ from inference.verdict import SURE
 from inference.worker import InferenceWorker, version_path
 
 log = logging.getLogger("seqbot.inference")
+# What `python -m inference` reports as one line (settings.cli.run).
+KNOWN_ERRORS = (CheckpointError, InputError)
 
 # Lines per predict call; two calls are in flight, so the next lines are already queued
 # while a finished chunk is printed.

@@ -20,7 +20,7 @@ from inference.settings import InferenceSettings
 from settings import SettingsBase, SettingsError, env_example, number, setting
 from settings.database import DatabaseSettings
 from tests.helpers import promote
-from training.__main__ import resolve_settings
+from training.cli import resolve_settings
 from training.settings import TrainingSettings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import select
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -146,3 +149,62 @@ def test_console_help_is_exactly_what_it_accepts():
 
     assert set(DISCORD_ONLY) == {f"/{name}" for name in slash_commands()} - COMMANDS
     assert {"/teach", "/forget-me", "/admin"} <= set(DISCORD_ONLY)
+
+
+def _read_until(fd: int, wanted: str, timeout: float = 60) -> str:
+    """What a terminal shows until `wanted` appears (or the program ends)."""
+    seen, deadline = "", time.monotonic() + timeout
+    while wanted not in seen and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the program ended and closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk.decode(errors="replace")
+    return seen
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_console_in_a_terminal_edits_lines_keeps_history_and_ends_on_its_own_line(env,
+                                                                                 tmp_path):
+    """Up-arrow brings the last line back (readline), not `^[[A`; Ctrl-D ends the chat
+    with a newline, so the shell's prompt starts on a line of its own."""
+    main, child = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "console"], cwd=tmp_path,
+                            env={**env, "TERM": "dumb", "SEQBOT_CONSOLE_HISTORY":
+                                 str(tmp_path / "state" / "history")},
+                            stdin=child, stdout=child, stderr=subprocess.DEVNULL)
+    os.close(child)
+    try:
+        assert _read_until(main, "> ").endswith("> ")
+        os.write(main, b"/origin Smith\n")
+        assert "Was I right?" in _read_until(main, "Was I right?")
+        _read_until(main, "> ")
+        os.write(main, b"\x1b[A\n")  # up-arrow: the last line again
+        shown = _read_until(main, "Was I right?")
+        assert "Language of origin: Smith" in shown and "^[[A" not in shown
+        _read_until(main, "> ")
+        os.write(main, b"\x04")  # Ctrl-D
+        assert proc.wait(timeout=60) == 0
+        assert _read_until(main, "\n", timeout=5).endswith("\n")
+    finally:
+        proc.kill()
+        os.close(main)
+    history = tmp_path / "state" / "history"
+    assert "/origin Smith" in history.read_text()
+
+
+@pytest.mark.parametrize("after_s", [0.3, 1.5, 4.0])
+def test_ctrl_c_during_start_up_ends_quietly(env, tmp_path, after_s):
+    """SIGINT while modules import, models load or the chat waits: exit 130, no traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "console"], env=env, cwd=tmp_path,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    time.sleep(after_s)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.endswith("\n")

@@ -17,7 +17,7 @@ from inference.registry import shipped_checkpoint
 from inference.telemetry import sample
 from inference.worker import InferenceWorker
 from tests.helpers import NAMES, TEXTS, TINY_SENTIMENT, assert_same_prediction
-from training.__main__ import main as training_main
+from training.cli import main as training_main
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

@@ -12,7 +12,7 @@ from inference.checkpoint import load_checkpoint, save_checkpoint
 from inference.models import Ensemble, pad_batch
 from inference.predictor import Predictor
 from tests.helpers import NAMES, make_checkpoint, write_names_zip
-from training.__main__ import main as training_main
+from training.cli import main as training_main
 from training.ensemble import EnsembleError, combine
 
 TINY = ["--epochs", "6", "--hidden", "16", "--layers", "1", "--emb-dim", "8",

@@ -10,7 +10,7 @@ import pytest
 
 from db import CONFIRMED, FeedbackStore
 from tests.helpers import HASHER
-from training.__main__ import main
+from training.cli import main
 
 
 @pytest.fixture

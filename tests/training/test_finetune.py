@@ -20,7 +20,7 @@ from inference.tasks import SENTIMENT
 from inference.text import normalize_text
 from inference.worker import InferenceWorker
 from tests.helpers import community_votes, install, make_checkpoint, names_with_suffix, train_tiny
-from training.__main__ import main
+from training.cli import main
 from training.data import clean_name_splits
 from training.finetune import (
     EXIT_REJECTED,

@@ -11,7 +11,7 @@ import torch
 
 from inference.models import ModelConfig, SeqClassifier
 from tests.helpers import TINY_SENTIMENT
-from training.__main__ import main as training_main
+from training.cli import main as training_main
 from training.lm import BiLanguageModel, evaluate_loss, pretrain
 
 VOCAB = 14  # two specials + 12 words

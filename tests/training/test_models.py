@@ -15,7 +15,7 @@ from inference.models import ModelConfig, SeqClassifier, pad_batch, reverse_padd
 from inference.predictor import Predictor
 from inference.text import Vocab
 from tests.helpers import TINY_SENTIMENT, make_checkpoint, promote, write_checkpoint
-from training.__main__ import main as training_main
+from training.cli import main as training_main
 from training.data import clean_name_splits
 from training.evaluate import evaluate_examples
 from training.metrics import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.helpers import imdb_members
-from training.__main__ import main
+from training.cli import main
 from training.teach_pool import extract, sentences
 
 
