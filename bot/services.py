@@ -27,7 +27,6 @@ from db import (
 )
 from db.errors import UnknownPrediction
 from inference.client import MAX_TOP_K, InferenceClient
-from inference.errors import InputError
 from inference.factory import make_client
 from inference.results import ModelInfo, Prediction
 from inference.tasks import TASKS, task_spec
@@ -38,9 +37,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("seqbot.bot")
 
 # A typed @member, @role or #channel reaches the bot as <@id>, <@&id> or <#id>, in option
-# strings and message content alike. Raw Discord ids are never stored, so these become
-# neutral placeholders before a text is scored and logged (what is stored is what was
-# scored). @everyone and @here carry no id: they stay text (replies never ping anyway).
+# strings and message content alike. Raw Discord ids are never stored, so where a task reads
+# mentions they become neutral placeholders before a text is scored and logged (what is
+# stored is what was scored); a task that refuses them (inference.tasks.MENTION) gets the
+# text as typed. @everyone and @here carry no id: they stay text (replies never ping anyway).
 MENTIONS = ((re.compile(r"<@!?\d+>"), "@user"), (re.compile(r"<@&\d+>"), "@role"),
             (re.compile(r"<#\d+>"), "#channel"))
 
@@ -85,18 +85,16 @@ class PredictionService:
         self.store = store
 
     async def predict(self, task: str, text: str, who: Requester) -> Answer:
-        """Raises InputError, InferenceBusy or InferenceUnavailable from the client, and
-        InputError for a mention where the task refuses one (a mention given as a name
-        carries an id, never the name); elsewhere mentions become placeholders.
+        """Raises InputError, InferenceBusy or InferenceUnavailable from the client: the
+        task's spec refuses what it refuses (a mention given as a name carries an id, never
+        the name) on every surface alike; where it reads mentions, they become placeholders.
 
         Every label's probability is asked for (MAX_TOP_K) and logged with the answer, so a
         correction menu offers exactly the labels of the version that answered, even after a
         reload or rollback has changed what is served.
         """
-        plain = without_mentions(text)
-        refusal = task_spec(task).command.mention_error
-        if refusal is not None and plain != text:
-            raise InputError(refusal)
+        refuses = task_spec(task).command.mention_error is not None
+        plain = text if refuses else without_mentions(text)
         prediction = await self.client.predict_one(task, plain, top_k=MAX_TOP_K)
         try:
             pred_id = await self.store.log_prediction(

@@ -46,10 +46,14 @@ class Prepared:
 
 
 def encode_input(ckpt: Checkpoint, raw: str) -> Prepared:
-    """Validate and preprocess exactly as training did (raises InputError)."""
-    normalized, ids, cut = ckpt.pipeline.encode(ckpt.vocab, raw)
-    read = task_spec(ckpt.task).evidence
-    return Prepared(raw, normalized, ids, cut, read(raw) if read is not None else None)
+    """Admit the input as every surface does (the spec's mentions and length limit), then
+    preprocess exactly as training did (raises InputError)."""
+    spec = task_spec(ckpt.task)
+    admitted, cut_chars = spec.admit(raw)
+    normalized, ids, cut = ckpt.pipeline.encode(ckpt.vocab, admitted)
+    read = spec.evidence
+    return Prepared(raw, normalized, ids, cut_chars or cut,
+                    read(raw) if read is not None else None)
 
 
 class Predictor:

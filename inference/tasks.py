@@ -31,21 +31,27 @@ SPECS below (and, to train it, a recipe module and its data set in training/).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from inference.errors import InputError
 from inference.evidence import NameEvidence, name_evidence
 from inference.text import (
     MAX_NAME_CHARS,
     MAX_TEXT_CHARS,
     MAX_TOKENS,
     Pipeline,
+    clip_chars,
     name_chars,
     name_key,
     normalize_name,
     normalize_text,
     tokenize,
 )
+
+# How Discord writes a mention of a user, role or channel, and the two that name everyone.
+MENTION = re.compile(r"<@[!&]?\d+>|<#\d+>|@(?:everyone|here)\b")
 
 
 class UnknownTask(ValueError):
@@ -100,8 +106,9 @@ class Command:
     option: str  # the name of the input: /origin name:..., the console's "Usage: /origin name"
     option_help: str
     message_menu: str | None = None  # a message context-menu command of this name, if any
-    # An input holding a mention (<@id>, <@&id>, <#id>) is refused with this message; None:
-    # mentions are read as placeholders (@user, @role, #channel).
+    # An input holding a mention (MENTION: <@id>, <@&id>, <#id>, @everyone, @here) is refused
+    # with this message, on every surface; None: the bot reads them as placeholders (@user,
+    # @role, #channel; @everyone and @here stay text).
     mention_error: str | None = None
 
 
@@ -111,7 +118,9 @@ class TaskSpec:
     summary: str  # what the bot guesses, for /about ("I guess <summary> and <summary>.")
     pipelines: Mapping[int, Pipeline]  # every preprocessing version a checkpoint may record
     preprocess_version: int  # the version new training uses
-    max_chars: int  # the longest input a surface accepts, in characters
+    # The longest input, in characters, on every surface: Discord's option allows no more,
+    # and the console, the HTTP service and the predict CLI apply it as the spec says (admit).
+    max_chars: int
     top_k: int  # labels a prediction lists when the caller does not say
     labels: tuple[str, ...]  # label names by the data set's class number; (): the data names them
     dataset: str  # the data set training, evaluation and fine-tuning read (training/splits.py)
@@ -123,10 +132,25 @@ class TaskSpec:
     # ratios on the model's answer (inference/evidence.py); None: the model's answer alone.
     evidence: Callable[[str], NameEvidence] | None = None
     memory: KnownInputs | None = None  # None: every answer is the model's
+    # A longer input keeps its beginning and its end, and the answer says it was cut (True),
+    # or is refused with a message that says the limit (False).
+    cut_long: bool = False
 
     def __post_init__(self) -> None:
         if self.preprocess_version not in self.pipelines:
             raise ValueError(f"{self.name}: no pipeline v{self.preprocess_version}")
+
+    def admit(self, raw: str) -> tuple[str, bool]:
+        """What every surface scores of `raw`, and whether it was cut; InputError for a
+        mention the task refuses and for a long input it does not cut."""
+        if self.command.mention_error is not None and MENTION.search(raw):
+            raise InputError(self.command.mention_error)
+        if len(raw) <= self.max_chars:
+            return raw, False
+        if not self.cut_long:
+            raise InputError(f"{self.command.option.capitalize()}s can be at most "
+                             f"{self.max_chars} characters long.")
+        return clip_chars(raw, self.max_chars)
 
     def pipeline(self, version: int | None = None) -> Pipeline:
         """The pipeline of a preprocessing version (default: the one new training uses)."""
@@ -172,7 +196,7 @@ SENTIMENT = TaskSpec(
     pipelines={1: Pipeline(normalize_text, tokenize, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS)},
     preprocess_version=1,
-    max_chars=2000,  # a Discord option's own limit
+    max_chars=MAX_TEXT_CHARS,
     top_k=2,
     labels=("negative", "positive"),  # IMDB's 0 and 1
     dataset="imdb",
@@ -184,6 +208,7 @@ SENTIMENT = TaskSpec(
     command=Command("Is this text positive or negative?", "is this text positive or negative?",
                     option="text", option_help="Any text, e.g. a short review",
                     message_menu="Analyze sentiment"),
+    cut_long=True,
 )
 
 SPECS: dict[str, TaskSpec] = {spec.name: spec for spec in (ORIGIN, SENTIMENT)}

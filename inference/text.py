@@ -58,16 +58,21 @@ def _clean_unicode(raw: str) -> str:
     return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
 
 
+# One problem, one explanation: "", "123" and "😀😀" all lack what the model reads.
+NO_LETTERS = "That name has no letters I can read."
+NO_WORDS = "That text has no words I can read."
+
+
 def normalize_name(raw: str) -> str:
     """Transliterate a surname in any script to the Latin form the model scores."""
     if len(raw) > MAX_NAME_CHARS:
         raise InputError(f"Names can be at most {MAX_NAME_CHARS} characters long.")
     if not _has_word_chars(raw):
-        raise InputError("Please give a name made of letters.")
+        raise InputError(NO_LETTERS)
     latin = transliterate(_clean_unicode(raw))
     name = _SPACES.sub(" ", _NAME_KEEP.sub(" ", latin)).strip(" -'")
     if not any(c.isalpha() for c in name):
-        raise InputError("That name has no letters I can read.")
+        raise InputError(NO_LETTERS)
     return name
 
 
@@ -87,11 +92,11 @@ def name_chars(name: str) -> list[str]:
 def normalize_text(raw: str) -> str:
     """Clean a review or chat message down to the ASCII text the tokenizer reads."""
     if not _has_word_chars(raw):
-        raise InputError("Please give some text with words in it.")
+        raise InputError(NO_WORDS)
     text = _HTML_BREAK.sub(" ", _clean_unicode(raw))
     text = _SPACES.sub(" ", transliterate(text)).strip()
     if not tokenize(text):
-        raise InputError("That text has no words I can read.")
+        raise InputError(NO_WORDS)
     return text
 
 

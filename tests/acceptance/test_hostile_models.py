@@ -19,14 +19,13 @@ from hypothesis import strategies as st
 from inference.errors import InputError
 from inference.http_client import HttpInferenceClient
 from inference.server import SECRET_HEADER, InferenceServer
-from inference.tasks import TASKS
+from inference.tasks import ORIGIN, TASKS
 from inference.text import MAX_TEXT_CHARS
 from tests.helpers import HYPOTHESIS, hostile_text
 
 REFUSALS = {
-    "Names can be at most 64 characters long.", "Please give a name made of letters.",
-    "That name has no letters I can read.", "Please give some text with words in it.",
-    "That text has no words I can read.",
+    "Names can be at most 64 characters long.", "That name has no letters I can read.",
+    "That text has no words I can read.", ORIGIN.command.mention_error,
 }
 
 

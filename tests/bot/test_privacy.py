@@ -58,13 +58,13 @@ async def test_mentions_are_scored_and_stored_without_their_ids(fake, bot):
     assert (await store.get_prediction(answer_id(reply))).input_text == "@user ruined the party"
 
 
-async def test_origin_refuses_a_mention_and_still_reads_everyone_as_text(fake, bot):
+async def test_origin_refuses_a_mention_everyone_and_here(fake, bot):
+    """A mention given as a name carries an id, never the name; @everyone and @here name
+    nobody either: all are refused, without pinging anyone."""
     alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
-    refused = await (await fake.slash(alice, "origin", name=f"<@{bob.id}>")).final()
-    assert refused["flags"] & 64 and refused["content"] == ORIGIN.command.mention_error
+    for name in (f"<@{bob.id}>", "@everyone", "@here"):
+        record = await fake.slash(alice, "origin", name=name)
+        refused = await record.final()
+        assert refused["flags"] & 64 and refused["content"] == ORIGIN.command.mention_error
+        assert all(body["allowed_mentions"] == NO_PINGS for body in record.message_bodies())
     assert (await bot.services.feedback.stats())["predictions"]["origin"] == 0
-
-    record = await fake.slash(alice, "origin", name="@everyone")  # no id in it: as before
-    reply = await record.final()
-    assert "Read as: everyone" in reply["embeds"][0]["description"]
-    assert all(body["allowed_mentions"] == NO_PINGS for body in record.message_bodies())

@@ -100,7 +100,7 @@ async def test_http_endpoint_and_client_match_the_worker(server, worker):
                 as resp:
             assert resp.status == 200
             ok, bad = (await resp.json())["results"]
-        assert bad == {"input": "", "error": "Please give a name made of letters."}
+        assert bad == {"input": "", "error": "That name has no letters I can read."}
         assert len(ok["top"]) == 4 and ok["explanation"]["units"] == ["a", "b", "e"]
         assert {"start", "length", "text", "weight", "without"} == \
             ok["explanation"]["parts"][0].keys()
@@ -124,7 +124,7 @@ def test_predict_cli_explains_as_json_and_as_text(checkpoints, capsys):
             "--checkpoint", str(checkpoints["origin"])]
     assert main([*args, "--json"]) == 1  # one input was rejected
     good, bad = (json.loads(line) for line in capsys.readouterr().out.splitlines())
-    assert bad == {"input": "", "error": "Please give a name made of letters."}
+    assert bad == {"input": "", "error": "That name has no letters I can read."}
     reference = Predictor.load("origin", checkpoints["origin"], device="cpu")
     want = explain_prepared(reference, reference.prepare("Kowalski")).to_json()
     assert good["label"] == want["label"] and good["explanation"]["units"] == list("kowalski")

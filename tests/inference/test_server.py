@@ -83,7 +83,7 @@ async def test_predict_answers_one_result_per_input_and_item_errors_in_place(htt
     async with http.post("/v1/origin", json={"inputs": inputs, "top_k": 4}) as resp:
         assert resp.status == 200
         results = (await resp.json())["results"]
-    assert results[1] == {"input": "", "error": "Please give a name made of letters."}
+    assert results[1] == {"input": "", "error": "That name has no letters I can read."}
     assert results[3]["input"] == "x" * 65 and "64" in results[3]["error"]
     for i in (0, 2):
         assert {"input", "normalized", "label", "probability", "top", "model_version",

@@ -46,7 +46,7 @@ def test_every_task_is_described_completely():
         assert task_spec(spec.name) is spec and TASK_NAME.fullmatch(spec.name)
         assert spec.card.colour in COLOURS  # the bot can draw it
         assert spec.pipeline() is spec.pipelines[spec.preprocess_version]
-        assert spec.top_k >= 1 and 1 <= spec.max_chars <= 2000  # a Discord option's limit
+        assert spec.top_k >= 1 and 1 <= spec.max_chars <= 6000  # a Discord option's largest
         assert spec.card.headline.format(label="x", Label="X", percent="50%")
     with pytest.raises(ValueError, match="unknown task 'weather'"):
         task_spec("weather")
@@ -204,3 +204,60 @@ async def test_a_third_task_gets_its_own_discord_command(fake, palindrome, check
         assert (await bot.services.feedback.stats())["predictions"]["palindrome"] == 1
         [option] = bot.tree.get_command("palindrome").to_dict(bot.tree)["options"]
         assert (option["name"], option["max_length"]) == ("word", PALINDROME.max_chars)
+
+
+# ---------------------------------------------------------------- one refusal, every surface
+
+
+async def _refusals(worker: InferenceWorker, db: Path, task: str,
+                    inputs: list[str]) -> list[str]:
+    """What the HTTP service and the bot's services (console and Discord alike) say."""
+    server = InferenceServer(worker, port=0)
+    await server.start()
+    try:
+        async with HttpInferenceClient(server.url) as client:
+            over_http = [str(r) for r in await client.predict(task, inputs)]
+    finally:
+        await server.close()
+    services = Services(worker, await FeedbackStore.open(db, HASHER))
+    try:
+        in_the_bot = []
+        for raw in inputs:
+            with pytest.raises(InputError) as refused:
+                await services.predictions.predict(task, raw, Requester(user_id=1))
+            in_the_bot.append(str(refused.value))
+    finally:
+        await services.store.close()
+    assert over_http == in_the_bot
+    return over_http
+
+
+async def test_one_problem_gets_one_explanation_on_every_surface(worker, db_path):
+    """No letters is no letters, whatever was typed; a mention, @everyone and @here are
+    refused as a name, over HTTP as in the console and on Discord."""
+    assert set(await _refusals(worker, db_path, "origin", ["123", "😀😀", "", "--"])) == {
+        "That name has no letters I can read."}
+    mentions = ["<@123>", "<@!123>", "<@&5>", "<#7>", "@everyone", "@here", "Smith <@123>"]
+    refused = await _refusals(worker, db_path, "origin", mentions)
+    assert set(refused) == {ORIGIN.command.mention_error}
+    assert set(await _refusals(worker, db_path, "sentiment", ["!!!", "😀😀", ""])) == {
+        "That text has no words I can read."}
+
+
+async def test_each_task_s_input_limit_is_the_spec_s_on_every_surface(worker, monkeypatch):
+    """The spec's max_chars is Discord's option limit, and what the service (HTTP, console,
+    predict CLI alike: they all score through it) cuts, saying so, or refuses."""
+    from bot.cogs.ask import ask_command
+
+    for spec in SPECS.values():
+        [option] = ask_command(spec).parameters
+        assert option.max_value == spec.max_chars  # Discord's max_length
+    sentiment = task_spec("sentiment")
+    monkeypatch.setitem(SPECS, "sentiment", replace(sentiment, max_chars=100))
+    monkeypatch.setitem(SPECS, "origin", replace(ORIGIN, max_chars=10))
+    long, short = "good film " * 15, "good film " * 9
+    assert [p.truncated for p in await worker.predict("sentiment", [long, short])] == [
+        True, False]
+    [refused, fine] = await worker.predict("origin", ["Abcdefghijk", "Abcdefghij"])
+    assert str(refused) == "Names can be at most 10 characters long."
+    assert not isinstance(fine, InputError)
