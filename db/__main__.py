@@ -47,10 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     forget = commands.add_parser(
         "forget", parents=[common, hashing], help="erase a user's votes and predictions"
     )
-    forget.add_argument("user", type=int, metavar="USER_ID")
+    forget.add_argument("user", type=int, metavar="USER_ID", help="their Discord user id")
 
     purge = commands.add_parser("purge", parents=[common], help="delete old unvoted predictions")
-    purge.add_argument("--older-than-days", type=_days, required=True, metavar="N")
+    purge.add_argument("--older-than-days", type=_days, required=True, metavar="N",
+                       help="delete those older than N days")
 
     commands.add_parser("stats", parents=[common], help="print counts as JSON")
 
@@ -74,14 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--task", type=_task, required=True,
                      help="the task whose model scores them (e.g. sentiment)")
-    add.add_argument("file", type=argparse.FileType("r", encoding="utf-8"), metavar="FILE")
+    add.add_argument("file", type=argparse.FileType("r", encoding="utf-8"), metavar="FILE",
+                     help="one input per line")
     add.add_argument("--source", help="where they come from (default: the file name)")
     pool_commands.add_parser("stats", parents=[common], help="pooled and scored inputs per task")
     copy = commands.add_parser(
         "copy", help="copy every row from one database to another (SQLite <-> PostgreSQL), "
                      "then compare them row for row")
-    copy.add_argument("source", type=_location, metavar="SRC")
-    copy.add_argument("destination", type=_location, metavar="DST")
+    copy.add_argument("source", type=_location, metavar="SRC", help="the database to read")
+    copy.add_argument("destination", type=_location, metavar="DST",
+                      help="the database to fill (migrated first)")
     copy.add_argument("--force", action="store_true",
                       help="empty a destination that already holds rows, instead of refusing")
     return parser

@@ -53,15 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
                              "with none promoted")
     common.add_argument("--threads", type=int, help="CPU intra-op threads (default 1)")
     common.add_argument("--max-batch", type=int, default=64,
-                        help="largest batch; 1 disables batching (default 64)")
+                        help="largest batch; 1 disables batching (default %(default)s)")
     common.add_argument("--max-wait-ms", type=float, default=2.0,
-                        help="longest wait for a batch to fill (default 2)")
+                        help="longest wait for a batch to fill (default %(default)s)")
 
     predict = commands.add_parser("predict", parents=[common], help="score inputs")
-    predict.add_argument("task", choices=TASKS)
+    predict.add_argument("task", choices=TASKS, help="the task whose model scores them")
     predict.add_argument("texts", nargs="*", metavar="TEXT", help="inputs to score")
     predict.add_argument("--file", help="read one input per line from this file (- for stdin)")
-    predict.add_argument("--top-k", type=int, help="labels to list per input")
+    predict.add_argument("--top-k", type=int,
+                         help="labels to list per input (default: the task's, e.g. 3 for origin)")
     predict.add_argument("--json", action="store_true", help="one JSON object per input")
     predict.add_argument("--explain", action="store_true",
                          help="also say which parts drove each answer (occlusion; slower)")
@@ -70,14 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--version", help="score with this promoted version from --model-dir")
 
     serve = commands.add_parser("serve", parents=[common], help="run the HTTP service")
-    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback)")
-    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default %(default)s: loopback only)")
+    serve.add_argument("--port", type=int, default=8765,
+                       help="the port to listen on; 0 picks a free one (default %(default)s)")
     serve.add_argument("--insecure", action="store_true",
-                       help="allow a non-loopback host without INFERENCE_SECRET")
+                       help="allow a non-loopback host without INFERENCE_SECRET (default: off)")
     serve.add_argument("--max-queue", type=int, default=1024,
-                       help="requests waiting per task before answering busy")
+                       help="requests waiting per task before answering busy "
+                            "(default %(default)s)")
     serve.add_argument("--watch-interval-s", type=float,
-                       help="poll the model dir this often and load newly promoted models")
+                       help="poll the model dir this often and load newly promoted models "
+                            "(default: never; the bot's SEQBOT_MODEL_WATCH_S is 60)")
     return parser
 
 

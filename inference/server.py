@@ -248,15 +248,20 @@ class InferenceServer:
 
         return handler
 
-    def _task_of(self, body: dict) -> str:
+    async def _task_body(self, request: web.Request, more: str = "") -> tuple[str, dict]:
+        """The task a reload or rollback names, and its body; a missing or empty body, or
+        an unknown task, is told the body the endpoint needs."""
+        body = await self._json_body(request) if request.body_exists else {}
         task = body.get("task")
         if task not in self.worker.tasks:
-            raise Reject(400, "bad_request", f'"task" must be one of {list(self.worker.tasks)}')
-        return task
+            tasks = " or ".join(f'"{t}"' for t in self.worker.tasks)
+            raise Reject(400, "bad_request",
+                         f'{request.path} needs a JSON body {{"task": {tasks}{more}}}')
+        return task, body
 
     async def _reload(self, request: web.Request) -> web.Response:
-        body = await self._json_body(request)
-        task, version = self._task_of(body), body.get("version")
+        task, body = await self._task_body(request, ', optionally "version": "..."')
+        version = body.get("version")
         if version is not None and not isinstance(version, str):
             raise Reject(400, "bad_request", '"version" must be a string')
         try:
@@ -266,7 +271,7 @@ class InferenceServer:
         return web.json_response({"task": task, "version": served})
 
     async def _rollback(self, request: web.Request) -> web.Response:
-        task = self._task_of(await self._json_body(request))
+        task, _ = await self._task_body(request)
         try:
             served = await self.worker.rollback(task)
         except CheckpointError as exc:

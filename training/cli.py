@@ -28,6 +28,7 @@ KNOWN_ERRORS = (DataError, CheckpointError, StoreError, InputError, UsageError)
 DB_KEY = TrainingSettings.declared_keys()["db"]
 DB_HELP = (f"feedback database: a SQLite file, sqlite:///path or postgresql://user@host/dbname "
            f"(default: ${DB_KEY.env}, else {DB_KEY.shown})")
+DEVICE_HELP = "auto|cpu|cuda|cuda:N|mps (default %(default)s)"
 MODEL_DIR_HELP = ("promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside a SQLite "
                   "database, in the working directory for PostgreSQL, as for the bot)")
 
@@ -47,14 +48,14 @@ def add_hyperparameters(parser: argparse.ArgumentParser, cfg_cls: type) -> None:
                             default=f.default, help=f"(default: {f.default})")
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for task in TASKS:
         p = sub.add_parser(task, help=f"train the {task} model")
         p.add_argument("--data", help="archive or folder with the data (default: $SEQBOT_DATA, "
                        "else download into the cache)")
-        p.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N|mps")
+        p.add_argument("--device", default="auto", help=DEVICE_HELP)
         p.add_argument("--threads", type=int, default=None, help="CPU intra-op threads")
         p.add_argument("--out", type=Path, default=None, help="output folder (default runs/...)")
         p.add_argument("--ship", action="store_true",
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         add_hyperparameters(p, how.config)
     en = sub.add_parser("ensemble", help="average trained checkpoints of one data split into "
                         "one model, calibrate it on validation and score it on test")
-    en.add_argument("task", choices=TASKS)
+    en.add_argument("task", choices=TASKS, help="the task the members were trained for")
     en.add_argument("members", nargs="+", type=Path, help="checkpoints to average (>= 2)")
     en.add_argument("--data", help="the data the members were trained on (as for training)")
     en.add_argument("--seed", type=int, default=0, help="the members' split seed (default 0)")
@@ -73,32 +74,33 @@ def main(argv: list[str] | None = None) -> int:
     en.add_argument("--ship", action="store_true",
                     help="also copy the ensemble over the weights shipped in the package")
     ev = sub.add_parser("evaluate", help="score a checkpoint on the task's test set")
-    ev.add_argument("task", choices=TASKS)
-    ev.add_argument("--data")
+    ev.add_argument("task", choices=TASKS, help="the task to evaluate")
+    ev.add_argument("--data", help="the test data (as for training)")
     ev.add_argument("--checkpoint", type=Path, default=None,
                     help="default: the model the bot serves, the current one in --model-dir, "
                          "else the shipped weights")
     ev.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
-    ev.add_argument("--device", default="cpu")
+    ev.add_argument("--device", default="cpu", help=DEVICE_HELP)
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     rd = sub.add_parser("ready", help="make a trained checkpoint ready to serve: its known "
                         "inputs from every split, its verdict thresholds chosen on validation, "
                         "its test metrics as served (training/ready.py)")
-    rd.add_argument("task", choices=TASKS)
+    rd.add_argument("task", choices=TASKS, help="the task the checkpoint answers")
     rd.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
     rd.add_argument("--data", help="the data it was trained on (as for training)")
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
-    ex.add_argument("--task", choices=TASKS, required=True)
-    ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    ex.add_argument("--task", choices=TASKS, required=True, help="whose examples to write")
+    ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl",
+                    help="the output format (default %(default)s)")
     ex.add_argument("--db", type=database, help=DB_HELP)
     ex.add_argument("--out", default="-", help="output file (default: stdout)")
     ft = sub.add_parser("finetune", help="fine-tune the served model on agreed feedback and "
                         "promote it if it is better (exit 1: rejected, 3: too few examples)")
-    ft.add_argument("task", choices=TASKS)
+    ft.add_argument("task", choices=TASKS, help="the task whose served model to fine-tune")
     ft.add_argument("--db", type=database, help=DB_HELP)
     ft.add_argument("--data", help="original data to replay and test on (as for training)")
     ft.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
-    ft.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N|mps")
+    ft.add_argument("--device", default="auto", help=DEVICE_HELP)
     ft.add_argument("--threads", type=int, default=None, help="CPU intra-op threads")
     ft.add_argument("--dry-run", action="store_true",
                     help="train, evaluate and report, but record and promote nothing")
@@ -107,10 +109,17 @@ def main(argv: list[str] | None = None) -> int:
                         "for `python -m db teach-pool add --task sentiment`")
     tp.add_argument("--data", help="the unlabelled reviews (as for training)")
     tp.add_argument("--limit", type=int, default=5000, help="sentences to write (default 5000)")
-    tp.add_argument("--seed", type=int, default=0)
-    tp.add_argument("--min-words", type=int, default=4)
-    tp.add_argument("--max-words", type=int, default=25)
+    tp.add_argument("--seed", type=int, default=0, help="which sentences (default %(default)s)")
+    tp.add_argument("--min-words", type=int, default=4,
+                    help="the shortest sentence, in words (default %(default)s)")
+    tp.add_argument("--max-words", type=int, default=25,
+                    help="the longest sentence, in words (default %(default)s)")
     tp.add_argument("--out", type=Path, default=None, help="output file (default: stdout)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     resolve_settings(args, TrainingSettings.load_or_exit())
 

@@ -70,7 +70,8 @@ def class_weights(data: Encoded, cfg: OriginConfig) -> torch.Tensor:
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--protocol", choices=["clean", "tutorial"], default="clean",
-                        help="tutorial = random 80/20 of raw lines, for comparison only")
+                        help="tutorial = random 80/20 of raw lines, for comparison only "
+                             "(default %(default)s)")
 
 
 def train(cfg: OriginConfig, args: argparse.Namespace, out: Path, device: torch.device) -> None:

@@ -3,9 +3,11 @@ non-zero exit status, never a traceback (settings.cli)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from inference.registry import set_current, task_dir
@@ -72,3 +74,34 @@ def test_inference_and_db_errors_are_one_line(tmp_path):
     postgres = _run(tmp_path, "db", "stats", "--db", "postgresql://u@127.0.0.1:9/x",
                     blocked="asyncpg")
     _one_line_error(postgres, "seqbot[postgres]")
+
+
+def _options(parser: argparse.ArgumentParser, path: str) -> Iterator[tuple[str, argparse.Action]]:
+    """Every argument of `parser` and of its subcommands, with the command it belongs to."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options(sub, f"{path} {name}")
+        elif not isinstance(action, argparse._HelpAction):
+            yield path, action
+
+
+def test_every_option_of_every_command_line_has_help_and_shows_its_default():
+    from bot.cli import build_parser as bot_parser
+    from db.__main__ import build_parser as db_parser
+    from inference.cli import build_parser as inference_parser
+    from training.cli import build_parser as training_parser
+
+    parsers = {"bot": bot_parser(), "db": db_parser(), "inference": inference_parser(),
+               "training": training_parser()}
+    seen = 0
+    for package, parser in parsers.items():
+        for command, action in _options(parser, f"python -m {package}"):
+            name = "/".join(action.option_strings) or action.dest
+            assert action.help, f"{command} {name} has no help"
+            help_text = action.help % {"default": action.default}
+            if action.option_strings and action.default not in (None, False):
+                assert "default" in help_text, (
+                    f"{command} {name} does not show its default {action.default!r}")
+            seen += 1
+    assert seen > 100

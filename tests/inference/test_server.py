@@ -119,6 +119,15 @@ async def test_malformed_requests_get_a_json_error(http, method, path, body, sta
         assert isinstance((await resp.json())["error"], str)
 
 
+@pytest.mark.parametrize("path", ["/v1/reload", "/v1/rollback"])
+@pytest.mark.parametrize("body", [None, b"", b"{}", b'{"task": ""}'])
+async def test_reload_and_rollback_without_a_task_say_the_body_they_need(http, path, body):
+    async with http.post(path, data=body) as resp:
+        assert resp.status == 400
+        error = (await resp.json())["error"]
+    assert error.startswith(f'{path} needs a JSON body {{"task": "origin" or "sentiment"')
+
+
 async def test_oversize_bodies_are_refused(http):
     body = b'{"inputs": ["' + b"a" * 70_000 + b'"]}'
     async with http.post("/v1/sentiment", data=body) as resp:
