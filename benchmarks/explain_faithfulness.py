@@ -15,7 +15,6 @@ sample of IMDB test reviews. Prints a table and writes JSON
 from __future__ import annotations
 
 import argparse
-import json
 import random
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.model_options import add_model_options, explicit_checkpoints
+from benchmarks.report import write_report
 from inference.explain import explain_prepared, removal_drops
 from inference.predictor import Predictor
 from inference.tasks import task_spec
@@ -86,9 +86,7 @@ def main(argv: list[str] | None = None) -> None:
                        "models": versions, "seed": args.seed, "draws": args.draws,
                        "torch": torch.__version__},
               "results": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import torch
 from tqdm import tqdm
 
 from benchmarks import origin_baseline
+from benchmarks.report import save_figure
 from inference.evidence import RATIOS, Ratios, name_evidence
 from inference.memory import Memory
 from inference.predictor import Predictor, Prepared
@@ -156,10 +157,7 @@ def plot(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], threshold
     ax.set_ylabel("risk (error rate of those answers)")
     ax.set_title(f"origin: risk-coverage; dots = not-sure threshold {threshold:.3f}")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main() -> None:

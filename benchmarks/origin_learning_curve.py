@@ -31,6 +31,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from tqdm import tqdm
 
+from benchmarks.report import save_figure
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "origin_learning_curve.json"
 FIGURE = ROOT / "docs" / "results" / "origin_learning_curve.png"
@@ -121,10 +123,7 @@ def plot(runs: list[dict], summary: dict, path: Path) -> None:
         ax.set_ylabel(f"test {NAMES[metric]}")
         ax.legend(loc="lower right", fontsize=8)
     fig.suptitle("origin: test scores against training-set size (shipped recipe)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main() -> None:

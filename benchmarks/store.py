@@ -32,6 +32,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from benchmarks.report import write_report
 from db import FeedbackStore, Hasher
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,9 +148,7 @@ def main(argv: list[str] | None = None) -> None:
                        "command": " ".join(["python -m benchmarks.store",
                                             *(argv or sys.argv[1:])])},
               "results": results}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,12 @@ class Prediction:
         )
 
 
+def _effect_json(effect: Part | ClueEffect) -> dict:
+    """A measured effect as JSON: its fields in order, the two measurements rounded."""
+    return {**asdict(effect), "weight": round(effect.weight, 6),
+            "without": round(effect.without, 6)}
+
+
 @dataclass(frozen=True)
 class Part:
     """A span of the units the model read, and what removing it did to the label."""
@@ -100,8 +106,7 @@ class Part:
     without: float  # the label's probability without the part
 
     def to_json(self) -> dict:
-        return {"start": self.start, "length": self.length, "text": self.text,
-                "weight": round(self.weight, 6), "without": round(self.without, 6)}
+        return _effect_json(self)
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,7 @@ class ClueEffect:
     without: float  # the label's probability without the clue
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "feature": self.feature, "text": self.text,
-                "weight": round(self.weight, 6), "without": round(self.without, 6)}
+        return _effect_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ClueEffect:
