@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 
+from bot.background import stop
 from db import FeedbackStore
 from inference.client import InferenceClient
 from inference.errors import InferenceBusy, InferenceUnavailable
@@ -78,11 +79,8 @@ class AgreedInputs:
             self._loop = asyncio.create_task(self._run(), name="agreed-inputs")
 
     async def close(self) -> None:
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
+        await stop(self._loop)
+        self._loop = None
         self._settled.set()
 
     async def _run(self) -> None:

@@ -7,8 +7,15 @@ list parameter, locking) the connection supplies the piece. Rows support both `r
 and `row[0]` (sqlite3.Row and asyncpg.Record alike).
 """
 
-from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from db.database import Database
+    from db.postgres import PostgresDatabase
 
 Row = Any
 Params = Sequence[Any]
@@ -40,3 +47,14 @@ class Connection(Protocol):
         """A subquery yielding the integers of a JSON list passed as `placeholder`, for
         `column IN (...)` with a list whose length varies (values stay parameters)."""
         ...
+
+
+class StorePart:
+    """A part of FeedbackStore reached as one of its attributes (store.teach,
+    store.cooldowns): it shares the store's database, user hasher and clock."""
+
+    def __init__(self, db: Database | PostgresDatabase, hash_user: Callable[[int], str],
+                 clock: Callable[[], datetime]) -> None:
+        self._db = db
+        self._hash_user = hash_user
+        self._clock = clock

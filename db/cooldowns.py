@@ -9,26 +9,14 @@ moment each see the other's use (SQLite's single writer, PostgreSQL's row lock).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import timedelta
 
-from db.connection import Connection
+from db.connection import Connection, StorePart
 from db.timestamps import from_db, to_db
 
-if TYPE_CHECKING:
-    from db.database import Database
-    from db.postgres import PostgresDatabase
 
-
-class CooldownStore:
+class CooldownStore(StorePart):
     """Reached as FeedbackStore.cooldowns; shares its connection, hasher and clock."""
-
-    def __init__(self, db: Database | PostgresDatabase, hash_user: Callable[[int], str],
-                 clock: Callable[[], datetime]) -> None:
-        self._db = db
-        self._hash_user = hash_user
-        self._clock = clock
 
     async def use(self, user_id: int, rate: int, per: float) -> float:
         """Count one command by this user; returns 0 if it may run, else the seconds until

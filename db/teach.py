@@ -11,18 +11,13 @@ says which channels those are (Discord permissions are the bot's business, not t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from db.connection import Connection, Row
+from db.connection import Connection, Row, StorePart
 from db.records import LoggedPrediction, check_task, prediction_from_row
 from db.timestamps import from_db, to_db
-
-if TYPE_CHECKING:
-    from db.database import Database
-    from db.postgres import PostgresDatabase
 
 ENOUGH_VOTES = 3  # an answer with this many votes needs no more askers
 
@@ -51,14 +46,8 @@ class PoolItem:
     input_text: str
 
 
-class TeachStore:
+class TeachStore(StorePart):
     """Reached as FeedbackStore.teach; shares its connection, hasher and clock."""
-
-    def __init__(self, db: Database | PostgresDatabase, hash_user: Callable[[int], str],
-                 clock: Callable[[], datetime]) -> None:
-        self._db = db
-        self._hash_user = hash_user
-        self._clock = clock
 
     def user_viewer(self, user_id: int) -> str:
         return self._hash_user(user_id)

@@ -11,7 +11,6 @@ answers asked in its own channel (and pooled ones, which belong to no channel).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -19,6 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.background import stop
 from bot.cogs.ask import TASK_CHOICES
 from bot.context import bot_of, readable_channels
 from bot.cooldowns import ml_cooldown
@@ -68,10 +68,7 @@ class Teach(commands.Cog):
             self._poster = asyncio.create_task(self._post_forever(), name="teach-poster")
 
     async def cog_unload(self) -> None:
-        if self._poster is not None:
-            self._poster.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poster
+        await stop(self._poster)
 
     @app_commands.command(name="teach",
                           description="Help the models learn: vote on an answer they are unsure of")
