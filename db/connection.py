@@ -9,9 +9,12 @@ and `row[0]` (sqlite3.Row and asyncpg.Record alike).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from db.errors import DatabaseClosed
 
 if TYPE_CHECKING:
     from db.database import Database
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
 
 Row = Any
 Params = Sequence[Any]
+R = TypeVar("R")
 
 
 class Connection(Protocol):
@@ -58,3 +62,42 @@ class StorePart:
         self._db = db
         self._hash_user = hash_user
         self._clock = clock
+
+
+async def prepared(resource: R, preparing: Awaitable[object],
+                   close: Callable[[], Awaitable[object]]) -> R:
+    """`resource` (a connection, a pool) once `preparing` (configuring, migrating) is done;
+    closed again if that fails or is cancelled, so a failed open leaves nothing open."""
+    try:
+        await preparing
+    except BaseException:
+        await close()
+        raise
+    return resource
+
+
+class ClosesOnce:
+    """A database (SQLite's, PostgreSQL's) that closes once: nothing new starts once closing
+    has begun, and a second close() waits for the first to finish."""
+
+    def __init__(self) -> None:
+        self._closing = False
+        self._closed = asyncio.Event()
+
+    async def close(self) -> None:
+        if self._closing:
+            await self._closed.wait()
+            return
+        self._closing = True
+        try:
+            await self._shut()
+        finally:
+            self._closed.set()
+
+    async def _shut(self) -> None:
+        """Finish what was started, then release the connections."""
+        raise NotImplementedError
+
+    def _check_open(self) -> None:
+        if self._closing:
+            raise DatabaseClosed("the database is closing; no new operations are accepted")

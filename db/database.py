@@ -33,8 +33,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from db.connection import Connection, Params, Row
-from db.errors import ConstraintError, DatabaseClosed
+from db.connection import ClosesOnce, Connection, Params, Row, prepared
+from db.errors import ConstraintError
 from db.migrations import migrate
 
 T = TypeVar("T")
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 MAX_GROUP = 64  # writes per shared transaction: bounds how long a read can wait behind one
 
 
-class Database:
+class Database(ClosesOnce):
     """Owns the connection; serialises transactions and drains pending writes on close."""
 
     dialect = "sqlite"
@@ -57,8 +57,7 @@ class Database:
         self._queue: list[tuple[Body[Any], asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._max_group = max_group
-        self._closing = False
-        self._closed = asyncio.Event()
+        super().__init__()
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> "Database":
@@ -79,14 +78,13 @@ class Database:
     async def _open(cls, path: Path, busy_timeout: float) -> "Database":
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, timeout=busy_timeout, isolation_level=None)
-        try:
-            conn.row_factory = sqlite3.Row
+        conn.row_factory = sqlite3.Row
+
+        async def configure_and_migrate() -> None:
             await _configure(conn, busy_timeout)
             await migrate(conn)
-        except BaseException:
-            await conn.close()
-            raise
-        return cls(conn)
+
+        return cls(await prepared(conn, configure_and_migrate(), conn.close))
 
     async def write(self, body: Body[T]) -> T:
         """Run `body` in a write transaction that finishes even if the caller is cancelled.
@@ -116,12 +114,8 @@ class Database:
     async def after_erasure(self, tables: Iterable[str]) -> None:
         """Nothing to do: secure_delete already overwrote the erased rows in the file."""
 
-    async def close(self) -> None:
+    async def _shut(self) -> None:
         """Finish every write already started, then checkpoint the WAL into the main file."""
-        if self._closing:
-            await self._closed.wait()
-            return
-        self._closing = True
         try:
             if self._writer is not None:
                 await asyncio.wait({self._writer})  # it returns once the queue is empty
@@ -130,11 +124,6 @@ class Database:
                 await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             await self._conn.close()
-            self._closed.set()
-
-    def _check_open(self) -> None:
-        if self._closing:
-            raise DatabaseClosed("the database is closing; no new operations are accepted")
 
     async def _write_queued(self) -> None:
         """Commit the queued writes, a group at a time, until none are left."""

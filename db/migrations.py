@@ -136,6 +136,68 @@ ALTER TABLE predictions ADD COLUMN margin REAL GENERATED ALWAYS AS (
 CREATE INDEX predictions_uncertain ON predictions (task, model_version, margin);
 """
 
+# v6 and v7 rebuild predictions and teach_pool the same way (a column's CHECK or
+# AUTOINCREMENT cannot change in place): only the task CHECK differs, and v7 also carries
+# each AUTOINCREMENT counter over to the new table (_KEEP_COUNTER).
+_OLD_TASK_CHECK = "CHECK (task IN ('origin', 'sentiment'))"
+_TASK_SHAPE_CHECK = """CHECK (length(task) BETWEEN 1 AND 32 AND task GLOB '[a-z]*'
+                              AND task NOT GLOB '*[^a-z0-9_]*')"""
+_KEEP_COUNTER = """DELETE FROM sqlite_sequence WHERE name = '{table}_new';
+UPDATE sqlite_sequence SET name = '{table}_new' WHERE name = '{table}';
+"""
+
+
+def _rebuild_predictions(task_check: str, counter: str = "") -> str:
+    return f"""CREATE TABLE predictions_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task TEXT NOT NULL {task_check},
+    input_text TEXT NOT NULL,
+    normalized TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    label TEXT NOT NULL,
+    top_json TEXT NOT NULL,  -- [[label, probability], ...], best first
+    guild_id INTEGER,
+    channel_id INTEGER,
+    author_hash TEXT,        -- HMAC of the author's Discord id, never the id itself
+    created_at TEXT NOT NULL,
+    margin REAL GENERATED ALWAYS AS (
+        CASE WHEN json_array_length(top_json) > 0
+             THEN json_extract(top_json, '$[0][1]')
+                  - coalesce(json_extract(top_json, '$[1][1]'), 0.0)
+        END) VIRTUAL
+);
+INSERT INTO predictions_new (id, task, input_text, normalized, model_version, label, top_json,
+    guild_id, channel_id, author_hash, created_at)
+SELECT id, task, input_text, normalized, model_version, label, top_json,
+    guild_id, channel_id, author_hash, created_at
+FROM predictions ORDER BY id;
+{counter}DROP TABLE predictions;
+ALTER TABLE predictions_new RENAME TO predictions;
+CREATE INDEX predictions_task_created ON predictions (task, created_at);
+CREATE INDEX predictions_author ON predictions (author_hash) WHERE author_hash IS NOT NULL;
+CREATE INDEX predictions_created ON predictions (created_at);
+CREATE INDEX predictions_uncertain ON predictions (task, model_version, margin);
+"""
+
+
+def _rebuild_teach_pool(task_check: str, counter: str = "") -> str:
+    return f"""CREATE TABLE teach_pool_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task TEXT NOT NULL {task_check},
+    input_text TEXT NOT NULL,
+    source TEXT NOT NULL,
+    prediction_id INTEGER REFERENCES predictions (id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (task, input_text)
+);
+INSERT INTO teach_pool_new (id, task, input_text, source, prediction_id, created_at)
+SELECT id, task, input_text, source, prediction_id, created_at FROM teach_pool ORDER BY id;
+{counter}DROP TABLE teach_pool;
+ALTER TABLE teach_pool_new RENAME TO teach_pool;
+CREATE INDEX teach_pool_prediction ON teach_pool (prediction_id);
+"""
+
+
 _V6_IDS_NEVER_REUSED = """
 -- Buttons carry only a prediction's id (seqbot:vote:<id>:..., seqbot:why:<id>), so an id must
 -- never be handed out twice: without AUTOINCREMENT, SQLite reuses the id of the newest row once
@@ -145,53 +207,10 @@ _V6_IDS_NEVER_REUSED = """
 -- dropping the old table does not cascade to votes and /teach history, and checks them after).
 -- Copying the rows with their ids records max(id) in sqlite_sequence; ids of rows erased above
 -- it before this upgrade are unknowable and so not protected.
-CREATE TABLE predictions_new (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    task TEXT NOT NULL CHECK (task IN ('origin', 'sentiment')),
-    input_text TEXT NOT NULL,
-    normalized TEXT NOT NULL,
-    model_version TEXT NOT NULL,
-    label TEXT NOT NULL,
-    top_json TEXT NOT NULL,  -- [[label, probability], ...], best first
-    guild_id INTEGER,
-    channel_id INTEGER,
-    author_hash TEXT,        -- HMAC of the author's Discord id, never the id itself
-    created_at TEXT NOT NULL,
-    margin REAL GENERATED ALWAYS AS (
-        CASE WHEN json_array_length(top_json) > 0
-             THEN json_extract(top_json, '$[0][1]')
-                  - coalesce(json_extract(top_json, '$[1][1]'), 0.0)
-        END) VIRTUAL
-);
-INSERT INTO predictions_new (id, task, input_text, normalized, model_version, label, top_json,
-    guild_id, channel_id, author_hash, created_at)
-SELECT id, task, input_text, normalized, model_version, label, top_json,
-    guild_id, channel_id, author_hash, created_at
-FROM predictions ORDER BY id;
-DROP TABLE predictions;
-ALTER TABLE predictions_new RENAME TO predictions;
-CREATE INDEX predictions_task_created ON predictions (task, created_at);
-CREATE INDEX predictions_author ON predictions (author_hash) WHERE author_hash IS NOT NULL;
-CREATE INDEX predictions_created ON predictions (created_at);
-CREATE INDEX predictions_uncertain ON predictions (task, model_version, margin);
-
+""" + _rebuild_predictions(_OLD_TASK_CHECK) + """
 -- pool ids are held across a model call while scoring and a refused input is then deleted by
 -- id: a reused id would delete or link someone's newly pooled input instead
-CREATE TABLE teach_pool_new (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    task TEXT NOT NULL CHECK (task IN ('origin', 'sentiment')),
-    input_text TEXT NOT NULL,
-    source TEXT NOT NULL,
-    prediction_id INTEGER REFERENCES predictions (id) ON DELETE SET NULL,
-    created_at TEXT NOT NULL,
-    UNIQUE (task, input_text)
-);
-INSERT INTO teach_pool_new (id, task, input_text, source, prediction_id, created_at)
-SELECT id, task, input_text, source, prediction_id, created_at FROM teach_pool ORDER BY id;
-DROP TABLE teach_pool;
-ALTER TABLE teach_pool_new RENAME TO teach_pool;
-CREATE INDEX teach_pool_prediction ON teach_pool (prediction_id);
-"""
+""" + _rebuild_teach_pool(_OLD_TASK_CHECK)
 
 _V7_TASKS_BY_SHAPE = """
 -- Which tasks exist is the inference task spec's business, so the schema checks only that a
@@ -200,39 +219,7 @@ _V7_TASKS_BY_SHAPE = """
 -- altered in place, so the three tables with a task column are rebuilt as in v6. Each
 -- AUTOINCREMENT counter moves to the new table before the old one is dropped, so ids erased
 -- above the largest kept one are still never handed out again.
-CREATE TABLE predictions_new (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    task TEXT NOT NULL CHECK (length(task) BETWEEN 1 AND 32 AND task GLOB '[a-z]*'
-                              AND task NOT GLOB '*[^a-z0-9_]*'),
-    input_text TEXT NOT NULL,
-    normalized TEXT NOT NULL,
-    model_version TEXT NOT NULL,
-    label TEXT NOT NULL,
-    top_json TEXT NOT NULL,  -- [[label, probability], ...], best first
-    guild_id INTEGER,
-    channel_id INTEGER,
-    author_hash TEXT,        -- HMAC of the author's Discord id, never the id itself
-    created_at TEXT NOT NULL,
-    margin REAL GENERATED ALWAYS AS (
-        CASE WHEN json_array_length(top_json) > 0
-             THEN json_extract(top_json, '$[0][1]')
-                  - coalesce(json_extract(top_json, '$[1][1]'), 0.0)
-        END) VIRTUAL
-);
-INSERT INTO predictions_new (id, task, input_text, normalized, model_version, label, top_json,
-    guild_id, channel_id, author_hash, created_at)
-SELECT id, task, input_text, normalized, model_version, label, top_json,
-    guild_id, channel_id, author_hash, created_at
-FROM predictions ORDER BY id;
-DELETE FROM sqlite_sequence WHERE name = 'predictions_new';
-UPDATE sqlite_sequence SET name = 'predictions_new' WHERE name = 'predictions';
-DROP TABLE predictions;
-ALTER TABLE predictions_new RENAME TO predictions;
-CREATE INDEX predictions_task_created ON predictions (task, created_at);
-CREATE INDEX predictions_author ON predictions (author_hash) WHERE author_hash IS NOT NULL;
-CREATE INDEX predictions_created ON predictions (created_at);
-CREATE INDEX predictions_uncertain ON predictions (task, model_version, margin);
-
+""" + _rebuild_predictions(_TASK_SHAPE_CHECK, _KEEP_COUNTER.format(table="predictions")) + """
 CREATE TABLE model_versions_new (
     id INTEGER PRIMARY KEY,
     task TEXT NOT NULL CHECK (length(task) BETWEEN 1 AND 32 AND task GLOB '[a-z]*'
@@ -255,24 +242,7 @@ ALTER TABLE model_versions_new RENAME TO model_versions;
 CREATE UNIQUE INDEX model_versions_one_production ON model_versions (task)
     WHERE status = 'production';
 
-CREATE TABLE teach_pool_new (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    task TEXT NOT NULL CHECK (length(task) BETWEEN 1 AND 32 AND task GLOB '[a-z]*'
-                              AND task NOT GLOB '*[^a-z0-9_]*'),
-    input_text TEXT NOT NULL,
-    source TEXT NOT NULL,
-    prediction_id INTEGER REFERENCES predictions (id) ON DELETE SET NULL,
-    created_at TEXT NOT NULL,
-    UNIQUE (task, input_text)
-);
-INSERT INTO teach_pool_new (id, task, input_text, source, prediction_id, created_at)
-SELECT id, task, input_text, source, prediction_id, created_at FROM teach_pool ORDER BY id;
-DELETE FROM sqlite_sequence WHERE name = 'teach_pool_new';
-UPDATE sqlite_sequence SET name = 'teach_pool_new' WHERE name = 'teach_pool';
-DROP TABLE teach_pool;
-ALTER TABLE teach_pool_new RENAME TO teach_pool;
-CREATE INDEX teach_pool_prediction ON teach_pool (prediction_id);
-"""
+""" + _rebuild_teach_pool(_TASK_SHAPE_CHECK, _KEEP_COUNTER.format(table="teach_pool"))
 
 _V8_SHARED_COOLDOWNS = """
 -- the per-user command budget, in the database so that every bot process (shard) on it

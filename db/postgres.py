@@ -30,10 +30,9 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-from db.connection import Connection, Params, Row
+from db.connection import ClosesOnce, Connection, Params, Row, prepared
 from db.errors import (
     ConstraintError,
-    DatabaseClosed,
     DatabaseUnavailable,
     MigrationError,
     StoreError,
@@ -78,7 +77,7 @@ async def connect(location: DatabaseLocation, *, timeout: float = 5.0) -> Any:
         raise DatabaseUnavailable(f"cannot connect to {location}: {error}") from None
 
 
-class PostgresDatabase:
+class PostgresDatabase(ClosesOnce):
     """Owns the pool; tracks writes in flight so that close() commits them first."""
 
     dialect = "postgresql"
@@ -86,8 +85,7 @@ class PostgresDatabase:
     def __init__(self, pool: Any) -> None:
         self._pool = pool
         self._inflight: set[asyncio.Task[Any]] = set()
-        self._closing = False
-        self._closed = asyncio.Event()
+        super().__init__()
 
     @classmethod
     async def open(cls, location: DatabaseLocation, *, busy_timeout: float = 5.0,
@@ -103,13 +101,12 @@ class PostgresDatabase:
         except (OSError, asyncio.TimeoutError, driver.PostgresError,
                 driver.InterfaceError) as error:
             raise DatabaseUnavailable(f"cannot connect to {location}: {error}") from None
-        try:
+
+        async def migrate_once() -> None:
             async with pool.acquire() as conn:
                 await migrate(conn)
-        except BaseException:
-            await pool.close()
-            raise
-        return cls(pool)
+
+        return cls(await prepared(pool, migrate_once(), pool.close))
 
     async def write(self, body: Body[T]) -> T:
         """Run `body` in a transaction that commits even if the caller is cancelled."""
@@ -143,21 +140,14 @@ class PostgresDatabase:
                                 "are gone, their bytes stay until the space is reused",
                                 table, error)
 
-    async def close(self) -> None:
+    async def _shut(self) -> None:
         """Finish every write already started, then close the pool's connections."""
-        if self._closing:
-            await self._closed.wait()
-            return
-        self._closing = True
+        if self._inflight:
+            await asyncio.wait(set(self._inflight))
         try:
-            if self._inflight:
-                await asyncio.wait(set(self._inflight))
-            try:
-                await asyncio.wait_for(self._pool.close(), timeout=10)
-            except asyncio.TimeoutError:
-                self._pool.terminate()
-        finally:
-            self._closed.set()
+            await asyncio.wait_for(self._pool.close(), timeout=10)
+        except asyncio.TimeoutError:
+            self._pool.terminate()
 
     async def _transaction(self, body: Body[T], *, readonly: bool) -> T:
         async with self._pool.acquire() as conn:
@@ -169,10 +159,6 @@ class PostgresDatabase:
         self._inflight.discard(task)
         if not task.cancelled():
             task.exception()  # a cancelled caller never reads its failure
-
-    def _check_open(self) -> None:
-        if self._closing:
-            raise DatabaseClosed("the database is closing; no new operations are accepted")
 
 
 async def _keep_session(conn: Any) -> None:

@@ -89,14 +89,20 @@ class Prediction:
         )
 
 
-def _effect_json(effect: Part | ClueEffect) -> dict:
-    """A measured effect as JSON: its fields in order, the two measurements rounded."""
-    return {**asdict(effect), "weight": round(effect.weight, 6),
-            "without": round(effect.without, 6)}
+class _Measured:
+    """An effect measured by taking a piece of the input out (a Part, a ClueEffect)."""
+
+    weight: float
+    without: float
+
+    def to_json(self) -> dict:
+        """Its fields in order, the two measurements rounded."""
+        return {**asdict(self), "weight": round(self.weight, 6),  # type: ignore[call-overload]
+                "without": round(self.without, 6)}
 
 
 @dataclass(frozen=True)
-class Part:
+class Part(_Measured):
     """A span of the units the model read, and what removing it did to the label."""
 
     start: int
@@ -105,12 +111,9 @@ class Part:
     weight: float  # log-odds of the label with the part minus without it
     without: float  # the label's probability without the part
 
-    def to_json(self) -> dict:
-        return _effect_json(self)
-
 
 @dataclass(frozen=True)
-class ClueEffect:
+class ClueEffect(_Measured):
     """A clue of how the input is written (Evidence of the prediction) and what it did to
     the label: "written in Hangul", "the letter ü", measured by taking it out."""
 
@@ -119,9 +122,6 @@ class ClueEffect:
     text: str
     weight: float  # log-odds of the label with the clue minus without it
     without: float  # the label's probability without the clue
-
-    def to_json(self) -> dict:
-        return _effect_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ClueEffect:
