@@ -15,21 +15,14 @@ from collections.abc import Sequence
 
 import aiosqlite
 
+from db.columns import MODEL_VERSION_COLUMNS, prediction_columns, teach_pool_columns
 from db.errors import MigrationError
 
 _V1_CORE = """
 CREATE TABLE predictions (
     id INTEGER PRIMARY KEY,
     task TEXT NOT NULL CHECK (task IN ('origin', 'sentiment')),
-    input_text TEXT NOT NULL,
-    normalized TEXT NOT NULL,
-    model_version TEXT NOT NULL,
-    label TEXT NOT NULL,
-    top_json TEXT NOT NULL,  -- [[label, probability], ...], best first
-    guild_id INTEGER,
-    channel_id INTEGER,
-    author_hash TEXT,        -- HMAC of the author's Discord id, never the id itself
-    created_at TEXT NOT NULL
+""" + prediction_columns("INTEGER") + """
 );
 CREATE INDEX predictions_task_created ON predictions (task, created_at);
 
@@ -46,15 +39,7 @@ CREATE TABLE votes (
 CREATE TABLE model_versions (
     id INTEGER PRIMARY KEY,
     task TEXT NOT NULL CHECK (task IN ('origin', 'sentiment')),
-    version TEXT NOT NULL,
-    path TEXT NOT NULL,
-    checksum TEXT NOT NULL,
-    metrics_json TEXT NOT NULL,
-    status TEXT NOT NULL
-        CHECK (status IN ('candidate', 'production', 'retired', 'rejected')),
-    created_at TEXT NOT NULL,
-    UNIQUE (task, version)
-);
+""" + MODEL_VERSION_COLUMNS + """
 """
 
 _V2_MODERATION = """
@@ -95,12 +80,7 @@ CREATE INDEX predictions_uncertain ON predictions (task, model_version, margin);
 CREATE TABLE teach_pool (
     id INTEGER PRIMARY KEY,
     task TEXT NOT NULL CHECK (task IN ('origin', 'sentiment')),
-    input_text TEXT NOT NULL,
-    source TEXT NOT NULL,
-    prediction_id INTEGER REFERENCES predictions (id) ON DELETE SET NULL,
-    created_at TEXT NOT NULL,
-    UNIQUE (task, input_text)
-);
+""" + teach_pool_columns("INTEGER") + """
 CREATE INDEX teach_pool_prediction ON teach_pool (prediction_id);
 
 -- which answer /teach showed to whom: a viewer's HMAC, or 'channel:<id>' for a scheduled post
@@ -151,15 +131,7 @@ def _rebuild_predictions(task_check: str, counter: str = "") -> str:
     return f"""CREATE TABLE predictions_new (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     task TEXT NOT NULL {task_check},
-    input_text TEXT NOT NULL,
-    normalized TEXT NOT NULL,
-    model_version TEXT NOT NULL,
-    label TEXT NOT NULL,
-    top_json TEXT NOT NULL,  -- [[label, probability], ...], best first
-    guild_id INTEGER,
-    channel_id INTEGER,
-    author_hash TEXT,        -- HMAC of the author's Discord id, never the id itself
-    created_at TEXT NOT NULL,
+{prediction_columns("INTEGER")},
     margin REAL GENERATED ALWAYS AS (
         CASE WHEN json_array_length(top_json) > 0
              THEN json_extract(top_json, '$[0][1]')
@@ -184,12 +156,7 @@ def _rebuild_teach_pool(task_check: str, counter: str = "") -> str:
     return f"""CREATE TABLE teach_pool_new (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     task TEXT NOT NULL {task_check},
-    input_text TEXT NOT NULL,
-    source TEXT NOT NULL,
-    prediction_id INTEGER REFERENCES predictions (id) ON DELETE SET NULL,
-    created_at TEXT NOT NULL,
-    UNIQUE (task, input_text)
-);
+{teach_pool_columns("INTEGER")}
 INSERT INTO teach_pool_new (id, task, input_text, source, prediction_id, created_at)
 SELECT id, task, input_text, source, prediction_id, created_at FROM teach_pool ORDER BY id;
 {counter}DROP TABLE teach_pool;
@@ -224,15 +191,7 @@ CREATE TABLE model_versions_new (
     id INTEGER PRIMARY KEY,
     task TEXT NOT NULL CHECK (length(task) BETWEEN 1 AND 32 AND task GLOB '[a-z]*'
                               AND task NOT GLOB '*[^a-z0-9_]*'),
-    version TEXT NOT NULL,
-    path TEXT NOT NULL,
-    checksum TEXT NOT NULL,
-    metrics_json TEXT NOT NULL,
-    status TEXT NOT NULL
-        CHECK (status IN ('candidate', 'production', 'retired', 'rejected')),
-    created_at TEXT NOT NULL,
-    UNIQUE (task, version)
-);
+""" + MODEL_VERSION_COLUMNS + """
 INSERT INTO model_versions_new (id, task, version, path, checksum, metrics_json, status,
     created_at)
 SELECT id, task, version, path, checksum, metrics_json, status, created_at

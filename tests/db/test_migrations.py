@@ -1,6 +1,7 @@
 """Schema creation and upgrades: from empty and from every earlier released version."""
 
 import asyncio
+import hashlib
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
@@ -300,3 +301,21 @@ async def test_postgresql_upgrades_from_its_baseline_and_refuses_a_newer_schema(
         await conn.close()
     with pytest.raises(MigrationError, match="newer than this code"):
         await FeedbackStore.open(empty_pg, HASHER)
+
+
+# sha256 (first 16 hex digits) of each released script: SQLite v1..v8, PostgreSQL v7..v8.
+RELEASED_SQLITE = ["1026aa891daa4a09", "c79eb3fd7d0d575a", "9eed9f424bd765b1", "53b4315bdb420bc8",
+                   "27954ff04959eb29", "237f4456fd10c2f3", "c57af7fb441afa8f", "41f42cb49509d608"]
+RELEASED_POSTGRES = {7: "0f0ce441c806e769", 8: "d99153d57ba35819"}
+
+
+def test_released_migration_scripts_never_change():
+    """The scripts are assembled from shared column lists (db.columns): what they assemble
+    is exactly the text each released version always ran."""
+    from db.postgres_schema import MIGRATIONS as POSTGRES
+
+    def digest(script: str) -> str:
+        return hashlib.sha256(script.encode()).hexdigest()[:16]
+
+    assert [digest(s) for s in MIGRATIONS[:len(RELEASED_SQLITE)]] == RELEASED_SQLITE
+    assert {v: digest(POSTGRES[v]) for v in RELEASED_POSTGRES} == RELEASED_POSTGRES
