@@ -196,7 +196,7 @@ async def test_sync_cli_dry_run_prints_the_payload(tmp_path, monkeypatch, capsys
     payload = json.loads(capsys.readouterr().out)
     assert _option(payload, "origin", "name")["max_length"] == 64
     assert _option(payload, "origin", "name")["min_length"] == 1
-    assert _option(payload, "sentiment", "text")["max_length"] == 2000
+    assert _option(payload, "sentiment", "text")["max_length"] == 4000  # what the model reads
     [menu] = [c for c in payload if c["name"] == "Analyze sentiment"]
     assert menu["type"] == 3
     [admin] = [c for c in payload if c["name"] == "admin"]
