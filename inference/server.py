@@ -9,7 +9,8 @@ PUT /v1/agreed/<task> (a task whose spec keeps known inputs) takes {"agreed": [{
 "input", "label"}, ...]}, the community's whole agreed set, and answers {"task", "joined",
 "left", "agreed"} (inference.memory).
 GET /healthz reports the status, device, queue depths and, per task, the version served
-("models") and its model information ("model_info": labels, recorded test metrics, ...);
+("models"), its model information ("model_info": labels, recorded test metrics, ...) and,
+where the last checkpoint offered was refused, which and why ("refused");
 GET /metrics exports the worker's and the server's metrics (inference.telemetry).
 Listens on loopback by default; a shared secret (X-Seqbot-Secret) is required on every path
 but /healthz when one is set, and binding elsewhere without one needs an explicit opt-in.
@@ -282,6 +283,7 @@ class InferenceServer:
                 "model_info": {t: info.to_json() for t, info in worker.infos().items()},
                 "device": str(worker.device),
                 "queue_depth": {t: worker.queue_depth(t) for t in worker.tasks},
+                "refused": worker.refusals(),
             },
             status=200 if worker.running else 503,
         )

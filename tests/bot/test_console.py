@@ -117,3 +117,18 @@ def test_console_shows_not_sure_known_names_scripts_and_why(env, tmp_path):
     assert "Written in Hangul (Korean)" in out
     assert "Written in Han characters: it could be Chinese or Japanese" in out
     assert "How it is written:" in out and "the letter ü (German)" in out
+
+
+def test_console_starts_on_the_newest_valid_version_when_the_current_one_is_truncated(
+        env, tmp_path):
+    models = Path(env["SEQBOT_MODEL_DIR"])
+    good = task_dir(models, "origin") / "origin-c1.safetensors"
+    data = good.read_bytes()
+    (task_dir(models, "origin") / "origin-c2.safetensors").write_bytes(data[: len(data) // 2])
+    set_current(models, "origin", "origin-c2")
+    result = run(env, tmp_path, "/origin Nakamura\n")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "origin: starting on origin-c1, the newest version that can be served" in (
+        result.stderr)
+    assert "model origin-c1" in result.stdout

@@ -1,0 +1,134 @@
+"""Checkpoints that load but do not fit, offered through POST /v1/reload and the watcher:
+each is refused with a 409 that names no local path, the model already serving keeps
+answering with valid JSON, and the refusal shows in the log, /healthz and /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import math
+
+import aiohttp
+import pytest
+import torch
+
+from inference.checkpoint import save_checkpoint
+from inference.models import Ensemble
+from inference.registry import set_current, task_dir
+from inference.server import InferenceServer
+from inference.telemetry import sample
+from inference.text import Vocab
+from inference.worker import InferenceWorker
+from tests.helpers import make_checkpoint, promote
+
+V1, BAD = "origin-20260101-000001", "origin-20260109-000001"
+
+
+def fewer_labels(c):
+    return dataclasses.replace(c, labels=c.labels[:-1])
+
+
+def larger_vocab(c):
+    return dataclasses.replace(c, vocab=Vocab((*c.vocab.itos, "ä", "ö", "ü")))
+
+
+def object_labels(c):
+    return dataclasses.replace(c, labels=tuple({"name": label} for label in c.labels))
+
+
+def temperature(value):
+    return lambda c: dataclasses.replace(c, temperature=value)
+
+
+def nan_weights(c):
+    state = dict(c.state_dict)
+    key = next(k for k in state if k.endswith("weight"))
+    state[key] = state[key].clone()
+    state[key][0, 0] = math.nan
+    return dataclasses.replace(c, state_dict=state)
+
+
+def zero_temperature_ensemble(c):
+    """Loads and fits, but answers NaN: only scoring the probe finds it."""
+    members = (c.config, c.config)
+    state = {f"members.{i}.{k}": v for i in range(2) for k, v in c.state_dict.items()}
+    state["temperatures"] = torch.zeros(2)
+    Ensemble(members).load_state_dict(state)  # a model torch accepts
+    return dataclasses.replace(c, config=members, state_dict=state)
+
+
+BROKEN = {
+    "fewer labels": (fewer_labels, "labels for an output layer"),
+    "larger vocabulary": (larger_vocab, "for an embedding of"),
+    "labels that are objects": (object_labels, "labels must be a list of strings"),
+    "temperature 0": (temperature(0.0), "finite and positive"),
+    "temperature NaN": (temperature(math.nan), "finite and positive"),
+    "negative temperature": (temperature(-1.5), "finite and positive"),
+    "NaN weights": (nan_weights, "not finite"),
+    "an ensemble that answers NaN": (zero_temperature_ensemble, "probe 'Nakamura'"),
+}
+
+
+@pytest.fixture
+async def service(tmp_path):
+    promote(tmp_path, "origin", V1, seed=1)
+    promote(tmp_path, "sentiment", "sentiment-20260101-000001", seed=2)
+    async with InferenceWorker(model_dir=tmp_path, device="cpu", threads=1,
+                               watch_interval_s=0.02) as worker:
+        server = InferenceServer(worker, port=0)
+        await server.start()
+        try:
+            yield server
+        finally:
+            await server.close()
+
+
+async def call(http, url, path, body=None):
+    method = http.get if body is None else http.post
+    async with method(url + path, json=body) as response:
+        return response.status, await response.text()
+
+
+@pytest.mark.parametrize("case", BROKEN)
+async def test_a_checkpoint_that_does_not_fit_is_refused_over_http(service, tmp_path, case,
+                                                                   caplog):
+    breaks, reason = BROKEN[case]
+    save_checkpoint(breaks(make_checkpoint("origin", BAD, seed=3)),
+                    task_dir(tmp_path, "origin") / f"{BAD}.safetensors")
+    async with aiohttp.ClientSession() as http:
+        with caplog.at_level(logging.ERROR, logger="seqbot.inference"):
+            status, body = await call(http, service.url, "/v1/reload",
+                                      {"task": "origin", "version": BAD})
+        assert status == 409, body
+        assert reason in json.loads(body)["error"]
+        assert str(tmp_path) not in body and "/tmp" not in body
+        assert f"refused checkpoint {BAD}" in caplog.text
+        status, body = await call(http, service.url, "/v1/origin", {"inputs": ["Nakamura"]})
+        assert status == 200
+        [answer] = json.loads(body, parse_constant=pytest.fail)["results"]  # no NaN
+        assert answer["model_version"] == V1
+        assert 0 < answer["probability"] <= 1 and isinstance(answer["label"], str)
+        status, body = await call(http, service.url, "/healthz")
+        refused = json.loads(body)["refused"]["origin"]
+        assert refused["checkpoint"] == f"{BAD}.safetensors" and reason in refused["reason"]
+    registry = service.worker.registry
+    assert sample(registry, "seqbot_model_refused", task="origin") == 1
+    assert sample(registry, "seqbot_model_reloads_total", task="origin", outcome="refused") == 1
+
+
+async def test_the_watcher_refuses_one_too_and_a_good_reload_clears_it(service, tmp_path):
+    worker = service.worker
+    save_checkpoint(temperature(-1.0)(make_checkpoint("origin", BAD, seed=3)),
+                    task_dir(tmp_path, "origin") / f"{BAD}.safetensors")
+    set_current(tmp_path, "origin", BAD)
+    for _ in range(200):
+        if worker.refusals():
+            break
+        await asyncio.sleep(0.01)
+    assert worker.refusals()["origin"]["checkpoint"] == f"{BAD}.safetensors"
+    assert worker.versions()["origin"] == V1
+    assert await worker.reload("origin", V1) == V1
+    assert worker.refusals() == {}
+    assert sample(worker.registry, "seqbot_model_refused", task="origin") == 0
