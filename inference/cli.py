@@ -129,7 +129,7 @@ async def predict(args: argparse.Namespace) -> int:
         tasks=(args.task,), checkpoints={args.task: checkpoint} if checkpoint else None,
         model_dir=args.model_dir, device=args.device, threads=args.threads,
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=2 * chunk,
-        max_explanations=2 * chunk)
+        max_explanations=2 * chunk, load_timeout_s=args.load_timeout_s)
     score = worker.explain if args.explain else worker.predict
     inputs = chain(args.texts, _lines(args.file)) if args.file else iter(args.texts)
     rejected = False
@@ -165,7 +165,8 @@ async def serve(args: argparse.Namespace, secret: str | None) -> int:
     worker = InferenceWorker(
         model_dir=args.model_dir, device=args.device, threads=args.threads,
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
-        max_explanations=MAX_EXPLAIN_INPUTS, watch_interval_s=args.watch_interval_s)
+        max_explanations=MAX_EXPLAIN_INPUTS, watch_interval_s=args.watch_interval_s,
+        load_timeout_s=args.load_timeout_s)
     server = InferenceServer(worker, host=args.host, port=args.port,
                              secret=secret, insecure=args.insecure)
     async with worker:
@@ -191,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = InferenceSettings.load_or_exit()
     args.device = args.device or settings.device
     args.model_dir = args.model_dir or settings.models
+    args.load_timeout_s = settings.model_load_timeout_s
     logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from settings import path, setting
+from settings import number, path, setting
 from settings.database import DatabaseSettings
 
 
@@ -27,6 +27,12 @@ class InferenceSettings(DatabaseSettings):
         "Shared secret of the inference service (`python -m inference serve`): the service "
         "requires it on every request when set, and the bot sends it (see INFERENCE_URL).",
         secret=True)
+
+    model_load_timeout_s: float = setting(
+        "SEQBOT_MODEL_LOAD_TIMEOUT_S", 60.0,
+        "Seconds reading, checking and probing a checkpoint may take before it is refused "
+        "(the model already serving stays): a file that blocks, such as one on a hung network "
+        "share, never holds the service.", parse=number(above=0))
 
     @property
     def models(self) -> Path:

@@ -295,7 +295,9 @@ class InferenceWorker(InferenceClient):
                 return path, predictor, None
             log.warning("%s: starting on %s, the newest version that can be served, since "
                         "%s", task, version, problem)
-            return path, predictor, _refusal(first, problem)
+            offered = first if first == CURRENT else version_file(
+                self.model_dir, task, first).name  # type: ignore[arg-type]
+            return path, predictor, _refusal(offered, problem)
         raise CheckpointError(f"no promoted {task} version can be served ({len(versions)} "
                               f"tried); the first problem: {problem}")
 

@@ -1,20 +1,27 @@
-"""Checkpoints that load but do not fit, offered through POST /v1/reload and the watcher:
-each is refused with a 409 that names no local path, the model already serving keeps
-answering with valid JSON, and the refusal shows in the log, /healthz and /metrics."""
+"""Checkpoints that load but do not fit, and files that are no checkpoints at all (a FIFO, a
+read that hangs), offered through POST /v1/reload, the watcher or at start: each is refused
+(over HTTP with a 409 that names no local path) without blocking the event loop, the model
+already serving keeps answering with valid JSON, and the refusal shows in the log, /healthz
+and /metrics."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
 import math
+import os
+import threading
+from pathlib import Path
 
 import aiohttp
 import pytest
 import torch
 
-from inference.checkpoint import save_checkpoint
+from inference import checkpoint, registry
+from inference.checkpoint import CheckpointError, save_checkpoint
 from inference.models import Ensemble
 from inference.registry import set_current, task_dir
 from inference.server import InferenceServer
@@ -132,3 +139,84 @@ async def test_the_watcher_refuses_one_too_and_a_good_reload_clears_it(service, 
     assert await worker.reload("origin", V1) == V1
     assert worker.refusals() == {}
     assert sample(worker.registry, "seqbot_model_refused", task="origin") == 0
+
+
+class Heartbeat:
+    """Counts event-loop turns of 10 ms: stops counting while anything blocks the loop."""
+
+    def __init__(self) -> None:
+        self.beats = 0
+        self.longest_gap = 0.0
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(0.01)
+            now = loop.time()
+            self.beats, self.longest_gap = self.beats + 1, max(self.longest_gap, now - last)
+            last = now
+
+
+@contextlib.asynccontextmanager
+async def heartbeat():
+    beat = Heartbeat()
+    task = asyncio.create_task(beat.run())
+    try:
+        yield beat
+    finally:
+        task.cancel()
+
+
+@pytest.mark.parametrize("what", ["checkpoint", "CURRENT"])
+async def test_a_fifo_is_refused_at_once_and_never_blocks(service, tmp_path, what):
+    folder = task_dir(tmp_path, "origin")
+    if what == "checkpoint":
+        os.mkfifo(folder / f"{BAD}.safetensors")
+        body = {"task": "origin", "version": BAD}
+    else:
+        (folder / "CURRENT").unlink()
+        os.mkfifo(folder / "CURRENT")
+        body = {"task": "origin"}
+    async with heartbeat() as beat, aiohttp.ClientSession() as http:
+        status, answer = await call(http, service.url, "/v1/reload", body)
+        await asyncio.sleep(0.1)  # the watcher polls it too, every 20 ms
+        assert status == 409 and "not a regular file" in answer
+        status, _ = await call(http, service.url, "/v1/origin", {"inputs": ["Nakamura"]})
+        assert status == 200
+    assert service.worker.versions()["origin"] == V1
+    assert beat.beats >= 5 and beat.longest_gap < 1.0
+
+
+async def test_a_fifo_as_the_current_model_at_start_gives_way_to_a_valid_one(tmp_path):
+    promote(tmp_path, "origin", V1, seed=1)
+    os.mkfifo(task_dir(tmp_path, "origin") / f"{BAD}.safetensors")
+    set_current(tmp_path, "origin", BAD)
+    async with InferenceWorker(tasks=("origin",), model_dir=tmp_path, device="cpu",
+                               threads=1) as worker:
+        assert worker.versions()["origin"] == V1
+        assert "not a regular file" in worker.refusals()["origin"]["reason"]
+
+
+async def test_a_read_that_hangs_is_given_up_after_the_time_limit(tmp_path, monkeypatch):
+    """A checkpoint on a hung network share: its read never returns."""
+    promote(tmp_path, "origin", V1, seed=1)
+    promote(tmp_path, "origin", BAD, seed=3)
+    set_current(tmp_path, "origin", V1)
+    hung = threading.Event()
+    read = registry.read_regular
+
+    def hanging(path, limit=None):
+        if Path(path).name == f"{BAD}.safetensors":
+            hung.wait(30)
+        return read(path, limit)
+
+    monkeypatch.setattr(checkpoint, "read_regular", hanging)
+    async with InferenceWorker(tasks=("origin",), model_dir=tmp_path, device="cpu", threads=1,
+                               load_timeout_s=0.3) as worker, heartbeat() as beat:
+        with pytest.raises(CheckpointError, match=r"took longer than 0\.3 s"):
+            await worker.reload("origin", BAD)
+        assert (await worker.predict_one("origin", "Nakamura")).model_version == V1
+        assert worker.refusals()["origin"]["checkpoint"] == f"{BAD}.safetensors"
+    hung.set()
+    assert beat.beats >= 10 and beat.longest_gap < 1.0

@@ -125,7 +125,7 @@ async def test_start_falls_back_to_the_newest_version_that_can_be_served(model_d
     with caplog.at_level(logging.WARNING, logger="seqbot.inference"):
         async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1) as w:
             assert w.versions()["origin"] == V2
-            assert w.refusals()["origin"]["checkpoint"] == V3
+            assert w.refusals()["origin"]["checkpoint"] == f"{V3}.safetensors"
     assert f"origin: starting on {V2}, the newest version that can be served" in caplog.text
     assert current(model_dir) == V3  # saying so, not rewriting what the operator chose
 
