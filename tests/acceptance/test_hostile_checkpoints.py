@@ -18,6 +18,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import safetensors.torch
 import torch
 
 from inference import checkpoint, registry
@@ -220,3 +221,67 @@ async def test_a_read_that_hangs_is_given_up_after_the_time_limit(tmp_path, monk
         assert worker.refusals()["origin"]["checkpoint"] == f"{BAD}.safetensors"
     hung.set()
     assert beat.beats >= 10 and beat.longest_gap < 1.0
+
+
+def write_raw(path: Path, **changed: str) -> None:
+    """A checkpoint whose metadata fields are replaced by raw text, as a forger would."""
+    good = make_checkpoint("origin", BAD, seed=3)
+    save_checkpoint(good, path)
+    data = path.read_bytes()
+    meta = checkpoint.header_metadata(data)
+    tensors = safetensors.torch.load(data)
+    safetensors.torch.save_file(tensors, str(path), metadata={**meta, **changed})
+
+
+@pytest.mark.parametrize("field", ["metrics", "config", "labels", "known_inputs", "verdicts"])
+async def test_metadata_nested_too_deeply_is_a_409_not_a_500(service, tmp_path, field):
+    write_raw(task_dir(tmp_path, "origin") / f"{BAD}.safetensors",
+              **{field: "[" * 100_000 + "]" * 100_000})
+    async with aiohttp.ClientSession() as http:
+        status, body = await call(http, service.url, "/v1/reload",
+                                  {"task": "origin", "version": BAD})
+    assert status == 409, body
+    assert "unreadable checkpoint" in body and str(tmp_path) not in body
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/reload", {"task": "origin", "version": "origin-nope"}),
+    ("/v1/reload", {"task": "origin", "version": BAD}),  # listed, then gone
+    ("/v1/rollback", {"task": "origin"}),
+])
+async def test_409_answers_name_no_local_path(service, tmp_path, monkeypatch, path, body):
+    if body.get("version") == BAD:
+        (task_dir(tmp_path, "origin") / f"{BAD}.safetensors").symlink_to(
+            task_dir(tmp_path, "origin") / "deleted.safetensors")
+    async with aiohttp.ClientSession() as http:
+        status, answer = await call(http, service.url, path, body)
+    assert status == 409, answer
+    assert str(tmp_path) not in answer and str(tmp_path.resolve()) not in answer
+    assert "/tmp" not in answer
+
+
+async def test_links_that_leave_the_model_dir_are_refused(tmp_path):
+    models, outside = tmp_path / "models", tmp_path / "outside"
+    promote(models, "origin", V1, seed=1)
+    foreign = outside / f"{BAD}.safetensors"
+    save_checkpoint(make_checkpoint("origin", BAD, seed=3), foreign)
+    folder = task_dir(models, "origin")
+    (folder / f"{BAD}.safetensors").symlink_to(foreign)
+    (folder / "origin-20260102-000001.safetensors").symlink_to(folder / f"{V1}.safetensors")
+    async with InferenceWorker(tasks=("origin",), model_dir=models, device="cpu", threads=1,
+                               watch_interval_s=0.02) as worker:
+        assert worker.versions()["origin"] == V1  # the newest promoted file leaves: not one
+        server = InferenceServer(worker, port=0)
+        await server.start()
+        try:
+            async with aiohttp.ClientSession() as http:
+                status, body = await call(http, server.url, "/v1/reload",
+                                          {"task": "origin", "version": BAD})
+            assert status == 409 and "no promoted origin version" in body
+            (folder / "CURRENT").write_text(BAD + "\n")
+            await asyncio.sleep(0.1)  # the watcher polls: CURRENT names no promoted version
+            assert worker.versions()["origin"] == V1
+            # a link that stays inside the model dir is a version like any other
+            assert await worker.reload("origin", "origin-20260102-000001")
+        finally:
+            await server.close()
