@@ -4,7 +4,10 @@ POST /v1/<task> (/v1/origin, /v1/sentiment, one per task spec) takes {"inputs": 
 "top_k": k} and answers one result per input; an input failing validation becomes
 {"input", "error"} without failing the rest. POST /v1/explain/<task> takes the same body (at
 most MAX_EXPLAIN_INPUTS inputs: each costs many forward passes) and answers the same results,
-each with an "explanation" field (inference.results.Explanation).
+each with an "explanation" field (inference.results.Explanation); the valid inputs may hold
+at most MAX_EXPLAIN_UNITS words or characters between them (400 "too_much_work" beyond).
+Explanations run behind predictions, and a request whose client disconnects is cancelled, so
+the work it had left is dropped (inference.modelthread).
 PUT /v1/agreed/<task> (a task whose spec keeps known inputs) takes {"agreed": [{"reference",
 "input", "label"}, ...]}, the community's whole agreed set, and answers {"task", "joined",
 "left", "agreed"} (inference.memory).
@@ -30,18 +33,28 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from inference.client import MAX_TOP_K
-from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
+from inference.errors import (
+    CheckpointError,
+    InferenceBusy,
+    InferenceUnavailable,
+    InputError,
+    TooMuchWork,
+)
 from inference.http_client import SECRET_HEADER
 from inference.memory import AgreedInput
 from inference.results import Explanation, Prediction
 from inference.tasks import TASKS, task_spec
 from inference.telemetry import LATENCY_BUCKETS
+from inference.text import MAX_TOKENS
 from inference.worker import InferenceWorker
 
 log = logging.getLogger("seqbot.inference")
 
 MAX_INPUTS = 256
 MAX_EXPLAIN_INPUTS = 16
+# Eight texts of the longest the models read (MAX_TOKENS words; a 2,000-character Discord
+# message holds fewer): an explanation costs about as many forward passes as units.
+MAX_EXPLAIN_UNITS = 8 * MAX_TOKENS
 # 256 inputs of 4000 characters, with room for JSON escapes of non-ASCII text.
 MAX_BODY_BYTES = 8 << 20
 OPEN_PATHS = frozenset({"/healthz"})
@@ -98,6 +111,7 @@ class InferenceServer:
         insecure: bool = False,
         max_inputs: int = MAX_INPUTS,
         max_explain_inputs: int = MAX_EXPLAIN_INPUTS,
+        max_explain_units: int = MAX_EXPLAIN_UNITS,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         check_bind(host, secret, insecure)
@@ -107,6 +121,7 @@ class InferenceServer:
         # so it gets a 400 that says the limit instead.
         self.max_inputs = min(max_inputs, worker.max_queue)
         self.max_explain_inputs = min(max_explain_inputs, worker.max_explanations)
+        self.max_explain_units = max_explain_units
         self.max_body_bytes = max_body_bytes
         self.registry = CollectorRegistry()
         self.registry.register(worker.registry)
@@ -135,7 +150,9 @@ class InferenceServer:
 
     async def start(self) -> None:
         """Listen; with port=0 the system picks a free port, reflected in `url`."""
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        # handler_cancellation: a client that disconnects cancels its request's work
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False,
+                                     handler_cancellation=True)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
         self.port = self._runner.addresses[0][1]
@@ -210,6 +227,8 @@ class InferenceServer:
             raise Reject(503, "busy", str(exc)) from exc
         except InferenceUnavailable as exc:
             raise Reject(503, "unavailable", str(exc)) from exc
+        except TooMuchWork as exc:
+            raise Reject(400, "too_much_work", str(exc)) from exc
         return web.json_response(
             {"results": [_item(raw, r) for raw, r in zip(inputs, results, strict=True)]})
 
@@ -223,7 +242,8 @@ class InferenceServer:
     def _explain_handler(self, task: str) -> Handler:
         async def handler(request: web.Request) -> web.Response:
             inputs, top_k = await self._inputs(request, task, self.max_explain_inputs)
-            return await self._answer(inputs, self.worker.explain(task, inputs, top_k))
+            return await self._answer(inputs, self.worker.explain(
+                task, inputs, top_k, max_units=self.max_explain_units))
 
         return handler
 

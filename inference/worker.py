@@ -22,7 +22,6 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,9 +32,16 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from inference.checkpoint import Checkpoint, load_checkpoint
 from inference.client import InferenceClient, check_inputs
 from inference.device import configure_threads, resolve_device
-from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
-from inference.explain import explain_prepared
+from inference.errors import (
+    CheckpointError,
+    InferenceBusy,
+    InferenceUnavailable,
+    InputError,
+    TooMuchWork,
+)
+from inference.explain import finish, occlusion, steps
 from inference.memory import AgreedInput, Memory
+from inference.modelthread import EXPLAIN, PREDICT, ModelThread
 from inference.predictor import Predictor, Prepared, in_place, valid_only
 from inference.registry import (
     CURRENT,
@@ -57,6 +63,10 @@ _VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 Stamp = tuple[str, int, int]
 T = TypeVar("T")
+# Units of occluded variants scored per step of an explanation: a prediction waits for at
+# most one step (inference.modelthread). One step of the shipped sentiment model's largest
+# variants takes ~0.1 s on one CPU thread (docs/results.md).
+EXPLAIN_STEP_UNITS = 4096
 
 
 def file_stamp(path: Path) -> Stamp | None:
@@ -200,7 +210,7 @@ class InferenceWorker(InferenceClient):
         self._explaining = 0
         self._lanes: dict[str, _Lane] = {}
         self._tasks: list[asyncio.Task] = []
-        self._executor: ThreadPoolExecutor | None = None
+        self._model: ModelThread | None = None
         self._running = False
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -243,9 +253,7 @@ class InferenceWorker(InferenceClient):
         """Load every task's model (off the event loop) and start the batchers."""
         if self._running:
             return
-        self._executor = ThreadPoolExecutor(
-            1, thread_name_prefix="seqbot-model", initializer=configure_threads,
-            initargs=(self.threads,))
+        self._model = ModelThread(configure_threads, (self.threads,))
         self._running = True
         try:
             for task in self.tasks:
@@ -315,9 +323,9 @@ class InferenceWorker(InferenceClient):
                 if not req.future.done():
                     req.future.set_exception(InferenceUnavailable("The model is shutting down."))
             lane.pending.clear()
-        if self._executor is not None:
-            await asyncio.to_thread(self._executor.shutdown)
-            self._executor = None
+        if self._model is not None:
+            await asyncio.to_thread(self._model.shutdown)
+            self._model = None
 
     @property
     def running(self) -> bool:
@@ -349,16 +357,25 @@ class InferenceWorker(InferenceClient):
     # explanations
 
     async def explain(
-        self, task: str, inputs: Sequence[str], top_k: int | None = None
+        self, task: str, inputs: Sequence[str], top_k: int | None = None, *,
+        max_units: int | None = None,
     ) -> list[Explanation | InputError]:
-        """Explain many inputs, each as one batched job of its variants on the model thread;
-        an invalid input yields its InputError in its place. All are admitted or none."""
+        """Explain many inputs, each in steps of its variants on the model thread, behind
+        any prediction waiting there; an invalid input yields its InputError in its place.
+        All are admitted or none: TooMuchWork where the valid inputs hold more than
+        `max_units` units between them (each costs about as many variants as units).
+        Cancelling the call (its requester is gone) drops the steps not yet run."""
         lane, k = self._lane(task), self._top_k(task, top_k)
         predictor = lane.predictor  # encodes and scores: a reload meanwhile changes nothing
         prepared = predictor.prepare_many(check_inputs(inputs))
         valid = valid_only(prepared)
         if refused := len(prepared) - len(valid):
             self.explanations.labels(task, "invalid").inc(refused)
+        units = sum(len(p.ids) for p in valid)
+        if max_units is not None and units > max_units:
+            self.explanations.labels(task, "too_much").inc(len(valid))
+            raise TooMuchWork(f"These inputs are {units} words or characters long in all; one "
+                              f"request may explain at most {max_units}.")
         if self._explaining + len(valid) > self.max_explanations:
             self.explanations.labels(task, "busy").inc(len(valid))
             raise InferenceBusy(f"The {task} model is busy explaining; try again in a moment.")
@@ -366,6 +383,9 @@ class InferenceWorker(InferenceClient):
         try:  # every job is awaited, even after one fails, so the count stays true
             outcomes = await asyncio.gather(
                 *(self._explain_job(predictor, p, k) for p in valid), return_exceptions=True)
+        except asyncio.CancelledError:
+            self.explanations.labels(task, "cancelled").inc(len(valid))
+            raise
         finally:
             self._explaining -= len(valid)
         if failed := next((o for o in outcomes if isinstance(o, BaseException)), None):
@@ -377,8 +397,12 @@ class InferenceWorker(InferenceClient):
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
-            explanation = await loop.run_in_executor(
-                self._executor, explain_prepared, predictor, prepared, top_k)
+            occ = await self._on_model(EXPLAIN, occlusion, predictor, prepared, top_k)
+            rows: list[list[float]] = []
+            for step in steps(occ.variants, EXPLAIN_STEP_UNITS):
+                probs = await self._on_model(EXPLAIN, predictor.probabilities, step)
+                rows += probs.tolist()
+            explanation = await self._on_model(EXPLAIN, finish, predictor, occ, rows)
         except Exception as exc:
             self.explanations.labels(predictor.task, "error").inc()
             log.exception("%s: an explanation failed on %s", predictor.task, predictor.version)
@@ -386,6 +410,12 @@ class InferenceWorker(InferenceClient):
         self.explanations.labels(predictor.task, "ok").inc()
         self.explain_latency.labels(predictor.task).observe(loop.time() - started)
         return explanation
+
+    async def _on_model(self, priority: int, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` on the model thread; cancelling the await drops it if not started."""
+        if self._model is None:
+            raise InferenceUnavailable("The model is shutting down.")
+        return await asyncio.wrap_future(self._model.submit(priority, fn, *args))
 
     # model management
 
@@ -568,8 +598,8 @@ class InferenceWorker(InferenceClient):
         predictor = lane.predictor
         lane.running = batch
         try:
-            predictions = await loop.run_in_executor(
-                self._executor, predictor.predict_prepared, [r.prepared for r in batch],
+            predictions = await self._on_model(
+                PREDICT, predictor.predict_prepared, [r.prepared for r in batch],
                 max(r.top_k for r in batch))
         except Exception as exc:
             lane.running = []
