@@ -17,10 +17,13 @@ where the last checkpoint offered was refused, which and why ("refused");
 GET /metrics exports the worker's and the server's metrics (inference.telemetry).
 Listens on loopback by default; a shared secret (X-Seqbot-Secret) is required on every path
 but /healthz when one is set, and binding elsewhere without one needs an explicit opt-in.
+Slow or many clients are bounded by inference.guard: a header-read timeout, an idle timeout
+and a cap on open connections.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import json
@@ -40,9 +43,11 @@ from inference.errors import (
     InputError,
     TooMuchWork,
 )
+from inference.guard import AcceptErrors, ConnectionGuard
 from inference.http_client import SECRET_HEADER
 from inference.memory import AgreedInput
 from inference.results import Explanation, Prediction
+from inference.settings import HEADER_TIMEOUT_S, IDLE_TIMEOUT_S, MAX_CONNECTIONS
 from inference.tasks import TASKS, task_spec
 from inference.telemetry import LATENCY_BUCKETS
 from inference.text import MAX_TOKENS
@@ -113,6 +118,9 @@ class InferenceServer:
         max_explain_inputs: int = MAX_EXPLAIN_INPUTS,
         max_explain_units: int = MAX_EXPLAIN_UNITS,
         max_body_bytes: int = MAX_BODY_BYTES,
+        header_timeout_s: float = HEADER_TIMEOUT_S,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         check_bind(host, secret, insecure)
         self.worker, self.host, self.port = worker, host, port
@@ -131,6 +139,13 @@ class InferenceServer:
         self._duration = Histogram(
             "seqbot_http_request_duration_seconds", "Seconds spent answering HTTP requests.",
             ("route",), buckets=LATENCY_BUCKETS, registry=self.registry)
+        if idle_timeout_s <= 0:
+            raise ValueError("idle_timeout_s must be > 0")
+        self.idle_timeout_s = idle_timeout_s
+        self.guard = ConnectionGuard(header_timeout_s=header_timeout_s,
+                                     max_connections=max_connections, registry=self.registry)
+        self._listener: asyncio.AbstractServer | None = None
+        self._accept_errors: AcceptErrors | None = None
         self.app = web.Application(middlewares=[self._guard], client_max_size=max_body_bytes)
         for task in TASKS:
             self.app.router.add_post(f"/v1/{task}", self._predict_handler(task))
@@ -150,17 +165,30 @@ class InferenceServer:
 
     async def start(self) -> None:
         """Listen; with port=0 the system picks a free port, reflected in `url`."""
-        # handler_cancellation: a client that disconnects cancels its request's work
+        # handler_cancellation: a client that disconnects cancels its request's work;
+        # keepalive_timeout: how long a connection may idle (or dawdle in later headers)
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False,
-                                     handler_cancellation=True)
+                                     handler_cancellation=True,
+                                     keepalive_timeout=self.idle_timeout_s)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = self._runner.addresses[0][1]
+        loop = asyncio.get_running_loop()
+        self._accept_errors = AcceptErrors(loop)
+        self._accept_errors.install()
+        self._listener = await loop.create_server(
+            self.guard.factory(self._runner.server), self.host, self.port,  # type: ignore[arg-type]
+            reuse_address=True)
+        self.port = self._listener.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._accept_errors is not None:
+            self._accept_errors.remove()
+            self._accept_errors = None
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
