@@ -225,6 +225,10 @@ def check_fits(ckpt: Checkpoint, name: str) -> None:
     for key, tensor in ckpt.state_dict.items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise CheckpointError(f"{name} has weights that are not finite ({key})")
+    members_t = ckpt.state_dict.get("temperatures")  # an ensemble's, one per member
+    if members_t is not None and not bool((members_t > 0).all()):
+        raise CheckpointError(f"{name} has ensemble member temperatures that are not "
+                              "positive")
 
 
 def parse_config(raw: dict | list) -> ModelSpec:

@@ -59,7 +59,6 @@ def nan_weights(c):
 
 
 def zero_temperature_ensemble(c):
-    """Loads and fits, but answers NaN: only scoring the probe finds it."""
     members = (c.config, c.config)
     state = {f"members.{i}.{k}": v for i in range(2) for k, v in c.state_dict.items()}
     state["temperatures"] = torch.zeros(2)
@@ -75,7 +74,11 @@ BROKEN = {
     "temperature NaN": (temperature(math.nan), "finite and positive"),
     "negative temperature": (temperature(-1.5), "finite and positive"),
     "NaN weights": (nan_weights, "not finite"),
-    "an ensemble that answers NaN": (zero_temperature_ensemble, "probe 'Nakamura'"),
+    "an ensemble whose members have temperature 0": (zero_temperature_ensemble,
+                                                      "temperatures that are not positive"),
+    # finite and positive, so it fits, but every logit divided by it overflows to infinity
+    # and the answer is NaN: only scoring the probe finds it
+    "a temperature that overflows": (temperature(1e-45), "probe 'Nakamura'"),
 }
 
 
