@@ -71,7 +71,10 @@ async def test_a_prediction_runs_before_the_rest_of_an_explanation(service, monk
                                        {"inputs": [LONG] * 8}))
     await model.wait_entered()  # the explanation holds the model thread
     probe = asyncio.create_task(post(f"{service.url}/v1/sentiment", {"inputs": [PROBE]}))
-    await asyncio.sleep(0.3)  # the probe reaches the model thread's queue
+    for _ in range(1000):  # the probe's batch is handed to the model thread
+        if service.worker._lanes["sentiment"].running:
+            break
+        await asyncio.sleep(0.01)
     model.release.set()
     status, answer = await probe
     assert status == 200 and answer["results"][0]["input"] == PROBE

@@ -247,17 +247,20 @@ async def test_metadata_nested_too_deeply_is_a_409_not_a_500(service, tmp_path, 
     assert "unreadable checkpoint" in body and str(tmp_path) not in body
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/v1/reload", {"task": "origin", "version": "origin-nope"}),
-    ("/v1/reload", {"task": "origin", "version": BAD}),  # listed, then gone
-    ("/v1/rollback", {"task": "origin"}),
-])
-async def test_409_answers_name_no_local_path(service, tmp_path, monkeypatch, path, body):
-    if body.get("version") == BAD:
-        (task_dir(tmp_path, "origin") / f"{BAD}.safetensors").symlink_to(
-            task_dir(tmp_path, "origin") / "deleted.safetensors")
+@pytest.mark.parametrize("case", ["no such version", "listed, then gone", "corrupt"])
+async def test_409_answers_name_no_local_path(service, tmp_path, case):
+    bad = task_dir(tmp_path, "origin") / f"{BAD}.safetensors"
+    body = {"task": "origin", "version": BAD}
+    if case == "no such version":
+        body["version"] = "origin-nope"
+    elif case == "listed, then gone":
+        bad.symlink_to(task_dir(tmp_path, "origin") / "deleted.safetensors")
+    else:  # CURRENT names a file that is no checkpoint
+        bad.write_bytes(b"\0" * 64)
+        set_current(tmp_path, "origin", BAD)
+        body = {"task": "origin"}
     async with aiohttp.ClientSession() as http:
-        status, answer = await call(http, service.url, path, body)
+        status, answer = await call(http, service.url, "/v1/reload", body)
     assert status == 409, answer
     assert str(tmp_path) not in answer and str(tmp_path.resolve()) not in answer
     assert "/tmp" not in answer
