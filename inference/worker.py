@@ -4,9 +4,15 @@ A request is validated and encoded on the caller's side (so bad input fails at o
 queued per task in a bounded queue. A task's queue is flushed as one padded batch when
 `max_batch` requests wait, when no more requests arrived during a turn of the event loop, or
 at the latest when the oldest has waited `max_wait_ms`. Requests arriving while a batch runs
-form the next one. Every forward pass runs in one dedicated thread, so the event loop never
-blocks on torch, and a reload swaps the predictor between two batches. The model scores a
-sequence identically alone or in any batch, so batching changes speed, never answers.
+form the next one. Every forward pass runs in one dedicated thread (inference.modelthread),
+so the event loop never blocks on torch, and a reload swaps the predictor between two
+batches. The model scores a sequence identically alone or in any batch, so batching changes
+speed, never answers. An explanation is scored in steps there, each behind any prediction
+batch waiting, so that it delays predictions by one step at most.
+
+A model is loaded, checked and probed (Predictor.self_test) off the event loop, in a thread
+of its own and within `load_timeout_s`, before it may serve; one that fails leaves the model
+before it serving, and is reported in the log, `refusals()` and the metrics.
 
 A task whose spec keeps known inputs answers them from a memory (inference.memory): the
 labelled inputs its checkpoint carries, and the community's agreed inputs that the bot sets
