@@ -266,7 +266,8 @@ class Services:
             client = make_client(
                 settings.inference_url, secret=settings.inference_secret,
                 device=settings.device, model_dir=settings.models,
-                watch_interval_s=settings.model_watch_s or None)
+                watch_interval_s=settings.model_watch_s or None,
+                load_timeout_s=settings.model_load_timeout_s)
         store = await FeedbackStore.open(settings.db, Hasher(secret))
         try:
             await client.start()

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import struct
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError
+from safetensors.torch import load, save_file
 
 from inference.errors import CheckpointError  # defined there, torch-free; re-exported here
 from inference.models import Ensemble, ModelConfig, ModelSpec, SeqClassifier, build_model
+from inference.registry import read_regular
 from inference.tasks import UnknownPipeline, UnknownTask, task_spec
 from inference.text import Pipeline, Vocab
 
@@ -123,17 +126,27 @@ def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> str:
 
 
 def load_checkpoint(path: str | Path, task: str | None = None) -> Checkpoint:
-    """Load and validate a checkpoint; any problem is a CheckpointError with the reason."""
+    """Load and validate a checkpoint; any problem is a CheckpointError with the reason.
+
+    Only a regular file is read (a FIFO or a device named *.safetensors is refused before
+    any read can block), and it is read once, so what is checked is what is served. The
+    checks go past parsing: labels must name the output layer's classes, the vocabulary
+    the embedding's rows, the temperature must be finite and positive and every weight
+    finite, since a checkpoint that loads but does not fit answers nonsense (NaN, an
+    inverted ranking) rather than failing. Messages name the file, never its directory,
+    since they reach HTTP answers.
+    """
     path = Path(path)
+    name = path.name
     try:
-        tensors = load_file(str(path))
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
+        data = read_regular(path)
+        tensors = load(data)
+        meta = header_metadata(data)
         ckpt = Checkpoint(
             task=meta["task"],
             config=parse_config(json.loads(meta["config"])),
-            vocab=Vocab(tuple(json.loads(meta["vocab"]))),
-            labels=tuple(json.loads(meta["labels"])),
+            vocab=Vocab(_strings(json.loads(meta["vocab"]), "vocabulary")),
+            labels=_strings(json.loads(meta["labels"]), "labels"),
             state_dict=tensors,
             version=meta["version"],
             temperature=float(meta["temperature"]),
@@ -148,22 +161,74 @@ def load_checkpoint(path: str | Path, task: str | None = None) -> Checkpoint:
                                for name in names),
         )
     except FileNotFoundError as exc:
-        raise CheckpointError(f"checkpoint not found: {path}") from exc
-    except (SafetensorError, OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise CheckpointError(f"unreadable checkpoint {path}: {exc}") from exc
+        raise CheckpointError(f"checkpoint not found: {name}") from exc
+    except OSError as exc:  # its text would name the full path
+        raise CheckpointError(f"unreadable checkpoint {name}: {exc.strerror or exc}") from exc
+    except (SafetensorError, KeyError, ValueError, TypeError, AttributeError,
+            RecursionError) as exc:  # RecursionError: metadata nested too deeply
+        raise CheckpointError(f"unreadable checkpoint {name}: {_short(exc)}") from exc
     if not isinstance(ckpt.verdicts, dict):
-        raise CheckpointError(f"unreadable checkpoint {path}: verdicts must be an object")
+        raise CheckpointError(f"unreadable checkpoint {name}: verdicts must be an object")
     if task is not None and ckpt.task != task:
-        raise CheckpointError(f"{path} is a {ckpt.task!r} checkpoint, not {task!r}")
+        raise CheckpointError(f"{name} is a {ckpt.task!r} checkpoint, not {task!r}")
     try:  # a task and a preprocessing version this install has
         task_spec(ckpt.task).pipeline(ckpt.preprocess_version)
     except (UnknownTask, UnknownPipeline) as exc:
-        raise CheckpointError(f"{path} cannot be served: {exc}") from exc
+        raise CheckpointError(f"{name} cannot be served: {exc}") from exc
+    check_fits(ckpt, name)
     try:
         ckpt.build_model()
-    except (RuntimeError, KeyError) as exc:
-        raise CheckpointError(f"weights in {path} do not match their config: {exc}") from exc
+    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"weights in {name} do not match their config: "
+                              f"{_short(exc)}") from exc
     return ckpt
+
+
+def header_metadata(data: bytes) -> dict[str, str]:
+    """The string metadata of a safetensors file's header (already validated by `load`)."""
+    (size,) = struct.unpack("<Q", data[:8])
+    meta = json.loads(data[8:8 + size]).get("__metadata__") or {}
+    if not all(isinstance(v, str) for v in meta.values()):
+        raise ValueError("metadata values must be strings")
+    return meta
+
+
+def _strings(raw: object, what: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise ValueError(f"the {what} must be a list of strings")
+    return tuple(raw)
+
+
+def _short(exc: BaseException, limit: int = 200) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def check_fits(ckpt: Checkpoint, name: str) -> None:
+    """Refuse a checkpoint whose parts do not fit together (see load_checkpoint)."""
+    members = ckpt.config if isinstance(ckpt.config, tuple) else (ckpt.config,)
+    if not members:
+        raise CheckpointError(f"{name} has no model config")
+    labels = len(ckpt.labels)
+    if not labels or len(set(ckpt.labels)) != labels:
+        raise CheckpointError(f"{name} has no labels or repeats one")
+    for config in members:
+        if config.n_classes != labels:
+            raise CheckpointError(f"{name} has {labels} labels for an output layer of "
+                                  f"{config.n_classes}")
+        if config.vocab_size != len(ckpt.vocab.itos):
+            raise CheckpointError(f"{name} has a vocabulary of {len(ckpt.vocab.itos)} for an "
+                                  f"embedding of {config.vocab_size} rows")
+    if not (math.isfinite(ckpt.temperature) and ckpt.temperature > 0):
+        raise CheckpointError(f"{name} has temperature {ckpt.temperature!r}; it must be "
+                              "finite and positive")
+    for key, tensor in ckpt.state_dict.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"{name} has weights that are not finite ({key})")
+    members_t = ckpt.state_dict.get("temperatures")  # an ensemble's, one per member
+    if members_t is not None and not bool((members_t > 0).all()):
+        raise CheckpointError(f"{name} has ensemble member temperatures that are not "
+                              "positive")
 
 
 def parse_config(raw: dict | list) -> ModelSpec:

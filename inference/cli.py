@@ -25,7 +25,12 @@ from pathlib import Path
 from inference.errors import CheckpointError, InputError
 from inference.results import Explanation, Prediction
 from inference.server import MAX_EXPLAIN_INPUTS, InferenceServer
-from inference.settings import InferenceSettings
+from inference.settings import (
+    HEADER_TIMEOUT_S,
+    IDLE_TIMEOUT_S,
+    MAX_CONNECTIONS,
+    InferenceSettings,
+)
 from inference.tasks import TASKS
 from inference.verdict import SURE
 from inference.worker import InferenceWorker, version_path
@@ -83,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--watch-interval-s", type=float,
                        help="poll the model dir this often and load newly promoted models "
                             "(default: never; the bot's SEQBOT_MODEL_WATCH_S is 60)")
+    serve.add_argument("--header-timeout-s", type=float,
+                       help="close a connection whose first request's headers take longer "
+                            f"(default: $INFERENCE_HEADER_TIMEOUT_S, else {HEADER_TIMEOUT_S:g})")
+    serve.add_argument("--idle-timeout-s", type=float,
+                       help="close a connection idle this long between requests "
+                            f"(default: $INFERENCE_IDLE_TIMEOUT_S, else {IDLE_TIMEOUT_S:g})")
+    serve.add_argument("--max-connections", type=int,
+                       help="open connections at most; more are answered 503 "
+                            f"(default: $INFERENCE_MAX_CONNECTIONS, else {MAX_CONNECTIONS})")
     return parser
 
 
@@ -136,7 +150,7 @@ async def predict(args: argparse.Namespace) -> int:
         tasks=(args.task,), checkpoints={args.task: checkpoint} if checkpoint else None,
         model_dir=args.model_dir, device=args.device, threads=args.threads,
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=2 * chunk,
-        max_explanations=2 * chunk)
+        max_explanations=2 * chunk, load_timeout_s=args.load_timeout_s)
     score = worker.explain if args.explain else worker.predict
     inputs = chain(args.texts, _lines(args.file)) if args.file else iter(args.texts)
     rejected = False
@@ -172,9 +186,13 @@ async def serve(args: argparse.Namespace, secret: str | None) -> int:
     worker = InferenceWorker(
         model_dir=args.model_dir, device=args.device, threads=args.threads,
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
-        max_explanations=MAX_EXPLAIN_INPUTS, watch_interval_s=args.watch_interval_s)
+        max_explanations=MAX_EXPLAIN_INPUTS, watch_interval_s=args.watch_interval_s,
+        load_timeout_s=args.load_timeout_s)
     server = InferenceServer(worker, host=args.host, port=args.port,
-                             secret=secret, insecure=args.insecure)
+                             secret=secret, insecure=args.insecure,
+                             header_timeout_s=args.header_timeout_s,
+                             idle_timeout_s=args.idle_timeout_s,
+                             max_connections=args.max_connections)
     async with worker:
         await server.start()
         log.info("listening on %s: models %s on %s", server.url, worker.versions(), worker.device)
@@ -198,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = InferenceSettings.load_or_exit()
     args.device = args.device or settings.device
     args.model_dir = args.model_dir or settings.models
+    args.load_timeout_s = settings.model_load_timeout_s
+    if args.command == "serve":
+        args.header_timeout_s = args.header_timeout_s or settings.header_timeout_s
+        args.idle_timeout_s = args.idle_timeout_s or settings.idle_timeout_s
+        args.max_connections = args.max_connections or settings.max_connections
     logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

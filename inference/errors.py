@@ -16,6 +16,11 @@ class InferenceUnavailable(RuntimeError):
     """The inference service cannot be reached or timed out."""
 
 
+class TooMuchWork(ValueError):
+    """A request bigger than one call may ask for (an explanation of too many units); the
+    message says the limit and is safe to show."""
+
+
 class CheckpointError(RuntimeError):
     """A checkpoint that is missing, corrupt, or made for another pipeline.
 
@@ -23,4 +28,5 @@ class CheckpointError(RuntimeError):
     """
 
 
-__all__ = ["CheckpointError", "InferenceBusy", "InferenceUnavailable", "InputError"]
+__all__ = ["CheckpointError", "InferenceBusy", "InferenceUnavailable", "InputError",
+           "TooMuchWork"]

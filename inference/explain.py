@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from inference.results import ClueEffect, Explanation, Part
@@ -28,6 +28,7 @@ from inference.text import UNK_ID
 
 if TYPE_CHECKING:
     from inference.predictor import Predictor, Prepared
+    from inference.results import Prediction
 
 _TINY = 1e-45  # smallest float32 probability: keeps log-odds finite at saturation
 
@@ -51,27 +52,66 @@ def log_odds(probs: Sequence[float], label: int) -> float:
     return math.log(max(probs[label], _TINY)) - math.log(max(rest, _TINY))
 
 
-def explain_prepared(predictor: Predictor, prepared: Prepared, top_k: int = 3) -> Explanation:
-    """Score the input, then all its occluded variants in one batch (on the model thread)."""
+@dataclass
+class Occlusion:
+    """An explanation under way: the input scored alone, its variants still to score."""
+
+    prepared: Prepared
+    units: list[str]
+    measured: list[tuple[int, int]]
+    prediction: Prediction
+    label: int  # the answer's index among the labels
+    alone: list[float]  # the input's own probabilities
+    variants: list[Prepared]  # one per measured span, in order
+
+
+def occlusion(predictor: Predictor, prepared: Prepared, top_k: int = 3) -> Occlusion:
+    """Score the input alone, as an answer scores it (so the explained answer is that answer
+    to the last digit), and list its variants (on the model thread)."""
     pipeline = predictor.ckpt.pipeline
     units = pipeline.units(prepared.normalized)[0]
     if len(units) != len(prepared.ids):
         raise ValueError(f"{len(units)} units for {len(prepared.ids)} token ids")
     measured = spans(len(units), task_spec(predictor.task).explaining.ngram_sizes)
-    # The input alone, as an answer scores it (so the explained answer is that answer to
-    # the last digit), then its variants together.
     alone = predictor.probabilities([prepared])
     [prediction] = predictor.predictions([prepared], alone, top_k)
     variants = [replace(prepared, ids=without(prepared.ids, [s])) for s in measured]
-    probs = predictor.probabilities(variants).tolist()
-    label = predictor.labels.index(prediction.label)
-    base = log_odds(alone[0].tolist(), label)
-    parts = [Part(start, length, pipeline.joiner.join(units[start:start + length]),
+    return Occlusion(prepared, units, measured, prediction,
+                     predictor.labels.index(prediction.label), alone[0].tolist(), variants)
+
+
+def steps(variants: Sequence[Prepared], max_units: int) -> list[list[Prepared]]:
+    """The variants in consecutive groups of at most `max_units` units (at least one each):
+    the pieces an explanation is scored in, so that predictions can run between them."""
+    out: list[list[Prepared]] = []
+    units = max_units
+    for variant in variants:
+        if units + len(variant.ids) > max_units:
+            out.append([])
+            units = 0
+        out[-1].append(variant)
+        units += len(variant.ids)
+    return out
+
+
+def finish(predictor: Predictor, occ: Occlusion, probs: Sequence[Sequence[float]]
+           ) -> Explanation:
+    """The explanation from the variants' probabilities (rows in the order of
+    `occ.variants`), with the clues of the input's writing measured too."""
+    pipeline = predictor.ckpt.pipeline
+    label, base = occ.label, log_odds(occ.alone, occ.label)
+    parts = [Part(start, length, pipeline.joiner.join(occ.units[start:start + length]),
                   base - log_odds(row, label), row[label])
-             for (start, length), row in zip(measured, probs, strict=True)]
+             for (start, length), row in zip(occ.measured, probs, strict=True)]
     parts.sort(key=lambda p: -p.weight)
-    return Explanation(prediction, units, pipeline.joiner, parts,
-                       clue_effects(predictor, prepared, label, base), alone[0][label].item())
+    return Explanation(occ.prediction, occ.units, pipeline.joiner, parts,
+                       clue_effects(predictor, occ.prepared, label, base), occ.alone[label])
+
+
+def explain_prepared(predictor: Predictor, prepared: Prepared, top_k: int = 3) -> Explanation:
+    """Score the input, then all its occluded variants in one go (on the model thread)."""
+    occ = occlusion(predictor, prepared, top_k)
+    return finish(predictor, occ, predictor.probabilities(occ.variants).tolist())
 
 
 def clue_effects(predictor: Predictor, prepared: Prepared, label: int,

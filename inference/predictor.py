@@ -10,13 +10,13 @@ input the known-input memory holds is answered from it when the predictor is giv
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 import torch
 
-from inference.checkpoint import Checkpoint, load_checkpoint
+from inference.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from inference.device import resolve_device
 from inference.errors import InputError
 from inference.evidence import NameEvidence
@@ -87,6 +87,19 @@ class Predictor:
     ) -> Predictor:
         path = path or resolve_checkpoint(task, model_dir)
         return cls(load_checkpoint(path, task), resolve_device(device))
+
+    def self_test(self) -> None:
+        """Score the task's probe input with the model alone; CheckpointError unless the
+        answer is a probability distribution (checked before a model may serve)."""
+        probe = task_spec(self.task).probe
+        try:
+            probs = self.probabilities([replace(self.prepare(probe), evidence=None)])
+        except (InputError, RuntimeError, IndexError, ValueError) as exc:
+            raise CheckpointError(f"{self.version} fails on the probe {probe!r}: {exc}") from exc
+        if not (bool(torch.isfinite(probs).all()) and bool((probs >= 0).all())
+                and abs(float(probs.sum()) - 1) < 1e-3):
+            raise CheckpointError(f"{self.version} answers the probe {probe!r} with "
+                                  f"{probs[0].tolist()}, not probabilities")
 
     @property
     def task(self) -> str:

@@ -4,19 +4,26 @@ POST /v1/<task> (/v1/origin, /v1/sentiment, one per task spec) takes {"inputs": 
 "top_k": k} and answers one result per input; an input failing validation becomes
 {"input", "error"} without failing the rest. POST /v1/explain/<task> takes the same body (at
 most MAX_EXPLAIN_INPUTS inputs: each costs many forward passes) and answers the same results,
-each with an "explanation" field (inference.results.Explanation).
+each with an "explanation" field (inference.results.Explanation); the valid inputs may hold
+at most MAX_EXPLAIN_UNITS words or characters between them (400 "too_much_work" beyond).
+Explanations run behind predictions, and a request whose client disconnects is cancelled, so
+the work it had left is dropped (inference.modelthread).
 PUT /v1/agreed/<task> (a task whose spec keeps known inputs) takes {"agreed": [{"reference",
 "input", "label"}, ...]}, the community's whole agreed set, and answers {"task", "joined",
 "left", "agreed"} (inference.memory).
 GET /healthz reports the status, device, queue depths and, per task, the version served
-("models") and its model information ("model_info": labels, recorded test metrics, ...);
+("models"), its model information ("model_info": labels, recorded test metrics, ...) and,
+where the last checkpoint offered was refused, which and why ("refused");
 GET /metrics exports the worker's and the server's metrics (inference.telemetry).
 Listens on loopback by default; a shared secret (X-Seqbot-Secret) is required on every path
 but /healthz when one is set, and binding elsewhere without one needs an explicit opt-in.
+Slow or many clients are bounded by inference.guard: a header-read timeout, an idle timeout
+and a cap on open connections.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import json
@@ -29,18 +36,30 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from inference.client import MAX_TOP_K
-from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
+from inference.errors import (
+    CheckpointError,
+    InferenceBusy,
+    InferenceUnavailable,
+    InputError,
+    TooMuchWork,
+)
+from inference.guard import AcceptErrors, ConnectionGuard
 from inference.http_client import SECRET_HEADER
 from inference.memory import AgreedInput
 from inference.results import Explanation, Prediction
+from inference.settings import HEADER_TIMEOUT_S, IDLE_TIMEOUT_S, MAX_CONNECTIONS
 from inference.tasks import TASKS, task_spec
 from inference.telemetry import LATENCY_BUCKETS
+from inference.text import MAX_TOKENS
 from inference.worker import InferenceWorker
 
 log = logging.getLogger("seqbot.inference")
 
 MAX_INPUTS = 256
 MAX_EXPLAIN_INPUTS = 16
+# Eight texts of the longest the models read (MAX_TOKENS words; a 2,000-character Discord
+# message holds fewer): an explanation costs about as many forward passes as units.
+MAX_EXPLAIN_UNITS = 8 * MAX_TOKENS
 # 256 inputs of 4000 characters, with room for JSON escapes of non-ASCII text.
 MAX_BODY_BYTES = 8 << 20
 OPEN_PATHS = frozenset({"/healthz"})
@@ -97,7 +116,11 @@ class InferenceServer:
         insecure: bool = False,
         max_inputs: int = MAX_INPUTS,
         max_explain_inputs: int = MAX_EXPLAIN_INPUTS,
+        max_explain_units: int = MAX_EXPLAIN_UNITS,
         max_body_bytes: int = MAX_BODY_BYTES,
+        header_timeout_s: float = HEADER_TIMEOUT_S,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         check_bind(host, secret, insecure)
         self.worker, self.host, self.port = worker, host, port
@@ -106,6 +129,7 @@ class InferenceServer:
         # so it gets a 400 that says the limit instead.
         self.max_inputs = min(max_inputs, worker.max_queue)
         self.max_explain_inputs = min(max_explain_inputs, worker.max_explanations)
+        self.max_explain_units = max_explain_units
         self.max_body_bytes = max_body_bytes
         self.registry = CollectorRegistry()
         self.registry.register(worker.registry)
@@ -115,6 +139,13 @@ class InferenceServer:
         self._duration = Histogram(
             "seqbot_http_request_duration_seconds", "Seconds spent answering HTTP requests.",
             ("route",), buckets=LATENCY_BUCKETS, registry=self.registry)
+        if idle_timeout_s <= 0:
+            raise ValueError("idle_timeout_s must be > 0")
+        self.idle_timeout_s = idle_timeout_s
+        self.guard = ConnectionGuard(header_timeout_s=header_timeout_s,
+                                     max_connections=max_connections, registry=self.registry)
+        self._listener: asyncio.AbstractServer | None = None
+        self._accept_errors: AcceptErrors | None = None
         self.app = web.Application(middlewares=[self._guard], client_max_size=max_body_bytes)
         for task in TASKS:
             self.app.router.add_post(f"/v1/{task}", self._predict_handler(task))
@@ -134,15 +165,30 @@ class InferenceServer:
 
     async def start(self) -> None:
         """Listen; with port=0 the system picks a free port, reflected in `url`."""
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        # handler_cancellation: a client that disconnects cancels its request's work;
+        # keepalive_timeout: how long a connection may idle (or dawdle in later headers)
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False,
+                                     handler_cancellation=True,
+                                     keepalive_timeout=self.idle_timeout_s)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = self._runner.addresses[0][1]
+        loop = asyncio.get_running_loop()
+        self._accept_errors = AcceptErrors(loop)
+        self._accept_errors.install()
+        self._listener = await loop.create_server(
+            self.guard.factory(self._runner.server), self.host, self.port,  # type: ignore[arg-type]
+            reuse_address=True)
+        self.port = self._listener.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._accept_errors is not None:
+            self._accept_errors.remove()
+            self._accept_errors = None
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -209,6 +255,8 @@ class InferenceServer:
             raise Reject(503, "busy", str(exc)) from exc
         except InferenceUnavailable as exc:
             raise Reject(503, "unavailable", str(exc)) from exc
+        except TooMuchWork as exc:
+            raise Reject(400, "too_much_work", str(exc)) from exc
         return web.json_response(
             {"results": [_item(raw, r) for raw, r in zip(inputs, results, strict=True)]})
 
@@ -222,7 +270,8 @@ class InferenceServer:
     def _explain_handler(self, task: str) -> Handler:
         async def handler(request: web.Request) -> web.Response:
             inputs, top_k = await self._inputs(request, task, self.max_explain_inputs)
-            return await self._answer(inputs, self.worker.explain(task, inputs, top_k))
+            return await self._answer(inputs, self.worker.explain(
+                task, inputs, top_k, max_units=self.max_explain_units))
 
         return handler
 
@@ -287,6 +336,7 @@ class InferenceServer:
                 "model_info": {t: info.to_json() for t, info in worker.infos().items()},
                 "device": str(worker.device),
                 "queue_depth": {t: worker.queue_depth(t) for t in worker.tasks},
+                "refused": worker.refusals(),
             },
             status=200 if worker.running else 503,
         )

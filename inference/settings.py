@@ -6,8 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from settings import path, setting
+from settings import count, number, path, setting
 from settings.database import DatabaseSettings
+
+HEADER_TIMEOUT_S = 10.0
+IDLE_TIMEOUT_S = 60.0
+MAX_CONNECTIONS = 512
+
+
+def positive(raw: str) -> int:
+    value = count(raw)
+    if value < 1:
+        raise ValueError(f"must be a whole number >= 1, got {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,26 @@ class InferenceSettings(DatabaseSettings):
         "Shared secret of the inference service (`python -m inference serve`): the service "
         "requires it on every request when set, and the bot sends it (see INFERENCE_URL).",
         secret=True)
+
+    model_load_timeout_s: float = setting(
+        "SEQBOT_MODEL_LOAD_TIMEOUT_S", 60.0,
+        "Seconds reading, checking and probing a checkpoint may take before it is refused "
+        "(the model already serving stays): a file that blocks, such as one on a hung network "
+        "share, never holds the service.", parse=number(above=0))
+
+    header_timeout_s: float = setting(
+        "INFERENCE_HEADER_TIMEOUT_S", HEADER_TIMEOUT_S,
+        "`python -m inference serve`: seconds a new connection may take to send its first "
+        "request's headers before it is closed.", parse=number(above=0))
+    idle_timeout_s: float = setting(
+        "INFERENCE_IDLE_TIMEOUT_S", IDLE_TIMEOUT_S,
+        "`python -m inference serve`: seconds a connection may stay idle between requests "
+        "(or in a later request's headers) before it is closed.", parse=number(above=0))
+    max_connections: int = setting(
+        "INFERENCE_MAX_CONNECTIONS", MAX_CONNECTIONS,
+        "`python -m inference serve`: open connections at most; one more is answered 503 and "
+        "closed. Keep it well below the process's file descriptor limit (ulimit -n).",
+        parse=positive)
 
     @property
     def models(self) -> Path:

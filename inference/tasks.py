@@ -128,6 +128,10 @@ class TaskSpec:
     explaining: Explaining
     card: CardStyle
     command: Command
+    # An input every model of the task must score before it serves (inference.worker): a
+    # checkpoint that loads but answers it with non-finite or non-probability numbers is
+    # refused, and the model already serving stays.
+    probe: str
     # What the way an input is written says (a surname's script and letters), as likelihood
     # ratios on the model's answer (inference/evidence.py); None: the model's answer alone.
     evidence: Callable[[str], NameEvidence] | None = None
@@ -186,6 +190,7 @@ ORIGIN = TaskSpec(
                     option_help="A surname, in any script (transliterated if it is not Latin)",
                     mention_error="That is a mention, not a name: please type the surname "
                                   "itself."),
+    probe="Nakamura",
     evidence=name_evidence,
     memory=KnownInputs(name_key, noun="name"),
 )
@@ -209,6 +214,7 @@ SENTIMENT = TaskSpec(
                     option="text", option_help="Any text, e.g. a short review",
                     message_menu="Analyze sentiment"),
     cut_long=True,
+    probe="a great film",
 )
 
 SPECS: dict[str, TaskSpec] = {spec.name: spec for spec in (ORIGIN, SENTIMENT)}

@@ -4,9 +4,15 @@ A request is validated and encoded on the caller's side (so bad input fails at o
 queued per task in a bounded queue. A task's queue is flushed as one padded batch when
 `max_batch` requests wait, when no more requests arrived during a turn of the event loop, or
 at the latest when the oldest has waited `max_wait_ms`. Requests arriving while a batch runs
-form the next one. Every forward pass runs in one dedicated thread, so the event loop never
-blocks on torch, and a reload swaps the predictor between two batches. The model scores a
-sequence identically alone or in any batch, so batching changes speed, never answers.
+form the next one. Every forward pass runs in one dedicated thread (inference.modelthread),
+so the event loop never blocks on torch, and a reload swaps the predictor between two
+batches. The model scores a sequence identically alone or in any batch, so batching changes
+speed, never answers. An explanation is scored in steps there, each behind any prediction
+batch waiting, so that it delays predictions by one step at most.
+
+A model is loaded, checked and probed (Predictor.self_test) off the event loop, in a thread
+of its own and within `load_timeout_s`, before it may serve; one that fails leaves the model
+before it serving, and is reported in the log, `refusals()` and the metrics.
 
 A task whose spec keeps known inputs answers them from a memory (inference.memory): the
 labelled inputs its checkpoint carries, and the community's agreed inputs that the bot sets
@@ -16,29 +22,42 @@ with `set_agreed`. The agreed set belongs to the worker, not to a model: a reloa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import threading
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from inference.checkpoint import Checkpoint, load_checkpoint
 from inference.client import InferenceClient, check_inputs
 from inference.device import configure_threads, resolve_device
-from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
-from inference.explain import explain_prepared
+from inference.errors import (
+    CheckpointError,
+    InferenceBusy,
+    InferenceUnavailable,
+    InputError,
+    TooMuchWork,
+)
+from inference.explain import finish, occlusion, steps
 from inference.memory import AgreedInput, Memory
+from inference.modelthread import EXPLAIN, PREDICT, ModelThread
 from inference.predictor import Predictor, Prepared, in_place, valid_only
 from inference.registry import (
+    CURRENT,
+    PointerError,
+    pointed_version,
     previous_version,
     promoted_versions,
     resolve_checkpoint,
     set_current,
-    task_dir,
+    version_file,
 )
 from inference.results import Explanation, ModelInfo, Prediction
 from inference.tasks import TASKS, task_spec
@@ -49,6 +68,11 @@ log = logging.getLogger("seqbot.inference")
 _VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 Stamp = tuple[str, int, int]
+T = TypeVar("T")
+# Units of occluded variants scored per step of an explanation: a prediction waits for at
+# most one step (inference.modelthread). One step of the shipped sentiment model's largest
+# variants takes ~0.1 s on one CPU thread (docs/results.md).
+EXPLAIN_STEP_UNITS = 4096
 
 
 def file_stamp(path: Path) -> Stamp | None:
@@ -65,8 +89,50 @@ def version_path(model_dir: str | Path | None, task: str, version: str) -> Path:
     if model_dir is None:
         raise CheckpointError(f"no model directory set, so there is no {task} version {version!r}")
     if not _VERSION_NAME.fullmatch(version) or version not in promoted_versions(model_dir, task):
-        raise CheckpointError(f"no promoted {task} version {version!r} in {model_dir}")
-    return task_dir(model_dir, task) / f"{version}.safetensors"
+        raise CheckpointError(f"no promoted {task} version {version[:80]!r}")
+    return version_file(model_dir, task, version)
+
+
+async def off_loop(fn: Callable[..., T], *args: Any, timeout_s: float, what: str) -> T:
+    """`fn(*args)` in a daemon thread of its own, given up on after `timeout_s`.
+
+    For file reads that may block indefinitely (a hung network share): the event loop
+    never waits, and a read that never returns holds only its own thread, which neither
+    the model thread nor the interpreter's exit waits for. CheckpointError on timeout.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = fn(*args), None
+        except BaseException as exc:  # handed to the awaiting task
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop closed while this read hung
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="seqbot-read", daemon=True).start()
+    try:  # asyncio.wait, not wait_for, which may swallow a cancellation (3.11)
+        done, _ = await asyncio.wait({future}, timeout=timeout_s)
+    finally:
+        future.cancel()  # a no-op once it is done; else nobody awaits it any more
+    if not done:
+        raise CheckpointError(f"{what} took longer than {timeout_s:g} s (a file that blocks, "
+                              "such as a hung network share, is not served)")
+    return future.result()
+
+
+def _refusal(offered: str, exc: BaseException) -> dict[str, str]:
+    return {"checkpoint": offered, "reason": str(exc),
+            "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
 def _info(ckpt: Checkpoint, device: str) -> ModelInfo:
@@ -96,6 +162,8 @@ class _Lane:
     arrivals: int = 0  # requests ever queued: tells the batcher whether more are coming
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     refused: Stamp | None = None  # a checkpoint the watcher failed to load: not retried
+    # the last checkpoint offered and refused, while the model before it serves on
+    refusal: dict[str, str] | None = None
 
 
 class InferenceWorker(InferenceClient):
@@ -106,7 +174,9 @@ class InferenceWorker(InferenceClient):
     `watch_interval_s` is set, a newly promoted checkpoint is picked up without restart.
     An explanation is one job of many variants on the model thread; at most
     `max_explanations` wait or run at once, more answer InferenceBusy. `memory=False`
-    answers every input with the model, known or not.
+    answers every input with the model, known or not. A checkpoint must load (and score its
+    task's probe) within `load_timeout_s`; at start, a current version that cannot be served
+    gives way to the newest promoted one that can, with a warning.
     """
 
     def __init__(
@@ -123,6 +193,7 @@ class InferenceWorker(InferenceClient):
         watch_interval_s: float | None = None,
         max_explanations: int = 8,
         memory: bool = True,
+        load_timeout_s: float = 60.0,
     ) -> None:
         self.tasks = tuple(tasks)
         unknown = set(self.tasks) - set(TASKS) or set(checkpoints or {}) - set(self.tasks)
@@ -141,10 +212,11 @@ class InferenceWorker(InferenceClient):
         self.watch_interval_s = watch_interval_s
         self.max_explanations = max_explanations
         self.memory = memory
+        self.load_timeout_s = load_timeout_s
         self._explaining = 0
         self._lanes: dict[str, _Lane] = {}
         self._tasks: list[asyncio.Task] = []
-        self._executor: ThreadPoolExecutor | None = None
+        self._model: ModelThread | None = None
         self._running = False
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -175,6 +247,11 @@ class InferenceWorker(InferenceClient):
             "seqbot_model_info", "The model version served per task (always 1).",
             ("task", "version", "device"),
             lambda: {(t, v, str(self.device)): 1 for t, v in self.versions().items()}))
+        self.registry.register(LiveGauge(
+            "seqbot_model_refused",
+            "1 while the last checkpoint offered for a task was refused (the model before "
+            "it serves on; /healthz says why), else 0.", ("task",),
+            lambda: {(t,): float(lane.refusal is not None) for t, lane in self._lanes.items()}))
 
     # lifecycle
 
@@ -182,16 +259,17 @@ class InferenceWorker(InferenceClient):
         """Load every task's model (off the event loop) and start the batchers."""
         if self._running:
             return
-        self._executor = ThreadPoolExecutor(
-            1, thread_name_prefix="seqbot-model", initializer=configure_threads,
-            initargs=(self.threads,))
+        self._model = ModelThread(configure_threads, (self.threads,))
         self._running = True
         try:
             for task in self.tasks:
-                path = self._source(task, pinned=self.checkpoints.get(task))
-                predictor = await asyncio.to_thread(self._load, task, path)
-                self._lanes[task] = _Lane(task, predictor, file_stamp(path),
-                                          self.checkpoints.get(task))
+                pinned = self.checkpoints.get(task)
+                if pinned is not None:
+                    path, predictor, refusal = pinned, await self._load_off_loop(task, pinned), None
+                else:
+                    path, predictor, refusal = await self._newest_valid(task)
+                self._lanes[task] = _Lane(task, predictor, file_stamp(path), pinned,
+                                          refusal=refusal)
                 log.info("%s: serving %s on %s from %s", task, predictor.version, self.device, path)
         except BaseException:
             await self.close()
@@ -201,6 +279,41 @@ class InferenceWorker(InferenceClient):
         if self.watch_interval_s:
             self._tasks.append(asyncio.create_task(self._watch(self.watch_interval_s),
                                                    name="checkpoint-watcher"))
+
+    async def _newest_valid(self, task: str) -> tuple[Path, Predictor, dict[str, str] | None]:
+        """The current version; where it cannot be served (or CURRENT cannot be followed),
+        the newest promoted version that can, with a warning that says why."""
+        versions = await off_loop(promoted_versions, self.model_dir, task,
+                                  timeout_s=self.load_timeout_s, what=f"listing {task} models")
+        if not versions:
+            path = resolve_checkpoint(task, None)
+            return path, await self._load_off_loop(task, path), None
+        problem: CheckpointError | None = None
+        try:
+            first = await off_loop(pointed_version, self.model_dir, task,
+                                   timeout_s=self.load_timeout_s,
+                                   what=f"reading {task}/{CURRENT}") or versions[-1]
+        except PointerError as exc:
+            first, problem = CURRENT, exc
+        for version in [first, *(v for v in reversed(versions) if v != first)]:
+            if version == CURRENT:
+                continue
+            path = version_file(self.model_dir, task, version)  # type: ignore[arg-type]
+            try:
+                predictor = await self._load_off_loop(task, path)
+            except CheckpointError as exc:
+                problem = problem or exc
+                log.error("%s: cannot serve %s: %s", task, version, exc)
+                continue
+            if problem is None:
+                return path, predictor, None
+            log.warning("%s: starting on %s, the newest version that can be served, since "
+                        "%s", task, version, problem)
+            offered = first if first == CURRENT else version_file(
+                self.model_dir, task, first).name  # type: ignore[arg-type]
+            return path, predictor, _refusal(offered, problem)
+        raise CheckpointError(f"no promoted {task} version can be served ({len(versions)} "
+                              f"tried); the first problem: {problem}")
 
     async def close(self) -> None:
         """Stop batching; requests still waiting fail with InferenceUnavailable."""
@@ -216,9 +329,9 @@ class InferenceWorker(InferenceClient):
                 if not req.future.done():
                     req.future.set_exception(InferenceUnavailable("The model is shutting down."))
             lane.pending.clear()
-        if self._executor is not None:
-            await asyncio.to_thread(self._executor.shutdown)
-            self._executor = None
+        if self._model is not None:
+            await asyncio.to_thread(self._model.shutdown)
+            self._model = None
 
     @property
     def running(self) -> bool:
@@ -250,16 +363,25 @@ class InferenceWorker(InferenceClient):
     # explanations
 
     async def explain(
-        self, task: str, inputs: Sequence[str], top_k: int | None = None
+        self, task: str, inputs: Sequence[str], top_k: int | None = None, *,
+        max_units: int | None = None,
     ) -> list[Explanation | InputError]:
-        """Explain many inputs, each as one batched job of its variants on the model thread;
-        an invalid input yields its InputError in its place. All are admitted or none."""
+        """Explain many inputs, each in steps of its variants on the model thread, behind
+        any prediction waiting there; an invalid input yields its InputError in its place.
+        All are admitted or none: TooMuchWork where the valid inputs hold more than
+        `max_units` units between them (each costs about as many variants as units).
+        Cancelling the call (its requester is gone) drops the steps not yet run."""
         lane, k = self._lane(task), self._top_k(task, top_k)
         predictor = lane.predictor  # encodes and scores: a reload meanwhile changes nothing
         prepared = predictor.prepare_many(check_inputs(inputs))
         valid = valid_only(prepared)
         if refused := len(prepared) - len(valid):
             self.explanations.labels(task, "invalid").inc(refused)
+        units = sum(len(p.ids) for p in valid)
+        if max_units is not None and units > max_units:
+            self.explanations.labels(task, "too_much").inc(len(valid))
+            raise TooMuchWork(f"These inputs are {units} words or characters long in all; one "
+                              f"request may explain at most {max_units}.")
         if self._explaining + len(valid) > self.max_explanations:
             self.explanations.labels(task, "busy").inc(len(valid))
             raise InferenceBusy(f"The {task} model is busy explaining; try again in a moment.")
@@ -267,6 +389,9 @@ class InferenceWorker(InferenceClient):
         try:  # every job is awaited, even after one fails, so the count stays true
             outcomes = await asyncio.gather(
                 *(self._explain_job(predictor, p, k) for p in valid), return_exceptions=True)
+        except asyncio.CancelledError:
+            self.explanations.labels(task, "cancelled").inc(len(valid))
+            raise
         finally:
             self._explaining -= len(valid)
         if failed := next((o for o in outcomes if isinstance(o, BaseException)), None):
@@ -278,8 +403,12 @@ class InferenceWorker(InferenceClient):
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
-            explanation = await loop.run_in_executor(
-                self._executor, explain_prepared, predictor, prepared, top_k)
+            occ = await self._on_model(EXPLAIN, occlusion, predictor, prepared, top_k)
+            rows: list[list[float]] = []
+            for step in steps(occ.variants, EXPLAIN_STEP_UNITS):
+                probs = await self._on_model(EXPLAIN, predictor.probabilities, step)
+                rows += probs.tolist()
+            explanation = await self._on_model(EXPLAIN, finish, predictor, occ, rows)
         except Exception as exc:
             self.explanations.labels(predictor.task, "error").inc()
             log.exception("%s: an explanation failed on %s", predictor.task, predictor.version)
@@ -287,6 +416,12 @@ class InferenceWorker(InferenceClient):
         self.explanations.labels(predictor.task, "ok").inc()
         self.explain_latency.labels(predictor.task).observe(loop.time() - started)
         return explanation
+
+    async def _on_model(self, priority: int, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` on the model thread; cancelling the await drops it if not started."""
+        if self._model is None:
+            raise InferenceUnavailable("The model is shutting down.")
+        return await asyncio.wrap_future(self._model.submit(priority, fn, *args))
 
     # model management
 
@@ -327,15 +462,18 @@ class InferenceWorker(InferenceClient):
         """
         lane = self._lane(task)
         async with lane.reload_lock:
-            path = (version_path(self.model_dir, task, version) if version is not None
-                    else self._source(task, pinned=lane.pinned))
-            stamp = file_stamp(path)
+            offered = version or CURRENT
             try:
-                predictor = await asyncio.to_thread(self._load, task, path)
+                path, stamp = await off_loop(self._offered, task, lane.pinned, version,
+                                             timeout_s=self.load_timeout_s,
+                                             what=f"finding the {task} model")
+                offered = path.name
+                predictor = await self._load_off_loop(task, path)
             except CheckpointError as exc:
+                lane.refusal = _refusal(offered, exc)
                 self.reloads.labels(task, "refused").inc()
                 log.error("%s: refused checkpoint %s, still serving %s: %s",
-                          task, path, lane.predictor.version, exc)
+                          task, offered, lane.predictor.version, exc)
                 raise
             if version is not None:
                 set_current(self.model_dir, task, version)  # type: ignore[arg-type]
@@ -343,7 +481,7 @@ class InferenceWorker(InferenceClient):
             old = lane.predictor.version
             if predictor.memory is not None and lane.predictor.memory is not None:
                 predictor.memory.set_agreed(lane.predictor.memory.agreed)
-            lane.predictor, lane.stamp, lane.refused = predictor, stamp, None
+            lane.predictor, lane.stamp, lane.refused, lane.refusal = predictor, stamp, None, None
             self.reloads.labels(task, "ok").inc()
             log.info("%s: now serving %s (was %s) from %s", task, predictor.version, old, path)
             return predictor.version
@@ -358,16 +496,34 @@ class InferenceWorker(InferenceClient):
             raise CheckpointError(f"no earlier {task} version to roll back to")
         return await self.reload(task, previous)
 
+    def refusals(self) -> dict[str, dict[str, str]]:
+        """Per task whose last offered checkpoint was refused: which, why and when."""
+        return {t: lane.refusal for t, lane in self._lanes.items() if lane.refusal}
+
     # internals
 
     def _source(self, task: str, pinned: Path | None) -> Path:
         return pinned if pinned is not None else resolve_checkpoint(task, self.model_dir)
 
+    def _offered(self, task: str, pinned: Path | None,
+                 version: str | None) -> tuple[Path, Stamp | None]:
+        """The file a reload would load, and its stamp (reads files: run off the loop)."""
+        path = (version_path(self.model_dir, task, version) if version is not None
+                else self._source(task, pinned))
+        return path, file_stamp(path)
+
+    async def _load_off_loop(self, task: str, path: Path) -> Predictor:
+        return await off_loop(self._load, task, path, timeout_s=self.load_timeout_s,
+                              what=f"loading {path.name}")
+
     def _load(self, task: str, path: Path) -> Predictor:
+        """Load, build and probe (Predictor.self_test) a checkpoint."""
         ckpt = load_checkpoint(path, task)
         known = task_spec(task).memory
         memory = Memory(known.key, ckpt.known_inputs) if known and self.memory else None
-        return Predictor(ckpt, self.device, memory)
+        predictor = Predictor(ckpt, self.device, memory)
+        predictor.self_test()
+        return predictor
 
     def _lane(self, task: str) -> _Lane:
         task_spec(task)  # UnknownTask, a ValueError
@@ -448,8 +604,8 @@ class InferenceWorker(InferenceClient):
         predictor = lane.predictor
         lane.running = batch
         try:
-            predictions = await loop.run_in_executor(
-                self._executor, predictor.predict_prepared, [r.prepared for r in batch],
+            predictions = await self._on_model(
+                PREDICT, predictor.predict_prepared, [r.prepared for r in batch],
                 max(r.top_k for r in batch))
         except Exception as exc:
             lane.running = []
@@ -479,9 +635,12 @@ class InferenceWorker(InferenceClient):
             await asyncio.sleep(interval_s)
             for task, lane in self._lanes.items():
                 try:  # an unreadable CURRENT must not end the watching for good
-                    stamp = file_stamp(self._source(task, pinned=lane.pinned))
-                except (OSError, UnicodeError) as exc:  # one line a poll, not a traceback
-                    log.error("%s: cannot read which model is current: %s", task, exc)
+                    _, stamp = await off_loop(self._offered, task, lane.pinned, None,
+                                              timeout_s=self.load_timeout_s,
+                                              what=f"finding the {task} model")
+                except (CheckpointError, OSError) as exc:  # one line a poll, not a traceback
+                    log.error("%s: cannot read which model is current, still serving %s: %s",
+                              task, lane.predictor.version, exc)
                     continue
                 if stamp is None or stamp in (lane.stamp, lane.refused):
                     continue

@@ -208,3 +208,18 @@ def test_ctrl_c_during_start_up_ends_quietly(env, tmp_path, after_s):
     assert proc.returncode == 130, (out, err)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.endswith("\n")
+
+
+def test_console_starts_on_the_newest_valid_version_when_the_current_one_is_truncated(
+        env, tmp_path):
+    models = Path(env["SEQBOT_MODEL_DIR"])
+    good = task_dir(models, "origin") / "origin-c1.safetensors"
+    data = good.read_bytes()
+    (task_dir(models, "origin") / "origin-c2.safetensors").write_bytes(data[: len(data) // 2])
+    set_current(models, "origin", "origin-c2")
+    result = run(env, tmp_path, "/origin Nakamura\n")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "origin: starting on origin-c1, the newest version that can be served" in (
+        result.stderr)
+    assert "model origin-c1" in result.stdout

@@ -118,11 +118,47 @@ async def test_corrupt_checkpoint_is_refused_and_the_old_model_keeps_serving(
         assert w.versions()["origin"] == V1
 
 
-async def test_start_refuses_a_corrupt_checkpoint(model_dir):
-    path_of(model_dir, V3).write_bytes(b"garbage")
+async def test_start_falls_back_to_the_newest_version_that_can_be_served(model_dir, caplog):
+    data = path_of(model_dir, V2).read_bytes()
+    path_of(model_dir, V3).write_bytes(data[: len(data) // 2])  # truncated
     set_current(model_dir, "origin", V3)
-    with pytest.raises(CheckpointError):
+    with caplog.at_level(logging.WARNING, logger="seqbot.inference"):
+        async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1) as w:
+            assert w.versions()["origin"] == V2
+            assert w.refusals()["origin"]["checkpoint"] == f"{V3}.safetensors"
+    assert f"origin: starting on {V2}, the newest version that can be served" in caplog.text
+    assert current(model_dir) == V3  # saying so, not rewriting what the operator chose
+
+
+@pytest.mark.parametrize("pointer", [b"\xff\xfe not text", b"origin-nope\n", b""])
+async def test_start_on_an_unreadable_pointer_takes_the_newest_valid_version(model_dir, pointer,
+                                                                             caplog):
+    (task_dir(model_dir, "origin") / CURRENT).write_bytes(pointer)
+    with caplog.at_level(logging.WARNING, logger="seqbot.inference"):
+        async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1) as w:
+            assert w.versions()["origin"] == V2
+    assert "CURRENT" in caplog.text and "starting on" in caplog.text
+
+
+async def test_start_refuses_when_no_version_can_be_served(model_dir):
+    for version in (V1, V2):
+        path_of(model_dir, version).write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="no promoted origin version can be served"):
         await InferenceWorker(model_dir=model_dir, device="cpu", threads=1).start()
+
+
+async def test_a_garbage_pointer_after_a_rollback_keeps_what_is_serving(model_dir, caplog):
+    async with InferenceWorker(model_dir=model_dir, device="cpu", threads=1,
+                               watch_interval_s=0.02) as w:
+        assert await w.reload("origin", V2) == V2
+        assert await w.rollback("origin") == V1
+        with caplog.at_level(logging.ERROR, logger="seqbot.inference"):
+            (task_dir(model_dir, "origin") / CURRENT).write_text("garbage\n")
+            await asyncio.sleep(0.2)  # ~10 polls of the watcher
+            with pytest.raises(CheckpointError, match="not a promoted origin version"):
+                await w.reload("origin")
+        assert w.versions()["origin"] == V1  # the rollback stands
+        assert "still serving " + V1 in caplog.text
 
 
 async def test_reload_of_a_named_version_makes_it_current_and_rollback_returns(model_dir):

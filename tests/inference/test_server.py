@@ -236,6 +236,8 @@ async def test_metrics_scraped_from_a_running_server_parse_as_prometheus(http):
         "seqbot_inference_latency_seconds": "histogram", "seqbot_explanations": "counter",
         "seqbot_explain_seconds": "histogram", "seqbot_model_reloads": "counter",
         "seqbot_inference_queue_depth": "gauge", "seqbot_model_info": "gauge",
+        "seqbot_model_refused": "gauge", "seqbot_http_connections": "gauge",
+        "seqbot_http_connections_closed": "counter",
         "seqbot_http_requests": "counter", "seqbot_http_request_duration_seconds": "histogram"}
     # prometheus_client's creation timestamps: one per counter and histogram, nothing else
     assert {n for n in families if n.endswith("_created")} == {

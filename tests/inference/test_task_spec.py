@@ -112,6 +112,7 @@ PALINDROME = TaskSpec(
                    show_normalized=True),
     command=Command("Does a word read the same backwards?", "is a word a palindrome?",
                     option="word", option_help="One word"),
+    probe="level",
 )
 
 
