@@ -268,7 +268,7 @@ class Services:
             client = make_client(
                 settings.inference_url, secret=settings.inference_secret,
                 device=settings.device, model_dir=settings.models,
-                watch_interval_s=settings.model_watch_s or None)
+                watch_interval_s=settings.model_watch_s or None, int8=settings.int8)
         store = await FeedbackStore.open(settings.db, Hasher(secret))
         try:
             await client.start()

@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="largest batch; 1 disables batching (default 64)")
     common.add_argument("--max-wait-ms", type=float, default=2.0,
                         help="longest wait for a batch to fill (default 2)")
+    common.add_argument("--no-int8", dest="int8", action="store_false", default=None,
+                        help="serve every model as stored, not in int8 on a CPU "
+                             "(default: $SEQBOT_INT8, else int8 where measured fit)")
 
     predict = commands.add_parser("predict", parents=[common], help="score inputs")
     predict.add_argument("task", choices=TASKS)
@@ -129,7 +132,7 @@ async def predict(args: argparse.Namespace) -> int:
         tasks=(args.task,), checkpoints={args.task: checkpoint} if checkpoint else None,
         model_dir=args.model_dir, device=args.device, threads=args.threads,
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=2 * chunk,
-        max_explanations=2 * chunk)
+        max_explanations=2 * chunk, int8=args.int8)
     score = worker.explain if args.explain else worker.predict
     inputs = chain(args.texts, _lines(args.file)) if args.file else iter(args.texts)
     rejected = False
@@ -165,7 +168,8 @@ async def serve(args: argparse.Namespace, secret: str | None) -> int:
     worker = InferenceWorker(
         model_dir=args.model_dir, device=args.device, threads=args.threads,
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
-        max_explanations=MAX_EXPLAIN_INPUTS, watch_interval_s=args.watch_interval_s)
+        max_explanations=MAX_EXPLAIN_INPUTS, watch_interval_s=args.watch_interval_s,
+        int8=args.int8)
     server = InferenceServer(worker, host=args.host, port=args.port,
                              secret=secret, insecure=args.insecure)
     async with worker:
@@ -191,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = InferenceSettings.load_or_exit()
     args.device = args.device or settings.device
     args.model_dir = args.model_dir or settings.models
+    args.int8 = settings.int8 if args.int8 is None else args.int8
     logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

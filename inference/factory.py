@@ -23,6 +23,7 @@ def make_client(
     max_wait_ms: float = 2.0,
     max_queue: int = 1024,
     watch_interval_s: float | None = None,
+    int8: bool = True,
 ) -> InferenceClient:
     """HttpInferenceClient for `inference_url`, else an InferenceWorker (call start())."""
     if inference_url:
@@ -37,4 +38,5 @@ def make_client(
         max_wait_ms=max_wait_ms,
         max_queue=max_queue,
         watch_interval_s=watch_interval_s,
+        int8=int8,
     )

@@ -22,6 +22,7 @@ from inference.errors import InputError
 from inference.evidence import NameEvidence
 from inference.memory import KnownAnswer, Memory
 from inference.models import pad_batch
+from inference.quantize import quantize_int8, serves_int8
 from inference.registry import resolve_checkpoint
 from inference.results import KNOWN, MODEL, Prediction
 from inference.tasks import task_spec
@@ -56,10 +57,12 @@ class Predictor:
     """One loaded checkpoint on one device. Not thread-safe: the worker owns it.
 
     `memory`: the known-input memory to answer from (inference.memory); None for every
-    evaluation, so that no figure is answered from the data it is scored on."""
+    evaluation, so that no figure is answered from the data it is scored on. `int8`: serve
+    the model quantized where its task allows it and the device is a CPU
+    (inference.quantize); off for every evaluation, whose figures are the stored model's."""
 
     def __init__(self, ckpt: Checkpoint, device: torch.device | str = "cpu",
-                 memory: Memory | None = None) -> None:
+                 memory: Memory | None = None, int8: bool = False) -> None:
         self.ckpt = ckpt
         self.memory = memory
         self.device = torch.device(device)
@@ -70,6 +73,9 @@ class Predictor:
             torch.backends.cudnn.allow_tf32 = False
             torch.backends.cuda.matmul.allow_tf32 = False
         self.model = ckpt.build_model(self.device)
+        self.int8 = serves_int8(ckpt.task, self.device, int8)
+        if self.int8:
+            self.model = quantize_int8(self.model)
         self._label_index = {label: i for i, label in enumerate(ckpt.labels)}
 
     @classmethod
@@ -80,9 +86,10 @@ class Predictor:
         *,
         device: str = "auto",
         model_dir: str | Path | None = None,
+        int8: bool = False,
     ) -> Predictor:
         path = path or resolve_checkpoint(task, model_dir)
-        return cls(load_checkpoint(path, task), resolve_device(device))
+        return cls(load_checkpoint(path, task), resolve_device(device), int8=int8)
 
     @property
     def task(self) -> str:

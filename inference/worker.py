@@ -106,7 +106,8 @@ class InferenceWorker(InferenceClient):
     `watch_interval_s` is set, a newly promoted checkpoint is picked up without restart.
     An explanation is one job of many variants on the model thread; at most
     `max_explanations` wait or run at once, more answer InferenceBusy. `memory=False`
-    answers every input with the model, known or not.
+    answers every input with the model, known or not. `int8`: serve in int8 on a CPU the
+    tasks measured fit for it (inference.quantize; SEQBOT_INT8 in the entry points).
     """
 
     def __init__(
@@ -123,6 +124,7 @@ class InferenceWorker(InferenceClient):
         watch_interval_s: float | None = None,
         max_explanations: int = 8,
         memory: bool = True,
+        int8: bool = False,
     ) -> None:
         self.tasks = tuple(tasks)
         unknown = set(self.tasks) - set(TASKS) or set(checkpoints or {}) - set(self.tasks)
@@ -141,6 +143,7 @@ class InferenceWorker(InferenceClient):
         self.watch_interval_s = watch_interval_s
         self.max_explanations = max_explanations
         self.memory = memory
+        self.int8 = int8
         self._explaining = 0
         self._lanes: dict[str, _Lane] = {}
         self._tasks: list[asyncio.Task] = []
@@ -192,7 +195,8 @@ class InferenceWorker(InferenceClient):
                 predictor = await asyncio.to_thread(self._load, task, path)
                 self._lanes[task] = _Lane(task, predictor, file_stamp(path),
                                           self.checkpoints.get(task))
-                log.info("%s: serving %s on %s from %s", task, predictor.version, self.device, path)
+                log.info("%s: serving %s on %s%s from %s", task, predictor.version, self.device,
+                         " in int8" if predictor.int8 else "", path)
         except BaseException:
             await self.close()
             raise
@@ -290,6 +294,10 @@ class InferenceWorker(InferenceClient):
 
     # model management
 
+    def int8_tasks(self) -> set[str]:
+        """The tasks whose model runs in int8 (inference.quantize)."""
+        return {t for t, lane in self._lanes.items() if lane.predictor.int8}
+
     def versions(self) -> dict[str, str]:
         return {t: lane.predictor.version for t, lane in self._lanes.items()}
 
@@ -367,7 +375,7 @@ class InferenceWorker(InferenceClient):
         ckpt = load_checkpoint(path, task)
         known = task_spec(task).memory
         memory = Memory(known.key, ckpt.known_inputs) if known and self.memory else None
-        return Predictor(ckpt, self.device, memory)
+        return Predictor(ckpt, self.device, memory, int8=self.int8)
 
     def _lane(self, task: str) -> _Lane:
         task_spec(task)  # UnknownTask, a ValueError
