@@ -141,9 +141,13 @@ class Predictor:
             logits = self.model(ids, lengths) / self.ckpt.temperature
             out[chunk] = torch.softmax(logits.float(), dim=-1).cpu()
             start = end
-        for i, item in enumerate(items):  # what the writing says, as likelihood ratios
-            if item.evidence is not None and item.evidence.clues:
-                out[i] = torch.tensor(item.evidence.apply(out[i].tolist(), self.labels))
+        clued = [(i, item.evidence) for i, item in enumerate(items)
+                 if item.evidence is not None and item.evidence.clues]
+        if clued:  # what the writing says, as likelihood ratios; in plain Python, at once
+            index = [i for i, _ in clued]
+            rows = out[index].tolist()
+            out[index] = torch.tensor([evidence.apply(row, self.labels)
+                                       for (_, evidence), row in zip(clued, rows, strict=True)])
         return out
 
     def known(self, item: Prepared) -> KnownAnswer | None:
@@ -175,7 +179,8 @@ class Predictor:
         if not shares:
             return None
         if len(set(shares.values())) < len(shares):  # ties: the model decides
-            held = sorted(shares, key=lambda i: (-shares[i], -probs[row, i].item()))
+            model = probs[row].tolist()
+            held = sorted(shares, key=lambda i: (-shares[i], -model[i]))
         else:
             held = sorted(shares, key=lambda i: -shares[i])
         ids = (held + [i for i in model_top if i not in shares])[:k]

@@ -470,7 +470,8 @@ class InferenceWorker(InferenceClient):
             return
         lane.running = []
         self.batch_sizes.labels(lane.task).observe(len(batch))
-        now = loop.time()
+        now, answered = loop.time(), 0
+        latency = self.latency.labels(lane.task)  # looked up once a batch, not per request
         for req, prediction in zip(batch, predictions, strict=True):
             if req.future.done():
                 self.requests.labels(lane.task, "cancelled").inc()
@@ -478,8 +479,9 @@ class InferenceWorker(InferenceClient):
             if len(prediction.top) > req.top_k:
                 prediction = replace(prediction, top=prediction.top[: req.top_k])
             req.future.set_result(prediction)
-            self.requests.labels(lane.task, "ok").inc()
-            self.latency.labels(lane.task).observe(now - req.enqueued)
+            answered += 1
+            latency.observe(now - req.enqueued)
+        self.requests.labels(lane.task, "ok").inc(answered)
 
     async def _watch(self, interval_s: float) -> None:
         """Reload a task whose checkpoint file (or CURRENT pointer) changed."""

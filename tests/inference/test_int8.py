@@ -11,6 +11,7 @@ from torch.ao.nn.quantized.dynamic import GRU as QuantizedGRU
 from torch.ao.nn.quantized.dynamic import LSTM as QuantizedLSTM
 
 from inference.checkpoint import load_checkpoint
+from inference.cli import parse_args
 from inference.factory import make_client
 from inference.predictor import Predictor, Prepared
 from inference.quantize import quantize_int8, serves_int8
@@ -91,3 +92,14 @@ def test_the_shipped_model_in_int8_agrees_with_fp32_on_a_sample(task) -> None:
     agreement = (want.argmax(-1) == got.argmax(-1)).float().mean().item()
     assert agreement >= 0.99
     assert (want - got).abs().max().item() < 0.1
+
+
+def test_predict_batches_a_file_in_big_batches_and_serve_in_small_ones() -> None:
+    settings = InferenceSettings.load({})
+    assert parse_args(["predict", "origin", "Abe"], settings).max_batch == 512
+    assert parse_args(["serve"], settings).max_batch == 64
+    assert parse_args(["predict", "origin", "Abe", "--max-batch", "8"], settings).max_batch == 8
+    assert parse_args(["predict", "origin", "Abe"], settings).int8 is True
+    assert parse_args(["predict", "origin", "Abe", "--no-int8"], settings).int8 is False
+    off = InferenceSettings.load({"SEQBOT_INT8": "0"})
+    assert parse_args(["serve"], off).int8 is False
