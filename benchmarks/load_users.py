@@ -124,6 +124,8 @@ class Crowd:
         with --kill-after) is counted in `undelivered`."""
         try:
             await self._act(actor)
+        except ConnectionResetError:  # the process died as the event was being sent
+            self.undelivered += 1
         except RuntimeError as exc:
             if not str(exc).startswith("no client connected"):
                 raise
