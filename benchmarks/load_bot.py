@@ -22,14 +22,24 @@ and its peak (each child's ru_maxrss, as getrusage reports it, from wait4), and 
 reconciliation of the SQLite file against every answer and vote the users saw acknowledged
 (read after the bot's clean shutdown).
 
+With --store postgres the bot processes share a database in a throwaway PostgreSQL cluster
+(benchmarks.pgcluster) instead of a SQLite file; --services M starts M inference services
+and gives the bots all their URLs (INFERENCE_URL, comma-separated); --kill-after S kills the
+last bot process with SIGKILL S seconds into the load and starts it again at once (its
+shard's users meanwhile get no answer: those interactions count as unacknowledged, and the
+reconciliation checks that nothing acknowledged before the kill was lost).
+
     python -m benchmarks.load_bot                          # both modes, 60 s each
     python -m benchmarks.load_bot --modes in-process --seconds 20 --users 200
+    python -m benchmarks.load_bot --modes service --bots 2 --services 2 --store postgres \
+        --kill-after 15 --seconds 30
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -49,8 +59,9 @@ import aiohttp
 
 from benchmarks.bench_inference import DATA, load_names, load_reviews
 from benchmarks.fakediscord import FakeDiscord
-from benchmarks.load_checks import batch_sizes, latencies, reconcile
+from benchmarks.load_checks import batch_sizes, latencies, read_logged, reconcile
 from benchmarks.load_users import Crowd, Settlements
+from benchmarks.pgcluster import Cluster, throwaway_cluster
 from inference.server import SECRET_HEADER
 from inference.settings import InferenceSettings
 from inference.tasks import TASKS
@@ -94,8 +105,8 @@ class Child:
     """A subprocess whose exit is reaped with wait4, for its own rusage (peak RSS)."""
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.name, self.log = name, log
-        with log.open("wb") as out:
+        self.name, self.log, self.argv, self.env = name, log, argv, env
+        with log.open("ab") as out:
             self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
                                          cwd=ROOT)
         self.maxrss_mb: float | None = None
@@ -127,16 +138,17 @@ class Child:
 class Service:
     """`python -m inference serve` on a free loopback port, with a shared secret."""
 
-    def __init__(self, args: argparse.Namespace, folder: Path) -> None:
-        self.secret = secrets.token_urlsafe(16)
+    def __init__(self, args: argparse.Namespace, folder: Path, secret: str,
+                 index: int = 0) -> None:
+        self.secret = secret
         self.url = f"http://127.0.0.1:{free_port()}"
         argv = [sys.executable, "-m", "inference", "serve", "--port", self.url.rsplit(":", 1)[1],
                 "--device", args.device]
         if args.model_dir:
             argv += ["--model-dir", str(args.model_dir)]
-        self.child = Child("the inference service", argv,
+        self.child = Child(f"inference service {index}", argv,
                            {**os.environ, "INFERENCE_SECRET": self.secret},
-                           folder / "service.log")
+                           folder / f"service{index}.log")
 
     async def ready(self, timeout: float = 120.0) -> None:
         async with aiohttp.ClientSession() as http:
@@ -160,13 +172,13 @@ async def scrape_metrics(url: str, secret: str | None) -> str:
         return await response.text()
 
 
-def bot_env(args: argparse.Namespace, fake: FakeDiscord, folder: Path, hash_secret: str,
+def bot_env(args: argparse.Namespace, fake: FakeDiscord, db: str, hash_secret: str,
             inference: tuple[str, str | None] | None) -> dict[str, str]:
     """The environment `python -m bot` would get, with quiet logs and (unless asked) no
     cooldown."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SEQBOT_", "INFERENCE_", "DISCORD_"))}
-    env.update({"DISCORD_TOKEN": fake.token, "SEQBOT_DB": str(folder / "seqbot.db"),
+    env.update({"DISCORD_TOKEN": fake.token, "SEQBOT_DB": db,
                 "SEQBOT_HASH_SECRET": hash_secret,
                 "SEQBOT_COOLDOWN_RATE": str(args.cooldown_rate),
                 "SEQBOT_RETENTION_DAYS": "0", "SEQBOT_MODEL_WATCH_S": "0",
@@ -181,33 +193,37 @@ def bot_env(args: argparse.Namespace, fake: FakeDiscord, folder: Path, hash_secr
 
 
 async def run_mode(mode: str, args: argparse.Namespace, names: list[str],
-                   reviews: list[str]) -> dict:
+                   reviews: list[str], cluster: Cluster | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="seqbot-load-") as tmp:
         folder = Path(tmp)
+        db = cluster.url(cluster.create_database()) if cluster else str(folder / "seqbot.db")
         hash_secret = secrets.token_urlsafe(24)
-        service = Service(args, folder) if mode == "service" and not args.inference_url \
-            else None
+        secret = secrets.token_urlsafe(16)
+        services = [Service(args, folder, secret, i) for i in range(args.services)] \
+            if mode == "service" and not args.inference_url else []
         inference: tuple[str, str | None] | None = None
-        if service is not None:
-            inference = (service.url, service.secret)
+        if services:
+            inference = (",".join(s.url for s in services), secret)
         elif mode == "service":
             inference = (args.inference_url, InferenceSettings.load().inference_secret)
         children: dict[str, Child] = {}
         try:
-            if service is not None:
-                children["service"] = service.child
+            for i, service in enumerate(services):
+                children[f"service{i}"] = service.child
+            for service in services:
                 await service.ready()
             async with FakeDiscord(shards=args.bots) as fake:
                 guilds = spread_guilds(fake, args.guilds, args.bots)
                 for i in range(args.bots):
-                    env = bot_env(args, fake, folder, hash_secret, inference)
+                    env = bot_env(args, fake, db, hash_secret, inference)
                     if args.bots > 1:  # one shard per process, as a sharded deployment runs
                         env.update(SEQBOT_SHARD_COUNT=str(args.bots), SEQBOT_SHARD_IDS=str(i))
                     argv = [sys.executable, "-m", "benchmarks.bot_process", "--discord", fake.url,
                              "--metrics", str(folder / f"worker{i}.prom")]
                     children[f"bot{i}"] = Child(f"bot {i}", argv, env, folder / f"bot{i}.log")
                 result = await drive(fake, children, guilds, args, names, reviews)
-                metrics = [await scrape_metrics(*inference)] if inference is not None else []
+                metrics = [await scrape_metrics(url, inference[1])
+                           for url in inference[0].split(",")] if inference is not None else []
                 for name, child in children.items():
                     if name.startswith("bot") and await child.stop() != 0:
                         child.check_alive()  # raises, with the end of its log
@@ -220,10 +236,12 @@ async def run_mode(mode: str, args: argparse.Namespace, names: list[str],
         return {
             "mode": mode,
             "bots": args.bots,
+            "store": args.store,
+            "services": len(services) if mode == "service" else 0,
             **result,
             "batch_sizes": batch_sizes(metrics),
             "peak_rss_mb": {name: child.maxrss_mb for name, child in children.items()},
-            "reconcile": reconcile(folder / "seqbot.db", sent, hash_secret),
+            "reconcile": reconcile(await read_logged(db), sent, hash_secret),
         }
 
 
@@ -261,8 +279,11 @@ async def drive(fake: FakeDiscord, children: dict[str, Child], guilds: list,
         before.update(harness=cpu_seconds(), machine=machine_busy_seconds())
         started = loop.time()
         until = started + args.seconds
+        killer = asyncio.create_task(kill_and_restart(children, before, args)) \
+            if args.kill_after is not None else None
         await asyncio.gather(*(crowd.user(actor, until) for actor in actors))
         finished = loop.time()
+        killed = await killer if killer is not None else None
         after = {name: cpu_seconds(c.pid) for name, c in children.items()}
         after.update(harness=cpu_seconds(), machine=machine_busy_seconds())
         rss = {name: rss_mb(c.pid) for name, c in children.items()}
@@ -272,6 +293,8 @@ async def drive(fake: FakeDiscord, children: dict[str, Child], guilds: list,
     used = {k: after[k] - before[k] for k in after}
     used["others"] = max(0.0, used.pop("machine") - sum(used.values()))
     used["bot"] = sum(used.pop(f"bot{i}") for i in range(args.bots))
+    if services := [k for k in used if k.startswith("service")]:
+        used["service"] = sum(used.pop(k) for k in services)
     stats = latencies(crowd.sent, (started, until))
     return {
         "users": args.users,
@@ -281,11 +304,30 @@ async def drive(fake: FakeDiscord, children: dict[str, Child], guilds: list,
         "interactions_per_s": round(stats["acknowledged"] / wall, 1),
         "cpu_share": {k: round(v / wall, 2) for k, v in used.items()},
         "rss_at_end_mb": rss,
+        "killed": killed,
+        "undelivered": crowd.undelivered,
         "sent": crowd.sent,
     }
 
 
-HEADER = (f"{'mode':<11} {'bots':>4} {'users':>5} {'inter/s':>8} {'min 5s':>7} {'p50 ms':>7} "
+async def kill_and_restart(children: dict[str, Child], before: dict[str, float],
+                           args: argparse.Namespace) -> dict:
+    """SIGKILL the last bot process args.kill_after s into the load, start it again at once,
+    and wait for its shard to connect; its CPU so far stays counted."""
+    await asyncio.sleep(args.kill_after)
+    name = f"bot{args.bots - 1}"
+    old = children[name]
+    used = cpu_seconds(old.pid) - before[name]
+    old.proc.send_signal(signal.SIGKILL)
+    await asyncio.to_thread(old.proc.wait)
+    killed_at = time.monotonic()
+    children[name] = Child(old.name, old.argv, old.env, old.log)
+    before[name] = -used  # the new process counts from 0, plus what the old one used
+    return {"process": name, "at_s": args.kill_after, "exit": old.proc.returncode,
+            "restarted_after_s": round(time.monotonic() - killed_at, 3)}
+
+
+HEADER = (f"{'mode':<17} {'bots':>4} {'users':>5} {'inter/s':>8} {'min 5s':>7} {'p50 ms':>7} "
           f"{'p99 ms':>7} {'max ms':>7} {'late':>5} {'batch o/s':>10} "
           f"{'CPU bot/svc/harn/other':>23} {'RSS MB now(peak) bot/svc':>25}")
 
@@ -302,7 +344,9 @@ def print_row(row: dict) -> None:
         f"({max(v or 0 for k, v in peak.items() if k.startswith(who)):.0f})"
         if who in "".join(end) else "-" for who in ("bot", "service"))
     lowest = min(row["per_5s_rate"], default=0.0)
-    print(f"{row['mode']:<11} {row['bots']:>4} {row['users']:>5} {row['interactions_per_s']:>8.1f} "
+    mode = row["mode"] + ("/pg" if row.get("store") == "postgres" else "") + (
+        f"/{row['services']}svc" if row.get("services", 0) > 1 else "")
+    print(f"{mode:<17} {row['bots']:>4} {row['users']:>5} {row['interactions_per_s']:>8.1f} "
           f"{lowest:>7.1f} {row['ack_p50_ms']:>7.1f} {row['ack_p99_ms']:>7.1f} "
           f"{row['ack_max_ms']:>7.1f} {row['late_acks'] + row['unacknowledged']:>5} "
           f"{batch:>10} {cpus:>23} {rsss:>25}", flush=True)
@@ -313,7 +357,10 @@ def print_row(row: dict) -> None:
           f"{r['predictions_duplicated']}, not verbatim {r['predictions_not_verbatim']}), "
           f"{r['vote_rows']} votes for {r['acknowledged_votes']} acknowledged (lost "
           f"{r['votes_lost']}, extra {r['votes_extra']}, wrong label {r['votes_wrong_label']}); "
-          f"{r['error_replies']} error replies, {r['answered_without_log']} unlogged answers",
+          f"{r['error_replies']} error replies, {r['answered_without_log']} unlogged answers"
+          + (f"; killed {row['killed']['process']} at {row['killed']['at_s']:g} s, "
+             f"{row['undelivered']} actions undelivered while its shard was down"
+             if row.get("killed") else ""),
           flush=True)
 
 
@@ -330,6 +377,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="SEQBOT_COOLDOWN_RATE for the bot (default 0: no cooldown)")
     parser.add_argument("--bots", type=int, default=1,
                         help="bot processes, one shard each (SEQBOT_SHARD_COUNT/_IDS); default 1")
+    parser.add_argument("--services", type=int, default=1,
+                        help="service mode: inference services to start, all in INFERENCE_URL")
+    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite",
+                        help="a SQLite file, or a database in a throwaway PostgreSQL cluster")
+    parser.add_argument("--kill-after", type=float,
+                        help="SIGKILL the last bot process this many seconds into the load "
+                             "and restart it")
     parser.add_argument("--inference-url",
                         help="service mode: use this running service (its INFERENCE_SECRET "
                              "from .env or the environment) instead of starting one")
@@ -356,10 +410,12 @@ def main(argv: list[str] | None = None) -> None:
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
     print(HEADER, flush=True)
     rows = []
-    for mode in args.modes:
-        row = asyncio.run(run_mode(mode, args, names, reviews))
-        print_row(row)
-        rows.append(row)
+    with contextlib.ExitStack() as stack:
+        cluster = stack.enter_context(throwaway_cluster()) if args.store == "postgres" else None
+        for mode in args.modes:
+            row = asyncio.run(run_mode(mode, args, names, reviews, cluster))
+            print_row(row)
+            rows.append(row)
     report = {
         "meta": {
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -370,6 +426,9 @@ def main(argv: list[str] | None = None) -> None:
             "users": args.users,
             "think_s": args.think_s,
             "bots": args.bots,
+            "store": args.store,
+            "services": args.services,
+            "kill_after_s": args.kill_after,
             "cooldown_rate": args.cooldown_rate,
             "device": args.device,
             "command": " ".join(["python -m benchmarks.load_bot", *(argv or sys.argv[1:])]),

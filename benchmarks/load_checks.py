@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.load_users import COMMANDS, VOTES, Sent
@@ -76,7 +78,35 @@ def thanked(vote: Sent) -> bool:
                for body in vote.record.message_bodies())
 
 
-def reconcile(db_path: Path, sent: list[Sent], hash_secret: str) -> dict:
+@dataclass(frozen=True)
+class Logged:
+    """What the database holds after a run."""
+
+    predictions: dict[int, tuple[str, str]]  # id: (task, input_text)
+    votes: dict[tuple[int, str], str]  # (prediction_id, voter_hash): label
+    integrity: str  # SQLite's integrity check; "ok" for PostgreSQL, which checks as it writes
+
+
+async def read_logged(db: str | Path) -> Logged:
+    """The predictions and votes of a SQLite file or a postgresql:// database."""
+    if str(db).startswith(("postgresql://", "postgres://")):
+        connection = await asyncpg.connect(str(db))
+        try:
+            rows = await connection.fetch("SELECT id, task, input_text FROM predictions")
+            votes = await connection.fetch("SELECT prediction_id, voter_hash, label FROM votes")
+        finally:
+            await connection.close()
+        return Logged({r[0]: (r[1], r[2]) for r in rows},
+                      {(r[0], r[1]): r[2] for r in votes}, "ok")
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+        return Logged({r[0]: (r[1], r[2]) for r in
+                       con.execute("SELECT id, task, input_text FROM predictions")},
+                      {(r[0], r[1]): r[2] for r in
+                       con.execute("SELECT prediction_id, voter_hash, label FROM votes")},
+                      con.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def reconcile(logged: Logged, sent: list[Sent], hash_secret: str) -> dict:
     """Every answered command has exactly one prediction row with its text, every
     acknowledged vote exactly one vote row with its label; nothing lost, nothing extra."""
     hasher = Hasher(hash_secret)
@@ -95,12 +125,7 @@ def reconcile(db_path: Path, sent: list[Sent], hash_secret: str) -> dict:
         answered[pred_id] = (s.kind, s.text or "")
     votes = {(s.pred_id, hasher.hash_user(s.user_id)): s.label for s in sent
              if s.kind in VOTES and thanked(s)}
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as con:
-        rows = {r[0]: (r[1], r[2]) for r in
-                con.execute("SELECT id, task, input_text FROM predictions")}
-        vote_rows = {(r[0], r[1]): r[2] for r in
-                     con.execute("SELECT prediction_id, voter_hash, label FROM votes")}
-        integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
+    rows, vote_rows, integrity = logged.predictions, logged.votes, logged.integrity
     return {
         "integrity_check": integrity,
         "answered_commands": len(answered) + duplicate_ids,

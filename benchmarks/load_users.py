@@ -107,6 +107,7 @@ class Crowd:
     sent: list[Sent] = field(default_factory=list)
     answers: deque[tuple[dict, int]] = field(default_factory=lambda: deque(maxlen=RECENT_ANSWERS))
     voted: set[tuple[int, int]] = field(default_factory=set)
+    undelivered: int = 0  # actions while their shard had no connected process
 
     async def user(self, actor: Actor, until: float) -> None:
         """Act, pause, act... until `until` (loop time); returns when its last one settled."""
@@ -119,6 +120,18 @@ class Crowd:
             await self.act(actor)
 
     async def act(self, actor: Actor) -> None:
+        """One action; one that no bot process could be sent (its shard's process down, as
+        with --kill-after) is counted in `undelivered`."""
+        try:
+            await self._act(actor)
+        except ConnectionResetError:  # the process died as the event was being sent
+            self.undelivered += 1
+        except RuntimeError as exc:
+            if not str(exc).startswith("no client connected"):
+                raise
+            self.undelivered += 1
+
+    async def _act(self, actor: Actor) -> None:
         roll = self.rng.random()
         if roll < self.mix.origin:
             await self.ask(actor, "origin", self.rng.choice(self.names))

@@ -267,7 +267,7 @@ class Services:
                 settings.inference_url, secret=settings.inference_secret,
                 device=settings.device, model_dir=settings.models,
                 watch_interval_s=settings.model_watch_s or None,
-                load_timeout_s=settings.model_load_timeout_s)
+                load_timeout_s=settings.model_load_timeout_s, int8=settings.int8)
         store = await FeedbackStore.open(settings.db, Hasher(secret))
         try:
             await client.start()

@@ -42,7 +42,9 @@ class Settings(DbSettings, InferenceSettings):
     inference_url: str | None = setting(
         "INFERENCE_URL", None,
         "Use a separate inference service (`python -m inference serve`) at this URL instead "
-        "of in-process models; set INFERENCE_SECRET too if the service was started with one.")
+        "of in-process models; several URLs separated by commas spread the requests over "
+        "the services that answer. Set INFERENCE_SECRET too if the services were started "
+        "with one.")
     model_watch_s: float = setting(
         "SEQBOT_MODEL_WATCH_S", 60.0,
         "Seconds between checks for a newly promoted model (0 disables hot reload).",

@@ -42,6 +42,9 @@ KNOWN_ERRORS = (CheckpointError, InputError)
 # Lines per predict call; two calls are in flight, so the next lines are already queued
 # while a finished chunk is printed.
 CHUNK_BATCHES = 4
+# --max-batch by default. predict scores a file as fast as it can: big batches sort the
+# inputs by length over more of them (less padding) and pay the per-batch costs less often.
+MAX_BATCH = {"predict": 512, "serve": 64}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,10 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "$SEQBOT_DB, as for the bot); the shipped weights serve a task "
                              "with none promoted")
     common.add_argument("--threads", type=int, help="CPU intra-op threads (default 1)")
-    common.add_argument("--max-batch", type=int, default=64,
-                        help="largest batch; 1 disables batching (default %(default)s)")
+    common.add_argument("--max-batch", type=int,
+                        help="largest batch; 1 disables batching (default 64; predict: "
+                             f"{MAX_BATCH['predict']})")
     common.add_argument("--max-wait-ms", type=float, default=2.0,
-                        help="longest wait for a batch to fill (default %(default)s)")
+                        help="longest wait for a batch to fill (default 2)")
+    common.add_argument("--no-int8", dest="int8", action="store_false", default=None,
+                        help="serve every model as stored, not in int8 on a CPU "
+                             "(default: $SEQBOT_INT8, else int8 where measured fit)")
 
     predict = commands.add_parser("predict", parents=[common], help="score inputs")
     predict.add_argument("task", choices=TASKS, help="the task whose model scores them")
@@ -150,7 +157,7 @@ async def predict(args: argparse.Namespace) -> int:
         tasks=(args.task,), checkpoints={args.task: checkpoint} if checkpoint else None,
         model_dir=args.model_dir, device=args.device, threads=args.threads,
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=2 * chunk,
-        max_explanations=2 * chunk, load_timeout_s=args.load_timeout_s)
+        max_explanations=2 * chunk, load_timeout_s=args.load_timeout_s, int8=args.int8)
     score = worker.explain if args.explain else worker.predict
     inputs = chain(args.texts, _lines(args.file)) if args.file else iter(args.texts)
     rejected = False
@@ -187,7 +194,7 @@ async def serve(args: argparse.Namespace, secret: str | None) -> int:
         model_dir=args.model_dir, device=args.device, threads=args.threads,
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=args.max_queue,
         max_explanations=MAX_EXPLAIN_INPUTS, watch_interval_s=args.watch_interval_s,
-        load_timeout_s=args.load_timeout_s)
+        load_timeout_s=args.load_timeout_s, int8=args.int8)
     server = InferenceServer(worker, host=args.host, port=args.port,
                              secret=secret, insecure=args.insecure,
                              header_timeout_s=args.header_timeout_s,
@@ -208,19 +215,27 @@ async def serve(args: argparse.Namespace, secret: str | None) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None, settings: InferenceSettings) -> argparse.Namespace:
+    """The command line, its defaults filled in from the command and the settings."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "predict" and not args.texts and not args.file:
         parser.error("give TEXT arguments or --file")
-    settings = InferenceSettings.load_or_exit()
+    args.max_batch = MAX_BATCH[args.command] if args.max_batch is None else args.max_batch
     args.device = args.device or settings.device
     args.model_dir = args.model_dir or settings.models
     args.load_timeout_s = settings.model_load_timeout_s
+    args.int8 = settings.int8 if args.int8 is None else args.int8
     if args.command == "serve":
         args.header_timeout_s = args.header_timeout_s or settings.header_timeout_s
         args.idle_timeout_s = args.idle_timeout_s or settings.idle_timeout_s
         args.max_connections = args.max_connections or settings.max_connections
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = InferenceSettings.load_or_exit()
+    args = parse_args(argv, settings)
     logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -24,6 +24,7 @@ def make_client(
     max_queue: int = 1024,
     watch_interval_s: float | None = None,
     load_timeout_s: float = 60.0,
+    int8: bool = True,
 ) -> InferenceClient:
     """HttpInferenceClient for `inference_url`, else an InferenceWorker (call start())."""
     if inference_url:
@@ -39,4 +40,5 @@ def make_client(
         max_queue=max_queue,
         watch_interval_s=watch_interval_s,
         load_timeout_s=load_timeout_s,
+        int8=int8,
     )

@@ -133,7 +133,7 @@ class Memory:
 
     @staticmethod
     def _answer(data: Counter[str] | None, agreed: Counter[str] | None) -> KnownAnswer:
-        counts = Counter(data) + Counter(agreed)
+        counts = Counter(data) + Counter(agreed) if agreed else data or Counter()
         total = sum(counts.values())
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         sources = tuple(s for s, c in ((DATA, data), (AGREED, agreed)) if c)

@@ -22,6 +22,7 @@ from inference.errors import InputError
 from inference.evidence import NameEvidence
 from inference.memory import KnownAnswer, Memory
 from inference.models import pad_batch
+from inference.quantize import quantize_int8, serves_int8
 from inference.registry import resolve_checkpoint
 from inference.results import KNOWN, MODEL, Prediction
 from inference.tasks import task_spec
@@ -60,10 +61,12 @@ class Predictor:
     """One loaded checkpoint on one device. Not thread-safe: the worker owns it.
 
     `memory`: the known-input memory to answer from (inference.memory); None for every
-    evaluation, so that no figure is answered from the data it is scored on."""
+    evaluation, so that no figure is answered from the data it is scored on. `int8`: serve
+    the model quantized where its task allows it and the device is a CPU
+    (inference.quantize); off for every evaluation, whose figures are the stored model's."""
 
     def __init__(self, ckpt: Checkpoint, device: torch.device | str = "cpu",
-                 memory: Memory | None = None) -> None:
+                 memory: Memory | None = None, int8: bool = False) -> None:
         self.ckpt = ckpt
         self.memory = memory
         self.device = torch.device(device)
@@ -74,6 +77,9 @@ class Predictor:
             torch.backends.cudnn.allow_tf32 = False
             torch.backends.cuda.matmul.allow_tf32 = False
         self.model = ckpt.build_model(self.device)
+        self.int8 = serves_int8(ckpt.task, self.device, int8)
+        if self.int8:
+            self.model = quantize_int8(self.model)
         self._label_index = {label: i for i, label in enumerate(ckpt.labels)}
 
     @classmethod
@@ -84,9 +90,10 @@ class Predictor:
         *,
         device: str = "auto",
         model_dir: str | Path | None = None,
+        int8: bool = False,
     ) -> Predictor:
         path = path or resolve_checkpoint(task, model_dir)
-        return cls(load_checkpoint(path, task), resolve_device(device))
+        return cls(load_checkpoint(path, task), resolve_device(device), int8=int8)
 
     def self_test(self) -> None:
         """Score the task's probe input with the model alone; CheckpointError unless the
@@ -151,9 +158,13 @@ class Predictor:
             logits = self.model(ids, lengths) / self.ckpt.temperature
             out[chunk] = torch.softmax(logits.float(), dim=-1).cpu()
             start = end
-        for i, item in enumerate(items):  # what the writing says, as likelihood ratios
-            if item.evidence is not None and item.evidence.clues:
-                out[i] = torch.tensor(item.evidence.apply(out[i].tolist(), self.labels))
+        clued = [(i, item.evidence) for i, item in enumerate(items)
+                 if item.evidence is not None and item.evidence.clues]
+        if clued:  # what the writing says, as likelihood ratios; in plain Python, at once
+            index = [i for i, _ in clued]
+            rows = out[index].tolist()
+            out[index] = torch.tensor([evidence.apply(row, self.labels)
+                                       for (_, evidence), row in zip(clued, rows, strict=True)])
         return out
 
     def known(self, item: Prepared) -> KnownAnswer | None:
@@ -185,7 +196,8 @@ class Predictor:
         if not shares:
             return None
         if len(set(shares.values())) < len(shares):  # ties: the model decides
-            held = sorted(shares, key=lambda i: (-shares[i], -probs[row, i].item()))
+            model = probs[row].tolist()
+            held = sorted(shares, key=lambda i: (-shares[i], -model[i]))
         else:
             held = sorted(shares, key=lambda i: -shares[i])
         ids = (held + [i for i in model_top if i not in shares])[:k]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from settings import count, number, path, setting
+from settings import count, number, path, setting, switch
 from settings.database import DatabaseSettings
 
 HEADER_TIMEOUT_S = 10.0
@@ -33,6 +33,11 @@ class InferenceSettings(DatabaseSettings):
         "directory. Without promoted models, the shipped weights serve.", parse=path)
     device: str = setting("SEQBOT_DEVICE", "auto",
                           "Device for the models: auto, cpu, cuda, cuda:N or mps.")
+    int8: bool = setting(
+        "SEQBOT_INT8", True,
+        "On a CPU, serve each model whose answers were measured to agree with fp32 in int8 "
+        "(dynamic quantization of its RNN and linear layers; docs/scaling.md). 0 serves "
+        "every model as stored. Never applies to CUDA or MPS.", switch)
     inference_secret: str | None = setting(
         "INFERENCE_SECRET", None,
         "Shared secret of the inference service (`python -m inference serve`): the service "

@@ -176,7 +176,8 @@ class InferenceWorker(InferenceClient):
     `max_explanations` wait or run at once, more answer InferenceBusy. `memory=False`
     answers every input with the model, known or not. A checkpoint must load (and score its
     task's probe) within `load_timeout_s`; at start, a current version that cannot be served
-    gives way to the newest promoted one that can, with a warning.
+    gives way to the newest promoted one that can, with a warning. `int8`: serve in int8 on a
+    CPU the tasks measured fit for it (inference.quantize; SEQBOT_INT8 in the entry points).
     """
 
     def __init__(
@@ -194,6 +195,7 @@ class InferenceWorker(InferenceClient):
         max_explanations: int = 8,
         memory: bool = True,
         load_timeout_s: float = 60.0,
+        int8: bool = False,
     ) -> None:
         self.tasks = tuple(tasks)
         unknown = set(self.tasks) - set(TASKS) or set(checkpoints or {}) - set(self.tasks)
@@ -213,6 +215,7 @@ class InferenceWorker(InferenceClient):
         self.max_explanations = max_explanations
         self.memory = memory
         self.load_timeout_s = load_timeout_s
+        self.int8 = int8
         self._explaining = 0
         self._lanes: dict[str, _Lane] = {}
         self._tasks: list[asyncio.Task] = []
@@ -270,7 +273,8 @@ class InferenceWorker(InferenceClient):
                     path, predictor, refusal = await self._newest_valid(task)
                 self._lanes[task] = _Lane(task, predictor, file_stamp(path), pinned,
                                           refusal=refusal)
-                log.info("%s: serving %s on %s from %s", task, predictor.version, self.device, path)
+                log.info("%s: serving %s on %s%s from %s", task, predictor.version, self.device,
+                         " in int8" if predictor.int8 else "", path)
         except BaseException:
             await self.close()
             raise
@@ -425,6 +429,10 @@ class InferenceWorker(InferenceClient):
 
     # model management
 
+    def int8_tasks(self) -> set[str]:
+        """The tasks whose model runs in int8 (inference.quantize)."""
+        return {t for t, lane in self._lanes.items() if lane.predictor.int8}
+
     def versions(self) -> dict[str, str]:
         return {t: lane.predictor.version for t, lane in self._lanes.items()}
 
@@ -521,7 +529,7 @@ class InferenceWorker(InferenceClient):
         ckpt = load_checkpoint(path, task)
         known = task_spec(task).memory
         memory = Memory(known.key, ckpt.known_inputs) if known and self.memory else None
-        predictor = Predictor(ckpt, self.device, memory)
+        predictor = Predictor(ckpt, self.device, memory, int8=self.int8)
         predictor.self_test()
         return predictor
 
@@ -618,7 +626,8 @@ class InferenceWorker(InferenceClient):
             return
         lane.running = []
         self.batch_sizes.labels(lane.task).observe(len(batch))
-        now = loop.time()
+        now, answered = loop.time(), 0
+        latency = self.latency.labels(lane.task)  # looked up once a batch, not per request
         for req, prediction in zip(batch, predictions, strict=True):
             if req.future.done():
                 self.requests.labels(lane.task, "cancelled").inc()
@@ -626,8 +635,9 @@ class InferenceWorker(InferenceClient):
             if len(prediction.top) > req.top_k:
                 prediction = replace(prediction, top=prediction.top[: req.top_k])
             req.future.set_result(prediction)
-            self.requests.labels(lane.task, "ok").inc()
-            self.latency.labels(lane.task).observe(now - req.enqueued)
+            answered += 1
+            latency.observe(now - req.enqueued)
+        self.requests.labels(lane.task, "ok").inc(answered)
 
     async def _watch(self, interval_s: float) -> None:
         """Reload a task whose checkpoint file (or CURRENT pointer) changed."""

@@ -112,6 +112,14 @@ def number(*, at_least: float | None = None, above: float | None = None,
     return parse
 
 
+def switch(raw: str) -> bool:
+    """On or off: 1/true/yes/on or 0/false/no/off, in any case."""
+    value = raw.strip().lower()
+    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError(f"must be 1/true/yes/on or 0/false/no/off, got {raw!r}")
+    return value in ("1", "true", "yes", "on")
+
+
 def ids(raw: str) -> tuple[int, ...]:
     """Comma- or space-separated integers (Discord ids, shard numbers)."""
     try:

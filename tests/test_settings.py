@@ -72,7 +72,7 @@ def test_env_example_is_rendered_from_the_declarations():
 
 
 def test_env_example_documents_every_key_with_its_real_default():
-    documented = re.findall(r"^([A-Z_]+)=(.*)$", ENV_EXAMPLE.read_text(), re.M)
+    documented = re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", ENV_EXAMPLE.read_text(), re.M)
     read = {key.env for cls in COMPLETE for key in cls.declared_keys().values()}
     assert sorted(env for env, _ in documented) == sorted(read)  # each once, nothing else
     for cls in COMPLETE:
@@ -84,7 +84,7 @@ def test_the_readme_table_agrees_with_the_declarations():
     section = text[text.index("\n## Configuration\n") + 1:]
     table = [line for line in section[:section.index("\n#")].splitlines()
              if line.startswith("| `")]
-    rows = [re.fullmatch(r"\| `([A-Z_]+)` \| (.+?) \| .+ \|", line) for line in table]
+    rows = [re.fullmatch(r"\| `([A-Z][A-Z0-9_]*)` \| (.+?) \| .+ \|", line) for line in table]
     assert all(rows), "one key per row: | `KEY` | default | what |"
     rows = [row.groups() for row in rows]
     keys = {key.env: key for cls in COMPLETE for key in cls.declared_keys().values()}

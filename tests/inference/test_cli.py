@@ -24,8 +24,12 @@ LINES = ["Nakamura", "", "Smith", "x" * 70, "Dvořák", "  O'Neill  ", "🙂", "
 INVALID = {1, 3, 6}
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SEQBOT_DEVICE": "cpu"}
+def run(*args: str, stdin: str | None = None, int8: str = "0") -> subprocess.CompletedProcess:
+    """The CLI on the CPU; fp32 unless `int8` says otherwise (SEQBOT_INT8, "" for unset): a
+    tiny random model's answers are all near ties, which int8's rounding may reorder."""
+    env = {**os.environ, "SEQBOT_DEVICE": "cpu", "SEQBOT_INT8": int8}
+    if not int8:
+        env.pop("SEQBOT_INT8")
     env.pop("SEQBOT_MODEL_DIR", None)
     return subprocess.run([sys.executable, "-m", "inference", "predict", *args], cwd=ROOT,
                           env=env, input=stdin, capture_output=True, text=True, timeout=60)

@@ -120,7 +120,7 @@ async def test_http_endpoint_and_client_match_the_worker(server, worker):
 
 
 def test_predict_cli_explains_as_json_and_as_text(checkpoints, capsys):
-    args = ["predict", "origin", "Kowalski", "", "--explain", "--device", "cpu",
+    args = ["predict", "origin", "Kowalski", "", "--explain", "--device", "cpu", "--no-int8",
             "--checkpoint", str(checkpoints["origin"])]
     assert main([*args, "--json"]) == 1  # one input was rejected
     good, bad = (json.loads(line) for line in capsys.readouterr().out.splitlines())
