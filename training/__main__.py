@@ -76,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--suite", choices=["behaviour", "non_english"],
+                    help="score a hand-written suite (training/eval/) instead of the test set: "
+                         "a per-category table, and benchmarks/results/<task>_suite_<suite>.json")
+    ev.add_argument("--part", choices=["tune", "final"],
+                    help="only this half of a split suite (non_english)")
     rd = sub.add_parser("ready", help="make a trained checkpoint ready to serve: its known "
                         "inputs from every split, its verdict thresholds chosen on validation, "
                         "its test metrics as served (training/ready.py)")
@@ -174,6 +179,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
     configure_threads(None)
     checkpoint = args.checkpoint or resolve_checkpoint(args.task, args.model_dir)
+    if args.suite:
+        return suite_command(args, checkpoint)
     metrics = evaluate(args.task, checkpoint, args.data, args.device)
     if metrics["protocol"] == "tutorial":
         print("warning: this model was trained on the tutorial protocol, whose training lines "
@@ -184,6 +191,23 @@ def evaluate_command(args: argparse.Namespace) -> int:
         print(json.dumps(slim))
     else:
         print(format_report(args.task, metrics))
+    return 0
+
+
+def suite_command(args: argparse.Namespace, checkpoint: Path) -> int:
+    from inference.predictor import Predictor
+    from training.suites import SUITES, format_table, run_suite, write_result
+
+    cases = SUITES[args.suite]()
+    if args.part:
+        cases = [c for c in cases if c.part == args.part]
+    result = run_suite(Predictor.load(args.task, checkpoint, device=args.device), cases)
+    path = write_result(args.suite + (f"_{args.part}" if args.part else ""), args.task, result)
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "cases"}))
+    else:
+        print(format_table(args.suite, result))
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
