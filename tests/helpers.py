@@ -460,3 +460,8 @@ hostile_text = st.one_of(
 HYPOTHESIS = settings(max_examples=100, deadline=None, database=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture,
                                              HealthCheck.too_slow])
+
+
+def cache_files(tmp_path: Path) -> list[Path]:
+    """The files a download left in the test's cache (tmp_path/cache)."""
+    return [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
