@@ -87,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     rd.add_argument("task", choices=TASKS)
     rd.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
     rd.add_argument("--data", help="the data it was trained on (as for training)")
+    ca = sub.add_parser("calibrate", help="fit a checkpoint's temperature and choose its verdict "
+                        "thresholds on chat-length validation data, in place, as a new version "
+                        "(training/short_text.py)")
+    ca.add_argument("task", choices=TASKS)
+    ca.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
+    ca.add_argument("--data", help="folder with sst2 and sentiment140 (as for training)")
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
     ex.add_argument("--task", choices=TASKS, required=True)
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
@@ -118,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         return evaluate_command(args)
     if args.command == "ready":
         return ready_command_line(args)
+    if args.command == "calibrate":
+        return calibrate_command_line(args)
     if args.command == "export-feedback":
         return export_command(args)
     if args.command == "finetune":
@@ -156,6 +164,20 @@ def ready_command_line(args: argparse.Namespace) -> int:
     try:
         ready_command(args.task, args.checkpoint, args.data)
     except CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def calibrate_command_line(args: argparse.Namespace) -> int:
+    from inference.checkpoint import CheckpointError
+    from training.data import DataError
+    from training.short_text import calibrate_command
+
+    configure_threads(None)
+    try:
+        calibrate_command(args.task, args.checkpoint, args.data)
+    except (CheckpointError, DataError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

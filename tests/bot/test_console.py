@@ -13,7 +13,7 @@ import pytest
 
 from db import FeedbackStore, Hasher, resolve_secret
 from inference.registry import set_current, task_dir
-from tests.helpers import promote, write_ready_origin
+from tests.helpers import promote, write_ready_origin, write_ready_sentiment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,3 +117,15 @@ def test_console_shows_not_sure_known_names_scripts_and_why(env, tmp_path):
     assert "Written in Hangul (Korean)" in out
     assert "Written in Han characters: it could be Chinese or Japanese" in out
     assert "How it is written:" in out and "the letter ü (German)" in out
+
+
+def test_console_says_mixed_or_neutral_and_when_the_words_are_new(env, tmp_path):
+    models = Path(env["SEQBOT_MODEL_DIR"])
+    write_ready_sentiment(task_dir(models, "sentiment") / "sentiment-ready.safetensors")
+    set_current(models, "sentiment", "sentiment-ready")
+    result = run(env, tmp_path, "/sentiment not bad\n/sentiment Отличный фильм\n/wrong\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(r"^Mixed or neutral — leaning (positive|negative), \d+\.\d%$", out, re.M)
+    assert re.search(r"^I read English; most of these words are new to me$", out, re.M)
+    assert "Traceback" not in result.stderr
