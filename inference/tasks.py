@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from inference.chat_text import normalize_chat, tokenize_chat
 from inference.evidence import NameEvidence, name_evidence
 from inference.text import (
     MAX_NAME_CHARS,
@@ -169,7 +170,12 @@ ORIGIN = TaskSpec(
 SENTIMENT = TaskSpec(
     name="sentiment",
     summary="whether a text sounds positive or negative (a word-level LSTM)",
+    # v2, the chat tokenizer (inference/chat_text.py), is for the next model trained on chat
+    # as well as reviews; new training moves to it with that model (issue 15), and the
+    # shipped v1 model keeps v1.
     pipelines={1: Pipeline(normalize_text, tokenize, joiner=" ", max_units=MAX_TOKENS,
+                           max_raw_chars=MAX_TEXT_CHARS),
+               2: Pipeline(normalize_chat, tokenize_chat, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS)},
     preprocess_version=1,
     max_chars=2000,  # a Discord option's own limit
