@@ -45,7 +45,7 @@ def shipped() -> Predictor:
 
 
 @pytest.mark.xfail(strict=True, reason="issue 15: the shipped sentiment model reads reviews, "
-                   "not chat (0.68 outside sarcasm); a model that passes turns this into an "
+                   "not chat (0.74 outside sarcasm); a model that passes turns this into an "
                    "XPASS failure, and the marker must go")
 def test_the_shipped_model_passes_the_behaviour_suite(shipped: Predictor) -> None:
     result = run_suite(shipped, behaviour_cases())
