@@ -40,7 +40,7 @@ from training.suites import non_english_cases
 SURE_ACCURACY = 0.75  # "sure" answers on chat-length validation text are right this often
 ENGLISH_FLAGGED = 0.01  # the share of English validation texts the language check may flag
 TEMPERATURES = torch.linspace(0.5, 10.0, 191)
-SHORT_TOKENS = 64  # longer inputs read as reviews: no SST-2 or tweet validation text is
+SHORT_TOKENS = 64  # longer inputs read as reviews (no short-text validation text is longer)
 
 
 @dataclass(frozen=True)
