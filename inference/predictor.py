@@ -60,8 +60,14 @@ def new_words(ckpt: Checkpoint, raw: str) -> float:
     """The share of the input's words new to the model: a word is known when every unit
     the model's pipeline reads of it is in its vocabulary."""
     tokenize, vocab = ckpt.pipeline.tokenize, ckpt.vocab
-    return new_word_share(raw, lambda w: bool(units := tokenize(w)) and
-                          UNK_ID not in vocab.encode(units))
+
+    def known(word: str) -> bool:  # most words are one unit of their own: no tokenizing
+        if vocab.encode((word,))[0] != UNK_ID:
+            return True
+        units = tokenize(word)
+        return bool(units) and UNK_ID not in vocab.encode(units)
+
+    return new_word_share(raw, known)
 
 
 class Predictor:
