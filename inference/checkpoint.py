@@ -1,7 +1,8 @@
 """Checkpoints: safetensors weights plus the metadata needed to serve them faithfully.
 
 A checkpoint carries its model config, vocabulary, labels, preprocessing version,
-temperature, data fingerprint and metrics, so loading one needs nothing else; and, where
+temperature (and, where it was calibrated on chat-length text, the temperature of short
+inputs), data fingerprint and metrics, so loading one needs nothing else; and, where
 they were made for it, its verdict thresholds (inference.verdict) and the labelled inputs
 its known-input memory answers from (inference.memory). Weights are
 stored in float16 (half the size in git, no measurable accuracy change) and the recorded
@@ -58,6 +59,11 @@ class Checkpoint:
     # (input, label) pairs of every split of its data set, which serving answers directly
     # (inference.memory); empty: no memory of the data
     known_inputs: tuple[tuple[str, str], ...] = ()
+    # the temperature of short inputs, where it differs from a long one's: {"max_tokens": N,
+    # "temperature": T} divides the logits of an input of at most N tokens by T instead of
+    # `temperature` (a review-trained model is far more over-confident on a chat message than
+    # on a review, training/short_text.py); empty: one temperature for every input
+    short_temperature: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.preprocess_version is None:
@@ -67,6 +73,13 @@ class Checkpoint:
     def pipeline(self) -> Pipeline:
         """The input pipeline this model was trained with, and is served with."""
         return task_spec(self.task).pipeline(self.preprocess_version)
+
+    def temperatures(self, lengths: list[int]) -> torch.Tensor:
+        """The temperature of each input of these lengths (in token ids), as a column."""
+        short = self.short_temperature
+        temps = [short["temperature"] if short and n <= short["max_tokens"]
+                 else self.temperature for n in lengths]
+        return torch.tensor(temps).unsqueeze(1)
 
     def build_model(self, device: torch.device | str = "cpu") -> SeqClassifier | Ensemble:
         model = build_model(self.config)
@@ -106,6 +119,8 @@ def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> str:
     }
     if ckpt.verdicts:
         meta["verdicts"] = json.dumps(ckpt.verdicts)
+    if ckpt.short_temperature:
+        meta["short_temperature"] = json.dumps(ckpt.short_temperature)
     if ckpt.known_inputs:
         by_label: dict[str, list[str]] = {}
         for name, label in sorted(ckpt.known_inputs, key=lambda pair: (pair[1], pair[0])):
@@ -156,6 +171,7 @@ def load_checkpoint(path: str | Path, task: str | None = None) -> Checkpoint:
             parent=meta.get("parent") or None,
             preprocess_version=int(meta["preprocess_version"]),
             verdicts=json.loads(meta.get("verdicts", "{}")),
+            short_temperature=json.loads(meta.get("short_temperature", "{}")),
             known_inputs=tuple((str(name), str(label)) for label, names in
                                json.loads(meta.get("known_inputs", "{}")).items()
                                for name in names),
@@ -169,6 +185,12 @@ def load_checkpoint(path: str | Path, task: str | None = None) -> Checkpoint:
         raise CheckpointError(f"unreadable checkpoint {name}: {_short(exc)}") from exc
     if not isinstance(ckpt.verdicts, dict):
         raise CheckpointError(f"unreadable checkpoint {name}: verdicts must be an object")
+    short = ckpt.short_temperature
+    if short and not (isinstance(short, dict) and isinstance(short.get("max_tokens"), int)
+                      and isinstance(short.get("temperature"), int | float)
+                      and math.isfinite(short["temperature"]) and short["temperature"] > 0):
+        raise CheckpointError(f"unreadable checkpoint {name}: short_temperature must be "
+                              "{max_tokens: int, temperature: finite and > 0}")
     if task is not None and ckpt.task != task:
         raise CheckpointError(f"{name} is a {ckpt.task!r} checkpoint, not {task!r}")
     try:  # a task and a preprocessing version this install has

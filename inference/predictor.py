@@ -20,13 +20,15 @@ from inference.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from inference.device import resolve_device
 from inference.errors import InputError
 from inference.evidence import NameEvidence
+from inference.language import new_word_share
 from inference.memory import KnownAnswer, Memory
 from inference.models import pad_batch
 from inference.quantize import quantize_int8, serves_int8
 from inference.registry import resolve_checkpoint
 from inference.results import KNOWN, MODEL, Prediction
 from inference.tasks import task_spec
-from inference.verdict import verdict
+from inference.text import UNK_ID
+from inference.verdict import UNKNOWN_WORDS, verdict
 
 PADDED_TOKENS = 4096
 # On a CPU, a chunk of more rows than this gains nothing per row (the matrix products already
@@ -44,6 +46,7 @@ class Prepared:
     ids: list[int]
     truncated: bool
     evidence: NameEvidence | None = None  # what its writing says (the spec's `evidence`)
+    new_words: float = 0.0  # the share of its words new to the model (inference.language)
 
 
 def encode_input(ckpt: Checkpoint, raw: str) -> Prepared:
@@ -53,8 +56,23 @@ def encode_input(ckpt: Checkpoint, raw: str) -> Prepared:
     admitted, cut_chars = spec.admit(raw)
     normalized, ids, cut = ckpt.pipeline.encode(ckpt.vocab, admitted)
     read = spec.evidence
+    new = new_words(ckpt, admitted) if UNKNOWN_WORDS in ckpt.verdicts else 0.0
     return Prepared(raw, normalized, ids, cut_chars or cut,
-                    read(raw) if read is not None else None)
+                    read(raw) if read is not None else None, new)
+
+
+def new_words(ckpt: Checkpoint, raw: str) -> float:
+    """The share of the input's words new to the model: a word is known when every unit
+    the model's pipeline reads of it is in its vocabulary."""
+    tokenize, vocab = ckpt.pipeline.tokenize, ckpt.vocab
+
+    def known(word: str) -> bool:  # most words are one unit of their own: no tokenizing
+        if vocab.encode((word,))[0] != UNK_ID:
+            return True
+        units = tokenize(word)
+        return bool(units) and UNK_ID not in vocab.encode(units)
+
+    return new_word_share(raw, known)
 
 
 class Predictor:
@@ -155,7 +173,8 @@ class Predictor:
                 end += 1
             chunk = order[start:end]
             ids, lengths = pad_batch([items[i].ids for i in chunk], self.device)
-            logits = self.model(ids, lengths) / self.ckpt.temperature
+            temps = self.ckpt.temperatures([len(items[i].ids) for i in chunk]).to(self.device)
+            logits = self.model(ids, lengths) / temps
             out[chunk] = torch.softmax(logits.float(), dim=-1).cpu()
             start = end
         clued = [(i, item.evidence) for i, item in enumerate(items)
@@ -231,7 +250,9 @@ class Predictor:
                 item.evidence.unknown_language
             out.append(Prediction(
                 self.task, item.input, item.normalized, top[0][0], top[0][1], top,
-                self.version, item.truncated, verdict(self.ckpt.verdicts, top[0][1], unknown),
+                self.version, item.truncated, verdict(self.ckpt.verdicts, top[0][1], unknown,
+                                                          item.new_words if known is None
+                                                          else 0.0),
                 MODEL if known is None else KNOWN,
                 item.evidence.script if item.evidence is not None else "", tuple(evidence)))
         return out

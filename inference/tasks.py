@@ -35,6 +35,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from inference.chat_text import normalize_chat, tokenize_chat
 from inference.errors import InputError
 from inference.evidence import NameEvidence, name_evidence
 from inference.text import (
@@ -203,7 +204,12 @@ ORIGIN = TaskSpec(
 SENTIMENT = TaskSpec(
     name="sentiment",
     summary="whether a text sounds positive or negative (a word-level LSTM)",
+    # v2, the chat tokenizer (inference/chat_text.py), is for the next model trained on chat
+    # as well as reviews; new training moves to it with that model (issue 15), and the
+    # shipped v1 model keeps v1.
     pipelines={1: Pipeline(normalize_text, tokenize, joiner=" ", max_units=MAX_TOKENS,
+                           max_raw_chars=MAX_TEXT_CHARS),
+               2: Pipeline(normalize_chat, tokenize_chat, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS)},
     preprocess_version=1,
     max_chars=MAX_TEXT_CHARS,
@@ -213,8 +219,8 @@ SENTIMENT = TaskSpec(
     recipe="training.sentiment",
     explaining=Explaining((1,), "leave-one-word-out occlusion", shown_parts=5),
     card=CardStyle("Sentiment", "{Label} ({percent} confident)", colour="teal",
-                   not_sure="Not sure — leaning {label} ({percent})",
-                   unknown_language="Not a language I know — leaning {label} ({percent})"),
+                   not_sure="Mixed or neutral — leaning {label}, {percent}",
+                   unknown_language="I read English; most of these words are new to me"),
     command=Command("Is this text positive or negative?", "is this text positive or negative?",
                     option="text", option_help="Any text, e.g. a short review",
                     message_menu="Analyze sentiment"),

@@ -9,7 +9,9 @@ except where the input itself says otherwise:
   maybe X, Y or Z" instead of "Most likely X");
 - unknown language: the task's own reading of the input says that none of the model's
   languages is written this way (for surnames: a script none of the 18 languages uses, as
-  Hebrew or Thai, inference.evidence), whatever probability the model gives.
+  Hebrew or Thai, inference.evidence), whatever probability the model gives;
+- `unknown_words_at_least`: at least this share of the input's words is new to the model
+  (inference.language: another language, or gibberish) is "unknown_language" too.
 
 Torch-free.
 """
@@ -20,14 +22,15 @@ from collections.abc import Mapping
 
 SURE, NOT_SURE, UNKNOWN_LANGUAGE = "sure", "not_sure", "unknown_language"
 VERDICTS = (SURE, NOT_SURE, UNKNOWN_LANGUAGE)
+NOT_SURE_BELOW, UNKNOWN_WORDS = "not_sure_below", "unknown_words_at_least"  # threshold keys
 
 
 def verdict(verdicts: Mapping[str, float], probability: float,
-            unknown_language: bool = False) -> str:
-    """The verdict on an answer whose top probability is `probability`, under a model's
-    thresholds (`verdicts`, from its checkpoint)."""
-    if unknown_language:
+            unknown_language: bool = False, new_words: float = 0.0) -> str:
+    """The verdict on an answer whose top probability is `probability` and whose input has
+    this share of `new_words`, under a model's thresholds (`verdicts`, from its checkpoint)."""
+    if unknown_language or new_words >= verdicts.get(UNKNOWN_WORDS, float("inf")):
         return UNKNOWN_LANGUAGE
-    if probability < verdicts.get("not_sure_below", 0.0):
+    if probability < verdicts.get(NOT_SURE_BELOW, 0.0):
         return NOT_SURE
     return SURE

@@ -4,9 +4,12 @@ fake Discord. A module overrides one of them by defining a fixture of the same n
 from __future__ import annotations
 
 import asyncio
+import http.server
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import torch
@@ -28,6 +31,36 @@ from tests.helpers import (
 )
 
 torch.set_num_threads(1)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    routes: ClassVar[dict[str, bytes]] = {}
+    truncate: ClassVar[set[str]] = set()
+
+    def do_GET(self) -> None:
+        body = self.routes.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2] if self.path in self.truncate else body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def loopback() -> Iterator[tuple[str, type[_Handler]]]:
+    """A real HTTP server on loopback serving `routes` (path -> body), for download tests;
+    a path in `truncate` sends half its body."""
+    handler = type("Handler", (_Handler,), {"routes": {}, "truncate": set()})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
+    httpd.shutdown()
 
 
 @pytest.fixture(scope="session")

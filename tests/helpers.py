@@ -245,6 +245,19 @@ def write_ready_origin(path: Path, version: str = "origin-ready", seed: int = 1)
     return path
 
 
+# A sentiment checkpoint made ready for chat (training/short_text.py): not sure below 1.0
+# (every model answer), and another language where half the words are new to its vocabulary.
+CHAT_VERDICTS = {"not_sure_below": 1.0, "unknown_words_at_least": 0.5}
+
+
+def write_ready_sentiment(path: Path, version: str = "sentiment-ready", seed: int = 2) -> Path:
+    """A tiny sentiment checkpoint with CHAT_VERDICTS."""
+    ckpt = make_checkpoint("sentiment", version, seed)
+    ckpt.verdicts = CHAT_VERDICTS
+    save_checkpoint(ckpt, path)
+    return path
+
+
 def tiny_checkpoints(folder: Path) -> dict[str, Path]:
     """Small random checkpoints of both tasks: models to serve, not good ones."""
     return {
@@ -460,3 +473,8 @@ hostile_text = st.one_of(
 HYPOTHESIS = settings(max_examples=100, deadline=None, database=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture,
                                              HealthCheck.too_slow])
+
+
+def cache_files(tmp_path: Path) -> list[Path]:
+    """The files a download left in the test's cache (tmp_path/cache)."""
+    return [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]

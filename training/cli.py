@@ -82,12 +82,24 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
     ev.add_argument("--device", default="cpu", help=DEVICE_HELP)
     ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--suite", choices=["behaviour", "non_english"],
+                    help="score a hand-written suite (training/eval/) instead of the test set: "
+                         "a per-category table, and benchmarks/results/<task>_suite_<suite>.json "
+                         "(default: the test set)")
+    ev.add_argument("--part", choices=["tune", "final"],
+                    help="only this half of a split suite (non_english; default: both)")
     rd = sub.add_parser("ready", help="make a trained checkpoint ready to serve: its known "
                         "inputs from every split, its verdict thresholds chosen on validation, "
                         "its test metrics as served (training/ready.py)")
     rd.add_argument("task", choices=TASKS, help="the task the checkpoint answers")
     rd.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
     rd.add_argument("--data", help="the data it was trained on (as for training)")
+    ca = sub.add_parser("calibrate", help="fit a checkpoint's temperature and choose its verdict "
+                        "thresholds on chat-length validation data, in place, as a new version "
+                        "(training/short_text.py)")
+    ca.add_argument("task", choices=TASKS, help="the task the checkpoint answers")
+    ca.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
+    ca.add_argument("--data", help="folder with sst2 and sentiment140 (as for training)")
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
     ex.add_argument("--task", choices=TASKS, required=True, help="whose examples to write")
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl",
@@ -127,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         return evaluate_command(args)
     if args.command == "ready":
         return ready_command_line(args)
+    if args.command == "calibrate":
+        return calibrate_command_line(args)
     if args.command == "export-feedback":
         return export_command(args)
     if args.command == "finetune":
@@ -170,6 +184,20 @@ def ready_command_line(args: argparse.Namespace) -> int:
     return 0
 
 
+def calibrate_command_line(args: argparse.Namespace) -> int:
+    from inference.checkpoint import CheckpointError
+    from training.data import DataError
+    from training.short_text import calibrate_command
+
+    configure_threads(None)
+    try:
+        calibrate_command(args.task, args.checkpoint, args.data)
+    except (CheckpointError, DataError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def ensemble_command(args: argparse.Namespace, out: Path) -> int:
     from inference.checkpoint import CheckpointError
     from training import ensemble
@@ -188,6 +216,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
     configure_threads(None)
     checkpoint = args.checkpoint or resolve_checkpoint(args.task, args.model_dir)
+    if args.suite:
+        return suite_command(args, checkpoint)
     metrics = evaluate(args.task, checkpoint, args.data, args.device)
     if metrics["protocol"] == "tutorial":
         print("warning: this model was trained on the tutorial protocol, whose training lines "
@@ -198,6 +228,23 @@ def evaluate_command(args: argparse.Namespace) -> int:
         print(json.dumps(slim))
     else:
         print(format_report(args.task, metrics))
+    return 0
+
+
+def suite_command(args: argparse.Namespace, checkpoint: Path) -> int:
+    from inference.predictor import Predictor
+    from training.suites import SUITES, format_table, run_suite, write_result
+
+    cases = SUITES[args.suite]()
+    if args.part:
+        cases = [c for c in cases if c.part == args.part]
+    result = run_suite(Predictor.load(args.task, checkpoint, device=args.device), cases)
+    path = write_result(args.suite + (f"_{args.part}" if args.part else ""), args.task, result)
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "cases"}))
+    else:
+        print(format_table(args.suite, result))
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 

@@ -26,12 +26,18 @@ from training.settings import TrainingSettings
 NAMES_URL = "https://download.pytorch.org/tutorial/data.zip"
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 IMDB_MD5 = "7c2ac02c03563afcf9b574c7e56c153a"
+# Neither publishes a checksum: a download is verified by its content (training.sentences).
+SST2_URL = "https://dl.fbaipublicfiles.com/glue/data/SST-2.zip"
+SENTIMENT140_URL = "http://cs.stanford.edu/people/alecmgo/trainingandtestdata.zip"
 
 # File names a local copy may have, archive first; the canonical archive name comes first.
 LOCAL_NAMES = {
     "names": ("data.zip", "names.zip", "data/names", "names"),
     "imdb": ("aclImdb_v1.tar.gz", "aclImdb"),
     "imdb_unsup": ("aclImdb_unsup.tar.gz", "aclImdb_v1.tar.gz", "aclImdb"),
+    "sst2": ("SST-2.zip", "sst2.tar.gz", "SST-2", "sst2"),
+    "sentiment140": ("trainingandtestdata.zip", "sentiment140_100k.tar.gz",
+                     "sentiment140_100k", "trainingandtestdata"),
 }
 N_LANGUAGES = 18
 # The clean protocol reads names as origin's preprocessing v1 does, whatever version new
@@ -71,6 +77,10 @@ def locate(dataset: str, path: str | Path | None = None) -> Path:
 def _looks_like(dataset: str, folder: Path) -> bool:
     if dataset == "names":
         return any(folder.glob("*.txt"))
+    if dataset in ("sst2", "sentiment140"):
+        from training.sentences import looks_like
+
+        return looks_like(dataset, folder)
     return (folder / "train").is_dir() or (folder / "test").is_dir()
 
 
@@ -83,6 +93,8 @@ def download(dataset: str, dest: Path | None = None) -> Path:
         "names": (NAMES_URL, None, "data.zip"),
         "imdb": (IMDB_URL, f"md5:{IMDB_MD5}", "aclImdb_v1.tar.gz"),
         "imdb_unsup": (IMDB_URL, f"md5:{IMDB_MD5}", "aclImdb_v1.tar.gz"),
+        "sst2": (SST2_URL, None, "SST-2.zip"),
+        "sentiment140": (SENTIMENT140_URL, None, "trainingandtestdata.zip"),
     }[dataset]
     try:
         # pooch writes to a temporary file and moves it in place only once it is complete
@@ -92,9 +104,14 @@ def download(dataset: str, dest: Path | None = None) -> Path:
     except Exception as exc:  # network errors, truncation, hash mismatch
         raise DataError(f"downloading {url} failed: {exc}. Try again, or download it "
                         "yourself and pass --data PATH (or set SEQBOT_DATA)") from exc
-    if dataset == "names":
+    verify = {"names": verify_names_archive}.get(dataset)
+    if dataset in ("sst2", "sentiment140"):
+        from training.sentences import VERIFY
+
+        verify = VERIFY[dataset]
+    if verify is not None:
         try:
-            verify_names_archive(path)
+            verify(path)
         except DataError:
             path.unlink(missing_ok=True)
             raise

@@ -35,6 +35,10 @@ class Recipe:
     # (predictor, validation pairs) -> the model's verdict thresholds (inference.verdict),
     # chosen by `python -m training ready` and again after a finetune; None: none
     choose_verdicts: Callable[[Any, list[tuple[str, str]]], dict] | None = None
+    # (checkpoint, data path) -> report: a new temperature and verdict thresholds chosen on
+    # the task's chat-length validation data (training/short_text.py), written by
+    # `python -m training calibrate`; None: the task has none
+    calibrate: Callable[[Any, Any], dict] | None = None
 
 
 def recipe(task: str) -> Recipe:

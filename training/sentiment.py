@@ -22,7 +22,7 @@ from inference.models import SeqClassifier
 from inference.predictor import Predictor, valid_only
 from inference.tasks import SENTIMENT
 from inference.text import Vocab
-from training import plots
+from training import plots, short_text
 from training.config import SentimentConfig
 from training.data import DataError, fingerprint, load_imdb, locate, split_validation
 from training.evaluate import evaluate_examples
@@ -199,4 +199,5 @@ def _train(cfg: SentimentConfig, args: argparse.Namespace, out: Path,
     return train(cfg, args.data, out, device, ship=args.ship)
 
 
-RECIPE = Recipe(SentimentConfig, _train, report_more=record_short_texts)
+RECIPE = Recipe(SentimentConfig, _train, report_more=record_short_texts,
+                calibrate=short_text.calibrate)

@@ -16,7 +16,7 @@ import pytest
 
 from db import FeedbackStore, Hasher, resolve_secret
 from inference.registry import set_current, task_dir
-from tests.helpers import promote, write_ready_origin
+from tests.helpers import promote, write_ready_origin, write_ready_sentiment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -223,3 +223,13 @@ def test_console_starts_on_the_newest_valid_version_when_the_current_one_is_trun
     assert "origin: starting on origin-c1, the newest version that can be served" in (
         result.stderr)
     assert "model origin-c1" in result.stdout
+def test_console_says_mixed_or_neutral_and_when_the_words_are_new(env, tmp_path):
+    models = Path(env["SEQBOT_MODEL_DIR"])
+    write_ready_sentiment(task_dir(models, "sentiment") / "sentiment-ready.safetensors")
+    set_current(models, "sentiment", "sentiment-ready")
+    result = run(env, tmp_path, "/sentiment not bad\n/sentiment Отличный фильм\n/wrong\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(r"^Mixed or neutral — leaning (positive|negative), \d+\.\d%$", out, re.M)
+    assert re.search(r"^I read English; most of these words are new to me$", out, re.M)
+    assert "Traceback" not in result.stderr

@@ -17,7 +17,7 @@ import pytest
 
 from inference.cli import main
 from inference.predictor import Predictor
-from tests.helpers import promote, write_ready_origin
+from tests.helpers import promote, write_ready_origin, write_ready_sentiment
 
 ROOT = Path(__file__).resolve().parents[2]
 LINES = ["Nakamura", "", "Smith", "x" * 70, "Dvořák", "  O'Neill  ", "🙂", "Rossi"]
@@ -180,3 +180,14 @@ def test_predict_carries_the_verdict_source_script_and_evidence(tmp_path):
     plain = run("origin", "Nakamura", "김", "--checkpoint", str(ckpt)).stdout.splitlines()
     assert plain[0].endswith("[known name: Japanese in the data]")
     assert "[not sure] [written in Hangul (Korean)]" in plain[1]
+
+
+def test_predict_json_carries_the_sentiment_verdicts(tmp_path):
+    ckpt = write_ready_sentiment(tmp_path / "sentiment.safetensors")
+    done = run("sentiment", "great film", "Отличный фильм", "--json", "--checkpoint", str(ckpt))
+    assert done.returncode == 0, done.stderr
+    plain, russian = (json.loads(line) for line in done.stdout.splitlines())
+    assert (plain["confidence"], russian["confidence"]) == ("not_sure", "unknown_language")
+    assert russian["label"] in ("positive", "negative") and 0.5 <= russian["probability"] <= 1
+    text = run("sentiment", "Отличный фильм", "--checkpoint", str(ckpt)).stdout
+    assert "[unknown language]" in text

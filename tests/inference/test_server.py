@@ -33,6 +33,7 @@ from tests.helpers import (
     hold_model,
     make_checkpoint,
     promote,
+    write_ready_sentiment,
 )
 
 SECRET = "s3cret"
@@ -546,3 +547,27 @@ async def test_agreed_names_are_set_whole_and_answered_from_memory(service, http
     async with aiohttp.ClientSession(service.url) as stranger:
         resp = await stranger.put("/v1/agreed/origin", json={"agreed": agreed})
         assert resp.status == 401
+
+
+async def test_sentiment_verdicts_over_http(tmp_path):
+    """A sentiment model ready for chat: "not_sure" and "unknown_language" in the JSON,
+    `label`/`probability` still the most likely label."""
+    write_ready_sentiment(task_dir(tmp_path, "sentiment") / "sentiment-ready.safetensors")
+    set_current(tmp_path, "sentiment", "sentiment-ready")
+    async with InferenceWorker(tasks=("sentiment",), model_dir=tmp_path, device="cpu",
+                               threads=1) as worker:
+        server = InferenceServer(worker, port=0, secret=SECRET)
+        await server.start()
+        try:
+            async with aiohttp.ClientSession(server.url,
+                                             headers={SECRET_HEADER: SECRET}) as http:
+                resp = await http.post("/v1/sentiment", json={
+                    "inputs": ["great film", "Отличный фильм", "blorf zzyx quux"]})
+                plain, russian, gibberish = (await resp.json())["results"]
+        finally:
+            await server.close()
+    assert plain["confidence"] == "not_sure"
+    assert russian["confidence"] == gibberish["confidence"] == "unknown_language"
+    for answer in (plain, russian, gibberish):
+        assert answer["label"] == answer["top"][0][0]
+        assert answer["probability"] == answer["top"][0][1]

@@ -105,3 +105,25 @@ async def test_smith_is_a_known_name_of_three_languages() -> None:
     assert smith.source == "known_name" and smith.confidence == "not_sure"
     assert smith.known is not None and set(smith.known.labels) == {"English", "Scottish",
                                                                    "Czech"}
+
+
+def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
+    """Its short-input temperature and verdicts travel in the checkpoint
+    (training/short_text.py); the weights are its parent's."""
+    ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
+    assert ckpt.parent == "sentiment-20261122-200852"
+    assert ckpt.short_temperature["max_tokens"] == 64
+    assert ckpt.short_temperature["temperature"] > ckpt.temperature
+    assert 0.5 < ckpt.verdicts["not_sure_below"] < 1
+    assert 0 < ckpt.verdicts["unknown_words_at_least"] <= 1
+
+
+@pytest.mark.parametrize(("text", "confidence"), [
+    ("Отличный фильм", "unknown_language"), ("Das Essen war wirklich ausgezeichnet",
+                                             "unknown_language"),
+    ("meh", "not_sure"), ("is it any good?", "not_sure"),
+    ("I loved this movie!", "sure"), ("goated", "not_sure")])  # slang: answered, unsure
+def test_shipped_sentiment_verdicts_on_chat(sentiment: Predictor, text: str,
+                                            confidence: str) -> None:
+    [answer] = sentiment.predict([text])
+    assert answer.confidence == confidence, (answer.top, answer.confidence)

@@ -1,53 +1,18 @@
 """The download path, against a real HTTP server on loopback."""
 
 import hashlib
-import http.server
-import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
+from tests.helpers import cache_files as _cache_files
 from training import data
 from training.data import DataError, locate
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    routes: ClassVar[dict[str, bytes]] = {}
-    truncate: ClassVar[set[str]] = set()
-
-    def do_GET(self) -> None:
-        body = self.routes.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body[: len(body) // 2] if self.path in self.truncate else body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def server() -> Iterator[tuple[str, type[_Handler]]]:
-    handler = type("Handler", (_Handler,), {"routes": {}, "truncate": set()})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
-    httpd.shutdown()
-
-
-def _cache_files(tmp_path: Path) -> list[Path]:
-    return [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
-
-
-def test_imdb_downloads_once_and_is_verified(server, imdb_tar: Path, tmp_path: Path,
+def test_imdb_downloads_once_and_is_verified(loopback, imdb_tar: Path, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    url, handler = server
+    url, handler = loopback
     payload = imdb_tar.read_bytes()
     handler.routes["/aclImdb_v1.tar.gz"] = payload
     monkeypatch.setattr(data, "IMDB_URL", f"{url}/aclImdb_v1.tar.gz")
@@ -58,9 +23,9 @@ def test_imdb_downloads_once_and_is_verified(server, imdb_tar: Path, tmp_path: P
     assert locate("imdb") == path
 
 
-def test_imdb_checksum_mismatch_leaves_nothing_behind(server, imdb_tar: Path, tmp_path: Path,
+def test_imdb_checksum_mismatch_leaves_nothing_behind(loopback, imdb_tar: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    url, handler = server
+    url, handler = loopback
     handler.routes["/aclImdb_v1.tar.gz"] = imdb_tar.read_bytes()
     monkeypatch.setattr(data, "IMDB_URL", f"{url}/aclImdb_v1.tar.gz")
     monkeypatch.setattr(data, "IMDB_MD5", "0" * 32)
@@ -69,9 +34,9 @@ def test_imdb_checksum_mismatch_leaves_nothing_behind(server, imdb_tar: Path, tm
     assert _cache_files(tmp_path) == []
 
 
-def test_truncated_download_leaves_nothing_behind(server, names_zip: Path, tmp_path: Path,
+def test_truncated_download_leaves_nothing_behind(loopback, names_zip: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    url, handler = server
+    url, handler = loopback
     handler.routes["/data.zip"] = names_zip.read_bytes()
     handler.truncate.add("/data.zip")
     monkeypatch.setattr(data, "NAMES_URL", f"{url}/data.zip")
@@ -80,10 +45,10 @@ def test_truncated_download_leaves_nothing_behind(server, names_zip: Path, tmp_p
     assert _cache_files(tmp_path) == []
 
 
-def test_names_download_is_checked_by_content(server, names_zip: Path, imdb_tar: Path,
+def test_names_download_is_checked_by_content(loopback, names_zip: Path, imdb_tar: Path,
                                               tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    url, handler = server
+    url, handler = loopback
     handler.routes["/data.zip"] = imdb_tar.read_bytes()  # the wrong file entirely
     monkeypatch.setattr(data, "NAMES_URL", f"{url}/data.zip")
     with pytest.raises(DataError, match="not a valid surnames archive"):

@@ -1,0 +1,234 @@
+"""Sentiment on chat-length text: the shipped model beside two baselines on every set.
+
+- the shipped LSTM, as served (short-input temperature, verdicts: training/short_text.py);
+- a word 1-2-gram TF-IDF logistic regression trained on IMDB train + SST-2 train (its hash
+  90%) + tweets train (their hash 80%), C chosen on the short-text validation split;
+- VADER (Hutto and Gilbert 2014): compound >= 0 reads positive; |compound| < 0.05 is its
+  "neutral", scored as not sure in the behaviour suite.
+Sets: SST-2 dev (872), held-out tweets (the hash tenth of the shared 100k copy), the official
+IMDB test set, the behaviour suite; the unknown-language check on the non-English "final"
+half and on English text; ECE and a reliability diagram; the risk-coverage curve with the
+not-sure threshold on it.
+
+    python -m benchmarks.sentiment_chat --data ../shared/data
+
+Writes benchmarks/results/sentiment_chat.json, docs/results/sentiment_reliability.png and
+docs/results/sentiment_risk_coverage.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+
+from inference.checkpoint import load_checkpoint
+from inference.predictor import Predictor, new_words
+from inference.registry import shipped_checkpoint
+from inference.verdict import NOT_SURE, UNKNOWN_WORDS
+from training.data import load_imdb, locate
+from training.sentences import Example, sst2_splits, tweet_splits
+from training.short_text import ece, logits, short_text
+from training.suites import REPORTED_ONLY, behaviour_cases, non_english_cases, run_suite
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "sentiment_chat.json"
+RELIABILITY = ROOT / "docs" / "results" / "sentiment_reliability.png"
+RISK = ROOT / "docs" / "results" / "sentiment_risk_coverage.png"
+C_GRID = (1.0, 4.0)
+VADER_NEUTRAL = 0.05
+
+
+def linear(train: list[Example], c: float) -> Pipeline:
+    pipe = make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                        token_pattern=r"(?u)\b\w[\w']*\b"),
+        LogisticRegression(C=c, max_iter=1000))
+    pipe.fit([t for t, _ in train], [y for _, y in train])
+    return pipe
+
+
+def accuracy(pred: np.ndarray, examples: list[Example]) -> float:
+    return float((pred == np.array([y for _, y in examples])).mean())
+
+
+def vader_scores(texts: list[str]) -> np.ndarray:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    return np.array([analyzer.polarity_scores(t)["compound"] for t in texts])
+
+
+def probs_served(ckpt, examples: list[Example]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Probabilities as served (per-input temperature) and labels."""
+    z, y, lengths = logits(ckpt, examples)
+    return torch.softmax(z / ckpt.temperatures(lengths), dim=-1), y
+
+
+def reliability(ax, probs: torch.Tensor, y: torch.Tensor, label: str, bins: int = 10) -> None:
+    conf, pred = probs.max(dim=-1)
+    right = (pred == y).float()
+    edges = torch.linspace(0.5, 1.0, bins + 1)
+    xs, ys = [], []
+    for lo, hi in itertools.pairwise(edges):
+        m = (conf > lo) & (conf <= hi)
+        if m.sum() >= 10:
+            xs.append(conf[m].mean().item())
+            ys.append(right[m].mean().item())
+    ax.plot(xs, ys, marker="o", label=label)
+
+
+def risk_coverage(probs: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    conf, pred = probs.max(dim=-1)
+    order = torch.argsort(conf, descending=True)
+    right = (pred == y)[order].float()
+    n = torch.arange(1, len(y) + 1)
+    return (n / len(y)).numpy(), (right.cumsum(0) / n).numpy()
+
+
+def band(probs: torch.Tensor, y: torch.Tensor, threshold: float) -> dict:
+    conf, pred = probs.max(dim=-1)
+    sure = conf >= threshold
+    right = pred == y
+    return {"coverage": sure.float().mean().item(),
+            "sure_accuracy": right[sure].float().mean().item(),
+            "not_sure_accuracy": right[~sure].float().mean().item() if (~sure).any() else None,
+            "accuracy": right.float().mean().item()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", help="folder with the archives (default: $SEQBOT_DATA)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
+    sets = short_text(args.data)
+    imdb = locate("imdb", args.data)
+    imdb_train, imdb_test = load_imdb(imdb, "train"), load_imdb(imdb, "test")
+    sst2_train = sst2_splits(locate("sst2", args.data))[0]
+    tweets_train = tweet_splits(locate("sentiment140", args.data))["train"]
+    evaluated = {"sst2_dev": sets.sst2_dev, "tweets_test": sets.tweets_test,
+                 "imdb_test": imdb_test}
+    out: dict = {"model_version": ckpt.version, "sets": {k: len(v) for k, v in
+                                                         evaluated.items()}}
+
+    # the linear baseline: C on the short-text validation split
+    started = time.perf_counter()
+    train = imdb_train + sst2_train + tweets_train
+    fits = {c: linear(train, c) for c in C_GRID}
+    val_scores = {c: accuracy(p.predict([t for t, _ in sets.val]), sets.val)
+                  for c, p in fits.items()}
+    best = max(val_scores, key=val_scores.get)
+    pipe = fits[best]
+    out["linear"] = {"train_n": len(train), "C": best, "validation_accuracy": val_scores,
+                     "fit_seconds_both": round(time.perf_counter() - started, 1),
+                     **{k: accuracy(pipe.predict([t for t, _ in v]), v)
+                        for k, v in evaluated.items()}}
+    out["vader"] = {k: accuracy((vader_scores([t for t, _ in v]) >= 0).astype(int), v)
+                    for k, v in evaluated.items()}
+
+    # the shipped LSTM as served, and at its old single temperature
+    served, old = {}, {}
+    for name, examples in evaluated.items():
+        z, y, lengths = logits(ckpt, examples)
+        served[name] = (torch.softmax(z / ckpt.temperatures(lengths), dim=-1), y)
+        old[name] = ece(z, y, ckpt.temperature)
+    out["lstm"] = {k: (p.argmax(-1) == y).float().mean().item() for k, (p, y) in served.items()}
+    out["lstm_ece"] = {k: ece(torch.log(p), y, 1.0) for k, (p, y) in served.items()}
+    out["lstm_ece_single_temperature"] = old
+    val_probs, val_y = probs_served(ckpt, sets.val)
+    threshold = ckpt.verdicts["not_sure_below"]
+    out["not_sure"] = {"not_sure_below": threshold, "validation": band(val_probs, val_y,
+                                                                       threshold),
+                       **{k: band(p, y, threshold) for k, (p, y) in served.items()
+                          if k != "imdb_test"}}
+
+    # the behaviour suite: the LSTM with its verdicts, the baselines on labels (VADER's
+    # neutral as not sure)
+    cases = behaviour_cases()
+    suite = run_suite(Predictor(ckpt, "cpu"), cases)
+    out["behaviour_lstm"] = {k: v for k, v in suite.items() if k != "cases"}
+    texts = [c.text for c in cases]
+    lin = pipe.predict(texts)
+    vad = vader_scores(texts)
+    for name, said in (("linear", ["positive" if p else "negative" for p in lin]),
+                       ("vader", [NOT_SURE if abs(s) < VADER_NEUTRAL else
+                                  "positive" if s >= 0 else "negative" for s in vad])):
+        right = [c.expected == s for c, s in zip(cases, said, strict=True)]
+        gated = [r for c, r in zip(cases, right, strict=True) if c.group not in REPORTED_ONLY]
+        groups = {}
+        for c, r in zip(cases, right, strict=True):
+            groups.setdefault(c.group, []).append(r)
+        out[f"behaviour_{name}"] = {"gated_accuracy": sum(gated) / len(gated),
+                                    "accuracy": sum(right) / len(right),
+                                    "groups": {g: sum(v) / len(v) for g, v in groups.items()}}
+
+    # unknown language: the final half of the non-English messages, and English text
+    limit = ckpt.verdicts[UNKNOWN_WORDS]
+
+    def flagged(texts: list[str]) -> float:
+        return sum(new_words(ckpt, t) >= limit for t in texts) / len(texts)
+
+    out["unknown_language"] = {
+        "unknown_words_at_least": limit,
+        "non_english_final": flagged([c.text for c in non_english_cases(part="final")]),
+        "non_english_tune": flagged([c.text for c in non_english_cases(part="tune")]),
+        "behaviour": flagged(texts), "sst2_dev": flagged([t for t, _ in sets.sst2_dev]),
+        "tweets_test": flagged([t for t, _ in sets.tweets_test]),
+        "imdb_test": flagged([t for t, _ in imdb_test]),
+        "behaviour_flagged_cases": [t for t in texts if new_words(ckpt, t) >= limit],
+        "non_english_final_missed": [c.text for c in non_english_cases(part="final")
+                                     if new_words(ckpt, c.text) < limit],
+    }
+
+    # figures
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0.5, 1], [0.5, 1], "k:", label="perfect")
+    for name in ("sst2_dev", "tweets_test"):
+        z, y, _ = logits(ckpt, evaluated[name])
+        reliability(ax, torch.softmax(z / ckpt.temperature, dim=-1), y,
+                    f"{name}, review temperature {ckpt.temperature}")
+        reliability(ax, *served[name], f"{name}, as served (short: "
+                    f"{ckpt.short_temperature['temperature']})")
+    reliability(ax, *served["imdb_test"], "imdb_test, as served")
+    ax.set(xlabel="confidence (top probability)", ylabel="accuracy",
+           title=f"Reliability, {ckpt.version}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(RELIABILITY, dpi=110)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, (p, y) in (("short-text validation", (val_probs, val_y)),
+                         ("SST-2 dev", served["sst2_dev"]),
+                         ("held-out tweets", served["tweets_test"])):
+        cov, acc = risk_coverage(p, y)
+        ax.plot(cov, acc, label=name)
+    cov = out["not_sure"]["validation"]["coverage"]
+    ax.axvline(cov, color="grey", linestyle="--",
+               label=f"not sure below {threshold} ({cov:.0%} answered)")
+    ax.set(xlabel="share answered (coverage)", ylabel="accuracy of the answered",
+           title="Risk-coverage, answers most confident first", ylim=(0.5, 1.0))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(RISK, dpi=110)
+    RESULTS.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in out.items() if not k.startswith("behaviour")},
+                     indent=1, ensure_ascii=False))
+    print(json.dumps({k: {"gated": v["gated_accuracy"], "groups": v["groups"]}
+                      for k, v in out.items() if k.startswith("behaviour")}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

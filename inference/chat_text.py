@@ -1,0 +1,80 @@
+"""The chat tokenizer: sentiment's input pipeline v2 (inference/tasks.py), for models trained
+on chat as well as reviews. v1 (inference.text) stays as it is for the checkpoints that
+record it.
+
+What v2 reads that v1 loses or splits apart:
+- negations: "didn't", "isn't", "can't", "won't" are the verb and "not" ("did not"), so
+  every negation is the one token "not";
+- emoji as tokens of their own: anyascii's name with a prefix ("😍" -> `emoji_heart_eyes`),
+  so "heart" the word and ❤️ the emoji differ;
+- emoticons as tokens (":)" -> `emo_smile`, ":(" -> `emo_frown`, "<3" -> `emo_heart`), which
+  v1 dropped with the punctuation;
+- elongation: a letter repeated three times or more is kept twice ("soooo" -> "soo",
+  "loooove" -> "loove"), so every elongation of a word is one token;
+- placeholders: links are `<url>`, @mentions and Discord mentions `<user>`;
+- case: a word in capitals (two letters or more) is preceded by `<caps>`.
+Torch-free.
+"""
+
+from __future__ import annotations
+
+import re
+
+from inference.errors import InputError
+from inference.text import _HTML_BREAK, _SPACES, _clean_unicode, transliterate
+
+URL, USER, CAPS = "<url>", "<user>", "<caps>"
+EMOTICONS = {
+    "emo_smile": (":)", ":-)", ":]", "=)", ":d", ":-d", "xd", "^^", "^_^"),
+    "emo_frown": (":(", ":-(", ":[", "=("),
+    "emo_cry": (":'(", ":'-(", "t_t"),
+    "emo_wink": (";)", ";-)"),
+    "emo_tongue": (":p", ":-p"),
+    "emo_skeptical": (":/", ":-/", ":\\"),
+    "emo_surprise": (":o", ":-o"),
+    "emo_heart": ("<3",),
+    "emo_broken_heart": ("</3",),
+}
+_EMOTICON = {face: name for name, faces in EMOTICONS.items() for face in faces}
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_MENTION = re.compile(r"<[@#][!&]?\d+>|@\w+")
+_EMOJI_NAME = re.compile(r":([a-z0-9_+\-]+):")
+_FACE = re.compile(r"(?<!\S)(?:" + "|".join(re.escape(f) for f in sorted(_EMOTICON, key=len,
+                                                                         reverse=True))
+                   + r")(?=\s|$)", re.IGNORECASE)
+_NEGATED = {"can't": "can", "won't": "will", "shan't": "shall", "ain't": "is"}
+_CHAT_TOKEN = re.compile(r"<url>|<user>|emo_[a-z_]+|emoji_[a-z0-9_+\-]+|[a-z0-9]+(?:'[a-z]+)?"
+                         r"|[!?]")
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+
+
+def normalize_chat(raw: str) -> str:
+    """Clean a chat message: placeholders for links and mentions, emoticons and emoji named,
+    the rest transliterated to ASCII as v1 does. Case is kept (the tokenizer reads it)."""
+    text = _HTML_BREAK.sub(" ", _clean_unicode(raw))
+    text = _MENTION.sub(f" {USER} ", _LINK.sub(f" {URL} ", text))
+    text = _FACE.sub(lambda m: f" {_EMOTICON[m[0].lower()]} ", text)
+    text = _EMOJI_NAME.sub(lambda m: f" emoji_{m[1]} ", transliterate(text))
+    text = _SPACES.sub(" ", text).strip()
+    if not tokenize_chat(text):
+        raise InputError("Please give some text with words (or emoji) in it.")
+    return text
+
+
+def _word(token: str) -> list[str]:
+    if token in _NEGATED:
+        return [_NEGATED[token], "not"]
+    if token.endswith("n't"):
+        return [token[:-3], "not"]
+    return [token]
+
+
+def tokenize_chat(text: str) -> list[str]:
+    """The units a chat model reads (see the module's docstring)."""
+    text = _CAPS_WORD.sub(lambda m: f"\x00 {m[0]}", text)  # \x00: a <caps> mark
+    out: list[str] = []
+    for token in re.findall(r"\x00|" + _CHAT_TOKEN.pattern, _REPEATS.sub(r"\1\1",
+                                                                         text.lower())):
+        out.extend([CAPS] if token == "\x00" else _word(token))
+    return out

@@ -1,0 +1,68 @@
+"""The chat tokenizer (sentiment pipeline v2): every item of issue 15's Deliver 1, and v1
+left as the shipped model reads it."""
+
+import pytest
+
+from inference.chat_text import normalize_chat, tokenize_chat
+from inference.errors import InputError
+from inference.tasks import SENTIMENT
+
+
+def units(raw: str) -> list[str]:
+    return tokenize_chat(normalize_chat(raw))
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    ("I didn't like it", ["i", "did", "not", "like", "it"]),
+    ("isn't it", ["is", "not", "it"]),
+    ("can't, won't, ain't", ["can", "not", "will", "not", "is", "not"]),
+    ("not bad", ["not", "bad"]),
+    ("doesn't WORK", ["does", "not", "<caps>", "work"]),
+])
+def test_contractions_and_negations_read_as_not(raw: str, want: list[str]) -> None:
+    assert units(raw) == want
+
+
+def test_emoji_are_tokens_of_their_own() -> None:
+    assert units("love it 😍") == ["love", "it", "emoji_heart_eyes"]
+    assert units("❤️ heart") == ["emoji_heart", "heart"]  # the emoji is not the word
+    assert units("👍👎") == ["emoji_thumbsup", "emoji_thumbsdown"]
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    (":) see you", ["emo_smile", "see", "you"]), (":( missed it", ["emo_frown", "missed", "it"]),
+    ("best day :D", ["best", "day", "emo_smile"]), ("ugh :/", ["ugh", "emo_skeptical"]),
+    ("<3", ["emo_heart"]), (":'(", ["emo_cry"]), ("boxd", ["boxd"]),  # not in a word
+])
+def test_emoticons_are_tokens(raw: str, want: list[str]) -> None:
+    assert units(raw) == want
+
+
+def test_elongations_fold_to_one_token() -> None:
+    assert units("soooo goooood") == units("sooo good") == ["soo", "good"]
+    assert units("loooooove it!!!") == ["loove", "it", "!", "!", "!"]
+    assert units("good") == ["good"]  # two letters stay
+
+
+def test_links_and_mentions_are_placeholders() -> None:
+    assert units("@bob look https://example.com/x?y=1 and www.a.b") == [
+        "<user>", "look", "<url>", "and", "<url>"]
+    assert units("<@123456> <@!42> hi") == ["<user>", "<user>", "hi"]
+
+
+def test_case_is_folded_but_capitals_are_marked() -> None:
+    assert units("This is AWESOME") == ["this", "is", "<caps>", "awesome"]
+    assert units("I A") == ["i", "a"]  # one letter is no shouting
+
+
+def test_nothing_to_read_is_refused() -> None:
+    with pytest.raises(InputError):
+        normalize_chat("... ---")
+    assert units(":)") == ["emo_smile"]  # an emoticon alone is a message
+
+
+def test_v1_stays_the_shipped_pipeline_and_v2_is_registered() -> None:
+    assert SENTIMENT.preprocess_version == 1
+    v1, v2 = SENTIMENT.pipeline(1), SENTIMENT.pipeline(2)
+    assert v1.read_as(v1.normalize("I didn't like it :)")) == "i didn't like it"
+    assert v2.read_as(v2.normalize("I didn't like it :)")) == "i did not like it emo_smile"

@@ -1,0 +1,71 @@
+"""The hand-written suites: well-formed, and the behaviour suite run against the shipped
+sentiment model (docs/results.md)."""
+
+from collections import Counter
+
+import pytest
+
+from inference.predictor import Predictor
+from inference.registry import shipped_checkpoint
+from inference.verdict import NOT_SURE, SURE, UNKNOWN_LANGUAGE
+from training.cli import main
+from training.suites import GATE, Case, behaviour_cases, non_english_cases, right, run_suite
+
+CATEGORIES = {"negation", "double negation", "contrast", "intensifiers", "emoji", "slang",
+              "typos", "short", "questions", "sarcasm"}
+
+
+def test_the_behaviour_suite_covers_every_category_with_ten_cases() -> None:
+    cases = behaviour_cases()
+    counts = Counter(c.group for c in cases)
+    assert len(cases) >= 150 and set(counts) == CATEGORIES
+    assert min(counts.values()) >= 10
+    assert {c.expected for c in cases} <= {"positive", "negative", NOT_SURE}
+    assert len({c.text for c in cases}) == len(cases)  # no case twice
+
+
+def test_the_non_english_suite_is_split_in_two_halves_of_many_languages() -> None:
+    cases = non_english_cases()
+    assert len(cases) >= 50 and len({c.group for c in cases}) >= 10
+    tune, final = (non_english_cases(part=p) for p in ("tune", "final"))
+    assert len(tune) + len(final) == len(cases) and abs(len(tune) - len(final)) <= 1
+    assert not {c.text for c in tune} & {c.text for c in final}
+
+
+def test_a_verdict_case_is_scored_on_the_confidence_and_a_label_case_on_the_label() -> None:
+    assert right(Case("short", NOT_SURE, "ok"), "negative", NOT_SURE)
+    assert not right(Case("short", NOT_SURE, "ok"), "negative", SURE)
+    assert right(Case("negation", "positive", "not bad"), "positive", NOT_SURE)
+    assert not right(Case("x", UNKNOWN_LANGUAGE, "Отличный"), "positive", SURE)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Predictor:
+    return Predictor.load("sentiment", shipped_checkpoint("sentiment"), device="cpu")
+
+
+@pytest.mark.xfail(strict=True, reason="issue 15: the shipped sentiment model reads reviews, "
+                   "not chat (0.74 outside sarcasm); a model that passes turns this into an "
+                   "XPASS failure, and the marker must go")
+def test_the_shipped_model_passes_the_behaviour_suite(shipped: Predictor) -> None:
+    result = run_suite(shipped, behaviour_cases())
+    assert result["gated_accuracy"] >= GATE, result["groups"]
+
+
+def test_run_suite_counts_each_group(shipped: Predictor) -> None:
+    cases = [Case("a", "positive", "I loved this movie!"), Case("a", "negative", "awful, awful"),
+             Case("b", "positive", "What a terrible waste of time."),
+             Case("sarcasm", "negative", "what a great day")]
+    result = run_suite(shipped, cases)
+    assert result["groups"]["a"] == {"n": 2, "right": 2, "accuracy": 1.0}
+    assert result["groups"]["b"]["right"] == 0
+    assert result["gated_n"] == 3 and result["gated_accuracy"] == pytest.approx(2 / 3)
+
+
+def test_the_cli_prints_the_table_and_writes_the_json(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("training.suites.RESULTS_DIR", tmp_path)
+    monkeypatch.setattr("training.suites.write_result.__defaults__", (tmp_path,))
+    assert main(["evaluate", "sentiment", "--suite", "behaviour"]) == 0
+    out = capsys.readouterr().out
+    assert "all but sarcasm" in out and "(reported, not gated)" in out
+    assert (tmp_path / "sentiment_suite_behaviour.json").exists()
