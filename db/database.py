@@ -101,7 +101,17 @@ class Database:
         return int(await conn.fetch_value("PRAGMA user_version"))
 
     async def after_erasure(self, tables: Iterable[str]) -> None:
-        """Nothing to do: secure_delete already overwrote the erased rows in the file."""
+        """Copy the WAL into the database file and empty it (TRUNCATE checkpoint).
+
+        secure_delete overwrote the erased rows in the pages the erasure wrote, but the WAL
+        still holds earlier versions of those pages (the user's text and hash, several times
+        over) until enough later writes recycle it. Writes wait meanwhile (the lock); another
+        process reading at that moment makes the checkpoint stop short, which is logged."""
+        async with self._lock:
+            row = await fetch_one(self._conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+        if row is not None and row[0]:
+            log.warning("after an erasure the WAL could not be emptied: another process was "
+                        "reading; the erased rows' old pages stay in it until the next checkpoint")
 
     async def close(self) -> None:
         """Finish every write already started, then checkpoint the WAL into the main file."""
