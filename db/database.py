@@ -50,8 +50,10 @@ class Database:
 
     dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection, *, max_group: int = MAX_GROUP) -> None:
+    def __init__(self, conn: aiosqlite.Connection, *, max_group: int = MAX_GROUP,
+                 read_only: bool = False) -> None:
         self._conn = conn
+        self._read_only = read_only
         self._queries = SqliteConnection(conn)
         self._lock = asyncio.Lock()
         self._queue: list[tuple[Body[Any], asyncio.Future[Any]]] = []
@@ -61,8 +63,13 @@ class Database:
         self._closed = asyncio.Event()
 
     @classmethod
-    async def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> "Database":
-        """Connect, configure and migrate; `busy_timeout` is how long to wait for other writers."""
+    async def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 5.0,
+                   read_only: bool = False) -> "Database":
+        """Connect, configure and migrate; `busy_timeout` is how long to wait for other writers.
+
+        `read_only` (reports, exports): after a migration the file may need, the connection
+        refuses writes (query_only), and close() leaves optimising and checkpointing to the
+        processes that write, so a report never waits for, or fails on, the bot's lock."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, timeout=busy_timeout, isolation_level=None)
@@ -70,10 +77,12 @@ class Database:
             conn.row_factory = sqlite3.Row
             await _configure(conn, busy_timeout)
             await migrate(conn)
+            if read_only:
+                await conn.execute("PRAGMA query_only = ON")
         except BaseException:
             await conn.close()
             raise
-        return cls(conn)
+        return cls(conn, read_only=read_only)
 
     async def write(self, body: Body[T]) -> T:
         """Run `body` in a write transaction that finishes even if the caller is cancelled.
@@ -122,12 +131,32 @@ class Database:
         try:
             if self._writer is not None:
                 await asyncio.wait({self._writer})  # it returns once the queue is empty
-            async with self._lock:
-                await self._conn.execute("PRAGMA optimize")
-                await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not self._read_only:
+                async with self._lock:
+                    await self._tidy()
         finally:
             await self._conn.close()
             self._closed.set()
+
+    async def _tidy(self) -> None:
+        """Refresh the planner's statistics, then empty the WAL; neither may fail a close.
+
+        PRAGMA optimize may run ANALYZE, a write. Outside a transaction it reads first and
+        then upgrades to writing, and SQLite answers an upgrade that another process's commit
+        overtook with "database is locked" at once, without waiting out the busy timeout:
+        BEGIN IMMEDIATE takes the write lock first, waiting for the bot like any write.
+        """
+        try:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            await self._conn.execute("PRAGMA optimize")
+            await self._conn.commit()
+        except sqlite3.OperationalError as error:
+            await self._conn.rollback()
+            log.info("skipped PRAGMA optimize at close: %s", error)
+        try:
+            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError as error:
+            log.info("skipped the WAL checkpoint at close: %s", error)
 
     def _check_open(self) -> None:
         if self._closing:

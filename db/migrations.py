@@ -322,12 +322,16 @@ async def migrate(
 ) -> int:
     """Apply the pending scripts up to `target` atomically and return the resulting version.
 
-    BEGIN IMMEDIATE makes a second process that starts at the same moment wait, then see the
-    new version, instead of running the same scripts twice. Foreign keys are switched off
+    An up-to-date database is left alone without taking the write lock. Otherwise BEGIN
+    IMMEDIATE makes a second process that starts at the same moment wait, then see the new
+    version, instead of running the same scripts twice. Foreign keys are switched off
     around the transaction (SQLite ignores the pragma inside one) and restored afterwards.
     """
     if not 0 <= target <= len(scripts):
         raise ValueError(f"target version {target} outside 0..{len(scripts)}")
+    current = await schema_version(conn)
+    if target <= current <= len(scripts):
+        return current  # nothing to do: no need to wait for the write lock
     if sqlite3.sqlite_version_info < MIN_SQLITE:
         raise MigrationError(
             f"the database needs SQLite {'.'.join(map(str, MIN_SQLITE))} or newer, and this "

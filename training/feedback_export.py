@@ -88,7 +88,7 @@ async def export_feedback(db: str | Path, task: str, fmt: str,
     location = parse_location(db)
     if not location.exists():
         raise FileNotFoundError(f"no database at {location}")
-    async with await FeedbackStore.open(location, None) as store:
+    async with await FeedbackStore.open(location, None, read_only=True) as store:
         examples = await store.agreed_examples(task)
     if out is None or str(out) == "-":
         write_rows(examples, fmt, sys.stdout)
