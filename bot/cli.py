@@ -16,7 +16,7 @@ from bot.runner import run_bot
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from bot.sync import command_payload, sync_commands
-from db.errors import MissingSecretError
+from db.errors import SecretError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(console(settings))
         else:
             asyncio.run(run_bot(settings))
-    except MissingSecretError as exc:
+    except SecretError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     except discord.LoginFailure:

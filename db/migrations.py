@@ -284,9 +284,16 @@ CREATE TABLE cooldowns (
 ) WITHOUT ROWID;
 """
 
+_V9_SECRET_FINGERPRINT = """
+CREATE TABLE store_meta (
+    key TEXT PRIMARY KEY,  -- 'hash_secret_fingerprint': db.privacy.Hasher.fingerprint()
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_MODERATION, _V3_ERASURE_AND_ONE_PRODUCTION_MODEL,
                                _V4_ACTIVE_LEARNING, _V5_DERIVED_MARGIN, _V6_IDS_NEVER_REUSED,
-                               _V7_TASKS_BY_SHAPE, _V8_SHARED_COOLDOWNS)
+                               _V7_TASKS_BY_SHAPE, _V8_SHARED_COOLDOWNS, _V9_SECRET_FINGERPRINT)
 SCHEMA_VERSION = len(MIGRATIONS)
 # v5's ALTER TABLE ... DROP COLUMN needs 3.35; generated columns (v5) 3.31, json_* built in
 MIN_SQLITE = (3, 35, 0)

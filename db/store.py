@@ -19,7 +19,7 @@ from db.cooldowns import CooldownStore
 from db.database import Database
 from db.errors import ConstraintError, MissingSecretError, UnknownModelVersion, UnknownPrediction
 from db.postgres import PostgresDatabase
-from db.privacy import Hasher, is_user_hash
+from db.privacy import Hasher, check_secret, is_user_hash
 from db.records import (
     AgreedExample,
     LoggedPrediction,
@@ -85,12 +85,19 @@ class FeedbackStore:
         created, or a postgresql:// URL; see settings.database).
 
         `hasher` may be None only for tools that never handle raw user ids (stats, purge).
+        Its secret must be the one the database recorded (db.privacy.check_secret).
         `rule` is the consensus rule used by tallies, reports and stats, so that what the bot
         shows agrees with what training receives. `busy_timeout` is how long a write waits
         for another process's lock. `read_only`: for reports and exports, which then never
         take the write lock (see db.database).
         """
         db = await open_database(location, busy_timeout=busy_timeout, read_only=read_only)
+        if hasher is not None:  # before anything is hashed: refuse a secret not the database's
+            try:
+                await db.write(lambda conn: check_secret(conn, hasher))
+            except BaseException:
+                await db.close()
+                raise
         return cls(db, hasher, rule, clock)
 
     async def close(self) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from settings import path, setting
+from settings import path, setting, strong_secret
 from settings.database import DatabaseSettings
 
 
@@ -25,8 +25,8 @@ class InferenceSettings(DatabaseSettings):
     inference_secret: str | None = setting(
         "INFERENCE_SECRET", None,
         "Shared secret of the inference service (`python -m inference serve`): the service "
-        "requires it on every request when set, and the bot sends it (see INFERENCE_URL).",
-        secret=True)
+        "requires it on every request when set, and the bot sends it (see INFERENCE_URL). "
+        "At least 16 characters.", parse=strong_secret, secret=True)
 
     @property
     def models(self) -> Path:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from db import FeedbackStore, Hasher, resolve_secret
+from db import SECRET_ENV, FeedbackStore, Hasher, resolve_secret
+from db.privacy import secret_path
 from inference.registry import set_current, task_dir
 from tests.helpers import promote, write_ready_origin
 
@@ -117,3 +118,19 @@ def test_console_shows_not_sure_known_names_scripts_and_why(env, tmp_path):
     assert "Written in Hangul (Korean)" in out
     assert "Written in Han characters: it could be Chinese or Japanese" in out
     assert "How it is written:" in out and "the letter ü (German)" in out
+
+
+async def test_the_console_never_writes_an_existing_database_under_a_new_secret(env, tmp_path):
+    db = Path(env["SEQBOT_DB"])
+    async with await FeedbackStore.open(db, Hasher("the-production-secret-0123")) as store:
+        await store.log_prediction("origin", "Tanaka", "tanaka", "v1", "Japanese", [], 1, 2, 7)
+    for secret, why in ((None, f"{SECRET_ENV} is not set and {db} already exists"),
+                        ("a-wrong-secret-0123456789", f"{SECRET_ENV} is not the secret")):
+        environment = env if secret is None else {**env, SECRET_ENV: secret}
+        result = run(environment, tmp_path, "/origin Smith\n")
+        assert result.returncode == 2, result.stderr
+        assert f"configuration error: {why}" in result.stderr
+        assert "Traceback" not in result.stderr and "Smith" not in result.stdout
+    assert not secret_path(db).exists()
+    async with await FeedbackStore.open(db, None) as store:
+        assert (await store.stats())["predictions"]["origin"] == 1  # nothing was written

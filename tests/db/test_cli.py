@@ -12,7 +12,7 @@ import pytest
 from db import SECRET_ENV, FeedbackStore, Hasher
 
 REPO = Path(__file__).resolve().parents[2]
-SECRET = "cli-test-secret"
+SECRET = "cli-test-secret-0123456789"
 AUTHOR, HONEST, TROLL = 1001, 1002, 1003
 
 
@@ -183,3 +183,11 @@ def test_admin_commands_work_while_another_process_keeps_writing(tmp_path: Path)
     finally:
         writer.kill()
         writer.wait()
+
+
+def test_forget_under_another_secret_is_refused_and_erases_nothing(db: str) -> None:
+    result = cli("forget", str(AUTHOR), "--db", db, secret="some-other-secret-0123456789")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {SECRET_ENV} is not the secret this database")
+    assert len(result.stderr.splitlines()) == 1
+    assert json.loads(cli("stats", "--db", db).stdout)["votes"] == 3  # nothing erased
