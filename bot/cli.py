@@ -16,7 +16,7 @@ from bot.runner import run_bot
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from bot.sync import command_payload, sync_commands
-from db.errors import SecretError
+from db.errors import SecretError, StoreError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     except SecretError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    except StoreError as exc:  # the database cannot be opened or is damaged: one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except discord.LoginFailure:
         print("Discord rejected DISCORD_TOKEN: check it in the developer portal.", file=sys.stderr)
         return 2

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from db.connection import Connection, Params, Row
-from db.errors import ConstraintError, DatabaseClosed
+from db.errors import ConstraintError, DatabaseClosed, DatabaseCorrupt, DatabaseUnavailable
 from db.migrations import migrate
 
 T = TypeVar("T")
@@ -71,14 +71,26 @@ class Database:
         refuses writes (query_only), and close() leaves optimising and checkpointing to the
         processes that write, so a report never waits for, or fails on, the bot's lock."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, timeout=busy_timeout, isolation_level=None)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(path, timeout=busy_timeout, isolation_level=None)
+        except (OSError, sqlite3.Error) as error:
+            raise DatabaseUnavailable(f"cannot open {path}: {error}") from None
         try:
             conn.row_factory = sqlite3.Row
             await _configure(conn, busy_timeout)
+            if not read_only:
+                await _check_integrity(conn, path)
             await migrate(conn)
             if read_only:
                 await conn.execute("PRAGMA query_only = ON")
+        except sqlite3.OperationalError as error:  # a read-only folder or file, a lock held
+            await conn.close()
+            raise DatabaseUnavailable(f"cannot use {path}: {error}") from None
+        except sqlite3.DatabaseError as error:  # not a database, truncated, malformed
+            await conn.close()
+            raise DatabaseCorrupt(f"{path} is not a usable SQLite database ({error}); "
+                                  f"{_RESTORE}") from None
         except BaseException:
             await conn.close()
             raise
@@ -278,6 +290,18 @@ def _fail(group: list[tuple[Body[Any], asyncio.Future[Any]]], exc: Exception | N
 def _retrieve(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
+
+
+_RESTORE = "restore it from a backup, or move it away to start a new one"
+
+
+async def _check_integrity(conn: aiosqlite.Connection, path: Path) -> None:
+    """PRAGMA quick_check: a damaged page found now is one error at start, not wrong answers
+    and writes into a broken file later. It reads every page (measured in docs/security.md)."""
+    problems = [row[0] for row in await conn.execute_fetchall("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        raise DatabaseCorrupt(f"{path} failed SQLite's integrity check ({problems[0]}); "
+                              f"{_RESTORE}")
 
 
 async def _configure(conn: aiosqlite.Connection, busy_timeout: float) -> None:

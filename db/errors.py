@@ -44,3 +44,7 @@ class ConstraintError(StoreError):
 
 class DatabaseUnavailable(StoreError):
     """The database server could not be reached or refused the connection."""
+
+
+class DatabaseCorrupt(StoreError):
+    """The file is not a SQLite database, is truncated, or failed the integrity check."""

@@ -134,3 +134,41 @@ async def test_the_console_never_writes_an_existing_database_under_a_new_secret(
     assert not secret_path(db).exists()
     async with await FeedbackStore.open(db, None) as store:
         assert (await store.stats())["predictions"]["origin"] == 1  # nothing was written
+
+
+async def write_rows(db: Path, n: int) -> None:
+    async with await FeedbackStore.open(db, Hasher("the-production-secret-0123")) as store:
+        for i in range(n):
+            await store.log_prediction("origin", f"Name{i:05d}" * 8, "n", "v1", "English", [],
+                                       1, 2, i)
+
+
+async def test_a_damaged_database_or_unusable_path_is_one_line_not_a_traceback(env, tmp_path):
+    good = tmp_path / "good.db"
+    await write_rows(good, 600)  # closed: the WAL is in the file
+    page = 4096
+    data = good.read_bytes()
+    middle = len(data) // page // 2 * page
+    paper = tmp_path / "paper.txt"
+    paper.write_text("not a folder")
+    cases = {
+        "junk": (bytes(range(256)) * 16, "is not a usable SQLite database"),
+        "truncated": (data[: 3 * page + 100], "restore it from a backup"),
+        "overwritten": (data[:middle] + b"\xa5" * page + data[middle + page:],
+                        "restore it from a backup"),  # found by PRAGMA quick_check
+    }
+    for name, (content, why) in cases.items():
+        db = tmp_path / f"{name}.db"
+        db.write_bytes(content)
+        result = run({**env, "SEQBOT_DB": str(db), SECRET_ENV: "the-production-secret-0123"},
+                     tmp_path, "/origin Smith\n")
+        assert result.returncode == 1, (name, result.stderr)
+        [line] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert why in line and str(db) in line, line
+        assert "Traceback" not in result.stderr
+        assert db.read_bytes() == content  # nothing was written into it
+    inside_a_file = paper / "seqbot.db"
+    result = run({**env, "SEQBOT_DB": str(inside_a_file), SECRET_ENV: "a-secret-0123456789"},
+                 tmp_path, "/origin Smith\n")
+    assert result.returncode == 1 and f"error: cannot open {inside_a_file}" in result.stderr
+    assert "Traceback" not in result.stderr
