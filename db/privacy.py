@@ -130,7 +130,11 @@ def resolve_secret(
         raise MissingSecretError(
             f"{SECRET_ENV} is not set and {location.sqlite_path} already exists without a dev "
             f"secret file ({path}): set {SECRET_ENV} to the secret it was written under")
-    return _create_dev_secret(path)
+    try:
+        return _create_dev_secret(path)
+    except OSError as error:  # a read-only folder, a path through a file
+        raise MissingSecretError(f"{SECRET_ENV} is not set and the dev secret file {path} "
+                                 f"cannot be made ({error.strerror})") from None
 
 
 def _create_dev_secret(path: Path) -> str:

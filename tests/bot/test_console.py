@@ -172,3 +172,6 @@ async def test_a_damaged_database_or_unusable_path_is_one_line_not_a_traceback(e
                  tmp_path, "/origin Smith\n")
     assert result.returncode == 1 and f"error: cannot open {inside_a_file}" in result.stderr
     assert "Traceback" not in result.stderr
+    without_secret = run({**env, "SEQBOT_DB": str(inside_a_file)}, tmp_path, "/origin Smith\n")
+    assert without_secret.returncode == 2 and "Traceback" not in without_secret.stderr
+    assert "the dev secret file" in without_secret.stderr.splitlines()[-1]
