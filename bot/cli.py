@@ -16,7 +16,7 @@ from bot.runner import run_bot
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from bot.sync import command_payload, sync_commands
-from db.errors import MissingSecretError, StoreError
+from db.errors import SecretError, StoreError
 from inference.errors import CheckpointError, InputError
 
 # What `python -m bot` reports as one line (settings.cli.run): the message says it all.
@@ -62,9 +62,12 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(console(settings))
         else:
             asyncio.run(run_bot(settings))
-    except MissingSecretError as exc:
+    except SecretError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    except StoreError as exc:  # the database cannot be opened or is damaged: one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except discord.LoginFailure:
         print("Discord rejected DISCORD_TOKEN: check it in the developer portal.", file=sys.stderr)
         return 2

@@ -26,6 +26,7 @@ from bot.errors import user_message
 from bot.present import HELP, about_lines, feedback_line, prediction_card, why_card
 from bot.services import Answer, Requester, Services
 from db import CONFIRMED
+from db.shown import visible
 from inference.tasks import TASKS, task_spec
 
 CONSOLE_USER = Requester(user_id=0)
@@ -57,8 +58,10 @@ class Console:
         self.last: Answer | None = None
 
     def say(self, *lines: str) -> None:
+        """Print lines with what a terminal would obey taken out (db.shown): user text is
+        in them, and must not clear the screen, retitle the window or hide itself."""
         for line in lines:
-            print(line, file=self.out)
+            print(visible(line), file=self.out)
         self.out.flush()
 
     async def handle(self, line: str) -> bool:

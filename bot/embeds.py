@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import discord
 
 from bot.present import HELP, Card, WhyCard, about_lines
 from bot.services import ModelStatus
 from db import VoterStats
+from db.shown import visible
 from inference.tasks import task_spec
 
 # A task's answers are drawn in the colour its spec names by key (CardStyle.colour).
@@ -24,9 +27,23 @@ def utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+# Escaped wherever they stand: emphasis, code, spoilers, masked links ([text](url)) and
+# Discord's tokens (<t:…>, </cmd:id>, <:emoji:id>, <a:…>, <@…>, <#…>).
+_ALWAYS = re.compile(r"[\\*_~`|\[\]<>]")
+# Escaped at the start of a line: headings (#, -#) and lists (-, +, 1.); quotes are > above.
+_LINE_START = re.compile(r"^(\s*)(#|-|\+|\d+\.)", re.MULTILINE)
+
+
 def escape(text: str) -> str:
-    """Show user text as typed: no markdown effects, no mention syntax (not even visually)."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    """Show user text as typed: no markdown effects, no links but the URL itself, no
+    Discord tokens or mention syntax, nothing invisible or reordering (db.shown.visible).
+
+    discord.py's escape_markdown is not enough: it leaves every masked link but the first,
+    and timestamps, emoji and command tokens, live. A backslash before any punctuation is
+    shown as the punctuation alone, so escaping more than needed costs nothing."""
+    text = _ALWAYS.sub(r"\\\g<0>", visible(text))
+    text = _LINE_START.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", text)
+    return discord.utils.escape_mentions(text)
 
 
 def card_embed(card: Card) -> discord.Embed:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
+
+from settings import MIN_SECRET_CHARS
 
 REDACTED = "[redacted]"
 
@@ -13,16 +16,21 @@ class RedactSecrets(logging.Filter):
     """Replaces every configured secret in a record's message and traceback.
 
     Attached to handlers, so it also covers discord.py's and aiohttp's own records.
+    A secret shorter than MIN_SECRET_CHARS (a hash secret kept for an older database) is
+    replaced only where it stands as a whole word: replacing it inside other words would
+    point it out ("on cpu" under the secret "c" read "on [redacted]pu").
     """
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        ordered = sorted({s for s in secrets if s.strip()}, key=len, reverse=True)
+        self._pattern = re.compile("|".join(
+            re.escape(s) if len(s) >= MIN_SECRET_CHARS else rf"(?<!\w){re.escape(s)}(?!\w)"
+            for s in ordered)) if ordered else None
+        self.secrets = ordered
 
     def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return text if self._pattern is None else self._pattern.sub(REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:

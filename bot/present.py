@@ -1,7 +1,8 @@
 """How answers read, as plain text: shared by Discord embeds and the console.
 
 Nothing here escapes anything: `Card.subject` and `Card.read_as` hold user text, and each
-front end escapes them its own way (markdown and mentions on Discord, nothing in a terminal).
+front end escapes them its own way (markdown, tokens and mentions on Discord: bot.embeds;
+escape sequences and control characters in a terminal: bot.console, db.shown).
 """
 
 from __future__ import annotations

@@ -7,9 +7,12 @@ from db.errors import (
     DatabaseUnavailable,
     MigrationError,
     MissingSecretError,
+    SecretError,
     StoreError,
     UnknownModelVersion,
     UnknownPrediction,
+    WeakSecretError,
+    WrongSecretError,
 )
 from db.privacy import SECRET_ENV, Hasher, resolve_secret
 from db.records import (
@@ -43,11 +46,14 @@ __all__ = [
     "MigrationError",
     "MissingSecretError",
     "ModelVersion",
+    "SecretError",
     "StoreError",
     "UnknownModelVersion",
     "UnknownPrediction",
     "VoteTally",
     "VoterStats",
+    "WeakSecretError",
+    "WrongSecretError",
     "parse_location",
     "resolve_secret",
 ]

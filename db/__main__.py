@@ -1,8 +1,9 @@
 """Admin command line: `python -m db {forget,purge,stats,voters,ignore-voter,unignore-voter,
 teach-pool,copy}`.
 
-Safe to run while the bot is up: it opens its own connection and waits for the bot's writes
-(SQLite's busy timeout; PostgreSQL's lock timeout). `--db` takes what SEQBOT_DB takes: a file
+Safe to run while the bot is up: it opens its own connection; the reports (stats, voters,
+teach-pool stats) only read, and the other commands wait for the bot's writes (SQLite's busy
+timeout; PostgreSQL's lock timeout). `--db` takes what SEQBOT_DB takes: a file
 path, sqlite:///path or postgresql://user@host/dbname (see settings.database).
 """
 
@@ -25,6 +26,7 @@ from settings.cli import command_line
 from settings.database import DatabaseLocation, parse_location
 
 DB_KEY = DbSettings.declared_keys()["db"]
+READ_ONLY = ("stats", "voters")  # with `teach-pool stats`: they never take the write lock
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,7 +120,8 @@ async def run(args: argparse.Namespace, settings: DbSettings) -> str:
     needs_hasher = isinstance(getattr(args, "user", None), int)  # hashes need no secret
     hasher = (Hasher(resolve_secret(args.db, settings.hash_secret, dev_mode=args.dev))
               if needs_hasher else None)
-    async with await FeedbackStore.open(args.db, hasher) as store:
+    read_only = args.command in READ_ONLY or getattr(args, "pool_command", None) == "stats"
+    async with await FeedbackStore.open(args.db, hasher, read_only=read_only) as store:
         return await _dispatch(store, args)
 
 

@@ -43,6 +43,7 @@ TABLES = (
     Table("teach_shown", ("viewer", "prediction_id")),
     Table("teach_guilds", ("guild_id",)),
     Table("cooldowns", ("user_hash",)),
+    Table("store_meta", ("key",)),  # the hash secret's fingerprint travels with the hashes
 )
 DERIVED = {"predictions": ("margin",)}  # computed by each database from the copied columns
 

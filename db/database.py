@@ -33,8 +33,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from db.connection import ClosesOnce, Connection, Params, Row, prepared
-from db.errors import ConstraintError
+from db.connection import ClosesOnce, Connection, Params, Row
+from db.errors import ConstraintError, DatabaseCorrupt, DatabaseUnavailable
 from db.migrations import migrate
 
 T = TypeVar("T")
@@ -50,8 +50,10 @@ class Database(ClosesOnce):
 
     dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection, *, max_group: int = MAX_GROUP) -> None:
+    def __init__(self, conn: aiosqlite.Connection, *, max_group: int = MAX_GROUP,
+                 read_only: bool = False) -> None:
         self._conn = conn
+        self._read_only = read_only
         self._queries = SqliteConnection(conn)
         self._lock = asyncio.Lock()
         self._queue: list[tuple[Body[Any], asyncio.Future[Any]]] = []
@@ -60,13 +62,17 @@ class Database(ClosesOnce):
         super().__init__()
 
     @classmethod
-    async def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> "Database":
+    async def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 5.0,
+                   read_only: bool = False) -> "Database":
         """Connect, configure and migrate; `busy_timeout` is how long to wait for other writers.
 
+        `read_only` (reports, exports): after a migration the file may need, the connection
+        refuses writes (query_only), and close() leaves optimising and checkpointing to the
+        processes that write, so a report never waits for, or fails on, the bot's lock.
         Cancelled (Ctrl-C at start-up), it still finishes opening and then closes, since
         aiosqlite's thread would otherwise answer an event loop that is gone, with a traceback.
         """
-        opening = asyncio.ensure_future(cls._open(Path(path), busy_timeout))
+        opening = asyncio.ensure_future(cls._open(Path(path), busy_timeout, read_only))
         try:
             return await asyncio.shield(opening)
         except asyncio.CancelledError:
@@ -75,16 +81,31 @@ class Database(ClosesOnce):
             raise
 
     @classmethod
-    async def _open(cls, path: Path, busy_timeout: float) -> "Database":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, timeout=busy_timeout, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-
-        async def configure_and_migrate() -> None:
+    async def _open(cls, path: Path, busy_timeout: float, read_only: bool) -> "Database":
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(path, timeout=busy_timeout, isolation_level=None)
+        except (OSError, sqlite3.Error) as error:
+            raise DatabaseUnavailable(f"cannot open {path}: {error}") from None
+        try:
+            conn.row_factory = sqlite3.Row
             await _configure(conn, busy_timeout)
+            if not read_only:
+                await _check_integrity(conn, path)
             await migrate(conn)
-
-        return cls(await prepared(conn, configure_and_migrate(), conn.close))
+            if read_only:
+                await conn.execute("PRAGMA query_only = ON")
+        except sqlite3.OperationalError as error:  # a read-only folder or file, a lock held
+            await conn.close()
+            raise DatabaseUnavailable(f"cannot use {path}: {error}") from None
+        except sqlite3.DatabaseError as error:  # not a database, truncated, malformed
+            await conn.close()
+            raise DatabaseCorrupt(f"{path} is not a usable SQLite database ({error}); "
+                                  f"{_RESTORE}") from None
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, read_only=read_only)
 
     async def write(self, body: Body[T]) -> T:
         """Run `body` in a write transaction that finishes even if the caller is cancelled.
@@ -112,18 +133,48 @@ class Database(ClosesOnce):
         return int(await conn.fetch_value("PRAGMA user_version"))
 
     async def after_erasure(self, tables: Iterable[str]) -> None:
-        """Nothing to do: secure_delete already overwrote the erased rows in the file."""
+        """Copy the WAL into the database file and empty it (TRUNCATE checkpoint).
+
+        secure_delete overwrote the erased rows in the pages the erasure wrote, but the WAL
+        still holds earlier versions of those pages (the user's text and hash, several times
+        over) until enough later writes recycle it. Writes wait meanwhile (the lock); another
+        process reading at that moment makes the checkpoint stop short, which is logged."""
+        async with self._lock:
+            row = await fetch_one(self._conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+        if row is not None and row[0]:
+            log.warning("after an erasure the WAL could not be emptied: another process was "
+                        "reading; the erased rows' old pages stay in it until the next checkpoint")
 
     async def _shut(self) -> None:
         """Finish every write already started, then checkpoint the WAL into the main file."""
         try:
             if self._writer is not None:
                 await asyncio.wait({self._writer})  # it returns once the queue is empty
-            async with self._lock:
-                await self._conn.execute("PRAGMA optimize")
-                await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not self._read_only:
+                async with self._lock:
+                    await self._tidy()
         finally:
             await self._conn.close()
+
+    async def _tidy(self) -> None:
+        """Refresh the planner's statistics, then empty the WAL; neither may fail a close.
+
+        PRAGMA optimize may run ANALYZE, a write. Outside a transaction it reads first and
+        then upgrades to writing, and SQLite answers an upgrade that another process's commit
+        overtook with "database is locked" at once, without waiting out the busy timeout:
+        BEGIN IMMEDIATE takes the write lock first, waiting for the bot like any write.
+        """
+        try:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            await self._conn.execute("PRAGMA optimize")
+            await self._conn.commit()
+        except sqlite3.OperationalError as error:
+            await self._conn.rollback()
+            log.info("skipped PRAGMA optimize at close: %s", error)
+        try:
+            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError as error:
+            log.info("skipped the WAL checkpoint at close: %s", error)
 
     async def _write_queued(self) -> None:
         """Commit the queued writes, a group at a time, until none are left."""
@@ -241,6 +292,18 @@ def _fail(group: list[tuple[Body[Any], asyncio.Future[Any]]], exc: Exception | N
 def _retrieve(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
+
+
+_RESTORE = "restore it from a backup, or move it away to start a new one"
+
+
+async def _check_integrity(conn: aiosqlite.Connection, path: Path) -> None:
+    """PRAGMA quick_check: a damaged page found now is one error at start, not wrong answers
+    and writes into a broken file later. It reads every page (measured in docs/security.md)."""
+    problems = [row[0] for row in await conn.execute_fetchall("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        raise DatabaseCorrupt(f"{path} failed SQLite's integrity check ({problems[0]}); "
+                              f"{_RESTORE}")
 
 
 async def _configure(conn: aiosqlite.Connection, busy_timeout: float) -> None:

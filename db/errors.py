@@ -21,8 +21,21 @@ class MigrationError(StoreError):
     """The schema could not be brought to the version this code expects."""
 
 
-class MissingSecretError(StoreError):
+class SecretError(StoreError):
+    """The hash secret is missing, too weak for a new database, or not the database's own."""
+
+
+class MissingSecretError(SecretError):
     """Discord ids cannot be hashed without the secret, and must never be stored raw."""
+
+
+class WrongSecretError(SecretError):
+    """The secret is not the one the database's hashes were made with: it would find none of
+    them (an erasure would erase nothing) and write rows no other process can match."""
+
+
+class WeakSecretError(SecretError):
+    """A new database needs a secret long enough that its hashes cannot be brute-forced."""
 
 
 class ConstraintError(StoreError):
@@ -31,3 +44,7 @@ class ConstraintError(StoreError):
 
 class DatabaseUnavailable(StoreError):
     """The database server could not be reached or refused the connection."""
+
+
+class DatabaseCorrupt(StoreError):
+    """The file is not a SQLite database, is truncated, or failed the integrity check."""

@@ -213,9 +213,16 @@ CREATE TABLE cooldowns (
 ) WITHOUT ROWID;
 """
 
+_V9_SECRET_FINGERPRINT = """
+CREATE TABLE store_meta (
+    key TEXT PRIMARY KEY,  -- 'hash_secret_fingerprint': db.privacy.Hasher.fingerprint()
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_MODERATION, _V3_ERASURE_AND_ONE_PRODUCTION_MODEL,
                                _V4_ACTIVE_LEARNING, _V5_DERIVED_MARGIN, _V6_IDS_NEVER_REUSED,
-                               _V7_TASKS_BY_SHAPE, _V8_SHARED_COOLDOWNS)
+                               _V7_TASKS_BY_SHAPE, _V8_SHARED_COOLDOWNS, _V9_SECRET_FINGERPRINT)
 SCHEMA_VERSION = len(MIGRATIONS)
 # v5's ALTER TABLE ... DROP COLUMN needs 3.35; generated columns (v5) 3.31, json_* built in
 MIN_SQLITE = (3, 35, 0)
@@ -251,12 +258,16 @@ async def migrate(
 ) -> int:
     """Apply the pending scripts up to `target` atomically and return the resulting version.
 
-    BEGIN IMMEDIATE makes a second process that starts at the same moment wait, then see the
-    new version, instead of running the same scripts twice. Foreign keys are switched off
+    An up-to-date database is left alone without taking the write lock. Otherwise BEGIN
+    IMMEDIATE makes a second process that starts at the same moment wait, then see the new
+    version, instead of running the same scripts twice. Foreign keys are switched off
     around the transaction (SQLite ignores the pragma inside one) and restored afterwards.
     """
     if not 0 <= target <= len(scripts):
         raise ValueError(f"target version {target} outside 0..{len(scripts)}")
+    current = await schema_version(conn)
+    if target <= current <= len(scripts):
+        return current  # nothing to do: no need to wait for the write lock
     if sqlite3.sqlite_version_info < MIN_SQLITE:
         raise MigrationError(
             f"the database needs SQLite {'.'.join(map(str, MIN_SQLITE))} or newer, and this "

@@ -89,4 +89,12 @@ CREATE TABLE cooldowns (
 );
 """
 
-MIGRATIONS: dict[int, str] = {BASELINE_VERSION: _V7_BASELINE, 8: _V8_SHARED_COOLDOWNS}
+_V9_SECRET_FINGERPRINT = """
+CREATE TABLE store_meta (
+    key TEXT PRIMARY KEY,  -- 'hash_secret_fingerprint': db.privacy.Hasher.fingerprint()
+    value TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: dict[int, str] = {BASELINE_VERSION: _V7_BASELINE, 8: _V8_SHARED_COOLDOWNS,
+                              9: _V9_SECRET_FINGERPRINT}

@@ -2,6 +2,10 @@
 
 A plain SHA-256 of a snowflake is reversible by brute force (ids are ~2^60 and predictable);
 an HMAC with a secret that never touches the database is not.
+
+The database keeps a fingerprint of the secret (an HMAC of a fixed message under it; v9's
+store_meta), so that a process under another secret is refused instead of silently finding
+nothing to erase and writing hashes no one else can match (`check_secret`).
 """
 
 import hashlib
@@ -12,12 +16,19 @@ import re
 import secrets
 from pathlib import Path
 
-from db.errors import MissingSecretError
+from db.connection import Connection
+from db.errors import MissingSecretError, WeakSecretError, WrongSecretError
 from db.settings import DbSettings
+from settings import MIN_SECRET_CHARS, NEW_SECRET
 from settings.database import DatabaseLocation, parse_location
 
 SECRET_ENV = DbSettings.declared_keys()["hash_secret"].env
 _HASH_RE = re.compile(r"[0-9a-f]{64}")
+FINGERPRINT_KEY = "hash_secret_fingerprint"
+_FINGERPRINT_MESSAGE = b"seqbot:hash-secret-fingerprint:v1"
+# Where hashes are kept: a database holding any was written under some secret already.
+_HASHED = ("SELECT 1 FROM predictions WHERE author_hash IS NOT NULL", "SELECT 1 FROM votes",
+           "SELECT 1 FROM ignored_voters", "SELECT 1 FROM teach_shown", "SELECT 1 FROM cooldowns")
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +38,10 @@ class Hasher:
 
     def __init__(self, secret: str | bytes) -> None:
         key = secret.encode() if isinstance(secret, str) else secret
-        if not key:
-            raise ValueError("the hash secret must not be empty")
+        if not key.strip():
+            raise ValueError("the hash secret must not be empty or only whitespace")
         self._key = key
+        self.weak = len(key.decode(errors="replace")) < MIN_SECRET_CHARS
 
     def __repr__(self) -> str:
         return "Hasher(<secret>)"
@@ -40,6 +52,40 @@ class Hasher:
             raise TypeError(f"user ids are ints, got {type(user_id).__name__}")
         message = f"discord-user:{user_id}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+
+    def fingerprint(self) -> str:
+        """Tells secrets apart without revealing them: an HMAC of a fixed message, so a
+        stolen database gives no more purchase on the secret than its user hashes do."""
+        return hmac.new(self._key, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()
+
+
+async def check_secret(conn: Connection, hasher: Hasher) -> None:
+    """In a write transaction: refuse a secret other than the one the database recorded;
+    record it if none was. A new database also refuses a weak secret; one whose hashes
+    were written before fingerprints existed keeps its secret (they cannot be re-hashed),
+    with a warning when it is weak."""
+    await conn.lock("store_meta")  # processes starting together record one fingerprint
+    recorded = await conn.fetch_value("SELECT value FROM store_meta WHERE key = ?",
+                                      (FINGERPRINT_KEY,))
+    if recorded is None:
+        written = [await conn.fetch_value(f"{sql} LIMIT 1") for sql in _HASHED]
+        if hasher.weak and not any(written):
+            raise WeakSecretError(
+                f"{SECRET_ENV} must be at least {MIN_SECRET_CHARS} characters, not only "
+                f"spaces, for a new database; generate one with {NEW_SECRET}")
+        await conn.execute("INSERT INTO store_meta (key, value) VALUES (?, ?)",
+                           (FINGERPRINT_KEY, hasher.fingerprint()))
+    elif not hmac.compare_digest(recorded, hasher.fingerprint()):
+        raise WrongSecretError(
+            f"{SECRET_ENV} is not the secret this database was written under: set it to that "
+            "secret. Under another one no stored id can be found (an erasure would erase "
+            "nothing); to start afresh with a new secret, use a new database")
+    if hasher.weak:
+        log.warning("%s is shorter than %d characters: this database was written under it, so "
+                    "it keeps working (its ids cannot be re-hashed), but its hashes are easier "
+                    "to reverse; move to a new database with a longer secret when you can",
+                    SECRET_ENV, MIN_SECRET_CHARS)
 
 
 def is_user_hash(text: str) -> bool:
@@ -58,8 +104,10 @@ def resolve_secret(
     """Pick the hash secret: the configured one ($SEQBOT_HASH_SECRET, from DbSettings), else
     (dev only) a file beside a SQLite database.
 
-    The dev file keeps hashes stable across restarts of a local bot; production must set the
-    secret explicitly, because losing it silently would make erase requests match nothing.
+    The dev file keeps hashes stable across restarts of a local bot; it is made only for a
+    database that does not exist yet, so a production database opened without the variable
+    is refused rather than written under a new secret. Production must set the secret
+    explicitly, because losing it silently would make erase requests match nothing.
     A PostgreSQL database has no "beside", and its processes may run on several machines
     that must all hash alike: it always needs the secret set.
     """
@@ -78,7 +126,15 @@ def resolve_secret(
         )
     if path.exists():
         return path.read_text().strip()
-    return _create_dev_secret(path)
+    if location.sqlite_path.exists():
+        raise MissingSecretError(
+            f"{SECRET_ENV} is not set and {location.sqlite_path} already exists without a dev "
+            f"secret file ({path}): set {SECRET_ENV} to the secret it was written under")
+    try:
+        return _create_dev_secret(path)
+    except OSError as error:  # a read-only folder, a path through a file
+        raise MissingSecretError(f"{SECRET_ENV} is not set and the dev secret file {path} "
+                                 f"cannot be made ({error.strerror})") from None
 
 
 def _create_dev_secret(path: Path) -> str:

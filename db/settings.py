@@ -15,7 +15,8 @@ class DbSettings(DatabaseSettings):
     hash_secret: str | None = setting(
         "SEQBOT_HASH_SECRET", None,
         "Secret key for hashing Discord user ids before they are stored (required for the bot; "
-        "the console generates a local one beside the database). Keep it safe: losing it "
-        "makes /forget-me unable to find earlier data. Generate one with:\n"
+        "the console generates a local one beside a new database). At least 16 characters; "
+        "the database keeps a keyed fingerprint of it and refuses any other secret. Keep it "
+        "safe: losing it makes /forget-me unable to find earlier data. Generate one with:\n"
         "  python -c \"import secrets; print(secrets.token_urlsafe(32))\"",
         secret=True)

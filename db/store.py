@@ -19,7 +19,7 @@ from db.cooldowns import CooldownStore
 from db.database import Database
 from db.errors import ConstraintError, MissingSecretError, UnknownModelVersion, UnknownPrediction
 from db.postgres import PostgresDatabase
-from db.privacy import Hasher, is_user_hash
+from db.privacy import Hasher, check_secret, is_user_hash
 from db.records import (
     AgreedExample,
     LoggedPrediction,
@@ -39,12 +39,15 @@ ERASED_TABLES = ("predictions", "votes", "teach_shown", "cooldowns")  # what /fo
 
 
 async def open_database(location: str | os.PathLike[str] | DatabaseLocation, *,
-                        busy_timeout: float = 5.0) -> Database | PostgresDatabase:
-    """The backend `location` names, connected and migrated."""
+                        busy_timeout: float = 5.0,
+                        read_only: bool = False) -> Database | PostgresDatabase:
+    """The backend `location` names, connected and migrated. `read_only` matters to SQLite
+    (db.database); PostgreSQL's reads already run in read-only transactions."""
     where = parse_location(location)
     if where.is_postgres:
         return await PostgresDatabase.open(where, busy_timeout=busy_timeout)
-    return await Database.open(where.sqlite_path, busy_timeout=busy_timeout)
+    return await Database.open(where.sqlite_path, busy_timeout=busy_timeout,
+                               read_only=read_only)
 
 
 class FeedbackStore:
@@ -76,16 +79,25 @@ class FeedbackStore:
         rule: ConsensusRule = DEFAULT_RULE,
         busy_timeout: float = 5.0,
         clock: Callable[[], datetime] = utc_now,
+        read_only: bool = False,
     ) -> "FeedbackStore":
         """Open and migrate the database at `location` (a SQLite file, its parent folders
         created, or a postgresql:// URL; see settings.database).
 
         `hasher` may be None only for tools that never handle raw user ids (stats, purge).
+        Its secret must be the one the database recorded (db.privacy.check_secret).
         `rule` is the consensus rule used by tallies, reports and stats, so that what the bot
         shows agrees with what training receives. `busy_timeout` is how long a write waits
-        for another process's lock.
+        for another process's lock. `read_only`: for reports and exports, which then never
+        take the write lock (see db.database).
         """
-        db = await open_database(location, busy_timeout=busy_timeout)
+        db = await open_database(location, busy_timeout=busy_timeout, read_only=read_only)
+        if hasher is not None:  # before anything is hashed: refuse a secret not the database's
+            try:
+                await db.write(lambda conn: check_secret(conn, hasher))
+            except BaseException:
+                await db.close()
+                raise
         return cls(db, hasher, rule, clock)
 
     async def close(self) -> None:

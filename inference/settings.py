@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from settings import count, number, path, setting, switch
+from settings import count, number, path, setting, strong_secret, switch
 from settings.database import DatabaseSettings
 
 HEADER_TIMEOUT_S = 10.0
@@ -41,8 +41,8 @@ class InferenceSettings(DatabaseSettings):
     inference_secret: str | None = setting(
         "INFERENCE_SECRET", None,
         "Shared secret of the inference service (`python -m inference serve`): the service "
-        "requires it on every request when set, and the bot sends it (see INFERENCE_URL).",
-        secret=True)
+        "requires it on every request when set, and the bot sends it (see INFERENCE_URL). "
+        "At least 16 characters.", parse=strong_secret, secret=True)
 
     model_load_timeout_s: float = setting(
         "SEQBOT_MODEL_LOAD_TIMEOUT_S", 60.0,

@@ -70,6 +70,9 @@ def read_environment(env: Mapping[str, str] | None = None,
 
 # ---------------------------------------------------------------- parsers
 
+MIN_SECRET_CHARS = 16  # ~96 bits as token_urlsafe writes them: beyond guessing
+NEW_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
 
 def path(raw: str) -> Path:
     return Path(raw).expanduser()
@@ -118,6 +121,14 @@ def switch(raw: str) -> bool:
     if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
         raise ValueError(f"must be 1/true/yes/on or 0/false/no/off, got {raw!r}")
     return value in ("1", "true", "yes", "on")
+
+
+def strong_secret(raw: str) -> str:
+    """A secret no one can guess or brute-force: at least MIN_SECRET_CHARS characters."""
+    if len(raw) < MIN_SECRET_CHARS:
+        raise ValueError(f"must be at least {MIN_SECRET_CHARS} characters; generate one with "
+                         f"{NEW_SECRET}")
+    return raw
 
 
 def ids(raw: str) -> tuple[int, ...]:
@@ -180,10 +191,15 @@ class SettingsBase:
 
     @classmethod
     def from_mapping(cls: type[S], values: Mapping[str, str]) -> S:
-        """Parse each declared key; a missing or blank one keeps its default."""
+        """Parse each declared key; a missing or empty one keeps its default. A secret of
+        only whitespace is refused: whoever wrote it meant to set one."""
         parsed = {}
         for name, key in cls.declared_keys().items():
-            raw = (values.get(key.env) or "").strip()
+            given = values.get(key.env) or ""
+            raw = given.strip()
+            if key.secret and given and not raw:
+                raise SettingsError(f"{key.env} is only whitespace: set a real secret "
+                                    f"(at least {MIN_SECRET_CHARS} characters) or leave it empty")
             if raw:
                 try:
                     parsed[name] = key.parse(raw)

@@ -2,7 +2,8 @@
 
 One row per voted prediction whose votes reached consensus (db.consensus), with what the
 model said, so that corrections (the model was wrong) and confirmations can be told apart.
-Reading needs no hash secret: exported rows carry no user ids, hashed or not.
+Reading needs no hash secret: exported rows carry no user ids, hashed or not. CSV cells are
+made safe for spreadsheets and terminals (`csv_cell`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from db import AgreedExample, FeedbackStore, parse_location
+from db.shown import visible
 
 FORMATS = ("jsonl", "csv")
 FIELDS = ("prediction_id", "input", "normalized", "label", "model_label", "corrected",
@@ -38,6 +40,22 @@ def example_row(example: AgreedExample) -> dict:
     }
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list for CSV injection
+
+
+def csv_cell(value: object) -> object:
+    """A text cell a spreadsheet shows as text: terminal codes and invisible characters
+    removed (db.shown), and a cell that would start a formula (=HYPERLINK(...), also after
+    leading spaces, which some spreadsheets skip) prefixed with an apostrophe, as OWASP
+    advises. Numbers pass unchanged; JSON lines need none of this."""
+    if not isinstance(value, str):
+        return value
+    text = visible(value)
+    if text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
 def write_rows(examples: Sequence[AgreedExample], fmt: str, fh: TextIO) -> None:
     rows = [example_row(e) for e in examples]
     if fmt == "jsonl":
@@ -46,7 +64,8 @@ def write_rows(examples: Sequence[AgreedExample], fmt: str, fh: TextIO) -> None:
     elif fmt == "csv":
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         writer.writeheader()
-        writer.writerows({**r, "corrected": int(r["corrected"]),
+        writer.writerows({**{k: csv_cell(v) for k, v in r.items()},
+                          "corrected": int(r["corrected"]),
                           "by_moderator": int(r["by_moderator"])} for r in rows)
     else:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
@@ -88,7 +107,7 @@ async def export_feedback(db: str | Path, task: str, fmt: str,
     location = parse_location(db)
     if not location.exists():
         raise FileNotFoundError(f"no database at {location}")
-    async with await FeedbackStore.open(location, None) as store:
+    async with await FeedbackStore.open(location, None, read_only=True) as store:
         examples = await store.agreed_examples(task)
     if out is None or str(out) == "-":
         write_rows(examples, fmt, sys.stdout)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from db import FeedbackStore, Hasher, resolve_secret
+from db import SECRET_ENV, FeedbackStore, Hasher, resolve_secret
+from db.privacy import secret_path
 from inference.registry import set_current, task_dir
 from tests.helpers import promote, write_ready_origin, write_ready_sentiment
 
@@ -233,3 +234,58 @@ def test_console_says_mixed_or_neutral_and_when_the_words_are_new(env, tmp_path)
     assert re.search(r"^Mixed or neutral — leaning (positive|negative), \d+\.\d%$", out, re.M)
     assert re.search(r"^I read English; most of these words are new to me$", out, re.M)
     assert "Traceback" not in result.stderr
+async def test_the_console_never_writes_an_existing_database_under_a_new_secret(env, tmp_path):
+    db = Path(env["SEQBOT_DB"])
+    async with await FeedbackStore.open(db, Hasher("the-production-secret-0123")) as store:
+        await store.log_prediction("origin", "Tanaka", "tanaka", "v1", "Japanese", [], 1, 2, 7)
+    for secret, why in ((None, f"{SECRET_ENV} is not set and {db} already exists"),
+                        ("a-wrong-secret-0123456789", f"{SECRET_ENV} is not the secret")):
+        environment = env if secret is None else {**env, SECRET_ENV: secret}
+        result = run(environment, tmp_path, "/origin Smith\n")
+        assert result.returncode == 2, result.stderr
+        assert f"configuration error: {why}" in result.stderr
+        assert "Traceback" not in result.stderr and "Smith" not in result.stdout
+    assert not secret_path(db).exists()
+    async with await FeedbackStore.open(db, None) as store:
+        assert (await store.stats())["predictions"]["origin"] == 1  # nothing was written
+
+
+async def write_rows(db: Path, n: int) -> None:
+    async with await FeedbackStore.open(db, Hasher("the-production-secret-0123")) as store:
+        for i in range(n):
+            await store.log_prediction("origin", f"Name{i:05d}" * 8, "n", "v1", "English", [],
+                                       1, 2, i)
+
+
+async def test_a_damaged_database_or_unusable_path_is_one_line_not_a_traceback(env, tmp_path):
+    good = tmp_path / "good.db"
+    await write_rows(good, 600)  # closed: the WAL is in the file
+    page = 4096
+    data = good.read_bytes()
+    middle = len(data) // page // 2 * page
+    paper = tmp_path / "paper.txt"
+    paper.write_text("not a folder")
+    cases = {
+        "junk": (bytes(range(256)) * 16, "is not a usable SQLite database"),
+        "truncated": (data[: 3 * page + 100], "restore it from a backup"),
+        "overwritten": (data[:middle] + b"\xa5" * page + data[middle + page:],
+                        "restore it from a backup"),  # found by PRAGMA quick_check
+    }
+    for name, (content, why) in cases.items():
+        db = tmp_path / f"{name}.db"
+        db.write_bytes(content)
+        result = run({**env, "SEQBOT_DB": str(db), SECRET_ENV: "the-production-secret-0123"},
+                     tmp_path, "/origin Smith\n")
+        assert result.returncode == 1, (name, result.stderr)
+        [line] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert why in line and str(db) in line, line
+        assert "Traceback" not in result.stderr
+        assert db.read_bytes() == content  # nothing was written into it
+    inside_a_file = paper / "seqbot.db"
+    result = run({**env, "SEQBOT_DB": str(inside_a_file), SECRET_ENV: "a-secret-0123456789"},
+                 tmp_path, "/origin Smith\n")
+    assert result.returncode == 1 and f"error: cannot open {inside_a_file}" in result.stderr
+    assert "Traceback" not in result.stderr
+    without_secret = run({**env, "SEQBOT_DB": str(inside_a_file)}, tmp_path, "/origin Smith\n")
+    assert without_secret.returncode == 2 and "Traceback" not in without_secret.stderr
+    assert "the dev secret file" in without_secret.stderr.splitlines()[-1]

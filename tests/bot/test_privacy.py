@@ -3,6 +3,8 @@ an analysed message is its author's to erase, and mentions leave no raw Discord 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from benchmarks.fakediscord import payloads as p
 from db import Hasher
 from inference.tasks import ORIGIN
@@ -68,3 +70,29 @@ async def test_origin_refuses_a_mention_everyone_and_here(fake, bot):
         assert refused["flags"] & 64 and refused["content"] == ORIGIN.command.mention_error
         assert all(body["allowed_mentions"] == NO_PINGS for body in record.message_bodies())
     assert (await bot.services.feedback.stats())["predictions"]["origin"] == 0
+
+
+def files_bytes(db_path) -> bytes:
+    """The SQLite file with its WAL and shared memory, as they are on disk now."""
+    siblings = [Path(db_path), Path(f"{db_path}-wal"), Path(f"{db_path}-shm")]
+    return b"".join(path.read_bytes() for path in siblings if path.exists())
+
+
+async def test_forget_me_leaves_no_copy_in_the_database_or_its_wal_while_the_bot_runs(
+        fake, bot):
+    alice, bob = fake.member(fake.guild, "alice"), fake.member(fake.guild, "bob")
+    diary = "zq my private diary: I loathed the wedding zq"
+    reply = await (await fake.slash(alice, "sentiment", text=diary)).final()
+    await (await fake.click(alice, reply, f"seqbot:vote:{answer_id(reply)}:right")).followup()
+    for n in range(5):  # other people's rows keep the database busy, as in a live server
+        await (await fake.slash(bob, "sentiment", text=f"bob's line {n}")).final()
+    user_hash = Hasher(bot.settings.hash_secret).hash_user(alice.id).encode()
+    db_path = bot.settings.db.sqlite_path
+    assert diary.encode() in files_bytes(db_path) and user_hash in files_bytes(db_path)
+
+    await forget_me(fake, alice)
+
+    on_disk = files_bytes(db_path)  # the bot and its connection are still up
+    assert diary.encode() not in on_disk
+    assert user_hash not in on_disk
+    assert b"bob's line 4" in on_disk

@@ -74,9 +74,9 @@ def test_bad_values_name_their_key(key, value):
 
 def test_secrets_are_not_in_repr():
     s = Settings.from_mapping({"DISCORD_TOKEN": "tok-123", "SEQBOT_HASH_SECRET": "hash-456",
-                               "INFERENCE_SECRET": "inf-789"})
-    assert not re.search(r"tok-123|hash-456|inf-789", repr(s))
-    assert set(s.secrets()) == {"tok-123", "hash-456", "inf-789"}
+                               "INFERENCE_SECRET": "inf-789-0123456789abcdef"})
+    assert not re.search(r"tok-123|hash-456|inf-789-0123456789abcdef", repr(s))
+    assert set(s.secrets()) == {"tok-123", "hash-456", "inf-789-0123456789abcdef"}
 
 
 def test_token_is_redacted_from_messages_and_tracebacks():
@@ -136,3 +136,32 @@ def test_bad_configuration_exits_with_a_message(clean_env, capsys):
     clean_env.setenv("SEQBOT_COOLDOWN_RATE", "lots")
     assert cli.main(["console"]) == 2
     assert "SEQBOT_COOLDOWN_RATE must be a whole number" in capsys.readouterr().err
+
+
+def test_a_short_secret_is_redacted_only_where_it_stands_alone():
+    """A 1-character hash secret "c" once turned "on cpu" into "on [redacted]pu"."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecrets(["c", "a-long-secret-0123456789"]))
+    log = logging.getLogger("test.redaction.short")
+    log.addHandler(handler)
+    try:
+        log.warning("serving origin on cpu")
+        log.warning("secret=c, and xa-long-secret-0123456789y")
+    finally:
+        log.removeHandler(handler)
+    assert stream.getvalue().splitlines() == ["serving origin on cpu",
+                                              "secret=[redacted], and x[redacted]y"]
+
+
+@pytest.mark.parametrize(("key", "value", "why"), [
+    ("INFERENCE_SECRET", "s3cret", "INFERENCE_SECRET must be at least 16 characters"),
+    ("INFERENCE_SECRET", "  \t ", "INFERENCE_SECRET is only whitespace"),
+    ("SEQBOT_HASH_SECRET", "   ", "SEQBOT_HASH_SECRET is only whitespace"),
+])
+def test_a_weak_secret_is_refused_at_start_in_one_line(clean_env, capsys, key, value, why):
+    clean_env.setenv(key, value)
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"configuration error: {why}") and len(err.splitlines()) == 1
+    assert value.strip() == "" or value not in err

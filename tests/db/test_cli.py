@@ -12,7 +12,7 @@ import pytest
 from db import SECRET_ENV, FeedbackStore, Hasher
 
 REPO = Path(__file__).resolve().parents[2]
-SECRET = "cli-test-secret"
+SECRET = "cli-test-secret-0123456789"
 AUTHOR, HONEST, TROLL = 1001, 1002, 1003
 
 
@@ -145,3 +145,49 @@ def test_teach_pool_add_and_stats(db: str, tmp_path: Path) -> None:
     assert again.stdout.startswith("added 0 origin inputs")  # already pooled
     stats = cli("teach-pool", "stats", "--db", db)
     assert json.loads(stats.stdout) == {"origin": {"pooled": 2, "scored": 0}}
+
+
+WRITER = """
+import asyncio, contextlib, sys
+from db import FeedbackStore, Hasher, UnknownPrediction
+
+async def main(path: str) -> None:
+    async with await FeedbackStore.open(path, Hasher(sys.argv[2])) as store:
+        async def keep_writing(k: int) -> None:
+            for n in range(10**9):
+                pred = await store.log_prediction("origin", f"Name{k}x{n}", "name", "v1",
+                                                  "English", [("English", 0.9)], 1, 2, n)
+                with contextlib.suppress(UnknownPrediction):  # purged meanwhile
+                    await store.record_vote(pred, n + 7, "confirmed")
+        print("writing", flush=True)
+        await asyncio.gather(*(keep_writing(k) for k in range(16)))
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_admin_commands_work_while_another_process_keeps_writing(tmp_path: Path) -> None:
+    """As with the bot up and busy: reports and erasures wait for its lock, never fail on it
+    (PRAGMA optimize at close once upgraded a read to a write and got "database is locked")."""
+    db = str(tmp_path / "busy.db")
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, db, SECRET], cwd=REPO,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "writing\n"
+        commands = [("stats",), ("voters",), ("purge", "--older-than-days", "0"),
+                    ("forget", str(AUTHOR)), ("teach-pool", "stats")] * 2
+        for command in commands:
+            result = cli(*command, "--db", db)
+            assert result.returncode == 0, (command, result.stderr)
+            assert writer.poll() is None  # still writing all along
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_forget_under_another_secret_is_refused_and_erases_nothing(db: str) -> None:
+    result = cli("forget", str(AUTHOR), "--db", db, secret="some-other-secret-0123456789")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {SECRET_ENV} is not the secret this database")
+    assert len(result.stderr.splitlines()) == 1
+    assert json.loads(cli("stats", "--db", db).stdout)["votes"] == 3  # nothing erased

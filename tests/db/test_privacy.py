@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import aiosqlite
 import pytest
 
 from db import (
@@ -14,9 +15,12 @@ from db import (
     FeedbackStore,
     Hasher,
     MissingSecretError,
+    WeakSecretError,
+    WrongSecretError,
     parse_location,
     resolve_secret,
 )
+from db.migrations import migrate
 from db.privacy import is_user_hash, secret_path
 from db.settings import DbSettings
 from tests.helpers import HASH_SECRET, HASHER, Clock
@@ -187,3 +191,46 @@ def test_dev_mode_generates_a_private_persistent_secret(
     with caplog.at_level(logging.WARNING, logger="db.privacy"):
         assert resolve_secret(db_path, dev_mode=True) == secret  # stable across restarts
     assert caplog.text == ""
+
+
+async def test_a_database_refuses_a_secret_other_than_the_one_it_was_written_under(
+        database: str) -> None:
+    async with await FeedbackStore.open(database, HASHER) as store:
+        await log(store, "written under the first secret")
+    with pytest.raises(WrongSecretError, match=f"{SECRET_ENV} is not the secret"):
+        await FeedbackStore.open(database, Hasher("a-different-secret-0123456789"))
+    async with await FeedbackStore.open(database, HASHER) as store:  # the right one still works
+        assert await store.forget_user(AUTHOR) == {
+            "votes": 0, "predictions": 1, "votes_on_their_predictions": 0, "teach_shown": 0}
+
+
+@pytest.mark.parametrize("secret", ["k", "fifteen-chars!!", "   x   "])
+async def test_a_new_database_refuses_a_short_secret(database: str, secret: str) -> None:
+    with pytest.raises(WeakSecretError, match=f"{SECRET_ENV} must be at least 16 characters"):
+        await FeedbackStore.open(database, Hasher(secret))
+    async with await FeedbackStore.open(database, None) as store:  # and wrote nothing
+        assert (await store.stats())["votes"] == 0
+
+
+def test_a_secret_of_only_whitespace_is_no_secret() -> None:
+    for blank in (" ", "\t \n"):
+        with pytest.raises(ValueError, match="whitespace"):
+            Hasher(blank)
+
+
+async def test_a_database_written_before_fingerprints_keeps_its_short_secret_with_a_warning(
+        db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    short = Hasher("short-legacy")
+    conn = await aiosqlite.connect(db_path)
+    await migrate(conn, target=8)  # the last version without a fingerprint
+    await conn.execute("INSERT INTO ignored_voters (voter_hash, created_at) VALUES (?, ?)",
+                       (short.hash_user(TROLL), "2024-01-01T00:00:00.000000Z"))
+    await conn.commit()
+    await conn.close()
+
+    with caplog.at_level(logging.WARNING, logger="db.privacy"):
+        async with await FeedbackStore.open(db_path, short) as store:
+            assert not await store.ignore_voter(TROLL)  # already ignored: the same hash
+    assert "shorter than 16 characters" in caplog.text and "short-legacy" not in caplog.text
+    with pytest.raises(WrongSecretError):  # its fingerprint is recorded now
+        await FeedbackStore.open(db_path, Hasher("other-legacy"))

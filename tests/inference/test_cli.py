@@ -141,14 +141,14 @@ def test_serve_answers_until_sigterm(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "SEQBOT_DEVICE": "cpu", "SEQBOT_MODEL_DIR": str(tmp_path),
-           "INFERENCE_SECRET": "s3cret"}
+           "INFERENCE_SECRET": "s3cret-0123456789"}
     proc = subprocess.Popen([sys.executable, "-m", "inference", "serve", "--port", str(port)],
                             cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     result = None
     try:
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/v1/origin", data=b'{"inputs": ["Nakamura"]}',
-            headers={"X-Seqbot-Secret": "s3cret", "Content-Type": "application/json"})
+            headers={"X-Seqbot-Secret": "s3cret-0123456789", "Content-Type": "application/json"})
         for _ in range(300):
             try:
                 with urllib.request.urlopen(request, timeout=5) as resp:

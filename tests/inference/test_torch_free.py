@@ -51,7 +51,7 @@ def test_the_client_interface_and_the_bot_import_without_torch(tmp_path):
 
 async def test_the_console_answers_over_http_without_torch(checkpoints, tmp_path):
     async with tiny_worker(checkpoints) as worker:
-        server = InferenceServer(worker, port=0, secret="s3cret")
+        server = InferenceServer(worker, port=0, secret="s3cret-0123456789")
         await server.start()
         try:
             code = NO_TORCH + "import runpy\ntry:\n    runpy.run_module('bot', run_name=" \
@@ -59,7 +59,7 @@ async def test_the_console_answers_over_http_without_torch(checkpoints, tmp_path
                 + REPORT + "raise SystemExit(code)\n"
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", code, "console", cwd=tmp_path,
-                env=_env(tmp_path, INFERENCE_URL=server.url, INFERENCE_SECRET="s3cret"),
+                env=_env(tmp_path, INFERENCE_URL=server.url, INFERENCE_SECRET="s3cret-0123456789"),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             lines = "/origin Nakamura\n/why\n/sentiment I loved it!\n/right\n/about\n/quit\n"
             out, err = await asyncio.wait_for(proc.communicate(lines.encode()), 60)

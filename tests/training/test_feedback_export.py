@@ -94,3 +94,25 @@ def test_a_missing_database_is_an_error_not_a_new_file(tmp_path, capsys):
     db = tmp_path / "typo.db"
     assert main(["export-feedback", "--task", "origin", "--db", str(db)]) == 1
     assert "no database" in capsys.readouterr().err and not db.exists()
+
+
+def test_csv_cells_start_no_formula_and_carry_no_terminal_codes(database, tmp_path):
+    hostile = ["=HYPERLINK(\"https://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)",
+               "\tTab", "  =1+1", "\x1b]0;pwned\x07Kato\x1b[2J"]
+
+    async def fill():
+        async with await FeedbackStore.open(database, HASHER) as store:
+            for text in hostile:
+                pred = await store.log_prediction("origin", text, text, "origin-v1", "Japanese",
+                                                  [("Japanese", 0.7)], 1, 2, 3)
+                for voter in (100, 101):
+                    await store.record_vote(pred, voter, CONFIRMED)
+
+    asyncio.run(fill())
+    out = tmp_path / "origin.csv"
+    assert main(["export-feedback", "--task", "origin", "--format", "csv", "--db", database,
+                 "--out", str(out)]) == 0
+    assert "\x1b" not in out.read_text() and "\x07" not in out.read_text()
+    with open(out, newline="", encoding="utf-8") as fh:
+        inputs = [row["input"] for row in csv.DictReader(fh)]
+    assert inputs == ["'" + text for text in hostile[:6]] + ["Kato"]
