@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import io
 import random
+import socket
 import sqlite3
 import string
 import tarfile
@@ -38,6 +39,7 @@ from inference.models import ModelConfig, SeqClassifier
 from inference.predictor import Predictor
 from inference.registry import set_current, task_dir
 from inference.results import Prediction
+from inference.server import InferenceServer
 from inference.tasks import task_spec
 from inference.text import SPECIALS, Vocab
 from inference.worker import InferenceWorker
@@ -283,6 +285,29 @@ def promote(model_dir: Path, task: str, version: str, seed: int = 0,
                             version, seed, reverse_vocab)
     set_current(model_dir, task, version)
     return path
+
+
+def promote_both(model_dir: Path) -> None:
+    """A tiny promoted version of each task, as a served model dir has."""
+    promote(model_dir, "origin", "origin-20260101-000001", seed=1)
+    promote(model_dir, "sentiment", "sentiment-20260101-000001", seed=2)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def serving(worker: InferenceWorker, **options: object) -> AsyncIterator[InferenceServer]:
+    """The HTTP service over a started worker, on a free loopback port, closed afterwards."""
+    server = InferenceServer(worker, port=0, **options)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
 
 
 def hold_model(monkeypatch) -> threading.Event:

@@ -88,18 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default: the test set)")
     ev.add_argument("--part", choices=["tune", "final"],
                     help="only this half of a split suite (non_english; default: both)")
-    rd = sub.add_parser("ready", help="make a trained checkpoint ready to serve: its known "
-                        "inputs from every split, its verdict thresholds chosen on validation, "
-                        "its test metrics as served (training/ready.py)")
-    rd.add_argument("task", choices=TASKS, help="the task the checkpoint answers")
-    rd.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
-    rd.add_argument("--data", help="the data it was trained on (as for training)")
-    ca = sub.add_parser("calibrate", help="fit a checkpoint's temperature and choose its verdict "
-                        "thresholds on chat-length validation data, in place, as a new version "
-                        "(training/short_text.py)")
-    ca.add_argument("task", choices=TASKS, help="the task the checkpoint answers")
-    ca.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
-    ca.add_argument("--data", help="folder with sst2 and sentiment140 (as for training)")
+    for name, does, data_help in (
+            ("ready", "make a trained checkpoint ready to serve: its known inputs from every "
+                      "split, its verdict thresholds chosen on validation, its test metrics as "
+                      "served (training/ready.py)", "the data it was trained on (as for training)"),
+            ("calibrate", "fit a checkpoint's temperature and choose its verdict thresholds on "
+                          "chat-length validation data, in place, as a new version "
+                          "(training/short_text.py)",
+             "folder with sst2 and sentiment140 (as for training)")):
+        p = sub.add_parser(name, help=does)
+        p.add_argument("task", choices=TASKS, help="the task the checkpoint answers")
+        p.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
+        p.add_argument("--data", help=data_help)
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
     ex.add_argument("--task", choices=TASKS, required=True, help="whose examples to write")
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl",
@@ -135,18 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     resolve_settings(args, TrainingSettings.load_or_exit())
 
-    if args.command == "evaluate":
-        return evaluate_command(args)
-    if args.command == "ready":
-        return ready_command_line(args)
-    if args.command == "calibrate":
-        return calibrate_command_line(args)
-    if args.command == "export-feedback":
-        return export_command(args)
-    if args.command == "finetune":
-        return finetune_command(args)
-    if args.command == "teach-pool":
-        return teach_pool_command(args)
+    command = {"evaluate": evaluate_command, "ready": ready_command_line,
+               "calibrate": calibrate_command_line, "export-feedback": export_command,
+               "finetune": finetune_command, "teach-pool": teach_pool_command}.get(args.command)
+    if command is not None:
+        return command(args)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     if args.command == "ensemble":
         return ensemble_command(args, args.out or Path("runs") / f"{args.task}-ensemble-{stamp}")

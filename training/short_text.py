@@ -26,10 +26,10 @@ from pathlib import Path
 import torch
 
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
-from inference.errors import InputError
 from inference.predictor import new_words
 from inference.verdict import NOT_SURE_BELOW, UNKNOWN_WORDS
 from training.data import locate
+from training.finetune import encode_pairs
 from training.loop import predict_logits
 from training.metrics import expected_calibration_error
 from training.ready import sure_threshold
@@ -68,13 +68,7 @@ def logits(ckpt: Checkpoint, examples: list[Example]
            ) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     """The model's raw logits (temperature 1), the labels and the lengths in token ids, of
     the readable texts."""
-    seqs, ys = [], []
-    for text, y in examples:
-        try:
-            seqs.append(ckpt.pipeline.encode(ckpt.vocab, text)[1])
-        except InputError:
-            continue
-        ys.append(y)
+    seqs, ys = encode_pairs(ckpt, [(text, ckpt.labels[y]) for text, y in examples])
     return (predict_logits(ckpt.build_model(), seqs, 256, torch.device("cpu")),
             torch.tensor(ys), [len(seq) for seq in seqs])
 

@@ -15,10 +15,11 @@ import pytest
 
 from inference import worker as worker_module
 from inference.predictor import Predictor
-from inference.server import MAX_EXPLAIN_INPUTS, MAX_EXPLAIN_UNITS, InferenceServer
+from inference.server import MAX_EXPLAIN_INPUTS, MAX_EXPLAIN_UNITS
 from inference.telemetry import sample
 from inference.text import MAX_TOKENS
 from inference.worker import InferenceWorker
+from tests.helpers import serving
 
 PROBE = "I loved it!"
 LONG = " ".join(["the movie was good and the plot was not bad"] * 45)[:2000]  # 2,000 chars
@@ -49,14 +50,10 @@ class ModelCalls:
 @pytest.fixture
 async def service(checkpoints, monkeypatch):
     monkeypatch.setattr(worker_module, "EXPLAIN_STEP_UNITS", 256)  # many steps, tiny model
-    async with InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1, max_wait_ms=1,
-                               max_explanations=MAX_EXPLAIN_INPUTS) as worker:
-        server = InferenceServer(worker, port=0)
-        await server.start()
-        try:
-            yield server
-        finally:
-            await server.close()
+    worker = InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1, max_wait_ms=1,
+                             max_explanations=MAX_EXPLAIN_INPUTS)
+    async with worker, serving(worker) as server:
+        yield server
 
 
 async def post(url: str, body: dict, timeout: float = 60) -> tuple[int, dict]:

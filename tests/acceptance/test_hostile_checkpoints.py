@@ -25,11 +25,10 @@ from inference import checkpoint, registry
 from inference.checkpoint import CheckpointError, save_checkpoint
 from inference.models import Ensemble
 from inference.registry import set_current, task_dir
-from inference.server import InferenceServer
 from inference.telemetry import sample
 from inference.text import Vocab
 from inference.worker import InferenceWorker
-from tests.helpers import make_checkpoint, promote
+from tests.helpers import make_checkpoint, promote, serving
 
 V1, BAD = "origin-20260101-000001", "origin-20260109-000001"
 
@@ -87,13 +86,8 @@ async def service(tmp_path):
     promote(tmp_path, "origin", V1, seed=1)
     promote(tmp_path, "sentiment", "sentiment-20260101-000001", seed=2)
     async with InferenceWorker(model_dir=tmp_path, device="cpu", threads=1,
-                               watch_interval_s=0.02) as worker:
-        server = InferenceServer(worker, port=0)
-        await server.start()
-        try:
-            yield server
-        finally:
-            await server.close()
+                               watch_interval_s=0.02) as worker, serving(worker) as server:
+        yield server
 
 
 async def call(http, url, path, body=None):
@@ -279,9 +273,7 @@ async def test_links_that_leave_the_model_dir_are_refused(tmp_path):
     async with InferenceWorker(tasks=("origin",), model_dir=models, device="cpu", threads=1,
                                watch_interval_s=0.02) as worker:
         assert worker.versions()["origin"] == V1  # the newest promoted file leaves: not one
-        server = InferenceServer(worker, port=0)
-        await server.start()
-        try:
+        async with serving(worker) as server:
             async with aiohttp.ClientSession() as http:
                 status, body = await call(http, server.url, "/v1/reload",
                                           {"task": "origin", "version": BAD})
@@ -291,5 +283,3 @@ async def test_links_that_leave_the_model_dir_are_refused(tmp_path):
             assert worker.versions()["origin"] == V1
             # a link that stays inside the model dir is a version like any other
             assert await worker.reload("origin", "origin-20260102-000001")
-        finally:
-            await server.close()

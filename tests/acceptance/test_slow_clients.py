@@ -12,7 +12,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import pytest
 
 from inference.server import InferenceServer
 from inference.telemetry import sample
-from tests.helpers import promote
+from tests.helpers import free_port, promote_both
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTIAL = b"POST /v1/origin HTTP/1.1\r\nHost: seqbot\r\nContent-Type: application/json\r\n"
@@ -118,11 +117,8 @@ async def flood(port: int, n: int) -> list[asyncio.StreamWriter]:
 
 
 def test_serve_under_a_flood_with_few_descriptors_logs_one_line_and_recovers(tmp_path):
-    promote(tmp_path, "origin", "origin-20260101-000001", seed=1)
-    promote(tmp_path, "sentiment", "sentiment-20260101-000001", seed=2)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    promote_both(tmp_path)
+    port = free_port()
     env = {**os.environ, "SEQBOT_DEVICE": "cpu", "SEQBOT_MODEL_DIR": str(tmp_path)}
     env.pop("INFERENCE_SECRET", None)
     proc = subprocess.Popen(

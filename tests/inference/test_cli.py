@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +16,12 @@ import pytest
 
 from inference.cli import main
 from inference.predictor import Predictor
-from tests.helpers import promote, write_ready_origin, write_ready_sentiment
+from tests.helpers import (
+    free_port,
+    promote_both,
+    write_ready_origin,
+    write_ready_sentiment,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 LINES = ["Nakamura", "", "Smith", "x" * 70, "Dvořák", "  O'Neill  ", "🙂", "Rossi"]
@@ -135,11 +139,8 @@ def test_predict_reports_bad_setup_clearly(checkpoints, capsys, monkeypatch, tmp
 
 
 def test_serve_answers_until_sigterm(tmp_path):
-    promote(tmp_path, "origin", "origin-20260101-000001", seed=1)
-    promote(tmp_path, "sentiment", "sentiment-20260101-000001", seed=2)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    promote_both(tmp_path)
+    port = free_port()
     env = {**os.environ, "SEQBOT_DEVICE": "cpu", "SEQBOT_MODEL_DIR": str(tmp_path),
            "INFERENCE_SECRET": "s3cret-0123456789"}
     proc = subprocess.Popen([sys.executable, "-m", "inference", "serve", "--port", str(port)],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import socket
 import time
 from collections import defaultdict
 
@@ -30,6 +29,7 @@ from tests.helpers import (
     SENTIMENT_LABELS,
     TEXTS,
     assert_same_prediction,
+    free_port,
     hold_model,
     make_checkpoint,
     promote,
@@ -71,12 +71,6 @@ async def service(model_dir):
 async def http(service):
     async with aiohttp.ClientSession(service.url, headers={SECRET_HEADER: SECRET}) as session:
         yield session
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_predict_answers_one_result_per_input_and_item_errors_in_place(http, reference):
