@@ -95,6 +95,8 @@ class AgreedExample:
     by_moderator: bool
     created_at: datetime
     last_vote_at: datetime
+    voter_hashes: tuple[str, ...] = ()
+    voter_group: str = ""
 
 
 @dataclass(frozen=True)
