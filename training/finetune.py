@@ -132,6 +132,7 @@ class Outcome:
     version: str | None = None
     report: dict = field(default_factory=dict)
     report_path: Path | None = None
+    feedback: Feedback | None = None  # what the candidate was trained and judged on
 
     @property
     def exit_code(self) -> int:
@@ -570,7 +571,7 @@ async def finetune(
         print(format_report(report))
         verdict = "; ".join(reasons) if reasons else decided_by(checks)
         return Outcome(decision, f"{task} {candidate.version}: {decision} ({verdict})",
-                       candidate.version, report, report_path)
+                       candidate.version, report, report_path, feedback)
 
 
 async def record(store: FeedbackStore, model_dir: Path, candidate: Checkpoint, *,
