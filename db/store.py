@@ -221,7 +221,7 @@ class FeedbackStore:
                 model_label=answer.label,
                 model_version=row["model_version"],
                 model_was_right=verdict.label == answer.label,
-                voters=len(verdict.supporters),
+                voters=len(item.counted()),
                 by_moderator=verdict.by_moderator,
                 created_at=from_db(row["created_at"]),
                 last_vote_at=from_db(item.last_vote),

@@ -185,7 +185,7 @@ def find_groups(items: Sequence[Item], rule: TrustRule) -> list[Group]:
     suspicious: Counter[tuple[str, str]] = Counter()
     for item in items:
         plain = {v: label for v, (label, mod) in item.ballots.items() if not mod}
-        voted.update(plain)
+        voted.update(plain.keys())
         for u, v in itertools.combinations(sorted(plain), 2):
             together[(u, v)] += 1
             if plain[u] == plain[v]:
@@ -224,14 +224,16 @@ def group_id(members: Iterable[str]) -> str:
 
 
 def _suspicious(item: Item, label: str, group: set[str], rule: TrustRule) -> bool:
-    """The group's label contradicts a confident model, or someone outside it voted otherwise."""
-    opposed = any(other != label for v, (other, _) in item.ballots.items() if v not in group)
-    return opposed or item.contradicts_confident(label, rule)
+    """The group's label contradicts a confident model or a moderator. (Plain voters who
+    oppose it are no signal: one troll opposing everything would flag the honest.)"""
+    overruled = any(mod and other != label for v, (other, mod) in item.ballots.items()
+                    if v not in group)
+    return overruled or item.contradicts_confident(label, rule)
 
 
 def _group_reasons(items: Sequence[Item], members: set[str],
                    rule: TrustRule) -> tuple[tuple[str, ...], int]:
-    shared = only = against_model = opposed = 0
+    shared = only = against_model = overruled = 0
     for item in items:
         inside = {v: label for v, (label, mod) in item.ballots.items()
                   if v in members and not mod}
@@ -239,11 +241,11 @@ def _group_reasons(items: Sequence[Item], members: set[str],
             continue
         shared += 1
         label = Counter(inside.values()).most_common(1)[0][0]
-        outside = [other for v, (other, _) in item.ballots.items() if v not in members]
+        outside = [(other, mod) for v, (other, mod) in item.ballots.items() if v not in members]
         only += not outside
-        opposed += any(other != label for other in outside)
+        overruled += any(mod and other != label for other, mod in outside)
         against_model += item.contradicts_confident(label, rule)
-    if not shared or against_model + opposed < rule.group_suspicion * shared:
+    if not shared or against_model + overruled < rule.group_suspicion * shared:
         return (), shared
     reasons = [f"{len(members)} voters voted together on {shared} items"]
     if only:
@@ -251,8 +253,8 @@ def _group_reasons(items: Sequence[Item], members: set[str],
     if against_model:
         reasons.append(f"{against_model} contradict a model at least "
                        f"{rule.confident:.0%} sure")
-    if opposed:
-        reasons.append(f"{opposed} opposed by other voters")
+    if overruled:
+        reasons.append(f"{overruled} overruled by a moderator")
     return tuple(reasons), shared
 
 
@@ -306,13 +308,16 @@ def estimate(items: Sequence[Item], rule: TrustRule) -> Estimate:
     for _ in range(rule.iterations):
         evaluated, matched = Counter(), Counter()
         for item in items:
+            full = decide(item, trust, group_of, rule)
+            if full is None:
+                continue  # a contested item is no reference for anyone
             for voter, (label, mod) in item.counted().items():
                 if mod or voter == item.first_voter or voter in item.askers:
                     continue
                 own = members.get(group_of.get(voter, ""), frozenset()) | {voter}
                 reference = decide(item, trust, group_of, rule, leave_out=own)
-                if reference is None:
-                    continue
+                if reference is None or reference.label != full.label:
+                    continue  # no consensus without them
                 evaluated[voter] += 1
                 matched[voter] += reference.label == label
         updated = {v: (rule.prior_agree + matched[v])
