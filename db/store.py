@@ -245,7 +245,8 @@ class FeedbackStore:
 
     async def voter_agreement(self, task: str | None = None) -> list[VoterStats]:
         """Per voter: estimated trust, flagged group, agreement with the trust-weighted
-        consensus; flagged and least trusted first, since those are whom an admin checks."""
+        consensus; flagged, quarantined (not estimated: their votes count for nothing), then
+        least trusted first, since those are whom an admin checks."""
         if task is not None:
             check_task(task)
         items, est = await self._estimate()
@@ -270,7 +271,8 @@ class FeedbackStore:
             ignored=voter in quarantined, trust=est.trust.get(voter, rule.new_trust),
             evaluated=est.evaluated[voter], group=est.group_of.get(voter, ""),
         ) for voter in votes]
-        return sorted(stats, key=lambda s: (not s.group, s.trust, -s.votes, s.voter_hash))
+        return sorted(stats, key=lambda s: (not s.group, not s.ignored, s.trust, -s.votes,
+                                            s.voter_hash))
 
     async def voter_groups(self) -> list[VoterGroup]:
         """Groups of voters flagged for voting together, and why; most items first."""

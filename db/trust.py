@@ -31,6 +31,7 @@ support; a correction of an answer the model gave with probability >= `confident
 import hashlib
 import itertools
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -215,6 +216,9 @@ def find_groups(items: Sequence[Item], rule: TrustRule) -> list[Group]:
         if reasons:
             groups.append(Group(group_id(members), tuple(sorted(members)), shared, reasons))
     return groups
+
+
+GROUP_ID = re.compile(r"g-[0-9a-f]{10}")
 
 
 def group_id(members: Iterable[str]) -> str:
