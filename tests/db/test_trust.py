@@ -2,8 +2,10 @@
 
 import pytest
 
-from db.records import CONFIRMED
+from db import CONFIRMED, FeedbackStore
+from db.errors import UnknownVoterGroup
 from db.trust import Answer, Item, TrustRule, Vote, agreed, build_items, decide, estimate
+from tests.helpers import HASHER
 
 RULE = TrustRule()
 
@@ -173,3 +175,91 @@ def test_an_evenly_split_input_is_no_reference_and_agrees_on_nothing() -> None:
     est = estimate(town.items(), RULE)
     assert town.labels() == {}
     assert sum(est.evaluated.values()) == 0
+
+
+# The store: the same rules over real SQLite and PostgreSQL.
+
+async def answer(store: FeedbackStore, name: str, label: str, p: float = 0.6) -> int:
+    return await store.log_prediction("origin", name, name.lower(), "v1", label, [(label, p)],
+                                      1, 2, 3)
+
+
+async def colluders_on_confident_answers(store: FeedbackStore, n: int = 6) -> None:
+    for i in range(n):
+        pred = await answer(store, f"Kuzawa{i}", "Japanese", 0.99)
+        for colluder in COLLUDERS:
+            await store.record_vote(pred, colluder, "Russian")
+
+
+COLLUDERS = (701, 702, 703)
+
+
+async def test_store_pools_read_alike_answers_and_the_trusted_label_wins(store) -> None:
+    first = await answer(store, "Nakamura", "Japanese", 0.95)
+    for voter in range(1, 6):
+        await store.record_vote(first, voter, CONFIRMED)
+    later = await answer(store, "NAKAMURA", "Japanese", 0.95)
+    for attacker in (91, 92):
+        await store.record_vote(later, attacker, "Russian")
+    [example] = await store.agreed_examples("origin")
+    assert (example.label, example.prediction_id, example.voters) == ("Japanese", later, 7)
+    assert example.voter_hashes == tuple(sorted(HASHER.hash_user(v) for v in range(1, 6)))
+    assert example.voter_group == ""
+    assert set(await store.trusted_labels("origin")) == {"nakamura"}
+
+
+async def test_store_pools_by_the_key_the_model_reads_with(store) -> None:
+    for name, voters in (("Müller", (1, 2)), ("Muller", (3, 4))):
+        pred = await answer(store, name, "German")
+        for voter in voters:
+            await store.record_vote(pred, voter, CONFIRMED)
+    assert len(await store.agreed_examples("origin")) == 2
+
+    def strip_accents(text: str) -> str:
+        return text.casefold().replace("ü", "u")
+
+    [pooled] = await store.agreed_examples("origin", key=strip_accents)
+    assert len(pooled.voter_hashes) == 4
+
+
+async def test_a_label_a_flagged_group_helped_agree_trains_capped_but_is_not_remembered(
+        store) -> None:
+    await colluders_on_confident_answers(store)
+    rossi = await answer(store, "Rossi", "Italian")
+    for voter in (*COLLUDERS, 50):
+        await store.record_vote(rossi, voter, "Spanish")
+    moderated = await answer(store, "Kuzawa-mod", "Japanese", 0.99)
+    for voter in COLLUDERS:
+        await store.record_vote(moderated, voter, "Russian")
+    await store.record_vote(moderated, 60, "Russian", is_moderator=True)
+
+    [group] = await store.voter_groups()
+    assert group.members == tuple(sorted(HASHER.hash_user(c) for c in COLLUDERS))
+    examples = {e.normalized: e for e in await store.agreed_examples("origin")}
+    assert set(examples) == {"rossi", "kuzawa-mod"}  # no Kuzawa0..5
+    assert examples["rossi"].voter_group == group.group_id
+    assert examples["kuzawa-mod"].by_moderator
+    assert set(await store.trusted_labels("origin")) == {"kuzawa-mod"}
+
+    report = await store.voter_agreement()
+    assert {s.group for s in report[:3]} == {group.group_id}  # flagged voters first
+
+
+async def test_quarantining_a_group_stops_its_votes_until_released(store) -> None:
+    await colluders_on_confident_answers(store)
+    rossi = await answer(store, "Rossi", "Italian")
+    for voter in (*COLLUDERS, 50):
+        await store.record_vote(rossi, voter, "Spanish")
+    [group] = await store.voter_groups()
+    assert await store.quarantine_group(group.group_id) == 3
+    assert await store.quarantine_group(group.group_id) == 0  # already
+    assert await store.agreed_examples("origin") == []
+    [still] = await store.voter_groups()  # still shown, so it can be released
+    assert (still.group_id, still.quarantined) == (group.group_id, True)
+    assert (await store.stats())["ignored_voters"] == 3
+    assert await store.release_group(group.group_id) == 3
+    assert [e.normalized for e in await store.agreed_examples("origin")] == ["rossi"]
+    with pytest.raises(UnknownVoterGroup):
+        await store.release_group(group.group_id)
+    with pytest.raises(UnknownVoterGroup):
+        await store.quarantine_group("g-0000000000")
