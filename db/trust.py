@@ -8,18 +8,20 @@ Trust is a one-coin Dawid–Skene estimate with a Beta prior (MAP EM): a voter's
 their estimated probability of giving the true label, (prior_agree + matches) /
 (prior_agree + prior_disagree + evaluated), so a new account starts at 0.25. A vote is
 evaluated only against a reference the voter did not make themselves: a moderator's label,
-or the consensus of the *other* voters (the voter's flagged group left out too), and only on
-items the voter neither asked nor voted on first (so no one earns trust by setting an
-agenda others follow). References depend on trust, so the two are iterated to a fixpoint.
+or the uncontested consensus of the *other* voters (those in the voter's circle left out
+too), and only on items the voter neither asked nor voted on first (so no one earns trust by
+setting an agenda others follow). References depend on trust, so the two are iterated to a
+fixpoint.
 
-Tight groups: two voters vote together when they share at least `group_min_items` items,
+Circles and groups: two voters are linked when they share at least `group_min_items` items,
 agree on at least `group_agreement` of them, and either vote on mostly the same items
 (`group_overlap`) or, on a `group_suspicion` share of their shared items, contradict a
-confident model or are opposed by others. A group is a connected set of such pairs; it is
-flagged when its shared items show a suspicion signal (contradicting a confident model, or
-being opposed by voters outside it or a moderator). On one item a flagged group counts as
-one voter (its most trusted member's weight), so what it alone votes for never has the
-`min_agree` independent voters it needs.
+confident model or a moderator. A circle is a connected set of links; its members never earn
+trust from each other. A circle is a flagged group when, on a `group_suspicion` share of its
+shared items, it contradicts a confident model or a moderator (plain voters opposing it are
+no signal: a troll opposing everything would flag the honest). On one item a flagged group
+counts as one voter (its most trusted member's weight), so what it alone votes for never has
+the `min_agree` independent voters it needs.
 
 Decision per item (quarantined voters left out): moderators decide alone (disagreeing
 moderators: nothing); otherwise the label with the most trusted support wins if it is
@@ -50,7 +52,7 @@ class TrustRule:
     confident_support: float = 1.5
     group_min_items: int = 5
     group_agreement: float = 0.9
-    group_overlap: float = 0.6
+    group_overlap: float = 0.8
     group_suspicion: float = 0.25
     iterations: int = 20
 
@@ -178,8 +180,9 @@ def build_items(answers: Iterable[Answer], votes: Iterable[Vote]) -> list[Item]:
 # ---------------------------------------------------------------- tight groups
 
 
-def find_groups(items: Sequence[Item], rule: TrustRule) -> list[Group]:
-    """Connected sets of voters who keep voting together, flagged with why."""
+def circles(items: Sequence[Item], rule: TrustRule) -> list[frozenset[str]]:
+    """Connected sets of voters who keep voting together (flagged or not): they never earn
+    trust from each other."""
     voted: Counter[str] = Counter()
     together: Counter[tuple[str, str]] = Counter()
     agreed: Counter[tuple[str, str]] = Counter()
@@ -200,7 +203,7 @@ def find_groups(items: Sequence[Item], rule: TrustRule) -> list[Group]:
         if overlap >= rule.group_overlap or suspicious[(u, v)] >= rule.group_suspicion * shared:
             links[u].add(v)
             links[v].add(u)
-    groups = []
+    found = []
     seen: set[str] = set()
     for start in sorted(links):
         if start in seen:
@@ -212,7 +215,16 @@ def find_groups(items: Sequence[Item], rule: TrustRule) -> list[Group]:
                 members.add(voter)
                 frontier.extend(links[voter] - members)
         seen |= members
-        reasons, shared = _group_reasons(items, members, rule)
+        found.append(frozenset(members))
+    return found
+
+
+def find_groups(items: Sequence[Item], rule: TrustRule,
+                linked: Sequence[frozenset[str]] | None = None) -> list[Group]:
+    """The circles whose shared items show a suspicion signal, flagged with why."""
+    groups = []
+    for members in circles(items, rule) if linked is None else linked:
+        reasons, shared = _group_reasons(items, set(members), rule)
         if reasons:
             groups.append(Group(group_id(members), tuple(sorted(members)), shared, reasons))
     return groups
@@ -302,9 +314,10 @@ def _verdict(label: str, by_moderator: bool, ballots: dict[str, tuple[str, bool]
 
 def estimate(items: Sequence[Item], rule: TrustRule) -> Estimate:
     """Groups first (they do not depend on trust), then trust by EM to a fixpoint."""
-    groups = find_groups(items, rule)
+    linked = circles(items, rule)
+    groups = find_groups(items, rule, linked)
     group_of = {member: g.group_id for g in groups for member in g.members}
-    members = {g.group_id: frozenset(g.members) for g in groups}
+    circle_of = {member: circle for circle in linked for member in circle}
     voters = {v for item in items for v in item.counted()}
     trust = {v: rule.new_trust for v in voters}
     evaluated: Counter[str] = Counter()
@@ -318,7 +331,7 @@ def estimate(items: Sequence[Item], rule: TrustRule) -> Estimate:
             for voter, (label, mod) in item.counted().items():
                 if mod or voter == item.first_voter or voter in item.askers:
                     continue
-                own = members.get(group_of.get(voter, ""), frozenset()) | {voter}
+                own = circle_of.get(voter, frozenset()) | {voter}
                 reference = decide(item, trust, group_of, rule, leave_out=own)
                 if reference is None or reference.label != full.label:
                     continue  # no consensus without them

@@ -263,3 +263,22 @@ async def test_quarantining_a_group_stops_its_votes_until_released(store) -> Non
         await store.release_group(group.group_id)
     with pytest.raises(UnknownVoterGroup):
         await store.quarantine_group("g-0000000000")
+
+
+def test_a_circle_cannot_farm_trust_from_itself_then_spend_it() -> None:
+    """Three accounts agree with each other on 20 unsure answers no one else votes on (no
+    signal against them), then correct one answer the model is sure of."""
+    town = Community()
+    for i in range(20):
+        answer = town.ask(f"farm{i}", "Italian")
+        for voter in ("f1", "f2", "f3"):
+            town.vote(answer, voter, "Spanish")
+    target = town.ask("kuzawa", "Japanese", confidence=0.99)
+    for voter in ("f1", "f2", "f3"):
+        town.vote(target, voter, "Russian")
+    est = estimate(town.items(), RULE)
+    assert est.groups == []  # nothing to flag them for...
+    assert all(est.trust[v] == pytest.approx(RULE.new_trust) for v in ("f1", "f2", "f3"))
+    labels = town.labels()
+    assert "kuzawa" not in labels  # ...but the weight they gave each other is worth nothing
+    assert labels["farm0"] == "Spanish"
