@@ -6,6 +6,7 @@ written once for both databases (db.connection). Raw Discord user ids enter here
 only as keyed hashes (see db.privacy).
 """
 
+import asyncio
 import json
 import os
 from collections import Counter
@@ -207,7 +208,7 @@ class FeedbackStore:
 
         items, rows = await self._db.read(select)
         examples = []
-        for item, verdict in trust.agreed(items, rule):
+        for item, verdict in await self._agreed(items, rule):
             if item.task != task:
                 continue
             answer = item.latest
@@ -323,7 +324,13 @@ class FeedbackStore:
             return (await trust.load_items(conn))[0]
 
         items = await self._db.read(select)
-        return items, trust.estimate(items, self._trust_rule(None, None))
+        return items, await asyncio.to_thread(trust.estimate, items, self._trust_rule(None, None))
+
+    async def _agreed(self, items: list[trust.Item], rule: trust.TrustRule | None = None,
+                      ) -> list[tuple[trust.Item, trust.Verdict]]:
+        """Off the event loop: the estimate takes ~1 s per 15,000 votes, and the bot must
+        keep answering meanwhile (the database is not held: the rows are already read)."""
+        return await asyncio.to_thread(trust.agreed, items, rule or self._trust_rule(None, None))
 
     def _trust_rule(self, min_agree: int | None, min_share: float | None) -> trust.TrustRule:
         return trust.TrustRule(
@@ -374,20 +381,21 @@ class FeedbackStore:
             production = {task: version for task, version in await conn.fetch_all(
                 "SELECT task, version FROM model_versions WHERE status = 'production'")}
             names = list(dict.fromkeys([*tasks, *sorted({*counts, *production})]))
-            items = (await trust.load_items(conn))[0]
-            agreed = Counter(item.task for item, _ in
-                             trust.agreed(items, self._trust_rule(None, None)))
             return {
+                "items": (await trust.load_items(conn))[0],
                 "schema_version": await self._db.schema_version(conn),
                 "predictions": {task: counts.get(task, 0) for task in names},
                 "votes": await conn.fetch_value("SELECT count(*) FROM votes"),
                 "voters": await conn.fetch_value("SELECT count(DISTINCT voter_hash) FROM votes"),
                 "ignored_voters": await conn.fetch_value("SELECT count(*) FROM ignored_voters"),
-                "agreed_examples": {task: agreed[task] for task in names},
+                "agreed_examples": names,
                 "production_versions": {task: production.get(task) for task in names},
             }
 
-        return await self._db.read(select)
+        stats = await self._db.read(select)
+        agreed = Counter(item.task for item, _ in await self._agreed(stats.pop("items")))
+        stats["agreed_examples"] = {task: agreed[task] for task in stats["agreed_examples"]}
+        return stats
 
     # model versions
 
