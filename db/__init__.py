@@ -18,6 +18,7 @@ from db.records import (
     AgreedExample,
     LoggedPrediction,
     ModelVersion,
+    VoterGroup,
     VoterStats,
     VoteTally,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "UnknownModelVersion",
     "UnknownPrediction",
     "VoteTally",
+    "VoterGroup",
     "VoterStats",
     "parse_location",
     "resolve_secret",

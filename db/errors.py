@@ -31,3 +31,7 @@ class ConstraintError(StoreError):
 
 class DatabaseUnavailable(StoreError):
     """The database server could not be reached or refused the connection."""
+
+
+class UnknownVoterGroup(StoreError, LookupError):
+    """No flagged (or quarantined) voter group has this id."""

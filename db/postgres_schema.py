@@ -109,4 +109,13 @@ CREATE TABLE cooldowns (
 );
 """
 
-MIGRATIONS: dict[int, str] = {BASELINE_VERSION: _V7_BASELINE, 8: _V8_SHARED_COOLDOWNS}
+# v9: reserved for the secret fingerprint (branch harden-store), which replaces this.
+_V9_RESERVED = "SELECT 1;"
+
+_V10_VOTER_QUARANTINE = """
+ALTER TABLE ignored_voters ADD COLUMN group_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX ignored_voters_group ON ignored_voters (group_id);
+"""
+
+MIGRATIONS: dict[int, str] = {BASELINE_VERSION: _V7_BASELINE, 8: _V8_SHARED_COOLDOWNS,
+                              9: _V9_RESERVED, 10: _V10_VOTER_QUARANTINE}

@@ -108,7 +108,21 @@ class VoterStats:
     decided: int
     agreed: int
     agreement: float | None
-    ignored: bool
+    ignored: bool  # quarantined: their votes do not count until released
+    trust: float = 0.0  # estimated chance their label is right (db.trust)
+    evaluated: int = 0  # votes the estimate could check against a reference
+    group: str = ""  # the flagged group they vote with, if any
+
+
+@dataclass(frozen=True)
+class VoterGroup:
+    """Voters flagged for voting together, and why (db.trust.find_groups)."""
+
+    group_id: str
+    members: tuple[str, ...]
+    items: int
+    reasons: tuple[str, ...]
+    quarantined: bool
 
 
 @dataclass(frozen=True)

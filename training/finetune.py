@@ -505,7 +505,8 @@ async def finetune(
         parent = load_checkpoint(parent_path, task)
         print(f"{task}: current model {parent.version} ({parent_path})")
         try:
-            feedback = prepare_feedback(await store.agreed_examples(task), parent, cfg)
+            agreed = await store.agreed_examples(task, key=parent.pipeline.read_as)
+            feedback = prepare_feedback(agreed, parent, cfg)
         except NotEnoughFeedback as exc:
             return Outcome("too-few", str(exc))
         history = await store.model_versions(task)
