@@ -230,38 +230,58 @@ def supporters(e: AgreedExample) -> list[str]:
     return [f"group:{e.voter_group}"] if e.voter_group else [f"voter:{h}" for h in e.voter_hashes]
 
 
-def cap(feedback: Feedback, task: str, cfg: FinetuneConfig) -> Feedback:
-    """No voter or tight group supports more than `max_share` of the examples trained on.
+def credit(examples: list[AgreedExample]) -> Counter[str]:
+    """Each example is one unit of influence, shared equally among its supporters: the
+    shares of all supporters add up to the examples (an example no store records supporters
+    for credits nobody)."""
+    total: Counter[str] = Counter()
+    for e in examples:
+        behind = supporters(e)
+        for s in behind:
+            total[s] += 1 / len(behind)
+    return total
 
-    The supporter furthest over the bound loses its latest example, one at a time (dropping
-    shrinks the total, and with it everyone's bound), until nobody is over: an example is
-    left out only while someone behind it is over the bound. Every supporter's share is
-    reported, before and after."""
-    before = Counter(s for e in feedback.train for s in supporters(e))
+
+def cap(feedback: Feedback, task: str, cfg: FinetuneConfig) -> Feedback:
+    """No voter or tight group holds more than `max_share` of the examples trained on.
+
+    An example's weight is shared among the voters behind it (a tight group counts as one
+    supporter, whoever else voted), so a voter who agrees with many others on many answers
+    holds little of each, while one whose labels stand on them alone, or a group voting on
+    its own, holds them whole. The supporter furthest over the bound loses its latest
+    example, one at a time (which shrinks the total, and with it everyone's bound), until
+    nobody is over. Every supporter's share is reported, before and after."""
+    train = sorted(feedback.train, key=lambda e: e.prediction_id)
+    before, held = credit(train), credit(train)
     theirs: dict[str, list[AgreedExample]] = {}
-    for e in sorted(feedback.train, key=lambda e: e.prediction_id):
+    for e in train:
         for s in supporters(e):
             theirs.setdefault(s, []).append(e)
     left_out: set[int] = set()
-    n = len(feedback.train)
-    while theirs:
-        s = max(theirs, key=lambda s: (len(theirs[s]), s))
-        if len(theirs[s]) <= cfg.max_share * n + 1e-9:
+    n = len(train)
+    while held:
+        top = max(held, key=lambda s: (held[s], s))
+        if held[top] <= cfg.max_share * n + 1e-9:
             break
-        e = theirs[s][-1]
+        e = theirs[top].pop()
         left_out.add(e.prediction_id)
         n -= 1
-        for other in supporters(e):
-            theirs[other].remove(e)
-    train = [e for e in feedback.train if e.prediction_id not in left_out]
+        behind = supporters(e)
+        for s in behind:
+            held[s] -= 1 / len(behind)
+            if s != top:
+                theirs[s].remove(e)
+    train = [e for e in train if e.prediction_id not in left_out]
+    supported = Counter(s for e in feedback.train for s in supporters(e))
     kept = Counter(s for e in train for s in supporters(e))
     contributions = [
-        {"supporter": s[:18], "group": s.startswith("group:"), "examples": n,
-         "trained": kept[s], "share": round(kept[s] / len(train), 4) if train else 0.0}
-        for s, n in sorted(before.items(), key=lambda item: (-item[1], item[0]))]
+        {"supporter": s[:18], "group": s.startswith("group:"), "examples": supported[s],
+         "share_before": round(before[s] / len(feedback.train), 4), "trained": kept[s],
+         "share": round(held[s] / len(train), 4) if train else 0.0}
+        for s in sorted(before, key=lambda s: (-before[s], s))]
     dropped = dict(feedback.dropped)
-    if len(train) < len(feedback.train):
-        dropped["over_share"] = len(feedback.train) - len(train)
+    if left_out:
+        dropped["over_share"] = len(left_out)
     capped = replace(feedback, train=train, dropped=dropped, contributions=contributions)
     check_enough(capped, task, cfg)
     return capped

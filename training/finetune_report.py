@@ -53,10 +53,11 @@ def contribution_lines(report: dict, top: int = 10) -> list[str]:
     """Who the examples trained on stand on: each voter or tight group, most first."""
     rows = report.get("contributions") or []
     dropped = report["feedback"]["dropped"].get("over_share", 0)
-    lines = [f"contributions (at most {100 * report['max_share']:g}% of the examples trained "
-             f"on per voter or group; {dropped} left out over it):"]
-    lines += [f"  {r['supporter']:<20}{r['examples']:>6} supported{r['trained']:>6} trained "
-              f"({100 * r['share']:.1f}%)" for r in rows[:top]]
+    lines = [f"contributions (each example shared among the voters behind it, a tight group "
+             f"as one; at most {100 * report['max_share']:g}% per voter or group; {dropped} "
+             "left out over it):"]
+    lines += [f"  {r['supporter']:<20}{r['examples']:>6} supported {100 * r['share_before']:5.1f}%"
+              f" ->{r['trained']:>6} trained {100 * r['share']:5.1f}%" for r in rows[:top]]
     if len(rows) > top:
         lines.append(f"  ... and {len(rows) - top} more (all in the JSON report)")
     return lines

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -30,13 +29,13 @@ from training.finetune import (
     FinetuneConfig,
     NotEnoughFeedback,
     cap,
+    credit,
     decided_by,
     finetune,
     gate,
     group_in_holdout,
     in_holdout,
     prepare_feedback,
-    supporters,
 )
 from training.finetune_report import contribution_lines, format_report
 from training.origin import SURE_ACCURACY
@@ -429,31 +428,35 @@ def voted(pred_id: int, name: str, voters: tuple[str, ...], group: str = "",
     return replace(agreed(pred_id, name, label), voter_hashes=voters, voter_group=group)
 
 
-def test_no_voter_or_group_supports_more_than_the_share_trained_on(parent):
-    names = names_with_suffix("vili", 140, seed=3)
-    # 100 examples of a spread community (each voter on 1 in 6), a prolific voter behind 60
-    # of them too, and a tight group behind 40 more.
+def test_no_voter_or_group_holds_more_than_the_share_trained_on(parent):
+    names = names_with_suffix("vili", 190, seed=3)
+    # 100 examples of a spread community (two of 12 voters behind each), a prolific voter
+    # agreeing with them on 60 of them, a tight group alone behind 40 more, and a voter
+    # alone behind 50 more (a moderator, say).
     examples = [voted(i, name, (f"h{i % 12}", f"h{(i + 1) % 12}", *(("prolific",) * (i < 60))))
                 for i, name in enumerate(names[:100])]
     examples += [voted(100 + i, name, ("x", "y"), group="ring")
-                 for i, name in enumerate(names[100:])]
+                 for i, name in enumerate(names[100:140])]
+    examples += [voted(200 + i, name, ("solo",)) for i, name in enumerate(names[140:])]
     cfg = FinetuneConfig(holdout_fraction=0.0, min_holdout_corrections=0)
     feedback = cap(prepare_feedback(examples, parent, cfg), "origin", cfg)
     kept = len(feedback.train)
-    support = Counter(s for e in feedback.train for s in supporters(e))
-    assert max(support.values()) <= 0.2 * kept
-    # the 40 examples behind neither stay; each of the two keeps 13 (13 <= 0.2 * 66)
-    assert {e.prediction_id for e in examples[60:100]} <= {e.prediction_id
-                                                             for e in feedback.train}
-    assert kept == 66 and feedback.dropped["over_share"] == 140 - kept
+    assert max(credit(feedback.train).values()) <= 0.2 * kept
+    # ring and solo keep x each, x <= 0.2 * (100 + 2x): 33; the community's 100 all stay
+    assert {e.prediction_id for e in examples[:100]} <= {e.prediction_id
+                                                           for e in feedback.train}
+    assert kept == 166 and feedback.dropped["over_share"] == 190 - kept
     shares = {r["supporter"]: r for r in feedback.contributions}
-    assert (shares["voter:prolific"]["examples"], shares["group:ring"]["examples"]) == (60, 40)
-    assert shares["voter:prolific"]["trained"] == shares["group:ring"]["trained"] == 13
+    assert (shares["group:ring"]["trained"], shares["voter:solo"]["trained"]) == (33, 33)
+    assert shares["voter:solo"]["share_before"] == round(50 / 190, 4)
+    # a third of each of 60 examples: 20 of 166, under the bound, so nothing of it is cut
+    assert shares["voter:prolific"]["trained"] == 60
+    assert shares["voter:prolific"]["share"] == round(20 / 166, 4)
     assert "voter:x" not in shares  # a group member counts in the group, not on their own
     lines = contribution_lines({"contributions": feedback.contributions, "max_share": 0.2,
                                 "feedback": {"dropped": feedback.dropped}})
-    assert f"{140 - kept} left out over it" in lines[0]
-    assert lines[1].split()[:3] == ["voter:prolific", "60", "supported"]
+    assert f"{190 - kept} left out over it" in lines[0]
+    assert lines[1].split()[:5] == ["voter:solo", "50", "supported", "26.3%", "->"]
 
 
 def test_the_cap_leaves_a_spread_community_alone(parent):
