@@ -338,9 +338,11 @@ def names_with_suffix(suffix: str, n: int, seed: int) -> list[str]:
 async def community_votes(db_path: Path, task: str, parent: Checkpoint,
                           items: list[tuple[str, str]], voters: int = 2, pool: int = 12) -> None:
     """Log what the parent answers for each (input, true label), and have `voters` people
-    agree on the true label (confirming the answer when it was already right). The voters
-    of each item are the next ones of a pool of `pool` people, so nobody supports more than
-    finetune's share of the examples (training.finetune.cap)."""
+    agree on the true label (confirming the answer when it was already right). The first of
+    them is a moderator, so the label is agreed whatever the others' earned trust (db.trust:
+    new accounts alone cannot correct a confident model). The voters of each item are the
+    next ones of a pool of `pool` people, so nobody holds more than finetune's share of the
+    examples (training.finetune.cap)."""
     predictor = Predictor(parent)
     normalize = parent.pipeline.normalize
     async with await FeedbackStore.open(db_path, HASHER) as store:
@@ -351,7 +353,8 @@ async def community_votes(db_path: Path, task: str, parent: Checkpoint,
                 guild_id=1, channel_id=2, author_id=10_000 + i)
             for voter in range(voters):
                 await store.record_vote(pred_id, 1 + (i * voters + voter) % pool,
-                                        CONFIRMED if label == answer.label else label)
+                                        CONFIRMED if label == answer.label else label,
+                                        is_moderator=voter == 0)
 
 
 # seqbot on the fake Discord: tiny random models, a temporary database, a connected bot.

@@ -73,8 +73,9 @@ class FinetuneConfig:
     # influence: no voter or tight group supports more than this share of the examples
     # trained on (SEQBOT_FINETUNE_MAX_SHARE; the command line reads the setting)
     max_share: float = TrainingSettings.finetune_max_share
-    # gate: a loss blocks when its one-sided p is below this (per class: divided by the
-    # number of classes, Bonferroni, so 18 classes do not make 18 chances of a false alarm)
+    # gate: the chance of refusing a candidate that is no worse, per family of checks: the
+    # two overall ones (accuracy, macro-F1) share it, and so do the per-class ones (each
+    # loss blocks when its one-sided p is below its share: Bonferroni)
     significance: float = 0.05
     randomisation_rounds: int = 2000  # of the macro-F1 test (and its bootstrap interval)
     test_limit: int = 0  # 0 = the whole test set, else a fixed random sample (faster)
@@ -452,18 +453,19 @@ def gate(test: Paired, evidence: Paired, labels: tuple[str, ...],
          cfg: FinetuneConfig) -> list[Check]:
     """Every rule's verdict; the candidate is promoted when none blocks.
 
-    A loss blocks only when it is significant (one-sided p below `cfg.significance`):
-    overall test accuracy and each class's (McNemar's exact test on the items whose answer
-    changed), and test macro-F1 (paired randomisation test). A gain is asked of the held-out
-    corrections of independent voters: more of them right than before."""
-    alpha = cfg.significance
+    A loss blocks only when it is significant: overall test accuracy (McNemar's exact test on
+    the items whose answer changed) and test macro-F1 (paired randomisation test), each at
+    half of `cfg.significance`; each class's accuracy (McNemar) at its share among the
+    classes. A gain is asked of the held-out corrections of independent voters: more of
+    them right than before."""
+    alpha = cfg.significance / 2
     overall = mcnemar(test)
     f1 = macro_f1_change(test, len(labels), cfg.randomisation_rounds, cfg.seed)
     checks = [Check("test accuracy", overall.p_loss < alpha, overall.describe(),
                     overall.p_loss, alpha),
               Check("test macro-F1", f1.p_loss < alpha, f1.describe(), f1.p_loss, alpha)]
     present = sorted(set(test.truth))
-    per_class = alpha / max(len(present), 1)
+    per_class = cfg.significance / max(len(present), 1)
     for index in present:
         m = mcnemar(test.only([t == index for t in test.truth]))
         checks.append(Check(f"{labels[index]} test accuracy", m.p_loss < per_class,

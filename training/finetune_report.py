@@ -39,8 +39,9 @@ def format_report(report: dict) -> str:
         lines.append(f"  {label:<22}{_pct(b['accuracy']):>9}{_pct(a['accuracy']):>9}"
                      f"   n={b['support']}")
     gate = report["gate"]
-    lines.append(f"gate (a loss refuses when its one-sided p < the threshold; "
-                 f"{gate['significance']:g} overall, divided among the classes):")
+    lines.append(f"gate (a loss refuses when its one-sided p < the threshold: "
+                 f"{gate['significance']:g} shared by the two overall checks, and by the "
+                 "classes):")
     lines += [f"  {'REFUSES' if c['blocks'] else 'passes '} {c['rule']}: {c['statistic']}"
               + (f" [threshold {c['threshold']:.3g}]" if c["threshold"] is not None else "")
               for c in gate["checks"]]
