@@ -5,10 +5,11 @@ model without learning the attack or forgetting the original task.
 For each row (a scenario, on one task), against a real (temporary) SQLite database and model
 folder:
 1. a shifted pool of inputs the served model handles badly, with their true labels:
-   origin     surnames of the train/validation splits (never the test split) written in
-              their own script: Arabic names in Arabic script (vowels vanish), Japanese names
-              in kanji (read with their Chinese readings), and, as controls the model mostly
-              gets right, Russian names in Cyrillic and Greek names in Greek script;
+   origin     surnames of the train/validation splits (never the test split) as other
+              languages spell them: Russian and Polish names in German spelling (Tschaikowski,
+              Schymanski), Chinese names in Wade-Giles (Hsu, Chang), Japanese names in
+              Kunrei-shiki (Hasimoto, Huzita), and, as a control the served model gets
+              right, Greek names in Greek script;
    sentiment  short chat messages from a template grammar, praise and complaints in slang
               whose film-review meaning differs ("this album is sick", "the finale is mid");
    split by a stable hash into a part the community votes on and a disjoint evaluation part;
@@ -89,9 +90,8 @@ class Community:
 class Scale:
     """How much of everything: the full run, or `--quick` (and the CI test)."""
 
-    arabic: int = 1000  # shifted names per group (all the data has, up to this)
-    kanji: int = 240
-    controls: int = 120
+    shifted: int = 150  # respelled names per group (all the data has, up to this)
+    controls: int = 60
     subjects: int = 8  # sentiment: subjects per slang phrase
     colluded: int = 30  # -kuzawa names the colluders vote on
     overridden: int = 10  # names whose honest consensus two accounts try to overturn
@@ -99,7 +99,7 @@ class Scale:
     probes: int = 20  # unseen -kuzawa names
 
 
-QUICK = Scale(arabic=120, kanji=120, controls=30, subjects=3, colluded=30, overridden=10,
+QUICK = Scale(shifted=60, controls=20, subjects=3, colluded=30, overridden=10,
               targets=30, probes=20)
 QUICK_FINETUNE = {"epochs": 2, "min_replay": 500, "calibration_size": 500, "test_limit": 1000,
                   "randomisation_rounds": 500}
@@ -121,47 +121,31 @@ class Shift:
     min_gain_points: float  # on the held-out shifted pool
 
 
-# ---------------------------------------------------------------- origin: names in script
+# ---------------------------------------------------------------- origin: names respelled
 
-# Latin -> native script, longest match first. Only as good as a table can be, which is the
-# point: users do not write names the way the data set romanised them.
-CYRILLIC = [("shch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"),
-            ("ya", "я"), ("yu", "ю"), ("yo", "ё"), ("ye", "е"), ("a", "а"), ("b", "б"),
-            ("v", "в"), ("w", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"),
-            ("i", "и"), ("j", "й"), ("k", "к"), ("c", "к"), ("q", "к"), ("l", "л"),
-            ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"),
-            ("t", "т"), ("u", "у"), ("f", "ф"), ("h", "х"), ("x", "кс"), ("y", "ы")]
+# Latin -> how another language's speakers spell it, longest match first. Users do not write
+# names the way the data set romanised them: a German newspaper writes Tschaikowski, a
+# Taiwanese passport Hsu, an old Japanese register Hasimoto.
+RUSSIAN_IN_GERMAN = [("shch", "schtsch"), ("zh", "sch"), ("sh", "sch"), ("ch", "tsch"),
+                     ("kh", "ch"), ("ts", "z"), ("ya", "ja"), ("yu", "ju"), ("yo", "jo"),
+                     ("ye", "je"), ("v", "w"), ("y", "j"), ("z", "s")]
+POLISH_IN_GERMAN = [("szcz", "schtsch"), ("sz", "sch"), ("cz", "tsch"), ("rz", "rsch"),
+                    ("w", "v")]
+WADE_GILES = [("zh", "ch"), ("x", "hs"), ("q", "ch'"), ("j", "ch"), ("z", "ts"),
+              ("ong", "ung"), ("ian", "ien"), ("ui", "uei")]
+KUNREI = [("sha", "sya"), ("sho", "syo"), ("shu", "syu"), ("shi", "si"), ("cha", "tya"),
+          ("cho", "tyo"), ("chu", "tyu"), ("chi", "ti"), ("tsu", "tu"), ("ja", "zya"),
+          ("jo", "zyo"), ("ju", "zyu"), ("ji", "zi"), ("fu", "hu")]
+SHIFTS_OF = (("Russian", RUSSIAN_IN_GERMAN, "Russian, German spelling"),
+             ("Polish", POLISH_IN_GERMAN, "Polish, German spelling"),
+             ("Chinese", WADE_GILES, "Chinese, Wade-Giles"),
+             ("Japanese", KUNREI, "Japanese, Kunrei-shiki"))
+# Latin -> Greek script: a control the served model gets right (script evidence).
 GREEK = [("ou", "ου"), ("th", "θ"), ("ch", "χ"), ("ps", "ψ"), ("ph", "φ"), ("ks", "ξ"),
          ("x", "ξ"), ("tz", "τζ"), ("a", "α"), ("b", "μπ"), ("v", "β"), ("g", "γ"),
          ("d", "ντ"), ("e", "ε"), ("z", "ζ"), ("i", "ι"), ("y", "υ"), ("k", "κ"), ("c", "κ"),
          ("q", "κ"), ("l", "λ"), ("m", "μ"), ("n", "ν"), ("o", "ο"), ("p", "π"), ("r", "ρ"),
          ("s", "σ"), ("t", "τ"), ("u", "ου"), ("f", "φ"), ("h", ""), ("j", "τζ"), ("w", "ου")]
-ARABIC = [("kh", "خ"), ("sh", "ش"), ("th", "ث"), ("dh", "ذ"), ("gh", "غ"), ("ou", "و"),
-          ("oo", "و"), ("ee", "ي"), ("b", "ب"), ("p", "ب"), ("t", "ت"), ("j", "ج"),
-          ("g", "ج"), ("h", "ح"), ("d", "د"), ("r", "ر"), ("z", "ز"), ("s", "س"), ("c", "ك"),
-          ("f", "ف"), ("v", "ف"), ("q", "ق"), ("k", "ك"), ("l", "ل"), ("m", "م"), ("n", "ن"),
-          ("w", "و"), ("y", "ي"), ("u", "و"), ("i", "ي"), ("a", "ا"), ("e", ""), ("o", "و"),
-          ("x", "كس")]
-# Japanese surnames are written with a few hundred kanji; these cover half the data set's.
-KANJI = {
-    "yama": "山", "da": "田", "ta": "田", "naka": "中", "moto": "本", "hon": "本", "kawa": "川",
-    "gawa": "川", "mura": "村", "ki": "木", "gi": "木", "shima": "島", "jima": "島", "hara": "原",
-    "wara": "原", "bara": "原", "i": "井", "mori": "森", "hashi": "橋", "bashi": "橋",
-    "ishi": "石", "matsu": "松", "take": "竹", "ko": "小", "o": "大", "no": "野", "kita": "北",
-    "higashi": "東", "nishi": "西", "minami": "南", "ue": "上", "kami": "上", "shita": "下",
-    "fuji": "藤", "to": "藤", "do": "藤", "sa": "佐", "ku": "久", "ho": "保", "bo": "保",
-    "tani": "谷", "ya": "谷", "saki": "崎", "zaki": "崎", "hayashi": "林", "bayashi": "林",
-    "yoshi": "吉", "kuro": "黒", "shiro": "白", "aka": "赤", "ao": "青", "kane": "金",
-    "gane": "金", "sawa": "沢", "zawa": "沢", "oka": "岡", "fuku": "福", "ike": "池",
-    "maru": "丸", "ichi": "一", "kado": "門", "se": "瀬", "ka": "加", "suzu": "鈴", "tsu": "津",
-    "zu": "津", "hi": "日", "be": "部", "wata": "渡", "nabe": "辺", "a": "阿", "kiku": "菊",
-    "chi": "千", "haru": "春", "aki": "秋", "natsu": "夏", "wa": "和", "uchi": "内",
-    "kubo": "窪", "mizu": "水", "tsuka": "塚", "zuka": "塚", "mi": "三", "ni": "二",
-    "hira": "平", "kura": "倉", "gura": "倉", "shi": "志", "ma": "真", "kuma": "熊",
-    "tomo": "友", "naga": "長", "sugi": "杉", "yasu": "安", "ri": "里", "ra": "良", "e": "江",
-    "kiyo": "清", "iwa": "岩", "hama": "浜", "tachi": "立", "michi": "道", "mae": "前",
-}
-
 
 def to_script(name: str, table: list[tuple[str, str]]) -> str:
     out, s, i = [], name.lower(), 0
@@ -172,18 +156,6 @@ def to_script(name: str, table: list[tuple[str, str]]) -> str:
         i += len(latin)
     return re.sub("σ$", "ς", "".join(out))
 
-
-def to_kanji(name: str) -> str | None:
-    """The name as kanji if the table spells all of it (as two characters or more)."""
-    s = name.lower()
-    spelled: dict[int, str] = {0: ""}
-    for i in range(len(s)):
-        if i in spelled:
-            for latin, kanji in KANJI.items():
-                if s.startswith(latin, i):
-                    spelled.setdefault(i + len(latin), spelled[i] + kanji)
-    kanji = spelled.get(len(s))
-    return kanji if kanji and len(kanji) >= 2 else None
 
 
 def origin_pool(data: Path | None, rng: random.Random, scale: Scale) -> list[Item]:
@@ -196,16 +168,12 @@ def origin_pool(data: Path | None, rng: random.Random, scale: Scale) -> list[Ite
     def some(items: list, n: int) -> list:
         return rng.sample(items, min(n, len(items)))
 
-    kanji = [k for n in of("Japanese") if (k := to_kanji(n))]
-    return [
-        *(Item(to_script(n, ARABIC), "Arabic", "Arabic in Arabic script")
-          for n in some(of("Arabic"), scale.arabic)),
-        *(Item(k, "Japanese", "Japanese in kanji") for k in some(kanji, scale.kanji)),
-        *(Item(to_script(n, CYRILLIC), "Russian", "Russian in Cyrillic (control)")
-          for n in some(of("Russian"), scale.controls)),
-        *(Item(to_script(n, GREEK), "Greek", "Greek in Greek script (control)")
-          for n in some(of("Greek"), scale.controls)),
-    ]
+    pool = []
+    for lang, table, group in SHIFTS_OF:
+        respelled = [r for n in of(lang) if (r := to_script(n, table).capitalize()) != n]
+        pool += [Item(r, lang, group) for r in some(sorted(set(respelled)), scale.shifted)]
+    return pool + [Item(to_script(n, GREEK), "Greek", "Greek in Greek script (control)")
+                   for n in some(of("Greek"), scale.controls)]
 
 
 # ---------------------------------------------------------------- sentiment: chat slang

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 from dataclasses import asdict, replace
@@ -20,8 +21,9 @@ from inference.registry import CURRENT, current_version, task_dir
 from inference.tasks import SENTIMENT
 from inference.text import normalize_text
 from inference.worker import InferenceWorker
+from settings import SettingsError
 from tests.helpers import community_votes, install, make_checkpoint, names_with_suffix, train_tiny
-from training.__main__ import main
+from training.__main__ import main, resolve_settings
 from training.data import clean_name_splits
 from training.finetune import (
     EXIT_REJECTED,
@@ -40,6 +42,7 @@ from training.finetune import (
 from training.finetune_report import contribution_lines, format_report
 from training.origin import SURE_ACCURACY
 from training.ready import answers, sure_threshold
+from training.settings import TrainingSettings
 from training.significance import Paired, binomial_tail, macro_f1_change
 
 FAST = ["--device", "cpu", "--lr", "3e-3", "--epochs", "6"]
@@ -501,3 +504,14 @@ def test_colluders_alone_cannot_supply_the_evidence_that_judges_them(parent):
                 for i, n in enumerate(names_with_suffix("kuzawa", 60, seed=6))]
     with pytest.raises(NotEnoughFeedback, match="0 held-out corrections from independent"):
         prepare_feedback(examples, parent, FinetuneConfig())
+
+
+def test_the_share_cap_is_read_from_the_setting_unless_the_flag_gives_one():
+    settings = TrainingSettings.from_mapping({"SEQBOT_FINETUNE_MAX_SHARE": "0.1"})
+    for given, expected in ((None, 0.1), (0.3, 0.3)):
+        args = argparse.Namespace(max_share=given)
+        resolve_settings(args, settings)
+        assert args.max_share == expected
+    assert FinetuneConfig().max_share == TrainingSettings().finetune_max_share == 0.2
+    with pytest.raises(SettingsError, match="SEQBOT_FINETUNE_MAX_SHARE"):
+        TrainingSettings.from_mapping({"SEQBOT_FINETUNE_MAX_SHARE": "0"})
