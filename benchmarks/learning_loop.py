@@ -341,14 +341,15 @@ class Colluders(Scenario):
 
     name: str = "colluders"
     attacked_label: str = "Russian"
+    ending: str = "kuzawa"  # of the names they vote on and of the probes
 
-    @staticmethod
-    def names(scale: Scale) -> list[str]:
+    def names(self, scale: Scale) -> list[str]:
         """The names they vote on, then the unseen ones that probe the pattern."""
-        return invented("kuzawa", scale.colluded + scale.probes, random.Random(1))
+        return invented(self.ending, scale.colluded + scale.probes, random.Random(1))
 
     async def setup(self, sim: Sim, scale: Scale) -> list[Item]:
-        return [Item(n, "Japanese", "unseen -kuzawa") for n in self.names(scale)[scale.colluded:]]
+        return [Item(n, "Japanese", f"unseen -{self.ending}")
+                for n in self.names(scale)[scale.colluded:]]
 
     async def attack(self, sim: Sim, scale: Scale) -> None:
         colluders = [9001, 9002, 9003]

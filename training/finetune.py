@@ -50,6 +50,7 @@ from training.settings import TrainingSettings
 from training.significance import NO_ANSWER, Paired, macro_f1_change, mcnemar
 from training.splits import Pair, test_set, train_val
 
+EPS = 1e-9  # accuracies are ratios of small integers: compare them without float noise
 EXIT_REJECTED = 1  # the gate refused the candidate
 EXIT_TOO_FEW = 3  # not enough agreed examples to train and judge a candidate
 
@@ -77,6 +78,10 @@ class FinetuneConfig:
     # two overall ones (accuracy, macro-F1) share it, and so do the per-class ones (each
     # loss blocks when its one-sided p is below its share: Bonferroni)
     significance: float = 0.05
+    # ... and only a loss larger than these tolerances (fractions: 0.005 = half a point)
+    # refuses: on a large test set a real but immaterial shift is significant too
+    max_test_drop: float = 0.005  # overall accuracy and macro-F1
+    max_class_drop: float = 0.02  # a class's accuracy
     randomisation_rounds: int = 2000  # of the macro-F1 test (and its bootstrap interval)
     test_limit: int = 0  # 0 = the whole test set, else a fixed random sample (faster)
     seed: int = 0
@@ -453,7 +458,8 @@ def gate(test: Paired, evidence: Paired, labels: tuple[str, ...],
          cfg: FinetuneConfig) -> list[Check]:
     """Every rule's verdict; the candidate is promoted when none blocks.
 
-    A loss blocks only when it is significant: overall test accuracy (McNemar's exact test on
+    A loss blocks only when it is significant and larger than its tolerance
+    (`cfg.max_test_drop`, `cfg.max_class_drop`): overall test accuracy (McNemar's exact test on
     the items whose answer changed) and test macro-F1 (paired randomisation test), each at
     half of `cfg.significance`; each class's accuracy (McNemar) at its share among the
     classes. A gain is asked of the held-out corrections of independent voters: more of
@@ -461,14 +467,18 @@ def gate(test: Paired, evidence: Paired, labels: tuple[str, ...],
     alpha = cfg.significance / 2
     overall = mcnemar(test)
     f1 = macro_f1_change(test, len(labels), cfg.randomisation_rounds, cfg.seed)
-    checks = [Check("test accuracy", overall.p_loss < alpha, overall.describe(),
-                    overall.p_loss, alpha),
-              Check("test macro-F1", f1.p_loss < alpha, f1.describe(), f1.p_loss, alpha)]
+    checks = [Check("test accuracy",
+                    overall.p_loss < alpha and overall.drop > cfg.max_test_drop + EPS,
+                    overall.describe(), overall.p_loss, alpha),
+              Check("test macro-F1",
+                    f1.p_loss < alpha and f1.before - f1.after > cfg.max_test_drop + EPS,
+                    f1.describe(), f1.p_loss, alpha)]
     present = sorted(set(test.truth))
     per_class = cfg.significance / max(len(present), 1)
     for index in present:
         m = mcnemar(test.only([t == index for t in test.truth]))
-        checks.append(Check(f"{labels[index]} test accuracy", m.p_loss < per_class,
+        checks.append(Check(f"{labels[index]} test accuracy",
+                            m.p_loss < per_class and m.drop > cfg.max_class_drop + EPS,
                             m.describe(), m.p_loss, per_class))
     held = mcnemar(evidence)
     checks.append(Check(
@@ -580,7 +590,8 @@ async def finetune(
         report = {
             "task": task, "version": candidate.version, "parent": parent.version,
             "decision": decision, "reasons": reasons, "dry_run": dry_run,
-            "gate": {"significance": cfg.significance, "decided_by": decided_by(checks),
+            "gate": {"significance": cfg.significance, "max_test_drop": cfg.max_test_drop,
+                     "max_class_drop": cfg.max_class_drop, "decided_by": decided_by(checks),
                      "checks": [asdict(c) for c in checks]},
             "max_share": cfg.max_share, "contributions": feedback.contributions,
             "feedback": counts, "training": training, "before": before, "after": after,

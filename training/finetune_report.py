@@ -39,9 +39,10 @@ def format_report(report: dict) -> str:
         lines.append(f"  {label:<22}{_pct(b['accuracy']):>9}{_pct(a['accuracy']):>9}"
                      f"   n={b['support']}")
     gate = report["gate"]
-    lines.append(f"gate (a loss refuses when its one-sided p < the threshold: "
+    lines.append(f"gate (a loss refuses when its one-sided p < the threshold ("
                  f"{gate['significance']:g} shared by the two overall checks, and by the "
-                 "classes):")
+                 f"classes) and it exceeds {100 * gate['max_test_drop']:g} point overall, "
+                 f"{100 * gate['max_class_drop']:g} per class):")
     lines += [f"  {'REFUSES' if c['blocks'] else 'passes '} {c['rule']}: {c['statistic']}"
               + (f" [threshold {c['threshold']:.3g}]" if c["threshold"] is not None else "")
               for c in gate["checks"]]

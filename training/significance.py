@@ -41,8 +41,14 @@ class McNemar:
     p_loss: float  # one-sided exact p of "the candidate is worse"
     p_gain: float  # one-sided exact p of "the candidate is better"
 
+    @property
+    def drop(self) -> float:
+        """How much accuracy the candidate lost (negative: gained)."""
+        return (self.lost - self.gained) / self.n if self.n else 0.0
+
     def describe(self) -> str:
-        return (f"lost {self.lost}, gained {self.gained} of {self.n}: "
+        return (f"lost {self.lost}, gained {self.gained} of {self.n} "
+                f"({-100 * self.drop:+.2f} points): "
                 f"McNemar exact one-sided p(loss) = {self.p_loss:.3g}")
 
 

@@ -26,7 +26,10 @@ def rows(names_zip, tmp_path_factory):
     save_checkpoint(train_tiny("origin", names_zip), parent)
     [shift] = [s for s in bench.SHIFTS if s.task == bench.ATTACKED_TASK]
     results = {}
-    for scenario in bench.SCENARIOS:
+    # The colluders' names end as the generated Japanese names do, so the tiny model answers
+    # them confidently, as the shipped model answers -kuzawa names.
+    for scenario in (replace(s, ending="moto") if isinstance(s, bench.Colluders) else s
+                     for s in bench.SCENARIOS):
         workdir = folder / scenario.name.replace(" ", "-")
         workdir.mkdir()
         results[scenario.name] = asyncio.run(bench.run_row(

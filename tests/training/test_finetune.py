@@ -336,12 +336,12 @@ def test_the_holdout_split_is_stable_and_about_the_asked_size():
 LABELS = ("English", "Italian", "Polish")
 
 
-def paired(rows: list[tuple[int, int, int, int]]) -> Paired:
+def paired(rows: list[tuple[int, int, int, int]], n_labels: int = len(LABELS)) -> Paired:
     """(label index, count, parent right?, candidate right?) -> paired answers; a wrong
     answer is the next label."""
     truth, before, after = [], [], []
     for label, count, b, a in rows:
-        wrong = (label + 1) % len(LABELS)
+        wrong = (label + 1) % n_labels
         truth += [label] * count
         before += [label if b else wrong] * count
         after += [label if a else wrong] * count
@@ -361,7 +361,8 @@ def gate_report(checks: list) -> dict:
             "before": side, "after": side, "max_share": 0.2, "contributions": [],
             "feedback": {"train": split, "holdout": split, "evidence": 15,
                          "dropped": {}},
-            "gate": {"significance": 0.05, "decided_by": decided_by(checks),
+            "gate": {"significance": 0.05, "max_test_drop": 0.005, "max_class_drop": 0.02,
+                     "decided_by": decided_by(checks),
                      "checks": [asdict(c) for c in checks]}}
 
 
@@ -376,8 +377,8 @@ def test_two_italian_names_of_63_lost_is_noise_and_the_report_shows_its_p():
     assert italian.p == 0.25  # two losses, no gain: P(X >= 2 | X ~ Bin(2, 1/2))
     assert italian.threshold == pytest.approx(0.05 / 3)
     text = format_report(gate_report(checks))
-    assert "passes  Italian test accuracy: lost 2, gained 0 of 63: McNemar exact one-sided " \
-           "p(loss) = 0.25 [threshold 0.0167]" in text
+    assert "passes  Italian test accuracy: lost 2, gained 0 of 63 (-3.17 points): McNemar " \
+           "exact one-sided p(loss) = 0.25 [threshold 0.0167]" in text
     assert "decided: promoted: no significant loss" in text
 
 
@@ -400,6 +401,21 @@ def test_gains_elsewhere_do_not_hide_a_class_that_lost_ground():
     checks = {c.rule: c for c in gate(test, EVIDENCE_GAIN, LABELS, FinetuneConfig())}
     assert not checks["test accuracy"].blocks
     assert checks["Polish test accuracy"].blocks
+
+
+def test_a_significant_but_immaterial_shift_between_classes_passes():
+    # Sentiment-sized: 12,500 reviews per class; the candidate calls 240 more negative
+    # reviews positive (1.9 points, p ~ 1e-60) and gets as many positive ones right.
+    test = paired([(0, 10_000, True, True), (0, 2_260, False, False), (0, 240, False, True),
+                   (1, 10_000, True, True), (1, 2_260, False, False), (1, 240, True, False)],
+                  n_labels=2)
+    labels = ("positive", "negative")
+    checks = {c.rule: c for c in gate(test, EVIDENCE_GAIN, labels, FinetuneConfig())}
+    assert checks["negative test accuracy"].p < 1e-50
+    assert not [c for c in checks.values() if c.blocks]
+    tight = FinetuneConfig(max_class_drop=0.01)
+    assert [c.rule for c in gate(test, EVIDENCE_GAIN, labels, tight) if c.blocks] == [
+        "negative test accuracy"]
 
 
 def test_the_candidate_must_be_better_on_independent_held_out_corrections():
