@@ -1,6 +1,8 @@
 """Trust-weighted consensus (db.trust): toy communities whose right answers are known."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from db import CONFIRMED, FeedbackStore
 from db.errors import UnknownVoterGroup
@@ -282,3 +284,30 @@ def test_a_circle_cannot_farm_trust_from_itself_then_spend_it() -> None:
     labels = town.labels()
     assert "kuzawa" not in labels  # ...but the weight they gave each other is worth nothing
     assert labels["farm0"] == "Spanish"
+
+
+ballot = st.tuples(st.integers(0, 5), st.integers(0, 6), st.sampled_from(
+    [CONFIRMED, "Greek", "Spanish"]), st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(votes=st.lists(ballot, max_size=40), confident=st.sets(st.integers(0, 5)),
+       quarantined=st.sets(st.integers(0, 6), max_size=2))
+def test_every_verdict_has_independent_support_and_no_quarantined_voter(
+        votes, confident, quarantined) -> None:
+    town = Community()
+    for item in range(6):
+        town.ask(f"name{item}", "Italian", 0.95 if item in confident else 0.6)
+    for item, voter, label, moderator in votes:
+        town.vote(item + 1, f"v{voter}", label, moderator=moderator and voter == 0,
+                  quarantined=voter in quarantined)
+    items = town.items()
+    est = estimate(items, RULE)
+    for item, verdict in agreed(items, RULE, est):
+        assert not {f"v{q}" for q in quarantined} & set(verdict.supporters)
+        if verdict.by_moderator:
+            continue
+        units = {est.group_of.get(v, v) for v in verdict.supporters}
+        assert len(units) >= RULE.min_agree
+        if item.contradicts_confident(verdict.label, RULE):
+            assert sum(est.trust[v] for v in verdict.supporters) >= RULE.confident_support - 1e-9
