@@ -14,14 +14,13 @@ setting an agenda others follow). References depend on trust, so the two are ite
 fixpoint.
 
 Circles and groups: two voters are linked when they share at least `group_min_items` items,
-agree on at least `group_agreement` of them, and either vote on mostly the same items
-(`group_overlap`) or, on a `group_suspicion` share of their shared items, contradict a
-confident model or a moderator. A circle is a connected set of links; its members never earn
-trust from each other. A circle is a flagged group when, on a `group_suspicion` share of its
-shared items, it contradicts a confident model or a moderator (plain voters opposing it are
-no signal: a troll opposing everything would flag the honest). On one item a flagged group
-counts as one voter (its most trusted member's weight), so what it alone votes for never has
-the `min_agree` independent voters it needs.
+agree on at least `group_agreement` of them, and vote on mostly the same items
+(`group_overlap` of the items of the less active one). A circle is a connected set of links;
+its members never earn trust from each other. A circle is a flagged group when, on a
+`group_suspicion` share of its shared items, it contradicts a confident model or a moderator
+(plain voters opposing it are no signal: a troll opposing everything would flag the honest).
+On one item a flagged group counts as one voter (its most trusted member's weight), so what
+it alone votes for never has the `min_agree` independent voters it needs.
 
 Decision per item (quarantined voters left out): moderators decide alone (disagreeing
 moderators: nothing); otherwise the label with the most trusted support wins if it is
@@ -186,21 +185,17 @@ def circles(items: Sequence[Item], rule: TrustRule) -> list[frozenset[str]]:
     voted: Counter[str] = Counter()
     together: Counter[tuple[str, str]] = Counter()
     agreed: Counter[tuple[str, str]] = Counter()
-    suspicious: Counter[tuple[str, str]] = Counter()
     for item in items:
         plain = {v: label for v, (label, mod) in item.ballots.items() if not mod}
         voted.update(plain.keys())
         for u, v in itertools.combinations(sorted(plain), 2):
             together[(u, v)] += 1
-            if plain[u] == plain[v]:
-                agreed[(u, v)] += 1
-                suspicious[(u, v)] += _suspicious(item, plain[u], {u, v}, rule)
+            agreed[(u, v)] += plain[u] == plain[v]
     links: dict[str, set[str]] = defaultdict(set)
     for (u, v), shared in together.items():
         if shared < rule.group_min_items or agreed[(u, v)] < rule.group_agreement * shared:
             continue
-        overlap = shared / min(voted[u], voted[v])
-        if overlap >= rule.group_overlap or suspicious[(u, v)] >= rule.group_suspicion * shared:
+        if shared >= rule.group_overlap * min(voted[u], voted[v]):
             links[u].add(v)
             links[v].add(u)
     found = []
@@ -237,14 +232,6 @@ def group_id(members: Iterable[str]) -> str:
     """Stable for the same members, short enough to type: g-<10 hex>."""
     digest = hashlib.sha256("\n".join(sorted(members)).encode()).hexdigest()
     return f"g-{digest[:10]}"
-
-
-def _suspicious(item: Item, label: str, group: set[str], rule: TrustRule) -> bool:
-    """The group's label contradicts a confident model or a moderator. (Plain voters who
-    oppose it are no signal: one troll opposing everything would flag the honest.)"""
-    overruled = any(mod and other != label for v, (other, mod) in item.ballots.items()
-                    if v not in group)
-    return overruled or item.contradicts_confident(label, rule)
 
 
 def _group_reasons(items: Sequence[Item], members: set[str],
