@@ -18,7 +18,8 @@ agree on at least `group_agreement` of them, and vote on mostly the same items
 (`group_overlap` of the items of the less active one). A circle is a connected set of links;
 its members never earn trust from each other. A circle is a flagged group when, on a
 `group_suspicion` share of its shared items, it contradicts a confident model or a moderator
-(plain voters opposing it are no signal: a troll opposing everything would flag the honest).
+(plain voters opposing it are no signal: a troll opposing everything would flag the honest),
+unless a moderator agreed with it on `group_min_items` of its items and never overruled it.
 On one item a flagged group counts as one voter (its most trusted member's weight), so what
 it alone votes for never has the `min_agree` independent voters it needs.
 
@@ -236,7 +237,10 @@ def group_id(members: Iterable[str]) -> str:
 
 def _group_reasons(items: Sequence[Item], members: set[str],
                    rule: TrustRule) -> tuple[tuple[str, ...], int]:
-    shared = only = against_model = overruled = 0
+    """Why a circle is flagged (nothing: it is not). A circle a moderator agreed with on
+    `group_min_items` of its items and never overruled is vouched for: a small server whose
+    members all vote on everything, correcting a confidently wrong model, is no attack."""
+    shared = only = against_model = overruled = vouched = 0
     for item in items:
         inside = {v: label for v, (label, mod) in item.ballots.items()
                   if v in members and not mod}
@@ -247,8 +251,10 @@ def _group_reasons(items: Sequence[Item], members: set[str],
         outside = [(other, mod) for v, (other, mod) in item.ballots.items() if v not in members]
         only += not outside
         overruled += any(mod and other != label for other, mod in outside)
+        vouched += any(mod and other == label for other, mod in outside)
         against_model += item.contradicts_confident(label, rule)
-    if not shared or against_model + overruled < rule.group_suspicion * shared:
+    if (not shared or against_model + overruled < rule.group_suspicion * shared
+            or (not overruled and vouched >= rule.group_min_items)):
         return (), shared
     reasons = [f"{len(members)} voters voted together on {shared} items"]
     if only:

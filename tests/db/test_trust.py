@@ -90,6 +90,30 @@ def test_three_colluders_cannot_teach_a_pattern_against_an_honest_majority() -> 
     assert min(est.trust[m] for m in honest) > 0.5 > max(est.trust[c] for c in ("c1", "c2", "c3"))
 
 
+def test_a_small_server_correcting_a_confident_model_with_a_moderator_is_no_group() -> None:
+    """Four members vote on everything together and correct 40 answers the model is sure
+    of; a moderator checks 6 of them and agrees. Without the moderator they are flagged."""
+    def server(moderated: int) -> Community:
+        town = Community()
+        for i in range(40):
+            answer = town.ask(f"vili{i}", "Japanese", confidence=0.95)
+            if i < moderated:
+                town.vote(answer, "mod", "Korean", moderator=True)
+            for member in ("m1", "m2", "m3", "m4"):
+                town.vote(answer, member, "Korean")
+        return town
+
+    checked = server(moderated=6)
+    est = estimate(checked.items(), RULE)
+    assert est.groups == []
+    assert all(est.trust[m] == pytest.approx((1 + 6) / (4 + 6)) for m in ("m1", "m4"))
+    assert set(checked.labels().values()) == {"Korean"} and len(checked.labels()) == 40
+    unchecked = server(moderated=0)
+    [group] = estimate(unchecked.items(), RULE).groups
+    assert group.members == ("m1", "m2", "m3", "m4")
+    assert unchecked.labels() == {}
+
+
 def test_three_colluders_are_refused_even_before_they_form_a_visible_group() -> None:
     """One name, no history: three new accounts against a confident model lack support."""
     town = Community()
