@@ -335,3 +335,19 @@ def test_every_verdict_has_independent_support_and_no_quarantined_voter(
         assert len(units) >= RULE.min_agree
         if item.contradicts_confident(verdict.label, RULE):
             assert sum(est.trust[v] for v in verdict.supporters) >= RULE.confident_support - 1e-9
+
+
+async def test_the_live_tally_does_not_call_a_label_agreed_that_the_loop_refuses(store) -> None:
+    """Under the answer the bot shows what its voters agree on: three new accounts
+    correcting a confident answer are counted, but not shown as the community's label."""
+    pred = await answer(store, "Kuzawa", "Japanese", 0.99)
+    for colluder in COLLUDERS:
+        tally = await store.record_vote(pred, colluder, "Russian")
+    assert (tally.counts, tally.consensus) == ({"Russian": 3}, None)
+    unsure = await answer(store, "Rossi", "Italian")
+    for voter in (1, 2):
+        tally = await store.record_vote(unsure, voter, "Spanish")
+    assert tally.consensus == "Spanish"
+    tally = await store.record_vote(pred, 60, "Russian", is_moderator=True)
+    assert (tally.consensus, tally.by_moderator) == ("Russian", True)
+    assert (await store.tally(pred)).consensus == "Russian"
