@@ -9,9 +9,9 @@ their estimated probability of giving the true label, (prior_agree + matches) /
 (prior_agree + prior_disagree + evaluated), so a new account starts at 0.25. A vote is
 evaluated only against a reference the voter did not make themselves: a moderator's label,
 or the uncontested consensus of the *other* voters (those in the voter's circle left out
-too), and only on items the voter neither asked nor voted on first (so no one earns trust by
-setting an agenda others follow). References depend on trust, so the two are iterated to a
-fixpoint.
+too; one other voter is enough if trusted at `reference_support`), and only on items the
+voter neither asked nor voted on first (so no one earns trust by setting an agenda others
+follow). References depend on trust, so the two are iterated to a fixpoint.
 
 Circles and groups: two voters are linked when they share at least `group_min_items` items,
 agree on at least `group_agreement` of them, and vote on mostly the same items
@@ -50,6 +50,7 @@ class TrustRule:
     prior_disagree: float = 3.0
     confident: float = 0.9
     confident_support: float = 1.5
+    reference_support: float = 0.5
     group_min_items: int = 5
     group_agreement: float = 0.9
     group_overlap: float = 0.8
@@ -271,8 +272,11 @@ def _group_reasons(items: Sequence[Item], members: set[str],
 
 
 def decide(item: Item, trust: dict[str, float], group_of: dict[str, str],
-           rule: TrustRule, *, leave_out: frozenset[str] = frozenset()) -> Verdict | None:
-    """The label with the most trusted support, if it is clearly supported (see module doc)."""
+           rule: TrustRule, *, leave_out: frozenset[str] = frozenset(),
+           reference: bool = False) -> Verdict | None:
+    """The label with the most trusted support, if it is clearly supported (see module doc).
+    As a `reference` for checking votes, one voter trusted at `reference_support` or more
+    is enough where `min_agree` voters would be needed."""
     ballots = {v: b for v, b in item.counted().items() if v not in leave_out}
     moderators = {label for label, mod in ballots.values() if mod}
     if moderators:
@@ -290,7 +294,8 @@ def decide(item: Item, trust: dict[str, float], group_of: dict[str, str],
         return None
     label, best = ranked[0]
     total = sum(support.values())
-    if len(units[label]) < rule.min_agree or best <= rule.min_share * total:
+    lone = reference and best >= rule.reference_support - 1e-9
+    if (len(units[label]) < rule.min_agree and not lone) or best <= rule.min_share * total:
         return None
     if item.contradicts_confident(label, rule) and best < rule.confident_support - 1e-9:
         return None
@@ -318,14 +323,14 @@ def estimate(items: Sequence[Item], rule: TrustRule) -> Estimate:
     for _ in range(rule.iterations):
         evaluated, matched = Counter(), Counter()
         for item in items:
-            full = decide(item, trust, group_of, rule)
+            full = decide(item, trust, group_of, rule, reference=True)
             if full is None:
                 continue  # a contested item is no reference for anyone
             for voter, (label, mod) in item.counted().items():
                 if mod or voter == item.first_voter or voter in item.askers:
                     continue
                 own = circle_of.get(voter, frozenset()) | {voter}
-                reference = decide(item, trust, group_of, rule, leave_out=own)
+                reference = decide(item, trust, group_of, rule, leave_out=own, reference=True)
                 if reference is None or reference.label != full.label:
                     continue  # no consensus without them
                 evaluated[voter] += 1

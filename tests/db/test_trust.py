@@ -51,6 +51,22 @@ def test_a_new_account_starts_at_the_prior_and_earns_trust_from_moderators() -> 
     assert est.trust["contrarian"] == pytest.approx(1 / (4 + 4))
 
 
+def test_one_trusted_voter_is_a_reference_and_one_new_account_is_not() -> None:
+    town = Community()
+    for i in range(4):  # the veteran earns (1 + 4) / (4 + 4) from a moderator
+        answer = town.ask(f"mod{i}", "Italian")
+        town.vote(answer, "mod", moderator=True)
+        town.vote(answer, "veteran")
+    for i in range(3):  # two voters per answer, the second checked against the first
+        town.vote(town.ask(f"pair{i}", "Italian"), "veteran", "Greek")
+        town.vote(len(town.answers), "newcomer", "Greek")
+        town.vote(town.ask(f"fresh{i}", "Italian"), "fresh1", "Greek")
+        town.vote(len(town.answers), "fresh2", "Greek")
+    est = estimate(town.items(), RULE)
+    assert est.trust["newcomer"] == pytest.approx((1 + 3) / (4 + 3))
+    assert est.evaluated["fresh2"] == 0
+
+
 def test_votes_on_an_item_one_asked_or_voted_first_on_earn_nothing() -> None:
     town = Community()
     for i in range(3):
