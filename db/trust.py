@@ -85,7 +85,7 @@ class Vote:
 
 @dataclass(frozen=True)
 class Answer:
-    """One logged prediction: the model's label and its probability, who asked, where."""
+    """One logged prediction: the model's label, its probability, and who asked."""
 
     id: int
     task: str
@@ -93,7 +93,6 @@ class Answer:
     label: str
     confidence: float
     author_hash: str | None = None
-    guild_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,6 @@ class Estimate:
 
     trust: dict[str, float]
     evaluated: Counter[str]
-    matched: Counter[str]
     groups: list[Group]
     group_of: dict[str, str] = field(default_factory=dict)
 
@@ -341,7 +339,7 @@ def estimate(items: Sequence[Item], rule: TrustRule) -> Estimate:
             trust = updated
             break
         trust = updated
-    return Estimate(trust, evaluated, matched, groups, group_of)
+    return Estimate(trust, evaluated, groups, group_of)
 
 
 def agreed(items: Sequence[Item], rule: TrustRule,
@@ -379,8 +377,7 @@ async def load_items(conn: Connection, *, task: str | None = None,
             top = json.loads(row["top_json"])
             reads = key if key is not None and row["task"] == task else fold
             answers[pid] = Answer(pid, row["task"], reads(row["normalized"]), row["label"],
-                                  float(top[0][1]) if top else 0.0, row["author_hash"],
-                                  row["guild_id"])
+                                  float(top[0][1]) if top else 0.0, row["author_hash"])
             by_id[pid] = row
         votes.append(Vote(pid, row["voter_hash"], row["vote_label"], bool(row["is_moderator"]),
                           bool(row["quarantined"]), order,
