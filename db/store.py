@@ -275,14 +275,17 @@ class FeedbackStore:
         decided: Counter[str] = Counter()
         agreed: Counter[str] = Counter()
         quarantined: set[str] = set()
+        moderators: set[str] = set()
         rule = self._trust_rule(None, None)
         for item in items:
             if task is not None and item.task != task:
                 continue
             quarantined |= item.quarantined
             verdict = trust.decide(item, est.trust, est.group_of, rule)
-            for voter, (label, _) in item.ballots.items():
+            for voter, (label, mod) in item.ballots.items():
                 votes[voter] += 1
+                if mod:
+                    moderators.add(voter)
                 if verdict is not None:
                     decided[voter] += 1
                     agreed[voter] += label == verdict.label
@@ -291,6 +294,7 @@ class FeedbackStore:
             agreement=agreed[voter] / decided[voter] if decided[voter] else None,
             ignored=voter in quarantined, trust=est.trust.get(voter, rule.new_trust),
             evaluated=est.evaluated[voter], group=est.group_of.get(voter, ""),
+            moderator=voter in moderators,
         ) for voter in votes]
         return sorted(stats, key=lambda s: (not s.group, not s.ignored, s.trust, -s.votes,
                                             s.voter_hash))

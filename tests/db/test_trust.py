@@ -285,6 +285,7 @@ async def test_a_label_a_flagged_group_helped_agree_trains_capped_but_is_not_rem
 
     report = await store.voter_agreement()
     assert {s.group for s in report[:3]} == {group.group_id}  # flagged voters first
+    assert [s.voter_hash for s in report if s.moderator] == [HASHER.hash_user(60)]
 
 
 async def test_quarantining_a_group_stops_its_votes_until_released(store) -> None:
