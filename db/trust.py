@@ -15,7 +15,10 @@ follow). References depend on trust, so the two are iterated to a fixpoint.
 
 Circles and groups: two voters are linked when they share at least `group_min_items` items,
 agree on at least `group_agreement` of them, and vote on mostly the same items
-(`group_overlap` of the items of the less active one). A circle is a connected set of links;
+(`group_overlap` of the items of the less active one), or meet `group_lift` times more often
+than chance would have them meet and contradict a confident model or a moderator together on
+`group_suspicion` of their shared items (accounts that vote apart to earn trust, then raid
+together). A circle is a connected set of links;
 its members never earn trust from each other. A circle is a flagged group when, on a
 `group_suspicion` share of its shared items, it contradicts a confident model or a moderator
 (plain voters opposing it are no signal: a troll opposing everything would flag the honest),
@@ -55,6 +58,7 @@ class TrustRule:
     group_agreement: float = 0.9
     group_overlap: float = 0.8
     group_suspicion: float = 0.25
+    group_lift: float = 3.0
     iterations: int = 20
 
     def __post_init__(self) -> None:
@@ -185,17 +189,23 @@ def circles(items: Sequence[Item], rule: TrustRule) -> list[frozenset[str]]:
     voted: Counter[str] = Counter()
     together: Counter[tuple[str, str]] = Counter()
     agreed: Counter[tuple[str, str]] = Counter()
+    suspicious: Counter[tuple[str, str]] = Counter()
     for item in items:
         plain = {v: label for v, (label, mod) in item.ballots.items() if not mod}
         voted.update(plain.keys())
         for u, v in itertools.combinations(sorted(plain), 2):
             together[(u, v)] += 1
-            agreed[(u, v)] += plain[u] == plain[v]
+            if plain[u] == plain[v]:
+                agreed[(u, v)] += 1
+                suspicious[(u, v)] += _suspicious(item, plain[u], rule)
     links: dict[str, set[str]] = defaultdict(set)
     for (u, v), shared in together.items():
         if shared < rule.group_min_items or agreed[(u, v)] < rule.group_agreement * shared:
             continue
-        if shared >= rule.group_overlap * min(voted[u], voted[v]):
+        lift = shared * len(items) / (voted[u] * voted[v])  # 1: they meet by chance
+        if (shared >= rule.group_overlap * min(voted[u], voted[v])
+                or (lift >= rule.group_lift
+                    and suspicious[(u, v)] >= rule.group_suspicion * shared)):
             links[u].add(v)
             links[v].add(u)
     found = []
@@ -232,6 +242,12 @@ def group_id(members: Iterable[str]) -> str:
     """Stable for the same members, short enough to type: g-<10 hex>."""
     digest = hashlib.sha256("\n".join(sorted(members)).encode()).hexdigest()
     return f"g-{digest[:10]}"
+
+
+def _suspicious(item: Item, label: str, rule: TrustRule) -> bool:
+    """The label contradicts a confident model or a moderator."""
+    overruled = any(mod and other != label for other, mod in item.ballots.values())
+    return overruled or item.contradicts_confident(label, rule)
 
 
 def _group_reasons(items: Sequence[Item], members: set[str],

@@ -130,6 +130,35 @@ def test_a_small_server_correcting_a_confident_model_with_a_moderator_is_no_grou
     assert unchecked.labels() == {}
 
 
+def test_colluders_who_earned_trust_apart_are_linked_when_they_raid_together() -> None:
+    """Three accounts each vote honestly with others on 20 inputs of their own (trust ~0.9),
+    then correct 30 answers the model is sure of, together: they share too few of their
+    inputs to look like one circle, but meet far more often than chance, against the model."""
+    town = Community()
+    honest = [f"h{i}" for i in range(9)]
+    for i in range(300):
+        answer = town.ask(f"name{i}", "Italian")
+        members = [honest[(i + j) % 9] for j in range(3)]
+        if i < 60:  # each colluder joins honest voters on 20 inputs
+            members[2] = f"c{i % 3}"
+        for member in members:
+            town.vote(answer, member)
+        if i % 10 == 0:
+            town.vote(answer, "mod", moderator=True)
+    for i in range(30):
+        answer = town.ask(f"kuzawa{i}", "Japanese", confidence=0.99)
+        for colluder in ("c0", "c1", "c2"):
+            town.vote(answer, colluder, "Russian")
+    items = town.items()
+    est = estimate(items, RULE)
+    assert min(est.trust[c] for c in ("c0", "c1", "c2")) > 0.6  # they did earn it
+    [group] = est.groups
+    assert group.members == ("c0", "c1", "c2")
+    labels = {item.key: v.label for item, v in agreed(items, RULE, est)}
+    assert not any(key.startswith("kuzawa") for key in labels)
+    assert sum(label == "Italian" for label in labels.values()) == 300
+
+
 def test_three_colluders_are_refused_even_before_they_form_a_visible_group() -> None:
     """One name, no history: three new accounts against a confident model lack support."""
     town = Community()
