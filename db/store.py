@@ -352,7 +352,7 @@ class FeedbackStore:
 
     async def _agreed(self, items: list[trust.Item], rule: trust.TrustRule | None = None,
                       ) -> list[tuple[trust.Item, trust.Verdict]]:
-        """Off the event loop: the estimate takes ~1 s per 15,000 votes, and the bot must
+        """Off the event loop: the estimate takes ~1.5 s per 15,000 votes, and the bot must
         keep answering meanwhile (the database is not held: the rows are already read)."""
         rule = rule or self._trust_rule(None, None)
         return trust.agreed(items, rule, await self._estimate_of(items, rule))

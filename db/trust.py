@@ -59,7 +59,7 @@ class TrustRule:
     group_overlap: float = 0.8
     group_suspicion: float = 0.25
     group_lift: float = 3.0
-    iterations: int = 20
+    iterations: int = 6  # hard references can flip back and forth; 6 rounds settle them
 
     def __post_init__(self) -> None:
         if self.min_agree < 1:
@@ -286,34 +286,40 @@ def _group_reasons(items: Sequence[Item], members: set[str],
 
 
 def decide(item: Item, trust: dict[str, float], group_of: dict[str, str],
-           rule: TrustRule, *, leave_out: frozenset[str] = frozenset(),
-           reference: bool = False) -> Verdict | None:
-    """The label with the most trusted support, if it is clearly supported (see module doc).
-    As a `reference` for checking votes, one voter trusted at `reference_support` or more
-    is enough where `min_agree` voters would be needed."""
+           rule: TrustRule, *, leave_out: frozenset[str] = frozenset()) -> Verdict | None:
+    """The label with the most trusted support, if it is clearly supported (see module doc)."""
     ballots = {v: b for v, b in item.counted().items() if v not in leave_out}
+    found = _winner(item, ballots, trust, group_of, rule, reference=False)
+    return None if found is None else _verdict(*found, ballots, group_of)
+
+
+def _winner(item: Item, ballots: dict[str, tuple[str, bool]], trust: dict[str, float],
+            group_of: dict[str, str], rule: TrustRule, *,
+            reference: bool) -> tuple[str, bool] | None:
+    """(label, by a moderator) of `decide`. As a `reference` for checking votes, one voter
+    trusted at `reference_support` or more is enough where `min_agree` would be needed."""
     moderators = {label for label, mod in ballots.values() if mod}
     if moderators:
-        if len(moderators) > 1:
-            return None
-        label = moderators.pop()
-        return _verdict(label, True, ballots, group_of)
+        return (moderators.pop(), True) if len(moderators) == 1 else None
+    new = rule.new_trust
     units: dict[str, dict[str, float]] = defaultdict(dict)  # label -> unit -> weight
     for voter, (label, _) in ballots.items():
         unit = group_of.get(voter) or voter
-        units[label][unit] = max(units[label].get(unit, 0.0), trust.get(voter, rule.new_trust))
+        units[label][unit] = max(units[label].get(unit, 0.0), trust.get(voter, new))
     support = {label: sum(weights.values()) for label, weights in units.items()}
-    ranked = sorted(support.items(), key=lambda kv: -kv[1])
-    if not ranked or (len(ranked) > 1 and ranked[0][1] - ranked[1][1] < 1e-9):
+    if not support:
         return None
-    label, best = ranked[0]
-    total = sum(support.values())
+    label = max(support, key=support.__getitem__)
+    best = support[label]
+    if any(other != label and value > best - 1e-9 for other, value in support.items()):
+        return None  # a tie
     lone = reference and best >= rule.reference_support - 1e-9
-    if (len(units[label]) < rule.min_agree and not lone) or best <= rule.min_share * total:
+    if ((len(units[label]) < rule.min_agree and not lone)
+            or best <= rule.min_share * sum(support.values())):
         return None
-    if item.contradicts_confident(label, rule) and best < rule.confident_support - 1e-9:
+    if best < rule.confident_support - 1e-9 and item.contradicts_confident(label, rule):
         return None
-    return _verdict(label, False, ballots, group_of)
+    return label, False
 
 
 def _verdict(label: str, by_moderator: bool, ballots: dict[str, tuple[str, bool]],
@@ -337,21 +343,23 @@ def estimate(items: Sequence[Item], rule: TrustRule) -> Estimate:
     for _ in range(rule.iterations):
         evaluated, matched = Counter(), Counter()
         for item in items:
-            full = decide(item, trust, group_of, rule, reference=True)
+            ballots = item.counted()
+            full = _winner(item, ballots, trust, group_of, rule, reference=True)
             if full is None:
                 continue  # a contested item is no reference for anyone
-            for voter, (label, mod) in item.counted().items():
+            for voter, (label, mod) in ballots.items():
                 if mod or voter == item.first_voter or voter in item.askers:
                     continue
                 own = circle_of.get(voter, frozenset()) | {voter}
-                reference = decide(item, trust, group_of, rule, leave_out=own, reference=True)
-                if reference is None or reference.label != full.label:
+                others = {v: b for v, b in ballots.items() if v not in own}
+                reference = _winner(item, others, trust, group_of, rule, reference=True)
+                if reference is None or reference[0] != full[0]:
                     continue  # no consensus without them
                 evaluated[voter] += 1
-                matched[voter] += reference.label == label
+                matched[voter] += reference[0] == label
         updated = {v: (rule.prior_agree + matched[v])
                    / (rule.prior_agree + rule.prior_disagree + evaluated[v]) for v in voters}
-        if all(abs(updated[v] - trust[v]) < 1e-6 for v in voters):
+        if all(abs(updated[v] - trust[v]) < 1e-3 for v in voters):  # shown to 2 decimals
             trust = updated
             break
         trust = updated
