@@ -2,8 +2,8 @@
 
 What training and the known-input memory receive, and the label the bot calls agreed under an
 answer, are decided by earned trust (db.trust; FeedbackStore._live_tally); this module counts
-and holds the unweighted rule, a floor the trust rule never goes below (two voters, a
-majority). The rules are pure functions over ballots so they can be property-tested; the
+and holds the unweighted rule the trust rule weighs (its `min_agree` and `min_share` are the
+store's for both). The rules are pure functions over ballots so they can be property-tested; the
 query at the end only gathers ballots. By this rule a label is agreed when (quarantined
 voters left out):
 - a moderator voted: moderators decide alone; if moderators disagree, nothing is agreed;
