@@ -79,8 +79,10 @@ def stats_embed(stats: dict, voters: Sequence[VoterStats],
     embed.add_field(name="votes", value=f"{stats['votes']} votes by {stats['voters']} voters\n"
                                         f"{stats['ignored_voters']} voters quarantined")
     if voters:
-        rows = [f"`{v.voter_hash[:12]}` trust {v.trust:.2f} ({v.evaluated} checked), "
-                f"{v.agreed}/{v.decided} agree"
+        rows = [f"`{v.voter_hash[:12]}` "
+                + ("moderator" if v.moderator else
+                   f"trust {v.trust:.2f} ({v.evaluated} checked)")
+                + f", {v.agreed}/{v.decided} agree"
                 + (f", in `{v.group}`" if v.group else "")
                 + (" (quarantined)" if v.ignored else "") for v in voters]
         embed.add_field(name="voters to check", value="\n".join(rows), inline=False)

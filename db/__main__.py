@@ -161,7 +161,8 @@ def _voter_table(stats: list[VoterStats], groups: list[VoterGroup]) -> str:
     for voter in stats:
         share = "-" if voter.agreement is None else f"{voter.agreement:.2f}"
         flag = "yes" if voter.ignored else "no"
-        lines.append(f"{voter.voter_hash:64}  {voter.votes:>5}  {voter.trust:>5.2f}  "
+        trust = "mod" if voter.moderator else f"{voter.trust:.2f}"
+        lines.append(f"{voter.voter_hash:64}  {voter.votes:>5}  {trust:>5}  "
                      f"{voter.evaluated:>7}  {share:>9}  {voter.group or '-':13}  {flag}")
     lines.append("")
     lines.append(f"flagged groups: {len(groups)}" + (" (quarantine one: python -m db "

@@ -1,9 +1,11 @@
-"""The live tally of one answer's votes, as the bot shows it after each vote.
+"""One answer's ballots and their plain count, as the bot shows them after each vote.
 
-What training and the known-input memory receive is decided over whole inputs and weighted by
-earned trust (db.trust); this is the per-answer count a voter sees at once. The rules are pure
-functions over ballots so they can be property-tested; the query at the end only gathers
-ballots. A label is agreed when (quarantined voters left out):
+What training and the known-input memory receive, and the label the bot calls agreed under an
+answer, are decided by earned trust (db.trust; FeedbackStore._live_tally); this module counts
+and holds the unweighted rule the trust rule weighs (its `min_agree` and `min_share` are the
+store's for both). The rules are pure functions over ballots so they can be property-tested; the
+query at the end only gathers ballots. By this rule a label is agreed when (quarantined
+voters left out):
 - a moderator voted: moderators decide alone; if moderators disagree, nothing is agreed;
 - otherwise the most voted label is unique (ties are left out), has at least `min_agree` voters
   and strictly more than `min_share` of the votes.

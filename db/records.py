@@ -112,6 +112,7 @@ class VoterStats:
     trust: float = 0.0  # estimated chance their label is right (db.trust)
     evaluated: int = 0  # votes the estimate could check against a reference
     group: str = ""  # the flagged group they vote with, if any
+    moderator: bool = False  # voted as a moderator: decides alone, so not estimated
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,6 +69,7 @@ class FeedbackStore:
         self._hasher = hasher
         self._rule = rule
         self._clock = clock
+        self._estimated: trust.Estimate | None = None
         self.teach = TeachStore(db, self._hash, clock)
         self.cooldowns = CooldownStore(db, self._hash, clock)
 
@@ -168,7 +170,7 @@ class FeedbackStore:
         voter_hash = self._hash(voter_id)
         now = self._now()
 
-        async def upsert(conn: Connection) -> VoteTally:
+        async def upsert(conn: Connection) -> tuple[Poll, float]:
             await _require_prediction(conn, pred_id)
             await conn.execute(
                 """
@@ -182,15 +184,33 @@ class FeedbackStore:
                 """,
                 (pred_id, voter_hash, label, int(is_moderator), now, now),
             )
-            return consensus.tally(await _poll(conn, pred_id), self._rule)
-
-        return await self._db.write(upsert)
-
-    async def tally(self, pred_id: int) -> VoteTally:
-        async def select(conn: Connection) -> Poll:
             return await _poll(conn, pred_id)
 
-        return consensus.tally(await self._db.read(select), self._rule)
+        return self._live_tally(*await self._db.write(upsert))
+
+    async def tally(self, pred_id: int) -> VoteTally:
+        async def select(conn: Connection) -> tuple[Poll, float]:
+            return await _poll(conn, pred_id)
+
+        return self._live_tally(*await self._db.read(select))
+
+    def _live_tally(self, poll: Poll, confidence: float) -> VoteTally:
+        """The answer's vote counts, and what its voters agree on by the trust last
+        estimated (new accounts at the prior until then): the line under the answer must
+        not show, as the community's, a label the loop would never learn (three new
+        accounts correcting a confident answer). Cheap: the estimate itself is not rerun."""
+        counts = consensus.tally(poll, self._rule)
+        if not poll.ballots:
+            return counts
+        answer = trust.Answer(poll.prediction_id, "", "", poll.top_label, confidence)
+        [item] = trust.build_items([answer], [
+            trust.Vote(poll.prediction_id, b.voter_hash, b.label, b.is_moderator, b.ignored, i)
+            for i, b in enumerate(poll.ballots)])
+        est = self._estimated
+        verdict = trust.decide(item, est.trust if est else {}, est.group_of if est else {},
+                               self._trust_rule(None, None))
+        return replace(counts, consensus=verdict.label if verdict else None,
+                       by_moderator=verdict.by_moderator if verdict else False)
 
     async def agreed_examples(
         self, task: str, *, min_agree: int | None = None, min_share: float | None = None,
@@ -255,14 +275,17 @@ class FeedbackStore:
         decided: Counter[str] = Counter()
         agreed: Counter[str] = Counter()
         quarantined: set[str] = set()
+        moderators: set[str] = set()
         rule = self._trust_rule(None, None)
         for item in items:
             if task is not None and item.task != task:
                 continue
             quarantined |= item.quarantined
             verdict = trust.decide(item, est.trust, est.group_of, rule)
-            for voter, (label, _) in item.ballots.items():
+            for voter, (label, mod) in item.ballots.items():
                 votes[voter] += 1
+                if mod:
+                    moderators.add(voter)
                 if verdict is not None:
                     decided[voter] += 1
                     agreed[voter] += label == verdict.label
@@ -271,6 +294,7 @@ class FeedbackStore:
             agreement=agreed[voter] / decided[voter] if decided[voter] else None,
             ignored=voter in quarantined, trust=est.trust.get(voter, rule.new_trust),
             evaluated=est.evaluated[voter], group=est.group_of.get(voter, ""),
+            moderator=voter in moderators,
         ) for voter in votes]
         return sorted(stats, key=lambda s: (not s.group, not s.ignored, s.trust, -s.votes,
                                             s.voter_hash))
@@ -324,13 +348,21 @@ class FeedbackStore:
             return (await trust.load_items(conn))[0]
 
         items = await self._db.read(select)
-        return items, await asyncio.to_thread(trust.estimate, items, self._trust_rule(None, None))
+        return items, await self._estimate_of(items, self._trust_rule(None, None))
 
     async def _agreed(self, items: list[trust.Item], rule: trust.TrustRule | None = None,
                       ) -> list[tuple[trust.Item, trust.Verdict]]:
-        """Off the event loop: the estimate takes ~1 s per 15,000 votes, and the bot must
+        """Off the event loop: the estimate takes ~1.5 s per 15,000 votes, and the bot must
         keep answering meanwhile (the database is not held: the rows are already read)."""
-        return await asyncio.to_thread(trust.agreed, items, rule or self._trust_rule(None, None))
+        rule = rule or self._trust_rule(None, None)
+        return trust.agreed(items, rule, await self._estimate_of(items, rule))
+
+    async def _estimate_of(self, items: list[trust.Item], rule: trust.TrustRule,
+                           ) -> trust.Estimate:
+        est = await asyncio.to_thread(trust.estimate, items, rule)
+        if rule == self._trust_rule(None, None):
+            self._estimated = est  # what live tallies weigh votes by
+        return est
 
     def _trust_rule(self, min_agree: int | None, min_share: float | None) -> trust.TrustRule:
         return trust.TrustRule(
@@ -555,10 +587,13 @@ async def _require_prediction(conn: Connection, pred_id: int) -> str:
     return str(top_label)
 
 
-async def _poll(conn: Connection, pred_id: int) -> Poll:
+async def _poll(conn: Connection, pred_id: int) -> tuple[Poll, float]:
+    """The answer's ballots, and the probability the model gave its label."""
     top_label = await _require_prediction(conn, pred_id)
     polls = await consensus.load_polls(conn, prediction_id=pred_id)
-    return polls[0] if polls else Poll(pred_id, top_label, [])
+    top = json.loads(await conn.fetch_value("SELECT top_json FROM predictions WHERE id = ?",
+                                            (pred_id,)))
+    return (polls[0] if polls else Poll(pred_id, top_label, [])), float(top[0][1]) if top else 0.0
 
 
 async def _retire_production(conn: Connection, task: str) -> None:

@@ -9,19 +9,22 @@ their estimated probability of giving the true label, (prior_agree + matches) /
 (prior_agree + prior_disagree + evaluated), so a new account starts at 0.25. A vote is
 evaluated only against a reference the voter did not make themselves: a moderator's label,
 or the uncontested consensus of the *other* voters (those in the voter's circle left out
-too), and only on items the voter neither asked nor voted on first (so no one earns trust by
-setting an agenda others follow). References depend on trust, so the two are iterated to a
-fixpoint.
+too; one other voter is enough if trusted at `reference_support`), and only on items the
+voter neither asked nor voted on first (so no one earns trust by setting an agenda others
+follow). References depend on trust, so the two are iterated to a fixpoint.
 
 Circles and groups: two voters are linked when they share at least `group_min_items` items,
-agree on at least `group_agreement` of them, and either vote on mostly the same items
-(`group_overlap`) or, on a `group_suspicion` share of their shared items, contradict a
-confident model or a moderator. A circle is a connected set of links; its members never earn
-trust from each other. A circle is a flagged group when, on a `group_suspicion` share of its
-shared items, it contradicts a confident model or a moderator (plain voters opposing it are
-no signal: a troll opposing everything would flag the honest). On one item a flagged group
-counts as one voter (its most trusted member's weight), so what it alone votes for never has
-the `min_agree` independent voters it needs.
+agree on at least `group_agreement` of them, and vote on mostly the same items
+(`group_overlap` of the items of the less active one), or meet `group_lift` times more often
+than chance would have them meet and contradict a confident model or a moderator together on
+`group_suspicion` of their shared items (accounts that vote apart to earn trust, then raid
+together). A circle is a connected set of links;
+its members never earn trust from each other. A circle is a flagged group when, on a
+`group_suspicion` share of its shared items, it contradicts a confident model or a moderator
+(plain voters opposing it are no signal: a troll opposing everything would flag the honest),
+unless a moderator agreed with it on `group_min_items` of its items and never overruled it.
+On one item a flagged group counts as one voter (its most trusted member's weight), so what
+it alone votes for never has the `min_agree` independent voters it needs.
 
 Decision per item (quarantined voters left out): moderators decide alone (disagreeing
 moderators: nothing); otherwise the label with the most trusted support wins if it is
@@ -50,11 +53,13 @@ class TrustRule:
     prior_disagree: float = 3.0
     confident: float = 0.9
     confident_support: float = 1.5
+    reference_support: float = 0.5
     group_min_items: int = 5
     group_agreement: float = 0.9
     group_overlap: float = 0.8
     group_suspicion: float = 0.25
-    iterations: int = 20
+    group_lift: float = 3.0
+    iterations: int = 6  # hard references can flip back and forth; 6 rounds settle them
 
     def __post_init__(self) -> None:
         if self.min_agree < 1:
@@ -84,7 +89,7 @@ class Vote:
 
 @dataclass(frozen=True)
 class Answer:
-    """One logged prediction: the model's label and its probability, who asked, where."""
+    """One logged prediction: the model's label, its probability, and who asked."""
 
     id: int
     task: str
@@ -92,7 +97,6 @@ class Answer:
     label: str
     confidence: float
     author_hash: str | None = None
-    guild_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,6 @@ class Estimate:
 
     trust: dict[str, float]
     evaluated: Counter[str]
-    matched: Counter[str]
     groups: list[Group]
     group_of: dict[str, str] = field(default_factory=dict)
 
@@ -194,13 +197,15 @@ def circles(items: Sequence[Item], rule: TrustRule) -> list[frozenset[str]]:
             together[(u, v)] += 1
             if plain[u] == plain[v]:
                 agreed[(u, v)] += 1
-                suspicious[(u, v)] += _suspicious(item, plain[u], {u, v}, rule)
+                suspicious[(u, v)] += _suspicious(item, plain[u], rule)
     links: dict[str, set[str]] = defaultdict(set)
     for (u, v), shared in together.items():
         if shared < rule.group_min_items or agreed[(u, v)] < rule.group_agreement * shared:
             continue
-        overlap = shared / min(voted[u], voted[v])
-        if overlap >= rule.group_overlap or suspicious[(u, v)] >= rule.group_suspicion * shared:
+        lift = shared * len(items) / (voted[u] * voted[v])  # 1: they meet by chance
+        if (shared >= rule.group_overlap * min(voted[u], voted[v])
+                or (lift >= rule.group_lift
+                    and suspicious[(u, v)] >= rule.group_suspicion * shared)):
             links[u].add(v)
             links[v].add(u)
     found = []
@@ -239,17 +244,18 @@ def group_id(members: Iterable[str]) -> str:
     return f"g-{digest[:10]}"
 
 
-def _suspicious(item: Item, label: str, group: set[str], rule: TrustRule) -> bool:
-    """The group's label contradicts a confident model or a moderator. (Plain voters who
-    oppose it are no signal: one troll opposing everything would flag the honest.)"""
-    overruled = any(mod and other != label for v, (other, mod) in item.ballots.items()
-                    if v not in group)
+def _suspicious(item: Item, label: str, rule: TrustRule) -> bool:
+    """The label contradicts a confident model or a moderator."""
+    overruled = any(mod and other != label for other, mod in item.ballots.values())
     return overruled or item.contradicts_confident(label, rule)
 
 
 def _group_reasons(items: Sequence[Item], members: set[str],
                    rule: TrustRule) -> tuple[tuple[str, ...], int]:
-    shared = only = against_model = overruled = 0
+    """Why a circle is flagged (nothing: it is not). A circle a moderator agreed with on
+    `group_min_items` of its items and never overruled is vouched for: a small server whose
+    members all vote on everything, correcting a confidently wrong model, is no attack."""
+    shared = only = against_model = overruled = vouched = 0
     for item in items:
         inside = {v: label for v, (label, mod) in item.ballots.items()
                   if v in members and not mod}
@@ -260,8 +266,10 @@ def _group_reasons(items: Sequence[Item], members: set[str],
         outside = [(other, mod) for v, (other, mod) in item.ballots.items() if v not in members]
         only += not outside
         overruled += any(mod and other != label for other, mod in outside)
+        vouched += any(mod and other == label for other, mod in outside)
         against_model += item.contradicts_confident(label, rule)
-    if not shared or against_model + overruled < rule.group_suspicion * shared:
+    if (not shared or against_model + overruled < rule.group_suspicion * shared
+            or (not overruled and vouched >= rule.group_min_items)):
         return (), shared
     reasons = [f"{len(members)} voters voted together on {shared} items"]
     if only:
@@ -281,27 +289,37 @@ def decide(item: Item, trust: dict[str, float], group_of: dict[str, str],
            rule: TrustRule, *, leave_out: frozenset[str] = frozenset()) -> Verdict | None:
     """The label with the most trusted support, if it is clearly supported (see module doc)."""
     ballots = {v: b for v, b in item.counted().items() if v not in leave_out}
+    found = _winner(item, ballots, trust, group_of, rule, reference=False)
+    return None if found is None else _verdict(*found, ballots, group_of)
+
+
+def _winner(item: Item, ballots: dict[str, tuple[str, bool]], trust: dict[str, float],
+            group_of: dict[str, str], rule: TrustRule, *,
+            reference: bool) -> tuple[str, bool] | None:
+    """(label, by a moderator) of `decide`. As a `reference` for checking votes, one voter
+    trusted at `reference_support` or more is enough where `min_agree` would be needed."""
     moderators = {label for label, mod in ballots.values() if mod}
     if moderators:
-        if len(moderators) > 1:
-            return None
-        label = moderators.pop()
-        return _verdict(label, True, ballots, group_of)
+        return (moderators.pop(), True) if len(moderators) == 1 else None
+    new = rule.new_trust
     units: dict[str, dict[str, float]] = defaultdict(dict)  # label -> unit -> weight
     for voter, (label, _) in ballots.items():
         unit = group_of.get(voter) or voter
-        units[label][unit] = max(units[label].get(unit, 0.0), trust.get(voter, rule.new_trust))
+        units[label][unit] = max(units[label].get(unit, 0.0), trust.get(voter, new))
     support = {label: sum(weights.values()) for label, weights in units.items()}
-    ranked = sorted(support.items(), key=lambda kv: -kv[1])
-    if not ranked or (len(ranked) > 1 and ranked[0][1] - ranked[1][1] < 1e-9):
+    if not support:
         return None
-    label, best = ranked[0]
-    total = sum(support.values())
-    if len(units[label]) < rule.min_agree or best <= rule.min_share * total:
+    label = max(support, key=support.__getitem__)
+    best = support[label]
+    if any(other != label and value > best - 1e-9 for other, value in support.items()):
+        return None  # a tie
+    lone = reference and best >= rule.reference_support - 1e-9
+    if ((len(units[label]) < rule.min_agree and not lone)
+            or best <= rule.min_share * sum(support.values())):
         return None
-    if item.contradicts_confident(label, rule) and best < rule.confident_support - 1e-9:
+    if best < rule.confident_support - 1e-9 and item.contradicts_confident(label, rule):
         return None
-    return _verdict(label, False, ballots, group_of)
+    return label, False
 
 
 def _verdict(label: str, by_moderator: bool, ballots: dict[str, tuple[str, bool]],
@@ -325,25 +343,27 @@ def estimate(items: Sequence[Item], rule: TrustRule) -> Estimate:
     for _ in range(rule.iterations):
         evaluated, matched = Counter(), Counter()
         for item in items:
-            full = decide(item, trust, group_of, rule)
+            ballots = item.counted()
+            full = _winner(item, ballots, trust, group_of, rule, reference=True)
             if full is None:
                 continue  # a contested item is no reference for anyone
-            for voter, (label, mod) in item.counted().items():
+            for voter, (label, mod) in ballots.items():
                 if mod or voter == item.first_voter or voter in item.askers:
                     continue
                 own = circle_of.get(voter, frozenset()) | {voter}
-                reference = decide(item, trust, group_of, rule, leave_out=own)
-                if reference is None or reference.label != full.label:
+                others = {v: b for v, b in ballots.items() if v not in own}
+                reference = _winner(item, others, trust, group_of, rule, reference=True)
+                if reference is None or reference[0] != full[0]:
                     continue  # no consensus without them
                 evaluated[voter] += 1
-                matched[voter] += reference.label == label
+                matched[voter] += reference[0] == label
         updated = {v: (rule.prior_agree + matched[v])
                    / (rule.prior_agree + rule.prior_disagree + evaluated[v]) for v in voters}
-        if all(abs(updated[v] - trust[v]) < 1e-6 for v in voters):
+        if all(abs(updated[v] - trust[v]) < 1e-3 for v in voters):  # shown to 2 decimals
             trust = updated
             break
         trust = updated
-    return Estimate(trust, evaluated, matched, groups, group_of)
+    return Estimate(trust, evaluated, groups, group_of)
 
 
 def agreed(items: Sequence[Item], rule: TrustRule,
@@ -381,8 +401,7 @@ async def load_items(conn: Connection, *, task: str | None = None,
             top = json.loads(row["top_json"])
             reads = key if key is not None and row["task"] == task else fold
             answers[pid] = Answer(pid, row["task"], reads(row["normalized"]), row["label"],
-                                  float(top[0][1]) if top else 0.0, row["author_hash"],
-                                  row["guild_id"])
+                                  float(top[0][1]) if top else 0.0, row["author_hash"])
             by_id[pid] = row
         votes.append(Vote(pid, row["voter_hash"], row["vote_label"], bool(row["is_moderator"]),
                           bool(row["quarantined"]), order,

@@ -336,13 +336,12 @@ def names_with_suffix(suffix: str, n: int, seed: int) -> list[str]:
 
 
 async def community_votes(db_path: Path, task: str, parent: Checkpoint,
-                          items: list[tuple[str, str]], voters: int = 2, pool: int = 12) -> None:
+                          items: list[tuple[str, str]], voters: int = 3,
+                          community: int = 9) -> None:
     """Log what the parent answers for each (input, true label), and have `voters` people
-    agree on the true label (confirming the answer when it was already right). The first of
-    them is a moderator, so the label is agreed whatever the others' earned trust (db.trust:
-    new accounts alone cannot correct a confident model). The voters of each item are the
-    next ones of a pool of `pool` people, so nobody holds more than finetune's share of the
-    examples (training.finetune.cap)."""
+    agree on the true label (confirming the answer when it was already right): different
+    members of a `community` on each input, as in a real server, so that they earn trust by
+    agreeing with each other (db.trust) instead of looking like one group voting together."""
     predictor = Predictor(parent)
     normalize = parent.pipeline.normalize
     async with await FeedbackStore.open(db_path, HASHER) as store:
@@ -352,9 +351,8 @@ async def community_votes(db_path: Path, task: str, parent: Checkpoint,
                 task, raw, normalize(raw), parent.version, answer.label, answer.top,
                 guild_id=1, channel_id=2, author_id=10_000 + i)
             for voter in range(voters):
-                await store.record_vote(pred_id, 1 + (i * voters + voter) % pool,
-                                        CONFIRMED if label == answer.label else label,
-                                        is_moderator=voter == 0)
+                await store.record_vote(pred_id, 1 + (i + voter) % community,
+                                        CONFIRMED if label == answer.label else label)
 
 
 # seqbot on the fake Discord: tiny random models, a temporary database, a connected bot.

@@ -1,6 +1,8 @@
 """Trust-weighted consensus (db.trust): toy communities whose right answers are known."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from db import CONFIRMED, FeedbackStore
 from db.errors import UnknownVoterGroup
@@ -49,6 +51,22 @@ def test_a_new_account_starts_at_the_prior_and_earns_trust_from_moderators() -> 
     assert est.trust["contrarian"] == pytest.approx(1 / (4 + 4))
 
 
+def test_one_trusted_voter_is_a_reference_and_one_new_account_is_not() -> None:
+    town = Community()
+    for i in range(4):  # the veteran earns (1 + 4) / (4 + 4) from a moderator
+        answer = town.ask(f"mod{i}", "Italian")
+        town.vote(answer, "mod", moderator=True)
+        town.vote(answer, "veteran")
+    for i in range(3):  # two voters per answer, the second checked against the first
+        town.vote(town.ask(f"pair{i}", "Italian"), "veteran", "Greek")
+        town.vote(len(town.answers), "newcomer", "Greek")
+        town.vote(town.ask(f"fresh{i}", "Italian"), "fresh1", "Greek")
+        town.vote(len(town.answers), "fresh2", "Greek")
+    est = estimate(town.items(), RULE)
+    assert est.trust["newcomer"] == pytest.approx((1 + 3) / (4 + 3))
+    assert est.evaluated["fresh2"] == 0
+
+
 def test_votes_on_an_item_one_asked_or_voted_first_on_earn_nothing() -> None:
     town = Community()
     for i in range(3):
@@ -86,6 +104,59 @@ def test_three_colluders_cannot_teach_a_pattern_against_an_honest_majority() -> 
     assert not any(key.startswith("kuzawa") for key in labels)
     assert all(labels.get(f"honest-name{i}") == "Italian" for i in range(40))
     assert min(est.trust[m] for m in honest) > 0.5 > max(est.trust[c] for c in ("c1", "c2", "c3"))
+
+
+def test_a_small_server_correcting_a_confident_model_with_a_moderator_is_no_group() -> None:
+    """Four members vote on everything together and correct 40 answers the model is sure
+    of; a moderator checks 6 of them and agrees. Without the moderator they are flagged."""
+    def server(moderated: int) -> Community:
+        town = Community()
+        for i in range(40):
+            answer = town.ask(f"vili{i}", "Japanese", confidence=0.95)
+            if i < moderated:
+                town.vote(answer, "mod", "Korean", moderator=True)
+            for member in ("m1", "m2", "m3", "m4"):
+                town.vote(answer, member, "Korean")
+        return town
+
+    checked = server(moderated=6)
+    est = estimate(checked.items(), RULE)
+    assert est.groups == []
+    assert all(est.trust[m] == pytest.approx((1 + 6) / (4 + 6)) for m in ("m1", "m4"))
+    assert set(checked.labels().values()) == {"Korean"} and len(checked.labels()) == 40
+    unchecked = server(moderated=0)
+    [group] = estimate(unchecked.items(), RULE).groups
+    assert group.members == ("m1", "m2", "m3", "m4")
+    assert unchecked.labels() == {}
+
+
+def test_colluders_who_earned_trust_apart_are_linked_when_they_raid_together() -> None:
+    """Three accounts each vote honestly with others on 20 inputs of their own (trust ~0.9),
+    then correct 30 answers the model is sure of, together: they share too few of their
+    inputs to look like one circle, but meet far more often than chance, against the model."""
+    town = Community()
+    honest = [f"h{i}" for i in range(9)]
+    for i in range(300):
+        answer = town.ask(f"name{i}", "Italian")
+        members = [honest[(i + j) % 9] for j in range(3)]
+        if i < 60:  # each colluder joins honest voters on 20 inputs
+            members[2] = f"c{i % 3}"
+        for member in members:
+            town.vote(answer, member)
+        if i % 10 == 0:
+            town.vote(answer, "mod", moderator=True)
+    for i in range(30):
+        answer = town.ask(f"kuzawa{i}", "Japanese", confidence=0.99)
+        for colluder in ("c0", "c1", "c2"):
+            town.vote(answer, colluder, "Russian")
+    items = town.items()
+    est = estimate(items, RULE)
+    assert min(est.trust[c] for c in ("c0", "c1", "c2")) > 0.6  # they did earn it
+    [group] = est.groups
+    assert group.members == ("c0", "c1", "c2")
+    labels = {item.key: v.label for item, v in agreed(items, RULE, est)}
+    assert not any(key.startswith("kuzawa") for key in labels)
+    assert sum(label == "Italian" for label in labels.values()) == 300
 
 
 def test_three_colluders_are_refused_even_before_they_form_a_visible_group() -> None:
@@ -243,6 +314,7 @@ async def test_a_label_a_flagged_group_helped_agree_trains_capped_but_is_not_rem
 
     report = await store.voter_agreement()
     assert {s.group for s in report[:3]} == {group.group_id}  # flagged voters first
+    assert [s.voter_hash for s in report if s.moderator] == [HASHER.hash_user(60)]
 
 
 async def test_quarantining_a_group_stops_its_votes_until_released(store) -> None:
@@ -282,3 +354,46 @@ def test_a_circle_cannot_farm_trust_from_itself_then_spend_it() -> None:
     labels = town.labels()
     assert "kuzawa" not in labels  # ...but the weight they gave each other is worth nothing
     assert labels["farm0"] == "Spanish"
+
+
+ballot = st.tuples(st.integers(0, 5), st.integers(0, 6), st.sampled_from(
+    [CONFIRMED, "Greek", "Spanish"]), st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(votes=st.lists(ballot, max_size=40), confident=st.sets(st.integers(0, 5)),
+       quarantined=st.sets(st.integers(0, 6), max_size=2))
+def test_every_verdict_has_independent_support_and_no_quarantined_voter(
+        votes, confident, quarantined) -> None:
+    town = Community()
+    for item in range(6):
+        town.ask(f"name{item}", "Italian", 0.95 if item in confident else 0.6)
+    for item, voter, label, moderator in votes:
+        town.vote(item + 1, f"v{voter}", label, moderator=moderator and voter == 0,
+                  quarantined=voter in quarantined)
+    items = town.items()
+    est = estimate(items, RULE)
+    for item, verdict in agreed(items, RULE, est):
+        assert not {f"v{q}" for q in quarantined} & set(verdict.supporters)
+        if verdict.by_moderator:
+            continue
+        units = {est.group_of.get(v, v) for v in verdict.supporters}
+        assert len(units) >= RULE.min_agree
+        if item.contradicts_confident(verdict.label, RULE):
+            assert sum(est.trust[v] for v in verdict.supporters) >= RULE.confident_support - 1e-9
+
+
+async def test_the_live_tally_does_not_call_a_label_agreed_that_the_loop_refuses(store) -> None:
+    """Under the answer the bot shows what its voters agree on: three new accounts
+    correcting a confident answer are counted, but not shown as the community's label."""
+    pred = await answer(store, "Kuzawa", "Japanese", 0.99)
+    for colluder in COLLUDERS:
+        tally = await store.record_vote(pred, colluder, "Russian")
+    assert (tally.counts, tally.consensus) == ({"Russian": 3}, None)
+    unsure = await answer(store, "Rossi", "Italian")
+    for voter in (1, 2):
+        tally = await store.record_vote(unsure, voter, "Spanish")
+    assert tally.consensus == "Spanish"
+    tally = await store.record_vote(pred, 60, "Russian", is_moderator=True)
+    assert (tally.consensus, tally.by_moderator) == ("Russian", True)
+    assert (await store.tally(pred)).consensus == "Russian"
