@@ -168,8 +168,10 @@ def group_in_holdout(group: str, fraction: float) -> bool:
 def prepare_feedback(
     examples: list[AgreedExample], ckpt: Checkpoint, cfg: FinetuneConfig
 ) -> Feedback:
-    """One label per input (a moderator's over the community's, a later over an earlier),
-    without inputs the model cannot read or labels it does not have; then the hash split."""
+    """One label per input, without inputs the model cannot read or labels it does not have;
+    then the hash split. The store already pools every answer of an input (the label with
+    the most trusted support: db.trust); for examples that are not pooled, a moderator's
+    label wins over the community's and a later over an earlier."""
     # An input is held out if any of its variants' texts hashes there: the hash of the text is
     # the split earlier runs made (so nothing they held out is ever trained on), and a variant
     # held out holds the whole input out (so no two variants straddle the split).
