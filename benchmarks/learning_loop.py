@@ -1,27 +1,39 @@
-"""Proof of the learning loop: a simulated community corrects a shifted pool of inputs, and
-`finetune` turns its consensus into a better model without forgetting the original task.
+"""Proof of the learning loop, and of its defences: a simulated community corrects a shifted
+pool of inputs, attackers try to steer it, and `finetune` turns the consensus into a better
+model without learning the attack or forgetting the original task.
 
-For each task, against a real (temporary) feedback database and model folder:
+For each row (a scenario, on one task), against a real (temporary) SQLite database and model
+folder:
 1. a shifted pool of inputs the served model handles badly, with their true labels:
-   origin     surnames of the train/validation splits (never the test split) written in
-              their own script: Arabic names in Arabic script (vowels vanish), Japanese names
-              in kanji (read with their Chinese readings), and, as controls the model mostly
-              gets right, Russian names in Cyrillic and Greek names in Greek script;
+   origin     surnames of the train/validation splits (never the test split) as other
+              languages spell them: Russian and Polish names in German spelling (Tschaikowski,
+              Schymanski), Chinese names in Wade-Giles (Hsu, Chang), Japanese names in
+              Kunrei-shiki (Hasimoto, Huzita), and, as a control the served model gets
+              right, Greek names in Greek script;
    sentiment  short chat messages from a template grammar, praise and complaints in slang
               whose film-review meaning differs ("this album is sick", "the finale is mid");
    split by a stable hash into a part the community votes on and a disjoint evaluation part;
-2. the served model answers every voted input (logged as the bot does), and 3-5 voters per
-   answer vote: honest ones are right 85% of the time (else a random wrong label), 20% of the
-   voters are adversaries who always vote a fixed wrong label (origin: Vietnamese; sentiment:
-   the opposite of the truth);
-3. consensus (db) decides the labels; an admin's pass ignores voters who keep disagreeing
-   with it (as `python -m db voters` / `ignore-voter` would); `finetune` (default settings)
-   trains, gates, promotes;
-4. report: accuracy before/after on the evaluation part and on the clean test set, and how
-   many labels carried by adversaries' votes made it into the training data (before and
-   after the admin's pass).
+2. the served model answers every voted input (logged as the bot does), over some weeks of
+   simulated time; 3-5 of 40 members vote on each answer, right 85% of the time (else a
+   random wrong label), and a moderator also votes on about 10% of the answers;
+3. the scenario's attackers act (see SCENARIOS):
+   honest          nobody attacks: the gain the loop should deliver;
+   colluders       three new accounts press Wrong -> Russian on 30 invented "-kuzawa" names
+                   that other people asked about (the served model: Japanese);
+   override        ten invented Japanese names are confirmed by five members each; later
+                   someone asks them in capitals, and two accounts vote Russian;
+   slow adversary  one account votes with the community for weeks (half of all answers),
+                   then votes Vietnamese alone on 30 answers only one other member votes on;
+   random wrong    a fifth of the members vote a random wrong label every time;
+4. `finetune` (default settings) trains, gates, promotes;
+5. per row: agreed examples with a poisoned label (wrong, and carried by an attacker's vote)
+   that reached the training data and the known-name memory, how many of the probes (the
+   inputs the attackers targeted, or unseen ones of their pattern) the served answer changed
+   on, the gain on the evaluation part of the shifted pool, the clean test set, and the
+   gate's decision with the rule that decided.
 
     python -m benchmarks.learning_loop                             # the shipped weights
+    python -m benchmarks.learning_loop --quick                     # a reduced size (minutes)
     python -m benchmarks.learning_loop --checkpoint origin=runs/x/origin.safetensors
 
 Prints a table; writes benchmarks/results/learning_loop.json and learning_loop.png.
@@ -39,37 +51,58 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import torch
 
-from db import CONFIRMED, FeedbackStore, Hasher
+from db import CONFIRMED, AgreedExample, FeedbackStore, Hasher
 from inference.checkpoint import load_checkpoint
 from inference.device import configure_threads
+from inference.memory import AgreedInput, Memory
 from inference.predictor import Predictor
 from inference.registry import resolve_checkpoint, set_current, task_dir
+from inference.tasks import task_spec
 from training.data import clean_name_splits, locate
 from training.finetune import FinetuneConfig, finetune
 
 ROOT = Path(__file__).resolve().parents[1]
 
 DATA = ROOT.parent / "shared" / "data"
+START = datetime(2026, 10, 1, tzinfo=timezone.utc)
 
 
 @dataclass
 class Community:
     voters: int = 40
-    adversarial_share: float = 0.2
     honest_accuracy: float = 0.85
     min_votes: int = 3  # voters per answer, drawn uniformly between these
     max_votes: int = 5
+    moderators: int = 2
+    moderated_share: float = 0.1  # answers a moderator also votes on (the truth)
+    weeks: float = 4.0  # the community's votes come in over this long
     eval_share: float = 0.5  # of the pool, never voted on: the evaluation part
-    # the admin's pass: ignore voters who agree with the consensus less often than this
-    moderation_max_agreement: float = 0.5
-    moderation_min_decided: int = 5
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How much of everything: the full run, or `--quick` (and the CI test)."""
+
+    shifted: int = 150  # respelled names per group (all the data has, up to this)
+    controls: int = 60
+    subjects: int = 8  # sentiment: subjects per slang phrase
+    colluded: int = 30  # -kuzawa names the colluders vote on
+    overridden: int = 10  # names whose honest consensus two accounts try to overturn
+    targets: int = 30  # answers the slow adversary votes alone on
+    probes: int = 20  # unseen -kuzawa names
+
+
+QUICK = Scale(shifted=60, controls=20, subjects=3, colluded=30, overridden=10,
+              targets=30, probes=20)
+QUICK_FINETUNE = {"epochs": 2, "min_replay": 500, "calibration_size": 500, "test_limit": 1000,
+                  "randomisation_rounds": 500}
 
 
 @dataclass(frozen=True)
@@ -81,55 +114,38 @@ class Item:
 
 @dataclass(frozen=True)
 class Shift:
-    """One task's experiment: the shifted pool, what adversaries vote, the gain to reach."""
+    """One task's experiment: the shifted pool and the gain to reach."""
 
     task: str
-    pool: Callable[[Path | None, random.Random], list[Item]]  # (data, rng) -> items
-    adversary: str | None  # the label adversaries always vote; None: any label but the truth
+    pool: Callable[[Path | None, random.Random, Scale], list[Item]]  # (data, rng, scale)
     min_gain_points: float  # on the held-out shifted pool
 
 
-# ---------------------------------------------------------------- origin: names in script
+# ---------------------------------------------------------------- origin: names respelled
 
-# Latin -> native script, longest match first. Only as good as a table can be, which is the
-# point: users do not write names the way the data set romanised them.
-CYRILLIC = [("shch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"),
-            ("ya", "я"), ("yu", "ю"), ("yo", "ё"), ("ye", "е"), ("a", "а"), ("b", "б"),
-            ("v", "в"), ("w", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"),
-            ("i", "и"), ("j", "й"), ("k", "к"), ("c", "к"), ("q", "к"), ("l", "л"),
-            ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"),
-            ("t", "т"), ("u", "у"), ("f", "ф"), ("h", "х"), ("x", "кс"), ("y", "ы")]
+# Latin -> how another language's speakers spell it, longest match first. Users do not write
+# names the way the data set romanised them: a German newspaper writes Tschaikowski, a
+# Taiwanese passport Hsu, an old Japanese register Hasimoto.
+RUSSIAN_IN_GERMAN = [("shch", "schtsch"), ("zh", "sch"), ("sh", "sch"), ("ch", "tsch"),
+                     ("kh", "ch"), ("ts", "z"), ("ya", "ja"), ("yu", "ju"), ("yo", "jo"),
+                     ("ye", "je"), ("v", "w"), ("y", "j"), ("z", "s")]
+POLISH_IN_GERMAN = [("szcz", "schtsch"), ("sz", "sch"), ("cz", "tsch"), ("rz", "rsch"),
+                    ("w", "v")]
+WADE_GILES = [("zh", "ch"), ("x", "hs"), ("q", "ch'"), ("j", "ch"), ("z", "ts"),
+              ("ong", "ung"), ("ian", "ien"), ("ui", "uei")]
+KUNREI = [("sha", "sya"), ("sho", "syo"), ("shu", "syu"), ("shi", "si"), ("cha", "tya"),
+          ("cho", "tyo"), ("chu", "tyu"), ("chi", "ti"), ("tsu", "tu"), ("ja", "zya"),
+          ("jo", "zyo"), ("ju", "zyu"), ("ji", "zi"), ("fu", "hu")]
+SHIFTS_OF = (("Russian", RUSSIAN_IN_GERMAN, "Russian, German spelling"),
+             ("Polish", POLISH_IN_GERMAN, "Polish, German spelling"),
+             ("Chinese", WADE_GILES, "Chinese, Wade-Giles"),
+             ("Japanese", KUNREI, "Japanese, Kunrei-shiki"))
+# Latin -> Greek script: a control the served model gets right (script evidence).
 GREEK = [("ou", "ου"), ("th", "θ"), ("ch", "χ"), ("ps", "ψ"), ("ph", "φ"), ("ks", "ξ"),
          ("x", "ξ"), ("tz", "τζ"), ("a", "α"), ("b", "μπ"), ("v", "β"), ("g", "γ"),
          ("d", "ντ"), ("e", "ε"), ("z", "ζ"), ("i", "ι"), ("y", "υ"), ("k", "κ"), ("c", "κ"),
          ("q", "κ"), ("l", "λ"), ("m", "μ"), ("n", "ν"), ("o", "ο"), ("p", "π"), ("r", "ρ"),
          ("s", "σ"), ("t", "τ"), ("u", "ου"), ("f", "φ"), ("h", ""), ("j", "τζ"), ("w", "ου")]
-ARABIC = [("kh", "خ"), ("sh", "ش"), ("th", "ث"), ("dh", "ذ"), ("gh", "غ"), ("ou", "و"),
-          ("oo", "و"), ("ee", "ي"), ("b", "ب"), ("p", "ب"), ("t", "ت"), ("j", "ج"),
-          ("g", "ج"), ("h", "ح"), ("d", "د"), ("r", "ر"), ("z", "ز"), ("s", "س"), ("c", "ك"),
-          ("f", "ف"), ("v", "ف"), ("q", "ق"), ("k", "ك"), ("l", "ل"), ("m", "م"), ("n", "ن"),
-          ("w", "و"), ("y", "ي"), ("u", "و"), ("i", "ي"), ("a", "ا"), ("e", ""), ("o", "و"),
-          ("x", "كس")]
-# Japanese surnames are written with a few hundred kanji; these cover half the data set's.
-KANJI = {
-    "yama": "山", "da": "田", "ta": "田", "naka": "中", "moto": "本", "hon": "本", "kawa": "川",
-    "gawa": "川", "mura": "村", "ki": "木", "gi": "木", "shima": "島", "jima": "島", "hara": "原",
-    "wara": "原", "bara": "原", "i": "井", "mori": "森", "hashi": "橋", "bashi": "橋",
-    "ishi": "石", "matsu": "松", "take": "竹", "ko": "小", "o": "大", "no": "野", "kita": "北",
-    "higashi": "東", "nishi": "西", "minami": "南", "ue": "上", "kami": "上", "shita": "下",
-    "fuji": "藤", "to": "藤", "do": "藤", "sa": "佐", "ku": "久", "ho": "保", "bo": "保",
-    "tani": "谷", "ya": "谷", "saki": "崎", "zaki": "崎", "hayashi": "林", "bayashi": "林",
-    "yoshi": "吉", "kuro": "黒", "shiro": "白", "aka": "赤", "ao": "青", "kane": "金",
-    "gane": "金", "sawa": "沢", "zawa": "沢", "oka": "岡", "fuku": "福", "ike": "池",
-    "maru": "丸", "ichi": "一", "kado": "門", "se": "瀬", "ka": "加", "suzu": "鈴", "tsu": "津",
-    "zu": "津", "hi": "日", "be": "部", "wata": "渡", "nabe": "辺", "a": "阿", "kiku": "菊",
-    "chi": "千", "haru": "春", "aki": "秋", "natsu": "夏", "wa": "和", "uchi": "内",
-    "kubo": "窪", "mizu": "水", "tsuka": "塚", "zuka": "塚", "mi": "三", "ni": "二",
-    "hira": "平", "kura": "倉", "gura": "倉", "shi": "志", "ma": "真", "kuma": "熊",
-    "tomo": "友", "naga": "長", "sugi": "杉", "yasu": "安", "ri": "里", "ra": "良", "e": "江",
-    "kiyo": "清", "iwa": "岩", "hama": "浜", "tachi": "立", "michi": "道", "mae": "前",
-}
-
 
 def to_script(name: str, table: list[tuple[str, str]]) -> str:
     out, s, i = [], name.lower(), 0
@@ -141,35 +157,23 @@ def to_script(name: str, table: list[tuple[str, str]]) -> str:
     return re.sub("σ$", "ς", "".join(out))
 
 
-def to_kanji(name: str) -> str | None:
-    """The name as kanji if the table spells all of it (as two characters or more)."""
-    s = name.lower()
-    spelled: dict[int, str] = {0: ""}
-    for i in range(len(s)):
-        if i in spelled:
-            for latin, kanji in KANJI.items():
-                if s.startswith(latin, i):
-                    spelled.setdefault(i + len(latin), spelled[i] + kanji)
-    kanji = spelled.get(len(s))
-    return kanji if kanji and len(kanji) >= 2 else None
 
-
-def origin_pool(data: Path | None, rng: random.Random) -> list[Item]:
+def origin_pool(data: Path | None, rng: random.Random, scale: Scale) -> list[Item]:
     splits = clean_name_splits(locate("names", data))
     names = sorted(set(splits.train + splits.val))  # the test split stays the clean yardstick
 
     def of(lang: str) -> list[str]:
         return [n for n, label in names if label == lang]
 
-    kanji = [(k, n) for n in of("Japanese") if (k := to_kanji(n))]
-    return [
-        *(Item(to_script(n, ARABIC), "Arabic", "Arabic in Arabic script") for n in of("Arabic")),
-        *(Item(k, "Japanese", "Japanese in kanji") for k, _ in rng.sample(kanji, 240)),
-        *(Item(to_script(n, CYRILLIC), "Russian", "Russian in Cyrillic (control)")
-          for n in rng.sample(of("Russian"), 120)),
-        *(Item(to_script(n, GREEK), "Greek", "Greek in Greek script (control)")
-          for n in rng.sample(of("Greek"), 120)),
-    ]
+    def some(items: list, n: int) -> list:
+        return rng.sample(items, min(n, len(items)))
+
+    pool = []
+    for lang, table, group in SHIFTS_OF:
+        respelled = [r for n in of(lang) if (r := to_script(n, table).capitalize()) != n]
+        pool += [Item(r, lang, group) for r in some(sorted(set(respelled)), scale.shifted)]
+    return pool + [Item(to_script(n, GREEK), "Greek", "Greek in Greek script (control)")
+                   for n in some(of("Greek"), scale.controls)]
 
 
 # ---------------------------------------------------------------- sentiment: chat slang
@@ -188,11 +192,11 @@ OPENERS = ("", "ngl ", "honestly ", "lowkey ", "yo ", "bro ", "omg ")
 CLOSERS = ("", " fr", " tbh", " lol", " no cap", " imo", " !", " ngl")
 
 
-def sentiment_pool(rng: random.Random) -> list[Item]:
+def sentiment_pool(data: Path | None, rng: random.Random, scale: Scale) -> list[Item]:
     items = {}
     for phrases, label in ((PRAISE, "positive"), (COMPLAINTS, "negative")):
         for phrase in phrases:
-            for subject in rng.sample(SUBJECTS, 8):
+            for subject in rng.sample(SUBJECTS, scale.subjects):
                 text = f"{rng.choice(OPENERS)}{subject} {phrase}{rng.choice(CLOSERS)}"
                 items[text] = Item(text, label, f"slang {label}")
     return list(items.values())
@@ -206,77 +210,232 @@ def in_eval_part(text: str, share: float) -> bool:
     return int(digest[:8], 16) / 16**8 < share
 
 
-def adversarial_label(shift: Shift, truth: str, labels: tuple[str, ...]) -> str:
-    return shift.adversary or next(label for label in labels if label != truth)
+class Clock:
+    """The store's clock: the simulation moves it, so votes come in over weeks."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
-async def vote(db_path: Path, shift: Shift, parent: Predictor, items: list[Item],
-               community: Community, rng: random.Random) -> dict:
-    """Log the parent's answers and the community's votes, then do what an admin does with
-    `python -m db voters` (or /admin voters): ignore voters who keep disagreeing with the
-    consensus. Returns what consensus made of the votes, before and after that pass."""
-    hasher = Hasher("learning-loop-bench")
-    task = shift.task
-    adversaries = set(rng.sample(range(1, community.voters + 1),
-                                 round(community.adversarial_share * community.voters)))
-    labels = parent.labels
-    truth: dict[int, Item] = {}
-    ballots: dict[int, list[tuple[int, str]]] = {}  # prediction id -> (voter, label)
-    async with await FeedbackStore.open(db_path, hasher) as store:
-        answers = parent.predict([item.text for item in items])
-        for i, (item, answer) in enumerate(zip(items, answers, strict=True)):
-            pred_id = await store.log_prediction(
-                task, item.text, answer.normalized, parent.version, answer.label, answer.top,
-                guild_id=1, channel_id=1, author_id=100_000 + i)
-            truth[pred_id], ballots[pred_id] = item, []
-            voters = rng.sample(range(1, community.voters + 1),
-                                rng.randint(community.min_votes, community.max_votes))
-            for voter in voters:
-                if voter in adversaries:
-                    label = adversarial_label(shift, item.label, labels)
-                elif rng.random() < community.honest_accuracy:
-                    label = item.label
-                else:
-                    label = rng.choice([x for x in labels if x != item.label])
-                await store.record_vote(pred_id, voter,
-                                        CONFIRMED if label == answer.label else label)
-                ballots[pred_id].append((voter, label))
-        raw = await store.agreed_examples(task)
-        ignored: set[str] = set()
-        while True:  # ignoring some voters changes the consensus: look again until stable
-            suspects = {s.voter_hash for s in await store.voter_agreement(task)
-                        if not s.ignored and s.decided >= community.moderation_min_decided
-                        and (s.agreement or 0.0) < community.moderation_max_agreement}
-            if not suspects:
-                break
-            for voter_hash in suspects:
-                await store.ignore_voter_hash(voter_hash)
-            ignored |= suspects
-        agreed = await store.agreed_examples(task)
+@dataclass
+class Sim:
+    """One scenario's community: the store, the served parent, who voted what, the truth."""
 
-    def audit(examples: list, ignored: set[str]) -> dict:
-        """Wrong labels agreed, and how many of them adversaries' (counted) votes carried."""
-        wrong = [e for e in examples if e.label != truth[e.prediction_id].label]
-        carried = sum(any(v in adversaries and hasher.hash_user(v) not in ignored
-                          and label == e.label for v, label in ballots[e.prediction_id])
-                      for e in wrong)
-        return {"agreed": len(examples),
-                "corrections": sum(not e.model_was_right for e in examples),
-                "wrong_label": len(wrong), "adversarial_label": carried}
+    store: FeedbackStore
+    hasher: Hasher
+    parent: Predictor
+    community: Community
+    rng: random.Random
+    clock: Clock
+    truth: dict[int, str] = field(default_factory=dict)  # prediction id -> true label
+    ballots: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    attackers: set[int] = field(default_factory=set)
+    asked: int = 0
 
-    return {
-        "voted_inputs": len(items), "votes": sum(map(len, ballots.values())),
-        "voters": community.voters, "adversarial_voters": len(adversaries),
-        "parent_wrong_on_voted": sum(a.label != it.label
-                                     for a, it in zip(answers, items, strict=True)),
-        "before_moderation": audit(raw, set()),
-        "ignored_voters": len(ignored),
-        "ignored_adversaries": sum(hasher.hash_user(v) in ignored for v in adversaries),
-        "after_moderation": audit(agreed, ignored),
-    }
+    @property
+    def task(self) -> str:
+        return self.parent.task
+
+    @property
+    def members(self) -> list[int]:
+        return list(range(1, self.community.voters + 1))
+
+    async def ask(self, text: str, truth: str) -> tuple[int, str]:
+        """Someone asks the served model (a different person each time); returns the logged
+        prediction id and the model's answer."""
+        answer = self.parent.predict([text])[0]
+        self.asked += 1
+        pred_id = await self.store.log_prediction(
+            self.task, text, answer.normalized, self.parent.version, answer.label, answer.top,
+            guild_id=1, channel_id=1, author_id=100_000 + self.asked)
+        self.truth[pred_id], self.ballots[pred_id] = truth, []
+        return pred_id, answer.label
+
+    async def vote(self, pred_id: int, voter: int, label: str, model_label: str,
+                   moderator: bool = False) -> None:
+        await self.store.record_vote(pred_id, voter,
+                                     CONFIRMED if label == model_label else label,
+                                     is_moderator=moderator)
+        self.ballots[pred_id].append((voter, label))
+
+    def honest_label(self, truth: str, voter: int, wrong_voters: set[int]) -> str:
+        labels = self.parent.labels
+        if voter not in wrong_voters and self.rng.random() < self.community.honest_accuracy:
+            return truth
+        return self.rng.choice([x for x in labels if x != truth])
+
+    def poisoned(self, e: AgreedExample) -> bool:
+        """A wrong label that an attacker's vote carried."""
+        return e.label != self.truth[e.prediction_id] and any(
+            voter in self.attackers and label == e.label
+            for voter, label in self.ballots[e.prediction_id])
 
 
-# ---------------------------------------------------------------- one task
+async def community_votes(sim: Sim, items: list[Item], scenario: Scenario) -> None:
+    """The community answers the voted part of the pool over `weeks`; the scenario may join
+    in (the slow adversary does)."""
+    c, rng = sim.community, sim.rng
+    wrong = set(rng.sample(sim.members, round(scenario.random_wrong_share * c.voters)))
+    sim.attackers |= wrong
+    step = timedelta(weeks=c.weeks) / max(len(items), 1)
+    moderators = [c.voters + 1 + i for i in range(c.moderators)]
+    for item in items:
+        sim.clock.now += step
+        pred_id, model_label = await sim.ask(item.text, item.label)
+        for voter in rng.sample(sim.members, rng.randint(c.min_votes, c.max_votes)):
+            await sim.vote(pred_id, voter, sim.honest_label(item.label, voter, wrong),
+                           model_label)
+        if rng.random() < c.moderated_share:
+            await sim.vote(pred_id, rng.choice(moderators), item.label, model_label,
+                           moderator=True)
+        await scenario.during(sim, pred_id, item, model_label)
+
+
+# ---------------------------------------------------------------- scenarios
+
+SYLLABLES = ("ka", "ki", "sa", "shi", "ta", "to", "na", "no", "ha", "hi", "mi", "mo", "ya",
+             "yo", "ri", "wa", "se", "ne")
+
+
+def invented(ending: str, n: int, rng: random.Random, avoid: set[str] = frozenset()) -> list[str]:
+    """Japanese-looking names nobody has: syllables and an ending."""
+    names: list[str] = []
+    while len(names) < n:
+        name = ("".join(rng.choice(SYLLABLES) for _ in range(2)) + ending).capitalize()
+        if name not in avoid and name not in names:
+            names.append(name)
+    return names
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Nobody attacks: the honest community alone (and the base of every other row)."""
+
+    name: str = "honest"
+    random_wrong_share: float = 0.0  # of the members, voting a random wrong label always
+    attacked_label: str | None = None  # what the attackers push, where they push one
+
+    async def during(self, sim: Sim, pred_id: int, item: Item, model_label: str) -> None:
+        """Called after each answer of the community's; attackers voting along act here."""
+
+    async def setup(self, sim: Sim, scale: Scale) -> list[Item]:
+        """What exists before the attack (honest agreement); returns the probes."""
+        return []
+
+    async def attack(self, sim: Sim, scale: Scale) -> None:
+        """The attackers' votes, after the community's."""
+
+
+@dataclass(frozen=True)
+class RandomWrong(Scenario):
+    name: str = "random wrong"
+    random_wrong_share: float = 0.2
+
+
+@dataclass(frozen=True)
+class Colluders(Scenario):
+    """Three new accounts teach a pattern: -kuzawa names are Russian."""
+
+    name: str = "colluders"
+    attacked_label: str = "Russian"
+    ending: str = "kuzawa"  # of the names they vote on and of the probes
+
+    def names(self, scale: Scale) -> list[str]:
+        """The names they vote on, then the unseen ones that probe the pattern."""
+        return invented(self.ending, scale.colluded + scale.probes, random.Random(1))
+
+    async def setup(self, sim: Sim, scale: Scale) -> list[Item]:
+        return [Item(n, "Japanese", f"unseen -{self.ending}")
+                for n in self.names(scale)[scale.colluded:]]
+
+    async def attack(self, sim: Sim, scale: Scale) -> None:
+        colluders = [9001, 9002, 9003]
+        sim.attackers |= set(colluders)
+        for name in self.names(scale)[:scale.colluded]:
+            sim.clock.now += timedelta(minutes=7)
+            pred_id, model_label = await sim.ask(name, "Japanese")
+            for voter in colluders:
+                await sim.vote(pred_id, voter, self.attacked_label, model_label)
+
+
+@dataclass(frozen=True)
+class Override(Scenario):
+    """Two accounts overturn an honest consensus by voting on the same names in capitals."""
+
+    name: str = "override"
+    attacked_label: str = "Russian"
+
+    async def setup(self, sim: Sim, scale: Scale) -> list[Item]:
+        names = invented("mura", scale.overridden, random.Random(2))
+        for name in names:
+            sim.clock.now += timedelta(hours=1)
+            pred_id, model_label = await sim.ask(name, "Japanese")
+            for voter in sim.rng.sample(sim.members, 5):
+                await sim.vote(pred_id, voter, "Japanese", model_label)
+        return [Item(n, "Japanese", "overridden name") for n in names]
+
+    async def attack(self, sim: Sim, scale: Scale) -> None:
+        attackers = [9101, 9102]
+        sim.attackers |= set(attackers)
+        sim.clock.now += timedelta(days=2)
+        for name in invented("mura", scale.overridden, random.Random(2)):
+            sim.clock.now += timedelta(minutes=5)
+            pred_id, model_label = await sim.ask(name.upper(), "Japanese")
+            for voter in attackers:
+                await sim.vote(pred_id, voter, self.attacked_label, model_label)
+
+
+SLOW = 9201
+
+
+@dataclass(frozen=True)
+class SlowAdversary(Scenario):
+    """One account earns its standing by voting with the community for weeks, then spends it
+    on answers few others vote on."""
+
+    name: str = "slow adversary"
+    attacked_label: str = "Vietnamese"
+
+    async def during(self, sim: Sim, pred_id: int, item: Item, model_label: str) -> None:
+        if sim.rng.random() < 0.5:
+            sim.attackers.add(SLOW)
+            await sim.vote(pred_id, SLOW, item.label, model_label)
+
+    async def setup(self, sim: Sim, scale: Scale) -> list[Item]:
+        names = invented("yama", scale.targets, random.Random(3))
+        return [Item(n, "Japanese", "slow adversary's target") for n in names]
+
+    async def attack(self, sim: Sim, scale: Scale) -> None:
+        for name in invented("yama", scale.targets, random.Random(3)):
+            sim.clock.now += timedelta(hours=3)
+            pred_id, model_label = await sim.ask(name, "Japanese")
+            await sim.vote(pred_id, SLOW, self.attacked_label, model_label)
+            await sim.vote(pred_id, sim.rng.choice(sim.members), "Japanese", model_label)
+
+
+SCENARIOS = (Scenario(), Colluders(), Override(), SlowAdversary(), RandomWrong())
+
+
+# ---------------------------------------------------------------- one row
+
+
+def served(model_dir: Path, task: str, trusted: dict[str, AgreedExample]) -> Predictor:
+    """What the bot serves: the promoted model with the known-input memory (the data's names
+    and the community's trusted labels), as the inference worker and bot/known.py build it."""
+    ckpt = load_checkpoint(resolve_checkpoint(task, model_dir), task)
+    known = task_spec(task).memory
+    memory = None
+    if known is not None:
+        memory = Memory(known.key, ckpt.known_inputs)
+        memory.set_agreed(AgreedInput(key, e.input_text, e.label) for key, e in trusted.items())
+    return Predictor(ckpt, memory=memory)
+
+
+def answers(predictor: Predictor, items: list[Item]) -> list[str]:
+    return [a.label for a in predictor.predict([i.text for i in items])]
 
 
 def accuracy_by_group(predictor: Predictor, items: list[Item]) -> dict:
@@ -289,60 +448,85 @@ def accuracy_by_group(predictor: Predictor, items: list[Item]) -> dict:
             for group, oks in right.items()}
 
 
-def keep_report(path: Path | None, results_dir: Path, task: str) -> str | None:
+def keep_report(path: Path | None, results_dir: Path, name: str) -> str | None:
     """Copy finetune's own report out of the temporary model folder."""
     if path is None:
         return None
     results_dir.mkdir(parents=True, exist_ok=True)
-    kept = results_dir / f"learning_loop_{task}_finetune.json"
+    kept = results_dir / f"learning_loop_{name}_finetune.json"
     shutil.copyfile(path, kept)
     shutil.copyfile(path.with_suffix(".png"), kept.with_suffix(".png"))
     return str(kept.relative_to(ROOT) if kept.is_relative_to(ROOT) else kept)
 
 
-async def run_task(shift: Shift, parent_path: Path, data: Path | None, workdir: Path,
-                   community: Community, results_dir: Path) -> dict:
+async def run_row(shift: Shift, scenario: Scenario, parent_path: Path, data: Path | None,
+                  workdir: Path, community: Community, scale: Scale, cfg: FinetuneConfig,
+                  results_dir: Path | None) -> dict:
     task = shift.task
     rng = random.Random(community.seed)
     model_dir, db_path = workdir / "models", workdir / "seqbot.db"
     parent_ckpt = load_checkpoint(parent_path, task)
-    served = task_dir(model_dir, task) / f"{parent_ckpt.version}.safetensors"
-    served.parent.mkdir(parents=True)
-    shutil.copyfile(parent_path, served)  # the model the bot serves when the votes come in
+    served_file = task_dir(model_dir, task) / f"{parent_ckpt.version}.safetensors"
+    served_file.parent.mkdir(parents=True)
+    shutil.copyfile(parent_path, served_file)  # the model the bot serves when votes come in
     set_current(model_dir, task, parent_ckpt.version)
     parent = Predictor(parent_ckpt)
 
-    pool = shift.pool(data, rng)
+    pool = shift.pool(data, rng, scale)
     evaluation = [i for i in pool if in_eval_part(i.text, community.eval_share)]
     voted = [i for i in pool if not in_eval_part(i.text, community.eval_share)]
-    print(f"{task}: pool of {len(pool)} shifted inputs, {len(voted)} voted on, "
-          f"{len(evaluation)} kept for evaluation")
     start = time.perf_counter()
-    consensus = await vote(db_path, shift, parent, voted, community, rng)
-    print(f"{task}: {consensus}")
-
-    outcome = await finetune(task, db_path, model_dir=model_dir, data=data, device="cpu")
+    hasher, clock = Hasher("learning-loop-bench"), Clock()
+    async with await FeedbackStore.open(db_path, hasher, clock=clock) as store:
+        sim = Sim(store, hasher, parent, community, rng, clock)
+        await community_votes(sim, voted, scenario)
+        probes = await scenario.setup(sim, scale)
+        probes_before = answers(served(model_dir, task, await store.trusted_labels(task)), probes)
+        await scenario.attack(sim, scale)
+        agreed = await store.agreed_examples(task)
+        outcome = await finetune(task, db_path, model_dir=model_dir, data=data, device="cpu",
+                                 cfg=cfg)
+        trusted = await store.trusted_labels(task)
+        now_served = served(model_dir, task, trusted)
     seconds = time.perf_counter() - start
     print(outcome.message)
+    probes_after = answers(now_served, probes)
+    trained = outcome.feedback.train if outcome.feedback else []
     candidate_path = outcome.report.get("checkpoint")
     candidate = Predictor(load_checkpoint(candidate_path, task)) if candidate_path else None
-    now_served = Predictor.load(task, model_dir=model_dir, device="cpu")
     report = outcome.report
+    attacker_support = [e for e in trained if any(
+        v in sim.attackers and label == e.label for v, label in sim.ballots[e.prediction_id])]
     return {
-        "task": task,
-        "parent": parent.version,
-        "served_after": now_served.version,
-        "decision": outcome.decision,
-        "reasons": report.get("reasons", []),
+        "task": task, "scenario": scenario.name,
+        "parent": parent.version, "served_after": now_served.version,
+        "decision": outcome.decision, "decided_by": report.get("gate", {}).get("decided_by"),
+        "reasons": report.get("reasons", []) or ([] if report else [outcome.message]),
         "pool": {"voted": len(voted), "evaluation": len(evaluation)},
-        "consensus": consensus,
+        "votes": sum(map(len, sim.ballots.values())), "attackers": len(sim.attackers),
+        "agreed": len(agreed),
+        "poisoned_agreed": sum(map(sim.poisoned, agreed)),
+        "trained": len(trained),
+        "poisoned_trained": sum(map(sim.poisoned, trained)),
+        "poisoned_memory": sum(map(sim.poisoned, trusted.values())),
+        "attacker_supported_trained": len(attacker_support),
+        "wrong_trained": sum(e.label != sim.truth[e.prediction_id] for e in trained),
+        "probes": {"n": len(probes),
+                   "changed": sum(b != a for b, a in zip(probes_before, probes_after,
+                                                        strict=True)),
+                   "attacked_label_before": sum(x == scenario.attacked_label
+                                                for x in probes_before),
+                   "attacked_label_after": sum(x == scenario.attacked_label
+                                               for x in probes_after)},
         "shifted_before": accuracy_by_group(parent, evaluation),
         "shifted_after": accuracy_by_group(candidate or parent, evaluation),
         "test_before": report.get("before", {}).get("test"),
         "test_after": report.get("after", {}).get("test"),
         "holdout_corrections": {k: report.get(k, {}).get("holdout_corrections")
                                 for k in ("before", "after")},
-        "finetune_report": keep_report(outcome.report_path, results_dir, task),
+        "finetune_report": keep_report(outcome.report_path, results_dir,
+                                       f"{task}_{scenario.name.replace(' ', '_')}")
+        if results_dir else None,
         "seconds": round(seconds, 1),
     }
 
@@ -350,12 +534,12 @@ async def run_task(shift: Shift, parent_path: Path, data: Path | None, workdir: 
 # ---------------------------------------------------------------- report
 
 SHIFTS = (
-    Shift("origin", origin_pool, adversary="Vietnamese",  # never the truth in the pool
-          min_gain_points=10.0),
-    Shift("sentiment", lambda data, rng: sentiment_pool(rng), adversary=None,
-          min_gain_points=0.0),
+    Shift("origin", origin_pool, min_gain_points=10.0),
+    Shift("sentiment", sentiment_pool, min_gain_points=0.0),
 )
+ATTACKED_TASK = SHIFTS[0].task  # the attack rows are run on the first task's names
 MAX_TEST_LOSS_POINTS = 0.5
+MAX_SLOW_SHARE = 0.01
 
 
 def targets(result: dict, shift: Shift) -> dict:
@@ -363,53 +547,38 @@ def targets(result: dict, shift: Shift) -> dict:
                   - result["shifted_before"]["all"]["accuracy"])
     test_change = (100 * (result["test_after"]["accuracy"] - result["test_before"]["accuracy"])
                    if result["test_before"] else None)
-    adversarial = result["consensus"]["after_moderation"]["adversarial_label"]
-    return {
-        "shifted_gain_points": round(gain, 2),
-        "test_change_points": None if test_change is None else round(test_change, 2),
-        "adversarial_labels_trained_on": adversarial,
-        "met": {
-            f"shifted gain >= +{shift.min_gain_points:g} points":
-                gain >= shift.min_gain_points,
-            f"clean test loss <= {MAX_TEST_LOSS_POINTS} points":
-                test_change is not None and test_change >= -MAX_TEST_LOSS_POINTS,
-            "no adversarial label trained on": adversarial == 0,
-        },
-    }
-
-
-
-def summary_rows(result: dict) -> list[tuple[str, float | None, float | None]]:
-    rows = [(group, result["shifted_before"][group]["accuracy"],
-             result["shifted_after"][group]["accuracy"]) for group in result["shifted_before"]]
-    rows[0] = ("shifted pool, held out", *rows[0][1:])
-    if result["test_before"]:
-        rows.append(("clean test set", result["test_before"]["accuracy"],
-                     result["test_after"]["accuracy"]))
-    return rows
+    met: dict[str, bool] = {}
+    if result["scenario"] == "honest":
+        met[f"shifted gain >= +{shift.min_gain_points:g} points"] = (
+            gain >= shift.min_gain_points)
+        met[f"clean test loss <= {MAX_TEST_LOSS_POINTS} points"] = (
+            test_change is not None and test_change >= -MAX_TEST_LOSS_POINTS)
+        met["promoted"] = result["decision"] in ("promoted", "would-promote")
+    elif result["scenario"] in ("colluders", "override"):
+        met["no poisoned example trained on"] = result["poisoned_trained"] == 0
+        met["no poisoned name in the known-name memory"] = result["poisoned_memory"] == 0
+        met["probes' served answers unchanged"] = result["probes"]["changed"] == 0
+    elif result["scenario"] == "slow adversary":
+        share = result["poisoned_trained"] / max(result["trained"], 1)
+        met[f"its labels <= {100 * MAX_SLOW_SHARE:g}% of the examples trained on"] = (
+            share <= MAX_SLOW_SHARE)
+    return {"shifted_gain_points": round(gain, 2),
+            "test_change_points": None if test_change is None else round(test_change, 2),
+            "met": met}
 
 
 def print_table(results: list[dict]) -> None:
+    print(f"\n{'row':<28}{'agreed':>7}{'poisoned: agreed':>17}{'trained':>9}{'memory':>8}"
+          f"{'probes changed':>16}{'shifted gain':>14}{'test':>8}  decision")
     for r in results:
-        c = r["consensus"]
-        print(f"\n{r['task']}: {r['parent']} -> {r['served_after']} ({r['decision']}, "
-              f"{r['seconds']:.0f} s)")
-        print(f"  votes: {c['votes']} on {c['voted_inputs']} inputs by {c['voters']} voters "
-              f"({c['adversarial_voters']} adversarial)")
-        for stage in ("before_moderation", "after_moderation"):
-            a = c[stage]
-            print(f"  {stage.replace('_', ' ')}: agreed {a['agreed']} ({a['corrections']} "
-                  f"corrections), wrong labels {a['wrong_label']}, adversarial labels "
-                  f"{a['adversarial_label']}")
-        print(f"  moderation ignored {c['ignored_voters']} voters "
-              f"({c['ignored_adversaries']} of them adversaries)")
-        print(f"  {'':<36}{'before':>8}{'after':>8}{'change':>9}")
-        for name, before, after in summary_rows(r):
-            n = r["shifted_before"].get(name, {}).get("n", "")
-            print(f"  {name:<36}{100 * before:>7.1f}%{100 * after:>7.1f}%"
-                  f"{100 * (after - before):>+8.1f}  {f'n={n}' if n else ''}")
-        for reason in r["reasons"]:
-            print(f"  refused: {reason}")
+        t, p = r["targets"], r["probes"]
+        test = "-" if t["test_change_points"] is None else f"{t['test_change_points']:+.2f}"
+        probes = f"{p['changed']}/{p['n']}" if p["n"] else "-"
+        print(f"{r['task'] + ' ' + r['scenario']:<28}{r['agreed']:>7}{r['poisoned_agreed']:>17}"
+              f"{r['poisoned_trained']:>9}{r['poisoned_memory']:>8}{probes:>16}"
+              f"{t['shifted_gain_points']:>+14.1f}{test:>8}  {r['decision']}")
+    for r in results:
+        print(f"\n{r['task']} {r['scenario']}: {r['decided_by'] or r['reasons']}")
         for target, met in r["targets"]["met"].items():
             print(f"  target {target}: {'met' if met else 'MISSED'}")
 
@@ -420,27 +589,27 @@ def plot(results: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(results), figsize=(6.5 * len(results), 4.2), squeeze=False)
-    for ax, r in zip(axes[0], results, strict=True):
-        rows = summary_rows(r)
-        ys = range(len(rows))
-        ax.barh([y - 0.2 for y in ys], [100 * b for _, b, _ in rows], 0.4, label="before",
-                color="#9e9e9e")
-        ax.barh([y + 0.2 for y in ys], [100 * a for _, _, a in rows], 0.4, label="after",
-                color="#1f77b4")
-        for y, (_, b, a) in enumerate(rows):
-            ax.text(2, y, f"{100 * b:.1f}% -> {100 * a:.1f}%", va="center", fontsize=8,
-                    bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0})
-        ax.set_yticks(list(ys), [name for name, _, _ in rows])
-        ax.invert_yaxis()
-        ax.set_xlim(0, 100)
-        ax.set_xlabel("accuracy (%)")
-        ax.set_title(f"{r['task']}: {r['decision']}, "
-                     f"{r['consensus']['after_moderation']['adversarial_label']} adversarial "
-                     "labels trained on")
-    fig.suptitle("learning loop: simulated community votes -> finetune -> gate")
-    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=2)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 1.5 + 0.45 * len(results)))
+    names = [f"{r['task']}: {r['scenario']}" for r in results]
+    ys = range(len(results))
+    gains = [r["targets"]["shifted_gain_points"] for r in results]
+    ax1.barh(list(ys), gains, color=["#1f77b4" if r["decision"] == "promoted" else "#9e9e9e"
+                                     for r in results])
+    for y, r in zip(ys, results, strict=True):
+        ax1.text(0.5, y, r["decision"], va="center", fontsize=8)
+    ax1.set_yticks(list(ys), names)
+    ax1.invert_yaxis()
+    ax1.set_xlabel("candidate's gain on the held-out shifted pool (points)")
+    for offset, key, colour in ((-0.2, "poisoned_agreed", "#ff7f0e"),
+                                (0.2, "poisoned_trained", "#d62728")):
+        ax2.barh([y + offset for y in ys], [r[key] for r in results], 0.4, color=colour,
+                 label=key.replace("_", " "))
+    ax2.set_yticks(list(ys), [""] * len(results))
+    ax2.invert_yaxis()
+    ax2.set_xlabel("examples with a poisoned label")
+    ax2.legend(loc="lower right")
+    fig.suptitle("learning loop: simulated community and attackers -> finetune -> gate")
+    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -452,6 +621,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="start from this checkpoint instead of the shipped weights")
     parser.add_argument("--tasks", type=lambda s: tuple(s.split(",")),
                         default=tuple(shift.task for shift in SHIFTS))
+    parser.add_argument("--scenarios", type=lambda s: tuple(s.split(",")),
+                        default=tuple(s.name for s in SCENARIOS),
+                        help="comma-separated (default all); the attacks run on origin only")
+    parser.add_argument("--quick", action="store_true",
+                        help="a reduced size: smaller pools, a lighter finetune")
     parser.add_argument("--threads", type=int, help="CPU intra-op threads (default 1)")
     parser.add_argument("--out", type=Path,
                         default=ROOT / "benchmarks/results/learning_loop.json")
@@ -459,32 +633,46 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.checkpoints = dict(spec.split("=", 1) for spec in args.checkpoint)
     if unknown := (set(args.tasks) | set(args.checkpoints)) - {s.task for s in SHIFTS}:
         parser.error(f"no experiment for task: {sorted(unknown)}")
+    if unknown := set(args.scenarios) - {s.name for s in SCENARIOS}:
+        parser.error(f"no scenario: {sorted(unknown)}")
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
+def rows(args: argparse.Namespace) -> list[tuple[Shift, Scenario]]:
+    """Every asked scenario on the attacked task; the honest one on the other tasks too."""
+    return [(shift, scenario) for shift in SHIFTS if shift.task in args.tasks
+            for scenario in SCENARIOS if scenario.name in args.scenarios
+            and (shift.task == ATTACKED_TASK or scenario.name == "honest")]
+
+
+def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     configure_threads(args.threads)
     community = Community()
+    scale = QUICK if args.quick else Scale()
+    cfg = replace(FinetuneConfig(), **(QUICK_FINETUNE if args.quick else {}))
     results = []
-    for shift in (s for s in SHIFTS if s.task in args.tasks):
+    for shift, scenario in rows(args):
         task = shift.task
         parent = Path(args.checkpoints.get(task) or resolve_checkpoint(task))
+        print(f"\n== {task}: {scenario.name}")
         with tempfile.TemporaryDirectory(prefix=f"learning-loop-{task}-") as workdir:
-            result = asyncio.run(run_task(shift, parent, args.data, Path(workdir), community,
-                                          args.out.parent))
+            result = asyncio.run(run_row(shift, scenario, parent, args.data, Path(workdir),
+                                         community, scale, cfg, args.out.parent))
         results.append({**result, "targets": targets(result, shift)})
     print_table(results)
     report = {
         "meta": {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                  "torch": torch.__version__, "threads": torch.get_num_threads(),
-                 "community": asdict(community), "finetune": asdict(FinetuneConfig())},
+                 "quick": args.quick, "community": asdict(community), "scale": asdict(scale),
+                 "finetune": asdict(cfg)},
         "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     plot(results, args.out.with_suffix(".png"))
     print(f"\nwrote {args.out} and {args.out.with_suffix('.png')}")
+    return report
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import discord
 
 from bot.present import HELP, Card, WhyCard, about_lines
 from bot.services import ModelStatus
-from db import VoterStats
+from db import VoterGroup, VoterStats
 from db.shown import visible
 from inference.tasks import task_spec
 
@@ -85,17 +86,28 @@ def status_embed(models: list[ModelStatus], stats: dict) -> discord.Embed:
     return embed
 
 
-def stats_embed(stats: dict, worst: list[VoterStats]) -> discord.Embed:
+def stats_embed(stats: dict, voters: Sequence[VoterStats],
+                groups: Sequence[VoterGroup] = ()) -> discord.Embed:
     embed = discord.Embed(title="Feedback statistics", colour=discord.Colour.dark_grey())
     for task, count in stats["predictions"].items():
         embed.add_field(name=task, value=f"{count} answers\n{stats['agreed_examples'][task]} "
-                                         "agreed labels")
+                                         "agreed inputs")
     embed.add_field(name="votes", value=f"{stats['votes']} votes by {stats['voters']} voters\n"
-                                        f"{stats['ignored_voters']} voters ignored")
-    if worst:
-        rows = [f"`{v.voter_hash[:12]}` {v.agreed}/{v.decided} agree"
-                + (" (ignored)" if v.ignored else "") for v in worst]
-        embed.add_field(name="least agreeing voters", value="\n".join(rows), inline=False)
+                                        f"{stats['ignored_voters']} voters quarantined")
+    if voters:
+        rows = [f"`{v.voter_hash[:12]}` "
+                + ("moderator" if v.moderator else
+                   f"trust {v.trust:.2f} ({v.evaluated} checked)")
+                + f", {v.agreed}/{v.decided} agree"
+                + (f", in `{v.group}`" if v.group else "")
+                + (" (quarantined)" if v.ignored else "") for v in voters]
+        embed.add_field(name="voters to check", value="\n".join(rows), inline=False)
+    if groups:
+        rows = [f"`{g.group_id}` {len(g.members)} voters"
+                + (" (quarantined)" if g.quarantined else "") + ": " + "; ".join(g.reasons)
+                for g in groups[:5]]
+        embed.add_field(name="flagged groups (`/admin quarantine group:`)",
+                        value="\n".join(rows)[:1024], inline=False)
     return embed
 
 

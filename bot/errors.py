@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 
 from bot.explaining import NotExplainable
-from db.errors import UnknownPrediction
+from db.errors import UnknownPrediction, UnknownVoterGroup
 from inference.errors import CheckpointError, InferenceBusy, InferenceUnavailable, InputError
 
 log = logging.getLogger("seqbot.bot")
@@ -49,6 +49,8 @@ def describe(error: BaseException) -> str | None:
     if isinstance(error, UnknownPrediction):
         return "I can't find that answer any more (it may have been erased), so I can't count " \
                "votes on it."
+    if isinstance(error, UnknownVoterGroup):
+        return f"{str(error).capitalize()}."
     if isinstance(error, CheckpointError):
         return f"Refused, the current model keeps serving: {error}"
     return None

@@ -8,7 +8,7 @@ memory holds exactly what the store agrees on now: an input joins when it is agr
 leaves when its agreement is revoked, its voters are ignored or forgotten (/forget-me).
 
 It is sent at start, after every change the bot makes to the votes (`changed`: a vote, an
-erasure, an ignored voter; changes arriving while a sync runs are taken by one more sync),
+erasure, a quarantine; changes arriving while a sync runs are taken by one more sync),
 and every RESYNC_S seconds, which also picks up changes made outside the bot (the admin
 CLI, another process) and refills a restarted inference service.
 """

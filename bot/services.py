@@ -21,6 +21,7 @@ from db import (
     CONFIRMED,
     FeedbackStore,
     Hasher,
+    VoterGroup,
     VoterStats,
     VoteTally,
     resolve_secret,
@@ -176,15 +177,25 @@ class FeedbackService:
         self._public = (time.monotonic(), stats)
         return stats
 
-    async def least_agreeing(self, limit: int = 5) -> list[VoterStats]:
-        """Voters who most often disagree with the consensus: candidates to ignore."""
-        voters = await self.store.voter_agreement()
-        return [v for v in voters if v.agreement is not None][:limit]
+    async def suspects(self, limit: int = 5) -> tuple[list[VoterStats], list[VoterGroup]]:
+        """Voters to look at (flagged, quarantined, then least trusted) and flagged groups."""
+        voters, groups = await asyncio.gather(self.store.voter_agreement(),
+                                              self.store.voter_groups())
+        return voters[:limit], groups
 
-    async def ignore_voter(self, user_id: int) -> bool:
-        ignored = await self.store.ignore_voter(user_id)
+    async def quarantine(self, *, user_id: int | None = None, group: str | None = None,
+                         release: bool = False) -> int:
+        """Stop (or, releasing, resume) counting a voter's or a flagged group's votes; how
+        many voters changed."""
+        store = self.store
+        if group is not None:
+            changed = await (store.release_group if release else store.quarantine_group)(group)
+        else:
+            assert user_id is not None
+            changed = int(await (store.unignore_voter if release else store.ignore_voter)(
+                user_id))
         self.on_change()
-        return ignored
+        return changed
 
     async def purge(self, older_than_days: float) -> int:
         return await self.store.purge_unvoted(older_than_days)

@@ -56,7 +56,7 @@ class Settings(DbSettings, InferenceSettings):
     owner_ids: frozenset[int] = setting(
         "SEQBOT_OWNER_IDS", frozenset(),
         "Comma-separated user ids of the bot's owners: only they may use the /admin commands "
-        "that act on every server (sync, reload, rollback, ignore-voter). Default: the "
+        "that act on every server (sync, reload, rollback, quarantine). Default: the "
         "application's owner.", id_set)
     moderator_role_ids: frozenset[int] = setting(
         "SEQBOT_MODERATOR_ROLE_IDS", frozenset(),

@@ -21,6 +21,7 @@ from db.records import (
     AgreedExample,
     LoggedPrediction,
     ModelVersion,
+    VoterGroup,
     VoterStats,
     VoteTally,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "UnknownModelVersion",
     "UnknownPrediction",
     "VoteTally",
+    "VoterGroup",
     "VoterStats",
     "WeakSecretError",
     "WrongSecretError",

@@ -1,4 +1,4 @@
-"""Admin command line: `python -m db {forget,purge,stats,voters,ignore-voter,unignore-voter,
+"""Admin command line: `python -m db {forget,purge,stats,voters,quarantine,release,
 teach-pool,copy}`.
 
 Safe to run while the bot is up: it opens its own connection; the reports (stats, voters,
@@ -19,9 +19,10 @@ from db.copy import copy_database
 from db.errors import StoreError
 from db.postgres import DRIVER_ERRORS
 from db.privacy import SECRET_ENV, Hasher, is_user_hash, resolve_secret
-from db.records import VoterStats, check_task
+from db.records import VoterGroup, VoterStats, check_task
 from db.settings import DbSettings
 from db.store import MAX_RETENTION_DAYS, FeedbackStore
+from db.trust import GROUP_ID
 from settings.cli import command_line
 from settings.database import DatabaseLocation, parse_location
 
@@ -58,18 +59,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("stats", parents=[common], help="print counts as JSON")
 
     voters = commands.add_parser(
-        "voters", parents=[common], help="per-voter agreement, least agreeing first"
-    )
+        "voters", parents=[common],
+        help="each voter's estimated trust and flagged groups (and why), suspects first")
     voters.add_argument("--task", type=_task, help="one task's votes only (e.g. origin)")
 
-    for name, summary in (
-        ("ignore-voter", "leave a voter's votes out of consensus"),
-        ("unignore-voter", "count a voter's votes again"),
+    for name, alias, summary in (
+        ("quarantine", "ignore-voter", "stop counting the votes of a voter or a flagged group"),
+        ("release", "unignore-voter", "count a quarantined voter's or group's votes again"),
     ):
-        command = commands.add_parser(name, parents=[common, hashing], help=summary)
+        command = commands.add_parser(name, aliases=[alias], parents=[common, hashing],
+                                      help=summary)
         command.add_argument(
-            "user", type=_voter_ref, metavar="USER_ID_OR_HASH", help="Discord id or voter hash"
-        )
+            "user", type=_voter_ref, metavar="USER_ID_HASH_OR_GROUP",
+            help="Discord id, voter hash, or group id (g-..., from `voters`)")
     pool = commands.add_parser("teach-pool", help="unlabelled inputs /teach may ask about")
     pool_commands = pool.add_subparsers(dest="pool_command", required=True)
     add = pool_commands.add_parser(
@@ -93,12 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _voter_ref(text: str) -> int | str:
-    """Admins copy hashes from the `voters` report, and ids from Discord."""
-    if is_user_hash(text):
+    """Admins copy hashes and group ids from the `voters` report, and ids from Discord."""
+    if is_user_hash(text) or GROUP_ID.fullmatch(text):
         return text
     if text.isdigit():
         return int(text)
-    raise argparse.ArgumentTypeError("expected a Discord user id or a 64-hex voter hash")
+    raise argparse.ArgumentTypeError(
+        "expected a Discord user id, a 64-hex voter hash or a group id (g-...)")
 
 
 def _location(text: str) -> DatabaseLocation:
@@ -133,13 +136,17 @@ async def _dispatch(store: FeedbackStore, args: argparse.Namespace) -> str:
     if args.command == "stats":
         return json.dumps(await store.stats(), indent=2)
     if args.command == "voters":
-        return _voter_table(await store.voter_agreement(args.task))
+        return _voter_table(await store.voter_agreement(args.task), await store.voter_groups())
     if args.command == "teach-pool":
         return await _teach_pool(store, args)
-    return await _set_ignored(store, args.user, ignore=args.command == "ignore-voter")
+    return await _set_ignored(store, args.user,
+                              ignore=args.command in ("quarantine", "ignore-voter"))
 
 
 async def _set_ignored(store: FeedbackStore, voter: int | str, *, ignore: bool) -> str:
+    if isinstance(voter, str) and GROUP_ID.fullmatch(voter):
+        count = await (store.quarantine_group if ignore else store.release_group)(voter)
+        return f"group {voter}: {count} voters {'quarantined' if ignore else 'released'}"
     if isinstance(voter, int):
         changed = await (store.ignore_voter if ignore else store.unignore_voter)(voter)
     else:
@@ -155,14 +162,22 @@ async def _teach_pool(store: FeedbackStore, args: argparse.Namespace) -> str:
     return json.dumps(await store.teach.pool_stats(), indent=2)
 
 
-def _voter_table(stats: list[VoterStats]) -> str:
-    lines = [f"{'voter_hash':64}  {'votes':>5}  {'decided':>7}  {'agreement':>9}  ignored"]
+def _voter_table(stats: list[VoterStats], groups: list[VoterGroup]) -> str:
+    lines = [f"{'voter_hash':64}  {'votes':>5}  {'trust':>5}  {'checked':>7}  {'agreement':>9}  "
+             f"{'group':13}  quarantined"]
     for voter in stats:
         share = "-" if voter.agreement is None else f"{voter.agreement:.2f}"
         flag = "yes" if voter.ignored else "no"
-        lines.append(
-            f"{voter.voter_hash:64}  {voter.votes:>5}  {voter.decided:>7}  {share:>9}  {flag}"
-        )
+        trust = "mod" if voter.moderator else f"{voter.trust:.2f}"
+        lines.append(f"{voter.voter_hash:64}  {voter.votes:>5}  {trust:>5}  "
+                     f"{voter.evaluated:>7}  {share:>9}  {voter.group or '-':13}  {flag}")
+    lines.append("")
+    lines.append(f"flagged groups: {len(groups)}" + (" (quarantine one: python -m db "
+                                                      "quarantine GROUP_ID)" if groups else ""))
+    for group in groups:
+        state = "quarantined" if group.quarantined else "counted"
+        lines.append(f"{group.group_id}  {len(group.members)} voters, {state}: "
+                     + "; ".join(group.reasons))
     return "\n".join(lines)
 
 

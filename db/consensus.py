@@ -1,7 +1,11 @@
-"""When community votes turn a prediction into a training label, and who keeps disagreeing.
+"""One answer's ballots and their plain count, as the bot shows them after each vote.
 
-The rules are pure functions over ballots so they can be property-tested; the queries at the end
-only gather ballots. A label is agreed when (ignored voters left out):
+What training and the known-input memory receive, and the label the bot calls agreed under an
+answer, are decided by earned trust (db.trust; FeedbackStore._live_tally); this module counts
+and holds the unweighted rule the trust rule weighs (its `min_agree` and `min_share` are the
+store's for both). The rules are pure functions over ballots so they can be property-tested; the
+query at the end only gathers ballots. By this rule a label is agreed when (quarantined
+voters left out):
 - a moderator voted: moderators decide alone; if moderators disagree, nothing is agreed;
 - otherwise the most voted label is unique (ties are left out), has at least `min_agree` voters
   and strictly more than `min_share` of the votes.
@@ -14,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from db.connection import Connection
-from db.records import CONFIRMED, VoterStats, VoteTally
+from db.records import CONFIRMED, VoteTally
 
 
 @dataclass(frozen=True)
@@ -96,42 +100,6 @@ def tally(poll: Poll, rule: ConsensusRule = DEFAULT_RULE) -> VoteTally:
         said_right=counts[poll.top_label],
         consensus=verdict.label if verdict else None,
         by_moderator=verdict.by_moderator if verdict else False,
-    )
-
-
-def voter_agreement(polls: Iterable[Poll], rule: ConsensusRule = DEFAULT_RULE) -> list[VoterStats]:
-    """Per voter: votes cast, votes on decided items, and how many matched the decision.
-
-    Ignored voters are still reported (flagged) so an admin can check the decision to ignore.
-    Sorted least agreeing first, since those are the voters an admin needs to look at.
-    """
-    votes: Counter[str] = Counter()
-    decided: Counter[str] = Counter()
-    agreed: Counter[str] = Counter()
-    ignored: dict[str, bool] = {}
-    for poll in polls:
-        verdict = decide(poll.ballots, poll.top_label, rule)
-        for ballot in poll.ballots:
-            voter = ballot.voter_hash
-            votes[voter] += 1
-            ignored[voter] = ballot.ignored
-            if verdict is not None:
-                decided[voter] += 1
-                agreed[voter] += effective_label(ballot.label, poll.top_label) == verdict.label
-    stats = [
-        VoterStats(
-            voter_hash=voter,
-            votes=votes[voter],
-            decided=decided[voter],
-            agreed=agreed[voter],
-            agreement=agreed[voter] / decided[voter] if decided[voter] else None,
-            ignored=ignored[voter],
-        )
-        for voter in votes
-    ]
-    return sorted(
-        stats,
-        key=lambda s: (s.agreement is None, s.agreement or 0.0, -s.votes, s.voter_hash),
     )
 
 

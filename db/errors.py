@@ -48,3 +48,7 @@ class DatabaseUnavailable(StoreError):
 
 class DatabaseCorrupt(StoreError):
     """The file is not a SQLite database, is truncated, or failed the integrity check."""
+
+
+class UnknownVoterGroup(StoreError, LookupError):
+    """No flagged (or quarantined) voter group has this id."""

@@ -220,9 +220,17 @@ CREATE TABLE store_meta (
 ) WITHOUT ROWID;
 """
 
+_V10_VOTER_QUARANTINE = """
+-- one mechanism for voters and groups: a group's members are quarantined together, under
+-- the group's id, and released together; '' marks a voter quarantined alone
+ALTER TABLE ignored_voters ADD COLUMN group_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX ignored_voters_group ON ignored_voters (group_id);
+"""
+
 MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_MODERATION, _V3_ERASURE_AND_ONE_PRODUCTION_MODEL,
                                _V4_ACTIVE_LEARNING, _V5_DERIVED_MARGIN, _V6_IDS_NEVER_REUSED,
-                               _V7_TASKS_BY_SHAPE, _V8_SHARED_COOLDOWNS, _V9_SECRET_FINGERPRINT)
+                               _V7_TASKS_BY_SHAPE, _V8_SHARED_COOLDOWNS, _V9_SECRET_FINGERPRINT,
+                               _V10_VOTER_QUARANTINE)
 SCHEMA_VERSION = len(MIGRATIONS)
 # v5's ALTER TABLE ... DROP COLUMN needs 3.35; generated columns (v5) 3.31, json_* built in
 MIN_SQLITE = (3, 35, 0)

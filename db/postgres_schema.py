@@ -96,5 +96,10 @@ CREATE TABLE store_meta (
 );
 """
 
+_V10_VOTER_QUARANTINE = """
+ALTER TABLE ignored_voters ADD COLUMN group_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX ignored_voters_group ON ignored_voters (group_id);
+"""
+
 MIGRATIONS: dict[int, str] = {BASELINE_VERSION: _V7_BASELINE, 8: _V8_SHARED_COOLDOWNS,
-                              9: _V9_SECRET_FINGERPRINT}
+                              9: _V9_SECRET_FINGERPRINT, 10: _V10_VOTER_QUARANTINE}

@@ -95,6 +95,8 @@ class AgreedExample:
     by_moderator: bool
     created_at: datetime
     last_vote_at: datetime
+    voter_hashes: tuple[str, ...] = ()
+    voter_group: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,22 @@ class VoterStats:
     decided: int
     agreed: int
     agreement: float | None
-    ignored: bool
+    ignored: bool  # quarantined: their votes do not count until released
+    trust: float = 0.0  # estimated chance their label is right (db.trust)
+    evaluated: int = 0  # votes the estimate could check against a reference
+    group: str = ""  # the flagged group they vote with, if any
+    moderator: bool = False  # voted as a moderator: decides alone, so not estimated
+
+
+@dataclass(frozen=True)
+class VoterGroup:
+    """Voters flagged for voting together, and why (db.trust.find_groups)."""
+
+    group_id: str
+    members: tuple[str, ...]
+    items: int
+    reasons: tuple[str, ...]
+    quarantined: bool
 
 
 @dataclass(frozen=True)

@@ -6,24 +6,34 @@ written once for both databases (db.connection). Raw Discord user ids enter here
 only as keyed hashes (see db.privacy).
 """
 
+import asyncio
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from db import consensus
+from db import consensus, trust
 from db.connection import Connection, Row
 from db.consensus import DEFAULT_RULE, ConsensusRule, Poll
 from db.cooldowns import CooldownStore
 from db.database import Database
-from db.errors import ConstraintError, MissingSecretError, UnknownModelVersion, UnknownPrediction
+from db.errors import (
+    ConstraintError,
+    MissingSecretError,
+    UnknownModelVersion,
+    UnknownPrediction,
+    UnknownVoterGroup,
+)
 from db.postgres import PostgresDatabase
 from db.privacy import Hasher, check_secret, is_user_hash
 from db.records import (
     AgreedExample,
     LoggedPrediction,
     ModelVersion,
+    VoterGroup,
     VoterStats,
     VoteTally,
     check_model_status,
@@ -62,6 +72,7 @@ class FeedbackStore:
         self._hasher = hasher
         self._rule = rule
         self._clock = clock
+        self._estimated: trust.Estimate | None = None
         self.teach = TeachStore(db, self._hash, clock)
         self.cooldowns = CooldownStore(db, self._hash, clock)
 
@@ -171,7 +182,7 @@ class FeedbackStore:
         voter_hash = self._hash(voter_id)
         now = self._now()
 
-        async def upsert(conn: Connection) -> VoteTally:
+        async def upsert(conn: Connection) -> tuple[Poll, float]:
             await _require_prediction(conn, pred_id)
             await conn.execute(
                 """
@@ -185,63 +196,71 @@ class FeedbackStore:
                 """,
                 (pred_id, voter_hash, label, int(is_moderator), now, now),
             )
-            return consensus.tally(await _poll(conn, pred_id), self._rule)
-
-        return await self._db.write(upsert)
-
-    async def tally(self, pred_id: int) -> VoteTally:
-        async def select(conn: Connection) -> Poll:
             return await _poll(conn, pred_id)
 
-        return consensus.tally(await self._db.read(select), self._rule)
+        return self._live_tally(*await self._db.write(upsert))
+
+    async def tally(self, pred_id: int) -> VoteTally:
+        async def select(conn: Connection) -> tuple[Poll, float]:
+            return await _poll(conn, pred_id)
+
+        return self._live_tally(*await self._db.read(select))
+
+    def _live_tally(self, poll: Poll, confidence: float) -> VoteTally:
+        """The answer's vote counts, and what its voters agree on by the trust last
+        estimated (new accounts at the prior until then): the line under the answer must
+        not show, as the community's, a label the loop would never learn (three new
+        accounts correcting a confident answer). Cheap: the estimate itself is not rerun."""
+        counts = consensus.tally(poll, self._rule)
+        if not poll.ballots:
+            return counts
+        answer = trust.Answer(poll.prediction_id, "", "", poll.top_label, confidence)
+        [item] = trust.build_items([answer], [
+            trust.Vote(poll.prediction_id, b.voter_hash, b.label, b.is_moderator, b.ignored, i)
+            for i, b in enumerate(poll.ballots)])
+        est = self._estimated
+        verdict = trust.decide(item, est.trust if est else {}, est.group_of if est else {},
+                               self._trust_rule(None, None))
+        return replace(counts, consensus=verdict.label if verdict else None,
+                       by_moderator=verdict.by_moderator if verdict else False)
 
     async def agreed_examples(
-        self, task: str, *, min_agree: int | None = None, min_share: float | None = None
+        self, task: str, *, min_agree: int | None = None, min_share: float | None = None,
+        key: Callable[[str], str] | None = None,
     ) -> list[AgreedExample]:
-        """Labels the community agreed on, oldest prediction first; thresholds default to the
-        store's rule (2 voters, strictly more than half)."""
+        """One label per input the community agreed on, weighted by earned trust (db.trust),
+        oldest input first. `key` says which answers are of one input (applied to their
+        normalised text; default: case and spacing folded): they are pooled, and the label
+        with the most trusted support wins. Thresholds default to the store's rule."""
         check_task(task)
-        rule = ConsensusRule(
-            self._rule.min_agree if min_agree is None else min_agree,
-            self._rule.min_share if min_share is None else min_share,
-        )
+        rule = self._trust_rule(min_agree, min_share)
 
-        async def select(conn: Connection) -> tuple[list[Poll], dict[int, Any]]:
-            polls = await consensus.load_polls(conn, task=task)
-            rows = await conn.fetch_all(
-                """
-                SELECT p.*, max(v.updated_at) AS last_vote_at
-                FROM predictions p JOIN votes v ON v.prediction_id = p.id
-                WHERE p.task = ?
-                GROUP BY p.id
-                """,
-                (task,),
-            )
-            return polls, {row["id"]: row for row in rows}
+        async def select(conn: Connection) -> tuple[list[trust.Item], dict[int, Any]]:
+            return await trust.load_items(conn, task=task, key=key)
 
-        polls, rows = await self._db.read(select)
+        items, rows = await self._db.read(select)
         examples = []
-        for poll in polls:
-            verdict = consensus.decide(poll.ballots, poll.top_label, rule)
-            if verdict is None:
+        for item, verdict in await self._agreed(items, rule):
+            if item.task != task:
                 continue
-            row = rows[poll.prediction_id]
-            examples.append(
-                AgreedExample(
-                    prediction_id=poll.prediction_id,
-                    task=task,
-                    input_text=row["input_text"],
-                    normalized=row["normalized"],
-                    label=verdict.label,
-                    model_label=poll.top_label,
-                    model_version=row["model_version"],
-                    model_was_right=verdict.label == poll.top_label,
-                    voters=sum(not ballot.ignored for ballot in poll.ballots),
-                    by_moderator=verdict.by_moderator,
-                    created_at=from_db(row["created_at"]),
-                    last_vote_at=from_db(row["last_vote_at"]),
-                )
-            )
+            answer = item.latest
+            row = rows[answer.id]
+            examples.append(AgreedExample(
+                prediction_id=answer.id,
+                task=task,
+                input_text=row["input_text"],
+                normalized=row["normalized"],
+                label=verdict.label,
+                model_label=answer.label,
+                model_version=row["model_version"],
+                model_was_right=verdict.label == answer.label,
+                voters=len(item.counted()),
+                by_moderator=verdict.by_moderator,
+                created_at=from_db(row["created_at"]),
+                last_vote_at=from_db(item.last_vote),
+                voter_hashes=verdict.supporters,
+                voter_group=verdict.group,
+            ))
         return examples
 
     async def trusted_labels(
@@ -249,34 +268,118 @@ class FeedbackStore:
     ) -> dict[str, AgreedExample]:
         """Per input key, the label the community agreed on: what the served known-input
         memory may answer from (bot/known.py). Recomputed from the votes on every call, so a
-        label whose votes changed, whose voters were erased (/forget-me) or ignored is simply
-        no longer there. `key` says which answers are of one input (applied to their
-        normalised text); default: case and spacing folded.
-
-        This is where the trust-weighted consensus of issue 17 plugs in: it replaces this
-        body, keeping the signature and the meaning. Until then it is the per-answer
-        consensus of `agreed_examples`, and an input whose answers were agreed on different
-        labels enters with none of them.
-        """
-        fold = key or (lambda text: " ".join(text.casefold().split()))
-        by_key: dict[str, AgreedExample] = {}
-        disputed: set[str] = set()
-        for example in await self.agreed_examples(task):  # oldest answer first
-            k = fold(example.normalized)
-            if k in by_key and by_key[k].label != example.label:
-                disputed.add(k)
-            by_key[k] = example
-        return {k: e for k, e in by_key.items() if k not in disputed}
+        label whose votes changed, whose voters were erased (/forget-me) or quarantined is
+        simply no longer there. `key` as in `agreed_examples`. Stricter than training: a
+        label a flagged group helped agree enters only if a moderator decided it, since the
+        memory answers at once, with no gate in between."""
+        reads = key or trust.fold
+        return {reads(e.normalized): e for e in await self.agreed_examples(task, key=reads)
+                if e.by_moderator or not e.voter_group}
 
     async def voter_agreement(self, task: str | None = None) -> list[VoterStats]:
-        """Per-voter agreement with the consensus, least agreeing first."""
+        """Per voter: estimated trust, flagged group, agreement with the trust-weighted
+        consensus; flagged, quarantined (not estimated: their votes count for nothing), then
+        least trusted first, since those are whom an admin checks."""
         if task is not None:
             check_task(task)
+        items, est = await self._estimate()
+        votes: Counter[str] = Counter()
+        decided: Counter[str] = Counter()
+        agreed: Counter[str] = Counter()
+        quarantined: set[str] = set()
+        moderators: set[str] = set()
+        rule = self._trust_rule(None, None)
+        for item in items:
+            if task is not None and item.task != task:
+                continue
+            quarantined |= item.quarantined
+            verdict = trust.decide(item, est.trust, est.group_of, rule)
+            for voter, (label, mod) in item.ballots.items():
+                votes[voter] += 1
+                if mod:
+                    moderators.add(voter)
+                if verdict is not None:
+                    decided[voter] += 1
+                    agreed[voter] += label == verdict.label
+        stats = [VoterStats(
+            voter_hash=voter, votes=votes[voter], decided=decided[voter], agreed=agreed[voter],
+            agreement=agreed[voter] / decided[voter] if decided[voter] else None,
+            ignored=voter in quarantined, trust=est.trust.get(voter, rule.new_trust),
+            evaluated=est.evaluated[voter], group=est.group_of.get(voter, ""),
+            moderator=voter in moderators,
+        ) for voter in votes]
+        return sorted(stats, key=lambda s: (not s.group, not s.ignored, s.trust, -s.votes,
+                                            s.voter_hash))
 
-        async def select(conn: Connection) -> list[Poll]:
-            return await consensus.load_polls(conn, task=task)
+    async def voter_groups(self) -> list[VoterGroup]:
+        """Groups of voters flagged for voting together, and why; most items first."""
+        _, est = await self._estimate()
 
-        return consensus.voter_agreement(await self._db.read(select), self._rule)
+        async def select(conn: Connection) -> set[str]:
+            return {row[0] for row in await conn.fetch_all(
+                "SELECT voter_hash FROM ignored_voters")}
+
+        quarantined = await self._db.read(select)
+        groups = [VoterGroup(g.group_id, g.members, g.items, g.reasons,
+                             all(m in quarantined for m in g.members)) for g in est.groups]
+        return sorted(groups, key=lambda g: (-g.items, g.group_id))
+
+    async def quarantine_group(self, group_id: str) -> int:
+        """Quarantine every member of a flagged group (as `ignore_voter` does one voter);
+        how many were newly quarantined. Unknown group: UnknownVoterGroup."""
+        members = await self._group_members(group_id)
+        now = self._now()
+
+        async def insert(conn: Connection) -> int:
+            return await conn.execute_many(
+                "INSERT INTO ignored_voters (voter_hash, created_at, group_id) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING", [(m, now, group_id) for m in members])
+
+        return await self._db.write(insert)
+
+    async def release_group(self, group_id: str) -> int:
+        """Count the votes of a quarantined group again; how many voters were released."""
+
+        async def delete(conn: Connection) -> int:
+            return await conn.execute("DELETE FROM ignored_voters WHERE group_id = ?",
+                                      (group_id,))
+
+        released = await self._db.write(delete)
+        if not released:
+            raise UnknownVoterGroup(f"no quarantined group {group_id!r}")
+        return released
+
+    async def _group_members(self, group_id: str) -> tuple[str, ...]:
+        for group in (await self._estimate())[1].groups:
+            if group.group_id == group_id:
+                return group.members
+        raise UnknownVoterGroup(f"no flagged group {group_id!r} (see `python -m db voters`)")
+
+    async def _estimate(self) -> tuple[list[trust.Item], trust.Estimate]:
+        async def select(conn: Connection) -> list[trust.Item]:
+            return (await trust.load_items(conn))[0]
+
+        items = await self._db.read(select)
+        return items, await self._estimate_of(items, self._trust_rule(None, None))
+
+    async def _agreed(self, items: list[trust.Item], rule: trust.TrustRule | None = None,
+                      ) -> list[tuple[trust.Item, trust.Verdict]]:
+        """Off the event loop: the estimate takes ~1.5 s per 15,000 votes, and the bot must
+        keep answering meanwhile (the database is not held: the rows are already read)."""
+        rule = rule or self._trust_rule(None, None)
+        return trust.agreed(items, rule, await self._estimate_of(items, rule))
+
+    async def _estimate_of(self, items: list[trust.Item], rule: trust.TrustRule,
+                           ) -> trust.Estimate:
+        est = await asyncio.to_thread(trust.estimate, items, rule)
+        if rule == self._trust_rule(None, None):
+            self._estimated = est  # what live tallies weigh votes by
+        return est
+
+    def _trust_rule(self, min_agree: int | None, min_share: float | None) -> trust.TrustRule:
+        return trust.TrustRule(
+            min_agree=self._rule.min_agree if min_agree is None else min_agree,
+            min_share=self._rule.min_share if min_share is None else min_share)
 
     async def ignore_voter(self, voter_id: int) -> bool:
         return await self.ignore_voter_hash(self._hash(voter_id))
@@ -322,24 +425,21 @@ class FeedbackStore:
             production = {task: version for task, version in await conn.fetch_all(
                 "SELECT task, version FROM model_versions WHERE status = 'production'")}
             names = list(dict.fromkeys([*tasks, *sorted({*counts, *production})]))
-            agreed = {}
-            for task in names:
-                polls = await consensus.load_polls(conn, task=task)
-                agreed[task] = sum(
-                    consensus.decide(poll.ballots, poll.top_label, self._rule) is not None
-                    for poll in polls
-                )
             return {
+                "items": (await trust.load_items(conn))[0],
                 "schema_version": await self._db.schema_version(conn),
                 "predictions": {task: counts.get(task, 0) for task in names},
                 "votes": await conn.fetch_value("SELECT count(*) FROM votes"),
                 "voters": await conn.fetch_value("SELECT count(DISTINCT voter_hash) FROM votes"),
                 "ignored_voters": await conn.fetch_value("SELECT count(*) FROM ignored_voters"),
-                "agreed_examples": agreed,
+                "agreed_examples": names,
                 "production_versions": {task: production.get(task) for task in names},
             }
 
-        return await self._db.read(select)
+        stats = await self._db.read(select)
+        agreed = Counter(item.task for item, _ in await self._agreed(stats.pop("items")))
+        stats["agreed_examples"] = {task: agreed[task] for task in stats["agreed_examples"]}
+        return stats
 
     # model versions
 
@@ -499,10 +599,13 @@ async def _require_prediction(conn: Connection, pred_id: int) -> str:
     return str(top_label)
 
 
-async def _poll(conn: Connection, pred_id: int) -> Poll:
+async def _poll(conn: Connection, pred_id: int) -> tuple[Poll, float]:
+    """The answer's ballots, and the probability the model gave its label."""
     top_label = await _require_prediction(conn, pred_id)
     polls = await consensus.load_polls(conn, prediction_id=pred_id)
-    return polls[0] if polls else Poll(pred_id, top_label, [])
+    top = json.loads(await conn.fetch_value("SELECT top_json FROM predictions WHERE id = ?",
+                                            (pred_id,)))
+    return (polls[0] if polls else Poll(pred_id, top_label, [])), float(top[0][1]) if top else 0.0
 
 
 async def _retire_production(conn: Connection, task: str) -> None:

@@ -374,9 +374,12 @@ def names_with_suffix(suffix: str, n: int, seed: int) -> list[str]:
 
 
 async def community_votes(db_path: Path, task: str, parent: Checkpoint,
-                          items: list[tuple[str, str]], voters: int = 2) -> None:
+                          items: list[tuple[str, str]], voters: int = 3,
+                          community: int = 9) -> None:
     """Log what the parent answers for each (input, true label), and have `voters` people
-    agree on the true label (confirming the answer when it was already right)."""
+    agree on the true label (confirming the answer when it was already right): different
+    members of a `community` on each input, as in a real server, so that they earn trust by
+    agreeing with each other (db.trust) instead of looking like one group voting together."""
     predictor = Predictor(parent)
     normalize = parent.pipeline.normalize
     async with await FeedbackStore.open(db_path, HASHER) as store:
@@ -386,7 +389,7 @@ async def community_votes(db_path: Path, task: str, parent: Checkpoint,
                 task, raw, normalize(raw), parent.version, answer.label, answer.top,
                 guild_id=1, channel_id=2, author_id=10_000 + i)
             for voter in range(voters):
-                await store.record_vote(pred_id, 1 + voter,
+                await store.record_vote(pred_id, 1 + (i + voter) % community,
                                         CONFIRMED if label == answer.label else label)
 
 

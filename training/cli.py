@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--dry-run", action="store_true",
                     help="train, evaluate and report, but record and promote nothing")
     add_hyperparameters(ft, FinetuneConfig)
+    ft.set_defaults(max_share=None)  # SEQBOT_FINETUNE_MAX_SHARE unless the flag is given
     tp = sub.add_parser("teach-pool", help="short sentences from the unlabelled IMDB reviews, "
                         "for `python -m db teach-pool add --task sentiment`")
     tp.add_argument("--data", help="the unlabelled reviews (as for training)")
@@ -162,6 +163,8 @@ def resolve_settings(args: argparse.Namespace, settings: TrainingSettings) -> No
         settings = dataclasses.replace(settings, db=args.db)  # models/ beside it
     if "model_dir" in args:
         args.model_dir = args.model_dir or settings.models
+    if "max_share" in args and args.max_share is None:
+        args.max_share = settings.finetune_max_share
 
 
 def ready_command_line(args: argparse.Namespace) -> int:

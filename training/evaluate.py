@@ -13,19 +13,26 @@ from training.metrics import summarize
 from training.splits import test_set
 
 
-def evaluate_examples(predictor: Predictor, examples: list[tuple[str, str]]) -> dict:
-    """Metrics of a predictor on (input, label) pairs. An input the model refuses counts
-    as wrong (with uniform probabilities), so refusing is never a way to score."""
-    labels = predictor.labels
-    probs = torch.full((len(examples), len(labels)), 1.0 / len(labels))
-    each = predictor.prepare_many([raw for raw, _ in examples])
+def answer(predictor: Predictor, inputs: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Probabilities of each input (uniform where the model refuses it) and the mask of the
+    inputs it answered."""
+    probs = torch.full((len(inputs), len(predictor.labels)), 1.0 / len(predictor.labels))
+    each = predictor.prepare_many(inputs)
     answered = torch.tensor([not isinstance(p, InputError) for p in each], dtype=torch.bool)
     prepared = valid_only(each)
     if prepared:
         probs[answered] = predictor.probabilities(prepared)
+    return probs, answered
+
+
+def evaluate_examples(predictor: Predictor, examples: list[tuple[str, str]]) -> dict:
+    """Metrics of a predictor on (input, label) pairs. An input the model refuses counts
+    as wrong (with uniform probabilities), so refusing is never a way to score."""
+    labels = predictor.labels
+    probs, answered = answer(predictor, [raw for raw, _ in examples])
     y = torch.tensor([labels.index(label) for _, label in examples])
     metrics = summarize(probs, y, labels, answered)
-    metrics["refused"] = len(examples) - len(prepared)
+    metrics["refused"] = int((~answered).sum())
     metrics["model_version"] = predictor.version
     return metrics
 

@@ -4,15 +4,19 @@ One run, top to bottom:
 1. read the agreed examples (db consensus), one label per input as the model reads it, and
    split them by a stable hash into a training part and a held-out part (the same input
    always lands on the same side, run after run, so held-out examples are never trained on
-   later); inputs of the test set are never trained on either;
+   later; a tight voter group's examples are held out together, by the hash of the group);
+   inputs of the test set are never trained on either, and no voter or group supports more
+   than a bounded share of the examples trained on;
 2. start from the checkpoint the bot serves (promoted CURRENT, else the shipped weights) and
    keep its vocabulary, labels and architecture: new tokens map to <unk>;
 3. train a few epochs at a small learning rate on the agreed examples mixed with a replayed
    sample of the original training data, distilled from the parent, so nothing is forgotten;
 4. score the current model and the candidate on the same data: the clean test set (overall
-   and per class) and the held-out agreed examples;
-5. gate: promote only if the test set did not get worse and the held-out corrections got
-   better; record rejected candidates too, so every run leaves a trace and a report.
+   and per class) and the held-out corrections of voters independent of the training ones;
+5. gate: refuse a significant loss (McNemar's exact test on the items whose answers changed,
+   overall and per class; a paired randomisation test on macro-F1), and ask for a gain on
+   the independent held-out corrections; record rejected candidates too, so every run leaves
+   a trace and a report that says which rule decided.
 A running inference worker picks a promotion up through its CURRENT poller.
 """
 
@@ -37,13 +41,16 @@ from inference.predictor import Predictor
 from inference.registry import promoted_versions, resolve_checkpoint, set_current, task_dir
 from training.batching import bucket_batches
 from training.data import fingerprint
-from training.evaluate import evaluate_examples
+from training.evaluate import answer
 from training.finetune_report import format_report, write_report
 from training.loop import predict_logits
-from training.metrics import fit_temperature
+from training.metrics import fit_temperature, summarize
 from training.ready import choose_verdicts
+from training.settings import TrainingSettings
+from training.significance import NO_ANSWER, Paired, macro_f1_change, mcnemar
 from training.splits import Pair, test_set, train_val
 
+EPS = 1e-9  # accuracies are ratios of small integers: compare them without float noise
 EXIT_REJECTED = 1  # the gate refused the candidate
 EXIT_TOO_FEW = 3  # not enough agreed examples to train and judge a candidate
 
@@ -64,10 +71,18 @@ class FinetuneConfig:
     min_replay: int = 3000  # ... but at least this many per epoch
     distill_temperature: float = 2.0  # softens the parent's predictions on replayed data
     calibration_size: int = 2000  # validation examples the temperature is refitted on
-    # gate (accuracies are fractions: 0.005 = half a point)
-    max_test_drop: float = 0.005
-    max_class_drop: float = 0.02
-    min_class_support: int = 50  # per-class check only where the test set has this many
+    # influence: no voter or tight group supports more than this share of the examples
+    # trained on (SEQBOT_FINETUNE_MAX_SHARE; the command line reads the setting)
+    max_share: float = TrainingSettings.finetune_max_share
+    # gate: the chance of refusing a candidate that is no worse, per family of checks: the
+    # two overall ones (accuracy, macro-F1) share it, and so do the per-class ones (each
+    # loss blocks when its one-sided p is below its share: Bonferroni)
+    significance: float = 0.05
+    # ... and only a loss larger than these tolerances (fractions: 0.005 = half a point)
+    # refuses: on a large test set a real but immaterial shift is significant too
+    max_test_drop: float = 0.005  # overall accuracy and macro-F1
+    max_class_drop: float = 0.02  # a class's accuracy
+    randomisation_rounds: int = 2000  # of the macro-F1 test (and its bootstrap interval)
     test_limit: int = 0  # 0 = the whole test set, else a fixed random sample (faster)
     seed: int = 0
 
@@ -81,14 +96,29 @@ class Feedback:
     agreed: int  # rows the store returned, before deduplication
     dropped: dict[str, int]
     fingerprint: str  # of the examples used: an unchanged value means nothing new to learn
+    contributions: list[dict] = field(default_factory=list)  # per voter or group, see cap()
+
+    @property
+    def evidence(self) -> list[AgreedExample]:
+        """Held-out corrections that may vouch for a candidate: those whose voters are
+        independent of the training examples' voters. A tight group that also supports
+        training examples would vouch for its own labels (the poisoned pattern learned from
+        its training half "improves" its held-out half), so its held-out corrections are
+        left out of the evidence (and still never trained on)."""
+        trained = {e.voter_group for e in self.train if e.voter_group}
+        return [e for e in self.holdout
+                if not e.model_was_right and e.voter_group not in trained]
 
     def counts(self) -> dict:
         def split(examples: list[AgreedExample]) -> dict:
             corrections = sum(not e.model_was_right for e in examples)
             return {"corrections": corrections, "confirmations": len(examples) - corrections}
 
+        held_corrections = split(self.holdout)["corrections"]
         return {"agreed": self.agreed, "dropped": self.dropped, "train": split(self.train),
-                "holdout": split(self.holdout), "fingerprint": self.fingerprint}
+                "holdout": split(self.holdout), "evidence": len(self.evidence),
+                "not_independent": held_corrections - len(self.evidence),
+                "fingerprint": self.fingerprint}
 
 
 @dataclass(frozen=True)
@@ -108,6 +138,7 @@ class Outcome:
     version: str | None = None
     report: dict = field(default_factory=dict)
     report_path: Path | None = None
+    feedback: Feedback | None = None  # what the candidate was trained and judged on
 
     @property
     def exit_code(self) -> int:
@@ -129,11 +160,18 @@ def in_holdout(normalized: str, fraction: float) -> bool:
     return int(digest[:8], 16) / 16**8 < fraction
 
 
+def group_in_holdout(group: str, fraction: float) -> bool:
+    """A tight voter group's side of the split, as stable as an input's."""
+    return bool(group) and in_holdout(f"voter-group:{group}", fraction)
+
+
 def prepare_feedback(
     examples: list[AgreedExample], ckpt: Checkpoint, cfg: FinetuneConfig
 ) -> Feedback:
-    """One label per input (a moderator's over the community's, a later over an earlier),
-    without inputs the model cannot read or labels it does not have; then the hash split."""
+    """One label per input, without inputs the model cannot read or labels it does not have;
+    then the hash split. The store already pools every answer of an input (the label with
+    the most trusted support: db.trust); for examples that are not pooled, a moderator's
+    label wins over the community's and a later over an earlier."""
     # An input is held out if any of its variants' texts hashes there: the hash of the text is
     # the split earlier runs made (so nothing they held out is ever trained on), and a variant
     # held out holds the whole input out (so no two variants straddle the split).
@@ -142,7 +180,10 @@ def prepare_feedback(
     for e in sorted(examples, key=lambda e: (e.by_moderator, e.last_vote_at, e.prediction_id)):
         key = ckpt.pipeline.read_as(e.normalized)
         latest[key] = e
-        if in_holdout(e.normalized, cfg.holdout_fraction):
+        # A tight group's examples are held out together when its hash says so: the held-out
+        # evidence then comes from voters the candidate never learned from.
+        if (in_holdout(e.normalized, cfg.holdout_fraction)
+                or group_in_holdout(e.voter_group, cfg.holdout_fraction)):
             held.add(key)
     dropped = Counter(duplicates=len(examples) - len(latest))
     usable: list[tuple[str, AgreedExample]] = []
@@ -181,14 +222,77 @@ def without_test_inputs(feedback: Feedback, parent: Checkpoint, test_keys: set[s
 
 def check_enough(feedback: Feedback, task: str, cfg: FinetuneConfig) -> None:
     usable = len(feedback.train) + len(feedback.holdout)
-    held_corrections = sum(not e.model_was_right for e in feedback.holdout)
-    if (usable < cfg.min_agreed or held_corrections < cfg.min_holdout_corrections
-            or not feedback.train):
+    evidence = len(feedback.evidence)
+    if usable < cfg.min_agreed or evidence < cfg.min_holdout_corrections or not feedback.train:
         raise NotEnoughFeedback(
             f"{usable} usable agreed {task} examples ({feedback.agreed} agreed, "
-            f"{held_corrections} held-out corrections, {len(feedback.train)} to train on): "
-            f"need at least {cfg.min_agreed} examples and {cfg.min_holdout_corrections} "
-            "held-out corrections. Let the community vote on more answers, then run again.")
+            f"{evidence} held-out corrections from independent voters, "
+            f"{len(feedback.train)} to train on): need at least {cfg.min_agreed} examples "
+            f"and {cfg.min_holdout_corrections} independent held-out corrections. Let the "
+            "community vote on more answers, then run again.")
+
+
+def supporters(e: AgreedExample) -> list[str]:
+    """Who an example's label stands on, as the cap counts it: its tight group as one, else
+    each voter on their own."""
+    return [f"group:{e.voter_group}"] if e.voter_group else [f"voter:{h}" for h in e.voter_hashes]
+
+
+def credit(examples: list[AgreedExample]) -> Counter[str]:
+    """Each example is one unit of influence, shared equally among its supporters: the
+    shares of all supporters add up to the examples (an example no store records supporters
+    for credits nobody)."""
+    total: Counter[str] = Counter()
+    for e in examples:
+        behind = supporters(e)
+        for s in behind:
+            total[s] += 1 / len(behind)
+    return total
+
+
+def cap(feedback: Feedback, task: str, cfg: FinetuneConfig) -> Feedback:
+    """No voter or tight group holds more than `max_share` of the examples trained on.
+
+    An example's weight is shared among the voters behind it (a tight group counts as one
+    supporter, whoever else voted), so a voter who agrees with many others on many answers
+    holds little of each, while one whose labels stand on them alone, or a group voting on
+    its own, holds them whole. The supporter furthest over the bound loses its latest
+    example, one at a time (which shrinks the total, and with it everyone's bound), until
+    nobody is over. Every supporter's share is reported, before and after."""
+    train = sorted(feedback.train, key=lambda e: e.prediction_id)
+    before, held = credit(train), credit(train)
+    theirs: dict[str, list[AgreedExample]] = {}
+    for e in train:
+        for s in supporters(e):
+            theirs.setdefault(s, []).append(e)
+    left_out: set[int] = set()
+    n = len(train)
+    while held:
+        top = max(held, key=lambda s: (held[s], s))
+        if held[top] <= cfg.max_share * n + 1e-9:
+            break
+        e = theirs[top].pop()
+        left_out.add(e.prediction_id)
+        n -= 1
+        behind = supporters(e)
+        for s in behind:
+            held[s] -= 1 / len(behind)
+            if s != top:
+                theirs[s].remove(e)
+    train = [e for e in train if e.prediction_id not in left_out]
+    supported = Counter(s for e in feedback.train for s in supporters(e))
+    kept = Counter(s for e in train for s in supporters(e))
+    contributions = [
+        {"supporter": s[:18], "group": s.startswith("group:"), "examples": supported[s],
+         "share_before": round(before[s] / len(feedback.train), 4), "trained": kept[s],
+         "share": round(held[s] / len(train), 4) if train else 0.0}
+        for s in sorted(before, key=lambda s: (-before[s], s))]
+    dropped = dict(feedback.dropped)
+    if left_out:
+        dropped["over_share"] = len(left_out)
+    capped = replace(feedback, train=train, dropped=dropped, contributions=contributions)
+    check_enough(capped, task, cfg)
+    return capped
 
 
 # ---------------------------------------------------------------- original data
@@ -299,15 +403,31 @@ def tune(
 # ---------------------------------------------------------------- evaluation and gate
 
 
-def accuracy(predictor: Predictor, pairs: list[Pair]) -> float | None:
-    return evaluate_examples(predictor, pairs)["accuracy"] if pairs else None
+def predictions(predictor: Predictor, pairs: list[Pair]) -> tuple[dict, list[int]]:
+    """Metrics of the predictor on the pairs, and its answer to each (NO_ANSWER: refused)."""
+    probs, answered = answer(predictor, [raw for raw, _ in pairs])
+    truth = torch.tensor([predictor.labels.index(label) for _, label in pairs], dtype=torch.long)
+    pred = torch.where(answered, probs.argmax(dim=-1), NO_ANSWER).tolist()
+    return summarize(probs, truth, predictor.labels, answered), pred
 
 
-def score(predictor: Predictor, original: OriginalData, feedback: Feedback) -> dict:
-    """What the gate compares: the clean test set, and the held-out agreed examples."""
-    test = evaluate_examples(predictor, original.test)
-    corrections = [(e.input_text, e.label) for e in feedback.holdout if not e.model_was_right]
+def accuracy(pred: list[int], truth: list[int]) -> float | None:
+    return sum(p == t for p, t in zip(pred, truth, strict=True)) / len(truth) if truth else None
+
+
+def score(predictor: Predictor, original: OriginalData,
+          feedback: Feedback) -> tuple[dict, dict[str, list[int]]]:
+    """What the gate compares: the clean test set, and the held-out agreed examples (the
+    corrections counted are those of independent voters: `Feedback.evidence`). Returns the
+    summary the report keeps and the answers the gate pairs."""
+    test, test_pred = predictions(predictor, original.test)
+    evidence = [(e.input_text, e.label) for e in feedback.evidence]
     confirmations = [(e.input_text, e.label) for e in feedback.holdout if e.model_was_right]
+    truth = {name: [predictor.labels.index(label) for _, label in pairs]
+             for name, pairs in (("evidence", evidence), ("confirmations", confirmations))}
+    answers = {"test": test_pred,
+               "evidence": predictions(predictor, evidence)[1] if evidence else [],
+               "confirmations": predictions(predictor, confirmations)[1] if confirmations else []}
     return {
         "test": {
             "accuracy": test["accuracy"], "macro_f1": test["macro_f1"], "ece": test["ece"],
@@ -315,30 +435,68 @@ def score(predictor: Predictor, original: OriginalData, feedback: Feedback) -> d
             "per_class": {label: {"accuracy": r["recall"], "support": r["support"]}
                           for label, r in test["per_class"].items()},
         },
-        "holdout_corrections": accuracy(predictor, corrections),
-        "holdout_confirmations": accuracy(predictor, confirmations),
-        "holdout": accuracy(predictor, corrections + confirmations),
-    }
+        "holdout_corrections": accuracy(answers["evidence"], truth["evidence"]),
+        "holdout_confirmations": accuracy(answers["confirmations"], truth["confirmations"]),
+        "holdout": accuracy(answers["evidence"] + answers["confirmations"],
+                            truth["evidence"] + truth["confirmations"]),
+    }, answers
 
 
-def gate(before: dict, after: dict, cfg: FinetuneConfig) -> list[str]:
-    """Reasons to refuse the candidate; none means promote."""
-    eps = 1e-9  # accuracies are ratios of small integers: compare them without float noise
-    reasons = []
-    drop = before["test"]["accuracy"] - after["test"]["accuracy"]
-    if drop > cfg.max_test_drop + eps:
-        reasons.append(f"test accuracy fell {100 * drop:.2f} points "
-                       f"(at most {100 * cfg.max_test_drop:.2f} allowed)")
-    for label, b in before["test"]["per_class"].items():
-        class_drop = b["accuracy"] - after["test"]["per_class"][label]["accuracy"]
-        if b["support"] >= cfg.min_class_support and class_drop > cfg.max_class_drop + eps:
-            reasons.append(f"{label} test accuracy fell {100 * class_drop:.2f} points "
-                           f"(at most {100 * cfg.max_class_drop:.2f} allowed)")
-    if after["holdout_corrections"] <= before["holdout_corrections"] + eps:
-        reasons.append(f"held-out corrections did not improve "
-                       f"({100 * before['holdout_corrections']:.1f}% -> "
-                       f"{100 * after['holdout_corrections']:.1f}%)")
-    return reasons
+@dataclass(frozen=True)
+class Check:
+    """One rule of the gate, its statistic, and whether it refuses the candidate."""
+
+    rule: str
+    blocks: bool
+    statistic: str
+    p: float | None = None
+    threshold: float | None = None
+
+    def line(self) -> str:
+        return f"{'REFUSES' if self.blocks else 'passes'}  {self.rule}: {self.statistic}"
+
+
+def gate(test: Paired, evidence: Paired, labels: tuple[str, ...],
+         cfg: FinetuneConfig) -> list[Check]:
+    """Every rule's verdict; the candidate is promoted when none blocks.
+
+    A loss blocks only when it is significant and larger than its tolerance
+    (`cfg.max_test_drop`, `cfg.max_class_drop`): overall test accuracy (McNemar's exact test on
+    the items whose answer changed) and test macro-F1 (paired randomisation test), each at
+    half of `cfg.significance`; each class's accuracy (McNemar) at its share among the
+    classes. A gain is asked of the held-out corrections of independent voters: more of
+    them right than before."""
+    alpha = cfg.significance / 2
+    overall = mcnemar(test)
+    f1 = macro_f1_change(test, len(labels), cfg.randomisation_rounds, cfg.seed)
+    checks = [Check("test accuracy",
+                    overall.p_loss < alpha and overall.drop > cfg.max_test_drop + EPS,
+                    overall.describe(), overall.p_loss, alpha),
+              Check("test macro-F1",
+                    f1.p_loss < alpha and f1.before - f1.after > cfg.max_test_drop + EPS,
+                    f1.describe(), f1.p_loss, alpha)]
+    present = sorted(set(test.truth))
+    per_class = cfg.significance / max(len(present), 1)
+    for index in present:
+        m = mcnemar(test.only([t == index for t in test.truth]))
+        checks.append(Check(f"{labels[index]} test accuracy",
+                            m.p_loss < per_class and m.drop > cfg.max_class_drop + EPS,
+                            m.describe(), m.p_loss, per_class))
+    held = mcnemar(evidence)
+    checks.append(Check(
+        "held-out corrections (independent voters)", held.gained <= held.lost,
+        f"right {held.gained} more, {held.lost} fewer of {held.n} (a gain is needed; "
+        f"McNemar exact one-sided p(gain) = {held.p_gain:.3g})", held.p_gain))
+    return checks
+
+
+def decided_by(checks: list[Check]) -> str:
+    """Which rule decided, in a sentence for the report."""
+    blocking = [c.rule for c in checks if c.blocks]
+    if blocking:
+        return "refused by " + ", ".join(blocking)
+    return ("promoted: no significant loss overall, on macro-F1 or on any class, and a gain on "
+            "the held-out corrections of independent voters")
 
 
 # ---------------------------------------------------------------- the run
@@ -370,7 +528,7 @@ async def finetune(
     dry_run: bool = False,
 ) -> Outcome:
     """Run the whole loop once for a task; see the module docstring."""
-    cfg = cfg or FinetuneConfig()
+    cfg = cfg or FinetuneConfig(max_share=TrainingSettings.load().finetune_max_share)
     device = torch.device(device)
     location = parse_location(db)  # a SQLite file or a postgresql:// URL
     if not location.exists():
@@ -381,7 +539,8 @@ async def finetune(
         parent = load_checkpoint(parent_path, task)
         print(f"{task}: current model {parent.version} ({parent_path})")
         try:
-            feedback = prepare_feedback(await store.agreed_examples(task), parent, cfg)
+            agreed = await store.agreed_examples(task, key=parent.pipeline.read_as)
+            feedback = prepare_feedback(agreed, parent, cfg)
         except NotEnoughFeedback as exc:
             return Outcome("too-few", str(exc))
         history = await store.model_versions(task)
@@ -392,7 +551,8 @@ async def finetune(
                            f"({last.status}); nothing to do", last.version)
         original = original_data(task, data, parent, cfg)
         try:
-            feedback = without_test_inputs(feedback, parent, original.test_keys, cfg)
+            feedback = cap(without_test_inputs(feedback, parent, original.test_keys, cfg),
+                           task, cfg)
         except NotEnoughFeedback as exc:
             return Outcome("too-few", str(exc))
         counts = feedback.counts()
@@ -403,9 +563,15 @@ async def finetune(
         candidate, training = tune(parent, train_pairs, original, cfg, device)
         taken = {v.version for v in history} | set(promoted_versions(model_dir, task))
         candidate.version = unique_version(task, taken | {parent.version})
-        before = score(Predictor(parent, device), original, feedback)
-        after = score(Predictor(candidate, device), original, feedback)
-        reasons = gate(before, after, cfg)
+        before, before_answers = score(Predictor(parent, device), original, feedback)
+        after, after_answers = score(Predictor(candidate, device), original, feedback)
+        labels = parent.labels
+        test_truth = [labels.index(label) for _, label in original.test]
+        evidence_truth = [labels.index(e.label) for e in feedback.evidence]
+        checks = gate(Paired(test_truth, before_answers["test"], after_answers["test"]),
+                      Paired(evidence_truth, before_answers["evidence"],
+                             after_answers["evidence"]), labels, cfg)
+        reasons = [f"{c.rule}: {c.statistic}" for c in checks if c.blocks]
 
         if dry_run:
             decision = "would-reject" if reasons else "would-promote"
@@ -426,8 +592,10 @@ async def finetune(
         report = {
             "task": task, "version": candidate.version, "parent": parent.version,
             "decision": decision, "reasons": reasons, "dry_run": dry_run,
-            "gate": {k: getattr(cfg, k) for k in ("max_test_drop", "max_class_drop",
-                                                  "min_class_support")},
+            "gate": {"significance": cfg.significance, "max_test_drop": cfg.max_test_drop,
+                     "max_class_drop": cfg.max_class_drop, "decided_by": decided_by(checks),
+                     "checks": [asdict(c) for c in checks]},
+            "max_share": cfg.max_share, "contributions": feedback.contributions,
             "feedback": counts, "training": training, "before": before, "after": after,
         }
         stem = task_dir(model_dir, task) / "reports" / (
@@ -437,10 +605,9 @@ async def finetune(
             report["checkpoint"] = str(checkpoint)
         report_path = write_report(report, stem)
         print(format_report(report))
-        verdict = ("; ".join(reasons) if reasons
-                   else "better on held-out corrections, not worse on the test set")
+        verdict = "; ".join(reasons) if reasons else decided_by(checks)
         return Outcome(decision, f"{task} {candidate.version}: {decision} ({verdict})",
-                       candidate.version, report, report_path)
+                       candidate.version, report, report_path, feedback)
 
 
 async def record(store: FeedbackStore, model_dir: Path, candidate: Checkpoint, *,

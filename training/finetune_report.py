@@ -27,7 +27,8 @@ def format_report(report: dict) -> str:
         f"{report['task']} {report['version']} (from {report['parent']}): {report['decision']}",
         f"feedback: train {fb['train']['corrections']} corrections + "
         f"{fb['train']['confirmations']} confirmations, held out "
-        f"{fb['holdout']['corrections']} + {fb['holdout']['confirmations']}",
+        f"{fb['holdout']['corrections']} + {fb['holdout']['confirmations']} "
+        f"({fb['evidence']} corrections from independent voters count as evidence)",
         f"{'':<24}{'before':>9}{'after':>9}",
     ]
     for name, keys in SUMMARY_ROWS:
@@ -37,8 +38,31 @@ def format_report(report: dict) -> str:
         a = after["test"]["per_class"][label]
         lines.append(f"  {label:<22}{_pct(b['accuracy']):>9}{_pct(a['accuracy']):>9}"
                      f"   n={b['support']}")
-    lines += [f"refused: {reason}" for reason in report["reasons"]]
+    gate = report["gate"]
+    lines.append(f"gate (a loss refuses when its one-sided p < the threshold ("
+                 f"{gate['significance']:g} shared by the two overall checks, and by the "
+                 f"classes) and it exceeds {100 * gate['max_test_drop']:g} point overall, "
+                 f"{100 * gate['max_class_drop']:g} per class):")
+    lines += [f"  {'REFUSES' if c['blocks'] else 'passes '} {c['rule']}: {c['statistic']}"
+              + (f" [threshold {c['threshold']:.3g}]" if c["threshold"] is not None else "")
+              for c in gate["checks"]]
+    lines.append(f"decided: {gate['decided_by']}")
+    lines += contribution_lines(report)
     return "\n".join(lines)
+
+
+def contribution_lines(report: dict, top: int = 10) -> list[str]:
+    """Who the examples trained on stand on: each voter or tight group, most first."""
+    rows = report.get("contributions") or []
+    dropped = report["feedback"]["dropped"].get("over_share", 0)
+    lines = [f"contributions (each example shared among the voters behind it, a tight group "
+             f"as one; at most {100 * report['max_share']:g}% per voter or group; {dropped} "
+             "left out over it):"]
+    lines += [f"  {r['supporter']:<20}{r['examples']:>6} supported {100 * r['share_before']:5.1f}%"
+              f" ->{r['trained']:>6} trained {100 * r['share']:5.1f}%" for r in rows[:top]]
+    if len(rows) > top:
+        lines.append(f"  ... and {len(rows) - top} more (all in the JSON report)")
+    return lines
 
 
 def write_report(report: dict, stem: Path) -> Path:

@@ -1,10 +1,12 @@
-"""/admin: model status, reload and rollback, feedback statistics, ignoring voters, sync.
+"""/admin: model status, reload and rollback, feedback statistics, quarantining voters and
+voter groups, sync.
 
 Hidden from non-administrators by default_permissions, which server admins can change, so
 every command checks the permission again when it runs. Anyone can create a server and invite
 the bot, so being its administrator proves nothing about the others: what acts on every server
-(the served models, who is ignored, the command list) or shows data from every server (the
-voter list) is for the bot's owners only (SEQBOT_OWNER_IDS, else the application's owner).
+(the served models, who is quarantined, the command list) or shows data from every server
+(voters' trust, flagged groups) is for the bot's owners only (SEQBOT_OWNER_IDS, else the
+application's owner).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from bot.deadline import reply, within_deadline
 from bot.embeds import escape, stats_embed, status_embed
 from bot.errors import NotOwner
 from bot.sync import sync_commands
-from db import VoterStats
+from db import VoterGroup, VoterStats
 
 PRIVATE = {"ephemeral": True, "thinking": True}  # how a slow answer is deferred
 
@@ -46,14 +48,17 @@ async def _owner_check(interaction: discord.Interaction) -> bool:
 owner_only = app_commands.check(_owner_check)  # after Admin.interaction_check: admins first
 
 
-async def _stats_for(interaction: discord.Interaction) -> tuple[dict, list[VoterStats] | None]:
-    """Counts for every admin; the voter list (None: not shown) only for owners, since it
-    holds voters from every server."""
+Suspects = tuple[list[VoterStats], list[VoterGroup]]
+
+
+async def _stats_for(interaction: discord.Interaction) -> tuple[dict, Suspects | None]:
+    """Counts for every admin; voters' trust and flagged groups (None: not shown) only for
+    owners, since they cover voters from every server."""
     feedback = bot_of(interaction).services.feedback
     if not await _is_owner(interaction):
         return await feedback.stats(), None
-    stats, worst = await asyncio.gather(feedback.stats(), feedback.least_agreeing())
-    return stats, worst
+    stats, suspects = await asyncio.gather(feedback.stats(), feedback.suspects())
+    return stats, suspects
 
 
 @app_commands.guild_only()
@@ -100,26 +105,54 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Bot admini
         await _reply(interaction, f"{task}: rolled back, now serving `{served}`.")
 
     @app_commands.command(name="stats",
-                          description="Feedback statistics (owners also see the voters to ignore)")
+                          description="Feedback statistics (owners also see voters' trust and "
+                                      "flagged groups)")
     async def stats(self, interaction: discord.Interaction) -> None:
-        stats, worst = await within_deadline(interaction, _stats_for(interaction), **PRIVATE)
-        embed = stats_embed(stats, worst or [])
-        if worst is None:
-            embed.set_footer(text="Counts cover every server. The least agreeing voters are "
-                                  "shown to the bot's owners only.")
+        stats, suspects = await within_deadline(interaction, _stats_for(interaction), **PRIVATE)
+        embed = stats_embed(stats, *(suspects or ([], [])))
+        if suspects is None:
+            embed.set_footer(text="Counts cover every server. Voters' trust and flagged groups "
+                                  "are shown to the bot's owners only.")
         await _reply(interaction, embed=embed)
 
-    @app_commands.command(name="ignore-voter",
-                          description="Owners: leave a user's votes (in every server) out of "
-                                      "training")
+    @app_commands.command(name="quarantine",
+                          description="Owners: stop counting the votes (in every server) of a "
+                                      "user or a flagged group")
     @owner_only
-    @app_commands.describe(user="The voter to ignore")
-    async def ignore_voter(self, interaction: discord.Interaction, user: discord.User) -> None:
-        newly = await within_deadline(
-            interaction, bot_of(interaction).services.feedback.ignore_voter(user.id), **PRIVATE)
-        name = escape(user.name)  # shown as typed: no markdown, no mention syntax
-        await _reply(interaction, f"Votes by {name} are now ignored." if newly
-                     else f"Votes by {name} were already ignored.")
+    @app_commands.describe(user="The voter to quarantine",
+                           group="A flagged group's id (g-..., from /admin stats)")
+    async def quarantine(self, interaction: discord.Interaction,
+                         user: discord.User | None = None,
+                         group: app_commands.Range[str, 1, 20] | None = None) -> None:
+        await self._quarantine(interaction, user, group, release=False)
+
+    @app_commands.command(name="release",
+                          description="Owners: count a quarantined user's or group's votes again")
+    @owner_only
+    @app_commands.describe(user="The voter to release", group="The quarantined group's id")
+    async def release(self, interaction: discord.Interaction,
+                      user: discord.User | None = None,
+                      group: app_commands.Range[str, 1, 20] | None = None) -> None:
+        await self._quarantine(interaction, user, group, release=True)
+
+    async def _quarantine(self, interaction: discord.Interaction, user: discord.User | None,
+                          group: str | None, *, release: bool) -> None:
+        if (user is None) == (group is None):
+            await _reply(interaction, "Name either a user or a group (a g-... id from "
+                                      "/admin stats).")
+            return
+        who = f"group {group}" if user is None else escape(user.name)  # no markdown, no ping
+        changed = await within_deadline(interaction, bot_of(interaction).services.feedback.
+                                        quarantine(user_id=user and user.id, group=group,
+                                                   release=release), **PRIVATE)
+        state = "counted again" if release else "quarantined: they no longer count"
+        if group is not None:
+            await _reply(interaction, f"Votes by {who} ({changed} voters) are now {state}.")
+        elif changed:
+            await _reply(interaction, f"Votes by {who} are now {state}.")
+        else:
+            await _reply(interaction, f"Votes by {who} were already "
+                                      f"{'counted' if release else 'quarantined'}.")
 
     teach = app_commands.Group(name="teach", description="/teach and its scheduled post")
 

@@ -116,7 +116,7 @@ hostile_names = st.one_of(
 async def test_hostile_user_names_in_admin_replies_cannot_ping(fake, bot, caplog, name):
     root = fake.member(fake.guild, "root", admin=True, user_id=int(fake.owner["id"]))  # owner
     user = fake.member(fake.guild, name)
-    record = await fake.slash(root, "admin ignore-voter", user=user)
+    record = await fake.slash(root, "admin quarantine", user=user)
     reply = await record.final(timeout=10)
     assert reply["content"].startswith("Votes by ")
     for body in record.message_bodies():

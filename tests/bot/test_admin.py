@@ -73,7 +73,7 @@ async def test_commands_for_every_server_are_for_owners_only(fake, bot):
     mallory = fake.member(fake.add_guild("Mallory's own server"), "mallory", admin=True)
     for command, options in [("admin rollback", {"task": "origin"}),
                              ("admin reload", {"task": "origin", "version": "origin-v1"}),
-                             ("admin ignore-voter", {"user": alice})]:
+                             ("admin quarantine", {"user": alice})]:
         reply = await reply_to(fake, mallory, command, **options)
         assert reply["flags"] & 64 and reply["content"] == NOT_OWNER, command
     assert bot.services.client.versions()["origin"] == "origin-v2"
@@ -90,11 +90,12 @@ async def test_only_owners_see_the_voters_of_every_server(fake, bot):
     [embed] = (await reply_to(fake, admin, "admin stats"))["embeds"]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["votes"].startswith("2 votes by 2 voters")  # the counts stay
-    assert "least agreeing voters" not in fields
+    assert "voters to check" not in fields
     assert "owners only" in embed["footer"]["text"]
     [embed] = (await reply_to(fake, owner_of(fake), "admin stats"))["embeds"]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert fields["least agreeing voters"].count("1/1 agree") == 2 and "footer" not in embed
+    assert fields["voters to check"].count("trust 0.25 (0 checked), 1/1 agree") == 2
+    assert "footer" not in embed
 
 
 async def test_admin_commands_need_a_server(fake, bot):
@@ -136,19 +137,55 @@ async def test_rollback_and_reload_keep_the_version_table_in_step(fake, bot):
     assert (await store.production_version("origin")).version == "origin-v2"
 
 
-async def test_stats_and_ignore_voter(fake, bot):
+async def test_stats_and_quarantine_a_voter(fake, bot):
     root = owner_of(fake)
     troll = fake.member(fake.guild, "troll")
     answer = await reply_to(fake, troll, "origin", name="Smith")
     await (await fake.click(troll, answer, fake.find_component(answer, "seqbot:vote:"))).followup()
-    reply = await reply_to(fake, root, "admin ignore-voter", user=troll)
-    assert reply["content"] == "Votes by troll are now ignored."
-    reply = await reply_to(fake, root, "admin ignore-voter", user=troll)
-    assert reply["content"] == "Votes by troll were already ignored."
+    reply = await reply_to(fake, root, "admin quarantine", user=troll)
+    assert reply["content"] == "Votes by troll are now quarantined: they no longer count."
+    reply = await reply_to(fake, root, "admin quarantine", user=troll)
+    assert reply["content"] == "Votes by troll were already quarantined."
     stats = await reply_to(fake, root, "admin stats")
     fields = {f["name"]: f["value"] for f in stats["embeds"][0]["fields"]}
-    assert fields["votes"] == "1 votes by 1 voters\n1 voters ignored"
+    assert fields["votes"] == "1 votes by 1 voters\n1 voters quarantined"
     assert fields["origin"].startswith("1 answers")
+    assert "(quarantined)" in fields["voters to check"]
+    reply = await reply_to(fake, root, "admin release", user=troll)
+    assert reply["content"] == "Votes by troll are now counted again."
+    reply = await reply_to(fake, root, "admin release")
+    assert reply["content"].startswith("Name either a user or a group")
+
+
+async def test_owners_see_a_flagged_group_and_quarantine_it_in_one_command(fake, bot):
+    """Three accounts correct answers the model is sure of, together: /admin stats names the
+    group and why; one command stops all their votes, and the group's votes count again
+    once released."""
+    store = bot.services.store
+    colluders = [fake.member(fake.guild, f"c{i}") for i in range(3)]
+    for i in range(6):
+        pred = await store.log_prediction("origin", f"Kuzawa{i}", f"kuzawa{i}", "origin-v2",
+                                          "Japanese", [("Japanese", 0.99)], fake.guild.id, 1,
+                                          None)
+        for member in colluders:
+            await store.record_vote(pred, int(member.user["id"]), "Russian")
+    root = owner_of(fake)
+    [embed] = (await reply_to(fake, root, "admin stats"))["embeds"]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    groups = fields["flagged groups (`/admin quarantine group:`)"]
+    assert "3 voters: 3 voters voted together on 6 items" in groups
+    assert "6 contradict a model at least 90% sure" in groups
+    group = groups.split("`")[1]
+    assert fields["voters to check"].count(f"in `{group}`") == 3
+
+    reply = await reply_to(fake, root, "admin quarantine", group=group)
+    assert reply["content"] == (f"Votes by group {group} (3 voters) are now quarantined: "
+                                "they no longer count.")
+    assert (await store.stats())["ignored_voters"] == 3
+    reply = await reply_to(fake, root, "admin release", group=group)
+    assert reply["content"] == f"Votes by group {group} (3 voters) are now counted again."
+    reply = await reply_to(fake, root, "admin release", group=group)
+    assert reply["content"] == f"No quarantined group {group!r}."
 
 
 async def test_sync_is_owner_only_and_registers_commands(fake, bot):
@@ -202,7 +239,7 @@ async def test_sync_cli_dry_run_prints_the_payload(tmp_path, monkeypatch, capsys
     [admin] = [c for c in payload if c["name"] == "admin"]
     assert admin["default_member_permissions"] == 8 and admin["contexts"] == [0]
     assert {o["name"] for o in admin["options"]} == {"status", "reload", "rollback", "stats",
-                                                     "ignore-voter", "sync", "teach"}
+                                                     "quarantine", "release", "sync", "teach"}
     [teach] = [c for c in payload if c["name"] == "teach"]
     assert teach["contexts"] == [0]  # servers only: the opt-in is per server
 

@@ -116,6 +116,39 @@ async def test_an_agreed_name_joins_the_memory_and_leaves_with_its_voters(fake, 
     assert not any(line.startswith("**Known name") for line in again)
 
 
+async def test_a_name_a_flagged_group_agreed_stays_out_of_the_memory(fake, bot):
+    """Three accounts flagged for correcting confident answers together, plus one other
+    voter, agree on a name: it may train (capped), but the memory answers it only once a
+    moderator agrees."""
+    store = bot.services.store
+    colluders = [int(fake.member(fake.guild, f"c{i}").user["id"]) for i in range(3)]
+    for i in range(6):
+        pred = await store.log_prediction("origin", f"Kuzawa{i}", f"kuzawa{i}", "v", "Japanese",
+                                          [("Japanese", 0.99)], fake.guild.id, 1, None)
+        for voter in colluders:
+            await store.record_vote(pred, voter, "Russian")
+    name = "Zwoelfkuzawa"
+    first = await ask(fake, fake.member(fake.guild, "alice"), name)
+    said = (await store.get_prediction(pred_id_of(first))).label
+    agreed = "Japanese" if said != "Japanese" else "Korean"
+    for voter in (*colluders, int(fake.member(fake.guild, "bob").user["id"])):
+        await store.record_vote(pred_id_of(first), voter, agreed)
+    [example] = [e for e in await store.agreed_examples("origin") if e.input_text == name]
+    assert example.voter_group and example.label == agreed
+    bot.services.agreed.changed()
+    await bot.services.agreed.settled()
+    dave = fake.member(fake.guild, "dave")
+    assert not any(line.startswith("**Known name") for line in
+                   description(await ask(fake, dave, name)))
+
+    moderator = int(fake.member(fake.guild, "mod").user["id"])
+    await store.record_vote(pred_id_of(first), moderator, agreed, is_moderator=True)
+    bot.services.agreed.changed()
+    await bot.services.agreed.settled()
+    known = description(await ask(fake, dave, name))
+    assert f"**Known name: {agreed} agreed by the community**" in known
+
+
 def test_the_card_lists_the_runners_up_when_not_sure() -> None:
     top = [("Polish", 0.4), ("Czech", 0.3), ("Russian", 0.2)]
     p = Prediction("origin", "Wróbel", "Wrobel", "Polish", 0.4, top, "v", confidence="not_sure")

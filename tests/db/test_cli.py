@@ -191,3 +191,31 @@ def test_forget_under_another_secret_is_refused_and_erases_nothing(db: str) -> N
     assert result.stderr.startswith(f"error: {SECRET_ENV} is not the secret this database")
     assert len(result.stderr.splitlines()) == 1
     assert json.loads(cli("stats", "--db", db).stdout)["votes"] == 3  # nothing erased
+
+
+async def test_voters_shows_a_flagged_group_and_one_command_quarantines_it(database) -> None:
+    hasher = Hasher(SECRET)
+    async with await FeedbackStore.open(database, hasher) as store:
+        for i in range(6):
+            pred = await store.log_prediction("origin", f"Kuzawa{i}", f"kuzawa{i}", "v1",
+                                              "Japanese", [("Japanese", 0.99)], 1, 2, AUTHOR)
+            for colluder in (7001, 7002, 7003):
+                await store.record_vote(pred, colluder, "Russian")
+    report = cli("voters", "--db", database, secret=None)
+    assert report.returncode == 0, report.stderr
+    [line] = [row for row in report.stdout.splitlines() if row.startswith("g-")]
+    group = line.split()[0]
+    assert "3 voters, counted" in line and "6 contradict a model at least 90% sure" in line
+    assert report.stdout.splitlines()[1].startswith(
+        tuple(hasher.hash_user(c) for c in (7001, 7002, 7003)))  # flagged voters first
+
+    result = cli("quarantine", group, "--db", database, secret=None)
+    assert (result.returncode, result.stdout.strip()) == (0, f"group {group}: 3 voters "
+                                                             "quarantined")
+    assert f"{group}  3 voters, quarantined" in cli("voters", "--db", database).stdout
+    async with await FeedbackStore.open(database, None) as store:
+        assert (await store.stats())["ignored_voters"] == 3
+    released = cli("release", group, "--db", database, secret=None)
+    assert released.stdout.strip() == f"group {group}: 3 voters released"
+    unknown = cli("release", group, "--db", database, secret=None)
+    assert unknown.returncode == 1 and "no quarantined group" in unknown.stderr

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from db import CONFIRMED, ConsensusRule, FeedbackStore
-from db.consensus import Ballot, Consensus, Poll, decide, voter_agreement
+from db.consensus import Ballot, Consensus, decide
 from tests.helpers import HASHER
 
 TOP = "Italian"
@@ -107,18 +107,6 @@ def test_an_agreed_label_has_enough_distinct_supporters(labels) -> None:
         ]
         assert len(supporters) >= 2
         assert len(supporters) * 2 > len(labels)
-
-
-def test_voter_agreement_counts_decided_votes_only() -> None:
-    polls = [
-        Poll(1, TOP, ballots("Greek", "Greek", "Spanish")),  # decided Greek
-        Poll(2, TOP, ballots("Greek", "Spanish")),  # tie, undecided
-    ]
-    stats = {s.voter_hash: s for s in voter_agreement(polls)}
-    assert (stats["voter0"].votes, stats["voter0"].decided, stats["voter0"].agreed) == (2, 1, 1)
-    assert stats["voter0"].agreement == 1.0
-    assert stats["voter2"].agreement == 0.0
-    assert voter_agreement(polls)[0].voter_hash == "voter2"  # worst first
 
 
 async def log(store: FeedbackStore, name: str, label: str = "Italian") -> int:

@@ -114,6 +114,9 @@ async def test_upgrades_from_each_earlier_version_keeping_data(
         assert query_value(db_path, "SELECT margin FROM predictions WHERE id = 1") == \
             pytest.approx(0.7)
         assert (await store.record_vote(1, 3, "Dutch", is_moderator=True)).consensus == "Dutch"
+        if version >= 2:  # v10: a voter ignored before groups existed is quarantined alone
+            assert query_value(db_path, "SELECT group_id FROM ignored_voters") == ""
+            assert await store.unignore_voter(2)
     finally:
         await store.close()
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,20 +21,29 @@ from inference.registry import CURRENT, current_version, task_dir
 from inference.tasks import SENTIMENT
 from inference.text import normalize_text
 from inference.worker import InferenceWorker
+from settings import SettingsError
 from tests.helpers import community_votes, install, make_checkpoint, names_with_suffix, train_tiny
-from training.cli import main
+from training.cli import main, resolve_settings
 from training.data import clean_name_splits
 from training.finetune import (
     EXIT_REJECTED,
     EXIT_TOO_FEW,
     FinetuneConfig,
+    NotEnoughFeedback,
+    cap,
+    credit,
+    decided_by,
     finetune,
     gate,
+    group_in_holdout,
     in_holdout,
     prepare_feedback,
 )
+from training.finetune_report import contribution_lines, format_report
 from training.origin import SURE_ACCURACY
 from training.ready import answers, sure_threshold
+from training.settings import TrainingSettings
+from training.significance import Paired, binomial_tail, macro_f1_change
 
 FAST = ["--device", "cpu", "--lr", "3e-3", "--epochs", "6"]
 
@@ -115,9 +126,11 @@ async def test_corrections_are_learned_and_promoted(loop, capsys):
 
 
 async def test_a_candidate_that_hurts_the_test_set_is_refused(loop, capsys):
-    # Voters insist that names ending in -ov are Greek: the held-out ones "improve", but the
-    # Russian names of the test set are lost, and the gate sees it.
-    await vote_new_suffix(loop, suffix="ov", label="Greek")
+    # Voters insist that names ending in -ov, -ez, -ski or -eon are Greek: the held-out ones
+    # "improve", but names of the test set are lost (none gained: significant), and the gate
+    # sees it.
+    for suffix in ("ov", "ez", "ski", "eon"):
+        await vote_new_suffix(loop, suffix=suffix, label="Greek")
     assert await cli("finetune", "origin", *loop.args) == EXIT_REJECTED
 
     [row] = await versions(loop)
@@ -127,8 +140,9 @@ async def test_a_candidate_that_hurts_the_test_set_is_refused(loop, capsys):
     assert servable(loop) == [f"{loop.parent.version}.safetensors"]
     report = json.loads((loop.folder / "reports" / f"{row.version}.json").read_text())
     assert report["decision"] == "rejected"
-    assert any("test accuracy fell" in reason for reason in report["reasons"])
-    assert "test accuracy fell" in capsys.readouterr().err
+    assert any(reason.startswith("test accuracy: lost") for reason in report["reasons"])
+    assert report["gate"]["decided_by"].startswith("refused by test accuracy")
+    assert "REFUSES test accuracy: lost" in capsys.readouterr().out
 
 
 async def test_test_set_inputs_are_never_trained_on(loop):
@@ -319,20 +333,201 @@ def test_the_holdout_split_is_stable_and_about_the_asked_size():
     assert held == [n for n in names if in_holdout(n.upper(), 0.3)]
 
 
-def scores(accuracy: float, german: float, holdout: float, german_n: int = 60) -> dict:
-    return {"test": {"accuracy": accuracy, "per_class": {
-        "German": {"accuracy": german, "support": german_n},
-        "Irish": {"accuracy": 0.5, "support": 10}}}, "holdout_corrections": holdout}
+LABELS = ("English", "Italian", "Polish")
 
 
-def test_the_gate_thresholds():
-    cfg = FinetuneConfig()
-    before = scores(0.830, 0.50, 0.10)
-    assert gate(before, scores(0.825, 0.48, 0.11), cfg) == []  # both drops at the limit
-    assert "test accuracy fell 0.60" in gate(before, scores(0.824, 0.50, 0.5), cfg)[0]
-    assert "German test accuracy fell 3.00" in gate(before, scores(0.83, 0.47, 0.5), cfg)[0]
-    small = scores(0.83, 0.50, 0.10, german_n=49)
-    assert gate(small, scores(0.83, 0.30, 0.5, german_n=49), cfg) == []  # too few to judge
-    assert "did not improve" in gate(before, scores(0.84, 0.5, 0.10), cfg)[0]
+def paired(rows: list[tuple[int, int, int, int]], n_labels: int = len(LABELS)) -> Paired:
+    """(label index, count, parent right?, candidate right?) -> paired answers; a wrong
+    answer is the next label."""
+    truth, before, after = [], [], []
+    for label, count, b, a in rows:
+        wrong = (label + 1) % n_labels
+        truth += [label] * count
+        before += [label if b else wrong] * count
+        after += [label if a else wrong] * count
+    return Paired(truth, before, after)
 
 
+EVIDENCE_GAIN = paired([(1, 10, False, True), (1, 5, False, False)])
+
+
+def gate_report(checks: list) -> dict:
+    """The report finetune writes around the gate's checks, enough to format."""
+    per_class = {label: {"accuracy": 0.8, "support": 60} for label in LABELS}
+    side = {"test": {"accuracy": 0.8, "macro_f1": 0.7, "per_class": per_class},
+            "holdout_corrections": 0.1, "holdout_confirmations": 1.0}
+    split = {"corrections": 10, "confirmations": 5}
+    return {"task": "origin", "version": "v1", "parent": "v0", "decision": "promoted",
+            "before": side, "after": side, "max_share": 0.2, "contributions": [],
+            "feedback": {"train": split, "holdout": split, "evidence": 15,
+                         "dropped": {}},
+            "gate": {"significance": 0.05, "max_test_drop": 0.005, "max_class_drop": 0.02,
+                     "decided_by": decided_by(checks),
+                     "checks": [asdict(c) for c in checks]}}
+
+
+def test_two_italian_names_of_63_lost_is_noise_and_the_report_shows_its_p():
+    # The benchmark's origin candidate: Italian 50 -> 48 of 63 test names, the rest as before.
+    test = paired([(0, 400, True, True), (0, 100, False, False),
+                   (1, 48, True, True), (1, 2, True, False), (1, 13, False, False),
+                   (2, 40, True, True), (2, 20, False, False)])
+    checks = gate(test, EVIDENCE_GAIN, LABELS, FinetuneConfig())
+    assert not [c for c in checks if c.blocks]
+    [italian] = [c for c in checks if c.rule == "Italian test accuracy"]
+    assert italian.p == 0.25  # two losses, no gain: P(X >= 2 | X ~ Bin(2, 1/2))
+    assert italian.threshold == pytest.approx(0.05 / 3)
+    text = format_report(gate_report(checks))
+    assert "passes  Italian test accuracy: lost 2, gained 0 of 63 (-3.17 points): McNemar " \
+           "exact one-sided p(loss) = 0.25 [threshold 0.0167]" in text
+    assert "decided: promoted: no significant loss" in text
+
+
+def test_a_large_real_loss_is_refused_and_the_report_says_by_which_rules():
+    test = paired([(0, 400, True, True), (0, 100, False, False),
+                   (1, 30, True, True), (1, 20, True, False), (1, 13, False, False),
+                   (2, 40, True, True), (2, 20, False, False)])
+    checks = gate(test, EVIDENCE_GAIN, LABELS, FinetuneConfig())
+    blocking = {c.rule: c for c in checks if c.blocks}
+    assert set(blocking) == {"test accuracy", "test macro-F1", "Italian test accuracy"}
+    assert blocking["Italian test accuracy"].p == 0.5 ** 20
+    assert "refused by test accuracy, test macro-F1, Italian test accuracy" in \
+        format_report(gate_report(checks))
+
+
+def test_gains_elsewhere_do_not_hide_a_class_that_lost_ground():
+    # Overall about even (20 lost, 25 gained), but every loss is Polish.
+    test = paired([(0, 300, True, True), (0, 25, False, True),
+                   (2, 30, True, True), (2, 20, True, False)])
+    checks = {c.rule: c for c in gate(test, EVIDENCE_GAIN, LABELS, FinetuneConfig())}
+    assert not checks["test accuracy"].blocks
+    assert checks["Polish test accuracy"].blocks
+
+
+def test_a_significant_but_immaterial_shift_between_classes_passes():
+    # Sentiment-sized: 12,500 reviews per class; the candidate calls 240 more negative
+    # reviews positive (1.9 points, p ~ 1e-60) and gets as many positive ones right.
+    test = paired([(0, 10_000, True, True), (0, 2_260, False, False), (0, 240, False, True),
+                   (1, 10_000, True, True), (1, 2_260, False, False), (1, 240, True, False)],
+                  n_labels=2)
+    labels = ("positive", "negative")
+    checks = {c.rule: c for c in gate(test, EVIDENCE_GAIN, labels, FinetuneConfig())}
+    assert checks["negative test accuracy"].p < 1e-50
+    assert not [c for c in checks.values() if c.blocks]
+    tight = FinetuneConfig(max_class_drop=0.01)
+    assert [c.rule for c in gate(test, EVIDENCE_GAIN, labels, tight) if c.blocks] == [
+        "negative test accuracy"]
+
+
+def test_the_candidate_must_be_better_on_independent_held_out_corrections():
+    test = paired([(0, 100, True, True)])
+    flat = paired([(1, 3, False, True), (1, 3, True, False), (1, 9, False, False)])
+    [held] = [c for c in gate(test, flat, LABELS, FinetuneConfig()) if c.blocks]
+    assert held.rule == "held-out corrections (independent voters)"
+    assert not [c for c in gate(test, EVIDENCE_GAIN, LABELS, FinetuneConfig()) if c.blocks]
+
+
+def test_the_exact_binomial_tail():
+    assert binomial_tail(0, 0) == 1.0 and binomial_tail(3, 2) == 0.0
+    assert binomial_tail(2, 2) == 0.25 and binomial_tail(1, 2) == 0.75
+    assert binomial_tail(8, 10) == pytest.approx(56 / 1024)
+    assert binomial_tail(600, 1000) == pytest.approx(1.364e-10, rel=1e-3)
+
+
+def test_the_macro_f1_test_matches_mcnemar_where_only_correct_answers_changed():
+    # 4 items lost, none gained, nothing else moved: 1 of the 16 swaps is as low, p = 1/16.
+    test = paired([(0, 200, True, True), (1, 200, True, True), (1, 4, True, False)])
+    change = macro_f1_change(test, len(LABELS), rounds=4000, seed=0)
+    assert change.after < change.before
+    assert change.p_loss == pytest.approx(1 / 16, abs=0.01)
+    assert change.low <= change.after - change.before <= change.high
+
+
+def voted(pred_id: int, name: str, voters: tuple[str, ...], group: str = "",
+          label: str = "Korean") -> AgreedExample:
+    return replace(agreed(pred_id, name, label), voter_hashes=voters, voter_group=group)
+
+
+def test_no_voter_or_group_holds_more_than_the_share_trained_on(parent):
+    names = names_with_suffix("vili", 190, seed=3)
+    # 100 examples of a spread community (two of 12 voters behind each), a prolific voter
+    # agreeing with them on 60 of them, a tight group alone behind 40 more, and a voter
+    # alone behind 50 more (a moderator, say).
+    examples = [voted(i, name, (f"h{i % 12}", f"h{(i + 1) % 12}", *(("prolific",) * (i < 60))))
+                for i, name in enumerate(names[:100])]
+    examples += [voted(100 + i, name, ("x", "y"), group="ring")
+                 for i, name in enumerate(names[100:140])]
+    examples += [voted(200 + i, name, ("solo",)) for i, name in enumerate(names[140:])]
+    cfg = FinetuneConfig(holdout_fraction=0.0, min_holdout_corrections=0)
+    feedback = cap(prepare_feedback(examples, parent, cfg), "origin", cfg)
+    kept = len(feedback.train)
+    assert max(credit(feedback.train).values()) <= 0.2 * kept
+    # ring and solo keep x each, x <= 0.2 * (100 + 2x): 33; the community's 100 all stay
+    assert {e.prediction_id for e in examples[:100]} <= {e.prediction_id
+                                                           for e in feedback.train}
+    assert kept == 166 and feedback.dropped["over_share"] == 190 - kept
+    shares = {r["supporter"]: r for r in feedback.contributions}
+    assert (shares["group:ring"]["trained"], shares["voter:solo"]["trained"]) == (33, 33)
+    assert shares["voter:solo"]["share_before"] == round(50 / 190, 4)
+    # a third of each of 60 examples: 20 of 166, under the bound, so nothing of it is cut
+    assert shares["voter:prolific"]["trained"] == 60
+    assert shares["voter:prolific"]["share"] == round(20 / 166, 4)
+    assert "voter:x" not in shares  # a group member counts in the group, not on their own
+    lines = contribution_lines({"contributions": feedback.contributions, "max_share": 0.2,
+                                "feedback": {"dropped": feedback.dropped}})
+    assert f"{190 - kept} left out over it" in lines[0]
+    assert lines[1].split()[:5] == ["voter:solo", "50", "supported", "26.3%", "->"]
+
+
+def test_the_cap_leaves_a_spread_community_alone(parent):
+    names = names_with_suffix("vili", 60, seed=4)
+    examples = [voted(i, name, (f"h{i % 12}", f"h{(i + 1) % 12}"))
+                for i, name in enumerate(names)]
+    cfg = FinetuneConfig(holdout_fraction=0.0, min_holdout_corrections=0)
+    feedback = prepare_feedback(examples, parent, cfg)
+    assert cap(feedback, "origin", cfg).train == feedback.train
+
+
+def group_on(side: bool) -> str:
+    return next(g for g in (f"ring{i}" for i in range(100))
+                if group_in_holdout(g, 0.3) == side)
+
+
+def test_held_out_corrections_count_only_when_their_voters_are_independent(parent):
+    """A tight group's held-out labels must not vouch for its own training labels."""
+    trains, holds = group_on(False), group_on(True)
+    names = names_with_suffix("kuzawa", 90, seed=5)
+    ring = [voted(i, n, ("a", "b", "c"), group=trains) for i, n in enumerate(names[:30])]
+    other = [voted(100 + i, n, ("d", "e"), group=holds) for i, n in enumerate(names[30:60])]
+    honest = [voted(200 + i, n, (f"h{i}", f"h{i + 1}")) for i, n in enumerate(names[60:])]
+    feedback = prepare_feedback(ring + other + honest, parent,
+                                FinetuneConfig(min_holdout_corrections=1))
+    sides = {e.prediction_id: e in feedback.holdout for e in feedback.train + feedback.holdout}
+    # the group held out is held out whole; the training group's inputs still split by hash
+    assert all(sides[e.prediction_id] for e in other)
+    ring_held = [e for e in ring if sides[e.prediction_id]]
+    assert ring_held and len(ring_held) < len(ring)
+    assert all(in_holdout(e.normalized, 0.3) for e in ring_held)
+    evidence = {e.prediction_id for e in feedback.evidence}
+    assert not evidence & {e.prediction_id for e in ring}  # never trained on, never evidence
+    assert {e.prediction_id for e in other} <= evidence
+    assert {e.prediction_id for e in honest if sides[e.prediction_id]} <= evidence
+    assert feedback.counts()["not_independent"] == len(ring_held)
+
+
+def test_colluders_alone_cannot_supply_the_evidence_that_judges_them(parent):
+    ring = group_on(False)
+    examples = [voted(i, n, ("a", "b", "c"), group=ring)
+                for i, n in enumerate(names_with_suffix("kuzawa", 60, seed=6))]
+    with pytest.raises(NotEnoughFeedback, match="0 held-out corrections from independent"):
+        prepare_feedback(examples, parent, FinetuneConfig())
+
+
+def test_the_share_cap_is_read_from_the_setting_unless_the_flag_gives_one():
+    settings = TrainingSettings.from_mapping({"SEQBOT_FINETUNE_MAX_SHARE": "0.1"})
+    for given, expected in ((None, 0.1), (0.3, 0.3)):
+        args = argparse.Namespace(max_share=given)
+        resolve_settings(args, settings)
+        assert args.max_share == expected
+    assert FinetuneConfig().max_share == TrainingSettings().finetune_max_share == 0.2
+    with pytest.raises(SettingsError, match="SEQBOT_FINETUNE_MAX_SHARE"):
+        TrainingSettings.from_mapping({"SEQBOT_FINETUNE_MAX_SHARE": "0"})
