@@ -193,11 +193,13 @@ def circles(items: Sequence[Item], rule: TrustRule) -> list[frozenset[str]]:
     for item in items:
         plain = {v: label for v, (label, mod) in item.ballots.items() if not mod}
         voted.update(plain.keys())
+        # once per label, not per pair: a popular item has many voters and many answers
+        flagged = {label: _suspicious(item, label, rule) for label in set(plain.values())}
         for u, v in itertools.combinations(sorted(plain), 2):
             together[(u, v)] += 1
             if plain[u] == plain[v]:
                 agreed[(u, v)] += 1
-                suspicious[(u, v)] += _suspicious(item, plain[u], rule)
+                suspicious[(u, v)] += flagged[plain[u]]
     links: dict[str, set[str]] = defaultdict(set)
     for (u, v), shared in together.items():
         if shared < rule.group_min_items or agreed[(u, v)] < rule.group_agreement * shared:

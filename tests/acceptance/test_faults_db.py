@@ -101,10 +101,12 @@ async def test_a_full_disk_still_answers_and_recovers(fake, checkpoints, setting
         review = "the film was great and the acting was good " * 45  # needs new pages
         # SQLITE_FULL, as on a full disk: max_page_count is per connection, so it must be
         # set on the bot's own one.
-        conn = bot.services.store._db._conn
-        await conn.execute("VACUUM")  # no free pages left by migrations that rebuilt tables
-        pages = await fetch_value(conn, "PRAGMA page_count")
-        await conn.execute(f"PRAGMA max_page_count = {pages}")
+        database = bot.services.store._db
+        conn = database._conn
+        async with database._lock:  # not inside a read the bot's start-up tasks may be doing
+            await conn.execute("VACUUM")  # no free pages left by migrations that rebuilt tables
+            pages = await fetch_value(conn, "PRAGMA page_count")
+            await conn.execute(f"PRAGMA max_page_count = {pages}")
         full = await (await fake.slash(alice, "sentiment", text=review)).final()
         assert full["embeds"] and not full["components"]
         assert "could not log the sentiment prediction" in caplog.text
