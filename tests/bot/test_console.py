@@ -152,19 +152,28 @@ def test_console_help_is_exactly_what_it_accepts():
     assert {"/teach", "/forget-me", "/admin"} <= set(DISCORD_ONLY)
 
 
-def _read_until(fd: int, wanted: str, timeout: float = 60) -> str:
-    """What a terminal shows until `wanted` appears (or the program ends)."""
-    seen, deadline = "", time.monotonic() + timeout
-    while wanted not in seen and time.monotonic() < deadline:
-        if select.select([fd], [], [], 0.5)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # the program ended and closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk.decode(errors="replace")
-    return seen
+class Terminal:
+    """What a terminal shows, read up to what a test waits for; the rest stays buffered for
+    the next wait (an answer and the next prompt often arrive in one read)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.pending = fd, ""
+
+    def until(self, wanted: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while wanted not in self.pending and time.monotonic() < deadline:
+            if select.select([self.fd], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(self.fd, 4096)
+                except OSError:  # the program ended and closed the terminal
+                    break
+                if not chunk:
+                    break
+                self.pending += chunk.decode(errors="replace")
+        end = self.pending.find(wanted)
+        end = len(self.pending) if end < 0 else end + len(wanted)
+        shown, self.pending = self.pending[:end], self.pending[end:]
+        return shown
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
@@ -178,18 +187,19 @@ def test_console_in_a_terminal_edits_lines_keeps_history_and_ends_on_its_own_lin
                                  str(tmp_path / "state" / "history")},
                             stdin=child, stdout=child, stderr=subprocess.DEVNULL)
     os.close(child)
+    screen = Terminal(main)
     try:
-        assert _read_until(main, "> ").endswith("> ")
+        assert screen.until("> ").endswith("> ")
         os.write(main, b"/origin Smith\n")
-        assert "Was I right?" in _read_until(main, "Was I right?")
-        _read_until(main, "> ")
+        assert "Was I right?" in screen.until("Was I right?")
+        screen.until("> ")
         os.write(main, b"\x1b[A\n")  # up-arrow: the last line again
-        shown = _read_until(main, "Was I right?")
+        shown = screen.until("Was I right?")
         assert "Language of origin: Smith" in shown and "^[[A" not in shown
-        _read_until(main, "> ")
+        screen.until("> ")
         os.write(main, b"\x04")  # Ctrl-D
         assert proc.wait(timeout=60) == 0
-        assert _read_until(main, "\n", timeout=5).endswith("\n")
+        assert screen.until("\n", timeout=5).endswith("\n")
     finally:
         proc.kill()
         os.close(main)
