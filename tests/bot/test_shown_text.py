@@ -35,8 +35,9 @@ def unescape(shown: str) -> str:
 
 
 def live_syntax(shown: str) -> list[str]:
-    """Markdown and token syntax left unescaped in `shown`."""
-    bare = re.sub(r"\\.", "", shown, flags=re.S)
+    """Markdown and token syntax left unescaped in `shown`. An escaped character still
+    stands where it is (so `\\--` starts no list): it becomes a plain letter here."""
+    bare = re.sub(r"\\.", "x", shown, flags=re.S)
     return [*re.findall(r"[*_~`|\[\]<>]", bare),
             *re.findall(r"^\s*(?:#|-|\+|\d+\.)", bare, re.M),
             *re.findall(r"@(?:everyone|here)", shown)]
