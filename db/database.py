@@ -145,6 +145,9 @@ class Database(ClosesOnce):
             log.warning("after an erasure the WAL could not be emptied: another process was "
                         "reading; the erased rows' old pages stay in it until the next checkpoint")
 
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
+        """SQLite announces nothing to other processes: a listener polls (db.model_sync)."""
+
     async def _shut(self) -> None:
         """Finish every write already started, then checkpoint the WAL into the main file."""
         try:
@@ -266,6 +269,9 @@ class SqliteConnection:
 
     async def lock(self, key: str) -> None:
         """Nothing to take: BEGIN IMMEDIATE already holds the database's one write lock."""
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """Nothing to send: other processes on a SQLite file poll it (db.model_sync)."""
 
     def int_list(self, placeholder: str) -> str:
         return f"SELECT value FROM json_each({placeholder})"

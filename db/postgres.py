@@ -82,8 +82,9 @@ class PostgresDatabase(ClosesOnce):
 
     dialect = "postgresql"
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, location: DatabaseLocation) -> None:
         self._pool = pool
+        self._location = location
         self._inflight: set[asyncio.Task[Any]] = set()
         super().__init__()
 
@@ -106,7 +107,7 @@ class PostgresDatabase(ClosesOnce):
             async with pool.acquire() as conn:
                 await migrate(conn)
 
-        return cls(await prepared(pool, migrate_once(), pool.close))
+        return cls(await prepared(pool, migrate_once(), pool.close), location)
 
     async def write(self, body: Body[T]) -> T:
         """Run `body` in a transaction that commits even if the caller is cancelled."""
@@ -139,6 +140,25 @@ class PostgresDatabase(ClosesOnce):
                     log.warning("VACUUM FULL %s after an erasure failed (%s): the erased rows "
                                 "are gone, their bytes stay until the space is reused",
                                 table, error)
+
+    async def listen(self, channel: str,
+                     heard: Callable[[str], None]) -> Callable[[], Awaitable[None]]:
+        """Call `heard(payload)` for every NOTIFY on `channel`, on a connection of its own
+        (outside the pool, whose connections are handed from one transaction to the next);
+        returns what stops listening. A lost connection stops the announcements, not the
+        listener's polling (db.model_sync)."""
+        conn = await connect(self._location)
+
+        def deliver(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
+            heard(payload)
+
+        await conn.add_listener(channel, deliver)
+
+        async def stop() -> None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+        return stop
 
     async def _shut(self) -> None:
         """Finish every write already started, then close the pool's connections."""
@@ -203,6 +223,9 @@ class PostgresConnection:
 
     async def lock(self, key: str) -> None:
         await self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+
+    async def notify(self, channel: str, payload: str) -> None:
+        await self._conn.execute("SELECT pg_notify($1, $2)", channel, payload)
 
     def int_list(self, placeholder: str) -> str:
         return f"SELECT value::bigint FROM json_array_elements_text({placeholder}::json)"
