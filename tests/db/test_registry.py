@@ -8,6 +8,8 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -152,3 +154,29 @@ async def test_a_checkpoint_that_does_not_fit_is_refused_and_the_old_one_serves(
         assert (await worker.predict_one("origin", "Nakamura")).model_version == V1
         with pytest.raises(CheckpointError):
             await worker.reload("origin")
+
+
+async def test_the_sidecar_command_feeds_a_standalone_services_watcher(database, tmp_path):
+    """`python -m db models sync` beside an inference service that knows nothing of the
+    database: the service's folder watcher loads what the command wrote."""
+    async with await FeedbackStore.open(database, HASHER) as store:
+        await publish(store, tmp_path, V1)
+        await publish(store, tmp_path, V2, seed=2)
+    folder = tmp_path / "models"
+
+    def models(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "db", "models", *args, "--db", database],
+                              capture_output=True, text=True, timeout=120)
+
+    async with InferenceWorker(model_dir=folder, tasks=["origin"], device="cpu", threads=1,
+                               watch_interval_s=0.02) as worker:
+        done = await asyncio.to_thread(models, "sync", "--model-dir", str(folder))
+        assert (done.returncode, done.stdout.strip()) == (0, f"origin: CURRENT -> {V2}")
+        await served(worker, V2)
+        done = await asyncio.to_thread(models, "rollback", "origin")
+        assert done.returncode == 0 and f"{V1} is production again" in done.stdout
+        done = await asyncio.to_thread(models, "sync", "--model-dir", str(folder))
+        assert done.stdout.strip() == f"origin: CURRENT -> {V1}"
+        await served(worker, V1)
+        done = await asyncio.to_thread(models, "rollback", "origin")
+        assert done.returncode == 1 and "no earlier origin version" in done.stderr
