@@ -308,8 +308,8 @@ async def _check_integrity(conn: aiosqlite.Connection, path: Path) -> None:
     and writes into a broken file later. It reads every page (measured in docs/security.md)."""
     problems = [row[0] for row in await conn.execute_fetchall("PRAGMA quick_check(3)")]
     if problems != ["ok"]:
-        raise DatabaseCorrupt(f"{path} failed SQLite's integrity check ({problems[0]}); "
-                              f"{_RESTORE}")
+        first = " ".join(str(problems[0]).split())  # SQLite's report may span lines
+        raise DatabaseCorrupt(f"{path} failed SQLite's integrity check ({first}); {_RESTORE}")
 
 
 async def _configure(conn: aiosqlite.Connection, busy_timeout: float) -> None:
