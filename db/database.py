@@ -146,7 +146,8 @@ class Database(ClosesOnce):
                         "reading; the erased rows' old pages stay in it until the next checkpoint")
 
     async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
-        """SQLite announces nothing to other processes: a listener polls (db.model_sync)."""
+        """SQLite announces nothing to other processes: a listener polls (db.model_sync).
+        None, where PostgreSQL returns its db.postgres.Listener."""
 
     async def _shut(self) -> None:
         """Finish every write already started, then checkpoint the WAL into the main file."""

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from db.errors import StoreError
-from db.postgres import DRIVER_ERRORS
+from db.postgres import DRIVER_ERRORS, Listener
 from db.records import ModelVersion
 from db.store import FeedbackStore
 
@@ -98,22 +98,32 @@ class ModelSync:
             self._task = None
 
     async def follow(self) -> None:
-        """Sync now, then whenever the registry announces a move or `interval_s` passes."""
-        stop = None
-        try:
-            stop = await self.store.listen_models(lambda _task: self._wake.set())
-        except (StoreError, OSError, *DRIVER_ERRORS) as exc:
-            log.warning("cannot listen for model announcements (%s); polling every %gs",
-                        exc, self.interval_s)
+        """Sync now, then whenever the registry announces a move or `interval_s` passes.
+        A lost listening connection wakes the loop, which listens again and syncs whatever
+        it may have missed meanwhile."""
+        listener: Listener | None = None
         try:
             while True:
                 self._wake.clear()
+                if listener is None or not listener.alive:
+                    listener = await self._listen(listener)
                 await self._sync_and_announce()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.interval_s)
         finally:
-            if stop is not None:
-                await stop()
+            if listener is not None:
+                await listener.close()
+
+    async def _listen(self, old: Listener | None) -> Listener | None:
+        if old is not None:
+            await old.close()
+            log.warning("lost the connection announcing model changes; listening again")
+        try:
+            return await self.store.listen_models(lambda _task: self._wake.set())
+        except (StoreError, OSError, *DRIVER_ERRORS) as exc:
+            log.warning("cannot listen for model announcements (%s); polling every %gs",
+                        exc, self.interval_s)
+            return None
 
     async def _sync_and_announce(self) -> None:
         try:

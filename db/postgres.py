@@ -141,24 +141,14 @@ class PostgresDatabase(ClosesOnce):
                                 "are gone, their bytes stay until the space is reused",
                                 table, error)
 
-    async def listen(self, channel: str,
-                     heard: Callable[[str], None]) -> Callable[[], Awaitable[None]]:
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> Listener:
         """Call `heard(payload)` for every NOTIFY on `channel`, on a connection of its own
-        (outside the pool, whose connections are handed from one transaction to the next);
-        returns what stops listening. A lost connection stops the announcements, not the
-        listener's polling (db.model_sync)."""
+        (outside the pool, whose connections go from one transaction to the next). When
+        that connection is lost, `heard("")` says so once: the caller listens again."""
         conn = await connect(self._location)
-
-        def deliver(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
-            heard(payload)
-
-        await conn.add_listener(channel, deliver)
-
-        async def stop() -> None:
-            with contextlib.suppress(Exception):
-                await conn.close()
-
-        return stop
+        await conn.add_listener(channel, lambda _c, _pid, _ch, payload: heard(payload))
+        conn.add_termination_listener(lambda _c: heard(""))
+        return Listener(conn)
 
     async def _shut(self) -> None:
         """Finish every write already started, then close the pool's connections."""
@@ -179,6 +169,21 @@ class PostgresDatabase(ClosesOnce):
         self._inflight.discard(task)
         if not task.cancelled():
             task.exception()  # a cancelled caller never reads its failure
+
+
+class Listener:
+    """A listening connection (PostgresDatabase.listen)."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    @property
+    def alive(self) -> bool:
+        return not self._conn.is_closed()
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._conn.close()
 
 
 async def _keep_session(conn: Any) -> None:

@@ -28,7 +28,7 @@ from db.errors import (
     UnknownPrediction,
     UnknownVoterGroup,
 )
-from db.postgres import PostgresDatabase
+from db.postgres import Listener, PostgresDatabase
 from db.privacy import Hasher, check_secret, is_user_hash
 from db.records import (
     AgreedExample,
@@ -553,10 +553,10 @@ class FeedbackStore:
         weights = await self._db.read(select)
         return None if weights is None else bytes(weights)
 
-    async def listen_models(self, heard: Callable[[str], None]) -> Callable[[], Any] | None:
-        """Call `heard(task)` whenever a task's production version moves, where the backend
-        announces it (PostgreSQL); None where it does not (SQLite: poll production_models).
-        Returns what stops listening."""
+    async def listen_models(self, heard: Callable[[str], None]) -> Listener | None:
+        """Call `heard(task)` whenever a task's production version moves, and `heard("")`
+        if the listening connection is lost, where the backend announces (PostgreSQL);
+        None where it does not (SQLite: poll production_models)."""
         return await self._db.listen(MODELS_CHANNEL, heard)
 
     async def model_versions(self, task: str) -> list[ModelVersion]:

@@ -180,3 +180,32 @@ async def test_the_sidecar_command_feeds_a_standalone_services_watcher(database,
         await served(worker, V1)
         done = await asyncio.to_thread(models, "rollback", "origin")
         assert done.returncode == 1 and "no earlier origin version" in done.stderr
+
+
+async def test_a_lost_announcing_connection_is_replaced(request, database, tmp_path):
+    """On PostgreSQL: the listening connection killed (a server restart, a network cut),
+    the follower listens again and still learns of the next promotion at once."""
+    if not database.startswith("postgresql"):
+        pytest.skip("SQLite announces nothing: its followers poll")
+    postgres = request.getfixturevalue("postgres")
+    folder = tmp_path / "models"
+    async with await FeedbackStore.open(database, HASHER) as publisher, \
+            await FeedbackStore.open(database, HASHER) as follower:
+        await publish(publisher, tmp_path, V1)
+        async with InferenceWorker(model_dir=folder, tasks=["origin"], device="cpu",
+                                   threads=1) as worker:
+            sync = ModelSync(follower, folder, interval_s=3600,
+                             on_change=lambda task, _: worker.reload(task))
+            await sync.start()
+            try:
+                await served(worker, V1)
+                name = database.rsplit("/", 1)[1]
+                killed = await asyncio.to_thread(postgres.psql, (
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    f" WHERE datname = '{name}' AND query LIKE 'LISTEN%'"), name)
+                assert "1" in str(killed)
+                await asyncio.sleep(0.2)  # the follower notices and listens again
+                await publish(publisher, tmp_path, V2, seed=2)
+                await served(worker, V2)
+            finally:
+                await sync.close()
