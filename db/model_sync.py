@@ -65,8 +65,9 @@ class ModelSync:
 
     async def sync(self) -> list[ModelVersion]:
         """Write every production version not applied yet; returns those whose CURRENT
-        changed. A version that cannot be written is logged and not retried until the
-        registry moves again: the folder keeps serving what it had."""
+        changed. A version the registry cannot vouch for (RegistryError) is logged and not
+        retried until the registry moves again; a failing disk is retried at each poll.
+        Either way the folder keeps serving what it had."""
         changed = []
         for model in await self.store.production_models():
             key = (model.version, model.checksum)
@@ -77,6 +78,8 @@ class ModelSync:
             except (RegistryError, OSError) as exc:
                 log.error("%s: registry version %s not taken, still serving the one before: "
                           "%s", model.task, model.version[:100], exc)
+                if not isinstance(exc, RegistryError):
+                    continue  # the disk full or away a moment: try again at the next poll
                 moved = False
             self._applied[model.task] = key
             if moved:

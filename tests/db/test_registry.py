@@ -209,3 +209,14 @@ async def test_a_lost_announcing_connection_is_replaced(request, database, tmp_p
                 await served(worker, V2)
             finally:
                 await sync.close()
+
+
+async def test_a_folder_that_cannot_be_written_is_tried_again(store, tmp_path):
+    await publish(store, tmp_path, V1)
+    folder = tmp_path / "models"
+    folder.write_text("a file where the folder should be")
+    sync = ModelSync(store, folder)
+    assert await sync.sync() == []
+    folder.unlink()
+    assert [m.version for m in await sync.sync()] == [V1]
+    assert current(folder) == V1
