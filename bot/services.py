@@ -7,6 +7,7 @@ the console only translate between a user interface and these calls.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -262,6 +263,13 @@ class ModelService:
         return version
 
 
+async def _serve(client: InferenceClient, task: str, version: str) -> None:
+    """Swap in the registry's new version, unless the folder watcher already has."""
+    served = (await client.model_info()).get(task)
+    if served is None or served.version != version:
+        await client.reload(task)
+
+
 def _first(*values: float | None) -> float | None:
     return next((v for v in values if v is not None), None)
 
@@ -300,7 +308,7 @@ class Services:
         registry = None
         if settings.model_sync_s and not settings.inference_url:
             registry = ModelSync(store, settings.models, interval_s=settings.model_sync_s,
-                                 on_change=lambda task, _: client.reload(task))
+                                 on_change=functools.partial(_serve, client))
         try:
             if registry is not None:  # so that the models start on the registry's versions
                 await registry.sync()

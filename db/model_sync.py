@@ -64,17 +64,20 @@ class ModelSync:
         self._task: asyncio.Task[None] | None = None
 
     async def sync(self) -> list[ModelVersion]:
-        """Write every production version not applied yet; returns those whose CURRENT
-        changed. A version the registry cannot vouch for (RegistryError) is logged and not
-        retried until the registry moves again; a failing disk is retried at each poll.
-        Either way the folder keeps serving what it had."""
+        """Write every production version not applied yet; returns those that changed
+        (CURRENT moved, or the registry moved since the last pass). A version the registry
+        cannot vouch for (RegistryError) is logged and not retried until the registry moves
+        again; a failing disk is retried at each poll. Either way the folder keeps serving
+        what it had."""
         changed = []
         for model in await self.store.production_models():
-            key = (model.version, model.checksum)
-            if self._applied.get(model.task) == key:
+            key, before = (model.version, model.checksum), self._applied.get(model.task)
+            if before == key:
                 continue
             try:
-                moved = await self._apply(model)
+                # on one machine finetune points CURRENT itself: the move still counts
+                moved = await self._apply(model) or (before is not None
+                                                     and before[0] != model.version)
             except (RegistryError, OSError) as exc:
                 log.error("%s: registry version %s not taken, still serving the one before: "
                           "%s", model.task, model.version[:100], exc)

@@ -21,7 +21,7 @@ from inference.checkpoint import Checkpoint, save_checkpoint
 from inference.errors import CheckpointError
 from inference.registry import CURRENT, task_dir
 from inference.worker import InferenceWorker
-from tests.helpers import HASHER, make_checkpoint
+from tests.helpers import HASHER, make_checkpoint, promote
 
 V1, V2, BAD = "origin-20260101-000001", "origin-20260102-000001", "origin-20260103-000001"
 
@@ -220,3 +220,26 @@ async def test_a_folder_that_cannot_be_written_is_tried_again(store, tmp_path):
     folder.unlink()
     assert [m.version for m in await sync.sync()] == [V1]
     assert current(folder) == V1
+
+
+async def test_a_promotion_into_the_folder_being_served_is_swapped_in_at_once(store, tmp_path):
+    """One machine: finetune writes the file and points CURRENT itself, then promotes; the
+    follower has nothing to write, yet the registry moved, so the worker (no folder watcher
+    here) reloads."""
+    await publish(store, tmp_path, V1)
+    folder = tmp_path / "models"
+    async with InferenceWorker(model_dir=folder, tasks=["origin"], device="cpu",
+                               threads=1) as worker:
+        sync = ModelSync(store, folder, interval_s=0.02,
+                         on_change=lambda task, _: worker.reload(task))
+        await sync.start()
+        try:
+            await served(worker, V1)
+            path = promote(folder, "origin", V2, seed=2)  # the file and CURRENT first
+            await store.add_model_version("origin", V2, path,
+                                          hashlib.sha256(path.read_bytes()).hexdigest(), {},
+                                          weights=path.read_bytes())
+            await store.set_model_status("origin", V2, "production")
+            await served(worker, V2)
+        finally:
+            await sync.close()
