@@ -7,6 +7,7 @@ the console only translate between a user interface and these calls.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -27,6 +28,7 @@ from db import (
     resolve_secret,
 )
 from db.errors import UnknownPrediction
+from db.model_sync import ModelSync
 from inference.client import MAX_TOP_K, InferenceClient
 from inference.factory import make_client
 from inference.results import ModelInfo, Prediction
@@ -202,11 +204,16 @@ class FeedbackService:
 
 
 class ModelService:
-    """What is served, how good it is, and swapping it."""
+    """What is served, how good it is, and swapping it.
 
-    def __init__(self, client: InferenceClient, store: FeedbackStore) -> None:
+    `registry` follows the database's production versions into the in-process models'
+    folder (db.model_sync); None where the models are served elsewhere (INFERENCE_URL)."""
+
+    def __init__(self, client: InferenceClient, store: FeedbackStore,
+                 registry: ModelSync | None = None) -> None:
         self.client = client
         self.store = store
+        self.registry = registry
 
     async def status(self) -> list[ModelStatus]:
         """From the served checkpoints' own metadata; a score a checkpoint lacks is taken
@@ -237,7 +244,16 @@ class ModelService:
         return await self._record_served(task, await self.client.reload(task, version))
 
     async def rollback(self, task: str) -> str:
-        return await self._record_served(task, await self.client.rollback(task))
+        """Move the registry's production row back (every process follows it) and serve
+        that version here; where the registry knows no earlier version, the model folder's
+        own previous one."""
+        moved = await self.store.rollback_model(task)
+        if moved is None:
+            return await self._record_served(task, await self.client.rollback(task))
+        if self.registry is None:  # it was production before, so its file is there already
+            return await self.client.reload(task, moved.version)
+        await self.registry.sync()
+        return await self.client.reload(task)
 
     async def _record_served(self, task: str, version: str) -> str:
         """Keep model_versions in step with what is served (the store retires the previous
@@ -247,6 +263,13 @@ class ModelService:
         return version
 
 
+async def _serve(client: InferenceClient, task: str, version: str) -> None:
+    """Swap in the registry's new version, unless the folder watcher already has."""
+    served = (await client.model_info()).get(task)
+    if served is None or served.version != version:
+        await client.reload(task)
+
+
 def _first(*values: float | None) -> float | None:
     return next((v for v in values if v is not None), None)
 
@@ -254,13 +277,15 @@ def _first(*values: float | None) -> float | None:
 class Services:
     """Everything the bot and the console need, opened and closed together."""
 
-    def __init__(self, client: InferenceClient, store: FeedbackStore) -> None:
+    def __init__(self, client: InferenceClient, store: FeedbackStore,
+                 registry: ModelSync | None = None) -> None:
         self.client = client
         self.store = store
+        self.registry = registry
         self.agreed = AgreedInputs(client, store)
         self.predictions = PredictionService(client, store)
         self.feedback = FeedbackService(store, on_change=self.agreed.changed)
-        self.models = ModelService(client, store)
+        self.models = ModelService(client, store, registry)
         self.explanations = ExplanationService(client, store)
         self.teach = TeachService(client, store)
 
@@ -280,13 +305,21 @@ class Services:
                 watch_interval_s=settings.model_watch_s or None,
                 load_timeout_s=settings.model_load_timeout_s, int8=settings.int8)
         store = await FeedbackStore.open(settings.db, Hasher(secret))
+        registry = None
+        if settings.model_sync_s and not settings.inference_url:
+            registry = ModelSync(store, settings.models, interval_s=settings.model_sync_s,
+                                 on_change=functools.partial(_serve, client))
         try:
+            if registry is not None:  # so that the models start on the registry's versions
+                await registry.sync()
             await client.start()
         except BaseException:
             await store.close()
             raise
-        services = cls(client, store)
+        services = cls(client, store, registry)
         try:
+            if registry is not None:
+                await registry.start()
             await services.agreed.start()
         except BaseException:  # Ctrl-C too: nothing left running once the loop has closed
             await services.close()
@@ -296,6 +329,8 @@ class Services:
     async def close(self) -> None:
         """Stop the models first (no new answers), then flush and close the database."""
         try:
+            if self.registry is not None:
+                await self.registry.close()
             await self.agreed.close()
             await self.client.close()
         finally:

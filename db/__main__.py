@@ -1,5 +1,5 @@
 """Admin command line: `python -m db {forget,purge,stats,voters,quarantine,release,
-teach-pool,copy}`.
+teach-pool,copy,models}`.
 
 Safe to run while the bot is up: it opens its own connection; the reports (stats, voters,
 teach-pool stats) only read, and the other commands wait for the bot's writes (SQLite's busy
@@ -17,6 +17,7 @@ import sys
 
 from db.copy import copy_database
 from db.errors import StoreError
+from db.model_sync import ModelSync
 from db.postgres import DRIVER_ERRORS
 from db.privacy import SECRET_ENV, Hasher, is_user_hash, resolve_secret
 from db.records import VoterGroup, VoterStats, check_task
@@ -91,6 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the database to fill (migrated first)")
     copy.add_argument("--force", action="store_true",
                       help="empty a destination that already holds rows, instead of refusing")
+    models = commands.add_parser("models", help="the model registry every process follows")
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+    sync = model_commands.add_parser(
+        "sync", parents=[common],
+        help="write each task's production checkpoint and CURRENT into a model folder (the "
+             "sidecar of a standalone inference service, whose watcher then loads it)")
+    sync.add_argument("--model-dir", required=True, metavar="DIR",
+                      help="the folder the inference service serves (its SEQBOT_MODELS)")
+    sync.add_argument("--follow", action="store_true",
+                      help="keep following promotions and rollbacks until interrupted")
+    sync.add_argument("--interval", type=_seconds, default=None, metavar="S",
+                      help="seconds between polls (default: $SEQBOT_MODEL_SYNC_S)")
+    rollback = model_commands.add_parser(
+        "rollback", parents=[common],
+        help="make the version promoted before the current one production again, everywhere")
+    rollback.add_argument("task", type=_task, help="which model (e.g. origin)")
     return parser
 
 
@@ -125,7 +142,23 @@ async def run(args: argparse.Namespace, settings: DbSettings) -> str:
               if needs_hasher else None)
     read_only = args.command in READ_ONLY or getattr(args, "pool_command", None) == "stats"
     async with await FeedbackStore.open(args.db, hasher, read_only=read_only) as store:
+        if args.command == "models":
+            return await _models(store, args, settings)
         return await _dispatch(store, args)
+
+
+async def _models(store: FeedbackStore, args: argparse.Namespace, settings: DbSettings) -> str:
+    if args.models_command == "rollback":
+        moved = await store.rollback_model(args.task)
+        if moved is None:
+            raise StoreError(f"the registry has no earlier {args.task} version to roll back to")
+        return f"{args.task}: {moved.version} is production again; every process follows"
+    sync = ModelSync(store, args.model_dir,
+                     interval_s=args.interval or settings.model_sync_s or 5.0)
+    if args.follow:
+        await sync.follow()
+    changed = await sync.sync()
+    return "; ".join(f"{m.task}: CURRENT -> {m.version}" for m in changed) or "up to date"
 
 
 async def _dispatch(store: FeedbackStore, args: argparse.Namespace) -> str:
@@ -188,6 +221,16 @@ def _task(raw: str) -> str:
         return check_task(raw)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _seconds(raw: str) -> float:
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a positive number of seconds")
+    return seconds
 
 
 def _days(raw: str) -> float:

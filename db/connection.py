@@ -47,6 +47,11 @@ class Connection(Protocol):
         (a read-then-write that must not interleave with another process's)."""
         ...
 
+    async def notify(self, channel: str, payload: str) -> None:
+        """Announce `payload` on `channel` when this transaction commits (PostgreSQL's
+        NOTIFY); SQLite has no such thing, and its listeners poll instead."""
+        ...
+
     def int_list(self, placeholder: str) -> str:
         """A subquery yielding the integers of a JSON list passed as `placeholder`, for
         `column IN (...)` with a list whose length varies (values stay parameters)."""

@@ -38,6 +38,7 @@ TABLES = (
     Table("predictions", ("id",), identity=True, never_reused=True),
     Table("votes", ("id",), identity=True),
     Table("model_versions", ("id",), identity=True),
+    Table("model_blobs", ("sha256",)),  # the registry's checkpoints (v11)
     Table("ignored_voters", ("voter_hash",)),
     Table("teach_pool", ("id",), identity=True, never_reused=True),
     Table("teach_shown", ("viewer", "prediction_id")),

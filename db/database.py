@@ -145,6 +145,10 @@ class Database(ClosesOnce):
             log.warning("after an erasure the WAL could not be emptied: another process was "
                         "reading; the erased rows' old pages stay in it until the next checkpoint")
 
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
+        """SQLite announces nothing to other processes: a listener polls (db.model_sync).
+        None, where PostgreSQL returns its db.postgres.Listener."""
+
     async def _shut(self) -> None:
         """Finish every write already started, then checkpoint the WAL into the main file."""
         try:
@@ -267,6 +271,9 @@ class SqliteConnection:
     async def lock(self, key: str) -> None:
         """Nothing to take: BEGIN IMMEDIATE already holds the database's one write lock."""
 
+    async def notify(self, channel: str, payload: str) -> None:
+        """Nothing to send: other processes on a SQLite file poll it (db.model_sync)."""
+
     def int_list(self, placeholder: str) -> str:
         return f"SELECT value FROM json_each({placeholder})"
 
@@ -302,8 +309,8 @@ async def _check_integrity(conn: aiosqlite.Connection, path: Path) -> None:
     and writes into a broken file later. It reads every page (measured in docs/security.md)."""
     problems = [row[0] for row in await conn.execute_fetchall("PRAGMA quick_check(3)")]
     if problems != ["ok"]:
-        raise DatabaseCorrupt(f"{path} failed SQLite's integrity check ({problems[0]}); "
-                              f"{_RESTORE}")
+        first = " ".join(str(problems[0]).split())  # SQLite's report may span lines
+        raise DatabaseCorrupt(f"{path} failed SQLite's integrity check ({first}); {_RESTORE}")
 
 
 async def _configure(conn: aiosqlite.Connection, busy_timeout: float) -> None:

@@ -227,10 +227,19 @@ ALTER TABLE ignored_voters ADD COLUMN group_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX ignored_voters_group ON ignored_voters (group_id);
 """
 
+_V11_MODEL_REGISTRY = """
+-- the model registry: a checkpoint's bytes under the sha256 its model_versions rows record
+-- as checksum, so that every process reaching the database can serve the production one
+CREATE TABLE model_blobs (
+    sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64),
+    bytes BLOB NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_MODERATION, _V3_ERASURE_AND_ONE_PRODUCTION_MODEL,
                                _V4_ACTIVE_LEARNING, _V5_DERIVED_MARGIN, _V6_IDS_NEVER_REUSED,
                                _V7_TASKS_BY_SHAPE, _V8_SHARED_COOLDOWNS, _V9_SECRET_FINGERPRINT,
-                               _V10_VOTER_QUARANTINE)
+                               _V10_VOTER_QUARANTINE, _V11_MODEL_REGISTRY)
 SCHEMA_VERSION = len(MIGRATIONS)
 # v5's ALTER TABLE ... DROP COLUMN needs 3.35; generated columns (v5) 3.31, json_* built in
 MIN_SQLITE = (3, 35, 0)

@@ -82,8 +82,9 @@ class PostgresDatabase(ClosesOnce):
 
     dialect = "postgresql"
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, location: DatabaseLocation) -> None:
         self._pool = pool
+        self._location = location
         self._inflight: set[asyncio.Task[Any]] = set()
         super().__init__()
 
@@ -106,7 +107,7 @@ class PostgresDatabase(ClosesOnce):
             async with pool.acquire() as conn:
                 await migrate(conn)
 
-        return cls(await prepared(pool, migrate_once(), pool.close))
+        return cls(await prepared(pool, migrate_once(), pool.close), location)
 
     async def write(self, body: Body[T]) -> T:
         """Run `body` in a transaction that commits even if the caller is cancelled."""
@@ -140,6 +141,15 @@ class PostgresDatabase(ClosesOnce):
                                 "are gone, their bytes stay until the space is reused",
                                 table, error)
 
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> Listener:
+        """Call `heard(payload)` for every NOTIFY on `channel`, on a connection of its own
+        (outside the pool, whose connections go from one transaction to the next). When
+        that connection is lost, `heard("")` says so once: the caller listens again."""
+        conn = await connect(self._location)
+        await conn.add_listener(channel, lambda _c, _pid, _ch, payload: heard(payload))
+        conn.add_termination_listener(lambda _c: heard(""))
+        return Listener(conn)
+
     async def _shut(self) -> None:
         """Finish every write already started, then close the pool's connections."""
         if self._inflight:
@@ -159,6 +169,21 @@ class PostgresDatabase(ClosesOnce):
         self._inflight.discard(task)
         if not task.cancelled():
             task.exception()  # a cancelled caller never reads its failure
+
+
+class Listener:
+    """A listening connection (PostgresDatabase.listen)."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    @property
+    def alive(self) -> bool:
+        return not self._conn.is_closed()
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._conn.close()
 
 
 async def _keep_session(conn: Any) -> None:
@@ -203,6 +228,9 @@ class PostgresConnection:
 
     async def lock(self, key: str) -> None:
         await self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+
+    async def notify(self, channel: str, payload: str) -> None:
+        await self._conn.execute("SELECT pg_notify($1, $2)", channel, payload)
 
     def int_list(self, placeholder: str) -> str:
         return f"SELECT value::bigint FROM json_array_elements_text({placeholder}::json)"

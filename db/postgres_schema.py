@@ -101,5 +101,13 @@ ALTER TABLE ignored_voters ADD COLUMN group_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX ignored_voters_group ON ignored_voters (group_id);
 """
 
+_V11_MODEL_REGISTRY = """
+CREATE TABLE model_blobs (
+    sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64),
+    bytes BYTEA NOT NULL
+);
+"""
+
 MIGRATIONS: dict[int, str] = {BASELINE_VERSION: _V7_BASELINE, 8: _V8_SHARED_COOLDOWNS,
-                              9: _V9_SECRET_FINGERPRINT, 10: _V10_VOTER_QUARANTINE}
+                              9: _V9_SECRET_FINGERPRINT, 10: _V10_VOTER_QUARANTINE,
+                              11: _V11_MODEL_REGISTRY}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings import setting
+from settings import number, setting
 from settings.database import DatabaseSettings
 
 
@@ -20,3 +20,10 @@ class DbSettings(DatabaseSettings):
         "safe: losing it makes /forget-me unable to find earlier data. Generate one with:\n"
         "  python -c \"import secrets; print(secrets.token_urlsafe(32))\"",
         secret=True)
+    model_sync_s: float = setting(
+        "SEQBOT_MODEL_SYNC_S", 5.0,
+        "Seconds between reads of the model registry's production versions (the database), "
+        "by a bot serving its own models and by `python -m db models sync --follow`. On "
+        "PostgreSQL promotions and rollbacks are also announced at once (LISTEN/NOTIFY); on "
+        "SQLite this is how soon they are seen. 0 stops a bot following the registry.",
+        number(at_least=0))

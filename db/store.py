@@ -7,6 +7,7 @@ only as keyed hashes (see db.privacy).
 """
 
 import asyncio
+import hashlib
 import json
 import os
 from collections import Counter
@@ -27,7 +28,7 @@ from db.errors import (
     UnknownPrediction,
     UnknownVoterGroup,
 )
-from db.postgres import PostgresDatabase
+from db.postgres import Listener, PostgresDatabase
 from db.privacy import Hasher, check_secret, is_user_hash
 from db.records import (
     AgreedExample,
@@ -44,6 +45,7 @@ from db.teach import TeachStore
 from db.timestamps import from_db, to_db, utc_now
 from settings.database import DatabaseLocation, parse_location
 
+MODELS_CHANNEL = "seqbot_models"  # PostgreSQL NOTIFY channel: a task's production row moved
 MAX_RETENTION_DAYS = 36500  # a century: an age beyond it has no date to compare against
 ERASED_TABLES = ("predictions", "votes", "teach_shown", "cooldowns")  # what /forget-me touches
 
@@ -451,10 +453,17 @@ class FeedbackStore:
         checksum: str,
         metrics: dict[str, Any],
         status: str = "candidate",
+        weights: bytes | None = None,
     ) -> ModelVersion:
-        """Register trained weights; registering as 'production' retires the previous one."""
+        """Register trained weights; registering as 'production' retires the previous one.
+
+        `weights`, the checkpoint file's bytes (whose sha256 is `checksum`), go into the
+        registry (model_blobs) in the same transaction, so that every process reaching the
+        database can fetch and serve the version (db.model_sync)."""
         check_task(task)
         check_model_status(status)
+        if weights is not None and hashlib.sha256(weights).hexdigest() != checksum:
+            raise ValueError(f"{task} model {version!r}: the weights' sha256 is not {checksum}")
         params = (task, version, os.fspath(path), checksum, json.dumps(metrics), status)
         now = self._now()
 
@@ -473,6 +482,11 @@ class FeedbackStore:
                 )
             except ConstraintError as error:
                 raise ValueError(f"{task} model {version!r} is already registered") from error
+            if weights is not None:
+                await conn.execute("INSERT INTO model_blobs (sha256, bytes) VALUES (?, ?)"
+                                   " ON CONFLICT DO NOTHING", (checksum, weights))
+            if status == "production":
+                await conn.notify(MODELS_CHANNEL, task)
             return await _model_version(conn, task, version)
 
         return await self._db.write(insert)
@@ -491,9 +505,59 @@ class FeedbackStore:
                 "UPDATE model_versions SET status = ? WHERE task = ? AND version = ?",
                 (status, task, version),
             )
+            await conn.notify(MODELS_CHANNEL, task)
             return await _model_version(conn, task, version)
 
         return await self._db.write(update)
+
+    async def rollback_model(self, task: str) -> ModelVersion | None:
+        """Make the version that was production before the current one production again
+        (announced, so every process follows); None where there is no such version."""
+        check_task(task)
+
+        async def update(conn: Connection) -> ModelVersion | None:
+            await conn.lock(f"model_versions:{task}")
+            current = await conn.fetch_value(
+                "SELECT id FROM model_versions WHERE task = ? AND status = 'production'",
+                (task,))
+            previous = None if current is None else await conn.fetch_value(
+                "SELECT version FROM model_versions WHERE task = ? AND id < ?"
+                " AND status = 'retired' ORDER BY id DESC LIMIT 1", (task, current))
+            if previous is None:
+                return None
+            await _retire_production(conn, task)
+            await conn.execute("UPDATE model_versions SET status = 'production'"
+                               " WHERE task = ? AND version = ?", (task, previous))
+            await conn.notify(MODELS_CHANNEL, task)
+            return await _model_version(conn, task, previous)
+
+        return await self._db.write(update)
+
+    async def production_models(self) -> list[ModelVersion]:
+        """Every task's production version: one cheap query, for processes that poll."""
+
+        async def select(conn: Connection) -> list[Row]:
+            return await conn.fetch_all(
+                "SELECT * FROM model_versions WHERE status = 'production' ORDER BY task")
+
+        return [_model_version_record(row) for row in await self._db.read(select)]
+
+    async def model_weights(self, sha256: str) -> bytes | None:
+        """A registered checkpoint's bytes; None where the registry holds none (a version
+        registered before v11, whose file only its own machine has)."""
+
+        async def select(conn: Connection) -> Any:
+            return await conn.fetch_value("SELECT bytes FROM model_blobs WHERE sha256 = ?",
+                                          (sha256,))
+
+        weights = await self._db.read(select)
+        return None if weights is None else bytes(weights)
+
+    async def listen_models(self, heard: Callable[[str], None]) -> Listener | None:
+        """Call `heard(task)` whenever a task's production version moves, and `heard("")`
+        if the listening connection is lost, where the backend announces (PostgreSQL);
+        None where it does not (SQLite: poll production_models)."""
+        return await self._db.listen(MODELS_CHANNEL, heard)
 
     async def model_versions(self, task: str) -> list[ModelVersion]:
         """All registered versions of a task, oldest first."""

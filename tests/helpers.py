@@ -397,7 +397,7 @@ async def community_votes(db_path: Path, task: str, parent: Checkpoint,
 
 def bot_settings(folder: Path, **overrides: object) -> Settings:
     base = Settings(db=parse_location(folder / "seqbot.db"), hash_secret=HASH_SECRET,
-                    cooldown_rate=0, retention_days=0, model_watch_s=0)
+                    cooldown_rate=0, retention_days=0, model_watch_s=0, model_sync_s=0)
     return replace(base, **overrides)  # type: ignore[arg-type]
 
 

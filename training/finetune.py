@@ -617,7 +617,9 @@ async def record(store: FeedbackStore, model_dir: Path, candidate: Checkpoint, *
     Promotion order: the file is written completely (temp file + rename) outside the served
     folder, registered, moved in, and only then does CURRENT point at it: that pointer
     flip is the commit. Until it, the previous model serves; if a step before it fails, the
-    file is removed again and the row stays a 'candidate' that never served.
+    file is removed again and the row stays a 'candidate' that never served. The row's
+    promotion to 'production' (with the checkpoint's bytes registered beside it) is what
+    every other bot and inference process then follows.
     """
     task, version = candidate.task, candidate.version
     staged = candidates_dir(model_dir, task) / f"{version}.safetensors"
@@ -627,8 +629,9 @@ async def record(store: FeedbackStore, model_dir: Path, candidate: Checkpoint, *
                                       status="rejected")
         return staged
     served = task_dir(model_dir, task) / f"{version}.safetensors"
-    try:
-        await store.add_model_version(task, version, served, checksum, candidate.metrics)
+    try:  # the bytes go into the registry, which every other process follows (db.model_sync)
+        await store.add_model_version(task, version, served, checksum, candidate.metrics,
+                                      weights=staged.read_bytes())
         os.replace(staged, served)
         set_current(model_dir, task, version)
     except BaseException:

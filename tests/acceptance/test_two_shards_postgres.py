@@ -5,12 +5,14 @@ the fake Discord in this process, which routes a server's events to shard
 (guild_id >> 22) % 2 as Discord does. Commands in one server per shard are all answered and
 each logged once; votes cast in one process are what `python -m training export-feedback`
 reads from PostgreSQL; and a shard whose process is killed with SIGKILL resumes after a
-restart, with nothing it committed lost.
+restart, with nothing it committed lost. Each process keeps its own model folder, as on
+separate machines: a promotion published into PostgreSQL reaches both without a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import signal
@@ -22,8 +24,9 @@ import asyncpg
 
 from benchmarks.fakediscord import FakeDiscord
 from benchmarks.pgcluster import TEMPLATE, Cluster
+from db import FeedbackStore
 from tests.acceptance.test_faults_kill import pred_id
-from tests.helpers import HASH_SECRET, NAMES, promote
+from tests.helpers import HASH_SECRET, HASHER, NAMES, promote, write_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,9 +35,11 @@ def start_bot(fake: FakeDiscord, folder: Path, db: str, shard: int) -> subproces
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SEQBOT_", "INFERENCE_", "DISCORD_"))}
     env.update({"DISCORD_TOKEN": fake.token, "SEQBOT_DB": db, "SEQBOT_HASH_SECRET": HASH_SECRET,
-                "SEQBOT_MODEL_DIR": str(folder / "models"), "SEQBOT_DEVICE": "cpu",
+                "SEQBOT_MODEL_DIR": str(folder / f"models{shard}"), "SEQBOT_DEVICE": "cpu",
                 "SEQBOT_COOLDOWN_RATE": "0", "SEQBOT_RETENTION_DAYS": "0",
                 "SEQBOT_MODEL_WATCH_S": "0", "SEQBOT_SHARD_COUNT": "2",
+                # a poll an hour: only PostgreSQL's announcement brings a promotion in time
+                "SEQBOT_MODEL_SYNC_S": "3600",
                 "SEQBOT_SHARD_IDS": str(shard)})
     with (folder / f"bot{shard}.log").open("ab") as log:
         return subprocess.Popen([sys.executable, "-m", "benchmarks.bot_process",
@@ -59,6 +64,34 @@ async def logged(db: str) -> list[tuple[str, int]]:
         await connection.close()
 
 
+async def publish(db: str, made: Path) -> None:
+    """Register a new origin version with its bytes and make it production."""
+    write_checkpoint(made, "origin", "origin-v2", seed=2)
+    async with await FeedbackStore.open(db, HASHER) as store:
+        await store.add_model_version("origin", "origin-v2", made,
+                                      hashlib.sha256(made.read_bytes()).hexdigest(), {},
+                                      weights=made.read_bytes())
+        await store.set_model_status("origin", "origin-v2", "production")
+
+
+async def answered_by(fake: FakeDiscord, user: object, db: str, version: str) -> None:
+    """Ask until the logged answer comes from `version` (bounded, so a broken follower
+    fails instead of hanging)."""
+    connection = await asyncpg.connect(db)
+    try:
+        for i in range(100):
+            name = f"Promo{user.id % 1000}x{i}"  # type: ignore[attr-defined]
+            await (await fake.slash(user, "origin", name=name)).final(15)
+            served = await connection.fetchval(
+                "SELECT model_version FROM predictions WHERE input_text = $1", name)
+            if served == version:
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await connection.close()
+    raise AssertionError(f"still answering with {served}, not {version}")
+
+
 def stop(bot: subprocess.Popen) -> None:
     if bot.poll() is None:
         bot.send_signal(signal.SIGTERM)
@@ -66,8 +99,9 @@ def stop(bot: subprocess.Popen) -> None:
 
 
 async def test_two_shard_processes_share_one_postgres_database(postgres: Cluster, tmp_path):
-    for task in ("origin", "sentiment"):
-        promote(tmp_path / "models", task, f"{task}-v1", seed=1)
+    for shard in (0, 1):
+        for task in ("origin", "sentiment"):
+            promote(tmp_path / f"models{shard}", task, f"{task}-v1", seed=1)
     name = postgres.create_database(TEMPLATE)
     db = postgres.url(name)
     async with FakeDiscord(shards=2) as fake:
@@ -113,6 +147,10 @@ async def test_two_shard_processes_share_one_postgres_database(postgres: Cluster
             assert sorted(rows) == sorted([(text, guilds[s].id) for s, text in asked]
                                           + [("Kowalski", guilds[0].id),
                                              ("Novak", guilds[1].id)])
+
+            await publish(db, tmp_path / "origin-v2.safetensors")  # as finetune promotes
+            for s in (0, 1):
+                await answered_by(fake, users[s][0], db, "origin-v2")
         finally:
             for bot in bots:
                 stop(bot)

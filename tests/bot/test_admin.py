@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import shutil
 
@@ -9,8 +11,16 @@ import pytest
 
 from benchmarks.fakediscord import FakeDiscord, pointed_at
 from bot import cli
+from db import FeedbackStore
 from inference.worker import InferenceWorker
-from tests.helpers import bot_settings, db_held, promote, running_bot
+from tests.helpers import (
+    HASHER,
+    bot_settings,
+    db_held,
+    promote,
+    running_bot,
+    write_checkpoint,
+)
 
 OWNER = 777
 NOT_OWNER = "Only the bot's owners can use this command."
@@ -27,15 +37,20 @@ def model_dir(tmp_path_factory):
 
 
 @pytest.fixture
-def settings(fake, tmp_path, model_dir):
-    return bot_settings(tmp_path, model_dir=model_dir, owner_ids=frozenset({OWNER}))
+def models(tmp_path, model_dir):
+    """The registry is changed by rollback: each test has its own copy."""
+    return _copy(model_dir, tmp_path / "models")
 
 
 @pytest.fixture
-async def bot(fake, settings, tmp_path, model_dir):
-    # The registry is changed by rollback: give each test its own copy.
-    worker = InferenceWorker(model_dir=_copy(model_dir, tmp_path / "models"), device="cpu",
-                             threads=1)
+def settings(fake, tmp_path, models):
+    return bot_settings(tmp_path, model_dir=models, owner_ids=frozenset({OWNER}),
+                        model_sync_s=0.02)
+
+
+@pytest.fixture
+async def bot(fake, settings, models):
+    worker = InferenceWorker(model_dir=models, device="cpu", threads=1)
     async with running_bot(fake, settings, worker) as bot:
         yield bot
 
@@ -43,6 +58,11 @@ async def bot(fake, settings, tmp_path, model_dir):
 def _copy(source, target):
     shutil.copytree(source, target)
     return target
+
+
+def checksum(models, version: str) -> str:
+    task = version.split("-")[0]
+    return hashlib.sha256((models / task / f"{version}.safetensors").read_bytes()).hexdigest()
 
 
 async def reply_to(fake, actor, command, **options) -> dict:
@@ -124,17 +144,42 @@ async def test_rollback_and_reload(fake, bot):
     assert bot.services.client.versions()["origin"] == "origin-v2"
 
 
-async def test_rollback_and_reload_keep_the_version_table_in_step(fake, bot):
+async def test_rollback_and_reload_keep_the_version_table_in_step(fake, bot, models):
     store = bot.services.store
-    for version in ("origin-v1", "origin-v2"):
-        await store.add_model_version("origin", version, f"/models/{version}", "0" * 64, {},
-                                      status="production")
+    for version in ("origin-v1", "origin-v2"):  # registered before the registry kept bytes
+        await store.add_model_version("origin", version, f"/models/{version}",
+                                      checksum(models, version), {}, status="production")
     root = owner_of(fake)
     await reply_to(fake, root, "admin rollback", task="origin")
     status = {m.version: m.status for m in await store.model_versions("origin")}
     assert status == {"origin-v1": "production", "origin-v2": "retired"}
+    assert bot.services.client.versions()["origin"] == "origin-v1"
     await reply_to(fake, root, "admin reload", task="origin", version="origin-v2")
     assert (await store.production_version("origin")).version == "origin-v2"
+
+
+async def test_a_promotion_by_another_process_is_served_and_rolled_back(
+        fake, bot, settings, tmp_path):
+    """finetune, a process of its own, publishes into the database; the bot fetches the
+    checkpoint into its empty-of-it folder and swaps it in without restart, and a rollback
+    moves the registry's production row back for every process."""
+    made = write_checkpoint(tmp_path / "made.safetensors", "origin", "origin-v3", seed=3)
+    async with await FeedbackStore.open(settings.db, HASHER) as finetune:
+        await finetune.add_model_version(
+            "origin", "origin-v2", "p", checksum(settings.models, "origin-v2"), {},
+            status="production")
+        await finetune.add_model_version(
+            "origin", "origin-v3", "p", hashlib.sha256(made.read_bytes()).hexdigest(), {},
+            weights=made.read_bytes())
+        await finetune.set_model_status("origin", "origin-v3", "production")
+    for _ in range(1000):
+        if bot.services.client.versions()["origin"] == "origin-v3":
+            break
+        await asyncio.sleep(0.01)
+    assert bot.services.client.versions()["origin"] == "origin-v3"
+    reply = await reply_to(fake, owner_of(fake), "admin rollback", task="origin")
+    assert reply["content"] == "origin: rolled back, now serving `origin-v2`."
+    assert (await bot.services.store.production_version("origin")).version == "origin-v2"
 
 
 async def test_stats_and_quarantine_a_voter(fake, bot):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -41,6 +42,10 @@ async def fill(location: str) -> None:
         await store.add_model_version("origin", "v1", "models/a", "sha256:aa", {"acc": 0.8},
                                       "production")
         await store.add_model_version("origin", "v2", "models/b", "sha256:bb", {})
+        weights = bytes(range(256)) * 40 + b"\x00"  # every byte value, NULs included
+        await store.add_model_version("origin", "v3", "models/c",
+                                      hashlib.sha256(weights).hexdigest(), {},
+                                      weights=weights)  # the registry's bytes (v11)
         await store.teach.add_to_pool("origin", ["Tanaka", "Ivanov"], "file.txt")
         [tanaka, _] = await store.teach.pool_to_score("origin", "v1", 10)
         await store.teach.link_pool(tanaka.id, ids[2])

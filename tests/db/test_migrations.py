@@ -107,6 +107,10 @@ async def test_upgrades_from_each_earlier_version_keeping_data(
 
         statuses = {m.version: m.status for m in await store.model_versions("origin")}
         assert statuses == {"a": "retired", "b": "production"}
+        # v11: versions registered before the registry held bytes are its production rows
+        # still, with no bytes (their files stay where they were)
+        assert [m.version for m in await store.production_models()] == ["b"]
+        assert await store.model_weights("c") is None
         # v4: the margin of answers logged before it is filled in, so /teach can ask about them
         [unsure] = await store.teach.candidates("origin", "v1", 5, store.teach.user_viewer(7),
                                                 channels={6})

@@ -99,6 +99,8 @@ async def test_corrections_are_learned_and_promoted(loop, capsys):
     assert row.status == "production" and current(loop) == row.version
     served = loop.folder / f"{row.version}.safetensors"
     assert row.path == str(served) and row.checksum == file_sha256(served)
+    async with await FeedbackStore.open(loop.db, None) as store:  # the registry's copy
+        assert await store.model_weights(row.checksum) == served.read_bytes()
     assert (loop.folder / f"{loop.parent.version}.safetensors").is_file()  # kept for rollback
     assert not list((loop.folder / "candidates").iterdir())
     ckpt = load_checkpoint(served, "origin")
