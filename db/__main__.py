@@ -25,7 +25,7 @@ from db.settings import DbSettings
 from db.store import MAX_RETENTION_DAYS, FeedbackStore
 from db.trust import GROUP_ID
 from settings.cli import command_line
-from settings.database import DatabaseLocation, parse_location
+from settings.database import location_argument
 
 DB_KEY = DbSettings.declared_keys()["db"]
 READ_ONLY = ("stats", "voters")  # with `teach-pool stats`: they never take the write lock
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db",
-        type=_location,
+        type=location_argument,
         help=f"database: a file, sqlite:///path or postgresql://user@host/dbname "
              f"(default: ${DB_KEY.env}, else {DB_KEY.shown})",
     )
@@ -87,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     copy = commands.add_parser(
         "copy", help="copy every row from one database to another (SQLite <-> PostgreSQL), "
                      "then compare them row for row")
-    copy.add_argument("source", type=_location, metavar="SRC", help="the database to read")
-    copy.add_argument("destination", type=_location, metavar="DST",
+    copy.add_argument("source", type=location_argument, metavar="SRC", help="the database to read")
+    copy.add_argument("destination", type=location_argument, metavar="DST",
                       help="the database to fill (migrated first)")
     copy.add_argument("--force", action="store_true",
                       help="empty a destination that already holds rows, instead of refusing")
@@ -119,14 +119,6 @@ def _voter_ref(text: str) -> int | str:
         return int(text)
     raise argparse.ArgumentTypeError(
         "expected a Discord user id, a 64-hex voter hash or a group id (g-...)")
-
-
-def _location(text: str) -> DatabaseLocation:
-    """A usage error that never repeats the password back (argparse would quote the value)."""
-    try:
-        return parse_location(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 async def run(args: argparse.Namespace, settings: DbSettings) -> str:

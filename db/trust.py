@@ -47,13 +47,24 @@ from db.records import CONFIRMED
 
 @dataclass(frozen=True)
 class TrustRule:
+    # A label without a moderator needs this many voters behind it, and more than this share
+    # of the item's votes (the consensus rule of db.consensus).
     min_agree: int = 2
     min_share: float = 0.5
+    # Beta prior on a voter's accuracy: (1 + matches) / (4 + evaluated) starts a new account
+    # at 0.25, so trust is earned on references, never assumed.
     prior_agree: float = 1.0
     prior_disagree: float = 3.0
+    # Correcting an answer the model gave at `confident` or more takes this much trusted
+    # support: six new accounts, or two voters who earned it.
     confident: float = 0.9
     confident_support: float = 1.5
+    # One other voter trusted this much makes an uncontested item a reference.
     reference_support: float = 0.5
+    # Two voters are linked after `group_min_items` shared items on which they agree at
+    # `group_agreement`, when the shared items are `group_overlap` of the less active one's,
+    # or when they meet `group_lift` times more often than chance and `group_suspicion` of
+    # their shared items contradict a confident model or a moderator.
     group_min_items: int = 5
     group_agreement: float = 0.9
     group_overlap: float = 0.8

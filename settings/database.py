@@ -13,6 +13,7 @@ A location prints without its password, so it can go into logs and error message
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 from dataclasses import dataclass, field
@@ -96,6 +97,15 @@ def parse_location(value: str | os.PathLike[str] | DatabaseLocation) -> Database
     if not urlsplit(text).path.strip("/"):
         raise ValueError(f"{_redact(text)} names no database: add /dbname")
     return DatabaseLocation(dsn=text)
+
+
+def location_argument(text: str) -> DatabaseLocation:
+    """`--db` as SEQBOT_DB takes it, for argparse: a usage error that never repeats the
+    password back (argparse would quote the value)."""
+    try:
+        return parse_location(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _redact(dsn: str) -> str:

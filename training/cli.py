@@ -16,7 +16,7 @@ from inference.device import configure_threads, resolve_device
 from inference.errors import CheckpointError, InputError
 from inference.registry import resolve_checkpoint
 from inference.tasks import TASKS
-from settings.database import DatabaseLocation, parse_location
+from settings.database import location_argument, parse_location
 from training.data import DataError
 from training.finetune import FinetuneConfig
 from training.recipes import UsageError, recipe
@@ -31,14 +31,6 @@ DB_HELP = (f"feedback database: a SQLite file, sqlite:///path or postgresql://us
 DEVICE_HELP = "auto|cpu|cuda|cuda:N|mps (default %(default)s)"
 MODEL_DIR_HELP = ("promoted models (default: $SEQBOT_MODEL_DIR, else models/ beside a SQLite "
                   "database, in the working directory for PostgreSQL, as for the bot)")
-
-
-def database(text: str) -> DatabaseLocation:
-    """--db as SEQBOT_DB takes it; a usage error that never repeats a password back."""
-    try:
-        return parse_location(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_hyperparameters(parser: argparse.ArgumentParser, cfg_cls: type) -> None:
@@ -104,12 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--task", choices=TASKS, required=True, help="whose examples to write")
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl",
                     help="the output format (default %(default)s)")
-    ex.add_argument("--db", type=database, help=DB_HELP)
+    ex.add_argument("--db", type=location_argument, help=DB_HELP)
     ex.add_argument("--out", default="-", help="output file (default: stdout)")
     ft = sub.add_parser("finetune", help="fine-tune the served model on agreed feedback and "
                         "promote it if it is better (exit 1: rejected, 3: too few examples)")
     ft.add_argument("task", choices=TASKS, help="the task whose served model to fine-tune")
-    ft.add_argument("--db", type=database, help=DB_HELP)
+    ft.add_argument("--db", type=location_argument, help=DB_HELP)
     ft.add_argument("--data", help="original data to replay and test on (as for training)")
     ft.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
     ft.add_argument("--device", default="auto", help=DEVICE_HELP)

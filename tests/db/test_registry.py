@@ -5,12 +5,13 @@ checkpoint gets, and bytes or files that are not the registered ones are never t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import logging
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,23 @@ async def served(worker: InferenceWorker, version: str) -> None:
     raise AssertionError(f"still serving {worker.versions()['origin']}, not {version}")
 
 
+@contextlib.asynccontextmanager
+async def following(store: FeedbackStore, folder: Path,
+                    interval_s: float) -> AsyncIterator[InferenceWorker]:
+    """A worker serving `folder` (empty: the shipped weights), reloaded by a ModelSync that
+    follows `store`, once it serves the registry's V1."""
+    async with InferenceWorker(model_dir=folder, tasks=["origin"], device="cpu",
+                               threads=1) as worker:
+        sync = ModelSync(store, folder, interval_s=interval_s,
+                         on_change=lambda task, _: worker.reload(task))
+        await sync.start()
+        try:
+            await served(worker, V1)  # the first pass, after the listener is attached
+            yield worker
+        finally:
+            await sync.close()
+
+
 async def test_an_empty_model_folder_receives_the_production_version(store, tmp_path):
     weights = await publish(store, tmp_path, V1)
     folder = tmp_path / "models"
@@ -73,19 +91,11 @@ async def test_another_process_follows_promotions_and_rollbacks(database, tmp_pa
     async with await FeedbackStore.open(database, HASHER) as publisher, \
             await FeedbackStore.open(database, HASHER) as follower:
         await publish(publisher, tmp_path, V1)
-        async with InferenceWorker(model_dir=folder, tasks=["origin"], device="cpu",
-                                   threads=1) as worker:  # an empty folder: shipped weights
-            sync = ModelSync(follower, folder, interval_s=3600 if postgres else 0.02,
-                             on_change=lambda task, _: worker.reload(task))
-            await sync.start()
-            try:
-                await served(worker, V1)  # the first pass, after the listener is attached
-                await publish(publisher, tmp_path, V2, seed=2)
-                await served(worker, V2)
-                assert (await publisher.rollback_model("origin")).version == V1
-                await served(worker, V1)
-            finally:
-                await sync.close()
+        async with following(follower, folder, 3600 if postgres else 0.02) as worker:
+            await publish(publisher, tmp_path, V2, seed=2)
+            await served(worker, V2)
+            assert (await publisher.rollback_model("origin")).version == V1
+            await served(worker, V1)
         assert current(folder) == V1
 
 
@@ -192,23 +202,15 @@ async def test_a_lost_announcing_connection_is_replaced(request, database, tmp_p
     async with await FeedbackStore.open(database, HASHER) as publisher, \
             await FeedbackStore.open(database, HASHER) as follower:
         await publish(publisher, tmp_path, V1)
-        async with InferenceWorker(model_dir=folder, tasks=["origin"], device="cpu",
-                                   threads=1) as worker:
-            sync = ModelSync(follower, folder, interval_s=3600,
-                             on_change=lambda task, _: worker.reload(task))
-            await sync.start()
-            try:
-                await served(worker, V1)
-                name = database.rsplit("/", 1)[1]
-                killed = await asyncio.to_thread(postgres.psql, (
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    f" WHERE datname = '{name}' AND query LIKE 'LISTEN%'"), name)
-                assert "1" in str(killed)
-                await asyncio.sleep(0.2)  # the follower notices and listens again
-                await publish(publisher, tmp_path, V2, seed=2)
-                await served(worker, V2)
-            finally:
-                await sync.close()
+        async with following(follower, folder, 3600) as worker:
+            name = database.rsplit("/", 1)[1]
+            killed = await asyncio.to_thread(postgres.psql, (
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                f" WHERE datname = '{name}' AND query LIKE 'LISTEN%'"), name)
+            assert "1" in str(killed)
+            await asyncio.sleep(0.2)  # the follower notices and listens again
+            await publish(publisher, tmp_path, V2, seed=2)
+            await served(worker, V2)
 
 
 async def test_a_folder_that_cannot_be_written_is_tried_again(store, tmp_path):
@@ -228,18 +230,10 @@ async def test_a_promotion_into_the_folder_being_served_is_swapped_in_at_once(st
     here) reloads."""
     await publish(store, tmp_path, V1)
     folder = tmp_path / "models"
-    async with InferenceWorker(model_dir=folder, tasks=["origin"], device="cpu",
-                               threads=1) as worker:
-        sync = ModelSync(store, folder, interval_s=0.02,
-                         on_change=lambda task, _: worker.reload(task))
-        await sync.start()
-        try:
-            await served(worker, V1)
-            path = promote(folder, "origin", V2, seed=2)  # the file and CURRENT first
-            await store.add_model_version("origin", V2, path,
-                                          hashlib.sha256(path.read_bytes()).hexdigest(), {},
-                                          weights=path.read_bytes())
-            await store.set_model_status("origin", V2, "production")
-            await served(worker, V2)
-        finally:
-            await sync.close()
+    async with following(store, folder, 0.02) as worker:
+        path = promote(folder, "origin", V2, seed=2)  # the file and CURRENT first
+        await store.add_model_version("origin", V2, path,
+                                      hashlib.sha256(path.read_bytes()).hexdigest(), {},
+                                      weights=path.read_bytes())
+        await store.set_model_status("origin", V2, "production")
+        await served(worker, V2)

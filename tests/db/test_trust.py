@@ -6,7 +6,17 @@ from hypothesis import strategies as st
 
 from db import CONFIRMED, FeedbackStore
 from db.errors import UnknownVoterGroup
-from db.trust import Answer, Item, TrustRule, Vote, agreed, build_items, decide, estimate
+from db.trust import (
+    Answer,
+    Estimate,
+    Item,
+    TrustRule,
+    Vote,
+    agreed,
+    build_items,
+    decide,
+    estimate,
+)
 from tests.helpers import HASHER
 
 RULE = TrustRule()
@@ -35,6 +45,16 @@ class Community:
 
     def labels(self, rule: TrustRule = RULE) -> dict[str, str]:
         return {item.key: verdict.label for item, verdict in agreed(self.items(), rule)}
+
+    def raid(self, colluders: tuple[str, ...], n: int = 30) -> tuple[list[Item], Estimate]:
+        """The colluders correct n invented "-kuzawa" names, answered Japanese at 99%, to
+        Russian; then every item so far, and the estimate over them."""
+        for i in range(n):
+            answer = self.ask(f"kuzawa{i}", "Japanese", confidence=0.99)
+            for colluder in colluders:
+                self.vote(answer, colluder, "Russian")
+        items = self.items()
+        return items, estimate(items, RULE)
 
 
 def test_a_new_account_starts_at_the_prior_and_earns_trust_from_moderators() -> None:
@@ -91,12 +111,7 @@ def test_three_colluders_cannot_teach_a_pattern_against_an_honest_majority() -> 
             town.vote(answer, member)
         if i % 10 == 0:
             town.vote(answer, "mod", moderator=True)
-    for i in range(30):
-        answer = town.ask(f"kuzawa{i}", "Japanese", confidence=0.99)
-        for colluder in ("c1", "c2", "c3"):
-            town.vote(answer, colluder, "Russian")
-    items = town.items()
-    est = estimate(items, RULE)
+    items, est = town.raid(("c1", "c2", "c3"))
     [group] = est.groups
     assert group.members == ("c1", "c2", "c3")
     assert any("contradict a model" in reason for reason in group.reasons)
@@ -145,12 +160,7 @@ def test_colluders_who_earned_trust_apart_are_linked_when_they_raid_together() -
             town.vote(answer, member)
         if i % 10 == 0:
             town.vote(answer, "mod", moderator=True)
-    for i in range(30):
-        answer = town.ask(f"kuzawa{i}", "Japanese", confidence=0.99)
-        for colluder in ("c0", "c1", "c2"):
-            town.vote(answer, colluder, "Russian")
-    items = town.items()
-    est = estimate(items, RULE)
+    items, est = town.raid(("c0", "c1", "c2"))
     assert min(est.trust[c] for c in ("c0", "c1", "c2")) > 0.6  # they did earn it
     [group] = est.groups
     assert group.members == ("c0", "c1", "c2")
