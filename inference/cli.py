@@ -3,9 +3,10 @@
 `predict --explain` adds what drove each answer (inference.explain): an "explanation" field
 with --json, indented lines otherwise.
 
-predict goes through the same batching worker as the bot, so a file of many thousand lines
-is scored in padded batches; it is read lazily, a bounded number of lines in flight, and
-answered in input order, one output line per input line.
+predict loads its model through the same worker as the bot and scores a file of many
+thousand lines in its padded batches, a chunk at a time (InferenceWorker.predict_bulk); the
+file is read lazily, a bounded number of lines in flight, and answered in input order, one
+output line per input line.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ async def predict(args: argparse.Namespace) -> int:
         model_dir=args.model_dir, device=args.device, threads=args.threads,
         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_queue=2 * chunk,
         max_explanations=2 * chunk, load_timeout_s=args.load_timeout_s, int8=args.int8)
-    score = worker.explain if args.explain else worker.predict
+    score = worker.explain if args.explain else worker.predict_bulk
     inputs = chain(args.texts, _lines(args.file)) if args.file else iter(args.texts)
     rejected = False
     async with worker:

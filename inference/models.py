@@ -117,8 +117,9 @@ def build_model(spec: ModelSpec) -> SeqClassifier | Ensemble:
 
 def pad_batch(seqs: list[list[int]], device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
     """Right-pad id lists into an [B, T] tensor plus their lengths."""
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    ids = torch.zeros(len(seqs), int(lengths.max()), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        ids[i, : len(s)] = torch.tensor(s, dtype=torch.long)
-    return ids.to(device), lengths.to(device)
+    sizes = [len(s) for s in seqs]
+    width = max(sizes)
+    # one tensor from padded lists: a tensor per row cost more than the rows' own data
+    ids = torch.tensor([s + [0] * (width - n) for s, n in zip(seqs, sizes, strict=True)],
+                       dtype=torch.long)
+    return ids.to(device), torch.tensor(sizes, dtype=torch.long).to(device)

@@ -364,6 +364,37 @@ class InferenceWorker(InferenceClient):
             scored[i] = prediction
         return in_place(prepared, scored)
 
+    async def predict_bulk(
+        self, task: str, inputs: Sequence[str], top_k: int | None = None
+    ) -> list[Prediction | InputError]:
+        """predict's answers for bulk input (`predict --file`), scored as one job.
+
+        The same preparation, order (shortest first) and batches of max_batch as predict,
+        so the same answers; but the batches run back to back on the model thread, with no
+        queued request (a future, a latency sample) per input, which cost as much per name
+        as a tenth of the model. It waits for nothing: one call is one chunk of a file.
+        """
+        lane, k = self._lane(task), self._top_k(task, top_k)
+        predictor = lane.predictor
+        prepared = predictor.prepare_many(check_inputs(inputs))
+        valid = valid_only(prepared)
+        if refused := len(prepared) - len(valid):
+            self.requests.labels(task, "invalid").inc(refused)
+        order = sorted(range(len(valid)), key=lambda i: len(valid[i].ids))
+        ranked = [valid[i] for i in order]
+        batches = [ranked[s : s + self.max_batch] for s in range(0, len(ranked), self.max_batch)]
+
+        def score() -> list[Prediction]:
+            return [p for batch in batches for p in predictor.predict_prepared(batch, k)]
+
+        scored: list[Prediction] = [None] * len(valid)  # type: ignore[list-item]
+        for i, prediction in zip(order, await self._on_model(PREDICT, score), strict=True):
+            scored[i] = prediction
+        for size in map(len, batches):
+            self.batch_sizes.labels(task).observe(size)
+        self.requests.labels(task, "ok").inc(len(valid))
+        return in_place(prepared, scored)
+
     # explanations
 
     async def explain(

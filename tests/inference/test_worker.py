@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from inference.checkpoint import save_checkpoint
+from inference.cli import _format
 from inference.errors import InferenceBusy, InferenceUnavailable, InputError
 from inference.predictor import Predictor
 from inference.results import ModelInfo
@@ -28,6 +29,8 @@ from tests.helpers import (
     assert_same_prediction,
     hold_model,
     make_checkpoint,
+    write_ready_origin,
+    write_ready_sentiment,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -284,3 +287,33 @@ def test_errors_and_the_client_contract_load_without_torch():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+BULK_INPUTS = {
+    "origin": [*NAMES, "", "x" * 70, "🙂", "김", "Дмитриев", "山田", "  Smith ", "Nakamura"],
+    "sentiment": [*TEXTS, "", "Отличный фильм", "とても良い映画", "great film"],
+}
+
+
+@pytest.mark.parametrize("int8", [False, True])
+@pytest.mark.parametrize("task", ["origin", "sentiment"])
+async def test_predict_bulk_answers_as_predict_does_line_for_line(tmp_path, task, int8):
+    """predict --file's path (predict_bulk) prints exactly what the queued path prints, in
+    plain text and JSON: valid, invalid, known, not-sure and other-script inputs, over
+    several batches (max_batch 4) and both int8 and fp32."""
+    write = write_ready_origin if task == "origin" else write_ready_sentiment
+    ckpt = write(tmp_path / f"{task}.safetensors")
+    inputs = BULK_INPUTS[task] * 2
+    async with InferenceWorker(checkpoints={task: ckpt}, device="cpu", threads=1,
+                               max_batch=4, int8=int8) as w:
+        runs = [(await w.predict(task, inputs, k), await w.predict_bulk(task, inputs, k))
+                for k in (None, 1)]
+    bulk = runs[0][1]
+    assert any(isinstance(r, InputError) for r in bulk)
+    if task == "origin":
+        assert {r.source for r in bulk if not isinstance(r, InputError)} == {"model",
+                                                                              "known_name"}
+    for queued, bulk in runs:
+        for as_json in (False, True):
+            assert ([_format(raw, r, as_json) for raw, r in zip(inputs, bulk, strict=True)]
+                    == [_format(raw, r, as_json) for raw, r in zip(inputs, queued, strict=True)])
