@@ -19,7 +19,7 @@ import torch
 from inference.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from inference.device import resolve_device
 from inference.errors import InputError
-from inference.evidence import NameEvidence
+from inference.evidence import Evidence, NameEvidence
 from inference.language import new_word_share
 from inference.memory import KnownAnswer, Memory
 from inference.models import pad_batch
@@ -34,6 +34,9 @@ PADDED_TOKENS = 4096
 # On a CPU, a chunk of more rows than this gains nothing per row (the matrix products already
 # run at the core's peak) and pads every short input to the longest of many.
 CPU_CHUNK_ROWS = 32
+# Known answers whose label shares and evidence a predictor keeps made (a file of names
+# mostly holds known names, and the same answer is asked for again and again).
+KNOWN_CACHE = 65_536
 T = TypeVar("T")
 
 
@@ -99,6 +102,8 @@ class Predictor:
         if self.int8:
             self.model = quantize_int8(self.model)
         self._label_index = {label: i for i, label in enumerate(ckpt.labels)}
+        self._known_shares: dict[KnownAnswer, tuple[dict[int, float], list[int] | None]] = {}
+        self._known_evidence: dict[tuple[KnownAnswer, tuple[int, ...]], Evidence] = {}
 
     @classmethod
     def load(
@@ -192,10 +197,33 @@ class Predictor:
 
     def _shares(self, answer: KnownAnswer) -> dict[int, float]:
         """The memory's answer by label id: the shares of the labels this model has."""
+        return self._held(answer)[0]
+
+    def _held(self, answer: KnownAnswer) -> tuple[dict[int, float], list[int] | None]:
+        """The answer's shares by label id, and its label ids by share, None where shares
+        tie (the model breaks those per input); made once per answer, not to be changed."""
+        if (cached := self._known_shares.get(answer)) is not None:
+            return cached
         shares = {i: share for label, share in answer.labels
                   if (i := self._label_index.get(label)) is not None}
         total = sum(shares.values())
-        return {i: share / total for i, share in shares.items()}
+        shares = {i: share / total for i, share in shares.items()}
+        ties = len(set(shares.values())) < len(shares)
+        if len(self._known_shares) >= KNOWN_CACHE:
+            self._known_shares.clear()
+        made = self._known_shares[answer] = (
+            shares, None if ties else sorted(shares, key=lambda i: -shares[i]))
+        return made
+
+    def _known_evidence_of(self, answer: KnownAnswer, noun: str, held: list[int]) -> Evidence:
+        """The answer's evidence with its labels in the order `held` (made once per order)."""
+        key = (answer, tuple(held))
+        if (cached := self._known_evidence.get(key)) is None:
+            if len(self._known_evidence) >= KNOWN_CACHE:
+                self._known_evidence.clear()
+            cached = self._known_evidence[key] = answer.evidence(
+                noun, [self.labels[i] for i in held])
+        return cached
 
     def known_probabilities(self, answer: KnownAnswer) -> list[float] | None:
         """The memory's answer as probabilities over every label; None when none of its
@@ -211,14 +239,12 @@ class Predictor:
         likely, enough to fill k). None when none of its labels is this model's. Plain
         Python, and the model's probabilities read only for ties: a handful of labels cost
         less than tensor operations."""
-        shares = self._shares(answer)
+        shares, held = self._held(answer)
         if not shares:
             return None
-        if len(set(shares.values())) < len(shares):  # ties: the model decides
+        if held is None:  # ties: the model decides
             model = probs[row].tolist()
             held = sorted(shares, key=lambda i: (-shares[i], -model[i]))
-        else:
-            held = sorted(shares, key=lambda i: -shares[i])
         ids = (held + [i for i in model_top if i not in shares])[:k]
         return ids, [shares.get(i, 0.0) for i in ids], held
 
@@ -242,7 +268,7 @@ class Predictor:
             evidence = item.evidence.clues if item.evidence is not None else ()
             if known is not None and answered is not None and memory is not None:
                 idx, vals, held = answered
-                evidence = (known.evidence(memory.noun, [labels[i] for i in held]), *evidence)
+                evidence = (self._known_evidence_of(known, memory.noun, held), *evidence)
             else:
                 known = None
             top = [(labels[i], v) for i, v in zip(idx, vals, strict=True)]
