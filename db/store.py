@@ -62,6 +62,9 @@ async def open_database(location: str | os.PathLike[str] | DatabaseLocation, *,
                                read_only=read_only)
 
 
+ESTIMATES_KEPT = 8  # estimates reused while their votes are unchanged
+
+
 class FeedbackStore:
     def __init__(
         self,
@@ -75,6 +78,7 @@ class FeedbackStore:
         self._rule = rule
         self._clock = clock
         self._estimated: trust.Estimate | None = None
+        self._estimates: dict[tuple[trust.TrustRule, int], trust.Estimate] = {}
         self.teach = TeachStore(db, self._hash, clock)
         self.cooldowns = CooldownStore(db, self._hash, clock)
 
@@ -373,7 +377,16 @@ class FeedbackStore:
 
     async def _estimate_of(self, items: list[trust.Item], rule: trust.TrustRule,
                            ) -> trust.Estimate:
-        est = await asyncio.to_thread(trust.estimate, items, rule)
+        """The estimate over these votes under `rule`, reused while they are unchanged:
+        `/about`, `/admin stats` (three reads in one command) and the known-name refresh
+        would otherwise rerun the whole estimate on the same votes each time."""
+        seen = (rule, await asyncio.to_thread(lambda: hash(repr(items))))
+        est = self._estimates.get(seen)
+        if est is None:
+            est = await asyncio.to_thread(trust.estimate, items, rule)
+            if len(self._estimates) >= ESTIMATES_KEPT:  # one per task, key and rule in use
+                del self._estimates[next(iter(self._estimates))]
+            self._estimates[seen] = est
         if rule == self._trust_rule(None, None):
             self._estimated = est  # what live tallies weigh votes by
         return est

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db import CONFIRMED, FeedbackStore
+from db import CONFIRMED, FeedbackStore, trust
 from db.errors import UnknownVoterGroup
 from db.trust import (
     Answer,
@@ -287,6 +287,26 @@ async def test_store_pools_read_alike_answers_and_the_trusted_label_wins(store) 
     assert example.voter_hashes == tuple(sorted(HASHER.hash_user(v) for v in range(1, 6)))
     assert example.voter_group == ""
     assert set(await store.trusted_labels("origin")) == {"nakamura"}
+
+
+async def test_the_estimate_is_reused_until_a_vote_changes(store, monkeypatch) -> None:
+    """/about, /admin stats and the known-name refresh read the same votes again and again:
+    the estimate runs once for them, and again as soon as a vote changes what it sees."""
+    runs = []
+    real = trust.estimate
+    monkeypatch.setattr(trust, "estimate", lambda items, rule: runs.append(1) or real(items,
+                                                                                         rule))
+    pred = await answer(store, "Nakamura", "Japanese")
+    for voter in (1, 2):
+        await store.record_vote(pred, voter, CONFIRMED)
+    assert (await store.stats())["agreed_examples"]["origin"] == 1
+    await store.stats()
+    await store.voter_groups()
+    assert len(runs) == 1
+    await store.record_vote(pred, 3, "Russian")
+    await store.record_vote(pred, 4, "Russian")
+    assert (await store.stats())["agreed_examples"]["origin"] == 0  # 2 against 2: no label
+    assert len(runs) == 2
 
 
 async def test_store_pools_by_the_key_the_model_reads_with(store) -> None:
