@@ -166,6 +166,16 @@ class _Lane:
     refusal: dict[str, str] | None = None
 
 
+
+def unsorted(prepared: Sequence[Prepared | InputError], order: Sequence[int],
+             ranked: Sequence[Prediction]) -> list[Prediction | InputError]:
+    """The answers to inputs scored shortest first, back in the inputs' order, with each
+    refused input's error in its place."""
+    scored: list[Prediction] = [None] * len(order)  # type: ignore[list-item]
+    for i, prediction in zip(order, ranked, strict=True):
+        scored[i] = prediction
+    return in_place(prepared, scored)
+
 class InferenceWorker(InferenceClient):
     """In-process InferenceClient: batches concurrent requests for one model thread.
 
@@ -353,16 +363,9 @@ class InferenceWorker(InferenceClient):
         so that batches hold inputs of similar length and waste little on padding.
         """
         lane, k = self._lane(task), self._top_k(task, top_k)
-        prepared = lane.predictor.prepare_many(check_inputs(inputs))
-        valid = valid_only(prepared)
-        if refused := len(prepared) - len(valid):
-            self.requests.labels(task, "invalid").inc(refused)
-        order = sorted(range(len(valid)), key=lambda i: len(valid[i].ids))
-        futures = self._enqueue(lane, [valid[i] for i in order], k)
-        scored: list[Prediction] = [None] * len(valid)  # type: ignore[list-item]
-        for i, prediction in zip(order, await asyncio.gather(*futures), strict=True):
-            scored[i] = prediction
-        return in_place(prepared, scored)
+        prepared, order, ranked = self._shortest_first(lane, inputs)
+        futures = self._enqueue(lane, ranked, k)
+        return unsorted(prepared, order, await asyncio.gather(*futures))
 
     async def predict_bulk(
         self, task: str, inputs: Sequence[str], top_k: int | None = None
@@ -376,24 +379,29 @@ class InferenceWorker(InferenceClient):
         """
         lane, k = self._lane(task), self._top_k(task, top_k)
         predictor = lane.predictor
-        prepared = predictor.prepare_many(check_inputs(inputs))
-        valid = valid_only(prepared)
-        if refused := len(prepared) - len(valid):
-            self.requests.labels(task, "invalid").inc(refused)
-        order = sorted(range(len(valid)), key=lambda i: len(valid[i].ids))
-        ranked = [valid[i] for i in order]
+        prepared, order, ranked = self._shortest_first(lane, inputs)
         batches = [ranked[s : s + self.max_batch] for s in range(0, len(ranked), self.max_batch)]
 
         def score() -> list[Prediction]:
             return [p for batch in batches for p in predictor.predict_prepared(batch, k)]
 
-        scored: list[Prediction] = [None] * len(valid)  # type: ignore[list-item]
-        for i, prediction in zip(order, await self._on_model(PREDICT, score), strict=True):
-            scored[i] = prediction
+        scored = await self._on_model(PREDICT, score)
         for size in map(len, batches):
             self.batch_sizes.labels(task).observe(size)
-        self.requests.labels(task, "ok").inc(len(valid))
-        return in_place(prepared, scored)
+        self.requests.labels(task, "ok").inc(len(ranked))
+        return unsorted(prepared, order, scored)
+
+    def _shortest_first(self, lane: _Lane, inputs: Sequence[str],
+                        ) -> tuple[list[Prepared | InputError], list[int], list[Prepared]]:
+        """The inputs prepared (refused ones counted), and the valid ones shortest first
+        with their places, so that batches hold inputs of similar length and waste little
+        on padding."""
+        prepared = lane.predictor.prepare_many(check_inputs(inputs))
+        valid = valid_only(prepared)
+        if refused := len(prepared) - len(valid):
+            self.requests.labels(lane.task, "invalid").inc(refused)
+        order = sorted(range(len(valid)), key=lambda i: len(valid[i].ids))
+        return prepared, order, [valid[i] for i in order]
 
     # explanations
 
