@@ -12,6 +12,8 @@ What v2 reads that v1 loses or splits apart:
 - elongation: a letter repeated three times or more is kept twice ("soooo" -> "soo",
   "loooove" -> "loove"), so every elongation of a word is one token;
 - placeholders: links are `<url>`, @mentions and Discord mentions `<user>`;
+- treebank spacing: SST-2's "does n't", "ca n't" and "it 's" are read as "doesn't", "can't"
+  and "it's", the way people type them;
 - case: a word in capitals (two letters or more) is preceded by `<caps>`.
 Torch-free.
 """
@@ -46,13 +48,14 @@ _NEGATED = {"can't": "can", "won't": "will", "shan't": "shall", "ain't": "is"}
 _CHAT_TOKEN = re.compile(r"<url>|<user>|emo_[a-z_]+|emoji_[a-z0-9_+\-]+|[a-z0-9]+(?:'[a-z]+)?"
                          r"|[!?]")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
+_SPLIT_CLITIC = re.compile(r"(?<=[a-z]) (n't|'(?:s|re|ve|ll|d|m))\b", re.IGNORECASE)
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 
 
 def normalize_chat(raw: str) -> str:
     """Clean a chat message: placeholders for links and mentions, emoticons and emoji named,
     the rest transliterated to ASCII as v1 does. Case is kept (the tokenizer reads it)."""
-    text = _HTML_BREAK.sub(" ", _clean_unicode(raw))
+    text = _SPLIT_CLITIC.sub(r"\1", _HTML_BREAK.sub(" ", _clean_unicode(raw)))
     text = _MENTION.sub(f" {USER} ", _LINK.sub(f" {URL} ", text))
     text = _FACE.sub(lambda m: f" {_EMOTICON[m[0].lower()]} ", text)
     text = _EMOJI_NAME.sub(lambda m: f" emoji_{m[1]} ", transliterate(text))
@@ -66,7 +69,7 @@ def _word(token: str) -> list[str]:
     if token in _NEGATED:
         return [_NEGATED[token], "not"]
     if token.endswith("n't"):
-        return [token[:-3], "not"]
+        return [token[:-3], "not"] if len(token) > 3 else ["not"]
     return [token]
 
 

@@ -204,14 +204,13 @@ ORIGIN = TaskSpec(
 SENTIMENT = TaskSpec(
     name="sentiment",
     summary="whether a text sounds positive or negative (a word-level LSTM)",
-    # v2, the chat tokenizer (inference/chat_text.py), is for the next model trained on chat
-    # as well as reviews; new training moves to it with that model (issue 15), and the
-    # shipped v1 model keeps v1.
+    # v2 is the chat tokenizer (inference/chat_text.py) that models trained on chat as well
+    # as reviews read; v1 checkpoints keep v1.
     pipelines={1: Pipeline(normalize_text, tokenize, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS),
                2: Pipeline(normalize_chat, tokenize_chat, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS)},
-    preprocess_version=1,
+    preprocess_version=2,
     max_chars=MAX_TEXT_CHARS,
     top_k=2,
     labels=("negative", "positive"),  # IMDB's 0 and 1

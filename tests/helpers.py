@@ -143,8 +143,30 @@ def write_names_dir(root: Path, **kw) -> Path:
 
 # A sentiment model small enough to train on the generated archive in seconds, with a
 # learning rate that makes it learn whatever the validation draw (at 2e-3 it barely moved).
+# IMDB alone (--no-chat-data): the chat mixture's tests add SST-2 and tweets (short_data).
 TINY_SENTIMENT = ["--hidden", "16", "--emb-dim", "16", "--min-freq", "1", "--batch-size", "8",
-                  "--lr", "0.01"]
+                  "--lr", "0.01", "--no-chat-data"]
+
+
+SHORT_WORDS = ["good", "bad", "great", "awful", "film", "plot", "not", "boring", "loved", "hated"]
+
+
+def short_data(root: Path, n: int = 400) -> Path:
+    """SST-2 and tweets folders of texts in the tiny model's words (and a few new ones)."""
+    rng = random.Random(0)
+
+    def text() -> str:
+        return " ".join(rng.choice([*SHORT_WORDS, "zorblax"]) for _ in range(rng.randint(2, 8)))
+
+    (root / "SST-2").mkdir(parents=True)
+    for split in ("train", "dev"):
+        rows = "".join(f"{text()} {i}\t{rng.randint(0, 1)}\n" for i in range(n))
+        (root / "SST-2" / f"{split}.tsv").write_text("sentence\tlabel\n" + rows)
+    (root / "sentiment140_100k").mkdir()
+    for name in ("positive", "negative"):
+        (root / "sentiment140_100k" / f"{name}.txt").write_text(
+            "".join(f"{text()} {name} {i}\n" for i in range(n)))
+    return root
 
 
 def review(rng: random.Random, label: int, words: int = 30) -> str:

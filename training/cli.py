@@ -36,8 +36,12 @@ MODEL_DIR_HELP = ("promoted models (default: $SEQBOT_MODEL_DIR, else models/ bes
 def add_hyperparameters(parser: argparse.ArgumentParser, cfg_cls: type) -> None:
     """Every dataclass field becomes a --flag, so nothing is configured in two places."""
     for f in dataclasses.fields(cfg_cls):
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default),
-                            default=f.default, help=f"(default: {f.default})")
+        flag, shown = f"--{f.name.replace('_', '-')}", f"(default: {f.default})"
+        if isinstance(f.default, bool):  # --x / --no-x: type=bool would read "False" as true
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default,
+                                help=shown)
+        else:
+            parser.add_argument(flag, type=type(f.default), default=f.default, help=shown)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -41,6 +41,9 @@ class SentimentConfig:
     emb_dropout: float = 0.25
     vocab_size: int = 30000
     min_freq: int = 3
+    # data: IMDB reviews, plus SST-2 phrases and tweets for chat (training/splits.py,
+    # ChatSentiment); off: IMDB only, as the v1 models were trained
+    chat_data: bool = True
     # word2vec pre-training of the embeddings on train + unlabelled reviews (0 = off)
     w2v_epochs: int = 5
     # language-model pre-training of the embeddings and the bi-LSTM on train + unlabelled

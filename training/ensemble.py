@@ -52,14 +52,15 @@ def build(task: str, paths: list[Path], data: str | Path | None, out_dir: Path, 
           seed: int = 0, ship: bool = False) -> tuple[Path, dict]:
     members = [load_checkpoint(p, task) for p in paths]
     ckpt = combine(members)
-    splits = train_val(task, data, seed)
+    trained_on = members[0].metrics.get("dataset")
+    splits = train_val(task, data, seed, trained_on)
     if splits.fingerprint != ckpt.data_fingerprint:
         raise EnsembleError("the members were not trained on this data split (fingerprint "
                             f"{ckpt.data_fingerprint}, this data gives {splits.fingerprint})")
     seqs, ys = encode_pairs(ckpt, splits.val)
     ckpt.temperature = fit_temperature(predict_logits(ckpt.build_model(), seqs, 256,
                                                       torch.device("cpu")), torch.tensor(ys))
-    metrics = evaluate_examples(Predictor(ckpt, "cpu"), test_set(task, data))
+    metrics = evaluate_examples(Predictor(ckpt, "cpu"), test_set(task, data, trained_on))
     ckpt.metrics = {
         "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
         "test_ece": metrics["ece"], "test_n": metrics["n"], "temperature": ckpt.temperature,
@@ -68,6 +69,7 @@ def build(task: str, paths: list[Path], data: str | Path | None, out_dir: Path, 
         # the seed of the validation split it was calibrated on: finetune replays the
         # training reviews of that split, and recalibrates on its validation reviews
         "hyperparameters": {"seed": seed},
+        **({"dataset": trained_on} if trained_on else {}),
     }
     path = out_dir / f"{task}.safetensors"
     save_checkpoint(ckpt, path)

@@ -300,11 +300,13 @@ def cap(feedback: Feedback, task: str, cfg: FinetuneConfig) -> Feedback:
 
 def original_data(task: str, data: str | Path | None, parent: Checkpoint,
                   cfg: FinetuneConfig) -> OriginalData:
-    """Train/validation/test as the parent was trained (training.splits: for IMDB, with the
-    validation carve-out of the parent's own seed)."""
+    """Train/validation/test as the parent was trained (training.splits: its data set, the
+    chat mixture or IMDB alone, and for IMDB the validation carve-out of its own seed), so
+    that replay keeps every kind of text the parent learned from."""
     seed = parent.metrics.get("hyperparameters", {}).get("seed", 0)
-    splits = train_val(task, data, seed)
-    train, val, test = splits.train, splits.val, test_set(task, data)
+    trained_on = parent.metrics.get("dataset")
+    splits = train_val(task, data, seed, trained_on)
+    train, val, test = splits.train, splits.val, test_set(task, data, trained_on)
     pipeline = parent.pipeline
     test_keys = set()
     for raw, _ in test:

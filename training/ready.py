@@ -58,8 +58,9 @@ def choose_verdicts(predictor: Predictor, val: list[Pair]) -> dict:
 
 def ready(ckpt: Checkpoint, data: str | Path | None, seed: int = 0) -> dict:
     """Known inputs, verdicts and test metrics into `ckpt` (in memory); the test metrics."""
-    splits = train_val(ckpt.task, data, seed)
-    test = test_set(ckpt.task, data)
+    trained_on = ckpt.metrics.get("dataset")
+    splits = train_val(ckpt.task, data, seed, trained_on)
+    test = test_set(ckpt.task, data, trained_on)
     if task_spec(ckpt.task).memory is not None:
         ckpt.known_inputs = tuple(sorted(set(splits.train + splits.val + test)))
     ckpt.verdicts = choose_verdicts(Predictor(ckpt, "cpu"), splits.val)

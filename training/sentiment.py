@@ -24,11 +24,12 @@ from inference.tasks import SENTIMENT
 from inference.text import Vocab
 from training import plots, short_text
 from training.config import SentimentConfig
-from training.data import DataError, fingerprint, load_imdb, locate, split_validation
+from training.data import DataError, fingerprint, load_imdb, locate
 from training.evaluate import evaluate_examples
 from training.fit import Encoded, fit, model_config
 from training.lm import pretrain
 from training.recipes import Recipe
+from training.splits import test_set, train_val
 
 LABELS = SENTIMENT.labels
 PIPELINE = SENTIMENT.pipeline()  # new models train with the newest preprocessing
@@ -44,7 +45,8 @@ def short_text_examples() -> list[tuple[str, str]]:
 
 @dataclass
 class Reviews:
-    """The IMDB data a run needs, read and tokenised once however many rounds it trains."""
+    """The data a run needs (IMDB, and with `chat_data` SST-2 and tweets too: the "chat"
+    mixture of training/splits.py), read and tokenised once however many rounds it trains."""
 
     train: list[tuple[str, int]]
     val: list[tuple[str, int]]
@@ -56,10 +58,28 @@ class Reviews:
     val_ids: list[list[int]]
 
 
+def dataset(cfg: SentimentConfig) -> str:
+    """What the model trains on, recorded in its checkpoint so that a finetune replays it."""
+    return "chat" if cfg.chat_data else "imdb"
+
+
+def readable(pairs: list[tuple[str, str]]) -> list[tuple[str, int]]:
+    """The examples the pipeline reads, labels as ids: SST-2 holds phrases such as "," that
+    serving would refuse, and a model should not learn from what it can never be asked."""
+    out = []
+    for text, label in pairs:
+        try:
+            PIPELINE.normalize(text)
+        except InputError:
+            continue
+        out.append((text, LABELS.index(label)))
+    return out
+
+
 def load_reviews(cfg: SentimentConfig, data: str | Path | None) -> Reviews:
-    source = locate("imdb", data)
-    train, val = split_validation(load_imdb(source, "train"), 0.1, cfg.seed)
-    test = [(text, LABELS[y]) for text, y in load_imdb(source, "test")]
+    splits = train_val(SENTIMENT.name, data, cfg.seed, trained_on=dataset(cfg))
+    train, val = readable(splits.train), readable(splits.val)
+    test = test_set(SENTIMENT.name, data, trained_on=dataset(cfg))
     train_tokens = [PIPELINE.tokenize(PIPELINE.normalize(t)) for t, _ in train]
     vocab = Vocab.build(train_tokens, min_freq=cfg.min_freq, max_size=cfg.vocab_size)
     train_ids, val_ids = ([PIPELINE.encode(vocab, t)[1] for t, _ in pairs]
@@ -69,6 +89,8 @@ def load_reviews(cfg: SentimentConfig, data: str | Path | None) -> Reviews:
     except DataError as exc:
         print(f"no unlabelled reviews ({exc}); word2vec uses the training reviews only")
         unlabelled = []
+    print(f"training on {len(train):,} examples ({dataset(cfg)}), {len(val):,} to validate; "
+          f"{len(unlabelled):,} unlabelled reviews")
     return Reviews(train, val, test, unlabelled, train_tokens, vocab, train_ids, val_ids)
 
 
@@ -143,7 +165,9 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
         extra = pseudo_labelled(teacher, reviews.unlabelled, step.pseudo_threshold) if (
             teacher) else []
         # the teacher's path may hold another model later: record which one taught
-        provenance = {"teacher_version": teacher.version} if teacher else {}
+        provenance = {"dataset": dataset(cfg)}
+        if teacher:
+            provenance["teacher_version"] = teacher.version
         path = train_once(step, encode_reviews(reviews, extra), init,
                           out / f"round-{k}" if rounds else out, device,
                           provenance=provenance, ship=ship and k == rounds)

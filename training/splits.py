@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Protocol
 
 from inference.tasks import task_spec
+from training.chat_marks import with_marks
 from training.data import clean_name_splits, fingerprint, load_imdb, locate, split_validation
+from training.sentences import sst2_splits, tweet_splits
 
 Pair = tuple[str, str]  # (raw input, label)
 
@@ -24,21 +26,24 @@ class TrainVal:
     fingerprint: str  # what a checkpoint trained on these splits records as data_fingerprint
 
 
-class Dataset(Protocol):
-    def test(self, source: Path, labels: tuple[str, ...]) -> list[Pair]: ...
+Data = str | Path | None  # --data / $SEQBOT_DATA / a verified download (training.data.locate)
 
-    def train_val(self, source: Path, labels: tuple[str, ...], seed: int) -> TrainVal: ...
+
+class Dataset(Protocol):
+    def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]: ...
+
+    def train_val(self, data: Data, labels: tuple[str, ...], seed: int) -> TrainVal: ...
 
 
 class Surnames:
     """The clean protocol: unique names split 80/10/10 by name hash (training.data); no seed,
     and the labels are the data's own (one file per language)."""
 
-    def test(self, source: Path, labels: tuple[str, ...]) -> list[Pair]:
-        return clean_name_splits(source).test
+    def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]:
+        return clean_name_splits(locate("names", data)).test
 
-    def train_val(self, source: Path, labels: tuple[str, ...], seed: int) -> TrainVal:
-        splits = clean_name_splits(source)
+    def train_val(self, data: Data, labels: tuple[str, ...], seed: int) -> TrainVal:
+        splits = clean_name_splits(locate("names", data))
         return TrainVal(splits.train, splits.val,
                         fingerprint(splits.train + splits.val + splits.test))
 
@@ -46,26 +51,56 @@ class Surnames:
 class Imdb:
     """The official IMDB test set; validation is a seeded 10% of the training reviews."""
 
-    def test(self, source: Path, labels: tuple[str, ...]) -> list[Pair]:
-        return [(text, labels[y]) for text, y in load_imdb(source, "test")]
+    def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]:
+        return [(text, labels[y]) for text, y in load_imdb(locate("imdb", data), "test")]
 
-    def train_val(self, source: Path, labels: tuple[str, ...], seed: int) -> TrainVal:
-        train, val = split_validation(load_imdb(source, "train"), 0.1, seed)
+    def train_val(self, data: Data, labels: tuple[str, ...], seed: int) -> TrainVal:
+        train, val = split_validation(load_imdb(locate("imdb", data), "train"), 0.1, seed)
         return TrainVal([(t, labels[y]) for t, y in train], [(t, labels[y]) for t, y in val],
                         fingerprint(train + val))
 
 
-DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb()}
+class ChatSentiment:
+    """IMDB reviews, SST-2 phrases and tweets: the chat model's mixture (docs/results.md,
+    "Sentiment on chat"). Each example counts once an epoch: the short texts are 70% of the
+    examples, so of the optimiser's steps, and 12% of the words, so of the compute.
+
+    Validation is each set's own held-out part (IMDB's seeded 10%, SST-2's and the tweets'
+    hash-held tenths); test stays IMDB's official one, while SST-2 dev and the held-out tweets
+    are kept for final reports (benchmarks/sentiment_chat.py). A share TWEET_MARKS of the
+    training tweets get an emoticon or emoji of their class back (training/chat_marks.py).
+    """
+
+    TWEET_MARKS = 0.2
+
+    def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]:
+        return Imdb().test(data, labels)
+
+    def train_val(self, data: Data, labels: tuple[str, ...], seed: int) -> TrainVal:
+        reviews = Imdb().train_val(data, labels, seed)
+        sst_train, sst_val = sst2_splits(locate("sst2", data))
+        tweets = tweet_splits(locate("sentiment140", data))
+        short_train = sst_train + with_marks(tweets["train"], self.TWEET_MARKS, seed)
+        short_val = sst_val + tweets["val"]
+        named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]
+        return TrainVal(reviews.train + named[0], reviews.val + named[1],
+                        fingerprint([(reviews.fingerprint, ""), *short_train, *short_val]))
 
 
-def test_set(task: str, data: str | Path | None) -> list[Pair]:
+DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb(), "chat": ChatSentiment()}
+
+
+def dataset_of(task: str, trained_on: str | None = None) -> Dataset:
+    """The data set a model was trained on (Checkpoint.metrics["dataset"]), else its task's."""
+    return DATASETS[trained_on or task_spec(task).dataset]
+
+
+def test_set(task: str, data: Data, trained_on: str | None = None) -> list[Pair]:
     """(input, label) pairs of the task's test set."""
-    spec = task_spec(task)
-    return DATASETS[spec.dataset].test(locate(spec.dataset, data), spec.labels)
+    return dataset_of(task, trained_on).test(data, task_spec(task).labels)
 
 
-def train_val(task: str, data: str | Path | None, seed: int = 0) -> TrainVal:
+def train_val(task: str, data: Data, seed: int = 0, trained_on: str | None = None) -> TrainVal:
     """The task's training and validation pairs, as the model trained with `seed` split them,
     and the fingerprint that model records (so a caller can check it is the same split)."""
-    spec = task_spec(task)
-    return DATASETS[spec.dataset].train_val(locate(spec.dataset, data), spec.labels, seed)
+    return dataset_of(task, trained_on).train_val(data, task_spec(task).labels, seed)

@@ -23,6 +23,16 @@ def test_contractions_and_negations_read_as_not(raw: str, want: list[str]) -> No
     assert units(raw) == want
 
 
+@pytest.mark.parametrize(("raw", "want"), [
+    ("it does n't work", ["it", "does", "not", "work"]),  # SST-2's treebank spacing
+    ("i ca n't , it 's bad", ["i", "can", "not", "it's", "bad"]),
+    ("wo n't", ["will", "not"]),
+    ("n't", ["not"]),  # a lone clitic never becomes an empty token
+])
+def test_treebank_spacing_reads_like_typed_text(raw: str, want: list[str]) -> None:
+    assert units(raw) == want
+
+
 def test_emoji_are_tokens_of_their_own() -> None:
     assert units("love it 😍") == ["love", "it", "emoji_heart_eyes"]
     assert units("❤️ heart") == ["emoji_heart", "heart"]  # the emoji is not the word

@@ -18,7 +18,6 @@ from db import AgreedExample, FeedbackStore
 from inference.checkpoint import file_sha256, load_checkpoint
 from inference.predictor import Predictor
 from inference.registry import CURRENT, current_version, task_dir
-from inference.tasks import SENTIMENT
 from inference.text import normalize_text
 from inference.worker import InferenceWorker
 from settings import SettingsError
@@ -298,14 +297,14 @@ def test_texts_the_model_reads_alike_are_one_input_on_one_side_of_the_split():
     parent = make_checkpoint("sentiment", "s0")
     at = datetime(2026, 1, 1, tzinfo=timezone.utc)
     variants = ["this album is sick", "This album is sick.", '"this album is sick"',
-                "this album is SICK , ", "this  album is sick."]
-    examples = [AgreedExample(i, "sentiment", text, normalize_text(text), "positive",
+                "this album is sick , ", "this  album is sick."]
+    examples = [AgreedExample(i, "sentiment", text, parent.pipeline.normalize(text), "positive",
                               "negative", "v0", False, 2, False, at + timedelta(minutes=i), at)
                 for i, text in enumerate(variants)]
     examples += [AgreedExample(10 + i, "sentiment", f"film number {i} was dull",
                                f"film number {i} was dull", "negative", "positive", "v0",
                                False, 2, False, at, at) for i in range(40)]
-    assert len({SENTIMENT.pipeline().read_as(e.normalized) for e in examples[:5]}) == 1
+    assert len({parent.pipeline.read_as(e.normalized) for e in examples[:5]}) == 1
     feedback = prepare_feedback(examples, parent, FinetuneConfig(min_holdout_corrections=1))
     kept = [e for e in feedback.train + feedback.holdout if "album" in e.input_text]
     assert [e.input_text for e in kept] == [variants[-1]]  # the latest decision

@@ -1,4 +1,5 @@
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,13 @@ from inference.checkpoint import (
 from inference.models import ModelConfig, SeqClassifier, pad_batch, reverse_padded
 from inference.predictor import Predictor
 from inference.text import Vocab
-from tests.helpers import TINY_SENTIMENT, make_checkpoint, promote, write_checkpoint
+from tests.helpers import (
+    TINY_SENTIMENT,
+    make_checkpoint,
+    promote,
+    short_data,
+    write_checkpoint,
+)
 from training.cli import main as training_main
 from training.data import clean_name_splits
 from training.evaluate import evaluate_examples
@@ -224,6 +231,30 @@ def test_tiny_sentiment_training_learns(
     report = json.loads((out / "sentiment_metrics.json").read_text())
     assert report["test"]["accuracy"] > 0.8
     assert report["short_texts"]["n"] == 80
+
+
+def test_the_chat_mixture_trains_on_reviews_phrases_and_tweets_and_finetune_replays_it(
+    imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from training.finetune import FinetuneConfig, original_data
+
+    data = short_data(tmp_path / "data")
+    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    out = tmp_path / "run"
+    mixture = [a for a in TINY_SENTIMENT if a != "--no-chat-data"]
+    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *mixture,
+                    "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"], capsys)
+    assert "examples (chat)" in printed
+    ckpt = load_checkpoint(out / "sentiment.safetensors")
+    assert ckpt.metrics["dataset"] == "chat" and ckpt.preprocess_version == 2
+    words = set(ckpt.vocab.itos)
+    assert {"zorblax", "positive", "negative"} <= words  # the phrases' and tweets' own words
+    assert {"emo_smile", "emo_frown"} <= words  # Sentiment140's emoticons, given back
+    replayed = {text for text, _ in original_data("sentiment", data, ckpt, FinetuneConfig()).train}
+    assert any("zorblax" in t for t in replayed) and any("<br />" in t for t in replayed)
+    imdb_parent = make_checkpoint("sentiment", "sentiment-v1")  # records no data set: IMDB
+    replayed = {t for t, _ in original_data("sentiment", data, imdb_parent, FinetuneConfig()).train}
+    assert replayed and not any("zorblax" in t for t in replayed)
 
 
 def test_self_training_keeps_only_what_the_teacher_is_sure_of(

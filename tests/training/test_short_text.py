@@ -1,36 +1,14 @@
 """Calibration for chat-length text: a short-input temperature and verdict thresholds chosen
 on the short-text validation split, stored in the checkpoint and used when serving."""
 
-import random
-from pathlib import Path
 
 import torch
 
 from inference.checkpoint import load_checkpoint, save_checkpoint
 from inference.predictor import Predictor, new_words
-from tests.helpers import make_checkpoint, write_checkpoint
+from tests.helpers import make_checkpoint, short_data, write_checkpoint
 from training.cli import main
 from training.short_text import ENGLISH_FLAGGED, calibrate, unknown_words_threshold
-
-WORDS = ["good", "bad", "great", "awful", "film", "plot", "not", "boring", "loved", "hated"]
-
-
-def short_data(root: Path, n: int = 400) -> Path:
-    """SST-2 and tweets folders of texts in the tiny model's words (and a few new ones)."""
-    rng = random.Random(0)
-
-    def text() -> str:
-        return " ".join(rng.choice([*WORDS, "zorblax"]) for _ in range(rng.randint(2, 8)))
-
-    (root / "SST-2").mkdir(parents=True)
-    for split in ("train", "dev"):
-        rows = "".join(f"{text()} {i}\t{rng.randint(0, 1)}\n" for i in range(n))
-        (root / "SST-2" / f"{split}.tsv").write_text("sentence\tlabel\n" + rows)
-    (root / "sentiment140_100k").mkdir()
-    for name in ("positive", "negative"):
-        (root / "sentiment140_100k" / f"{name}.txt").write_text(
-            "".join(f"{text()} {name} {i}\n" for i in range(n)))
-    return root
 
 
 def test_calibration_writes_a_short_temperature_and_both_thresholds(tmp_path) -> None:

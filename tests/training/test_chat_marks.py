@@ -1,0 +1,50 @@
+"""Emoticons and emoji given back to the training tweets (training/chat_marks.py)."""
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+from inference.chat_text import normalize_chat, tokenize_chat
+from tests.helpers import short_data
+from training.chat_marks import EMOTICONS, with_marks
+from training.data import locate
+from training.sentences import tweet_splits
+from training.splits import ChatSentiment
+
+
+def test_about_the_rate_of_tweets_get_one_mark_of_their_class() -> None:
+    examples = [("plain words here", i % 2) for i in range(4000)]
+    marked = with_marks(examples, 0.2, seed=1)
+    changed = [(text, y) for (text, y), (old, _) in zip(marked, examples, strict=True)
+               if text != old]
+    assert 0.17 < len(changed) / len(examples) < 0.23
+    for text, label in changed:
+        mark = text.replace("plain words here", "").strip()
+        assert " " not in mark  # one mark, at the start or the end
+        for other in (0, 1):
+            if mark in EMOTICONS[other]:
+                assert other == label  # an emoticon is always its own class's
+    assert with_marks(examples, 0.2, seed=1) == marked  # reproducible
+
+
+def test_emoji_follow_the_ranking_class_by_class() -> None:
+    marked = with_marks([("x", i % 2) for i in range(40000)], 1.0, seed=0)
+    emoji = Counter((text.replace("x", "").strip(), y) for text, y in marked)
+    # 😍 is mostly in positive tweets in Kralj Novak et al. (2015), 😠 in negative ones
+    assert emoji[("😍", 1)] > 3 * emoji[("😍", 0)]
+    assert emoji[("😠", 0)] > 2 * emoji[("😠", 1)]
+    # every mark is something the chat tokenizer reads as a token of its own
+    tokens = Counter(tok for text, _ in marked[:2000]
+                     for tok in tokenize_chat(normalize_chat(text)))
+    assert tokens["x"] == 2000 and len(tokens) > 50
+
+
+def test_only_training_tweets_are_marked(imdb_tar: Path, tmp_path: Path) -> None:
+    data = short_data(tmp_path / "data")
+    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    splits = ChatSentiment().train_val(data, ("negative", "positive"), seed=0)
+    raw = tweet_splits(locate("sentiment140", data))
+    val = {text for text, _ in splits.val}
+    assert {text for text, _ in raw["val"]} <= val  # held-out tweets as they are
+    train = {text for text, _ in splits.train}
+    assert len({text for text, _ in raw["train"]} - train) > 0.1 * len(raw["train"])
