@@ -60,8 +60,9 @@ def model_probabilities(predictor: Predictor, examples: Examples) -> list[list[f
 
 
 def with_evidence(examples: Examples, probs: list[list[float]], labels: tuple[str, ...],
-                  ratios: Ratios = RATIOS, positions: bool = True) -> np.ndarray:
-    return np.array([name_evidence(n, ratios, positions).apply(p, labels)
+                  ratios: Ratios = RATIOS, positions: bool = True,
+                  spelling: bool = True) -> np.ndarray:
+    return np.array([name_evidence(n, ratios, positions, spelling).apply(p, labels)
                      for (n, _), p in zip(examples, probs, strict=True)])
 
 
@@ -210,11 +211,11 @@ def main() -> None:
         }
 
     # Each kind of clue switched off, and its ratio on a grid, the others as served; and the
-    # letters read wherever they stand.
+    # letters read wherever they stand, and whatever the rest of the name's spelling.
     design = [k for k in sets if k != "dev_heldout"]
-    report["ablation"] = {"positions": {"off": {
-        k: accuracy(with_evidence(sets[k], raw[k], labels, positions=False), sets[k], labels)
-        for k in design}}}
+    report["ablation"] = {switch: {"off": {
+        k: accuracy(with_evidence(sets[k], raw[k], labels, **{switch: False}), sets[k], labels)
+        for k in design}} for switch in ("positions", "spelling")}
     for kind in asdict(RATIOS):
         off = replace(RATIOS, **{kind: 1.0})
         report["ablation"][kind] = {

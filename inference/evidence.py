@@ -20,6 +20,7 @@ Torch-free: it works on plain probability lists.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -39,7 +40,8 @@ class Evidence:
     A clue multiplies the probability of each of its `labels` by its `ratio`; a clue with no
     labels is a script that none of the model's languages is written in."""
 
-    kind: str  # "script", "letter", "particle", "han_form", "han_length" or "known_name"
+    kind: str  # "script", "letter", "particle", "name_part", "han_form", "han_length",
+    # "han_compound" or "known_name"
     text: str  # as people read it: "written in Hangul (Korean)", "the letter ü (German, ...)"
     labels: tuple[str, ...] = ()  # the labels it speaks for (a known input: most shared first)
     feature: str = ""  # the script, letter, particle or character; a known input: where from
@@ -92,6 +94,32 @@ GAELIC_WORDS: dict[str, tuple[str, ...]] = {
 }
 GAELIC_PREFIXES: dict[str, tuple[str, ...]] = {"mac": ("Irish", "Scottish"),
                                                "mc": ("Irish", "Scottish")}
+# Letters a language's own alphabet lacks (it writes them only in loanwords): Wikipedia's
+# articles on the Polish, Czech, Spanish, Portuguese, Italian and Vietnamese alphabets and on
+# Irish orthography (its 18 letters). A name written in that orthography, with its accents,
+# does not use them: "Wróbel" is not Spanish, Portuguese, Irish or Vietnamese for its w.
+FOREIGN_LETTERS: dict[str, frozenset[str]] = {
+    language: frozenset(letters) for language, letters in (
+        ("Polish", "qvx"), ("Czech", "qwx"), ("Spanish", "kw"), ("Portuguese", "kwy"),
+        ("Italian", "jkwxy"), ("Irish", "jkqvwxyz"), ("Vietnamese", "fjwz"))}
+# Irish spelling agrees vowels across consonants ("caol le caol agus leathan le leathan": the
+# vowels either side of a consonant group are both slender, e i, or both broad, a o u), so a
+# word like "Calderón" (a-ld-e) is not spelt the Irish way and its ó is not Irish.
+_IRISH_BROAD = set("aouáóú")  # the rest of the vowels below are slender
+_VOWEL_RUNS = re.compile(r"[aeiouáéíóú]+")
+# Spanish and Portuguese write an acute or circumflex only where the stress breaks the
+# default, which the word's ending sets (Wikipedia: "Spanish orthography", "Portuguese
+# orthography"): a word ending in a vowel, -n or -s is stressed on its last syllable but one
+# (Spanish; Portuguese: -a -e -o, -as -es -os, -am -em -ens), any other on its last. So
+# "Deschênes" (marked on its last syllable but one, ending in -es) is spelt neither way.
+# Syllables are read off the vowels: two of a, e, o are two syllables; an accented í or ú
+# beside a vowel is its own (María, Díaz, Araújo) and is left alone; Portuguese counts a
+# word-final i/u + vowel as two (Fábio, Márcia).
+_STRESS_MARKED = set("áéíóúâêô")
+_STRONG = set("aeoáéóâêô")
+_ANY_VOWELS = re.compile(r"[aeiouáéíóúâêôãõàèìòùüï]+")
+_SPANISH_PLAIN = re.compile(r"([aeiou]|[aeiou]s|n)$")
+_PORTUGUESE_PLAIN = re.compile(r"([aeo]s?|am|em|ens)$")
 # Where a letter stands narrows who writes it: Czech writes ú only at the start of a word (ů
 # elsewhere), Spanish writes ü only in güe and güi (Argüelles). (Italian marks a stressed
 # final vowel, but names also carry a stress mark inside: "Tamàro" in the data.)
@@ -104,6 +132,33 @@ _COMPOUND = ("万俟 司马 上官 欧阳 夏侯 诸葛 闻人 东方 赫连 皇
 _TRADITIONAL = str.maketrans("万马欧阳诸闻东连迟单孙轩辕钟离长鲜闾颛乐驷谷门夹车",
                              "萬馬歐陽諸聞東連遲單孫軒轅鍾離長鮮閭顓樂駟穀門夾車")
 CHINESE_COMPOUND_SURNAMES = frozenset(_COMPOUND + [c.translate(_TRADITIONAL) for c in _COMPOUND])
+
+
+@dataclass(frozen=True)
+class NamePart:
+    """A way of forming surnames that only some of the languages use, matched on one word
+    of the name (lower case)."""
+
+    shown: str  # as the card shows it: "-stra", "ver-", "quh"
+    pattern: re.Pattern[str]
+    languages: tuple[str, ...]
+
+
+def _part(shown: str, pattern: str, *languages: str) -> NamePart:
+    return NamePart(shown, re.compile(pattern), languages)
+
+
+# Sources: Wikipedia's "Dutch name" (the Frisian surnames in -stra, -sma, -inga: Dijkstra,
+# Wiersma, Andringa), "Scots language" and "Yogh" (Scots quh for wh: Urquhart, Colquhoun; z
+# for the old letter yogh, said as y: Menzies, Dalziel, Mackenzie). None of the data's other
+# 17 languages forms a name with them (no name of the data ends in -stra or -sma or has quh).
+NAME_PARTS: tuple[NamePart, ...] = (
+    _part("-stra", r"stra$", "Dutch"),
+    _part("-sma", r"sma$", "Dutch"),
+    _part("-inga", r"inga$", "Dutch"),
+    _part("quh", r"quh", "Scottish"),
+    _part("z as yogh", r"[ln]zie", "Scottish"),
+)
 # Vietnamese alone stacks a tone mark on a vowel's own mark (ễ, ậ, ự) and writes the dot
 # below and the hook above (ạ, ả): these combining marks, or two marks on one letter.
 _VIETNAMESE_MARKS = {"\u0323", "\u0309", "\u031b"}
@@ -123,6 +178,7 @@ class Ratios:
     han_length: float = 100.0
     han_compound: float = 100.0  # two characters that are one Chinese compound surname
     particle: float = 10.0
+    name_part: float = 1000.0  # a suffix or spelling only one language's surnames use
 
 
 RATIOS = Ratios()
@@ -144,6 +200,8 @@ def clue(kind: str, feature: str, languages: tuple[str, ...], ratio: float) -> E
                 f"{'one' if n == 1 else 'several'}, as {languages[0]} surnames are")
     elif kind == "han_compound":
         text = f"{feature}: a Chinese compound surname"
+    elif kind == "name_part":
+        text = f"the name part {feature} ({', '.join(languages)})"
     else:
         text = f"the letter {feature} ({', '.join(languages)})"
     return Evidence(kind, text, languages, feature, ratio)
@@ -209,16 +267,79 @@ def placed_languages(lower: str, i: int) -> tuple[str, ...]:
     return tuple(lang for lang in letter_languages(char) if lang not in gone)
 
 
-def letters(lower: str, positions: bool = True) -> dict[str, tuple[str, ...]]:
+def irish_spelling(lower: str) -> bool:
+    """Whether every word agrees its vowels across consonants the Irish way (see above)."""
+    for word in re.split(r"[^\w]+", lower):
+        runs = list(_VOWEL_RUNS.finditer(word))
+        for before, after in itertools.pairwise(runs):
+            if (before.group()[-1] in _IRISH_BROAD) != (after.group()[0] in _IRISH_BROAD):
+                return False
+    return True
+
+
+def _syllables(word: str, portuguese: bool) -> dict[int, int]:
+    """For each vowel of a word, which syllable it is in, counted from the word's end
+    (1: the last; see above)."""
+    ids: dict[int, int] = {}
+    count = 0
+    for run in _ANY_VOWELS.finditer(word):
+        for j in range(run.start(), run.end()):
+            if j == run.start() or (word[j - 1] in _STRONG and word[j] in _STRONG):
+                count += 1
+            ids[j] = count
+    if portuguese and count > 1 and (end := re.search(r"[iu]([aeo])s?$", word)):
+        count += 1  # Fábio, Márcia: the final vowel is a syllable of its own
+        ids[end.start(1)] = count
+    return {j: count + 1 - n for j, n in ids.items()}
+
+
+def stress_spelling(lower: str, language: str) -> bool:
+    """Whether each word's acute or circumflex stands where Spanish or Portuguese would
+    write it (see above)."""
+    portuguese = language == "Portuguese"
+    plain = _PORTUGUESE_PLAIN if portuguese else _SPANISH_PLAIN
+    for word in re.split(r"[^\w]+", lower):
+        marked = [i for i, c in enumerate(word) if c in _STRESS_MARKED]
+        if len(marked) != 1 or "ã" in word or "õ" in word:
+            continue
+        i = marked[0]
+        if word[i] in "íú" and any(c in "aeiou" for c in word[max(i - 1, 0):i + 2:2]):
+            continue  # a hiatus: the accent splits the vowels, wherever it stands
+        syllables = _syllables(word, portuguese)
+        from_end = syllables[i]
+        ending = unicodedata.normalize("NFD", word[-3:]).encode("ascii", "ignore").decode()
+        if max(syllables.values()) > 1 and from_end <= 2 and (
+                (from_end == 1) != bool(plain.search(ending))):
+            return False
+    return True
+
+
+def spelling_fits(lower: str, language: str) -> bool:
+    """Whether the rest of the name can be spelt in the language's orthography: no letter
+    its alphabet lacks, Irish vowel agreement, Spanish and Portuguese stress marks (above)."""
+    if FOREIGN_LETTERS.get(language, frozenset()) & set(lower):
+        return False
+    if language in ("Spanish", "Portuguese"):
+        return stress_spelling(lower, language)
+    return language != "Irish" or irish_spelling(lower)
+
+
+def letters(lower: str, positions: bool = True,
+            spelling: bool = True) -> dict[str, tuple[str, ...]]:
     """Each distinct letter some of the languages write, in order of appearance, with the
-    languages that write it where it stands (anywhere it stands, if it recurs)."""
+    languages that write it where it stands (anywhere it stands, if it recurs) and, with
+    `spelling`, whose orthography can spell the rest of the name; a letter whose every
+    language is ruled out so keeps them all (the name is then spelt no language's way)."""
     found: dict[str, dict[str, None]] = {}
     for i, char in enumerate(lower):
         if languages := (placed_languages(lower, i) if positions else letter_languages(char)):
             found.setdefault(char, {}).update(dict.fromkeys(languages))
-    order = letter_languages
-    return {char: tuple(lang for lang in order(char) if lang in langs)
-            for char, langs in found.items()}
+    out = {}
+    for char, langs in found.items():
+        ordered = tuple(lang for lang in letter_languages(char) if lang in langs)
+        fitting = tuple(lang for lang in ordered if not spelling or spelling_fits(lower, lang))
+        out[char] = fitting or ordered
+    return out
 
 
 _PARTICLE_STARTS = tuple({*GAELIC_WORDS, *GAELIC_PREFIXES})
@@ -237,9 +358,17 @@ def _particles(lower: str, ratio: float) -> list[Evidence]:
     return []
 
 
-def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True) -> NameEvidence:
+def _name_parts(lower: str, ratio: float) -> list[Evidence]:
+    words = [w for w in re.split(r"[\s'’-]+", lower) if w]
+    return [clue("name_part", part.shown, part.languages, ratio) for part in NAME_PARTS
+            if any(part.pattern.search(word) for word in words)]
+
+
+def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,
+                  spelling: bool = True) -> NameEvidence:
     """The clues in a name as typed (after NFC, so "u" + combining diaeresis is "ü");
-    `positions=False` reads each letter's languages regardless of where it stands."""
+    `positions=False` reads each letter's languages regardless of where it stands,
+    `spelling=False` regardless of how the rest of the name is spelt."""
     text = unicodedata.normalize("NFC", raw)
     script = name_script(text)
     clues: list[Evidence] = []
@@ -259,7 +388,8 @@ def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True) -> 
             clues.append(clue("han_length", str(len(han)), (language,), ratios.han_length))
     if script == "Latin":
         lower = text.lower()
-        clues += _particles(lower, ratios.particle)
-        for char, languages in ({} if text.isascii() else letters(lower, positions)).items():
+        clues += _particles(lower, ratios.particle) + _name_parts(lower, ratios.name_part)
+        for char, languages in ({} if text.isascii()
+                                else letters(lower, positions, spelling)).items():
             clues.append(clue("letter", char, languages, ratios.letter))
     return NameEvidence(script, tuple(clues))

@@ -11,6 +11,8 @@ from inference.evidence import (
     letter_languages,
     letters,
     name_evidence,
+    spelling_fits,
+    stress_spelling,
 )
 from inference.scripts import chinese_only, japanese_only, name_script
 from tests.helpers import ORIGIN_LABELS as LABELS
@@ -65,7 +67,44 @@ def test_where_a_letter_stands_narrows_who_writes_it() -> None:
     assert "Czech" in letters("ú khúc")["ú"]  # one place where Czech writes it is enough
     assert letters("müller")["ü"] == ("German",)
     assert letters("argüelles")["ü"] == ("German", "Spanish")
-    assert letters("khúc", positions=False)["ú"] == letter_languages("ú")
+    assert letters("khúc", positions=False, spelling=False)["ú"] == letter_languages("ú")
+
+
+def test_the_rest_of_the_spelling_narrows_who_writes_a_letter() -> None:
+    """A letter's languages keep only those whose orthography spells the whole name."""
+    # w: not in the Spanish, Portuguese, Irish or Vietnamese alphabets.
+    assert letters("wróbel")["ó"] == ("Polish",)
+    assert letters("wróbel", spelling=False)["ó"] == letter_languages("ó")
+    # Irish agrees vowels across consonants: a-ld-e is not Irish, úi-ll-ea-bh-ái is.
+    assert "Irish" not in letters("calderón")["ó"]
+    assert spelling_fits("ó súilleabháin", "Irish") and spelling_fits("mac cárthaigh", "Irish")
+    # Ruled out everywhere: the letter keeps all its languages rather than none.
+    assert letters("qwó")["ó"] == letter_languages("ó")
+
+
+@pytest.mark.parametrize(("word", "spanish", "portuguese"), [
+    ("deschênes", False, False),  # marked on the last syllable but one, ending in -es
+    ("gómez", True, True), ("calderón", True, False), ("cortés", True, True),
+    ("fábio", False, True), ("márcia", False, True),  # Portuguese: -io, -ia are two syllables
+    ("díaz", True, True), ("araújo", True, True), ("sáez", True, True),  # hiatus
+    ("álvarez", True, True), ("também", False, True), ("jesús", True, False),
+    ("thérien", False, True), ("simão", True, True)])
+def test_spanish_and_portuguese_stress_marks_stand_where_the_stress_breaks_the_default(
+        word: str, spanish: bool, portuguese: bool) -> None:
+    assert stress_spelling(word, "Spanish") is spanish
+    assert stress_spelling(word, "Portuguese") is portuguese
+
+
+@pytest.mark.parametrize(("name", "part", "language"), [
+    ("Hoekstra", "-stra", "Dutch"), ("Wiersma", "-sma", "Dutch"), ("Andringa", "-inga", "Dutch"),
+    ("Urquhart", "quh", "Scottish"), ("Menzies", "z as yogh", "Scottish")])
+def test_name_parts_point_to_the_one_language_that_forms_names_with_them(
+        name: str, part: str, language: str) -> None:
+    [clue] = name_evidence(name).clues
+    assert (clue.kind, clue.feature, clue.labels) == ("name_part", part, (language,))
+    assert clue.text == f"the name part {part} ({language})"
+    assert name_evidence(name, Ratios(name_part=1.0)).log_factors(LABELS) == [0.0] * 18
+    assert name_evidence("Strand").clues == () and name_evidence("Lenz").clues == ()
 
 
 def test_each_distinct_letter_counts_once_and_multiplies() -> None:
