@@ -1,4 +1,5 @@
-"""Emoticons and emoji given back to the training tweets (training/chat_marks.py)."""
+"""What the chat mixture adds to its data sets: emoticons and emoji given back to the
+training tweets (training/chat_marks.py), negated phrases (training/negation.py)."""
 
 import shutil
 from collections import Counter
@@ -8,6 +9,7 @@ from inference.chat_text import normalize_chat, tokenize_chat
 from tests.helpers import short_data
 from training.chat_marks import EMOTICONS, with_marks
 from training.data import locate
+from training.negation import negated
 from training.sentences import tweet_splits
 from training.splits import ChatSentiment
 
@@ -48,3 +50,9 @@ def test_only_training_tweets_are_marked(imdb_tar: Path, tmp_path: Path) -> None
     assert {text for text, _ in raw["val"]} <= val  # held-out tweets as they are
     train = {text for text, _ in splits.train}
     assert len({text for text, _ in raw["train"]} - train) > 0.1 * len(raw["train"])
+
+
+def test_short_phrases_come_once_more_negated_with_the_other_label() -> None:
+    phrases = [("good", 1), ("a mess", 0), ("not bad", 1), ("never again", 0),
+               ("a long dull film", 0), ("", 1)]
+    assert negated(phrases) == [("not good", 0), ("not a mess", 1)]
