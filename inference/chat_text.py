@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from inference.errors import InputError
-from inference.text import _HTML_BREAK, _SPACES, _clean_unicode, transliterate
+from inference.text import _HTML_BREAK, _SPACES, NO_WORDS, _clean_unicode, transliterate
 
 URL, USER, CAPS = "<url>", "<user>", "<caps>"
 EMOTICONS = {
@@ -47,6 +47,7 @@ _FACE = re.compile(r"(?<!\S)(?:" + "|".join(re.escape(f) for f in sorted(_EMOTIC
 _NEGATED = {"can't": "can", "won't": "will", "shan't": "shall", "ain't": "is"}
 _CHAT_TOKEN = re.compile(r"<url>|<user>|emo_[a-z_]+|emoji_[a-z0-9_+\-]+|[a-z0-9]+(?:'[a-z]+)?"
                          r"|[!?]")
+_PUNCTUATION = {"!", "?"}
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _SPLIT_CLITIC = re.compile(r"(?<=[a-z]) (n't|'(?:s|re|ve|ll|d|m))\b", re.IGNORECASE)
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
@@ -60,8 +61,8 @@ def normalize_chat(raw: str) -> str:
     text = _FACE.sub(lambda m: f" {_EMOTICON[m[0].lower()]} ", text)
     text = _EMOJI_NAME.sub(lambda m: f" emoji_{m[1]} ", transliterate(text))
     text = _SPACES.sub(" ", text).strip()
-    if not tokenize_chat(text):
-        raise InputError("Please give some text with words (or emoji) in it.")
+    if not set(tokenize_chat(text)) - _PUNCTUATION:  # "!!!" alone says nothing to score
+        raise InputError(NO_WORDS)
     return text
 
 

@@ -55,6 +55,9 @@ EXIT_REJECTED = 1  # the gate refused the candidate
 EXIT_TOO_FEW = 3  # not enough agreed examples to train and judge a candidate
 
 
+MIN_CALIBRATION = 100  # validation inputs a temperature is refitted on, at least
+
+
 @dataclass
 class FinetuneConfig:
     # feedback
@@ -388,18 +391,36 @@ def tune(
              for k, v in model.state_dict().items()}
     model.load_state_dict(state)
     val_seqs, val_ys = encode_pairs(parent, original.val)
-    temperature = fit_temperature(predict_logits(model, val_seqs, 256, device),
-                                  torch.tensor(val_ys))
+    temperature, short = refit_temperatures(parent, predict_logits(model, val_seqs, 256, device),
+                                            torch.tensor(val_ys), [len(s) for s in val_seqs])
     candidate = replace(parent, state_dict=state, temperature=temperature, metrics={},
-                        parent=parent.version, created=datetime.now(timezone.utc).isoformat())
-    # A new temperature moves every probability: the verdict thresholds are chosen again
-    # (where the task's recipe chooses them; else the parent's stay).
-    candidate.verdicts = (choose_verdicts(Predictor(candidate, device), original.val)
-                          or parent.verdicts)
+                        short_temperature=short, parent=parent.version,
+                        created=datetime.now(timezone.utc).isoformat())
+    # A new temperature moves every probability: the verdict thresholds the task's recipe
+    # chooses are chosen again; the others (a vocabulary's language check) stay the parent's.
+    candidate.verdicts = {**parent.verdicts,
+                          **choose_verdicts(Predictor(candidate, device), original.val)}
     info = {"feedback_examples": len(feedback), "replay_per_epoch": n_replay,
             "epoch_loss": [round(x, 4) for x in losses], "temperature": temperature,
             "seconds": round(time.perf_counter() - start, 1)}
     return candidate, info
+
+
+def refit_temperatures(parent: Checkpoint, logits: torch.Tensor, y: torch.Tensor,
+                       lengths: list[int]) -> tuple[float, dict]:
+    """The temperature, and for a parent that has one the short inputs' own
+    (Checkpoint.short_temperature), refitted on the validation inputs of each length; a side
+    with fewer than MIN_CALIBRATION inputs keeps the parent's."""
+    short = parent.short_temperature
+    if not short:
+        return fit_temperature(logits, y), {}
+    is_short = torch.tensor(lengths) <= short["max_tokens"]
+
+    def fit(rows: torch.Tensor, kept: float) -> float:
+        return fit_temperature(logits[rows], y[rows]) if rows.sum() >= MIN_CALIBRATION else kept
+
+    return (fit(~is_short, parent.temperature),
+            {**short, "temperature": fit(is_short, short["temperature"])})
 
 
 # ---------------------------------------------------------------- evaluation and gate

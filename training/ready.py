@@ -63,7 +63,7 @@ def ready(ckpt: Checkpoint, data: str | Path | None, seed: int = 0) -> dict:
     test = test_set(ckpt.task, data, trained_on)
     if task_spec(ckpt.task).memory is not None:
         ckpt.known_inputs = tuple(sorted(set(splits.train + splits.val + test)))
-    ckpt.verdicts = choose_verdicts(Predictor(ckpt, "cpu"), splits.val)
+    ckpt.verdicts = {**ckpt.verdicts, **choose_verdicts(Predictor(ckpt, "cpu"), splits.val)}
     metrics = evaluate_examples(Predictor(ckpt, "cpu"), test)
     ckpt.metrics = {
         **ckpt.metrics, "test_accuracy": metrics["accuracy"],

@@ -224,4 +224,4 @@ def _train(cfg: SentimentConfig, args: argparse.Namespace, out: Path,
 
 
 RECIPE = Recipe(SentimentConfig, _train, report_more=record_short_texts,
-                calibrate=short_text.calibrate)
+                choose_verdicts=short_text.choose_band, calibrate=short_text.calibrate)

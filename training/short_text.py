@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
-from inference.predictor import new_words
+from inference.predictor import Predictor, new_words
 from inference.verdict import NOT_SURE_BELOW, UNKNOWN_WORDS
 from training.data import locate
 from training.finetune import encode_pairs
@@ -42,6 +42,7 @@ from training.suites import non_english_cases
 BAND_ACCURACY = 0.6  # answers in the not-sure band are right at most this often
 ENGLISH_FLAGGED = 0.01  # the share of English validation texts the language check may flag
 TEMPERATURES = torch.linspace(0.5, 10.0, 191)
+MIN_BAND_TEXTS = 200  # chat-length validation texts a band is chosen on, at least
 SHORT_TOKENS = 64  # longer inputs read as reviews (no short-text validation text is longer)
 
 
@@ -146,6 +147,18 @@ def calibrate(ckpt: Checkpoint, data: str | Path | None) -> dict:
     ckpt.metrics = {**ckpt.metrics, "short_text_calibration": {
         k: round(v, 4) if isinstance(v, float) else v for k, v in report.items()}}
     return report
+
+
+def choose_band(predictor: Predictor, val: list[tuple[str, str]]) -> dict:
+    """The not-sure band again, on the chat-length inputs of `val` (after a finetune, whose
+    validation sample mixes reviews and short texts); {} when it holds too few of them."""
+    ckpt = predictor.ckpt
+    z, y, lengths = logits(ckpt, [(text, ckpt.labels.index(label)) for text, label in val])
+    short = torch.tensor(lengths) <= SHORT_TOKENS
+    if short.sum() < MIN_BAND_TEXTS:
+        return {}
+    top, label = torch.softmax(z / ckpt.temperatures(lengths), dim=-1)[short].max(dim=-1)
+    return {NOT_SURE_BELOW: coin_flip_band(top, label == y[short], BAND_ACCURACY)}
 
 
 def calibrate_command(task: str, checkpoint: Path, data: str | Path | None) -> dict:

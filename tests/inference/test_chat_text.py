@@ -1,5 +1,5 @@
 """The chat tokenizer (sentiment pipeline v2): every item of issue 15's Deliver 1, and v1
-left as the shipped model reads it."""
+left as the checkpoints that record it read it."""
 
 import pytest
 
@@ -66,13 +66,14 @@ def test_case_is_folded_but_capitals_are_marked() -> None:
 
 
 def test_nothing_to_read_is_refused() -> None:
-    with pytest.raises(InputError):
-        normalize_chat("... ---")
+    for raw in ("... ---", "!!! ???", ""):
+        with pytest.raises(InputError, match="no words I can read"):
+            normalize_chat(raw)
     assert units(":)") == ["emo_smile"]  # an emoticon alone is a message
 
 
-def test_v1_stays_the_shipped_pipeline_and_v2_is_registered() -> None:
-    assert SENTIMENT.preprocess_version == 1
+def test_new_models_read_v2_and_v1_stays_as_it_was() -> None:
+    assert SENTIMENT.preprocess_version == 2 and SENTIMENT.pipeline() is SENTIMENT.pipeline(2)
     v1, v2 = SENTIMENT.pipeline(1), SENTIMENT.pipeline(2)
     assert v1.read_as(v1.normalize("I didn't like it :)")) == "i didn't like it"
     assert v2.read_as(v2.normalize("I didn't like it :)")) == "i did not like it emo_smile"

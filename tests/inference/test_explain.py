@@ -121,9 +121,9 @@ def test_a_names_parts_are_its_characters_and_ngrams(tiny) -> None:
 def test_a_texts_parts_are_its_words_as_the_model_read_them(tiny) -> None:
     explanation = explain_prepared(tiny["sentiment"], tiny["sentiment"].prepare(
         "<br />The plot was BORING!"))
-    assert explanation.units == ["the", "plot", "was", "boring", "!"]
+    assert explanation.units == ["the", "plot", "was", "<caps>", "boring", "!"]
     assert sorted((p.start, p.text) for p in explanation.parts) == [
-        (0, "the"), (1, "plot"), (2, "was"), (3, "boring"), (4, "!")]
+        (0, "the"), (1, "plot"), (2, "was"), (3, "<caps>"), (4, "boring"), (5, "!")]
     assert {explanation.shown(p) for p in explanation.parts} == set(explanation.units)
 
 

@@ -103,7 +103,7 @@ async def test_invalid_input_raises_before_anything_is_queued(checkpoints):
     async with InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1,
                                max_wait_ms=60_000) as w:
         for task, raw in [("origin", ""), ("origin", "N" * 65), ("origin", "🙂🙂"),
-                          ("origin", "1234"), ("sentiment", "😀😀"), ("sentiment", "!!! ???")]:
+                          ("origin", "1234"), ("sentiment", ""), ("sentiment", "!!! ???")]:
             with pytest.raises(InputError):
                 await asyncio.wait_for(w.predict_one(task, raw), 1)
             assert w.queue_depth(task) == 0

@@ -6,9 +6,17 @@ import torch
 
 from inference.checkpoint import load_checkpoint, save_checkpoint
 from inference.predictor import Predictor, new_words
+from inference.verdict import NOT_SURE_BELOW
 from tests.helpers import make_checkpoint, short_data, write_checkpoint
 from training.cli import main
-from training.short_text import ENGLISH_FLAGGED, calibrate, unknown_words_threshold
+from training.finetune import refit_temperatures
+from training.short_text import (
+    ENGLISH_FLAGGED,
+    calibrate,
+    choose_band,
+    coin_flip_band,
+    unknown_words_threshold,
+)
 
 
 def test_calibration_writes_a_short_temperature_and_both_thresholds(tmp_path) -> None:
@@ -56,3 +64,37 @@ def test_the_cli_calibrates_in_place_as_a_new_version(tmp_path, capsys) -> None:
     origin = write_checkpoint(tmp_path / "o.safetensors", "origin", "origin-tiny", 1)
     assert main(["calibrate", "origin", "--checkpoint", str(origin), "--data", str(data)]) == 2
     assert "no chat-length calibration" in capsys.readouterr().err
+
+
+def test_the_not_sure_band_holds_the_coin_flips() -> None:
+    top = torch.tensor([0.95, 0.5, 0.9, 0.55, 0.6])
+    right = torch.tensor([True, True, True, False, True])
+    # least sure first: right 1/1, 1/2, 2/3...: the two least sure are right half the time
+    assert coin_flip_band(top, right, 0.6) == 0.6
+    assert coin_flip_band(top, torch.ones(5, dtype=torch.bool), 0.6) == 0.5  # no band
+
+
+def test_a_finetune_refits_the_short_and_the_long_temperature() -> None:
+    parent = make_checkpoint("sentiment", "sentiment-tiny", seed=2)
+    parent.short_temperature = {"max_tokens": 64, "temperature": 5.0}
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(800, 2, generator=gen) * 2
+    y = torch.multinomial(torch.softmax(z, -1), 1, generator=gen).squeeze(1)
+    seen = z.clone()
+    seen[:400] *= 3  # the short inputs' logits are three times over-confident
+    lengths = [10] * 400 + [300] * 400
+    long_t, short = refit_temperatures(parent, seen, y, lengths)
+    assert 0.8 < long_t < 1.25 and 2.4 < short["temperature"] < 3.75
+    assert short["max_tokens"] == 64
+    # too few long inputs in the sample: the long side keeps the parent's temperature
+    kept, short_again = refit_temperatures(parent, seen[:450], y[:450], lengths[:450])
+    assert kept == parent.temperature and short_again["temperature"] == short["temperature"]
+
+
+def test_the_band_is_chosen_again_on_chat_length_texts_only(tmp_path) -> None:
+    predictor = Predictor(make_checkpoint("sentiment", "sentiment-tiny", seed=2), "cpu")
+    short = [(f"good film {i}", "positive") for i in range(150)] + [
+        (f"bad plot {i}", "negative") for i in range(150)]
+    review = " ".join(["good film"] * 60)
+    assert NOT_SURE_BELOW in choose_band(predictor, short)
+    assert choose_band(predictor, short[:100] + [(review, "positive")] * 300) == {}
