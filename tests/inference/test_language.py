@@ -23,7 +23,10 @@ def known(word: str) -> bool:
     ("Отличный фильм", 1.0),  # another script
     ("la película es mala", 0.5),  # accented and unknown words; "la" and "es" known here
     ("Der Film war langweilig und viel zu lang", 7 / 8),  # der, und: function words
-    ("the film was zorbl", 0.25),  # a word the vocabulary lacks
+    ("the film was zorbl", 0.0),  # one word the vocabulary lacks: a typo or slang
+    ("horible film", 0.0),
+    ("the zorbl was blorf", 0.5),  # two of them
+    ("the film was zorbl é", 0.4),  # one, beside an accented word
     ("goated", 0.0),  # one ASCII word: answered, not judged
     ("素晴らしい", 1.0),  # one word in another script
     ("@someone check https://x.example/y the film was great", 0.0),  # no words, those
