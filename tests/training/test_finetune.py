@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -37,6 +38,7 @@ from training.finetune import (
     group_in_holdout,
     in_holdout,
     prepare_feedback,
+    replay_sample,
 )
 from training.finetune_report import contribution_lines, format_report
 from training.origin import SURE_ACCURACY
@@ -532,3 +534,13 @@ def test_the_share_cap_is_read_from_the_setting_unless_the_flag_gives_one():
     assert FinetuneConfig().max_share == TrainingSettings().finetune_max_share == 0.2
     with pytest.raises(SettingsError, match="SEQBOT_FINETUNE_MAX_SHARE"):
         TrainingSettings.from_mapping({"SEQBOT_FINETUNE_MAX_SHARE": "0"})
+
+
+def test_replay_anchors_long_and_short_texts_alike():
+    long = [(" ".join(["word"] * 80) + f" {i}", "positive") for i in range(100)]
+    short = [(f"short {i}", "negative") for i in range(1000)]
+    sample = replay_sample(long, short, 60, random.Random(0))
+    assert len(sample) == 60 and sum(pair in long for pair in sample) == 30
+    assert len(replay_sample(long[:10], short, 60, random.Random(0))) == 60  # short fill in
+    names = replay_sample([], short, 60, random.Random(0))  # one kind only: as before
+    assert names == random.Random(0).sample(short, 60)
