@@ -33,9 +33,10 @@ import torch
 
 from benchmarks.model_options import add_model_options, explicit_checkpoints
 from benchmarks.stats import percentile
+from inference.chat_text import CAPS
 from inference.server import MAX_EXPLAIN_INPUTS, MAX_EXPLAIN_UNITS, InferenceServer
 from inference.settings import InferenceSettings
-from inference.text import normalize_text, tokenize
+from inference.tasks import SENTIMENT
 from inference.worker import InferenceWorker
 from training.splits import test_set
 
@@ -46,8 +47,10 @@ TARGET_MS = {"names": 100, "200-word reviews": 1000}
 
 
 def cut_to_words(review: str, words: int) -> str | None:
-    """The review's first `words` tokens, or None if it has fewer."""
-    tokens = tokenize(normalize_text(review))
+    """The review's first `words` units as new sentiment models read them, or None if it has
+    fewer (lower case: capital marks would read back as words)."""
+    pipeline = SENTIMENT.pipeline()
+    tokens = [t for t in pipeline.tokenize(pipeline.normalize(review)) if t != CAPS]
     return " ".join(tokens[:words]) if len(tokens) >= words else None
 
 

@@ -52,7 +52,8 @@ async def test_mentions_are_scored_and_stored_without_their_ids(fake, bot):
 
     reply = await (await fake.slash(alice, "sentiment", text=text)).final()
     record = await store.get_prediction(answer_id(reply))
-    assert (record.input_text, record.normalized) == (plain, plain)  # stored is what was scored
+    assert record.input_text == plain  # stored is what was scored: the model reads mentions
+    assert record.normalized == "<user> and <user> told <user> in #channel it was awful"
     assert plain in reply["embeds"][0]["description"]
 
     target = fake.user_message(alice, f"<@{bob.id}> ruined the party")
