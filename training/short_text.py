@@ -34,14 +34,13 @@ from inference.verdict import NOT_SURE_BELOW, UNKNOWN_WORDS
 from training.data import locate
 from training.finetune import encode_pairs
 from training.loop import predict_logits
-from training.metrics import expected_calibration_error
+from training.metrics import expected_calibration_error, fit_temperature
 from training.recipes import UsageError, recipe
 from training.sentences import Example, load_sst2, sst2_splits, tweet_splits
 from training.suites import non_english_cases
 
 BAND_ACCURACY = 0.6  # answers in the not-sure band are right at most this often
 ENGLISH_FLAGGED = 0.01  # the share of English validation texts the language check may flag
-TEMPERATURES = torch.linspace(0.5, 10.0, 191)
 MIN_BAND_TEXTS = 200  # chat-length validation texts a band is chosen on, at least
 SHORT_TOKENS = 64  # longer inputs read as reviews (no short-text validation text is longer)
 
@@ -74,11 +73,6 @@ def logits(ckpt: Checkpoint, examples: list[Example]
     seqs, ys = encode_pairs(ckpt, [(text, ckpt.labels[y]) for text, y in examples])
     return (predict_logits(ckpt.build_model(), seqs, 256, torch.device("cpu")),
             torch.tensor(ys), [len(seq) for seq in seqs])
-
-
-def fit_temperature(z: torch.Tensor, y: torch.Tensor) -> float:
-    losses = [torch.nn.functional.cross_entropy(z / t, y).item() for t in TEMPERATURES]
-    return round(float(TEMPERATURES[int(torch.tensor(losses).argmin())]), 4)
 
 
 def ece(z: torch.Tensor, y: torch.Tensor, temperature: float | torch.Tensor) -> float:
