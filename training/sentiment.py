@@ -63,24 +63,24 @@ def dataset(cfg: SentimentConfig) -> str:
     return "chat" if cfg.chat_data else "imdb"
 
 
-def readable(pairs: list[tuple[str, str]]) -> list[tuple[str, int]]:
-    """The examples the pipeline reads, labels as ids: SST-2 holds phrases such as "," that
-    serving would refuse, and a model should not learn from what it can never be asked."""
-    out = []
+def readable(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, int]], list[list[str]]]:
+    """The examples the pipeline reads, labels as ids, and each one's units (every unit, for
+    the vocabulary): SST-2 holds phrases such as "," that serving would refuse, and a model
+    should not learn from what it can never be asked."""
+    kept, units = [], []
     for text, label in pairs:
         try:
-            PIPELINE.normalize(text)
+            units.append(PIPELINE.tokenize(PIPELINE.normalize(text)))
         except InputError:
             continue
-        out.append((text, LABELS.index(label)))
-    return out
+        kept.append((text, LABELS.index(label)))
+    return kept, units
 
 
 def load_reviews(cfg: SentimentConfig, data: str | Path | None) -> Reviews:
     splits = train_val(SENTIMENT.name, data, cfg.seed, trained_on=dataset(cfg))
-    train, val = readable(splits.train), readable(splits.val)
+    (train, train_tokens), (val, _) = readable(splits.train), readable(splits.val)
     test = test_set(SENTIMENT.name, data, trained_on=dataset(cfg))
-    train_tokens = [PIPELINE.tokenize(PIPELINE.normalize(t)) for t, _ in train]
     vocab = Vocab.build(train_tokens, min_freq=cfg.min_freq, max_size=cfg.vocab_size)
     train_ids, val_ids = ([PIPELINE.encode(vocab, t)[1] for t, _ in pairs]
                           for pairs in (train, val))
