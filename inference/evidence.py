@@ -334,11 +334,12 @@ def letters(lower: str, positions: bool = True,
     for i, char in enumerate(lower):
         if languages := (placed_languages(lower, i) if positions else letter_languages(char)):
             found.setdefault(char, {}).update(dict.fromkeys(languages))
+    fits = {lang: not spelling or spelling_fits(lower, lang)
+            for langs in found.values() for lang in langs}  # once per language, not per letter
     out = {}
     for char, langs in found.items():
         ordered = tuple(lang for lang in letter_languages(char) if lang in langs)
-        fitting = tuple(lang for lang in ordered if not spelling or spelling_fits(lower, lang))
-        out[char] = fitting or ordered
+        out[char] = tuple(lang for lang in ordered if fits[lang]) or ordered
     return out
 
 

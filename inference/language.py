@@ -56,9 +56,8 @@ def new_word_share(raw: str, known: Callable[[str], bool]) -> float:
         return 0.0
     if len(found) == 1 and found[0].isascii():
         return 0.0
-    foreign = sum(not w.isascii() or w in FOREIGN_FUNCTION_WORDS for w in found)
-    unknown = sum(w.isascii() and w not in FOREIGN_FUNCTION_WORDS and not known(w)
-                  for w in found)
-    if not foreign and unknown == 1:
+    foreign = [not w.isascii() or w in FOREIGN_FUNCTION_WORDS for w in found]
+    unknown = sum(not f and not known(w) for w, f in zip(found, foreign, strict=True))
+    if not any(foreign) and unknown == 1:
         return 0.0  # one word the vocabulary lacks in English letters: a typo or slang
-    return (foreign + unknown) / len(found)
+    return (sum(foreign) + unknown) / len(found)
