@@ -26,7 +26,10 @@ class OriginConfig:
     # class weight = count ** -power: 0 ignores imbalance, 1 fully balances it. A half
     # power lifts the rare languages without wrecking accuracy on the common ones.
     class_weight_power: float = 0.5
-    seed: int = 0
+    seed: int = 0  # of the data split
+    # another member of an ensemble: the same split, so the same validation data, but its
+    # own initialisation and batch order
+    member: int = 0
 
 
 @dataclass
@@ -68,4 +71,12 @@ class SentimentConfig:
     weight_decay: float = 1e-4
     patience: int = 2
     label_smoothing: float = 0.0
-    seed: int = 0
+    seed: int = 0  # of the data split
+    # another member of an ensemble: the same split, so the same validation data, but its
+    # own initialisation and batch order
+    member: int = 0
+
+
+def training_seed(cfg: OriginConfig | SentimentConfig) -> int:
+    """Seeds the weights and the batch order; member 0 keeps the split's seed."""
+    return cfg.seed + 7919 * cfg.member

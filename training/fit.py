@@ -15,6 +15,7 @@ from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
 from inference.text import Vocab
 from training import plots
+from training.config import training_seed
 from training.evaluate import evaluate_examples, format_report
 from training.loop import History, predict_logits, train_classifier
 from training.metrics import fit_temperature, summarize
@@ -62,7 +63,7 @@ def fit(
     provenance: what else the checkpoint should record about its making (a teacher...)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     config = model_config(cfg, len(data.vocab), len(data.labels))
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(training_seed(cfg))
     model = SeqClassifier(config)
     if init_state is not None:
         unexpected = model.load_state_dict(init_state, strict=False).unexpected_keys
@@ -71,8 +72,9 @@ def fit(
     history = train_classifier(
         model, data.train, data.val, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
         weight_decay=cfg.weight_decay, patience=cfg.patience,
-        score=lambda lg, y: selection_score(lg, y, data.labels), device=device, seed=cfg.seed,
-        class_weights=class_weights, label_smoothing=cfg.label_smoothing, desc=task,
+        score=lambda lg, y: selection_score(lg, y, data.labels), device=device,
+        seed=training_seed(cfg), class_weights=class_weights,
+        label_smoothing=cfg.label_smoothing, desc=task,
     )
     # Round to the stored precision first, so every figure below is the shipped file's own.
     state = {k: v.detach().cpu().half().float() if v.is_floating_point() else v.cpu()

@@ -23,7 +23,7 @@ from inference.predictor import Predictor, valid_only
 from inference.tasks import SENTIMENT
 from inference.text import Vocab
 from training import plots, short_text
-from training.config import SentimentConfig
+from training.config import SentimentConfig, training_seed
 from training.data import DataError, fingerprint, load_imdb, locate
 from training.evaluate import evaluate_examples
 from training.fit import Encoded, fit, model_config
@@ -131,8 +131,8 @@ def word2vec_embeddings(cfg: SentimentConfig, vocab: Vocab,
 
     start = time.perf_counter()
     w2v = Word2Vec(sentences, vector_size=cfg.emb_dim, window=5, min_count=cfg.min_freq,
-                   workers=2, epochs=cfg.w2v_epochs, seed=cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
+                   workers=2, epochs=cfg.w2v_epochs, seed=training_seed(cfg))
+    gen = torch.Generator().manual_seed(training_seed(cfg))
     weights = torch.randn(len(vocab), cfg.emb_dim, generator=gen) * 0.1
     vectors = torch.from_numpy(w2v.wv.vectors).float()
     scale = 0.5 / vectors.std()
@@ -183,14 +183,14 @@ def pretrained_encoder(cfg: SentimentConfig, reviews: Reviews,
     unlabelled = [PIPELINE.encode(reviews.vocab, t)[1] for t in reviews.unlabelled]
     train = [s for s in reviews.train_ids + unlabelled if len(s) > 1]
     val = [s for s in reviews.val_ids if len(s) > 1]
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(training_seed(cfg))
     model = SeqClassifier(model_config(cfg, len(reviews.vocab), len(LABELS)))
     if init is not None:
         model.load_state_dict(init, strict=False)
     print(f"language model: {len(train)} reviews, {sum(map(len, train)):,} words")
     history = pretrain(model, train, val, epochs=cfg.lm_epochs, batch_size=cfg.lm_batch_size,
                        lr=cfg.lm_lr, weight_decay=cfg.weight_decay, device=device,
-                       dropout=cfg.lm_dropout, seed=cfg.seed)
+                       dropout=cfg.lm_dropout, seed=training_seed(cfg))
     out.mkdir(parents=True, exist_ok=True)
     plots.loss_curve(history, out / "sentiment_lm_loss.png",
                      "sentiment: language-model pre-training", "validation perplexity")

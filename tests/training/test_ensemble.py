@@ -11,7 +11,7 @@ import torch
 from inference.checkpoint import load_checkpoint, save_checkpoint
 from inference.models import Ensemble, pad_batch
 from inference.predictor import Predictor
-from tests.helpers import NAMES, make_checkpoint, write_names_zip
+from tests.helpers import NAMES, TINY_SENTIMENT, make_checkpoint, write_names_zip
 from training.cli import main as training_main
 from training.ensemble import EnsembleError, combine
 
@@ -55,6 +55,27 @@ def test_an_ensemble_serves_the_average_of_its_calibrated_members(
                           str(out / "origin.safetensors"), "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["accuracy"] == ckpt.metrics["test_accuracy"] == report["test"]["accuracy"]
+
+
+def test_sentiment_members_share_their_split_but_not_their_weights(
+    imdb_tar: Path, tmp_path: Path
+) -> None:
+    """--member gives another start and batch order on the same split (the seed also draws
+    the IMDB validation reviews), so the ensemble's calibration data is held out from both."""
+    paths = []
+    for member in ("0", "1"):
+        out = tmp_path / member
+        assert training_main(["sentiment", "--data", str(imdb_tar), "--out", str(out),
+                              *TINY_SENTIMENT, "--epochs", "1", "--w2v-epochs", "0",
+                              "--member", member, "--device", "cpu"]) == 0
+        paths.append(out / "sentiment.safetensors")
+    first, second = (load_checkpoint(p) for p in paths)
+    assert first.data_fingerprint == second.data_fingerprint
+    assert first.vocab.itos == second.vocab.itos
+    assert not torch.equal(first.state_dict["embed.weight"], second.state_dict["embed.weight"])
+    assert second.metrics["hyperparameters"]["member"] == 1
+    assert training_main(["ensemble", "sentiment", *map(str, paths), "--data", str(imdb_tar),
+                          "--out", str(tmp_path / "ens")]) == 0
 
 
 def test_an_ensemble_scores_a_sequence_the_same_alone_or_in_any_batch() -> None:
