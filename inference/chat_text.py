@@ -74,6 +74,26 @@ def _word(token: str) -> list[str]:
     return [token]
 
 
+def shown_chat(units: list[str]) -> list[tuple[str, int]]:
+    """Units as the message wrote them, for explanations: a capitals mark and its word are
+    one part ("AWESOME"), an emoticon its face, an emoji its :name:."""
+    out: list[tuple[str, int]] = []
+    i = 0
+    while i < len(units):
+        unit = units[i]
+        if unit == CAPS and i + 1 < len(units):
+            out.append((units[i + 1].upper(), 2))
+            i += 2
+            continue
+        if unit in EMOTICONS:
+            unit = EMOTICONS[unit][0]
+        elif unit.startswith("emoji_"):
+            unit = f":{unit.removeprefix('emoji_')}:"
+        out.append((unit, 1))
+        i += 1
+    return out
+
+
 def tokenize_chat(text: str) -> list[str]:
     """The units a chat model reads (see the module's docstring)."""
     text = _CAPS_WORD.sub(lambda m: f"\x00 {m[0]}", text)  # \x00: a <caps> mark

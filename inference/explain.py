@@ -16,6 +16,7 @@ the model alone would have scored the label (`Explanation.scored`).
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -46,6 +47,13 @@ def spans(n_units: int, sizes: Sequence[int]) -> list[tuple[int, int]]:
             for start in range(n_units - size + 1)]
 
 
+def id_spans(shown: Sequence[tuple[str, int]],
+             parts: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The token ids each (start, length) part of the shown units stands for."""
+    first = [0, *itertools.accumulate(n for _, n in shown)]
+    return [(first[start], first[start + length] - first[start]) for start, length in parts]
+
+
 def log_odds(probs: Sequence[float], label: int) -> float:
     """log p / (1 - p), with 1 - p summed from the other labels to keep its precision."""
     rest = sum(p for i, p in enumerate(probs) if i != label)
@@ -72,11 +80,13 @@ def occlusion(predictor: Predictor, prepared: Prepared, top_k: int = 3) -> Occlu
     units = pipeline.units(prepared.normalized)[0]
     if len(units) != len(prepared.ids):
         raise ValueError(f"{len(units)} units for {len(prepared.ids)} token ids")
-    measured = spans(len(units), task_spec(predictor.task).explaining.ngram_sizes)
+    shown = pipeline.shown_units(units)  # parts are counted in these
+    measured = spans(len(shown), task_spec(predictor.task).explaining.ngram_sizes)
     alone = predictor.probabilities([prepared])
     [prediction] = predictor.predictions([prepared], alone, top_k)
-    variants = [replace(prepared, ids=without(prepared.ids, [s])) for s in measured]
-    return Occlusion(prepared, units, measured, prediction,
+    variants = [replace(prepared, ids=without(prepared.ids, [span]))
+                for span in id_spans(shown, measured)]
+    return Occlusion(prepared, [text for text, _ in shown], measured, prediction,
                      predictor.labels.index(prediction.label), alone[0].tolist(), variants)
 
 
@@ -161,9 +171,12 @@ def removal_drops(predictor: Predictor, explanation: Explanation, rng: random.Ra
     if not shown:
         return None
     prepared = predictor.prepare(explanation.prediction.input)
+    pipeline = predictor.ckpt.pipeline
+    units = pipeline.shown_units(pipeline.units(prepared.normalized)[0])
     lengths = [length for _, length in shown]
-    removals = [shown, *(random_spans(len(prepared.ids), lengths, rng) for _ in range(draws))]
-    variants = [replace(prepared, ids=without(prepared.ids, r)) for r in removals]
+    removals = [shown, *(random_spans(len(units), lengths, rng) for _ in range(draws))]
+    variants = [replace(prepared, ids=without(prepared.ids, id_spans(units, r)))
+                for r in removals]
     label = predictor.labels.index(explanation.prediction.label)
     left = predictor.probabilities(variants)[:, label].tolist()
     base = explanation.base

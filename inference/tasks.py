@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from inference.chat_text import normalize_chat, tokenize_chat
+from inference.chat_text import normalize_chat, shown_chat, tokenize_chat
 from inference.errors import InputError
 from inference.evidence import NameEvidence, name_evidence
 from inference.text import (
@@ -209,7 +209,7 @@ SENTIMENT = TaskSpec(
     pipelines={1: Pipeline(normalize_text, tokenize, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS),
                2: Pipeline(normalize_chat, tokenize_chat, joiner=" ", max_units=MAX_TOKENS,
-                           max_raw_chars=MAX_TEXT_CHARS)},
+                           max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat)},
     preprocess_version=2,
     max_chars=MAX_TEXT_CHARS,
     top_k=2,

@@ -164,6 +164,9 @@ class Pipeline:
     joiner: str  # how units are written back together: "" for characters, " " for words
     max_units: int | None = None  # longer inputs keep their head and tail units (truncate)
     max_raw_chars: int | None = None  # longer raw inputs keep head and tail (clip_chars)
+    # units as people read them, each with how many units it stands for (explanations remove
+    # and name these); None: every unit as it is
+    shown: Callable[[list[str]], list[tuple[str, int]]] | None = None
 
     def units(self, normalized: str) -> tuple[list[str], bool]:
         """What the model reads of a normalised input, one unit per token id, and whether a
@@ -172,6 +175,9 @@ class Pipeline:
         if self.max_units is None:
             return tokens, False
         return truncate(tokens, self.max_units)
+
+    def shown_units(self, units: list[str]) -> list[tuple[str, int]]:
+        return self.shown(units) if self.shown else [(unit, 1) for unit in units]
 
     def read_as(self, normalized: str) -> str:
         """What the model reads of a normalised input, as one string: inputs it reads alike

@@ -7,8 +7,10 @@ from dataclasses import replace
 
 import pytest
 
+from inference.chat_text import normalize_chat, shown_chat, tokenize_chat
 from inference.explain import (
     explain_prepared,
+    id_spans,
     log_odds,
     random_spans,
     removal_drops,
@@ -96,10 +98,14 @@ def test_every_figure_is_the_models_own_output(tiny, task) -> None:
         explanation = explain_prepared(predictor, prepared, top_k=3)
         [alone] = predictor.predict([raw], 3)
         assert explanation.prediction == alone
-        assert len(explanation.units) == len(prepared.ids)
+        shown = predictor.ckpt.pipeline.shown_units(
+            predictor.ckpt.pipeline.units(prepared.normalized)[0])
+        assert explanation.units == [text for text, _ in shown]
+        assert sum(n for _, n in shown) == len(prepared.ids)
         label = predictor.labels.index(alone.label)
         for part in explanation.parts[:: max(1, len(explanation.parts) // 7)]:
-            variant = replace(prepared, ids=without(prepared.ids, [(part.start, part.length)]))
+            span = id_spans(shown, [(part.start, part.length)])
+            variant = replace(prepared, ids=without(prepared.ids, span))
             probs = predictor.probabilities([variant])[0].tolist()
             assert part.without == pytest.approx(probs[label], abs=1e-5)
             assert part.weight == pytest.approx(
@@ -121,10 +127,22 @@ def test_a_names_parts_are_its_characters_and_ngrams(tiny) -> None:
 def test_a_texts_parts_are_its_words_as_the_model_read_them(tiny) -> None:
     explanation = explain_prepared(tiny["sentiment"], tiny["sentiment"].prepare(
         "<br />The plot was BORING!"))
-    assert explanation.units == ["the", "plot", "was", "<caps>", "boring", "!"]
+    # a word in capitals is one part, shown as typed, though the model reads a mark and it
+    assert explanation.units == ["the", "plot", "was", "BORING", "!"]
     assert sorted((p.start, p.text) for p in explanation.parts) == [
-        (0, "the"), (1, "plot"), (2, "was"), (3, "<caps>"), (4, "boring"), (5, "!")]
+        (0, "the"), (1, "plot"), (2, "was"), (3, "BORING"), (4, "!")]
     assert {explanation.shown(p) for p in explanation.parts} == set(explanation.units)
+    without_it = next(p for p in explanation.parts if p.text == "BORING").without
+    prepared = tiny["sentiment"].prepare("<br />The plot was!")
+    label = tiny["sentiment"].labels.index(explanation.prediction.label)
+    assert without_it == pytest.approx(
+        tiny["sentiment"].probabilities([prepared])[0, label].item(), abs=1e-5)
+
+
+def test_emoji_and_emoticons_are_shown_as_people_write_them() -> None:
+    assert shown_chat(tokenize_chat(normalize_chat("LOVE it 😍 :-) @bob"))) == [
+        ("LOVE", 2), ("it", 1), (":heart_eyes:", 1), (":)", 1), ("<user>", 1)]
+    assert shown_chat(["<caps>"]) == [("<caps>", 1)]  # a mark with no word after it
 
 
 def test_json_round_trip(tiny) -> None:
