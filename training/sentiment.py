@@ -24,7 +24,7 @@ from inference.tasks import SENTIMENT
 from inference.text import Vocab
 from training import plots, short_text
 from training.config import SentimentConfig, training_seed
-from training.data import DataError, fingerprint, load_imdb, locate
+from training.data import DataError, load_imdb, locate
 from training.evaluate import evaluate_examples
 from training.fit import Encoded, fit, model_config
 from training.lm import pretrain
@@ -56,6 +56,9 @@ class Reviews:
     vocab: Vocab
     train_ids: list[list[int]]  # train and val through the shared pipeline, encoded once
     val_ids: list[list[int]]
+    # of the labelled split (training/splits.py), whatever a teacher adds: members taught by
+    # different teachers still share their validation data, so they can form an ensemble
+    fingerprint: str
 
 
 def dataset(cfg: SentimentConfig) -> str:
@@ -91,7 +94,8 @@ def load_reviews(cfg: SentimentConfig, data: str | Path | None) -> Reviews:
         unlabelled = []
     print(f"training on {len(train):,} examples ({dataset(cfg)}), {len(val):,} to validate; "
           f"{len(unlabelled):,} unlabelled reviews")
-    return Reviews(train, val, test, unlabelled, train_tokens, vocab, train_ids, val_ids)
+    return Reviews(train, val, test, unlabelled, train_tokens, vocab, train_ids, val_ids,
+                   splits.fingerprint)
 
 
 def encode_reviews(reviews: Reviews, extra: list[tuple[str, int]]) -> Encoded:
@@ -100,7 +104,7 @@ def encode_reviews(reviews: Reviews, extra: list[tuple[str, int]]) -> Encoded:
     train_ids = reviews.train_ids + [PIPELINE.encode(reviews.vocab, t)[1] for t, _ in extra]
     return Encoded(reviews.vocab, LABELS, (train_ids, [y for _, y in train]),
                    (reviews.val_ids, [y for _, y in reviews.val]), reviews.test,
-                   fingerprint(train + reviews.val))
+                   reviews.fingerprint)
 
 
 def pseudo_labelled(teacher: Predictor, texts: list[str],

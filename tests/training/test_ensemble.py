@@ -61,19 +61,22 @@ def test_sentiment_members_share_their_split_but_not_their_weights(
     imdb_tar: Path, tmp_path: Path
 ) -> None:
     """--member gives another start and batch order on the same split (the seed also draws
-    the IMDB validation reviews), so the ensemble's calibration data is held out from both."""
-    paths = []
+    the IMDB validation reviews), so the ensemble's calibration data is held out from both;
+    a member taught by a teacher (self-training) still shares that split."""
+    paths: list[Path] = []
     for member in ("0", "1"):
         out = tmp_path / member
+        taught = ["--teacher", str(paths[0]), "--pseudo-threshold", "0.5"] if paths else []
         assert training_main(["sentiment", "--data", str(imdb_tar), "--out", str(out),
                               *TINY_SENTIMENT, "--epochs", "1", "--w2v-epochs", "0",
-                              "--member", member, "--device", "cpu"]) == 0
+                              "--member", member, *taught, "--device", "cpu"]) == 0
         paths.append(out / "sentiment.safetensors")
     first, second = (load_checkpoint(p) for p in paths)
     assert first.data_fingerprint == second.data_fingerprint
     assert first.vocab.itos == second.vocab.itos
     assert not torch.equal(first.state_dict["embed.weight"], second.state_dict["embed.weight"])
     assert second.metrics["hyperparameters"]["member"] == 1
+    assert second.metrics["teacher_version"] == first.version
     assert training_main(["ensemble", "sentiment", *map(str, paths), "--data", str(imdb_tar),
                           "--out", str(tmp_path / "ens")]) == 0
 
