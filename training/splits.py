@@ -14,7 +14,7 @@ from typing import Protocol
 from inference.tasks import task_spec
 from training.chat_marks import with_marks
 from training.data import clean_name_splits, fingerprint, load_imdb, locate, split_validation
-from training.negation import asked, negated
+from training.negation import negated
 from training.sentences import sst2_splits, tweet_splits
 
 Pair = tuple[str, str]  # (raw input, label)
@@ -70,8 +70,8 @@ class ChatSentiment:
     hash-held tenths); test stays IMDB's official one, while SST-2 dev and the held-out tweets
     are kept for final reports (benchmarks/sentiment_chat.py). A share TWEET_MARKS of the
     training tweets get an emoticon or emoji of their class back (training/chat_marks.py),
-    and SST-2's one- and two-word training phrases come once more negated and once as a
-    negative question (training/negation.py).
+    and SST-2's one- and two-word training phrases come once more negated
+    (training/negation.py).
     """
 
     TWEET_MARKS = 0.2
@@ -83,7 +83,7 @@ class ChatSentiment:
         reviews = Imdb().train_val(data, labels, seed)
         sst_train, sst_val = sst2_splits(locate("sst2", data))
         tweets = tweet_splits(locate("sentiment140", data))
-        short_train = (sst_train + negated(sst_train) + asked(sst_train)
+        short_train = (sst_train + negated(sst_train)
                        + with_marks(tweets["train"], self.TWEET_MARKS, seed))
         short_val = sst_val + tweets["val"]
         named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]

@@ -9,7 +9,7 @@ from inference.chat_text import normalize_chat, tokenize_chat
 from tests.helpers import short_data
 from training.chat_marks import EMOTICONS, with_marks
 from training.data import locate
-from training.negation import asked, negated
+from training.negation import negated
 from training.sentences import tweet_splits
 from training.splits import ChatSentiment
 
@@ -56,12 +56,3 @@ def test_short_phrases_come_once_more_negated_with_the_other_label() -> None:
     phrases = [("good", 1), ("a mess", 0), ("not bad", 1), ("never again", 0),
                ("a long dull film", 0), ("", 1)]
     assert negated(phrases) == [("not good", 0), ("not a mess", 1)]
-
-
-def test_the_same_phrases_come_as_negative_questions_with_their_own_label() -> None:
-    phrases = [("good", 1), ("a mess", 0), ("not bad", 1), ("a long dull film", 0)]
-    questions = asked(phrases)
-    assert [label for _, label in questions] == [1, 0]
-    assert all(q.endswith(f" {text}?") and ("isn't" in q or "wasn't" in q)
-               for (q, _), text in zip(questions, ["good", "a mess"], strict=True))
-    assert asked(phrases) == questions  # the frame is the phrase's, not a random draw
