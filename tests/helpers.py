@@ -175,17 +175,16 @@ def review(rng: random.Random, label: int, words: int = 30) -> str:
     return " ".join(body).capitalize() + ".<br /><br />The end."
 
 
-def imdb_members(per_class: int = 40, seed: int = 0, words: int = 30) -> dict[str, str]:
-    """words: of each review's first sentence (the second is "The end.")."""
+def imdb_members(per_class: int = 40, seed: int = 0) -> dict[str, str]:
     rng = random.Random(seed)
     members = {"aclImdb/README": "fixture"}
     for split in ("train", "test"):
         for label, folder in ((0, "neg"), (1, "pos")):
             for i in range(per_class):
                 stars = 7 if label else 2
-                members[f"aclImdb/{split}/{folder}/{i}_{stars}.txt"] = review(rng, label, words)
+                members[f"aclImdb/{split}/{folder}/{i}_{stars}.txt"] = review(rng, label)
     for i in range(per_class):
-        members[f"aclImdb/train/unsup/{i}_0.txt"] = review(rng, rng.randint(0, 1), words)
+        members[f"aclImdb/train/unsup/{i}_0.txt"] = review(rng, rng.randint(0, 1))
     return members
 
 

@@ -60,10 +60,6 @@ class SentimentConfig:
     # third..., each trained for `self_training_epochs`.
     teacher: str = ""
     pseudo_threshold: float = 0.9
-    # with a teacher, also this many sentences of 4-25 words drawn from the unlabelled reviews
-    # (the teacher keeps those it is sure of): the labelled short texts are phrases and
-    # tweets, and these are short texts of the reviews' own kind (0 = none)
-    pseudo_sentences: int = 0
     self_training_rounds: int = 0
     self_training_epochs: int = 3
     # optimisation

@@ -4,8 +4,7 @@ What the 50,000 unlabelled reviews (never the test set) can teach reaches the cl
 three ways: word2vec vectors to start the embeddings (cheap, CPU), a bidirectional language
 model that pre-trains embeddings and bi-LSTM together (training/lm.py; a GPU job), and
 self-training, where the unlabelled reviews a teacher checkpoint is sure about join
-training with its labels (and, with `pseudo_sentences`, sentences drawn from them: short
-texts of the reviews' kind).
+training with its labels.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from training.fit import Encoded, fit, model_config
 from training.lm import pretrain
 from training.recipes import Recipe
 from training.splits import test_set, train_val
-from training.teach_pool import sample_sentences
 
 LABELS = SENTIMENT.labels
 PIPELINE = SENTIMENT.pipeline()  # new models train with the newest preprocessing
@@ -109,23 +107,23 @@ def encode_reviews(reviews: Reviews, extra: list[tuple[str, int]]) -> Encoded:
                    reviews.fingerprint)
 
 
-def pseudo_labelled(teacher: Predictor, texts: list[str], threshold: float,
-                    kind: str = "reviews") -> list[tuple[str, int]]:
-    """The unlabelled texts the teacher is sure about, with the teacher's label.
+def pseudo_labelled(teacher: Predictor, texts: list[str],
+                    threshold: float) -> list[tuple[str, int]]:
+    """The unlabelled reviews the teacher is sure about, with the teacher's label.
 
     The teacher's vocabulary must not matter: it scores raw text through its own pipeline.
     Validation and test stay human-labelled, so the gate on them is unchanged.
     """
     if not texts:
-        raise DataError(f"self-training found no unlabelled {kind}: it needs the unlabelled "
-                        "reviews (aclImdb_unsup.tar.gz, or train/unsup in the IMDB archive)")
+        raise DataError("self-training needs the unlabelled reviews (aclImdb_unsup.tar.gz, or "
+                        "train/unsup in the IMDB archive)")
     start = time.perf_counter()
     each = teacher.prepare_many(texts)
     kept = [t for t, p in zip(texts, each, strict=True) if not isinstance(p, InputError)]
     confidence, labels = teacher.probabilities(valid_only(each)).max(dim=-1)
     keep = [(t, int(y)) for t, c, y in zip(kept, confidence.tolist(), labels.tolist(),
                                            strict=True) if c >= threshold]
-    print(f"self-training: {len(keep)}/{len(texts)} unlabelled {kind} at >= {threshold:.0%} "
+    print(f"self-training: {len(keep)}/{len(texts)} unlabelled reviews at >= {threshold:.0%} "
           f"confidence from {teacher.version} ({time.perf_counter() - start:.0f} s)")
     return keep
 
@@ -170,10 +168,6 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
             step.teacher) else None
         extra = pseudo_labelled(teacher, reviews.unlabelled, step.pseudo_threshold) if (
             teacher) else []
-        if teacher and step.pseudo_sentences:
-            drawn = sample_sentences(reviews.unlabelled, step.pseudo_sentences,
-                                     seed=training_seed(step))
-            extra += pseudo_labelled(teacher, drawn, step.pseudo_threshold, "sentences")
         # the teacher's path may hold another model later: record which one taught
         provenance = {"dataset": dataset(cfg)}
         if teacher:

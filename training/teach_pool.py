@@ -4,14 +4,13 @@ People type short messages, the data set's reviews are long: sentences of a few 
 the 50,000 unlabelled reviews (in neither the training nor the test set) are the nearest
 thing to chat the data has. Load the output with `python -m db teach-pool add --task
 sentiment FILE`; the bot scores the sentences itself and asks about the least certain ones.
-Self-training draws its unlabelled short texts the same way (SentimentConfig.pseudo_sentences).
 """
 
 from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from training.data import DataError, iter_imdb
@@ -28,21 +27,13 @@ def sentences(review: str) -> Iterator[str]:
 
 def extract(source: Path, limit: int, *, seed: int = 0, min_words: int = 4,
             max_words: int = 25) -> list[str]:
-    """A uniform sample of `limit` distinct sentences of min..max words from the archive."""
-    reviews = [review for review, _ in iter_imdb(source, "unsup")]
-    if not reviews:
-        raise DataError(f"no unlabelled IMDB reviews found in {source}")
-    return sample_sentences(reviews, limit, seed=seed, min_words=min_words,
-                            max_words=max_words)
-
-
-def sample_sentences(reviews: Iterable[str], limit: int, *, seed: int = 0, min_words: int = 4,
-                     max_words: int = 25) -> list[str]:
     """A uniform sample (reservoir) of `limit` distinct sentences of min..max words."""
     rng = random.Random(seed)
     seen: set[str] = set()
     sample: list[str] = []
-    for review in reviews:
+    reviews = 0
+    for review, _ in iter_imdb(source, "unsup"):
+        reviews += 1
         for sentence in sentences(review):
             if not min_words <= len(sentence.split()) <= max_words or sentence in seen:
                 continue
@@ -51,4 +42,6 @@ def sample_sentences(reviews: Iterable[str], limit: int, *, seed: int = 0, min_w
                 sample.append(sentence)
             elif (slot := rng.randrange(len(seen))) < limit:
                 sample[slot] = sentence
+    if not reviews:
+        raise DataError(f"no unlabelled IMDB reviews found in {source}")
     return sample

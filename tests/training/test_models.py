@@ -21,7 +21,6 @@ from tests.helpers import (
     promote,
     short_data,
     write_checkpoint,
-    write_imdb_tar,
 )
 from training.cli import main as training_main
 from training.data import clean_name_splits
@@ -275,21 +274,6 @@ def test_self_training_keeps_only_what_the_teacher_is_sure_of(
     assert pseudo_labelled(teacher, texts, 1.01) == []
     with pytest.raises(DataError, match="unlabelled"):
         pseudo_labelled(teacher, [], 0.5)
-
-
-def test_self_training_can_add_sentences_of_the_unlabelled_reviews(
-    tmp_path: Path, checkpoints: dict[str, Path], capsys: pytest.CaptureFixture[str]
-) -> None:
-    data = write_imdb_tar(tmp_path / "aclImdb_v1.tar.gz", words=12)  # 12-word sentences
-    out = tmp_path / "run"
-    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *TINY_SENTIMENT,
-                    "--epochs", "1", "--w2v-epochs", "0", "--teacher",
-                    str(checkpoints["sentiment"]), "--pseudo-threshold", "0",
-                    "--pseudo-sentences", "25", "--device", "cpu"], capsys)
-    assert "self-training: 40/40 unlabelled reviews" in printed
-    assert "self-training: 25/25 unlabelled sentences" in printed
-    hyper = load_checkpoint(out / "sentiment.safetensors").metrics["hyperparameters"]
-    assert hyper["pseudo_sentences"] == 25
 
 
 def test_self_training_rounds_chain_teachers(
