@@ -47,7 +47,8 @@ _FACE = re.compile(r"(?<!\S)(?:" + "|".join(re.escape(f) for f in sorted(_EMOTIC
 _NEGATED = {"can't": "can", "won't": "will", "shan't": "shall", "ain't": "is"}
 _CHAT_TOKEN = re.compile(r"<url>|<user>|emo_[a-z_]+|emoji_[a-z0-9_+\-]+|[a-z0-9]+(?:'[a-z]+)?"
                          r"|[!?]")
-_PUNCTUATION = {"!", "?"}
+# a token other than "!" and "?": every word, placeholder, emoticon and emoji name has one
+_READABLE = re.compile(r"[A-Za-z0-9]")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _SPLIT_CLITIC = re.compile(r"(?<=[a-z]) (n't|'(?:s|re|ve|ll|d|m))\b", re.IGNORECASE)
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
@@ -56,14 +57,18 @@ _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 def normalize_chat(raw: str) -> str:
     """Clean a chat message: placeholders for links and mentions, emoticons and emoji named,
     the rest transliterated to ASCII as v1 does. Case is kept (the tokenizer reads it)."""
+    text = _cleaned(raw)
+    if not _READABLE.search(text):  # "!!!" alone says nothing to score
+        raise InputError(NO_WORDS)
+    return text
+
+
+def _cleaned(raw: str) -> str:
     text = _SPLIT_CLITIC.sub(r"\1", _HTML_BREAK.sub(" ", _clean_unicode(raw)))
     text = _MENTION.sub(f" {USER} ", _LINK.sub(f" {URL} ", text))
     text = _FACE.sub(lambda m: f" {_EMOTICON[m[0].lower()]} ", text)
     text = _EMOJI_NAME.sub(lambda m: f" emoji_{m[1]} ", transliterate(text))
-    text = _SPACES.sub(" ", text).strip()
-    if not set(tokenize_chat(text)) - _PUNCTUATION:  # "!!!" alone says nothing to score
-        raise InputError(NO_WORDS)
-    return text
+    return _SPACES.sub(" ", text).strip()
 
 
 def _word(token: str) -> list[str]:

@@ -2,8 +2,10 @@
 left as the checkpoints that record it read it."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from inference.chat_text import normalize_chat, tokenize_chat
+from inference.chat_text import _cleaned, normalize_chat, tokenize_chat
 from inference.errors import InputError
 from inference.tasks import SENTIMENT
 
@@ -70,6 +72,16 @@ def test_nothing_to_read_is_refused() -> None:
         with pytest.raises(InputError, match="no words I can read"):
             normalize_chat(raw)
     assert units(":)") == ["emo_smile"]  # an emoticon alone is a message
+
+
+@given(st.text(alphabet=st.sampled_from("aZ9 !?.,:;)(-_'<>@#/😍é\n\t"), max_size=12))
+def test_a_text_is_refused_exactly_when_nothing_but_punctuation_is_left(raw: str) -> None:
+    try:
+        text = normalize_chat(raw)
+    except InputError:
+        assert not set(tokenize_chat(_cleaned(raw))) - {"!", "?"}
+    else:
+        assert set(tokenize_chat(text)) - {"!", "?"}
 
 
 def test_new_models_read_v2_and_v1_stays_as_it_was() -> None:
