@@ -11,6 +11,7 @@ from tests.helpers import make_checkpoint, short_data, write_checkpoint
 from training.cli import main
 from training.finetune import refit_temperatures
 from training.short_text import (
+    BAND_ACCURACY,
     ENGLISH_FLAGGED,
     calibrate,
     choose_band,
@@ -96,5 +97,8 @@ def test_the_band_is_chosen_again_on_chat_length_texts_only(tmp_path) -> None:
     short = [(f"good film {i}", "positive") for i in range(150)] + [
         (f"bad plot {i}", "negative") for i in range(150)]
     review = " ".join(["good film"] * 60)
-    assert NOT_SURE_BELOW in choose_band(predictor, short)
+    top, label = predictor.probabilities(predictor.prepare_many([t for t, _ in short])).max(-1)
+    right = label == torch.tensor([predictor.labels.index(y) for _, y in short])
+    assert choose_band(predictor, short) == {
+        NOT_SURE_BELOW: coin_flip_band(top, right, BAND_ACCURACY)}
     assert choose_band(predictor, short[:100] + [(review, "positive")] * 300) == {}
