@@ -27,7 +27,6 @@ import platform
 import random
 import tarfile
 import time
-import zipfile
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +42,7 @@ from inference.settings import InferenceSettings
 from inference.tasks import TASKS, task_spec
 from inference.telemetry import sample
 from inference.worker import InferenceWorker
+from training.data import iter_imdb, iter_names, locate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,19 +52,27 @@ MODES = ("naive", "batched", "http")
 Call = Callable[[str, str], Awaitable[Prediction]]
 
 
-def load_names(path: Path, limit: int, rng: random.Random) -> list[str]:
-    with zipfile.ZipFile(path) as archive:
-        names = [line.strip() for member in archive.namelist() if member.endswith(".txt")
-                 for line in archive.read(member).decode("utf-8").splitlines() if line.strip()]
+def load_names(source: Path, limit: int, rng: random.Random) -> list[str]:
+    """`limit` surnames of names.zip or its folder (training.data.locate), shuffled."""
+    names = [name for name, _ in iter_names(source)]
     rng.shuffle(names)
     return names[:limit]
 
 
-def load_reviews(path: Path, limit: int, rng: random.Random) -> list[str]:
-    """Half negative, half positive test reviews, streamed: the archive is never unpacked."""
+def load_reviews(source: Path, limit: int, rng: random.Random) -> list[str]:
+    """Half negative, half positive test reviews of the IMDB archive, streamed (it is never
+    unpacked, and reading stops once there are enough), or of its extracted folder."""
     wanted = {"neg": limit // 2, "pos": limit - limit // 2}
     found: dict[str, list[str]] = {"neg": [], "pos": []}
-    with tarfile.open(path, "r|*") as archive:
+    if source.is_dir():
+        for text, label in iter_imdb(source, "test"):
+            kind = ("neg", "pos")[label]
+            if len(found[kind]) < wanted[kind]:
+                found[kind].append(text)
+        reviews = found["neg"] + found["pos"]
+        rng.shuffle(reviews)
+        return reviews
+    with tarfile.open(source, "r|*") as archive:
         for member in archive:
             parts = member.name.split("/")
             if (not member.isfile() or len(parts) != 4 or parts[1] != "test"
@@ -184,8 +192,8 @@ async def bench(args: argparse.Namespace, inputs: dict[str, list[str]]) -> dict:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_model_options(parser)
-    parser.add_argument("--imdb", type=Path, default=DATA / "aclImdb_v1.tar.gz")
-    parser.add_argument("--names", type=Path, default=DATA / "names.zip")
+    parser.add_argument("--data", type=Path, default=DATA,
+                        help="folder with the archives (or an archive or folder of one data set)")
     parser.add_argument("--reviews", type=int, default=2000, help="IMDB test reviews to read")
     parser.add_argument("--tasks", type=lambda s: tuple(s.split(",")), default=TASKS)
     parser.add_argument("--modes", type=lambda s: tuple(s.split(",")), default=MODES)
@@ -205,8 +213,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 # Each task's inputs, by the data set its spec names.
 INPUTS: dict[str, Callable[[argparse.Namespace, random.Random], list[str]]] = {
-    "names": lambda args, rng: load_names(args.names, 5000, rng),
-    "imdb": lambda args, rng: load_reviews(args.imdb, args.reviews, rng),
+    "names": lambda args, rng: load_names(locate("names", args.data), 5000, rng),
+    "imdb": lambda args, rng: load_reviews(locate("imdb", args.data), args.reviews, rng),
 }
 
 

@@ -65,6 +65,7 @@ from benchmarks.pgcluster import Cluster, throwaway_cluster
 from inference.server import SECRET_HEADER
 from inference.settings import InferenceSettings
 from inference.tasks import TASKS
+from training.data import locate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -390,8 +391,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model-dir", type=Path,
                         help="promoted models; default: the shipped weights")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--names", type=Path, default=DATA / "names.zip")
-    parser.add_argument("--imdb", type=Path, default=DATA / "aclImdb_v1.tar.gz")
+    parser.add_argument("--data", type=Path, default=DATA,
+                        help="folder with the archives (or an archive or folder of one data set)")
     parser.add_argument("--reviews", type=int, default=1000, help="IMDB test reviews to use")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/load_bot.json")
     args = parser.parse_args(argv)
@@ -404,8 +405,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     rng = random.Random(0)
-    names = load_names(args.names, 5000, rng)
-    reviews = load_reviews(args.imdb, args.reviews, rng)
+    names = load_names(locate("names", args.data), 5000, rng)
+    reviews = load_reviews(locate("imdb", args.data), args.reviews, rng)
     print(f"{args.users} users, mean pause {args.think_s:g} s, {args.seconds:g} s per mode; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
     print(HEADER, flush=True)

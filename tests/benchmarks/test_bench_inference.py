@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
+import zipfile
 
 import pytest
 
 from benchmarks import bench_inference
 from benchmarks.bench_inference import DATA
-from tests.helpers import write_checkpoint
+from tests.helpers import write_checkpoint, write_imdb_dir, write_imdb_tar
 
 
 @pytest.mark.slow
@@ -27,3 +29,18 @@ def test_benchmark_runs_and_writes_its_table(tmp_path, capsys):
     assert len(cells) == 2 * 3 * 2
     assert all(r["requests"] > 0 and r["p99_ms"] >= r["p50_ms"] for r in report["results"])
     assert "p50 ms" in capsys.readouterr().out
+
+
+def test_inputs_read_alike_from_the_archives_and_their_folders(tmp_path, names_zip):
+    """`--data` may name archives or what they unpack to (training.data.locate), as for
+    training; the benchmarks then read the same inputs."""
+    folder = tmp_path / "names"
+    zipfile.ZipFile(names_zip).extractall(folder)
+    from_zip = bench_inference.load_names(names_zip, 50, random.Random(0))
+    assert from_zip and from_zip == bench_inference.load_names(folder, 50, random.Random(0))
+    tar = write_imdb_tar(tmp_path / "aclImdb_v1.tar.gz")
+    unpacked = write_imdb_dir(tmp_path / "imdb")
+    every = bench_inference.load_reviews(tar, 80, random.Random(0))  # the 80 test reviews
+    assert len(every) == 80
+    assert sorted(every) == sorted(bench_inference.load_reviews(unpacked, 80, random.Random(0)))
+    assert len(bench_inference.load_reviews(unpacked, 10, random.Random(0))) == 10
