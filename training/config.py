@@ -46,6 +46,13 @@ class SentimentConfig:
     # data: IMDB reviews, plus SST-2 phrases and tweets for chat (training/splits.py,
     # ChatSentiment); off: IMDB only, as the v1 models were trained
     chat_data: bool = True
+    # with chat_data: the words SST-2's annotators rated neutral, once with each label, so
+    # that "ok" or "sure" read as not sure (training/neutral.py; dataset "chat+neutral")
+    neutral_words: bool = False
+    # continue training this checkpoint (its vocabulary and weights; the model flags must be
+    # its own) instead of starting from word2vec: how a mixture change reaches a shipped
+    # model without its whole recipe
+    init: str = ""
     # word2vec pre-training of the embeddings on train + unlabelled reviews (0 = off)
     w2v_epochs: int = 5
     # language-model pre-training of the embeddings and the bi-LSTM on train + unlabelled

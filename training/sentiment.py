@@ -17,8 +17,9 @@ from pathlib import Path
 
 import torch
 
+from inference.checkpoint import Checkpoint, load_checkpoint
 from inference.errors import InputError
-from inference.models import SeqClassifier
+from inference.models import ModelConfig, SeqClassifier
 from inference.predictor import Predictor, valid_only
 from inference.tasks import SENTIMENT
 from inference.text import Vocab
@@ -28,7 +29,7 @@ from training.data import DataError, load_imdb, locate
 from training.evaluate import evaluate_examples
 from training.fit import Encoded, fit, model_config
 from training.lm import pretrain
-from training.recipes import Recipe
+from training.recipes import Recipe, UsageError
 from training.splits import test_set, train_val
 
 LABELS = SENTIMENT.labels
@@ -63,7 +64,9 @@ class Reviews:
 
 def dataset(cfg: SentimentConfig) -> str:
     """What the model trains on, recorded in its checkpoint so that a finetune replays it."""
-    return "chat" if cfg.chat_data else "imdb"
+    if not cfg.chat_data:
+        return "imdb"
+    return "chat+neutral" if cfg.neutral_words else "chat"
 
 
 def readable(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, int]], list[list[str]]]:
@@ -80,11 +83,15 @@ def readable(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, int]], list[
     return kept, units
 
 
-def load_reviews(cfg: SentimentConfig, data: str | Path | None) -> Reviews:
+def load_reviews(cfg: SentimentConfig, data: str | Path | None,
+                 vocab: Vocab | None = None) -> Reviews:
+    """The labelled examples and the unlabelled reviews; the vocabulary is built from the
+    training examples unless given (a continued checkpoint's)."""
     splits = train_val(SENTIMENT.name, data, cfg.seed, trained_on=dataset(cfg))
     (train, train_tokens), (val, _) = readable(splits.train), readable(splits.val)
     test = test_set(SENTIMENT.name, data, trained_on=dataset(cfg))
-    vocab = Vocab.build(train_tokens, min_freq=cfg.min_freq, max_size=cfg.vocab_size)
+    if vocab is None:
+        vocab = Vocab.build(train_tokens, min_freq=cfg.min_freq, max_size=cfg.vocab_size)
     train_ids, val_ids = ([PIPELINE.encode(vocab, t)[1] for t, _ in pairs]
                           for pairs in (train, val))
     try:
@@ -154,9 +161,12 @@ def word2vec_embeddings(cfg: SentimentConfig, vocab: Vocab,
 def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torch.device,
           *, ship: bool = False) -> Path:
     """Train, then run the self-training rounds, each in its own folder; ship the last."""
-    reviews = load_reviews(cfg, data)
+    base = continued(cfg) if cfg.init else None
+    reviews = load_reviews(cfg, data, base.vocab if base else None)
     init = None
-    if cfg.w2v_epochs > 0:
+    if base is not None:
+        init = base.state_dict
+    elif cfg.w2v_epochs > 0:
         sentences = reviews.train_tokens + [PIPELINE.tokenize(PIPELINE.normalize(t))
                                             for t in reviews.unlabelled]
         init = {"embed.weight": word2vec_embeddings(cfg, reviews.vocab, sentences)}
@@ -170,6 +180,8 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
             teacher) else []
         # the teacher's path may hold another model later: record which one taught
         provenance = {"dataset": dataset(cfg)}
+        if base is not None:
+            provenance["init_version"] = base.version
         if teacher:
             provenance["teacher_version"] = teacher.version
         path = train_once(step, encode_reviews(reviews, extra), init,
@@ -177,6 +189,22 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
                           provenance=provenance, ship=ship and k == rounds)
         step = replace(cfg, teacher=str(path), epochs=cfg.self_training_epochs)
     return path
+
+
+def continued(cfg: SentimentConfig) -> Checkpoint:
+    """The checkpoint `--init` names, checked to be the model the flags describe."""
+    ckpt = load_checkpoint(cfg.init, SENTIMENT.name)
+    if ckpt.preprocess_version != SENTIMENT.preprocess_version:
+        raise UsageError(f"{cfg.init} reads text with preprocessing v{ckpt.preprocess_version};"
+                         f" training uses v{SENTIMENT.preprocess_version}")
+    if not isinstance(ckpt.config, ModelConfig):
+        raise UsageError(f"{cfg.init} is an ensemble; continue one of its members instead")
+    have, wanted = ckpt.config.to_dict(), model_config(cfg, len(ckpt.vocab), len(LABELS)).to_dict()
+    if have != wanted:
+        differ = sorted(k for k, v in wanted.items() if have[k] != v)
+        raise UsageError(f"{cfg.init} is not the model these flags describe (it differs in "
+                         f"{', '.join(differ)}); give its own model flags")
+    return ckpt
 
 
 def pretrained_encoder(cfg: SentimentConfig, reviews: Reviews,

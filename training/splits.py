@@ -15,6 +15,7 @@ from inference.tasks import task_spec
 from training.chat_marks import with_marks
 from training.data import clean_name_splits, fingerprint, load_imdb, locate, split_validation
 from training.negation import negated
+from training.neutral import both_labels, neutral_words
 from training.sentences import sst2_splits, tweet_splits
 
 Pair = tuple[str, str]  # (raw input, label)
@@ -71,10 +72,14 @@ class ChatSentiment:
     are kept for final reports (benchmarks/sentiment_chat.py). A share TWEET_MARKS of the
     training tweets get an emoticon or emoji of their class back (training/chat_marks.py),
     and SST-2's one- and two-word training phrases come once more negated
-    (training/negation.py).
+    (training/negation.py). With `neutral`, the words SST's annotators rated neutral come
+    once with each label (training/neutral.py).
     """
 
     TWEET_MARKS = 0.2
+
+    def __init__(self, neutral: bool = False) -> None:
+        self.neutral = neutral
 
     def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]:
         return Imdb().test(data, labels)
@@ -85,13 +90,17 @@ class ChatSentiment:
         tweets = tweet_splits(locate("sentiment140", data))
         short_train = (sst_train + negated(sst_train)
                        + with_marks(tweets["train"], self.TWEET_MARKS, seed))
+        if self.neutral:
+            listed = {t for t, _ in sst_train + sst_val if len(t.split()) == 1}
+            short_train += both_labels(neutral_words(sst_train, listed))
         short_val = sst_val + tweets["val"]
         named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]
         return TrainVal(reviews.train + named[0], reviews.val + named[1],
                         fingerprint([(reviews.fingerprint, ""), *short_train, *short_val]))
 
 
-DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb(), "chat": ChatSentiment()}
+DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb(), "chat": ChatSentiment(),
+                                "chat+neutral": ChatSentiment(neutral=True)}
 
 
 def dataset_of(task: str, trained_on: str | None = None) -> Dataset:

@@ -1,5 +1,6 @@
 """What the chat mixture adds to its data sets: emoticons and emoji given back to the
-training tweets (training/chat_marks.py), negated phrases (training/negation.py)."""
+training tweets (training/chat_marks.py), negated phrases (training/negation.py), the words
+SST's annotators rated neutral (training/neutral.py)."""
 
 import shutil
 from collections import Counter
@@ -10,7 +11,8 @@ from tests.helpers import short_data
 from training.chat_marks import EMOTICONS, with_marks
 from training.data import locate
 from training.negation import negated
-from training.sentences import tweet_splits
+from training.neutral import both_labels, neutral_words
+from training.sentences import sst2_splits, tweet_splits
 from training.splits import ChatSentiment
 
 
@@ -56,3 +58,32 @@ def test_short_phrases_come_once_more_negated_with_the_other_label() -> None:
     phrases = [("good", 1), ("a mess", 0), ("not bad", 1), ("never again", 0),
                ("a long dull film", 0), ("", 1)]
     assert negated(phrases) == [("not good", 0), ("not a mess", 1)]
+
+
+def test_neutral_words_are_the_words_sst2_does_not_list_on_their_own() -> None:
+    phrases = [("ok , the film", 1), ("film", 1), ("a mess", 0), ("mess", 0)]
+    assert neutral_words(phrases, {"film", "mess"}) == [",", "a", "ok", "the"]
+    # a word listed only in the validation part is not neutral either
+    assert "ok" not in neutral_words(phrases, {"film", "mess", "ok"})
+    assert both_labels(["ok"]) == [("ok", 0), ("ok", 1)]
+
+
+def test_the_neutral_mixture_adds_each_neutral_training_word_with_both_labels(
+        imdb_tar: Path, tmp_path: Path) -> None:
+    data = short_data(tmp_path / "data")
+    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    # "kinda" and "okay" are in training phrases; "kinda" is also a one-word phrase, one
+    # that the hash puts in the validation part: labelled there, so not neutral
+    with (data / "SST-2" / "train.tsv").open("a") as tsv:
+        tsv.writelines(f"{text}\t1\n" for text in ("kinda plot", "okay plot", "kinda", "great"))
+    assert "kinda" in {t for t, _ in sst2_splits(locate("sst2", data))[1]}
+    labels = ("negative", "positive")
+    plain = ChatSentiment().train_val(data, labels, seed=0)
+    with_neutral = ChatSentiment(neutral=True).train_val(data, labels, seed=0)
+    assert with_neutral.val == plain.val
+    assert with_neutral.fingerprint != plain.fingerprint
+    added = Counter(with_neutral.train) - Counter(plain.train)
+    sst_train, _ = sst2_splits(locate("sst2", data))
+    words = {w for text, _ in sst_train for w in text.split()} - {"kinda", "great"}
+    assert "okay" in words
+    assert set(added) == {(w, label) for w in words for label in labels}

@@ -257,6 +257,33 @@ def test_the_chat_mixture_trains_on_reviews_phrases_and_tweets_and_finetune_repl
     assert replayed and not any("zorblax" in t for t in replayed)
 
 
+def test_a_chat_model_continues_on_the_neutral_mixture_with_its_own_vocabulary(
+    imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = short_data(tmp_path / "data")
+    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    mixture = [a for a in TINY_SENTIMENT if a != "--no-chat-data"]
+    first = tmp_path / "first" / "sentiment.safetensors"
+    _run(["sentiment", "--data", str(data), "--out", str(first.parent), *mixture,
+          "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"], capsys)
+    parent = load_checkpoint(first)
+    out = tmp_path / "continued"
+    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *mixture,
+                    "--min-freq", "5", "--init", str(first), "--neutral-words", "--epochs", "1",
+                    "--device", "cpu"], capsys)
+    assert "examples (chat+neutral)" in printed and "word2vec" not in printed
+    child = load_checkpoint(out / "sentiment.safetensors")
+    assert child.vocab.itos == parent.vocab.itos  # not rebuilt, though --min-freq differs
+    assert child.metrics["dataset"] == "chat+neutral"
+    assert child.metrics["init_version"] == parent.version
+    assert any(not torch.equal(child.state_dict[k], parent.state_dict[k])
+               for k in parent.state_dict)
+    with pytest.raises(SystemExit):
+        training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "x"),
+                       *mixture, "--hidden", "32", "--init", str(first), "--device", "cpu"])
+    assert "(it differs in hidden); give its own model flags" in capsys.readouterr().err
+
+
 def test_self_training_keeps_only_what_the_teacher_is_sure_of(
     imdb_tar: Path, checkpoints: dict[str, Path]
 ) -> None:

@@ -1,0 +1,24 @@
+"""Neutral words, as SST's annotators rated them: "not sure" taught by the data itself.
+
+SST (Socher et al. 2013) rated every phrase of its parse trees, each word on its own
+included, from very negative to very positive; GLUE's SST-2 keeps the phrases outside the
+neutral middle only. So a word of SST-2's training phrases that SST-2 does not list as a
+one-word phrase was rated neutral: "ok", "sure", "yes", "film", names. None of the three
+data sets has a neutral class, and without one the chat model read "ok" 68% positive and
+"meh" 80% negative, sure of both. Each neutral word becomes an example twice, once with each
+label: the loss is lowest at 50/50, which the card shows as "not sure".
+"""
+
+from __future__ import annotations
+
+
+def neutral_words(phrases: list[tuple[str, int]], listed: set[str]) -> list[str]:
+    """The words of `phrases` that are not one-word phrases of SST-2 (`listed`: every one of
+    its training file, so a word whose label sits in the validation part is not called
+    neutral), in a stable order."""
+    return sorted({w for text, _ in phrases for w in text.split()} - listed)
+
+
+def both_labels(words: list[str]) -> list[tuple[str, int]]:
+    """Each word once negative, once positive."""
+    return [(w, label) for w in words for label in (0, 1)]
