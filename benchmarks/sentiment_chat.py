@@ -6,11 +6,12 @@
 - VADER (Hutto and Gilbert 2014): compound >= 0 reads positive; |compound| < 0.05 is its
   "neutral", scored as not sure in the behaviour suite.
 Sets: SST-2 dev (872), held-out tweets (the hash tenth of the shared 100k copy), the official
-IMDB test set, the behaviour suite; the unknown-language check on the non-English "final"
-half and on English text; ECE and a reliability diagram; the risk-coverage curve with the
-not-sure threshold on it.
+IMDB test set, the behaviour suite, the neutral words of SST-2's validation part that no
+training phrase has (training/neutral.py: how many read as not sure); the unknown-language
+check on the non-English "final" half and on English text; ECE and a reliability diagram;
+the risk-coverage curve with the not-sure threshold on it.
 
-    python -m benchmarks.sentiment_chat --data ../shared/data
+    python -m benchmarks.sentiment_chat --data ../shared/data [--checkpoint PATH]
 
 Writes benchmarks/results/sentiment_chat.json, docs/results/sentiment_reliability.png and
 docs/results/sentiment_risk_coverage.png.
@@ -39,6 +40,7 @@ from inference.predictor import Predictor, new_words
 from inference.registry import shipped_checkpoint
 from inference.verdict import NOT_SURE, UNKNOWN_WORDS
 from training.data import load_imdb, locate
+from training.neutral import unseen_neutral_words
 from training.sentences import Example, sst2_splits, tweet_splits
 from training.short_text import ece, logits, short_text
 from training.suites import REPORTED_ONLY, behaviour_cases, non_english_cases, run_suite
@@ -111,13 +113,20 @@ def band(probs: torch.Tensor, y: torch.Tensor, threshold: float) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", help="folder with the archives (default: $SEQBOT_DATA)")
+    parser.add_argument("--checkpoint", type=Path, default=shipped_checkpoint("sentiment"),
+                        help="the model to measure (default: the shipped one)")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="results file; another model's figures are drawn beside it")
     args = parser.parse_args(argv)
+    shipped = args.checkpoint.resolve() == shipped_checkpoint("sentiment").resolve()
+    figures = {name: path if shipped else args.out.with_name(f"{args.out.stem}_{path.name}")
+               for name, path in (("reliability", RELIABILITY), ("risk", RISK))}
     torch.set_num_threads(1)
-    ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
+    ckpt = load_checkpoint(args.checkpoint, "sentiment")
     sets = short_text(args.data)
     imdb = locate("imdb", args.data)
     imdb_train, imdb_test = load_imdb(imdb, "train"), load_imdb(imdb, "test")
-    sst2_train = sst2_splits(locate("sst2", args.data))[0]
+    sst2_train, sst2_val = sst2_splits(locate("sst2", args.data))
     tweets_train = tweet_splits(locate("sentiment140", args.data))["train"]
     evaluated = {"sst2_dev": sets.sst2_dev, "tweets_test": sets.tweets_test,
                  "imdb_test": imdb_test}
@@ -175,6 +184,14 @@ def main(argv: list[str] | None = None) -> int:
                                     "accuracy": sum(right) / len(right),
                                     "groups": {g: sum(v) / len(v) for g, v in groups.items()}}
 
+    # neutral words never trained on: answered as not sure (VADER: its neutral band)
+    neutral = unseen_neutral_words(sst2_train, sst2_val)
+    answers = [a for a in Predictor(ckpt, "cpu").predict(neutral) if not isinstance(a, Exception)]
+    out["neutral_words"] = {
+        "n": len(neutral), "answered": len(answers),
+        "lstm_not_sure": sum(a.confidence == NOT_SURE for a in answers) / len(answers),
+        "vader_neutral": float(np.mean(np.abs(vader_scores(neutral)) < VADER_NEUTRAL))}
+
     # unknown language: the final half of the non-English messages, and English text
     limit = ckpt.verdicts[UNKNOWN_WORDS]
 
@@ -207,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
            title=f"Reliability, {ckpt.version}")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(RELIABILITY, dpi=110)
+    fig.savefig(figures["reliability"], dpi=110)
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, (p, y) in (("short-text validation", (val_probs, val_y)),
                          ("SST-2 dev", served["sst2_dev"]),
@@ -221,8 +238,9 @@ def main(argv: list[str] | None = None) -> int:
            title="Risk-coverage, answers most confident first", ylim=(0.5, 1.0))
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(RISK, dpi=110)
-    RESULTS.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    fig.savefig(figures["risk"], dpi=110)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in out.items() if not k.startswith("behaviour")},
                      indent=1, ensure_ascii=False))
     print(json.dumps({k: {"gated": v["gated_accuracy"], "groups": v["groups"]}

@@ -22,3 +22,11 @@ def neutral_words(phrases: list[tuple[str, int]], listed: set[str]) -> list[str]
 def both_labels(words: list[str]) -> list[tuple[str, int]]:
     """Each word once negative, once positive."""
     return [(w, label) for w in words for label in (0, 1)]
+
+
+def unseen_neutral_words(train: list[tuple[str, int]], val: list[tuple[str, int]]) -> list[str]:
+    """The neutral words of SST-2's validation part that no training phrase has: how well
+    "not sure" carries to neutral words the model never met (benchmarks/sentiment_chat.py)."""
+    listed = {t for t, _ in train + val if len(t.split()) == 1}
+    seen = {w for text, _ in train for w in text.split()}
+    return [w for w in neutral_words(val, listed) if w not in seen]

@@ -11,7 +11,7 @@ from tests.helpers import short_data
 from training.chat_marks import EMOTICONS, with_marks
 from training.data import locate
 from training.negation import negated
-from training.neutral import both_labels, neutral_words
+from training.neutral import both_labels, neutral_words, unseen_neutral_words
 from training.sentences import sst2_splits, tweet_splits
 from training.splits import ChatSentiment
 
@@ -66,6 +66,12 @@ def test_neutral_words_are_the_words_sst2_does_not_list_on_their_own() -> None:
     # a word listed only in the validation part is not neutral either
     assert "ok" not in neutral_words(phrases, {"film", "mess", "ok"})
     assert both_labels(["ok"]) == [("ok", 0), ("ok", 1)]
+
+
+def test_the_held_out_neutral_words_are_new_to_training() -> None:
+    train = [("ok , the film", 1), ("film", 1)]
+    val = [("sure , the plot", 1), ("plot", 1), ("meh", 0), ("ok meh", 0)]
+    assert unseen_neutral_words(train, val) == ["sure"]
 
 
 def test_the_neutral_mixture_adds_each_neutral_training_word_with_both_labels(
