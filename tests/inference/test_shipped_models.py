@@ -109,12 +109,14 @@ async def test_smith_is_a_known_name_of_three_languages() -> None:
 
 
 def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
-    """It was trained on the chat mixture with the chat tokenizer, then calibrated on
-    short-text validation (training/short_text.py): its short-input temperature and verdicts
-    travel in the checkpoint, the weights are its parent's."""
+    """The chat model continued for an epoch on the chat mixture with SST-2's neutral words
+    (chat tokenizer), then calibrated on short-text validation (training/short_text.py): its
+    short-input temperature and verdicts travel in the checkpoint, the weights are its
+    parent's."""
     ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
-    assert ckpt.parent == "sentiment-20261204-142810"
-    assert ckpt.metrics["dataset"] == "chat" and ckpt.preprocess_version == 2
+    assert ckpt.parent == "sentiment-20261204-190115"
+    assert ckpt.metrics["init_version"] == "sentiment-20261204-143356"
+    assert ckpt.metrics["dataset"] == "chat+neutral" and ckpt.preprocess_version == 2
     assert ckpt.short_temperature["max_tokens"] == 64
     assert 0.5 < ckpt.verdicts["not_sure_below"] < 1
     assert 0 < ckpt.verdicts["unknown_words_at_least"] <= 1
