@@ -161,6 +161,8 @@ def word2vec_embeddings(cfg: SentimentConfig, vocab: Vocab,
 def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torch.device,
           *, ship: bool = False) -> Path:
     """Train, then run the self-training rounds, each in its own folder; ship the last."""
+    if cfg.neutral_words and not cfg.chat_data:
+        raise UsageError("--neutral-words adds to the chat mixture; drop --no-chat-data")
     base = continued(cfg) if cfg.init else None
     reviews = load_reviews(cfg, data, base.vocab if base else None)
     init = None

@@ -282,6 +282,10 @@ def test_a_chat_model_continues_on_the_neutral_mixture_with_its_own_vocabulary(
         training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "x"),
                        *mixture, "--hidden", "32", "--init", str(first), "--device", "cpu"])
     assert "(it differs in hidden); give its own model flags" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "y"),
+                       *TINY_SENTIMENT, "--neutral-words", "--device", "cpu"])
+    assert "--neutral-words adds to the chat mixture" in capsys.readouterr().err
 
 
 def test_self_training_keeps_only_what_the_teacher_is_sure_of(
