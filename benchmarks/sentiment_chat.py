@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     # the behaviour suite: the LSTM with its verdicts, the baselines on labels (VADER's
     # neutral as not sure)
     cases = behaviour_cases()
-    suite = run_suite(Predictor(ckpt, "cpu"), cases)
+    predictor = Predictor(ckpt, "cpu")
+    suite = run_suite(predictor, cases)
     out["behaviour_lstm"] = {k: v for k, v in suite.items() if k != "cases"}
     texts = [c.text for c in cases]
     lin = pipe.predict(texts)
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # neutral words never trained on: answered as not sure (VADER: its neutral band)
     neutral = unseen_neutral_words(sst2_train, sst2_val)
-    answers = [a for a in Predictor(ckpt, "cpu").predict(neutral) if not isinstance(a, Exception)]
+    answers = [a for a in predictor.predict(neutral) if not isinstance(a, Exception)]
     out["neutral_words"] = {
         "n": len(neutral), "answered": len(answers),
         "lstm_not_sure": sum(a.confidence == NOT_SURE for a in answers) / len(answers),

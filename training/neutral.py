@@ -11,12 +11,14 @@ label: the loss is lowest at 50/50, which the card shows as "not sure".
 
 from __future__ import annotations
 
+Phrases = list[tuple[str, int]]
 
-def neutral_words(phrases: list[tuple[str, int]], listed: set[str]) -> list[str]:
-    """The words of `phrases` that are not one-word phrases of SST-2 (`listed`: every one of
-    its training file, so a word whose label sits in the validation part is not called
-    neutral), in a stable order."""
-    return sorted({w for text, _ in phrases for w in text.split()} - listed)
+
+def neutral_words(train: Phrases, val: Phrases) -> list[str]:
+    """The words of SST-2's training phrases that are not one-word phrases of its training
+    file: of either part, so a word whose label sits in the validation part is not called
+    neutral. In a stable order."""
+    return sorted(_words(train) - _listed(train + val))
 
 
 def both_labels(words: list[str]) -> list[tuple[str, int]]:
@@ -24,9 +26,15 @@ def both_labels(words: list[str]) -> list[tuple[str, int]]:
     return [(w, label) for w in words for label in (0, 1)]
 
 
-def unseen_neutral_words(train: list[tuple[str, int]], val: list[tuple[str, int]]) -> list[str]:
+def unseen_neutral_words(train: Phrases, val: Phrases) -> list[str]:
     """The neutral words of SST-2's validation part that no training phrase has: how well
     "not sure" carries to neutral words the model never met (benchmarks/sentiment_chat.py)."""
-    listed = {t for t, _ in train + val if len(t.split()) == 1}
-    seen = {w for text, _ in train for w in text.split()}
-    return [w for w in neutral_words(val, listed) if w not in seen]
+    return sorted(_words(val) - _listed(train + val) - _words(train))
+
+
+def _words(phrases: Phrases) -> set[str]:
+    return {w for text, _ in phrases for w in text.split()}
+
+
+def _listed(phrases: Phrases) -> set[str]:
+    return {text for text, _ in phrases if len(text.split()) == 1}

@@ -91,8 +91,7 @@ class ChatSentiment:
         short_train = (sst_train + negated(sst_train)
                        + with_marks(tweets["train"], self.TWEET_MARKS, seed))
         if self.neutral:
-            listed = {t for t, _ in sst_train + sst_val if len(t.split()) == 1}
-            short_train += both_labels(neutral_words(sst_train, listed))
+            short_train += both_labels(neutral_words(sst_train, sst_val))
         short_val = sst_val + tweets["val"]
         named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]
         return TrainVal(reviews.train + named[0], reviews.val + named[1],

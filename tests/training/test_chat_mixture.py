@@ -62,9 +62,9 @@ def test_short_phrases_come_once_more_negated_with_the_other_label() -> None:
 
 def test_neutral_words_are_the_words_sst2_does_not_list_on_their_own() -> None:
     phrases = [("ok , the film", 1), ("film", 1), ("a mess", 0), ("mess", 0)]
-    assert neutral_words(phrases, {"film", "mess"}) == [",", "a", "ok", "the"]
+    assert neutral_words(phrases, []) == [",", "a", "ok", "the"]
     # a word listed only in the validation part is not neutral either
-    assert "ok" not in neutral_words(phrases, {"film", "mess", "ok"})
+    assert neutral_words(phrases, [("ok", 1)]) == [",", "a", "the"]
     assert both_labels(["ok"]) == [("ok", 0), ("ok", 1)]
 
 
