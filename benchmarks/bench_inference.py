@@ -27,7 +27,7 @@ import platform
 import random
 import tarfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -60,30 +60,34 @@ def load_names(source: Path, limit: int, rng: random.Random) -> list[str]:
 
 
 def load_reviews(source: Path, limit: int, rng: random.Random) -> list[str]:
-    """Half negative, half positive test reviews of the IMDB archive, streamed (it is never
-    unpacked, and reading stops once there are enough), or of its extracted folder."""
+    """Half negative, half positive test reviews, shuffled; reading stops once there are
+    enough."""
     wanted = {"neg": limit // 2, "pos": limit - limit // 2}
     found: dict[str, list[str]] = {"neg": [], "pos": []}
-    if source.is_dir():
-        for text, label in iter_imdb(source, "test"):
-            kind = ("neg", "pos")[label]
-            if len(found[kind]) < wanted[kind]:
-                found[kind].append(text)
-        reviews = found["neg"] + found["pos"]
-        rng.shuffle(reviews)
-        return reviews
-    with tarfile.open(source, "r|*") as archive:
-        for member in archive:
-            parts = member.name.split("/")
-            if (not member.isfile() or len(parts) != 4 or parts[1] != "test"
-                    or parts[2] not in found or len(found[parts[2]]) >= wanted[parts[2]]):
-                continue
-            found[parts[2]].append(archive.extractfile(member).read().decode("utf-8"))
+    for kind, text in imdb_test_reviews(source):
+        if len(found[kind]) < wanted[kind]:
+            found[kind].append(text)
             if all(len(found[k]) >= wanted[k] for k in found):
                 break
     reviews = found["neg"] + found["pos"]
     rng.shuffle(reviews)
     return reviews
+
+
+def imdb_test_reviews(source: Path) -> Iterator[tuple[str, str]]:
+    """("neg" or "pos", text) of the IMDB test reviews: an archive is streamed in the order
+    it stores them (never unpacked, nor read past what is needed), a folder as training
+    reads it (training.data.iter_imdb)."""
+    if source.is_dir():
+        for text, label in iter_imdb(source, "test"):
+            yield ("neg", "pos")[label], text
+        return
+    with tarfile.open(source, "r|*") as archive:
+        for member in archive:
+            parts = member.name.split("/")
+            if member.isfile() and len(parts) == 4 and parts[1] == "test" and (
+                    parts[2] in ("neg", "pos")):
+                yield parts[2], archive.extractfile(member).read().decode("utf-8")
 
 
 async def drive(call: Call, task: str, inputs: list[str], concurrency: int,
