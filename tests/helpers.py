@@ -528,3 +528,35 @@ HYPOTHESIS = settings(max_examples=100, deadline=None, database=None,
 def cache_files(tmp_path: Path) -> list[Path]:
     """The files a download left in the test's cache (tmp_path/cache)."""
     return [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+
+
+# Hutto and Gilbert's rated sentences (training/outside.py), a few lines of each set
+HUTTO_RATINGS = {
+    "tweets": ("1\t2.7\tSo lucky &amp; happy.\n2\t0\tJust a tweet.\n3\t-1.2\tMonday again\n"
+               "4\t0.5\t!\n"),
+    "amazonReviewSnippets": "1_1\t-0.9\tno picture at all.\n1_2\t0.15\tit works.\n",
+    "nytEditorialSnippets": "1_1\t0.4\tA fine plan.\n1_2\t-2.5\tA disgrace.\n",
+    "movieReviewSnippets": "1\t3.1\tNot read: SST's own source.\n",
+}
+
+
+def _tar(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def hutto_archive(sets: dict[str, str] = HUTTO_RATINGS) -> bytes:
+    return _tar({f"hutto_ICWSM_2014/{stem}_GroundTruth.txt": text.encode()
+                 for stem, text in sets.items()})
+
+
+def hutto_source_archive(sets: dict[str, str] = HUTTO_RATINGS) -> bytes:
+    """vaderSentiment's sdist: the ratings sit in an archive of their own inside it."""
+    root = "vaderSentiment-3.3.2"
+    return _tar({f"{root}/setup.py": b"", f"{root}/additional_resources/"
+                 "hutto_ICWSM_2014.tar.gz": hutto_archive(sets)})

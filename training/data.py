@@ -29,6 +29,10 @@ IMDB_MD5 = "7c2ac02c03563afcf9b574c7e56c153a"
 # Neither publishes a checksum: a download is verified by its content (training.sentences).
 SST2_URL = "https://dl.fbaipublicfiles.com/glue/data/SST-2.zip"
 SENTIMENT140_URL = "http://cs.stanford.edu/people/alecmgo/trainingandtestdata.zip"
+# Hutto and Gilbert's rated sentences ship inside vaderSentiment's source archive on PyPI.
+HUTTO_URL = ("https://files.pythonhosted.org/packages/77/8c/4a48c10a50f750ae565e341e697d74"
+             "a38075a3e43ff0df6f1ab72e186902/vaderSentiment-3.3.2.tar.gz")
+HUTTO_SHA256 = "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9"
 
 # File names a local copy may have, archive first; the canonical archive name comes first.
 LOCAL_NAMES = {
@@ -38,6 +42,7 @@ LOCAL_NAMES = {
     "sst2": ("SST-2.zip", "sst2.tar.gz", "SST-2", "sst2"),
     "sentiment140": ("trainingandtestdata.zip", "sentiment140_100k.tar.gz",
                      "sentiment140_100k", "trainingandtestdata"),
+    "hutto": ("vaderSentiment-3.3.2.tar.gz", "hutto_ICWSM_2014.tar.gz", "hutto_ICWSM_2014"),
 }
 N_LANGUAGES = 18
 # The clean protocol reads names as origin's preprocessing v1 does, whatever version new
@@ -81,6 +86,8 @@ def _looks_like(dataset: str, folder: Path) -> bool:
         from training.sentences import looks_like
 
         return looks_like(dataset, folder)
+    if dataset == "hutto":
+        return any(folder.glob("*_GroundTruth.txt"))
     return (folder / "train").is_dir() or (folder / "test").is_dir()
 
 
@@ -95,6 +102,7 @@ def download(dataset: str, dest: Path | None = None) -> Path:
         "imdb_unsup": (IMDB_URL, f"md5:{IMDB_MD5}", "aclImdb_v1.tar.gz"),
         "sst2": (SST2_URL, None, "SST-2.zip"),
         "sentiment140": (SENTIMENT140_URL, None, "trainingandtestdata.zip"),
+        "hutto": (HUTTO_URL, f"sha256:{HUTTO_SHA256}", "vaderSentiment-3.3.2.tar.gz"),
     }[dataset]
     try:
         # pooch writes to a temporary file and moves it in place only once it is complete

@@ -36,7 +36,7 @@ S140_ROWS_PER_CLASS = 800_000  # the canonical file's (download check)
 SAMPLE_PER_CLASS = 50_000
 
 
-def _members(source: Path, wanted: Callable[[PurePosixPath], bool]) -> Iterator[
+def archive_members(source: Path, wanted: Callable[[PurePosixPath], bool]) -> Iterator[
         tuple[PurePosixPath, bytes]]:
     """(path, content) of the wanted files of a zip, a tar or a folder, in path order."""
     found: list[tuple[PurePosixPath, bytes]] = []
@@ -73,7 +73,7 @@ def looks_like(dataset: str, folder: Path) -> bool:
 
 def load_sst2(source: Path, split: str) -> list[Example]:
     """(text, label) rows of `train` or `dev`, in file order."""
-    rows = [row for _, data in _members(source, lambda p: p.name == f"{split}.tsv")
+    rows = [row for _, data in archive_members(source, lambda p: p.name == f"{split}.tsv")
             for row in _tsv(data)]
     if not rows:
         raise DataError(f"no SST-2 {split}.tsv in {source}")
@@ -112,7 +112,7 @@ def sst2_splits(source: Path) -> tuple[list[Example], list[Example]]:
 
 def load_sentiment140(source: Path) -> list[Example]:
     """Every tweet of the copy: the sample of the canonical archive, or the copy's own."""
-    lines = {p.stem: data for p, data in _members(
+    lines = {p.stem: data for p, data in archive_members(
         source, lambda p: p.name in ("positive.txt", "negative.txt"))}
     if lines:
         return [(line, label) for label, name in ((0, "negative"), (1, "positive"))
@@ -122,7 +122,7 @@ def load_sentiment140(source: Path) -> list[Example]:
 
 def _canonical_rows(source: Path) -> list[tuple[str, int, str]]:
     """(tweet id, polarity 0/4, text) of the canonical CSV (latin-1, as published)."""
-    files = list(_members(source, lambda p: p.name == S140_CSV))
+    files = list(archive_members(source, lambda p: p.name == S140_CSV))
     if not files:
         raise DataError(f"no Sentiment140 tweets in {source} (positive.txt/negative.txt or "
                         f"{S140_CSV})")
