@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     # figures
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0.5, 1], [0.5, 1], "k:", label="perfect")
     for name in ("sst2_dev", "tweets_test"):
@@ -240,7 +241,6 @@ def main(argv: list[str] | None = None) -> int:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(figures["risk"], dpi=110)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in out.items() if not k.startswith("behaviour")},
                      indent=1, ensure_ascii=False))
