@@ -1,7 +1,7 @@
 """Rated sentences from outside the training data: Hutto and Gilbert's (2014) ground truth.
 
-VADER's authors had 20 people rate every text from -4 to +4. The sign of the mean rating is
-the label here; a text rated exactly 0 is left out, as it has no side to get right.
+VADER's authors had at least 20 people rate every text from -4 to +4. The sign of the mean
+rating is the label here; a text rated exactly 0 is left out, as it has no side to get right.
 
 - tweets (4,200): the texts VADER's lexicon and rules were tuned on, so VADER's score there
   is not an outside figure;
