@@ -207,6 +207,12 @@ def clue(kind: str, feature: str, languages: tuple[str, ...], ratio: float) -> E
     return Evidence(kind, text, languages, feature, ratio)
 
 
+# The model reads a Han name in its Chinese reading (anyascii's pinyin: 山田 is "ShanTian"),
+# so its odds between Chinese and Japanese say how pinyin looks, not how the name does: they
+# are set even, and the Han clues choose (docs/origin-evidence.md).
+EVEN_ODDS = {"Han": ("Chinese", "Japanese")}
+
+
 @dataclass(frozen=True)
 class NameEvidence:
     """Everything the writing of one name says, and how it moves the model's answer."""
@@ -232,11 +238,21 @@ class NameEvidence:
                     out[index[language]] += math.log(clue.ratio or 1.0)
         return out
 
+    def even_odds(self, probs: Sequence[float], labels: Sequence[str]) -> list[float]:
+        """The model's probabilities, shared out evenly among the languages whose odds it
+        cannot read in this script (EVEN_ODDS)."""
+        even = [i for i, label in enumerate(labels) if label in EVEN_ODDS.get(self.script, ())]
+        out = list(probs)
+        for i in even:
+            out[i] = sum(probs[j] for j in even) / len(even)
+        return out
+
     def apply(self, probs: Sequence[float], labels: Sequence[str],
               without: Evidence | None = None) -> list[float]:
         """The model's probabilities combined with the clues (optionally all but one)."""
-        logs = [math.log(max(p, 1e-45)) + f
-                for p, f in zip(probs, self.log_factors(labels, without), strict=True)]
+        logs = [math.log(max(p, 1e-45)) + f for p, f in
+                zip(self.even_odds(probs, labels), self.log_factors(labels, without),
+                    strict=True)]
         top = max(logs)
         weights = [math.exp(v - top) for v in logs]
         total = sum(weights)

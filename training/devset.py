@@ -25,6 +25,7 @@ from pathlib import Path
 from training.data import read_name
 
 DEVSET_PATH = Path(__file__).resolve().parent / "eval" / "surnames_multiscript.tsv"
+HAN_COMMON_PATH = DEVSET_PATH.with_name("surnames_han_common.tsv")
 PARTS = ("design", "heldout")
 
 # Spellings one transliteration writes where another writes the other: "Shchukin" and
@@ -55,6 +56,14 @@ def load_devset(path: Path = DEVSET_PATH, part: str | None = None) -> list[DevNa
                         tuple(v for v in r["romanized"].split("|") if v), r["source"])
                 for r in csv.DictReader(fh, delimiter="\t")]
     return [r for r in rows if part is None or r.part == part]
+
+
+def load_han_common(path: Path = HAN_COMMON_PATH) -> list[tuple[str, str]]:
+    """(name, language) of common Chinese and Japanese surnames in Han characters: the names
+    the two are most often told apart on. Kept apart from the dev set, which has none of
+    them, so that measuring how Han names are read never touches its held-out third."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        return [(r["name"], r["language"]) for r in csv.DictReader(fh, delimiter="\t")]
 
 
 def heldout_by_rule(devset: Iterable[DevName]) -> set[str]:

@@ -142,6 +142,21 @@ def test_han_names_weigh_character_forms_length_and_compound_surnames() -> None:
                                            for c in name_evidence("辻本").clues]
 
 
+def test_a_han_name_starts_even_between_chinese_and_japanese() -> None:
+    # the model reads 田中 in pinyin ("TianZhong"), so its Chinese odds say nothing: the two
+    # languages share what it gives them, and the clues choose
+    chinese, japanese = LABELS.index("Chinese"), LABELS.index("Japanese")
+    probs = [0.0] * 18
+    probs[chinese], probs[japanese], probs[LABELS.index("Korean")] = 0.95, 0.01, 0.04
+    assert name_evidence("田中").even_odds(probs, LABELS)[chinese] == pytest.approx(0.48)
+    served = name_evidence("田中").apply(probs, LABELS)
+    assert served[japanese] == pytest.approx(100 / 101, rel=1e-3)  # the length clue, 100:1
+    assert name_evidence("王").apply(probs, LABELS)[chinese] == pytest.approx(100 / 101,
+                                                                              rel=1e-3)
+    for other in ("Tanaka", "やまだ", "김"):  # the model reads these scripts' own spelling
+        assert name_evidence(other).even_odds(probs, LABELS) == probs
+
+
 def test_apply_is_bayes_rule_and_can_leave_one_clue_out() -> None:
     evidence = name_evidence("Łódź")
     probs = [1 / 18] * 18

@@ -4,9 +4,10 @@ from collections import Counter
 
 import pytest
 
+from inference.scripts import name_script
 from tests.helpers import real_data
 from training.data import iter_names, read_name
-from training.devset import DevName, collisions, heldout_by_rule, load_devset
+from training.devset import DevName, collisions, heldout_by_rule, load_devset, load_han_common
 
 NATIVE = {"Russian": {"Cyrillic"}, "Greek": {"Greek"}, "Arabic": {"Arabic"},
           "Korean": {"Hangul"}, "Japanese": {"Han", "Kana", "Han+Kana"}, "Chinese": {"Han"}}
@@ -56,3 +57,13 @@ def test_no_dev_name_is_in_the_labelled_data(devset: list[DevName]) -> None:
     data = list(iter_names(real_data("names.zip")))
     assert collisions(devset, data) == []
     assert not {read_name(d.name) for d in devset} & {read_name(n) for n, _ in data}
+
+
+def test_the_common_han_surnames_are_han_only_and_kept_apart_from_the_dev_set(
+        devset: list[DevName]) -> None:
+    names = load_han_common()
+    assert Counter(language for _, language in names).keys() == {"Chinese", "Japanese"}
+    assert min(Counter(language for _, language in names).values()) >= 100
+    assert len({name for name, _ in names}) == len(names)  # none under both languages
+    assert all(name_script(name) == "Han" for name, _ in names)
+    assert not {name for name, _ in names} & {d.name for d in devset}
