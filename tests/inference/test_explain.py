@@ -70,6 +70,22 @@ def test_top_parts_never_overlap_and_keep_their_direction() -> None:
     assert [p.text for p in top_parts(parts, 1, toward=True)] == ["kow"]
 
 
+def test_parts_that_move_the_odds_by_under_5_percent_are_not_listed() -> None:
+    parts = [Part(0, 1, "a", 0.3, 0.5), Part(1, 1, "b", 0.04, 0.6), Part(2, 1, "c", -0.01, 0.6)]
+    assert [p.text for p in top_parts(parts, 3, toward=True)] == ["a"]
+    assert top_parts(parts, 3, toward=False) == []
+
+
+def test_a_han_names_letters_push_nowhere_once_its_odds_are_even() -> None:
+    # the model reads 田中 in pinyin; the even odds leave the clues to choose, so Why? names
+    # the clues and no part of "tianzhong"
+    predictor = Predictor.load("origin", shipped_checkpoint("origin"), device="cpu")
+    why = explain_prepared(predictor, predictor.prepare_many(["田中"])[0])
+    assert why.prediction.label == "Japanese"
+    assert why.toward() == [] and why.against() == []
+    assert {c.kind for c in why.clues} >= {"script", "han_length"}
+
+
 def test_log_odds_keep_their_precision_near_certainty() -> None:
     # 1 - p is 1e-9 here: float32 would round p to 1, the sum of the others does not.
     assert log_odds([1.0, 6e-10, 4e-10], 0) == pytest.approx(20.723, abs=1e-3)
