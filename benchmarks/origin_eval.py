@@ -2,14 +2,16 @@
 memory, the "not sure" threshold and the TF-IDF baseline, on every set.
 
 Sets: the clean test split, the clean validation split, the design part of the
-multi-script dev set (training/eval/surnames_multiscript.tsv) and common Chinese and Japanese
-surnames in Han characters (training/eval/surnames_han_common.tsv); the dev set's held-out
-part only with --final, once, for the final figure. The known-name memory of each evaluation
-is built without the split it scores (test: train + validation; validation: train; the
-others: every split, as served: no dev name is in the data, tests/training/test_devset.py),
-so no dev, test or validation figure is answered from memory ("answered_from_memory" counts
-them for every set). The "not sure" threshold is chosen on validation; each clue kind's
-ratio is justified by the ablation and the grid on the design part and on validation.
+multi-script dev set (training/eval/surnames_multiscript.tsv), the same names in plain Latin
+letters (their first romanisation, else unaccented: training.devset.in_latin) and common
+Chinese and Japanese surnames in Han characters (training/eval/surnames_han_common.tsv);
+the dev set's held-out part only with --final, once, for the final figure. The known-name
+memory of each evaluation is built without the split it scores (test: train + validation;
+validation: train; the others: every split, as served: no dev name is in the data under any
+of its spellings, tests/training/test_devset.py), so no dev, test or validation figure is
+answered from memory ("answered_from_memory" counts them for every set). The "not sure"
+threshold is chosen on validation; each clue kind's ratio is justified by the ablation and
+the grid on the design part and on validation.
 
     python -m benchmarks.origin_eval --data ../shared/data [--final]
 
@@ -41,7 +43,7 @@ from inference.predictor import Predictor, Prepared
 from inference.registry import shipped_checkpoint
 from inference.tasks import ORIGIN
 from training.data import clean_name_splits, locate
-from training.devset import load_devset, load_han_common
+from training.devset import in_latin, load_devset, load_han_common
 from training.metrics import summarize
 from training.origin import SURE_ACCURACY
 from training.ready import sure_threshold
@@ -179,6 +181,7 @@ def main() -> None:
     sets: dict[str, Examples] = {
         "test": splits.test, "validation": splits.val,
         "dev_design": [(d.name, d.language) for d in load_devset(part="design")],
+        "dev_design_latin": [(in_latin(d), d.language) for d in load_devset(part="design")],
         "han_common": load_han_common()}
     if args.final:
         sets["dev_heldout"] = [(d.name, d.language) for d in load_devset(part="heldout")]

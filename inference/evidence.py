@@ -142,22 +142,32 @@ class NamePart:
     shown: str  # as the card shows it: "-stra", "ver-", "quh"
     pattern: re.Pattern[str]
     languages: tuple[str, ...]
+    article: bool = False  # the pattern is the whole first word, and another word follows
+
+    def found_in(self, words: list[str]) -> bool:
+        if self.article:
+            return len(words) >= 2 and bool(self.pattern.fullmatch(words[0]))
+        return any(self.pattern.search(word) for word in words)
 
 
-def _part(shown: str, pattern: str, *languages: str) -> NamePart:
-    return NamePart(shown, re.compile(pattern), languages)
+def _part(shown: str, pattern: str, *languages: str, article: bool = False) -> NamePart:
+    return NamePart(shown, re.compile(pattern), languages, article)
 
 
 # Sources: Wikipedia's "Dutch name" (the Frisian surnames in -stra, -sma, -inga: Dijkstra,
 # Wiersma, Andringa), "Scots language" and "Yogh" (Scots quh for wh: Urquhart, Colquhoun; z
 # for the old letter yogh, said as y: Menzies, Dalziel, Mackenzie). None of the data's other
 # 17 languages forms a name with them (no name of the data ends in -stra or -sma or has quh).
+# Wikipedia's "Arabic name": the article al- (el- in Egyptian and Levantine speech) begins
+# many surnames (Al-Khatib, El-Sayed); no name of the data has al or el as a word before
+# another, and the data's Arabic list, Lebanese surnames written without it, has none either.
 NAME_PARTS: tuple[NamePart, ...] = (
     _part("-stra", r"stra$", "Dutch"),
     _part("-sma", r"sma$", "Dutch"),
     _part("-inga", r"inga$", "Dutch"),
     _part("quh", r"quh", "Scottish"),
     _part("z as yogh", r"[ln]zie", "Scottish"),
+    _part("al-", r"al|el", "Arabic", article=True),
 )
 # Vietnamese alone stacks a tone mark on a vowel's own mark (ễ, ậ, ự) and writes the dot
 # below and the hook above (ạ, ả): these combining marks, or two marks on one letter.
@@ -377,8 +387,8 @@ def _particles(lower: str, ratio: float) -> list[Evidence]:
 
 def _name_parts(lower: str, ratio: float) -> list[Evidence]:
     words = [w for w in re.split(r"[\s'’-]+", lower) if w]
-    return [clue("name_part", part.shown, part.languages, ratio) for part in NAME_PARTS
-            if any(part.pattern.search(word) for word in words)]
+    return [clue("name_part", f"{words[0]}-" if part.article else part.shown, part.languages,
+                 ratio) for part in NAME_PARTS if part.found_in(words)]
 
 
 def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from anyascii import anyascii
+
 from training.data import read_name
 
 DEVSET_PATH = Path(__file__).resolve().parent / "eval" / "surnames_multiscript.tsv"
@@ -56,6 +58,12 @@ def load_devset(path: Path = DEVSET_PATH, part: str | None = None) -> list[DevNa
                         tuple(v for v in r["romanized"].split("|") if v), r["source"])
                 for r in csv.DictReader(fh, delimiter="\t")]
     return [r for r in rows if part is None or r.part == part]
+
+
+def in_latin(d: DevName) -> str:
+    """A dev name as many type it, in plain Latin letters: its first romanisation (Smirnova,
+    Al-Khatib), else its letters without their accents (Müller -> Muller)."""
+    return d.romanized[0] if d.romanized else anyascii(d.name)
 
 
 def load_han_common(path: Path = HAN_COMMON_PATH) -> list[tuple[str, str]]:

@@ -142,6 +142,15 @@ def test_han_names_weigh_character_forms_length_and_compound_surnames() -> None:
                                            for c in name_evidence("辻本").clues]
 
 
+def test_the_arabic_article_points_to_arabic_before_another_word() -> None:
+    for name in ("Al-Khatib", "al Masri", "El-Sayed", "el’Hage"):
+        clues = name_evidence(name).clues
+        assert [(c.kind, c.labels) for c in clues] == [("name_part", ("Arabic",))], name
+    assert name_evidence("El Sayed").clues[0].text == "the name part el- (Arabic)"
+    for name in ("Al", "Alvarez", "Elias", "Abdel", "Ben-Al"):  # not the article
+        assert not name_evidence(name).clues, name
+
+
 def test_a_han_name_starts_even_between_chinese_and_japanese() -> None:
     # the model reads 田中 in pinyin ("TianZhong"), so its Chinese odds say nothing: the two
     # languages share what it gives them, and the clues choose

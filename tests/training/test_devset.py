@@ -7,7 +7,14 @@ import pytest
 from inference.scripts import name_script
 from tests.helpers import real_data
 from training.data import iter_names, read_name
-from training.devset import DevName, collisions, heldout_by_rule, load_devset, load_han_common
+from training.devset import (
+    DevName,
+    collisions,
+    heldout_by_rule,
+    in_latin,
+    load_devset,
+    load_han_common,
+)
 
 NATIVE = {"Russian": {"Cyrillic"}, "Greek": {"Greek"}, "Arabic": {"Arabic"},
           "Korean": {"Hangul"}, "Japanese": {"Han", "Kana", "Han+Kana"}, "Chinese": {"Han"}}
@@ -67,3 +74,12 @@ def test_the_common_han_surnames_are_han_only_and_kept_apart_from_the_dev_set(
     assert len({name for name, _ in names}) == len(names)  # none under both languages
     assert all(name_script(name) == "Han" for name, _ in names)
     assert not {name for name, _ in names} & {d.name for d in devset}
+
+
+def test_a_dev_name_in_latin_letters_is_its_first_romanisation_else_unaccented(
+        devset: list[DevName]) -> None:
+    by_name = {d.name: d for d in devset}
+    assert in_latin(by_name["Смирнова"]) == "Smirnova"
+    accented = next(d for d in devset if d.language == "German")
+    assert in_latin(accented).isascii() and not accented.name.isascii()
+    assert all(in_latin(d).isascii() for d in devset)
