@@ -429,7 +429,7 @@ def served(model_dir: Path, task: str, trusted: dict[str, AgreedExample]) -> Pre
     known = task_spec(task).memory
     memory = None
     if known is not None:
-        memory = Memory(known.key, ckpt.known_inputs)
+        memory = Memory(known.key, ckpt.known_inputs, known.forms)
         memory.set_agreed(AgreedInput(key, e.input_text, e.label) for key, e in trusted.items())
     return Predictor(ckpt, memory=memory)
 

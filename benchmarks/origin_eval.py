@@ -8,8 +8,9 @@ Chinese and Japanese surnames in Han characters (training/eval/surnames_han_comm
 the dev set's held-out part only with --final, once, for the final figure. The known-name
 memory of each evaluation is built without the split it scores (test: train + validation;
 validation: train; the others: every split, as served: no dev name is in the data under any
-of its spellings, tests/training/test_devset.py), so no dev, test or validation figure is
-answered from memory ("answered_from_memory" counts them for every set). The "not sure"
+of its spellings, tests/training/test_devset.py), so no name is answered from its own
+entry; a feminine form may answer from its masculine form (inference/surname_forms.py), and
+"answered_from_memory" counts those for every set. The "not sure"
 threshold is chosen on validation; each clue kind's ratio is justified by the ablation and
 the grid on the design part and on validation.
 
@@ -72,7 +73,7 @@ def with_evidence(examples: Examples, probs: list[list[float]], labels: tuple[st
 
 def memory_of(pairs: Examples) -> Memory:
     assert ORIGIN.memory is not None
-    return Memory(ORIGIN.memory.key, pairs)
+    return Memory(ORIGIN.memory.key, pairs, ORIGIN.memory.forms)
 
 
 def with_memory(predictor: Predictor, memory: Memory, examples: Examples,

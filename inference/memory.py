@@ -19,6 +19,10 @@ Entries come from two sources:
   so an agreed input joins at once and leaves when its agreement is revoked or its voters
   are forgotten.
 
+A name it does not know may answer from another form of it that it knows, where the task
+says which forms count: a Slavic feminine surname from its masculine form, under the
+languages that form it so (inference/surname_forms.py), and the card says which form.
+
 Each distinct spelling counts once per label, however often the data repeats it (Arabic.txt
 holds some names hundreds of times). Torch-free. Lookups run on the model thread while the
 event loop replaces the agreed set: the agreed counts are rebuilt aside and swapped in one
@@ -29,12 +33,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from inference.evidence import KNOWN, Evidence
 
 DATA, AGREED = "data", "agreed"
+# Other forms of a key that name the same thing, each with the labels that form it that way
+# (inference/surname_forms.py).
+Forms = Callable[[str], list[tuple[str, tuple[str, ...]]]]
 _WHERE = {DATA: "in the data", AGREED: "agreed by the community"}
 
 
@@ -65,6 +72,7 @@ class KnownAnswer:
 
     labels: tuple[tuple[str, float], ...]
     sources: tuple[str, ...]  # DATA and/or AGREED
+    form: str = ""  # the other form of the input that is known ("Ivanov" for "Ivanova")
 
     def evidence(self, noun: str, order: Iterable[str] = ()) -> Evidence:
         """As the card and the JSON say it: "known name: English, Scottish, Czech in the
@@ -72,15 +80,19 @@ class KnownAnswer:
         known = [label for label, _ in self.labels]
         names = [label for label in order if label in known] or known
         where = " and ".join(_WHERE[s] for s in self.sources)
-        return Evidence(KNOWN, f"known {noun}: {', '.join(names)} {where}", tuple(names),
-                        "+".join(self.sources))
+        text = f"known {noun}: {', '.join(names)} {where}"
+        if self.form:
+            text += f", as {self.form}, its masculine form"
+        return Evidence(KNOWN, text, tuple(names), "+".join(self.sources))
 
 
 class Memory:
     """Per key, how many distinct entries name each label: the data's, and the agreed."""
 
-    def __init__(self, key: Callable[[str], str], pairs: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(self, key: Callable[[str], str], pairs: Iterable[tuple[str, str]] = (),
+                 forms: Forms | None = None) -> None:
         self.key = key
+        self.forms = forms
         self._data: dict[str, Counter[str]] = {}
         for name, label in set(pairs):
             self._data.setdefault(key(name), Counter())[label] += 1
@@ -124,12 +136,24 @@ class Memory:
         key = self.key(raw)
         data, agreed = self._data.get(key), self._agreed_counts.get(key)
         if not data and not agreed:
-            return None
+            return self._lookup_form(key)
         if not agreed:  # the data never changes: its answer is made once
             if (answer := self._answers.get(key)) is None:
                 answer = self._answers[key] = self._answer(data, None)
             return answer
         return self._answer(data, agreed)
+
+    def _lookup_form(self, key: str) -> KnownAnswer | None:
+        """The answer of the first other form of an unknown input that is known under a
+        language that forms the input from it (inference/surname_forms.py)."""
+        for form, languages in self.forms(key) if self.forms else ():
+            counts = [Counter({label: n for label, n in found.items() if label in languages})
+                      if (found := where.get(form)) else None
+                      for where in (self._data, self._agreed_counts)]
+            if any(counts):
+                answer = self._answer(*(c or None for c in counts))
+                return replace(answer, form=form.capitalize())
+        return None
 
     @staticmethod
     def _answer(data: Counter[str] | None, agreed: Counter[str] | None) -> KnownAnswer:

@@ -567,7 +567,8 @@ class InferenceWorker(InferenceClient):
         """Load, build and probe (Predictor.self_test) a checkpoint."""
         ckpt = load_checkpoint(path, task)
         known = task_spec(task).memory
-        memory = Memory(known.key, ckpt.known_inputs) if known and self.memory else None
+        memory = (Memory(known.key, ckpt.known_inputs, known.forms) if known and self.memory
+                  else None)
         predictor = Predictor(ckpt, self.device, memory, int8=self.int8)
         predictor.self_test()
         return predictor

@@ -8,6 +8,7 @@ import pytest
 from inference.checkpoint import load_checkpoint, save_checkpoint
 from inference.memory import AgreedInput, Memory
 from inference.predictor import Predictor
+from inference.surname_forms import masculine_forms
 from inference.tasks import ORIGIN
 from inference.text import name_key
 from inference.verdict import NOT_SURE, SURE
@@ -35,6 +36,38 @@ def test_memory_keeps_accents_and_scripts() -> None:
     text = smith.evidence("name", ["English", "Scottish", "Russian", "Czech"]).text
     assert text == "known name: English, Scottish, Czech in the data"
     assert known.lookup("Smithson") is None and len(known) == 5
+
+
+def test_a_feminine_form_answers_from_its_known_masculine_form() -> None:
+    known = Memory(name_key, [("Ivanov", "Russian"), ("Novak", "Czech"), ("Novak", "Polish"),
+                              ("Kowalski", "Polish"), ("Ivanova", "English"), ("Farin", "Russian"),
+                              ("Novák", "Czech")], masculine_forms)
+    itself = known.lookup("Ivanova")  # known itself: the data's own label wins
+    assert itself.labels == (("English", 1.0),) and itself.form == ""
+    known = Memory(name_key, [("Ivanov", "Russian"), ("Novak", "Czech"), ("Novak", "Polish"),
+                              ("Kowalski", "Polish"), ("Novák", "Czech")], masculine_forms)
+    ivanova = known.lookup("IVANOVA")
+    assert ivanova.labels == (("Russian", 1.0),) and ivanova.form == "Ivanov"
+    assert ivanova.evidence("name").text == (
+        "known name: Russian in the data, as Ivanov, its masculine form")
+    # only the languages that make that feminine: Polish writes Nowakowa, not Novakova
+    assert known.lookup("Novakova").labels == (("Czech", 1.0),)
+    assert known.lookup("Nováková").form == "Novák"  # accents kept, as typed
+    assert known.lookup("Kowalska").labels == (("Polish", 1.0),)
+    assert known.lookup("Ina") is None and known.lookup("Ivanovna") is None
+    known.agree(AgreedInput("petrov", "Petrov", "Russian"))
+    assert known.lookup("Petrova").sources == ("agreed",)
+    assert Memory(name_key, [("Ivanov", "Russian")]).lookup("Ivanova") is None  # no forms
+
+
+def test_masculine_forms_by_language() -> None:
+    assert masculine_forms("ivanova") == [("ivanov", ("Russian",)), ("ivan", ("Czech",))]
+    assert ("sokolovsky", ("Russian",)) in masculine_forms("sokolovskaya")
+    assert ("tolstoy", ("Russian",)) in masculine_forms("tolstaya")
+    assert ("novotný", ("Czech",)) not in masculine_forms("novotná")  # -ná is not read
+    assert masculine_forms("kowalska") == [("kowalski", ("Polish",)),
+                                           ("kowalsky", ("Czech", "Russian"))]
+    assert masculine_forms("smith") == [] and masculine_forms("eva") == []
 
 
 def test_agreed_names_join_at_once_and_leave_when_no_longer_agreed() -> None:
@@ -135,6 +168,10 @@ async def test_the_worker_serves_the_checkpoints_known_inputs_and_keeps_agreed_o
         nakamura, zwoelf = await worker.predict("origin", ["Nakamura", "Zwoelf"])
         assert nakamura.source == "model"
         assert (zwoelf.source, zwoelf.label) == ("known_name", "Korean")
+        await worker.set_agreed("origin", [AgreedInput("p", "Petrov", "Russian")])
+        petrova = await worker.predict_one("origin", "Petrova")  # from its masculine form
+        assert (petrova.source, petrova.label) == ("known_name", "Russian")
+        assert petrova.known is not None and "as Petrov" in petrova.known.text
         with pytest.raises(ValueError, match="answers no known inputs"):
             await worker.set_agreed("sentiment", [])
     async with InferenceWorker(model_dir=tmp_path, device="cpu", threads=1,
