@@ -21,14 +21,16 @@ _RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     *(("aya", m, ("Russian",)) for m in ("oy", "oi", "iy", "ii", "y")),
     ("ova", "ov", ("Russian",)),  # Ivanova -> Ivanov
     ("ova", "", ("Czech",)),  # Novakova -> Novak, as typed without the accent
+    ("ova", "a", ("Czech",)),  # Svobodova -> Svoboda
     ("eva", "ev", ("Russian",)),
     ("ina", "in", ("Russian",)),
     ("yna", "yn", ("Russian",)),
     ("ová", "", ("Czech",)),
+    ("ová", "a", ("Czech",)),
     ("ská", "ský", ("Czech",)),
     ("cká", "cký", ("Czech",)),
     ("ska", "ski", ("Polish",)),
-    ("ska", "sky", ("Czech", "Russian")),
+    ("ska", "sky", ("Czech",)),  # Russian makes -skaya of -sky
     ("cka", "cki", ("Polish",)),
     ("cka", "cky", ("Czech",)),
 )

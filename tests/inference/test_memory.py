@@ -61,12 +61,14 @@ def test_a_feminine_form_answers_from_its_known_masculine_form() -> None:
 
 
 def test_masculine_forms_by_language() -> None:
-    assert masculine_forms("ivanova") == [("ivanov", ("Russian",)), ("ivan", ("Czech",))]
+    assert masculine_forms("ivanova") == [("ivanov", ("Russian",)), ("ivan", ("Czech",)),
+                                          ("ivana", ("Czech",))]
     assert ("sokolovsky", ("Russian",)) in masculine_forms("sokolovskaya")
     assert ("tolstoy", ("Russian",)) in masculine_forms("tolstaya")
     assert ("novotný", ("Czech",)) not in masculine_forms("novotná")  # -ná is not read
     assert masculine_forms("kowalska") == [("kowalski", ("Polish",)),
-                                           ("kowalsky", ("Czech", "Russian"))]
+                                           ("kowalsky", ("Czech",))]
+    assert ("svoboda", ("Czech",)) in masculine_forms("svobodová")
     assert masculine_forms("smith") == [] and masculine_forms("eva") == []
 
 
