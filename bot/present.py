@@ -220,7 +220,8 @@ def why_card(why: Why) -> WhyCard:
         notes.append(f"{capitalised(p.known.text)}, so that is the answer; the model alone, "
                      f"reading the letters, gives {p.label} {percent(e.base)}.")
     if not toward:
-        notes.append(f"No single part pushes toward {p.label}: the answer comes from the whole.")
+        source = "how it is written" if e.clues and p.known is None else "the whole"
+        notes.append(f"No single part pushes toward {p.label}: the answer comes from {source}.")
     if p.truncated:
         notes.append("This text was long: only its beginning and its end were read.")
     if p.label != why.answered_label:

@@ -83,6 +83,12 @@ async def test_why_shows_the_writing_and_the_known_name(fake, ready_bot):
         timeout=10)
     text = reply["embeds"][0]["description"]
     assert "*Known name: Japanese in the data, so that is the answer" in text
+    # a Han name's pinyin letters move nothing once its odds are even: the clues answer
+    han = await ask(fake, alice, "山田")
+    reply = await (await fake.click(alice, han, fake_id(han, "seqbot:why:"))).final(timeout=10)
+    text = reply["embeds"][0]["description"]
+    assert "2 Han characters: several, as Japanese surnames are" in text
+    assert "the answer comes from how it is written" in text
 
 
 async def test_an_agreed_name_joins_the_memory_and_leaves_with_its_voters(fake, bot):
