@@ -10,9 +10,9 @@ memory of each evaluation is built without the split it scores (test: train + va
 validation: train; the others: every split, as served: no dev name is in the data under any
 of its spellings, tests/training/test_devset.py), so no name is answered from its own
 entry; a feminine form may answer from its masculine form (inference/surname_forms.py), and
-"answered_from_memory" counts those for every set. The "not sure"
-threshold is chosen on validation; each clue kind's ratio is justified by the ablation and
-the grid on the design part and on validation.
+"answered_from_memory" counts those for every set. The "not sure" threshold is chosen on
+validation; each clue kind's ratio is justified by the ablation and the grid on the design
+part and on validation.
 
     python -m benchmarks.origin_eval --data ../shared/data [--final]
 
