@@ -158,6 +158,9 @@ def _part(shown: str, pattern: str, *languages: str, article: bool = False) -> N
 # Wiersma, Andringa), "Scots language" and "Yogh" (Scots quh for wh: Urquhart, Colquhoun; z
 # for the old letter yogh, said as y: Menzies, Dalziel, Mackenzie). None of the data's other
 # 17 languages forms a name with them (no name of the data ends in -stra or -sma or has quh).
+# Wikipedia's "Portuguese orthography": the nasal -ão after c or ç (Conceição, Assunção,
+# Falcão) is Portuguese alone; typed without its marks it is -cao, which no other of the
+# languages ends a longer name with (the data's only -cao is the Chinese and Vietnamese Cao).
 # Wikipedia's "Arabic name": the article al- (el- in Egyptian and Levantine speech) begins
 # many surnames (Al-Khatib, El-Sayed); no name of the data has al or el as a word before
 # another, and the data's Arabic list, Lebanese surnames written without it, has none either.
@@ -167,6 +170,7 @@ NAME_PARTS: tuple[NamePart, ...] = (
     _part("-inga", r"inga$", "Dutch"),
     _part("quh", r"quh", "Scottish"),
     _part("z as yogh", r"[ln]zie", "Scottish"),
+    _part("-cao", r"..cao$", "Portuguese"),
     _part("al-", r"al|el", "Arabic", article=True),
 )
 # Vietnamese alone stacks a tone mark on a vowel's own mark (ễ, ậ, ự) and writes the dot

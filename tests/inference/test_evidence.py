@@ -142,6 +142,13 @@ def test_han_names_weigh_character_forms_length_and_compound_surnames() -> None:
                                            for c in name_evidence("辻本").clues]
 
 
+def test_cao_typed_without_its_marks_points_to_portuguese() -> None:
+    for name in ("Conceicao", "Falcao", "Da Assuncao"):
+        assert [(c.kind, c.labels) for c in name_evidence(name).clues] == [
+            ("name_part", ("Portuguese",))], name
+    assert not name_evidence("Cao").clues and not name_evidence("Tsao").clues
+
+
 def test_the_arabic_article_points_to_arabic_before_another_word() -> None:
     for name in ("Al-Khatib", "al Masri", "El-Sayed", "el’Hage"):
         clues = name_evidence(name).clues
