@@ -142,16 +142,17 @@ class NamePart:
     shown: str  # as the card shows it: "-stra", "ver-", "quh"
     pattern: re.Pattern[str]
     languages: tuple[str, ...]
-    article: bool = False  # the pattern is the whole first word, and another word follows
+    prefix: bool = False  # matched at the start of the whole name, not within each word
 
-    def found_in(self, words: list[str]) -> bool:
-        if self.article:
-            return len(words) >= 2 and bool(self.pattern.fullmatch(words[0]))
-        return any(self.pattern.search(word) for word in words)
+    def found_in(self, lower: str, words: list[str]) -> str | None:
+        """What of the name it matched, or None."""
+        if self.prefix:
+            return m[0] if (m := self.pattern.match(lower)) else None
+        return self.shown if any(self.pattern.search(word) for word in words) else None
 
 
-def _part(shown: str, pattern: str, *languages: str, article: bool = False) -> NamePart:
-    return NamePart(shown, re.compile(pattern), languages, article)
+def _part(shown: str, pattern: str, *languages: str, prefix: bool = False) -> NamePart:
+    return NamePart(shown, re.compile(pattern), languages, prefix)
 
 
 # Sources: Wikipedia's "Dutch name" (the Frisian surnames in -stra, -sma, -inga: Dijkstra,
@@ -162,8 +163,9 @@ def _part(shown: str, pattern: str, *languages: str, article: bool = False) -> N
 # Falcão) is Portuguese alone; typed without its marks it is -cao, which no other of the
 # languages ends a longer name with (the data's only -cao is the Chinese and Vietnamese Cao).
 # Wikipedia's "Arabic name": the article al- (el- in Egyptian and Levantine speech) begins
-# many surnames (Al-Khatib, El-Sayed); no name of the data has al or el as a word before
-# another, and the data's Arabic list, Lebanese surnames written without it, has none either.
+# many surnames, joined by a hyphen (Al-Khatib, El-Sayed); no name of the data has al- or el-,
+# and the data's Arabic list, Lebanese surnames written without it, has none either. With a
+# space it is not read: "Al Gore" is a given name and a surname.
 NAME_PARTS: tuple[NamePart, ...] = (
     _part("-stra", r"stra$", "Dutch"),
     _part("-sma", r"sma$", "Dutch"),
@@ -171,7 +173,7 @@ NAME_PARTS: tuple[NamePart, ...] = (
     _part("quh", r"quh", "Scottish"),
     _part("z as yogh", r"[ln]zie", "Scottish"),
     _part("-cao", r"..cao$", "Portuguese"),
-    _part("al-", r"al|el", "Arabic", article=True),
+    _part("al-", r"(?:al|el)[-'’](?=\w)", "Arabic", prefix=True),
 )
 # Vietnamese alone stacks a tone mark on a vowel's own mark (ễ, ậ, ự) and writes the dot
 # below and the hook above (ạ, ả): these combining marks, or two marks on one letter.
@@ -391,8 +393,8 @@ def _particles(lower: str, ratio: float) -> list[Evidence]:
 
 def _name_parts(lower: str, ratio: float) -> list[Evidence]:
     words = [w for w in re.split(r"[\s'’-]+", lower) if w]
-    return [clue("name_part", f"{words[0]}-" if part.article else part.shown, part.languages,
-                 ratio) for part in NAME_PARTS if part.found_in(words)]
+    return [clue("name_part", found, part.languages, ratio) for part in NAME_PARTS
+            if (found := part.found_in(lower, words)) is not None]
 
 
 def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,

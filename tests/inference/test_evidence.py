@@ -149,12 +149,13 @@ def test_cao_typed_without_its_marks_points_to_portuguese() -> None:
     assert not name_evidence("Cao").clues and not name_evidence("Tsao").clues
 
 
-def test_the_arabic_article_points_to_arabic_before_another_word() -> None:
-    for name in ("Al-Khatib", "al Masri", "El-Sayed", "el’Hage"):
+def test_the_arabic_article_points_to_arabic_when_joined_to_the_name() -> None:
+    for name in ("Al-Khatib", "al-Masri", "El-Sayed", "el’Hage", "AL-QAHTANI"):
         clues = name_evidence(name).clues
         assert [(c.kind, c.labels) for c in clues] == [("name_part", ("Arabic",))], name
-    assert name_evidence("El Sayed").clues[0].text == "the name part el- (Arabic)"
-    for name in ("Al", "Alvarez", "Elias", "Abdel", "Ben-Al"):  # not the article
+    assert name_evidence("El-Sayed").clues[0].text == "the name part el- (Arabic)"
+    # a given name and a surname, or no article at all
+    for name in ("Al Gore", "El Sayed", "Al", "Al-", "Alvarez", "Elias", "Abdel", "Ben-Al"):
         assert not name_evidence(name).clues, name
 
 
