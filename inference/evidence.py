@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from anyascii import anyascii
+
 from inference.scripts import chinese_only, japanese_only, name_script, scripts
 
 KNOWN = "known_name"  # the kind of Evidence (and the Prediction.source) of a known input
@@ -132,6 +134,15 @@ _COMPOUND = ("万俟 司马 上官 欧阳 夏侯 诸葛 闻人 东方 赫连 皇
 _TRADITIONAL = str.maketrans("万马欧阳诸闻东连迟单孙轩辕钟离长鲜闾颛乐驷谷门夹车",
                              "萬馬歐陽諸聞東連遲單孫軒轅鍾離長鮮閭顓樂駟穀門夾車")
 CHINESE_COMPOUND_SURNAMES = frozenset(_COMPOUND + [c.translate(_TRADITIONAL) for c in _COMPOUND])
+# The same in pinyin, as most people type them (Ouyang, Zhuge, Shangguan): anyascii's reading
+# of each character, but where a surname reads its characters otherwise (万俟 is Moqi, not
+# Wanqi); names of four letters or fewer (Sima, Situ, Diwu) are left out, as other languages
+# have them too (Czech Šíma, typed Sima).
+_SURNAME_READINGS = {"万俟": "moqi", "单于": "chanyu", "澹台": "tantai", "尉迟": "yuchi",
+                     "拓跋": "tuoba", "乐正": "yuezheng", "子车": "ziju"}
+CHINESE_COMPOUND_PINYIN = frozenset(
+    pinyin for c in _COMPOUND
+    if len(pinyin := _SURNAME_READINGS.get(c) or anyascii(c).lower()) > 4)
 
 
 @dataclass(frozen=True)
@@ -422,6 +433,8 @@ def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,
     if script == "Latin":
         lower = text.lower()
         clues += _particles(lower, ratios.particle) + _name_parts(lower, ratios.name_part)
+        if re.sub(r"[\s'’-]", "", lower) in CHINESE_COMPOUND_PINYIN:
+            clues.append(clue("han_compound", text.strip(), ("Chinese",), ratios.han_compound))
         for char, languages in ({} if text.isascii()
                                 else letters(lower, positions, spelling)).items():
             clues.append(clue("letter", char, languages, ratios.letter))

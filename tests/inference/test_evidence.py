@@ -142,6 +142,15 @@ def test_han_names_weigh_character_forms_length_and_compound_surnames() -> None:
                                            for c in name_evidence("辻本").clues]
 
 
+def test_a_compound_surname_in_pinyin_points_to_chinese() -> None:
+    for name in ("Ouyang", "Shangguan", "Zhuge", "Mu-rong", "Tuoba"):
+        assert [(c.kind, c.labels) for c in name_evidence(name).clues] == [
+            ("han_compound", ("Chinese",))], name
+    assert name_evidence("Ouyang").clues[0].text == "Ouyang: a Chinese compound surname"
+    for name in ("Sima", "Taba", "Yang"):  # four letters or fewer; anyascii's 拓跋; one name
+        assert not name_evidence(name).clues, name
+
+
 def test_cao_typed_without_its_marks_points_to_portuguese() -> None:
     for name in ("Conceicao", "Falcao", "Da Assuncao"):
         assert [(c.kind, c.labels) for c in name_evidence(name).clues] == [
