@@ -540,7 +540,7 @@ HUTTO_RATINGS = {
 }
 
 
-def _tar(files: dict[str, bytes]) -> bytes:
+def tar_bytes(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         for name, content in files.items():
@@ -551,12 +551,12 @@ def _tar(files: dict[str, bytes]) -> bytes:
 
 
 def hutto_archive(sets: dict[str, str] = HUTTO_RATINGS) -> bytes:
-    return _tar({f"hutto_ICWSM_2014/{stem}_GroundTruth.txt": text.encode()
+    return tar_bytes({f"hutto_ICWSM_2014/{stem}_GroundTruth.txt": text.encode()
                  for stem, text in sets.items()})
 
 
 def hutto_source_archive(sets: dict[str, str] = HUTTO_RATINGS) -> bytes:
     """vaderSentiment's sdist: the ratings sit in an archive of their own inside it."""
     root = "vaderSentiment-3.3.2"
-    return _tar({f"{root}/setup.py": b"", f"{root}/additional_resources/"
+    return tar_bytes({f"{root}/setup.py": b"", f"{root}/additional_resources/"
                  "hutto_ICWSM_2014.tar.gz": hutto_archive(sets)})

@@ -19,8 +19,6 @@ extracted folder, found by training.data.locate("hutto", ...).
 from __future__ import annotations
 
 import html
-import io
-import tarfile
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
@@ -52,18 +50,20 @@ def load_hutto(source: Path) -> dict[str, list[Rated]]:
 
 
 def _ground_truth(source: Path) -> list[tuple[PurePosixPath, bytes]]:
-    wanted = list(archive_members(source, lambda p: p.name.endswith("_GroundTruth.txt")))
-    if wanted:
-        return wanted
-    inner = list(archive_members(source, lambda p: p.name == INNER))  # the PyPI source archive
-    if not inner:
-        return []
+    """The ratings files of the folder or archive, or of the archive inside it (PyPI's
+    source archive holds them in one), in one pass over `source`."""
+    found = list(archive_members(source, lambda p: p.name == INNER or _ratings(p)))
+    files = [(path, data) for path, data in found if _ratings(path)]
+    if files:
+        return files
     try:
-        with tarfile.open(fileobj=io.BytesIO(inner[0][1]), mode="r:gz") as tar:
-            return [(PurePosixPath(m.name), tar.extractfile(m).read()) for m in tar
-                    if m.isfile() and m.name.endswith("_GroundTruth.txt")]
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise DataError(f"{source}: its {INNER} is not readable: {exc}") from exc
+        return [member for _, inner in found for member in archive_members(inner, _ratings)]
+    except DataError as exc:
+        raise DataError(f"{source}: its {INNER}: {exc}") from exc
+
+
+def _ratings(path: PurePosixPath) -> bool:
+    return path.name.endswith("_GroundTruth.txt")
 
 
 def _rated(data: bytes) -> list[Rated]:

@@ -36,28 +36,34 @@ S140_ROWS_PER_CLASS = 800_000  # the canonical file's (download check)
 SAMPLE_PER_CLASS = 50_000
 
 
-def archive_members(source: Path, wanted: Callable[[PurePosixPath], bool]) -> Iterator[
-        tuple[PurePosixPath, bytes]]:
-    """(path, content) of the wanted files of a zip, a tar or a folder, in path order."""
+def archive_members(source: Path | bytes, wanted: Callable[[PurePosixPath], bool]
+                    ) -> Iterator[tuple[PurePosixPath, bytes]]:
+    """(path, content) of the wanted files of a zip, a tar or a folder, in path order; an
+    archive found inside another is given as its bytes."""
     found: list[tuple[PurePosixPath, bytes]] = []
+    opened = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        if source.is_dir():
-            found = [(PurePosixPath(p.relative_to(source).as_posix()), p.read_bytes())
-                     for p in source.rglob("*")
+        if isinstance(opened, Path) and opened.is_dir():
+            found = [(PurePosixPath(p.relative_to(opened).as_posix()), p.read_bytes())
+                     for p in opened.rglob("*")
                      if p.is_file() and wanted(PurePosixPath(p.as_posix()))]
-        elif zipfile.is_zipfile(source):
-            with zipfile.ZipFile(source) as zf:
+        elif zipfile.is_zipfile(opened):
+            with zipfile.ZipFile(opened) as zf:
                 found = [(PurePosixPath(i.filename), zf.read(i)) for i in zf.infolist()
                          if not i.is_dir() and wanted(PurePosixPath(i.filename))]
         else:
-            with tarfile.open(source, "r:*") as tar:
+            if isinstance(opened, io.BytesIO):
+                opened.seek(0)  # is_zipfile read it
+            with (tarfile.open(opened, "r:*") if isinstance(opened, Path)
+                  else tarfile.open(fileobj=opened, mode="r:*")) as tar:
                 for member in tar:
                     if member.isfile() and wanted(PurePosixPath(member.name)):
                         fh = tar.extractfile(member)
                         assert fh is not None
                         found.append((PurePosixPath(member.name), fh.read()))
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise DataError(f"{source} is not a readable archive or folder: {exc}") from exc
+        what = "an archive inside another" if isinstance(source, bytes) else source
+        raise DataError(f"{what} is not a readable archive or folder: {exc}") from exc
     yield from sorted(found, key=lambda f: str(f[0]))
 
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import HUTTO_RATINGS, cache_files, hutto_archive, hutto_source_archive
+from tests.helpers import (
+    HUTTO_RATINGS,
+    cache_files,
+    hutto_archive,
+    hutto_source_archive,
+    tar_bytes,
+)
 from training import data
 from training.data import DataError, locate
 from training.outside import SETS, Rated, load_hutto
@@ -38,6 +44,14 @@ def test_a_missing_set_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match=r"no tweets_GroundTruth\.txt"):
         load_hutto(tmp_path / "empty")
+
+
+def test_an_unreadable_inner_archive_is_named(tmp_path: Path) -> None:
+    sdist = tmp_path / "vaderSentiment-3.3.2.tar.gz"
+    sdist.write_bytes(tar_bytes({"vaderSentiment-3.3.2/additional_resources/"
+                            "hutto_ICWSM_2014.tar.gz": b"not an archive"}))
+    with pytest.raises(DataError, match=r"its hutto_ICWSM_2014\.tar\.gz: an archive inside"):
+        load_hutto(sdist)
 
 
 def test_locate_finds_a_local_copy_by_its_names(tmp_path: Path) -> None:
