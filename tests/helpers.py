@@ -188,15 +188,22 @@ def imdb_members(per_class: int = 40, seed: int = 0) -> dict[str, str]:
     return members
 
 
+def tar_bytes(files: dict[str, bytes]) -> bytes:
+    """A gzipped tar of these files, in this order."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
 def write_imdb_tar(path: Path, *, reverse: bool = False, **kw) -> Path:
     """reverse: list the members in the opposite order, as another copy of the archive might."""
     members = list(imdb_members(**kw).items())
-    with tarfile.open(path, "w:gz") as tar:
-        for name, text in reversed(members) if reverse else members:
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    path.write_bytes(tar_bytes({name: text.encode()
+                                for name, text in (reversed(members) if reverse else members)}))
     return path
 
 
@@ -540,23 +547,13 @@ HUTTO_RATINGS = {
 }
 
 
-def tar_bytes(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, content in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            tar.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
-
-
 def hutto_archive(sets: dict[str, str] = HUTTO_RATINGS) -> bytes:
     return tar_bytes({f"hutto_ICWSM_2014/{stem}_GroundTruth.txt": text.encode()
-                 for stem, text in sets.items()})
+                      for stem, text in sets.items()})
 
 
 def hutto_source_archive(sets: dict[str, str] = HUTTO_RATINGS) -> bytes:
     """vaderSentiment's sdist: the ratings sit in an archive of their own inside it."""
     root = "vaderSentiment-3.3.2"
     return tar_bytes({f"{root}/setup.py": b"", f"{root}/additional_resources/"
-                 "hutto_ICWSM_2014.tar.gz": hutto_archive(sets)})
+                      "hutto_ICWSM_2014.tar.gz": hutto_archive(sets)})
