@@ -28,9 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from anyascii import anyascii
-
 from inference.scripts import chinese_only, japanese_only, name_script, scripts
+from inference.text import transliterate
 
 KNOWN = "known_name"  # the kind of Evidence (and the Prediction.source) of a known input
 
@@ -134,15 +133,15 @@ _COMPOUND = ("万俟 司马 上官 欧阳 夏侯 诸葛 闻人 东方 赫连 皇
 _TRADITIONAL = str.maketrans("万马欧阳诸闻东连迟单孙轩辕钟离长鲜闾颛乐驷谷门夹车",
                              "萬馬歐陽諸聞東連遲單孫軒轅鍾離長鮮閭顓樂駟穀門夾車")
 CHINESE_COMPOUND_SURNAMES = frozenset(_COMPOUND + [c.translate(_TRADITIONAL) for c in _COMPOUND])
-# The same in pinyin, as most people type them (Ouyang, Zhuge, Shangguan): anyascii's reading
-# of each character, but where a surname reads its characters otherwise (万俟 is Moqi, not
-# Wanqi); names of four letters or fewer (Sima, Situ, Diwu) are left out, as other languages
-# have them too (Czech Šíma, typed Sima).
+# The same in pinyin, as most people type them (Ouyang, Zhuge, Shangguan): the reading the
+# model itself gets (inference.text.transliterate), but where a surname reads its characters
+# otherwise (万俟 is Moqi, not Wanqi); names of four letters or fewer (Sima, Situ, Diwu) are
+# left out, as other languages have them too (Czech Šíma, typed Sima).
 _SURNAME_READINGS = {"万俟": "moqi", "单于": "chanyu", "澹台": "tantai", "尉迟": "yuchi",
                      "拓跋": "tuoba", "乐正": "yuezheng", "子车": "ziju"}
 CHINESE_COMPOUND_PINYIN = frozenset(
     pinyin for c in _COMPOUND
-    if len(pinyin := _SURNAME_READINGS.get(c) or anyascii(c).lower()) > 4)
+    if len(pinyin := _SURNAME_READINGS.get(c) or transliterate(c).lower()) > 4)
 
 
 @dataclass(frozen=True)
@@ -268,10 +267,12 @@ class NameEvidence:
     def even_odds(self, probs: Sequence[float], labels: Sequence[str]) -> list[float]:
         """The model's probabilities, shared out evenly among the languages whose odds it
         cannot read in this script (EVEN_ODDS)."""
-        even = [i for i, label in enumerate(labels) if label in EVEN_ODDS.get(self.script, ())]
         out = list(probs)
-        for i in even:
-            out[i] = sum(probs[j] for j in even) / len(even)
+        even = [i for i, label in enumerate(labels) if label in EVEN_ODDS.get(self.script, ())]
+        if even:
+            share = sum(probs[i] for i in even) / len(even)
+            for i in even:
+                out[i] = share
         return out
 
     def apply(self, probs: Sequence[float], labels: Sequence[str],

@@ -22,8 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from anyascii import anyascii
-
+from inference.text import transliterate
 from training.data import read_name
 
 DEVSET_PATH = Path(__file__).resolve().parent / "eval" / "surnames_multiscript.tsv"
@@ -63,7 +62,7 @@ def load_devset(path: Path = DEVSET_PATH, part: str | None = None) -> list[DevNa
 def in_latin(d: DevName) -> str:
     """A dev name as many type it, in plain Latin letters: its first romanisation (Smirnova,
     Al-Khatib), else its letters without their accents (Müller -> Muller)."""
-    return d.romanized[0] if d.romanized else anyascii(d.name)
+    return d.romanized[0] if d.romanized else transliterate(d.name)
 
 
 def load_han_common(path: Path = HAN_COMMON_PATH) -> list[tuple[str, str]]:
