@@ -388,12 +388,12 @@ def letters(lower: str, positions: bool = True,
 
 
 _PARTICLE_STARTS = tuple({*GAELIC_WORDS, *GAELIC_PREFIXES})
+_WORD_BREAK = re.compile(r"[\s'’-]+")  # between the words of a name: "Ó Briain", "Al-Khatib"
 
 
-def _particles(lower: str, ratio: float) -> list[Evidence]:
-    if not lower.startswith(_PARTICLE_STARTS):  # most names: no need to split them
+def _particles(lower: str, words: list[str], ratio: float) -> list[Evidence]:
+    if not lower.startswith(_PARTICLE_STARTS):
         return []
-    words = [w for w in re.split(r"[\s'’-]+", lower) if w]
     if len(words) >= 2 and words[0] in GAELIC_WORDS:
         return [clue("particle", words[0], GAELIC_WORDS[words[0]], ratio)]
     for prefix, languages in GAELIC_PREFIXES.items():
@@ -403,8 +403,7 @@ def _particles(lower: str, ratio: float) -> list[Evidence]:
     return []
 
 
-def _name_parts(lower: str, ratio: float) -> list[Evidence]:
-    words = [w for w in re.split(r"[\s'’-]+", lower) if w]
+def _name_parts(lower: str, words: list[str], ratio: float) -> list[Evidence]:
     return [clue("name_part", found, part.languages, ratio) for part in NAME_PARTS
             if (found := part.found_in(lower, words)) is not None]
 
@@ -433,8 +432,10 @@ def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,
             clues.append(clue("han_length", str(len(han)), (language,), ratios.han_length))
     if script == "Latin":
         lower = text.lower()
-        clues += _particles(lower, ratios.particle) + _name_parts(lower, ratios.name_part)
-        if re.sub(r"[\s'’-]", "", lower) in CHINESE_COMPOUND_PINYIN:
+        words = [w for w in _WORD_BREAK.split(lower) if w]
+        clues += (_particles(lower, words, ratios.particle)
+                  + _name_parts(lower, words, ratios.name_part))
+        if "".join(words) in CHINESE_COMPOUND_PINYIN:
             clues.append(clue("han_compound", text.strip(), ("Chinese",), ratios.han_compound))
         for char, languages in ({} if text.isascii()
                                 else letters(lower, positions, spelling)).items():
