@@ -51,17 +51,15 @@ def lstm(predictor: Predictor, rows: list[Rated]) -> dict:
     """Accuracy as served, calibration and the not-sure band's coverage."""
     answers = predictor.predict([r.text for r in rows])
     labels = predictor.labels
-    read = [(a, r) for a, r in zip(answers, rows, strict=True) if not isinstance(a, Exception)]
-    right = np.array([not isinstance(a, Exception) and a.label == labels[r.label]
-                      for a, r in zip(answers, rows, strict=True)])
-    probs = torch.tensor([[a.probability if lab == a.label else 1 - a.probability
-                           for lab in labels] for a, _ in read])
-    y = torch.tensor([r.label for _, r in read])
-    sure = np.array([a.confidence == SURE for a, _ in read])
-    read_right = right[[not isinstance(a, Exception) for a in answers]]
-    return {**scores(right, rows), "unreadable": len(rows) - len(read),
-            "ece": expected_calibration_error(probs, y),
-            "answered_sure": mean(sure), "sure_accuracy": mean(read_right[sure])}
+    read = np.array([not isinstance(a, Exception) for a in answers])
+    right = np.array([ok and a.label == labels[r.label]
+                      for ok, a, r in zip(read, answers, rows, strict=True)])
+    answered = [(a, r) for ok, a, r in zip(read, answers, rows, strict=True) if ok]
+    probs = torch.tensor([[dict(a.top)[label] for label in labels] for a, _ in answered])
+    sure = np.array([a.confidence == SURE for a, _ in answered])
+    return {**scores(right, rows), "unreadable": int((~read).sum()),
+            "ece": expected_calibration_error(probs, torch.tensor([r.label for _, r in answered])),
+            "answered_sure": mean(sure), "sure_accuracy": mean(right[read][sure])}
 
 
 def main(argv: list[str] | None = None) -> int:
