@@ -147,12 +147,10 @@ class Memory:
         """The answer of the first other form of an unknown input that is known under a
         language that forms the input from it (inference/surname_forms.py)."""
         for form, languages in self.forms(key) if self.forms else ():
-            counts = [Counter({label: n for label, n in found.items() if label in languages})
-                      if (found := where.get(form)) else None
-                      for where in (self._data, self._agreed_counts)]
-            if any(counts):
-                answer = self._answer(*(c or None for c in counts))
-                return replace(answer, form=form.capitalize())
+            data, agreed = (_only(where.get(form), languages)
+                            for where in (self._data, self._agreed_counts))
+            if data or agreed:
+                return replace(self._answer(data, agreed), form=form.capitalize())
         return None
 
     @staticmethod
@@ -162,3 +160,9 @@ class Memory:
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         sources = tuple(s for s, c in ((DATA, data), (AGREED, agreed)) if c)
         return KnownAnswer(tuple((label, n / total) for label, n in ranked), sources)
+
+
+def _only(counts: Counter[str] | None, labels: tuple[str, ...]) -> Counter[str] | None:
+    """The counts of these labels; None where there are none."""
+    kept = Counter({label: n for label, n in (counts or {}).items() if label in labels})
+    return kept or None
