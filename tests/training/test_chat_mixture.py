@@ -21,26 +21,38 @@ def test_about_the_rate_of_tweets_get_one_mark_of_their_class() -> None:
     marked = with_marks(examples, 0.2, seed=1)
     changed = [(text, y) for (text, y), (old, _) in zip(marked, examples, strict=True)
                if text != old]
-    assert 0.17 < len(changed) / len(examples) < 0.23
+    faces = [(text, y) for text, y in changed
+             if text.replace("plain words here", "").strip() in EMOTICONS[y]]
+    assert 0.08 < len(faces) / len(examples) < 0.12  # half the rate: emoticons of the class
+    assert 0.05 < (len(changed) - len(faces)) / len(examples) < 0.09  # fewer emoji
     for text, label in changed:
         mark = text.replace("plain words here", "").strip()
         assert " " not in mark  # one mark, at the start or the end
-        for other in (0, 1):
-            if mark in EMOTICONS[other]:
-                assert other == label  # an emoticon is always its own class's
+        assert mark not in EMOTICONS[1 - label]  # an emoticon is never the other class's
     assert with_marks(examples, 0.2, seed=1) == marked  # reproducible
 
 
-def test_emoji_follow_the_ranking_class_by_class() -> None:
-    marked = with_marks([("x", i % 2) for i in range(40000)], 1.0, seed=0)
-    emoji = Counter((text.replace("x", "").strip(), y) for text, y in marked)
-    # 😍 is mostly in positive tweets in Kralj Novak et al. (2015), 😠 in negative ones
-    assert emoji[("😍", 1)] > 3 * emoji[("😍", 0)]
-    assert emoji[("😠", 0)] > 2 * emoji[("😠", 1)]
+def test_each_emoji_teaches_the_rankings_own_polarity() -> None:
+    marked = with_marks([("x", i % 2) for i in range(100000)], 1.0, seed=0)
+    marks = Counter((text.replace("x", "").strip(), y) for text, y in marked)
+
+    def positive_share(mark: str) -> float:
+        return marks[(mark, 1)] / (marks[(mark, 1)] + marks[(mark, 0)])
+
+    # Kralj Novak et al. (2015): 😂 6,845 positive, 3,614 negative; 😭 1,896 and 2,412; 😍
+    # 4,640 and 329. 😂 is rarer among the ranking's positive tweets than the average emoji,
+    # so drawn class by class from each class's counts it taught "negative".
+    assert 0.62 < positive_share("😂") < 0.68
+    assert 0.40 < positive_share("😭") < 0.48
+    assert positive_share("😍") > 0.9
+    # emoticons the tweets' labels never used carry their emoji's polarity
+    assert positive_share("<3") > 0.9 and positive_share(";)") > 0.75
+    assert positive_share(":/") < 0.35
     # every mark is something the chat tokenizer reads as a token of its own
     tokens = Counter(tok for text, _ in marked[:2000]
                      for tok in tokenize_chat(normalize_chat(text)))
     assert tokens["x"] == 2000 and len(tokens) > 50
+    assert {"emo_heart", "emo_wink"} <= set(tokens)
 
 
 def test_only_training_tweets_are_marked(imdb_tar: Path, tmp_path: Path) -> None:
