@@ -15,6 +15,13 @@ What v2 reads that v1 loses or splits apart:
 - treebank spacing: SST-2's "does n't", "ca n't" and "it 's" are read as "doesn't", "can't"
   and "it's", the way people type them;
 - case: a word in capitals (two letters or more) is preceded by `<caps>`.
+
+v3 (`tokenize_chat_v3`) is v2 and one more rule:
+- a question that opens with a negated auxiliary and its subject ("isn't this amazing?",
+  "wasn't that a great game?", "don't you hate it when...?") asks for agreement with what
+  it says: its "not" negates nothing, so the auxiliary is read without it ("is this
+  amazing?"). Linguists call this outer negation (Ladd 1981). A "not" anywhere else,
+  in a question or not ("why isn't it working?", "it isn't great?"), is read as before.
 Torch-free.
 """
 
@@ -52,6 +59,13 @@ _READABLE = re.compile(r"[A-Za-z0-9]")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _SPLIT_CLITIC = re.compile(r"(?<=[a-z]) (n't|'(?:s|re|ve|ll|d|m))\b", re.IGNORECASE)
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+# a negated auxiliary opening a sentence, its subject next, and the sentence a question
+_SUBJECTS = ("i|you|we|he|she|it|they|this|that|these|those|there|the|a|an|my|your|his|her"
+             "|its|our|their|everyone|everybody|anyone|anybody|someone|somebody")
+_OUTER_NEGATION = re.compile(
+    r"(?:^|(?<=[.!?] ))((?:is|are|was|were|do|does|did|have|has|had|could|would|should"
+    r"|ca|wo|ai)n't)(?= (?:" + _SUBJECTS + r")\b[^.!?]*\?)", re.IGNORECASE)
+_AUXILIARY = {"can't": "can", "won't": "will", "ain't": "is"}
 
 
 def normalize_chat(raw: str) -> str:
@@ -97,6 +111,12 @@ def shown_chat(units: list[str]) -> list[tuple[str, int]]:
         out.append((unit, 1))
         i += 1
     return out
+
+
+def tokenize_chat_v3(text: str) -> list[str]:
+    """The units a v3 chat model reads: v2's, with outer negation read as no negation."""
+    return tokenize_chat(_OUTER_NEGATION.sub(
+        lambda m: _AUXILIARY.get(m[1].lower(), m[1][:-3]), text))
 
 
 def tokenize_chat(text: str) -> list[str]:

@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from inference.chat_text import normalize_chat, shown_chat, tokenize_chat
+from inference.chat_text import normalize_chat, shown_chat, tokenize_chat, tokenize_chat_v3
 from inference.errors import InputError
 from inference.evidence import NameEvidence, name_evidence
 from inference.memory import Forms
@@ -209,12 +209,14 @@ SENTIMENT = TaskSpec(
     name="sentiment",
     summary="whether a text sounds positive or negative (a word-level LSTM)",
     # v2 is the chat tokenizer (inference/chat_text.py) that models trained on chat as well
-    # as reviews read; v1 checkpoints keep v1.
+    # as reviews read, v3 the same with questions' outer negation; v1 checkpoints keep v1.
     pipelines={1: Pipeline(normalize_text, tokenize, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS),
                2: Pipeline(normalize_chat, tokenize_chat, joiner=" ", max_units=MAX_TOKENS,
-                           max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat)},
-    preprocess_version=2,
+                           max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat),
+               3: Pipeline(normalize_chat, tokenize_chat_v3, joiner=" ", max_units=MAX_TOKENS,
+                           max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat, extends=2)},
+    preprocess_version=3,
     max_chars=MAX_TEXT_CHARS,
     top_k=2,
     labels=("negative", "positive"),  # IMDB's 0 and 1

@@ -196,7 +196,7 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
 def continued(cfg: SentimentConfig) -> Checkpoint:
     """The checkpoint `--init` names, checked to be the model the flags describe."""
     ckpt = load_checkpoint(cfg.init, SENTIMENT.name)
-    if ckpt.preprocess_version != SENTIMENT.preprocess_version:
+    if ckpt.preprocess_version not in (SENTIMENT.preprocess_version, PIPELINE.extends):
         raise UsageError(f"{cfg.init} reads text with preprocessing v{ckpt.preprocess_version};"
                          f" training uses v{SENTIMENT.preprocess_version}")
     if not isinstance(ckpt.config, ModelConfig):

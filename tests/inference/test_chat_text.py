@@ -1,11 +1,12 @@
-"""The chat tokenizer (sentiment pipeline v2): every item of issue 15's Deliver 1, and v1
-left as the checkpoints that record it read it."""
+"""The chat tokenizer (sentiment pipelines v2 and v3): every item of issue 15's Deliver 1,
+questions' outer negation (v3), and v1 and v2 left as the checkpoints that record them read
+them."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inference.chat_text import _cleaned, normalize_chat, tokenize_chat
+from inference.chat_text import _cleaned, normalize_chat, tokenize_chat, tokenize_chat_v3
 from inference.errors import InputError
 from inference.tasks import SENTIMENT
 
@@ -84,8 +85,32 @@ def test_a_text_is_refused_exactly_when_nothing_but_punctuation_is_left(raw: str
         assert set(tokenize_chat(text)) - {"!", "?"}
 
 
-def test_new_models_read_v2_and_v1_stays_as_it_was() -> None:
-    assert SENTIMENT.preprocess_version == 2 and SENTIMENT.pipeline() is SENTIMENT.pipeline(2)
-    v1, v2 = SENTIMENT.pipeline(1), SENTIMENT.pipeline(2)
+def test_new_models_read_v3_and_v1_and_v2_stay_as_they_were() -> None:
+    assert SENTIMENT.preprocess_version == 3 and SENTIMENT.pipeline() is SENTIMENT.pipeline(3)
+    v1, v2, v3 = (SENTIMENT.pipeline(v) for v in (1, 2, 3))
     assert v1.read_as(v1.normalize("I didn't like it :)")) == "i didn't like it"
     assert v2.read_as(v2.normalize("I didn't like it :)")) == "i did not like it emo_smile"
+    assert v2.read_as(v2.normalize("isn't it great?")) == "is not it great ?"
+    assert v3.read_as(v3.normalize("isn't it great?")) == "is it great ?"
+    assert v3.extends == 2 and v3.normalize is v2.normalize  # stored texts keep their keys
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    ("isn't this amazing?", "is this amazing ?"),
+    ("Wasn't that a great game?!", "was that a great game ? !"),
+    ("don't you hate it when it rains?", "do you hate it when it rains ?"),
+    ("Can't you see it's bad?", "can you see it's bad ?"),
+    ("won't you stay?", "will you stay ?"),
+    ("ain’t it fun?", "is it fun ?"),  # a typographic apostrophe too
+    ("I loved it. Didn't the ending rock?", "i loved it did the ending rock ?"),
+    # "not" negates something: not a question, no subject, or not at the start
+    ("isn't it great. I hate it", "is not it great i hate it"),
+    ("isn't working?", "is not working ?"),
+    ("why isn't it working?", "why is not it working ?"),
+    ("it isn't great?", "it is not great ?"),
+    ("isn't it", "is not it"),
+])
+def test_v3_reads_a_questions_outer_negation_as_no_negation(raw: str, want: str) -> None:
+    assert " ".join(tokenize_chat_v3(normalize_chat(raw))) == want
+
+

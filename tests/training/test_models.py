@@ -246,7 +246,7 @@ def test_the_chat_mixture_trains_on_reviews_phrases_and_tweets_and_finetune_repl
                     "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"], capsys)
     assert "examples (chat)" in printed
     ckpt = load_checkpoint(out / "sentiment.safetensors")
-    assert ckpt.metrics["dataset"] == "chat" and ckpt.preprocess_version == 2
+    assert ckpt.metrics["dataset"] == "chat" and ckpt.preprocess_version == 3
     words = set(ckpt.vocab.itos)
     assert {"zorblax", "positive", "negative"} <= words  # the phrases' and tweets' own words
     assert {"emo_smile", "emo_frown"} <= words  # Sentiment140's emoticons, given back
@@ -286,6 +286,31 @@ def test_a_chat_model_continues_on_the_neutral_mixture_with_its_own_vocabulary(
         training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "y"),
                        *TINY_SENTIMENT, "--neutral-words", "--device", "cpu"])
     assert "--neutral-words adds to the chat mixture" in capsys.readouterr().err
+
+
+def test_a_model_of_the_pipeline_the_newest_extends_continues_under_the_newest(
+    imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = short_data(tmp_path / "data")
+    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    mixture = [a for a in TINY_SENTIMENT if a != "--no-chat-data"]
+    first = tmp_path / "first" / "sentiment.safetensors"
+    _run(["sentiment", "--data", str(data), "--out", str(first.parent), *mixture,
+          "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"], capsys)
+    older = load_checkpoint(first)
+    older.preprocess_version = 2  # v3 reads as v2 does but for questions' outer negation
+    save_checkpoint(older, tmp_path / "v2.safetensors")
+    _run(["sentiment", "--data", str(data), "--out", str(tmp_path / "continued"), *mixture,
+          "--init", str(tmp_path / "v2.safetensors"), "--epochs", "1", "--device", "cpu"],
+         capsys)
+    child = load_checkpoint(tmp_path / "continued" / "sentiment.safetensors")
+    assert child.preprocess_version == 3 and child.vocab.itos == older.vocab.itos
+    older.preprocess_version = 1  # another tokenizer and vocabulary altogether
+    save_checkpoint(older, tmp_path / "v1.safetensors")
+    with pytest.raises(SystemExit):
+        training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "x"),
+                       *mixture, "--init", str(tmp_path / "v1.safetensors"), "--device", "cpu"])
+    assert "reads text with preprocessing v1; training uses v3" in capsys.readouterr().err
 
 
 def test_self_training_keeps_only_what_the_teacher_is_sure_of(
