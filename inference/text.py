@@ -167,7 +167,7 @@ class Pipeline:
     # units as people read them, each with how many units it stands for (explanations remove
     # and name these); None: every unit as it is
     shown: Callable[[list[str]], list[tuple[str, int]]] | None = None
-    # the older version whose units this one keeps but for a few inputs it reads otherwise:
+    # the older version whose units this one keeps but for some inputs it reads otherwise:
     # a checkpoint of that version may be trained on (--init) under this one, vocabulary and
     # all, and then records this one; None: none
     extends: int | None = None

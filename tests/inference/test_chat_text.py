@@ -96,7 +96,22 @@ def test_new_models_read_v3_and_v1_and_v2_stay_as_they_were() -> None:
 
 
 @pytest.mark.parametrize(("raw", "want"), [
+    ("this isnt bad", "this is not bad"),
+    ("i DONT like it", "i <caps> do not like it"),
+    ("it wasnt good, didnt work", "it was not good did not work"),
+    ("cant complain, wont regret it, aint bad", "can not complain will not regret it is not bad"),
+])
+def test_v3_reads_negations_typed_without_an_apostrophe_as_v2_reads_them_with_one(
+    raw: str, want: str
+) -> None:
+    assert " ".join(tokenize_chat_v3(normalize_chat(raw))) == want
+    assert " ".join(tokenize_chat(normalize_chat(raw))) != want  # v2: words of their own
+
+
+@pytest.mark.parametrize(("raw", "want"), [
     ("isn't this amazing?", "is this amazing ?"),
+    ("isnt this amazing?", "is this amazing ?"),
+    ("Cant you see?", "can you see ?"),
     ("Wasn't that a great game?!", "was that a great game ? !"),
     ("don't you hate it when it rains?", "do you hate it when it rains ?"),
     ("Can't you see it's bad?", "can you see it's bad ?"),
