@@ -38,7 +38,11 @@ def test_origin_answers_clear_cases(origin: Predictor, name: str, language: str)
      ("The acting was wooden and the plot made no sense.", "negative"),
      ("A beautiful, moving story with a brilliant cast.", "positive"),
      ("not good at all", "negative"), ("not bad at all", "positive"),
-     ("love it 😍", "positive"), ("my phone died again :(", "negative")],
+     ("love it 😍", "positive"), ("my phone died again :(", "negative"),
+     # chat as typed: negations without their apostrophe, outer negation, the ranking's emoji
+     ("this isnt bad", "positive"), ("it wasnt good", "negative"),
+     ("isn't this amazing?", "positive"), ("that was hilarious 😂", "positive"),
+     ("this is 🔥", "positive"), ("i love you <3", "positive")],
 )
 def test_sentiment_answers_clear_cases(sentiment: Predictor, text: str, label: str) -> None:
     [answer] = sentiment.predict([text])
@@ -110,13 +114,14 @@ async def test_smith_is_a_known_name_of_three_languages() -> None:
 
 def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
     """The chat model continued for an epoch on the chat mixture with SST-2's neutral words
-    (chat tokenizer), then calibrated on short-text validation (training/short_text.py): its
-    short-input temperature and verdicts travel in the checkpoint, the weights are its
+    (chat tokenizer v3), then calibrated on short-text validation (training/short_text.py):
+    its short-input temperature and verdicts travel in the checkpoint, the weights are its
     parent's."""
     ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
-    assert ckpt.parent == "sentiment-20261204-190115"
-    assert ckpt.metrics["init_version"] == "sentiment-20261204-143356"
-    assert ckpt.metrics["dataset"] == "chat+neutral" and ckpt.preprocess_version == 2
+    assert ckpt.parent == "sentiment-20261204-225553"
+    assert ckpt.metrics["init_version"] == "sentiment-20261204-225108"
+    assert ckpt.metrics["dataset"] == "chat+neutral" and ckpt.preprocess_version == 3
+    assert {"emo_heart", "emo_wink"} <= set(ckpt.vocab.itos)  # emoticons given their emoji
     assert ckpt.short_temperature["max_tokens"] == 64
     assert 0.5 < ckpt.verdicts["not_sure_below"] < 1
     assert 0 < ckpt.verdicts["unknown_words_at_least"] <= 1
