@@ -233,6 +233,9 @@ def test_tiny_sentiment_training_learns(
     assert report["short_texts"]["n"] == 80
 
 
+MIXTURE = [a for a in TINY_SENTIMENT if a != "--no-chat-data"]  # the tiny chat model's flags
+
+
 def test_the_chat_mixture_trains_on_reviews_phrases_and_tweets_and_finetune_replays_it(
     imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -241,8 +244,7 @@ def test_the_chat_mixture_trains_on_reviews_phrases_and_tweets_and_finetune_repl
     data = short_data(tmp_path / "data")
     shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
     out = tmp_path / "run"
-    mixture = [a for a in TINY_SENTIMENT if a != "--no-chat-data"]
-    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *mixture,
+    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *MIXTURE,
                     "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"], capsys)
     assert "examples (chat)" in printed
     ckpt = load_checkpoint(out / "sentiment.safetensors")
@@ -257,18 +259,24 @@ def test_the_chat_mixture_trains_on_reviews_phrases_and_tweets_and_finetune_repl
     assert replayed and not any("zorblax" in t for t in replayed)
 
 
+def _tiny_chat_model(imdb_tar: Path, tmp_path: Path,
+                     capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    """A data folder with every chat data set, and a tiny chat model trained on it."""
+    data = short_data(tmp_path / "data")
+    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    first = tmp_path / "first" / "sentiment.safetensors"
+    _run(["sentiment", "--data", str(data), "--out", str(first.parent), *MIXTURE,
+          "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"], capsys)
+    return data, first
+
+
 def test_a_chat_model_continues_on_the_neutral_mixture_with_its_own_vocabulary(
     imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = short_data(tmp_path / "data")
-    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
-    mixture = [a for a in TINY_SENTIMENT if a != "--no-chat-data"]
-    first = tmp_path / "first" / "sentiment.safetensors"
-    _run(["sentiment", "--data", str(data), "--out", str(first.parent), *mixture,
-          "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"], capsys)
+    data, first = _tiny_chat_model(imdb_tar, tmp_path, capsys)
     parent = load_checkpoint(first)
     out = tmp_path / "continued"
-    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *mixture,
+    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *MIXTURE,
                     "--min-freq", "5", "--init", str(first), "--neutral-words", "--epochs", "1",
                     "--device", "cpu"], capsys)
     assert "examples (chat+neutral)" in printed and "word2vec" not in printed
@@ -280,7 +288,7 @@ def test_a_chat_model_continues_on_the_neutral_mixture_with_its_own_vocabulary(
                for k in parent.state_dict)
     with pytest.raises(SystemExit):
         training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "x"),
-                       *mixture, "--hidden", "32", "--init", str(first), "--device", "cpu"])
+                       *MIXTURE, "--hidden", "32", "--init", str(first), "--device", "cpu"])
     assert "(it differs in hidden); give its own model flags" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "y"),
@@ -291,16 +299,11 @@ def test_a_chat_model_continues_on_the_neutral_mixture_with_its_own_vocabulary(
 def test_a_model_of_the_pipeline_the_newest_extends_continues_under_the_newest(
     imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = short_data(tmp_path / "data")
-    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
-    mixture = [a for a in TINY_SENTIMENT if a != "--no-chat-data"]
-    first = tmp_path / "first" / "sentiment.safetensors"
-    _run(["sentiment", "--data", str(data), "--out", str(first.parent), *mixture,
-          "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"], capsys)
+    data, first = _tiny_chat_model(imdb_tar, tmp_path, capsys)
     older = load_checkpoint(first)
-    older.preprocess_version = 2  # v3 reads as v2 does but for questions' outer negation
+    older.preprocess_version = 2  # v3 keeps v2's units, reading some inputs otherwise
     save_checkpoint(older, tmp_path / "v2.safetensors")
-    _run(["sentiment", "--data", str(data), "--out", str(tmp_path / "continued"), *mixture,
+    _run(["sentiment", "--data", str(data), "--out", str(tmp_path / "continued"), *MIXTURE,
           "--init", str(tmp_path / "v2.safetensors"), "--epochs", "1", "--device", "cpu"],
          capsys)
     child = load_checkpoint(tmp_path / "continued" / "sentiment.safetensors")
@@ -309,7 +312,7 @@ def test_a_model_of_the_pipeline_the_newest_extends_continues_under_the_newest(
     save_checkpoint(older, tmp_path / "v1.safetensors")
     with pytest.raises(SystemExit):
         training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "x"),
-                       *mixture, "--init", str(tmp_path / "v1.safetensors"), "--device", "cpu"])
+                       *MIXTURE, "--init", str(tmp_path / "v1.safetensors"), "--device", "cpu"])
     assert "reads text with preprocessing v1; training uses v3" in capsys.readouterr().err
 
 
