@@ -68,12 +68,6 @@ _SUBJECTS = ("i|you|we|he|she|it|they|this|that|these|those|there|the|a|an|my|yo
 _OUTER_NEGATION = re.compile(
     r"(?:^|(?<=[.!?] ))((?:is|are|was|were|do|does|did|have|has|had|could|would|should"
     r"|ca|wo|ai)n'?t)(?= (?:" + _SUBJECTS + r")\b[^.!?]*\?)", re.IGNORECASE)
-_AUXILIARY = {"cant": "can", "wont": "will", "aint": "is"}  # the rest: drop the "n't"
-_BARE_NEGATIONS = {
-    **{word: [word[:-2], "not"] for word in (
-        "dont doesnt didnt isnt arent wasnt werent havent hasnt hadnt couldnt wouldnt "
-        "shouldnt mustnt neednt").split()},
-    **{word: [verb, "not"] for word, verb in {**_AUXILIARY, "shant": "shall"}.items()}}
 
 
 def normalize_chat(raw: str) -> str:
@@ -129,8 +123,19 @@ def tokenize_chat_v3(text: str) -> list[str]:
 
 
 def _auxiliary(negated: str) -> str:
-    bare = negated.lower().replace("'", "")
-    return _AUXILIARY.get(bare, negated[:-3] if "'" in negated else negated[:-2])
+    """A negated auxiliary without its negation, as typed ("Isn't", "isnt" -> "Is", "is")."""
+    return _NEGATED.get(_apostrophed(negated.lower()),
+                        negated[:-3] if "'" in negated else negated[:-2])
+
+
+def _apostrophed(negated: str) -> str:
+    return negated if "'" in negated else negated[:-2] + "n't"  # "dont" -> "don't"
+
+
+# each negation typed without its apostrophe, read as v2 reads it with one ("dont" -> do not)
+_BARE_NEGATIONS = {bare: _word(_apostrophed(bare)) for bare in (
+    "dont doesnt didnt isnt arent wasnt werent havent hasnt hadnt couldnt wouldnt shouldnt "
+    "mustnt neednt cant wont aint shant").split()}
 
 
 def tokenize_chat(text: str) -> list[str]:

@@ -209,7 +209,8 @@ SENTIMENT = TaskSpec(
     name="sentiment",
     summary="whether a text sounds positive or negative (a word-level LSTM)",
     # v2 is the chat tokenizer (inference/chat_text.py) that models trained on chat as well
-    # as reviews read, v3 the same with questions' outer negation; v1 checkpoints keep v1.
+    # as reviews read, v3 the same with negations typed without an apostrophe and questions'
+    # outer negation; v1 checkpoints keep v1.
     pipelines={1: Pipeline(normalize_text, tokenize, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS),
                2: Pipeline(normalize_chat, tokenize_chat, joiner=" ", max_units=MAX_TOKENS,
