@@ -60,7 +60,7 @@ import torch
 from db import CONFIRMED, AgreedExample, FeedbackStore, Hasher
 from inference.checkpoint import load_checkpoint
 from inference.device import configure_threads
-from inference.memory import AgreedInput, Memory
+from inference.memory import AgreedInput
 from inference.predictor import Predictor
 from inference.registry import resolve_checkpoint, set_current, task_dir
 from inference.tasks import task_spec
@@ -429,7 +429,7 @@ def served(model_dir: Path, task: str, trusted: dict[str, AgreedExample]) -> Pre
     known = task_spec(task).memory
     memory = None
     if known is not None:
-        memory = Memory(known.key, ckpt.known_inputs, known.forms)
+        memory = known.memory(ckpt.known_inputs)
         memory.set_agreed(AgreedInput(key, e.input_text, e.label) for key, e in trusted.items())
     return Predictor(ckpt, memory=memory)
 

@@ -73,7 +73,7 @@ def with_evidence(examples: Examples, probs: list[list[float]], labels: tuple[st
 
 def memory_of(pairs: Examples) -> Memory:
     assert ORIGIN.memory is not None
-    return Memory(ORIGIN.memory.key, pairs, ORIGIN.memory.forms)
+    return ORIGIN.memory.memory(pairs)
 
 
 def with_memory(predictor: Predictor, memory: Memory, examples: Examples,

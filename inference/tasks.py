@@ -32,13 +32,13 @@ SPECS below (and, to train it, a recipe module and its data set in training/).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from inference.chat_text import normalize_chat, shown_chat, tokenize_chat, tokenize_chat_v3
 from inference.errors import InputError
 from inference.evidence import NameEvidence, name_evidence
-from inference.memory import Forms
+from inference.memory import Forms, Memory
 from inference.surname_forms import masculine_forms
 from inference.text import (
     MAX_NAME_CHARS,
@@ -100,6 +100,10 @@ class KnownInputs:
     noun: str  # what an input is called: the card says "known <noun>: ..."
     # an unknown input's other forms that answer for it (inference/surname_forms.py)
     forms: Forms | None = None
+
+    def memory(self, pairs: Iterable[tuple[str, str]] = ()) -> Memory:
+        """The memory of these (input, label) pairs, reading inputs as the task does."""
+        return Memory(self.key, pairs, self.forms)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from inference.errors import (
     TooMuchWork,
 )
 from inference.explain import finish, occlusion, steps
-from inference.memory import AgreedInput, Memory
+from inference.memory import AgreedInput
 from inference.modelthread import EXPLAIN, PREDICT, ModelThread
 from inference.predictor import Predictor, Prepared, in_place, valid_only
 from inference.registry import (
@@ -567,8 +567,7 @@ class InferenceWorker(InferenceClient):
         """Load, build and probe (Predictor.self_test) a checkpoint."""
         ckpt = load_checkpoint(path, task)
         known = task_spec(task).memory
-        memory = (Memory(known.key, ckpt.known_inputs, known.forms) if known and self.memory
-                  else None)
+        memory = known.memory(ckpt.known_inputs) if known and self.memory else None
         predictor = Predictor(ckpt, self.device, memory, int8=self.int8)
         predictor.self_test()
         return predictor
