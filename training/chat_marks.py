@@ -37,9 +37,10 @@ from inference.chat_text import EMOTICONS as FACES
 
 EMOTICONS = {1: (":)", ":-)", ":D", "=)"), 0: (":(", ":-(")}
 MIN_OCCURRENCES = 50
-# the ranking's emoji that an emoticon the chat tokenizer reads stands for
-FACE_OF_EMOJI = {"❤": "emo_heart", "💔": "emo_broken_heart", "😉": "emo_wink", "😢": "emo_cry",
-                 "😛": "emo_tongue", "😕": "emo_skeptical", "😮": "emo_surprise"}
+# the ranking's emoji that an emoticon the chat tokenizer reads stands for, with its faces
+FACES_OF_EMOJI = {emoji: FACES[name] for emoji, name in (
+    ("❤", "emo_heart"), ("💔", "emo_broken_heart"), ("😉", "emo_wink"), ("😢", "emo_cry"),
+    ("😛", "emo_tongue"), ("😕", "emo_skeptical"), ("😮", "emo_surprise"))}
 
 
 @cache
@@ -71,7 +72,7 @@ def with_marks(examples: list[tuple[str, int]], rate: float,
             mark = rng.choice(EMOTICONS[label])
         elif draw < rate:
             mark = rng.choices(emoji, weights[label])[0]
-            faces = FACES.get(FACE_OF_EMOJI.get(mark, ""))
+            faces = FACES_OF_EMOJI.get(mark)
             if faces and rng.random() < 0.5:
                 mark = rng.choice(faces)
         if mark:
