@@ -214,14 +214,18 @@ SENTIMENT = TaskSpec(
     summary="whether a text sounds positive or negative (a word-level LSTM)",
     # v2 is the chat tokenizer (inference/chat_text.py) that models trained on chat as well
     # as reviews read, v3 the same with negations typed without an apostrophe and questions'
-    # outer negation; v1 checkpoints keep v1.
+    # outer negation, v4 v3 with typos read as the word meant (inference/spelling.py); v1
+    # checkpoints keep v1.
     pipelines={1: Pipeline(normalize_text, tokenize, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS),
                2: Pipeline(normalize_chat, tokenize_chat, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat),
                3: Pipeline(normalize_chat, tokenize_chat_v3, joiner=" ", max_units=MAX_TOKENS,
-                           max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat, extends=2)},
-    preprocess_version=3,
+                           max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat, extends=2),
+               4: Pipeline(normalize_chat, tokenize_chat_v3, joiner=" ", max_units=MAX_TOKENS,
+                           max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat, extends=3,
+                           respell=True)},
+    preprocess_version=4,
     max_chars=MAX_TEXT_CHARS,
     top_k=2,
     labels=("negative", "positive"),  # IMDB's 0 and 1

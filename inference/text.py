@@ -14,10 +14,12 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache, partial
 
 from anyascii import anyascii
 
 from inference.errors import InputError
+from inference.spelling import respelt
 
 MAX_NAME_CHARS = 64
 MAX_TEXT_CHARS = 4000  # longer texts are cut (head + tail), and flagged as truncated
@@ -130,7 +132,10 @@ class Vocab:
     def __post_init__(self) -> None:
         if self.itos[: len(SPECIALS)] != SPECIALS:
             raise ValueError("a vocabulary must start with the special tokens")
-        object.__setattr__(self, "_stoi", {t: i for i, t in enumerate(self.itos)})
+        stoi = {t: i for i, t in enumerate(self.itos)}
+        object.__setattr__(self, "_stoi", stoi)
+        # bounded: a server meets new misspellings for as long as it runs
+        object.__setattr__(self, "_respelt", lru_cache(maxsize=1 << 16)(partial(respelt, ids=stoi)))
 
     @classmethod
     def build(
@@ -146,9 +151,14 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.itos)
 
-    def encode(self, tokens: Iterable[str]) -> list[int]:
+    def encode(self, tokens: Iterable[str], *, respell: bool = False) -> list[int]:
+        """Token ids; a token the vocabulary lacks is `<unk>`, or with `respell` the most
+        frequent known word one edit away where there is one (inference/spelling.py)."""
         stoi: dict[str, int] = self._stoi  # type: ignore[attr-defined]
-        return [stoi.get(t, UNK_ID) for t in tokens]
+        if not respell:
+            return [stoi.get(t, UNK_ID) for t in tokens]
+        near: Callable[[str], int | None] = self._respelt  # type: ignore[attr-defined]
+        return [stoi[t] if t in stoi else (near(t) or UNK_ID) for t in tokens]
 
 
 @dataclass(frozen=True)
@@ -171,6 +181,9 @@ class Pipeline:
     # a checkpoint of that version may be trained on (--init) under this one, vocabulary and
     # all, and then records this one; None: none
     extends: int | None = None
+    # a word the vocabulary lacks is read as the known word one typing error away
+    # (inference/spelling.py); units, and so explanations, keep the word as typed
+    respell: bool = False
 
     def units(self, normalized: str) -> tuple[list[str], bool]:
         """What the model reads of a normalised input, one unit per token id, and whether a
@@ -195,4 +208,4 @@ class Pipeline:
             raw, cut_chars = clip_chars(raw, self.max_raw_chars)
         normalized = self.normalize(raw)
         units, cut_units = self.units(normalized)
-        return normalized, vocab.encode(units), cut_chars or cut_units
+        return normalized, vocab.encode(units, respell=self.respell), cut_chars or cut_units

@@ -1,0 +1,57 @@
+import pytest
+
+from inference.spelling import MAX_LETTERS, MIN_LETTERS, one_edit, respelt
+from inference.tasks import SENTIMENT
+from inference.text import SPECIALS, UNK_ID, Vocab
+
+# ranked as Vocab.build ranks them: the most frequent word first
+VOCAB = Vocab((*SPECIALS, "the", "worst", "horrible", "pizza", "disappointing", "frost",
+               "wrist", "acting", "excellent", "work", "so", "low"))
+
+
+@pytest.mark.parametrize(("typo", "meant"), [
+    ("horible", "horrible"),            # a letter left out
+    ("disapointing", "disappointing"),
+    ("actingg", "acting"),              # a letter added
+    ("exsellent", "excellent"),         # a letter changed
+    ("wrost", "worst"),                 # two neighbours swapped
+])
+def test_each_kind_of_typing_error_is_one_edit(typo: str, meant: str) -> None:
+    assert meant in one_edit(typo)
+    assert len(one_edit(typo)) <= 54 * len(typo) + 25
+
+
+def test_the_most_frequent_known_neighbour_is_the_word_meant() -> None:
+    ids = VOCAB._stoi  # type: ignore[attr-defined]
+    # "wrost" is one edit from "worst", "frost" and "wrist": "worst" is met most often
+    assert {"worst", "frost", "wrist"} <= one_edit("wrost")
+    assert respelt("wrost", ids) == ids["worst"]
+
+
+@pytest.mark.parametrize("word", [
+    "lwo",                      # shorter than MIN_LETTERS, though "low" is one swap away
+    "x" * (MAX_LETTERS + 1),    # too long to be a typo worth the lookups
+    "w0rst",                    # digits
+    "wörst",                    # not ASCII
+    "qqqqzz",                   # no known word one edit away
+])
+def test_words_not_to_respell_stay_unknown(word: str) -> None:
+    assert len("lwo") < MIN_LETTERS and "low" in one_edit("lwo")
+    assert respelt(word, VOCAB._stoi) is None  # type: ignore[attr-defined]
+    assert VOCAB.encode([word], respell=True) == [UNK_ID]
+
+
+def test_respelling_is_asked_for_and_never_touches_known_words() -> None:
+    the, worst, pizza = VOCAB.encode(["the", "worst", "pizza"])
+    typed = ["the", "wrost", "pizza", "qqqqzz"]
+    assert VOCAB.encode(typed) == [the, UNK_ID, pizza, UNK_ID]
+    assert VOCAB.encode(typed, respell=True) == [the, worst, pizza, UNK_ID]
+
+
+def test_pipeline_v4_reads_typos_as_the_word_meant_and_v3_as_unknown() -> None:
+    v3, v4 = SENTIMENT.pipeline(3), SENTIMENT.pipeline(4)
+    raw = "The wrost pizza, horible acting"
+    assert v3.units(v3.normalize(raw)) == v4.units(v4.normalize(raw))  # explanations name "wrost"
+    meant = VOCAB.encode(["the", "worst", "pizza", "horrible", "acting"])
+    assert v4.encode(VOCAB, raw)[1] == meant
+    assert v3.encode(VOCAB, raw)[1] == [meant[0], UNK_ID, meant[2], UNK_ID, meant[4]]
