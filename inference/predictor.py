@@ -65,15 +65,19 @@ def encode_input(ckpt: Checkpoint, raw: str) -> Prepared:
 
 
 def new_words(ckpt: Checkpoint, raw: str) -> float:
-    """The share of the input's words new to the model: a word is known when every unit
-    the model's pipeline reads of it is in its vocabulary."""
-    tokenize, vocab = ckpt.pipeline.tokenize, ckpt.vocab
+    """The share of the input's words new to the model: a word is known when the model
+    reads every unit of it as a word of its vocabulary, a typo its pipeline respells
+    included ("terible servise" is English with two typos, not another language)."""
+    pipeline, vocab = ckpt.pipeline, ckpt.vocab
+
+    def ids(units: Iterable[str]) -> list[int]:
+        return vocab.encode(units, respell=pipeline.respell)
 
     def known(word: str) -> bool:  # most words are one unit of their own: no tokenizing
-        if vocab.encode((word,))[0] != UNK_ID:
+        if ids((word,))[0] != UNK_ID:
             return True
-        units = tokenize(word)
-        return bool(units) and UNK_ID not in vocab.encode(units)
+        units = pipeline.tokenize(word)
+        return bool(units) and UNK_ID not in ids(units)
 
     return new_word_share(raw, known)
 

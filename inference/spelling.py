@@ -8,8 +8,9 @@ typing errors; Norvig's corrector, "How to Write a Spelling Corrector", 2007, wo
 The vocabulary ranks its words by how often training met them, so the lowest id is the most
 frequent. A word with no known neighbour stays `<unk>`.
 
-Only the model's reading changes: the language check (inference/language.py) still counts a
-misspelt word as new, and explanations still name the word as typed. Torch-free.
+The units stay as typed, so explanations name "horible", not "horrible". The language check
+(inference/predictor.py `new_words`) asks what the model reads, so a respelt typo is not a new
+word there: "terible servise" was "I read English" before. Torch-free.
 
 A spelling library (symspellpy and the like) would bring a dictionary of its own and build an
 index of deletions at load; the vocabulary is the dictionary here, and one edit away from a

@@ -151,6 +151,9 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.itos)
 
+    def __reduce__(self) -> tuple[type[Vocab], tuple[tuple[str, ...]]]:
+        return Vocab, (self.itos,)  # its lookups are rebuilt, not pickled
+
     def encode(self, tokens: Iterable[str], *, respell: bool = False) -> list[int]:
         """Token ids; a token the vocabulary lacks is `<unk>`, or with `respell` the most
         frequent known word one edit away where there is one (inference/spelling.py)."""

@@ -5,7 +5,7 @@ import pytest
 
 from inference.checkpoint import load_checkpoint
 from inference.language import new_word_share, words
-from inference.predictor import Predictor
+from inference.predictor import Predictor, new_words
 from inference.verdict import NOT_SURE, SURE, UNKNOWN_LANGUAGE, verdict
 from tests.helpers import write_ready_sentiment
 
@@ -58,3 +58,15 @@ def test_a_ready_sentiment_model_says_so_and_keeps_its_label(tmp_path) -> None:
     for answer in (russian, gibberish, english):
         assert answer.label == answer.top[0][0]
         assert answer.probability == pytest.approx(max(p for _, p in answer.top))
+
+
+def test_typos_the_model_respells_are_not_new_words(tmp_path) -> None:
+    """A v4 model reads "aweful actng" as "awful acting", so the language check does too;
+    a v3 model reads both words as unknown, and says so."""
+    ckpt = load_checkpoint(write_ready_sentiment(tmp_path / "s.safetensors"))
+    assert ckpt.preprocess_version == 4
+    assert new_words(ckpt, "aweful actng") == 0.0
+    assert Predictor(ckpt).predict(["aweful actng"])[0].confidence != UNKNOWN_LANGUAGE
+    ckpt.preprocess_version = 3
+    assert new_words(ckpt, "aweful actng") == 1.0
+    assert new_words(ckpt, "blorf zzyx") == 1.0  # nothing one edit away: new either way

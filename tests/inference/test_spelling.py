@@ -1,3 +1,6 @@
+import copy
+import pickle
+
 import pytest
 
 from inference.spelling import MAX_LETTERS, MIN_LETTERS, one_edit, respelt
@@ -55,3 +58,9 @@ def test_pipeline_v4_reads_typos_as_the_word_meant_and_v3_as_unknown() -> None:
     meant = VOCAB.encode(["the", "worst", "pizza", "horrible", "acting"])
     assert v4.encode(VOCAB, raw)[1] == meant
     assert v3.encode(VOCAB, raw)[1] == [meant[0], UNK_ID, meant[2], UNK_ID, meant[4]]
+
+
+def test_a_vocabulary_that_has_respelt_still_pickles_and_copies() -> None:
+    VOCAB.encode(["wrost"], respell=True)  # fills its cache of respelt words
+    for twin in (pickle.loads(pickle.dumps(VOCAB)), copy.deepcopy(VOCAB)):
+        assert twin == VOCAB and twin.encode(["wrost"], respell=True) == VOCAB.encode(["worst"])

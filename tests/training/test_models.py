@@ -248,7 +248,7 @@ def test_the_chat_mixture_trains_on_reviews_phrases_and_tweets_and_finetune_repl
                     "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"], capsys)
     assert "examples (chat)" in printed
     ckpt = load_checkpoint(out / "sentiment.safetensors")
-    assert ckpt.metrics["dataset"] == "chat" and ckpt.preprocess_version == 3
+    assert ckpt.metrics["dataset"] == "chat" and ckpt.preprocess_version == 4
     words = set(ckpt.vocab.itos)
     assert {"zorblax", "positive", "negative"} <= words  # the phrases' and tweets' own words
     assert {"emo_smile", "emo_frown"} <= words  # Sentiment140's emoticons, given back
@@ -301,19 +301,25 @@ def test_a_model_of_the_pipeline_the_newest_extends_continues_under_the_newest(
 ) -> None:
     data, first = _tiny_chat_model(imdb_tar, tmp_path, capsys)
     older = load_checkpoint(first)
-    older.preprocess_version = 2  # v3 keeps v2's units, reading some inputs otherwise
-    save_checkpoint(older, tmp_path / "v2.safetensors")
+    older.preprocess_version = 3  # v4 keeps v3's units, reading some inputs otherwise
+    save_checkpoint(older, tmp_path / "v3.safetensors")
     _run(["sentiment", "--data", str(data), "--out", str(tmp_path / "continued"), *MIXTURE,
-          "--init", str(tmp_path / "v2.safetensors"), "--epochs", "1", "--device", "cpu"],
+          "--init", str(tmp_path / "v3.safetensors"), "--epochs", "1", "--device", "cpu"],
          capsys)
     child = load_checkpoint(tmp_path / "continued" / "sentiment.safetensors")
-    assert child.preprocess_version == 3 and child.vocab.itos == older.vocab.itos
+    assert child.preprocess_version == 4 and child.vocab.itos == older.vocab.itos
+    older.preprocess_version = 2  # v4 does not extend v2: what v3 reads otherwise is lost
+    save_checkpoint(older, tmp_path / "v2.safetensors")
+    with pytest.raises(SystemExit):
+        training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "x"),
+                       *MIXTURE, "--init", str(tmp_path / "v2.safetensors"), "--device", "cpu"])
+    assert "reads text with preprocessing v2; training uses v4" in capsys.readouterr().err
     older.preprocess_version = 1  # another tokenizer and vocabulary altogether
     save_checkpoint(older, tmp_path / "v1.safetensors")
     with pytest.raises(SystemExit):
         training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "x"),
                        *MIXTURE, "--init", str(tmp_path / "v1.safetensors"), "--device", "cpu"])
-    assert "reads text with preprocessing v1; training uses v3" in capsys.readouterr().err
+    assert "reads text with preprocessing v1; training uses v4" in capsys.readouterr().err
 
 
 def test_self_training_keeps_only_what_the_teacher_is_sure_of(
