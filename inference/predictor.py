@@ -70,14 +70,11 @@ def new_words(ckpt: Checkpoint, raw: str) -> float:
     included ("terible servise" is English with two typos, not another language)."""
     pipeline, vocab = ckpt.pipeline, ckpt.vocab
 
-    def ids(units: Iterable[str]) -> list[int]:
-        return vocab.encode(units, respell=pipeline.respell)
-
-    def known(word: str) -> bool:  # most words are one unit of their own: no tokenizing
-        if ids((word,))[0] != UNK_ID:
+    def known(word: str) -> bool:
+        if vocab.encode((word,))[0] != UNK_ID:  # most words are in it as they are
             return True
         units = pipeline.tokenize(word)
-        return bool(units) and UNK_ID not in ids(units)
+        return bool(units) and UNK_ID not in pipeline.ids(vocab, units)
 
     return new_word_share(raw, known)
 

@@ -161,7 +161,8 @@ class Vocab:
         if not respell:
             return [stoi.get(t, UNK_ID) for t in tokens]
         near: Callable[[str], int | None] = self._respelt  # type: ignore[attr-defined]
-        return [stoi[t] if t in stoi else (near(t) or UNK_ID) for t in tokens]
+        # no known word is <pad> (id 0), so "or" only replaces a None
+        return [stoi[t] if t in stoi else near(t) or UNK_ID for t in tokens]
 
 
 @dataclass(frozen=True)
@@ -211,4 +212,9 @@ class Pipeline:
             raw, cut_chars = clip_chars(raw, self.max_raw_chars)
         normalized = self.normalize(raw)
         units, cut_units = self.units(normalized)
-        return normalized, vocab.encode(units, respell=self.respell), cut_chars or cut_units
+        return normalized, self.ids(vocab, units), cut_chars or cut_units
+
+    def ids(self, vocab: Vocab, units: Iterable[str]) -> list[int]:
+        """The token ids of these units, a word the vocabulary lacks read as this version
+        reads it."""
+        return vocab.encode(units, respell=self.respell)
