@@ -2,7 +2,7 @@
 used, and the chat model's recipe but for its teacher and epochs (docs/results.md,
 "Sentiment on chat: the chat model": `--teacher PREVIOUS --epochs 3`); the shipped sentiment
 model is that one continued with `--init CHAT_MODEL --neutral-words --epochs 1 --lr 3e-4
---w2v-epochs 0` ("Sentiment: emoji and negations as chat types them")."""
+--w2v-epochs 0` ("Sentiment: typos read as the word meant")."""
 
 from __future__ import annotations
 

@@ -147,7 +147,6 @@ def test_shipped_sentiment_verdicts_on_chat(sentiment: Predictor, text: str,
 def test_shipped_sentiment_reads_typos_as_the_word_meant(sentiment: Predictor, text: str,
                                                          label: str) -> None:
     """Pipeline v4 (inference/spelling.py): without it "the food was amazng" was a coin flip
-    leaning negative. The language check does not respell (inference/language.py): one new
-    word among known ones is a typo there, not another language."""
+    leaning negative. Answered as sure, so not as another language either."""
     [answer] = sentiment.predict([text])
     assert (answer.label, answer.confidence) == (label, "sure"), answer.top
