@@ -114,8 +114,10 @@ def finish(predictor: Predictor, occ: Occlusion, probs: Sequence[Sequence[float]
                   base - log_odds(row, label), row[label])
              for (start, length), row in zip(occ.measured, probs, strict=True)]
     parts.sort(key=lambda p: -p.weight)
+    units = pipeline.units(occ.prepared.normalized)[0]
     return Explanation(occ.prediction, occ.units, pipeline.joiner, parts,
-                       clue_effects(predictor, occ.prepared, label, base), occ.alone[label])
+                       clue_effects(predictor, occ.prepared, label, base), occ.alone[label],
+                       pipeline.respellings(predictor.ckpt.vocab, units))
 
 
 def explain_prepared(predictor: Predictor, prepared: Prepared, top_k: int = 3) -> Explanation:

@@ -144,6 +144,9 @@ class Explanation:
     parts: list[Part]
     clues: list[ClueEffect] = field(default_factory=list)  # strongest push first
     scored: float | None = None  # None: the prediction's probability
+    # words the vocabulary lacks, read as a known word one typing error away (inference/
+    # spelling.py): the units keep them as typed
+    respelt: dict[str, str] = field(default_factory=dict)
 
     @property
     def base(self) -> float:
@@ -180,6 +183,9 @@ class Explanation:
         label = self.prediction.label
         known = self.prediction.known
         lines = [known.text] if known is not None else []
+        if self.respelt:
+            lines.append("read as: " + ", ".join(f"{typed} → {read}"
+                                                 for typed, read in self.respelt.items()))
         lines += [f"{c.text} ({c.without:.1%} without it)" for c in self.clues]
         for heading, parts in ((f"toward {label}", self.toward()),
                                (f"against {label}", self.against())):
@@ -195,7 +201,8 @@ class Explanation:
         return {**self.prediction.to_json(), "explanation": {
             "method": self.method, "units": self.units, "joiner": self.joiner,
             "parts": [p.to_json() for p in self.parts],
-            "clues": [c.to_json() for c in self.clues], "scored": round(self.base, 6)}}
+            "clues": [c.to_json() for c in self.clues], "scored": round(self.base, 6),
+            "respelt": self.respelt}}
 
     @classmethod
     def from_json(cls, task: str, data: Mapping[str, Any]) -> Explanation:
@@ -207,7 +214,8 @@ class Explanation:
         return cls(Prediction.from_json(task, data), [str(u) for u in explained["units"]],
                    str(explained["joiner"]), parts,
                    [ClueEffect.from_json(c) for c in explained.get("clues", ())],
-                   None if scored is None else float(scored))
+                   None if scored is None else float(scored),
+                   {str(k): str(v) for k, v in explained.get("respelt", {}).items()})
 
 
 # A part that moves the label's odds by less than 5% (0.05 in log-odds) moved nothing a reader

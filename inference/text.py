@@ -151,6 +151,9 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.itos)
 
+    def __contains__(self, token: object) -> bool:
+        return token in self._stoi  # type: ignore[attr-defined]
+
     def __reduce__(self) -> tuple[type[Vocab], tuple[tuple[str, ...]]]:
         return Vocab, (self.itos,)  # its lookups are rebuilt, not pickled
 
@@ -213,6 +216,14 @@ class Pipeline:
         normalized = self.normalize(raw)
         units, cut_units = self.units(normalized)
         return normalized, self.ids(vocab, units), cut_chars or cut_units
+
+    def respellings(self, vocab: Vocab, units: Iterable[str]) -> dict[str, str]:
+        """Each unit this version reads as another word, and that word ("horible": "horrible"):
+        explanations keep the units as typed and say what was read."""
+        if not self.respell:
+            return {}
+        return {unit: vocab.itos[i] for unit in units if unit not in vocab
+                and (i := self.ids(vocab, [unit])[0]) != UNK_ID}
 
     def ids(self, vocab: Vocab, units: Iterable[str]) -> list[int]:
         """The token ids of these units, a word the vocabulary lacks read as this version

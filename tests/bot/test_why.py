@@ -76,6 +76,17 @@ async def test_sentiment_shows_words_both_ways_and_escapes_user_text(fake, bot):
     assert "↑" in description and "↓" in description  # toward the answer, and away from it
 
 
+async def test_a_typo_read_as_a_known_word_is_named_on_the_card(fake, bot):
+    alice = fake.member(fake.guild, "alice")
+    answer = await ask(fake, alice, "sentiment", text="borring actting")
+    reply, _ = await why(fake, alice, answer)
+    description = reply["embeds"][0]["description"]
+    assert "*Read as typos of known words: borring → boring, actting → acting.*" in description
+    answer = await ask(fake, alice, "sentiment", text="boring acting")
+    reply, _ = await why(fake, alice, answer)
+    assert "typos" not in reply["embeds"][0]["description"]
+
+
 async def test_a_long_message_is_shown_as_snippets_within_limits(fake, bot):
     alice = fake.member(fake.guild, "alice")
     target = fake.user_message(alice, "the movie was good and the acting was awful but " * 90)

@@ -174,6 +174,20 @@ def test_json_round_trip(tiny) -> None:
         [p.weight for p in explanation.parts], abs=1e-6)
 
 
+def test_a_typo_is_explained_as_typed_and_named_with_the_word_read(tiny) -> None:
+    predictor = tiny["sentiment"]
+    explanation = explain_prepared(predictor, predictor.prepare("borring actting, the plot"))
+    assert explanation.units == ["borring", "actting", "the", "plot"]  # as typed
+    assert explanation.respelt == {"borring": "boring", "actting": "acting"}
+    assert explanation.summary()[0] == "read as: borring → boring, actting → acting"
+    data = explanation.to_json()
+    assert data["explanation"]["respelt"] == explanation.respelt
+    assert Explanation.from_json("sentiment", data).respelt == explanation.respelt
+    # a word with no known neighbour, and every word of a name, is read as it is
+    assert explain_prepared(predictor, predictor.prepare("zzyzx plot")).respelt == {}
+    assert explain_prepared(tiny["origin"], tiny["origin"].prepare("Smiht")).respelt == {}
+
+
 def test_summary_names_the_strongest_parts_each_way(tiny) -> None:
     explanation = explain_prepared(tiny["origin"], tiny["origin"].prepare("Kowalski"))
     label = explanation.prediction.label
