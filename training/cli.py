@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
     ev.add_argument("--device", default="cpu", help=DEVICE_HELP)
     ev.add_argument("--json", action="store_true", help="print one JSON object")
-    ev.add_argument("--suite", choices=["behaviour", "non_english"],
+    ev.add_argument("--suite", choices=["behaviour", "negation", "non_english"],
                     help="score a hand-written suite (training/eval/) instead of the test set: "
                          "a per-category table, and benchmarks/results/<task>_suite_<suite>.json "
                          "(default: the test set)")

@@ -45,6 +45,10 @@ def behaviour_cases(path: Path = EVAL_DIR / "behaviour.tsv") -> list[Case]:
     return [Case(r["category"], r["expected"], r["text"]) for r in _rows(path)]
 
 
+def negation_cases(path: Path = EVAL_DIR / "negation.tsv") -> list[Case]:
+    return behaviour_cases(path)
+
+
 def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
                       part: str | None = None) -> list[Case]:
     """Every message expects the unknown-language verdict; `part`: only that half."""
@@ -52,7 +56,8 @@ def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
             if part is None or r["part"] == part]
 
 
-SUITES = {"behaviour": behaviour_cases, "non_english": non_english_cases}
+SUITES = {"behaviour": behaviour_cases, "negation": negation_cases,
+          "non_english": non_english_cases}
 
 
 def right(case: Case, label: str, confidence: str) -> bool:

@@ -9,7 +9,15 @@ from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
 from inference.verdict import NOT_SURE, SURE, UNKNOWN_LANGUAGE
 from training.cli import main
-from training.suites import GATE, Case, behaviour_cases, non_english_cases, right, run_suite
+from training.suites import (
+    GATE,
+    Case,
+    behaviour_cases,
+    negation_cases,
+    non_english_cases,
+    right,
+    run_suite,
+)
 
 CATEGORIES = {"negation", "double negation", "contrast", "intensifiers", "emoji", "slang",
               "typos", "short", "questions", "sarcasm"}
@@ -22,6 +30,17 @@ def test_the_behaviour_suite_covers_every_category_with_ten_cases() -> None:
     assert min(counts.values()) >= 10
     assert {c.expected for c in cases} <= {"positive", "negative", NOT_SURE}
     assert len({c.text for c in cases}) == len(cases)  # no case twice
+
+
+def test_the_negation_probe_pairs_negations_with_their_plain_words() -> None:
+    cases = negation_cases()
+    counts = Counter(c.group for c in cases)
+    assert set(counts) == {"negated negative", "negated positive", "double negation", "plain"}
+    assert min(counts.values()) >= 16
+    assert {c.expected for c in cases} == {"positive", "negative"}
+    # written apart from the behaviour suite: no case of it again
+    assert not {c.text for c in cases} & {c.text for c in behaviour_cases()}
+    assert len({c.text for c in cases}) == len(cases)
 
 
 def test_the_non_english_suite_is_split_in_two_halves_of_many_languages() -> None:
