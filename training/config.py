@@ -1,8 +1,8 @@
 """Hyper-parameters, one dataclass per task. The defaults are what the shipped origin weights
 used, and the chat model's recipe but for its teacher and epochs (docs/results.md,
 "Sentiment on chat: the chat model": `--teacher PREVIOUS --epochs 3`); the shipped sentiment
-model is that one continued with `--init CHAT_MODEL --neutral-words --epochs 1 --lr 3e-4
---w2v-epochs 0` ("Sentiment: typos read as the word meant")."""
+model is that one continued with `--init CHAT_MODEL --neutral-words --negation-frames
+--epochs 1 --lr 3e-4 --w2v-epochs 0` ("Sentiment: negation in chat's frames")."""
 
 from __future__ import annotations
 
@@ -51,6 +51,10 @@ class SentimentConfig:
     # with chat_data: the words SST-2's annotators rated neutral, once with each label, so
     # that "ok" or "sure" read as not sure (training/neutral.py; dataset "chat+neutral")
     neutral_words: bool = False
+    # with chat_data: SST-2's short phrases negated in the frames chat negates with, once and
+    # twice ("i don't P", "i can't say it wasn't P"), instead of behind "not" alone
+    # (training/negation.py; dataset "chat+negation", "chat+neutral+negation")
+    negation_frames: bool = False
     # continue training this checkpoint (its vocabulary and weights; the model flags must be
     # its own) instead of starting from word2vec: how a mixture change reaches a shipped
     # model without its whole recipe

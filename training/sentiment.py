@@ -66,7 +66,7 @@ def dataset(cfg: SentimentConfig) -> str:
     """What the model trains on, recorded in its checkpoint so that a finetune replays it."""
     if not cfg.chat_data:
         return "imdb"
-    return "chat+neutral" if cfg.neutral_words else "chat"
+    return "chat" + "+neutral" * cfg.neutral_words + "+negation" * cfg.negation_frames
 
 
 def readable(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, int]], list[list[str]]]:
@@ -163,6 +163,8 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
     """Train, then run the self-training rounds, each in its own folder; ship the last."""
     if cfg.neutral_words and not cfg.chat_data:
         raise UsageError("--neutral-words adds to the chat mixture; drop --no-chat-data")
+    if cfg.negation_frames and not cfg.chat_data:
+        raise UsageError("--negation-frames adds to the chat mixture; drop --no-chat-data")
     base = continued(cfg) if cfg.init else None
     reviews = load_reviews(cfg, data, base.vocab if base else None)
     init = None

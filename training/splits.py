@@ -14,7 +14,7 @@ from typing import Protocol
 from inference.tasks import task_spec
 from training.chat_marks import with_marks
 from training.data import clean_name_splits, fingerprint, load_imdb, locate, split_validation
-from training.negation import negated
+from training.negation import framed, negated
 from training.neutral import both_labels, neutral_words
 from training.sentences import sst2_splits, tweet_splits
 
@@ -73,13 +73,14 @@ class ChatSentiment:
     training tweets get an emoticon or emoji of their class back (training/chat_marks.py),
     and SST-2's one- and two-word training phrases come once more negated
     (training/negation.py). With `neutral`, the words SST's annotators rated neutral come
-    once with each label (training/neutral.py).
+    once with each label (training/neutral.py). With `frames`, the same short phrases come
+    again in the frames chat negates with, once and twice negated (training/negation.py).
     """
 
     TWEET_MARKS = 0.2
 
-    def __init__(self, neutral: bool = False) -> None:
-        self.neutral = neutral
+    def __init__(self, neutral: bool = False, frames: bool = False) -> None:
+        self.neutral, self.frames = neutral, frames
 
     def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]:
         return Imdb().test(data, labels)
@@ -92,14 +93,18 @@ class ChatSentiment:
                        + with_marks(tweets["train"], self.TWEET_MARKS, seed))
         if self.neutral:
             short_train += both_labels(neutral_words(sst_train, sst_val))
+        if self.frames:
+            short_train += framed(sst_train, seed)
         short_val = sst_val + tweets["val"]
         named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]
         return TrainVal(reviews.train + named[0], reviews.val + named[1],
                         fingerprint([(reviews.fingerprint, ""), *short_train, *short_val]))
 
 
-DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb(), "chat": ChatSentiment(),
-                                "chat+neutral": ChatSentiment(neutral=True)}
+DATASETS: dict[str, Dataset] = {
+    "names": Surnames(), "imdb": Imdb(), "chat": ChatSentiment(),
+    "chat+neutral": ChatSentiment(neutral=True), "chat+negation": ChatSentiment(frames=True),
+    "chat+neutral+negation": ChatSentiment(neutral=True, frames=True)}
 
 
 def dataset_of(task: str, trained_on: str | None = None) -> Dataset:

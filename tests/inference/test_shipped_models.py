@@ -116,15 +116,13 @@ async def test_smith_is_a_known_name_of_three_languages() -> None:
 
 def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
     """The chat model continued for an epoch on the chat mixture with SST-2's neutral words
-    (chat tokenizer v3, typos respelt: pipeline v4), then calibrated on short-text validation
-    (training/short_text.py):
-    its short-input temperature and verdicts travel in the checkpoint, the weights are its
-    parent's."""
+    and its words in chat's negation frames (typos respelt: pipeline v4), then calibrated on
+    short-text validation (training/short_text.py): its short-input temperature and verdicts
+    travel in the checkpoint, the weights are its parent's."""
     ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
-    # calibrated twice: the second time for the language check that respells (same weights)
-    assert ckpt.parent == "sentiment-20261205-004921"
+    assert ckpt.parent == "sentiment-20261205-033935"
     assert ckpt.metrics["init_version"] == "sentiment-20261204-225108"
-    assert ckpt.metrics["dataset"] == "chat+neutral" and ckpt.preprocess_version == 4
+    assert ckpt.metrics["dataset"] == "chat+neutral+negation" and ckpt.preprocess_version == 4
     assert {"emo_heart", "emo_wink"} <= set(ckpt.vocab.itos)  # emoticons given their emoji
     assert ckpt.short_temperature["max_tokens"] == 64
     assert 0.5 < ckpt.verdicts["not_sure_below"] < 1
@@ -148,5 +146,16 @@ def test_shipped_sentiment_reads_typos_as_the_word_meant(sentiment: Predictor, t
                                                          label: str) -> None:
     """Pipeline v4 (inference/spelling.py): without it "the food was amazng" was a coin flip
     leaning negative. Answered as sure, so not as another language either."""
+    [answer] = sentiment.predict([text])
+    assert (answer.label, answer.confidence) == (label, "sure"), answer.top
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("no regrets", "positive"), ("no problems", "positive"), ("not bad at all", "positive"),
+    ("i don't love it", "negative"), ("don't waste your money", "negative")])
+def test_shipped_sentiment_reads_chat_negations(sentiment: Predictor, text: str,
+                                                label: str) -> None:
+    """Negation frames (training/negation.py): "no regrets" and "no problems" were coin
+    flips, and framing two-word fragments too had turned "don't waste your money" positive."""
     [answer] = sentiment.predict([text])
     assert (answer.label, answer.confidence) == (label, "sure"), answer.top

@@ -10,10 +10,10 @@ from inference.chat_text import normalize_chat, tokenize_chat
 from tests.helpers import short_data
 from training.chat_marks import EMOTICONS, with_marks
 from training.data import locate
-from training.negation import negated
+from training.negation import framed, negated
 from training.neutral import both_labels, neutral_words, unseen_neutral_words
 from training.sentences import sst2_splits, tweet_splits
-from training.splits import ChatSentiment
+from training.splits import DATASETS, ChatSentiment
 
 
 def test_about_the_rate_of_tweets_get_one_mark_of_their_class() -> None:
@@ -77,6 +77,31 @@ def test_short_phrases_come_once_more_negated_with_the_other_label() -> None:
     assert negated(phrases) == [("not good", 0), ("not a mess", 1)]
 
 
+def test_framed_words_are_negated_once_with_the_other_label_or_twice_with_their_own() -> None:
+    phrases = [("good", 1), ("mess", 0), ("not bad", 1), ("a mess", 0), ("never", 0)] * 200
+    out = framed(phrases, seed=3)
+    assert framed(phrases, seed=3) == out  # reproducible
+    assert framed(phrases, seed=4) != out
+    once = [(t, y) for t, y in out if len(_negations(t)) == 1]
+    twice = [(t, y) for t, y in out if len(_negations(t)) == 2]
+    # every one-word phrase that negates nothing once; phrases of two words never
+    assert len(once) == 400 and len(once) + len(twice) == len(out)
+    assert 0.4 < len(twice) / len(once) < 0.6  # about DOUBLE_SHARE of them twice
+    for text, label in once + twice:
+        word = text.rsplit(" ", 1)[1]
+        assert word in ("good", "mess") and not text.endswith("a mess")
+        own = 1 if word == "good" else 0
+        assert label == (own if (text, label) in twice else 1 - own)
+    assert len({t.rsplit(" ", 1)[0] for t, _ in once}) > 20  # many frames, not one
+    # each frame reads as a negation to the chat tokenizer: "don't" is "do not"
+    assert all("not" in tokenize_chat(normalize_chat(t)) or t.split()[0] in ("no", "never")
+               for t, _ in out)
+
+
+def _negations(text: str) -> list[str]:
+    return [w for w in text.split() if w in ("not", "no", "never") or w.endswith("n't")]
+
+
 def test_neutral_words_are_the_words_sst2_does_not_list_on_their_own() -> None:
     phrases = [("ok , the film", 1), ("film", 1), ("a mess", 0), ("mess", 0)]
     assert neutral_words(phrases, []) == [",", "a", "ok", "the"]
@@ -110,3 +135,20 @@ def test_the_neutral_mixture_adds_each_neutral_training_word_with_both_labels(
     words = {w for text, _ in sst_train for w in text.split()} - {"kinda", "great"}
     assert "okay" in words
     assert set(added) == {(w, label) for w in words for label in labels}
+
+
+def test_the_negation_mixture_adds_the_framed_words_and_keeps_validation(
+        imdb_tar: Path, tmp_path: Path) -> None:
+    data = short_data(tmp_path / "data")
+    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    with (data / "SST-2" / "train.tsv").open("a") as tsv:  # one-word phrases, each way
+        tsv.writelines(f"{word}\t{label}\n" for word, label in (
+            ("great", 1), ("superb", 1), ("lovely", 1), ("dull", 0), ("awful", 0), ("tedious", 0)))
+    labels = ("negative", "positive")
+    plain = ChatSentiment(neutral=True).train_val(data, labels, seed=0)
+    with_frames = ChatSentiment(neutral=True, frames=True).train_val(data, labels, seed=0)
+    assert with_frames.val == plain.val and with_frames.fingerprint != plain.fingerprint
+    sst_train, _ = sst2_splits(locate("sst2", data))
+    expected = [(text, labels[y]) for text, y in framed(sst_train, 0)]
+    assert len(expected) >= 4 and with_frames.train == plain.train + expected
+    assert set(DATASETS) >= {"chat+negation", "chat+neutral+negation"}
