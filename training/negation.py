@@ -46,8 +46,9 @@ def negated(phrases: list[tuple[str, int]]) -> list[tuple[str, int]]:
 
 
 def framed(phrases: list[tuple[str, int]], seed: int) -> list[tuple[str, int]]:
-    """Each short phrase once in a frame that negates it (the other label) and, for
-    DOUBLE_SHARE of them, once in a frame that negates it twice (its own label)."""
+    """Each phrase of at most FRAMED_WORDS words that negates nothing yet, once in a frame
+    that negates it (the other label) and, for DOUBLE_SHARE of them, once in a frame that
+    negates it twice (its own label)."""
     rng = random.Random(seed)
     out = []
     for text, label in _short(phrases, FRAMED_WORDS):

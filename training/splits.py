@@ -73,8 +73,9 @@ class ChatSentiment:
     training tweets get an emoticon or emoji of their class back (training/chat_marks.py),
     and SST-2's one- and two-word training phrases come once more negated
     (training/negation.py). With `neutral`, the words SST's annotators rated neutral come
-    once with each label (training/neutral.py). With `frames`, the same short phrases come
-    again in the frames chat negates with, once and twice negated (training/negation.py).
+    once with each label (training/neutral.py). With `frames`, SST-2's one-word training
+    phrases come again in the frames chat negates with, once and twice negated
+    (training/negation.py `framed`).
     """
 
     TWEET_MARKS = 0.2
