@@ -427,9 +427,10 @@ def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,
                 clues.append(clue("han_form", char, ("Japanese",), ratios.han_form))
         if "".join(han) in CHINESE_COMPOUND_SURNAMES:
             clues.append(clue("han_compound", "".join(han), ("Chinese",), ratios.han_compound))
-        else:
-            language = "Chinese" if len(han) == 1 else "Japanese"
-            clues.append(clue("han_length", str(len(han)), (language,), ratios.han_length))
+        elif len(han) > 1:
+            clues.append(clue("han_length", str(len(han)), ("Japanese",), ratios.han_length))
+        elif not japanese_only(han[0]):  # alone, a character no Chinese encoding has (辻)
+            clues.append(clue("han_length", "1", ("Chinese",), ratios.han_length))
     if script == "Latin":
         lower = text.lower()
         words = [w for w in _WORD_BREAK.split(lower) if w]

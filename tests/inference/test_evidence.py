@@ -142,6 +142,19 @@ def test_han_names_weigh_character_forms_length_and_compound_surnames() -> None:
                                            for c in name_evidence("辻本").clues]
 
 
+def test_one_character_no_chinese_encoding_has_is_not_read_by_its_length() -> None:
+    """One character is a Chinese surname's length, but no Chinese encoding has 辻 or 関:
+    alone, their form decides. Several characters keep the length clue whatever their form:
+    Chinese writers give Japanese names in simplified characters (铃木 for 鈴木)."""
+    for name in ("辻", "関"):
+        assert [(c.kind, c.labels) for c in name_evidence(name).clues[1:]] == [
+            ("han_form", ("Japanese",))], name
+    assert [(c.kind, c.labels) for c in name_evidence("铃木").clues[1:]] == [
+        ("han_form", ("Chinese",)), ("han_length", ("Japanese",))]
+    assert [c.kind for c in name_evidence("张").clues] == ["script", "han_form", "han_length"]
+    assert [c.kind for c in name_evidence("辻本").clues] == ["script", "han_form", "han_length"]
+
+
 def test_a_compound_surname_in_pinyin_points_to_chinese() -> None:
     for name in ("Ouyang", "Shangguan", "Zhuge", "Mu-rong", "Tuoba"):
         assert [(c.kind, c.labels) for c in name_evidence(name).clues] == [
