@@ -21,6 +21,7 @@ from training.data import DataError
 from training.finetune import FinetuneConfig
 from training.recipes import UsageError, recipe
 from training.settings import TrainingSettings
+from training.suites import SUITES
 
 # What `python -m training` reports as one line (settings.cli.run): a failed download, a
 # bad checkpoint, a database that cannot be read, an input the model refuses.
@@ -78,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--model-dir", type=Path, help=MODEL_DIR_HELP)
     ev.add_argument("--device", default="cpu", help=DEVICE_HELP)
     ev.add_argument("--json", action="store_true", help="print one JSON object")
-    ev.add_argument("--suite", choices=["behaviour", "negation", "non_english"],
+    ev.add_argument("--suite", choices=sorted(SUITES),
                     help="score a hand-written suite (training/eval/) instead of the test set: "
                          "a per-category table, and benchmarks/results/<task>_suite_<suite>.json "
                          "(default: the test set)")
@@ -225,7 +226,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 def suite_command(args: argparse.Namespace, checkpoint: Path) -> int:
     from inference.predictor import Predictor
-    from training.suites import SUITES, format_table, run_suite, write_result
+    from training.suites import format_table, run_suite, write_result
 
     cases = SUITES[args.suite]()
     if args.part:
