@@ -223,8 +223,7 @@ def why_card(why: Why) -> WhyCard:
         source = "how it is written" if e.clues and p.known is None else "the whole"
         notes.append(f"No single part pushes toward {p.label}: the answer comes from {source}.")
     if e.respelt:
-        notes.append("Read as typos of known words: " + ", ".join(
-            f"{typed} → {read}" for typed, read in e.respelt.items()) + ".")
+        notes.append(f"Read as typos of known words: {e.read_as}.")
     if p.truncated:
         notes.append("This text was long: only its beginning and its end were read.")
     if p.label != why.answered_label:

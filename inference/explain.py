@@ -71,6 +71,7 @@ class Occlusion:
     label: int  # the answer's index among the labels
     alone: list[float]  # the input's own probabilities
     variants: list[Prepared]  # one per measured span, in order
+    respelt: dict[str, str]  # units read as another word (Pipeline.respellings)
 
 
 def occlusion(predictor: Predictor, prepared: Prepared, top_k: int = 3) -> Occlusion:
@@ -87,7 +88,8 @@ def occlusion(predictor: Predictor, prepared: Prepared, top_k: int = 3) -> Occlu
     variants = [replace(prepared, ids=without(prepared.ids, [span]))
                 for span in id_spans(shown, measured)]
     return Occlusion(prepared, [text for text, _ in shown], measured, prediction,
-                     predictor.labels.index(prediction.label), alone[0].tolist(), variants)
+                     predictor.labels.index(prediction.label), alone[0].tolist(), variants,
+                     pipeline.respellings(predictor.ckpt.vocab, units))
 
 
 def steps(variants: Sequence[Prepared], max_units: int) -> list[list[Prepared]]:
@@ -114,10 +116,9 @@ def finish(predictor: Predictor, occ: Occlusion, probs: Sequence[Sequence[float]
                   base - log_odds(row, label), row[label])
              for (start, length), row in zip(occ.measured, probs, strict=True)]
     parts.sort(key=lambda p: -p.weight)
-    units = pipeline.units(occ.prepared.normalized)[0]
     return Explanation(occ.prediction, occ.units, pipeline.joiner, parts,
                        clue_effects(predictor, occ.prepared, label, base), occ.alone[label],
-                       pipeline.respellings(predictor.ckpt.vocab, units))
+                       occ.respelt)
 
 
 def explain_prepared(predictor: Predictor, prepared: Prepared, top_k: int = 3) -> Explanation:

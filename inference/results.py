@@ -149,6 +149,11 @@ class Explanation:
     respelt: dict[str, str] = field(default_factory=dict)
 
     @property
+    def read_as(self) -> str:
+        """The respelt words as typed and as read: "horible → horrible, ..." ("" if none)."""
+        return ", ".join(f"{typed} → {read}" for typed, read in self.respelt.items())
+
+    @property
     def base(self) -> float:
         """The label's probability that every `without` is compared with."""
         return self.prediction.probability if self.scored is None else self.scored
@@ -184,8 +189,7 @@ class Explanation:
         known = self.prediction.known
         lines = [known.text] if known is not None else []
         if self.respelt:
-            lines.append("read as: " + ", ".join(f"{typed} → {read}"
-                                                 for typed, read in self.respelt.items()))
+            lines.append(f"read as: {self.read_as}")
         lines += [f"{c.text} ({c.without:.1%} without it)" for c in self.clues]
         for heading, parts in ((f"toward {label}", self.toward()),
                                (f"against {label}", self.against())):
