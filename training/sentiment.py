@@ -30,7 +30,7 @@ from training.evaluate import evaluate_examples
 from training.fit import Encoded, fit, model_config
 from training.lm import pretrain
 from training.recipes import Recipe, UsageError
-from training.splits import test_set, train_val
+from training.splits import ChatSentiment, test_set, train_val
 
 LABELS = SENTIMENT.labels
 PIPELINE = SENTIMENT.pipeline()  # new models train with the newest preprocessing
@@ -66,7 +66,7 @@ def dataset(cfg: SentimentConfig) -> str:
     """What the model trains on, recorded in its checkpoint so that a finetune replays it."""
     if not cfg.chat_data:
         return "imdb"
-    return "chat" + "+neutral" * cfg.neutral_words + "+negation" * cfg.negation_frames
+    return ChatSentiment(cfg.neutral_words, cfg.negation_frames).name
 
 
 def readable(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, int]], list[list[str]]]:

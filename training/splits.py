@@ -83,6 +83,11 @@ class ChatSentiment:
     def __init__(self, neutral: bool = False, frames: bool = False) -> None:
         self.neutral, self.frames = neutral, frames
 
+    @property
+    def name(self) -> str:
+        """What a checkpoint records as its data set, so that a finetune replays this mixture."""
+        return "chat" + "+neutral" * self.neutral + "+negation" * self.frames
+
     def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]:
         return Imdb().test(data, labels)
 
@@ -102,10 +107,9 @@ class ChatSentiment:
                         fingerprint([(reviews.fingerprint, ""), *short_train, *short_val]))
 
 
-DATASETS: dict[str, Dataset] = {
-    "names": Surnames(), "imdb": Imdb(), "chat": ChatSentiment(),
-    "chat+neutral": ChatSentiment(neutral=True), "chat+negation": ChatSentiment(frames=True),
-    "chat+neutral+negation": ChatSentiment(neutral=True, frames=True)}
+DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb()} | {
+    chat.name: chat for chat in (ChatSentiment(neutral, frames) for neutral in (False, True)
+                                 for frames in (False, True))}
 
 
 def dataset_of(task: str, trained_on: str | None = None) -> Dataset:
