@@ -34,6 +34,7 @@ DOUBLE_SHARE = 0.5  # of the phrases, how many also come twice negated
 SUBJECTS = ("i", "it", "this", "that", "they", "we", "you", "he", "she")
 NEGATED_AUXILIARIES = ("isn't", "wasn't", "aren't", "weren't", "don't", "didn't", "doesn't",
                        "can't", "couldn't", "wouldn't", "won't", "shouldn't")
+SAYERS = ("i", "you")  # who says it in a frame of saying
 SAYING = ("can't say", "wouldn't say", "won't say", "don't think", "didn't think")
 COPULAS = ("it was", "it's", "it is", "this is", "that was", "they were", "he was",
            "she is", "i was", "we were")
@@ -75,14 +76,14 @@ def _once(rng: random.Random, phrase: str) -> str:
     if frame in (1, 2):
         return _negated_clause(rng, phrase)
     if frame == 3:
-        return f"{rng.choice(('i', 'you'))} {rng.choice(SAYING)} {rng.choice(COPULAS)} {phrase}"
+        return f"{rng.choice(SAYERS)} {rng.choice(SAYING)} {rng.choice(COPULAS)} {phrase}"
     return f"{rng.choice(NOT_THAT)} {rng.choice(COPULAS)} {phrase}"
 
 
 def _twice(rng: random.Random, phrase: str) -> str:
     frame = rng.randrange(3)
     if frame == 0:
-        return f"{rng.choice(('i', 'you'))} {rng.choice(SAYING)} {_negated_clause(rng, phrase)}"
+        return f"{rng.choice(SAYERS)} {rng.choice(SAYING)} {_negated_clause(rng, phrase)}"
     if frame == 1:
         return f"{rng.choice(NOT_THAT)} {_negated_clause(rng, phrase)}"
     return f"{rng.choice(SUBJECTS)} {rng.choice(NEGATED_AUXILIARIES)} not {phrase}"
