@@ -222,8 +222,8 @@ def why_card(why: Why) -> WhyCard:
     if not toward:
         source = "how it is written" if e.clues and p.known is None else "the whole"
         notes.append(f"No single part pushes toward {p.label}: the answer comes from {source}.")
-    if e.respelt:
-        notes.append(f"Read as typos of known words: {e.read_as}.")
+    if e.respelt:  # user words, but only ASCII letters are ever respelt (inference/spelling.py)
+        notes.append(f"Read as typos of known words: {e.respelt_text}.")
     if p.truncated:
         notes.append("This text was long: only its beginning and its end were read.")
     if p.label != why.answered_label:

@@ -149,7 +149,7 @@ class Explanation:
     respelt: dict[str, str] = field(default_factory=dict)
 
     @property
-    def read_as(self) -> str:
+    def respelt_text(self) -> str:
         """The respelt words as typed and as read: "horible → horrible, ..." ("" if none)."""
         return ", ".join(f"{typed} → {read}" for typed, read in self.respelt.items())
 
@@ -189,7 +189,7 @@ class Explanation:
         known = self.prediction.known
         lines = [known.text] if known is not None else []
         if self.respelt:
-            lines.append(f"read as: {self.read_as}")
+            lines.append(f"read as: {self.respelt_text}")
         lines += [f"{c.text} ({c.without:.1%} without it)" for c in self.clues]
         for heading, parts in ((f"toward {label}", self.toward()),
                                (f"against {label}", self.against())):
