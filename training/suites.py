@@ -6,7 +6,7 @@ the answer's `confidence`). The suites live in training/eval/ and are never trai
 used to tune or calibrate (the non-English file's "tune" half excepted, for the unknown-words
 threshold only).
 
-    python -m training evaluate sentiment --suite behaviour|non_english [--final]
+    python -m training evaluate sentiment --suite behaviour|negation|emoji|non_english [--final]
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ def negation_cases(path: Path = EVAL_DIR / "negation.tsv") -> list[Case]:
     return behaviour_cases(path)
 
 
+def emoji_cases(path: Path = EVAL_DIR / "emoji.tsv") -> list[Case]:
+    return behaviour_cases(path)
+
+
 def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
                       part: str | None = None) -> list[Case]:
     """Every message expects the unknown-language verdict; `part`: only that half."""
@@ -56,7 +60,7 @@ def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
             if part is None or r["part"] == part]
 
 
-SUITES = {"behaviour": behaviour_cases, "negation": negation_cases,
+SUITES = {"behaviour": behaviour_cases, "negation": negation_cases, "emoji": emoji_cases,
           "non_english": non_english_cases}
 
 

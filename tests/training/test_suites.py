@@ -5,14 +5,17 @@ from collections import Counter
 
 import pytest
 
+from inference.checkpoint import load_checkpoint
 from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
+from inference.tasks import SENTIMENT
 from inference.verdict import NOT_SURE, SURE, UNKNOWN_LANGUAGE
 from training.cli import main
 from training.suites import (
     GATE,
     Case,
     behaviour_cases,
+    emoji_cases,
     negation_cases,
     non_english_cases,
     right,
@@ -41,6 +44,29 @@ def test_the_negation_probe_pairs_negations_with_their_plain_words() -> None:
     # written apart from the behaviour suite: no case of it again
     assert not {c.text for c in cases} & {c.text for c in behaviour_cases()}
     assert len({c.text for c in cases}) == len(cases)
+
+
+def test_the_emoji_probe_pairs_each_text_with_an_emoji_of_each_sign() -> None:
+    cases = emoji_cases()
+    assert {c.group for c in cases} == {"alone", "pair"}
+    assert len(cases) >= 50 and {c.expected for c in cases} == {"positive", "negative"}
+    assert len({c.text for c in cases}) == len(cases)
+    pairs = [c for c in cases if c.group == "pair"]
+    signs: dict[str, set[str]] = {}
+    for case in pairs:  # the words, without the emoji that end them
+        signs.setdefault(case.text.rsplit(" ", 1)[0], set()).add(case.expected)
+    assert len(signs) == len(pairs) // 2
+    assert all(s == {"positive", "negative"} for s in signs.values())
+
+
+def test_every_emoji_of_the_probe_is_one_the_shipped_vocabulary_lacks() -> None:
+    """The probe's premise: a model that reads unknown emoji as <unk> cannot pass it."""
+    ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
+    pipeline = SENTIMENT.pipeline(ckpt.preprocess_version)
+    for case in emoji_cases():
+        units, _ = pipeline.units(pipeline.normalize(case.text))
+        emoji = [u for u in units if u.startswith("emoji_")]
+        assert emoji and not any(u in ckpt.vocab for u in emoji), case.text
 
 
 def test_the_non_english_suite_is_split_in_two_halves_of_many_languages() -> None:
