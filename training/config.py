@@ -55,6 +55,9 @@ class SentimentConfig:
     # twice ("i don't P", "i can't say it wasn't P"), instead of behind "not" alone
     # (training/negation.py; dataset "chat+negation", "chat+neutral+negation")
     negation_frames: bool = False
+    # with init: a vocabulary row for each emoji it lacks, from the emoji Unicode groups with
+    # it, or to learn where training marks tweets with it (training/emoji_kin.py)
+    emoji_kin: bool = False
     # continue training this checkpoint (its vocabulary and weights; the model flags must be
     # its own) instead of starting from word2vec: how a mixture change reaches a shipped
     # model without its whole recipe

@@ -26,6 +26,7 @@ from inference.text import Vocab
 from training import plots, short_text
 from training.config import SentimentConfig, training_seed
 from training.data import DataError, load_imdb, locate
+from training.emoji_kin import with_emoji_kin
 from training.evaluate import evaluate_examples
 from training.fit import Encoded, fit, model_config
 from training.lm import pretrain
@@ -165,7 +166,13 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
         raise UsageError("--neutral-words adds to the chat mixture; drop --no-chat-data")
     if cfg.negation_frames and not cfg.chat_data:
         raise UsageError("--negation-frames adds to the chat mixture; drop --no-chat-data")
+    if cfg.emoji_kin and not cfg.init:
+        raise UsageError("--emoji-kin grows the vocabulary of a trained model; give --init")
     base = continued(cfg) if cfg.init else None
+    added: list[str] = []
+    if base is not None and cfg.emoji_kin:
+        base, added = with_emoji_kin(base)
+        print(f"emoji kin: {len(added)} emoji join the vocabulary ({len(base.vocab)} units)")
     reviews = load_reviews(cfg, data, base.vocab if base else None)
     init = None
     if base is not None:
@@ -186,6 +193,8 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
         provenance = {"dataset": dataset(cfg)}
         if base is not None:
             provenance["init_version"] = base.version
+        if added:
+            provenance["emoji_kin_rows"] = len(added)
         if teacher:
             provenance["teacher_version"] = teacher.version
         path = train_once(step, encode_reviews(reviews, extra), init,

@@ -296,6 +296,37 @@ def test_a_chat_model_continues_on_the_neutral_mixture_with_its_own_vocabulary(
     assert "--neutral-words adds to the chat mixture" in capsys.readouterr().err
 
 
+def test_emoji_kin_grows_a_continued_models_vocabulary_and_it_serves_the_new_emoji(
+    imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from inference.predictor import Predictor
+    from training.emoji_kin import emoji_unit
+
+    data, first = _tiny_chat_model(imdb_tar, tmp_path, capsys)
+    parent = load_checkpoint(first)
+    out = tmp_path / "kin"
+    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *MIXTURE,
+                    "--init", str(first), "--emoji-kin", "--epochs", "1", "--device", "cpu"],
+                   capsys)
+    child = load_checkpoint(out / "sentiment.safetensors")
+    added = child.vocab.itos[len(parent.vocab):]
+    assert child.vocab.itos[:len(parent.vocab)] == parent.vocab.itos  # ids keep their meaning
+    assert added and all(unit.startswith("emoji_") for unit in added)
+    assert f"emoji kin: {len(added)} emoji join the vocabulary" in printed
+    assert child.metrics["emoji_kin_rows"] == len(added)
+    assert child.config.vocab_size == len(child.vocab)
+    served = Predictor(child)
+    read = {emoji: child.vocab.itos[served.prepare(f"the cake {emoji}").ids[-1]]
+            for emoji in "🏆🎂🎄🤮🤣"}  # marks training meets, newer faces with known kin
+    assert {unit for unit in read.values() if unit in added}  # served as learnt, not <unk>
+    assert all(unit == emoji_unit(emoji) or unit == "<unk>" for emoji, unit in read.items())
+    with pytest.raises(SystemExit):
+        training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "x"),
+                       *MIXTURE, "--emoji-kin", "--device", "cpu"])
+    assert "--emoji-kin grows the vocabulary of a trained model; give --init" in (
+        capsys.readouterr().err)
+
+
 def test_a_model_of_the_pipeline_the_newest_extends_continues_under_the_newest(
     imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
