@@ -116,13 +116,16 @@ async def test_smith_is_a_known_name_of_three_languages() -> None:
 
 def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
     """The chat model continued for an epoch on the chat mixture with SST-2's neutral words
-    and its words in chat's negation frames (typos respelt: pipeline v4), then calibrated on
-    short-text validation (training/short_text.py): its short-input temperature and verdicts
-    travel in the checkpoint, the weights are its parent's."""
+    and its words in chat's negation frames, its vocabulary grown by the emoji it lacked
+    (training/emoji_kin.py; typos respelt: pipeline v4), then calibrated on short-text
+    validation (training/short_text.py): its short-input temperature and verdicts travel in
+    the checkpoint, the weights are its parent's."""
     ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
-    assert ckpt.parent == "sentiment-20261205-033935"
+    assert ckpt.parent == "sentiment-20261205-053741"
     assert ckpt.metrics["init_version"] == "sentiment-20261204-225108"
     assert ckpt.metrics["dataset"] == "chat+neutral+negation" and ckpt.preprocess_version == 4
+    assert ckpt.metrics["emoji_kin_rows"] == 550
+    assert len(ckpt.vocab) == ckpt.config.vocab_size == 40_000 + 550
     assert {"emo_heart", "emo_wink"} <= set(ckpt.vocab.itos)  # emoticons given their emoji
     assert ckpt.short_temperature["max_tokens"] == 64
     assert 0.5 < ckpt.verdicts["not_sure_below"] < 1
@@ -159,3 +162,14 @@ def test_shipped_sentiment_reads_chat_negations(sentiment: Predictor, text: str,
     flips, and framing two-word fragments too had turned "don't waste your money" positive."""
     [answer] = sentiment.predict([text])
     assert (answer.label, answer.confidence) == (label, "sure"), answer.top
+
+
+@pytest.mark.parametrize("text", ["lmaooo 🤣", "the new episode 🤩"])
+def test_shipped_sentiment_reads_newer_emoji_by_their_kin(sentiment: Predictor,
+                                                          text: str) -> None:
+    """🤣 and 🤩 are newer than the Emoji Sentiment Ranking: the model read them as <unk>
+    (86% and 76% positive, carried by the words) until its vocabulary grew by their Unicode
+    kin (training/emoji_kin.py): 😂 beside 🤣, 😍 beside 🤩."""
+    [answer] = sentiment.predict([text])
+    assert (answer.label, answer.confidence) == ("positive", "sure"), answer.top
+    assert answer.probability > 0.95
