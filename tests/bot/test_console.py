@@ -213,9 +213,12 @@ def test_ctrl_c_during_start_up_ends_quietly(env, tmp_path, after_s):
     shell reads status 130. Python 3.11 ends a process by SIGINT itself when the interrupt
     landed inside a library's `exec` of a string (dataclasses does one per class), even
     though the program handled it; a shell shows that as 130 too."""
+    # a shell starts a background job (`pytest &`) with SIGINT ignored, and children inherit
+    # that: the console gets Ctrl-C's default, as it does in a terminal
     proc = subprocess.Popen([sys.executable, "-m", "bot", "console"], env=env, cwd=tmp_path,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(after_s)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
