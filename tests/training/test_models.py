@@ -270,17 +270,24 @@ def _tiny_chat_model(imdb_tar: Path, tmp_path: Path,
     return data, first
 
 
+def _continued(imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+               *flags: str) -> tuple[Path, Path, Checkpoint, Checkpoint, str]:
+    """A tiny chat model continued for an epoch with these flags: the data folder, the
+    model's path, the model, the continued one, and what the run printed."""
+    data, first = _tiny_chat_model(imdb_tar, tmp_path, capsys)
+    out = tmp_path / "continued"
+    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *MIXTURE, *flags,
+                    "--init", str(first), "--epochs", "1", "--device", "cpu"], capsys)
+    return (data, first, load_checkpoint(first), load_checkpoint(out / "sentiment.safetensors"),
+            printed)
+
+
 def test_a_chat_model_continues_on_the_neutral_mixture_with_its_own_vocabulary(
     imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data, first = _tiny_chat_model(imdb_tar, tmp_path, capsys)
-    parent = load_checkpoint(first)
-    out = tmp_path / "continued"
-    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *MIXTURE,
-                    "--min-freq", "5", "--init", str(first), "--neutral-words", "--epochs", "1",
-                    "--device", "cpu"], capsys)
+    data, first, parent, child, printed = _continued(imdb_tar, tmp_path, capsys,
+                                                     "--min-freq", "5", "--neutral-words")
     assert "examples (chat+neutral)" in printed and "word2vec" not in printed
-    child = load_checkpoint(out / "sentiment.safetensors")
     assert child.vocab.itos == parent.vocab.itos  # not rebuilt, though --min-freq differs
     assert child.metrics["dataset"] == "chat+neutral"
     assert child.metrics["init_version"] == parent.version
@@ -302,13 +309,7 @@ def test_emoji_kin_grows_a_continued_models_vocabulary_and_it_serves_the_new_emo
     from inference.predictor import Predictor
     from training.emoji_kin import emoji_unit
 
-    data, first = _tiny_chat_model(imdb_tar, tmp_path, capsys)
-    parent = load_checkpoint(first)
-    out = tmp_path / "kin"
-    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *MIXTURE,
-                    "--init", str(first), "--emoji-kin", "--epochs", "1", "--device", "cpu"],
-                   capsys)
-    child = load_checkpoint(out / "sentiment.safetensors")
+    data, _, parent, child, printed = _continued(imdb_tar, tmp_path, capsys, "--emoji-kin")
     added = child.vocab.itos[len(parent.vocab):]
     assert child.vocab.itos[:len(parent.vocab)] == parent.vocab.itos  # ids keep their meaning
     assert added and all(unit.startswith("emoji_") for unit in added)
