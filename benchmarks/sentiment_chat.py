@@ -6,10 +6,10 @@
 - VADER (Hutto and Gilbert 2014): compound >= 0 reads positive; |compound| < 0.05 is its
   "neutral", scored as not sure in the behaviour suite.
 Sets: SST-2 dev (872), held-out tweets (the hash tenth of the shared 100k copy), the official
-IMDB test set, the behaviour suite, the neutral words of SST-2's validation part that no
-training phrase has (training/neutral.py: how many read as not sure); the unknown-language
-check on the non-English "final" half and on English text; ECE and a reliability diagram;
-the risk-coverage curve with the not-sure threshold on it.
+IMDB test set, the behaviour suite and the negation and emoji probes, the neutral words of
+SST-2's validation part that no training phrase has (training/neutral.py: how many read as
+not sure); the unknown-language check on the non-English "final" half and on English text;
+ECE and a reliability diagram; the risk-coverage curve with the not-sure threshold on it.
 
     python -m benchmarks.sentiment_chat --data ../shared/data [--checkpoint PATH]
 
@@ -43,14 +43,37 @@ from training.data import load_imdb, locate
 from training.neutral import unseen_neutral_words
 from training.sentences import Example, sst2_splits, tweet_splits
 from training.short_text import ece, logits, short_text
-from training.suites import REPORTED_ONLY, behaviour_cases, non_english_cases, run_suite
+from training.suites import REPORTED_ONLY, SUITES, Case, non_english_cases, run_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "sentiment_chat.json"
 RELIABILITY = ROOT / "docs" / "results" / "sentiment_reliability.png"
 RISK = ROOT / "docs" / "results" / "sentiment_risk_coverage.png"
 C_GRID = (1.0, 4.0)
+SUITES_SCORED = ("behaviour", "negation", "emoji")  # the suites that expect labels
 VADER_NEUTRAL = 0.05
+
+
+def suite_scores(suite: str, cases: list[Case], predictor: Predictor,
+                 pipe: Pipeline) -> dict[str, dict]:
+    """A hand-written suite: the LSTM with its verdicts, the baselines on labels (VADER's
+    neutral as not sure), as `<suite>_lstm`, `<suite>_linear` and `<suite>_vader`."""
+    result = run_suite(predictor, cases)
+    out = {f"{suite}_lstm": {k: v for k, v in result.items() if k != "cases"}}
+    texts = [c.text for c in cases]
+    vad = vader_scores(texts)
+    for name, said in (("linear", ["positive" if p else "negative" for p in pipe.predict(texts)]),
+                       ("vader", [NOT_SURE if abs(s) < VADER_NEUTRAL else
+                                  "positive" if s >= 0 else "negative" for s in vad])):
+        right = [c.expected == s for c, s in zip(cases, said, strict=True)]
+        gated = [r for c, r in zip(cases, right, strict=True) if c.group not in REPORTED_ONLY]
+        groups: dict[str, list[bool]] = {}
+        for c, r in zip(cases, right, strict=True):
+            groups.setdefault(c.group, []).append(r)
+        out[f"{suite}_{name}"] = {"gated_accuracy": sum(gated) / len(gated),
+                                  "accuracy": sum(right) / len(right),
+                                  "groups": {g: sum(v) / len(v) for g, v in groups.items()}}
+    return out
 
 
 def linear(train: list[Example], c: float) -> Pipeline:
@@ -164,26 +187,9 @@ def main(argv: list[str] | None = None) -> int:
                        **{k: band(p, y, threshold) for k, (p, y) in served.items()
                           if k != "imdb_test"}}
 
-    # the behaviour suite: the LSTM with its verdicts, the baselines on labels (VADER's
-    # neutral as not sure)
-    cases = behaviour_cases()
     predictor = Predictor(ckpt, "cpu")
-    suite = run_suite(predictor, cases)
-    out["behaviour_lstm"] = {k: v for k, v in suite.items() if k != "cases"}
-    texts = [c.text for c in cases]
-    lin = pipe.predict(texts)
-    vad = vader_scores(texts)
-    for name, said in (("linear", ["positive" if p else "negative" for p in lin]),
-                       ("vader", [NOT_SURE if abs(s) < VADER_NEUTRAL else
-                                  "positive" if s >= 0 else "negative" for s in vad])):
-        right = [c.expected == s for c, s in zip(cases, said, strict=True)]
-        gated = [r for c, r in zip(cases, right, strict=True) if c.group not in REPORTED_ONLY]
-        groups = {}
-        for c, r in zip(cases, right, strict=True):
-            groups.setdefault(c.group, []).append(r)
-        out[f"behaviour_{name}"] = {"gated_accuracy": sum(gated) / len(gated),
-                                    "accuracy": sum(right) / len(right),
-                                    "groups": {g: sum(v) / len(v) for g, v in groups.items()}}
+    for suite in SUITES_SCORED:
+        out.update(suite_scores(suite, SUITES[suite](), predictor, pipe))
 
     # neutral words never trained on: answered as not sure (VADER: its neutral band)
     neutral = unseen_neutral_words(*sst2_splits(locate("sst2", args.data)))
@@ -195,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # unknown language: the final half of the non-English messages, and English text
     limit = ckpt.verdicts[UNKNOWN_WORDS]
+    behaviour = [c.text for c in SUITES["behaviour"]()]
 
     def flagged(texts: list[str]) -> float:
         return sum(new_words(ckpt, t) >= limit for t in texts) / len(texts)
@@ -203,10 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         "unknown_words_at_least": limit,
         "non_english_final": flagged([c.text for c in non_english_cases(part="final")]),
         "non_english_tune": flagged([c.text for c in non_english_cases(part="tune")]),
-        "behaviour": flagged(texts), "sst2_dev": flagged([t for t, _ in sets.sst2_dev]),
+        "behaviour": flagged(behaviour), "sst2_dev": flagged([t for t, _ in sets.sst2_dev]),
         "tweets_test": flagged([t for t, _ in sets.tweets_test]),
         "imdb_test": flagged([t for t, _ in imdb_test]),
-        "behaviour_flagged_cases": [t for t in texts if new_words(ckpt, t) >= limit],
+        "behaviour_flagged_cases": [t for t in behaviour if new_words(ckpt, t) >= limit],
         "non_english_final_missed": [c.text for c in non_english_cases(part="final")
                                      if new_words(ckpt, c.text) < limit],
     }
@@ -242,10 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     fig.tight_layout()
     fig.savefig(figures["risk"], dpi=110)
     args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(json.dumps({k: v for k, v in out.items() if not k.startswith("behaviour")},
+    scored = {k for k in out if k.startswith(SUITES_SCORED)}
+    print(json.dumps({k: v for k, v in out.items() if k not in scored},
                      indent=1, ensure_ascii=False))
-    print(json.dumps({k: {"gated": v["gated_accuracy"], "groups": v["groups"]}
-                      for k, v in out.items() if k.startswith("behaviour")}, indent=1))
+    print(json.dumps({k: {"gated": out[k]["gated_accuracy"], "groups": out[k]["groups"]}
+                      for k in sorted(scored)}, indent=1))
     return 0
 
 
