@@ -10,6 +10,7 @@ import pytest
 
 from bot.present import prediction_card
 from bot.services import Answer
+from inference.registry import shipped_checkpoint
 from inference.results import Prediction
 from tests.helpers import running_bot, tiny_worker, write_ready_sentiment
 
@@ -85,3 +86,20 @@ def test_the_card_lines_of_each_verdict() -> None:
         "I read English; most of these words are new to me"
     sure = Prediction("sentiment", "great", "great", "positive", 0.9, top, "v")
     assert prediction_card(Answer(sure, None)).headline == "Positive (90.0% confident)"
+
+
+async def test_the_shipped_model_answers_a_newer_emoji_and_names_it_on_why(
+        fake, checkpoints, settings):
+    """🤣 is newer than the emoji the training marks come from: the shipped model reads it
+    by its Unicode kin (training/emoji_kin.py), on the card and in Why?, as served."""
+    served = {**checkpoints, "sentiment": shipped_checkpoint("sentiment")}
+    async with running_bot(fake, settings, tiny_worker(served)):
+        alice = fake.member(fake.guild, "alice")
+        answer = await ask(fake, alice, "🤣🤣🤣")
+        assert re.fullmatch(r"\*\*Positive \(\d+\.\d% confident\)\*\*", headline(answer))
+        click = await fake.click(alice, answer, next(
+            c["custom_id"] for row in answer["components"] for c in row["components"]
+            if c["custom_id"].startswith("seqbot:why:")))
+        [embed] = (await click.final(timeout=10))["embeds"]
+        assert "**Toward positive**" in embed["description"]
+        assert ":rofl:" in embed["description"]
