@@ -43,7 +43,7 @@ from training.data import load_imdb, locate
 from training.neutral import unseen_neutral_words
 from training.sentences import Example, sst2_splits, tweet_splits
 from training.short_text import ece, logits, short_text
-from training.suites import REPORTED_ONLY, SUITES, Case, non_english_cases, run_suite
+from training.suites import SUITES, Case, non_english_cases, right, run_suite, tally
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "sentiment_chat.json"
@@ -61,18 +61,13 @@ def suite_scores(suite: str, cases: list[Case], predictor: Predictor,
     result = run_suite(predictor, cases)
     out = {f"{suite}_lstm": {k: v for k, v in result.items() if k != "cases"}}
     texts = [c.text for c in cases]
-    vad = vader_scores(texts)
     for name, said in (("linear", ["positive" if p else "negative" for p in pipe.predict(texts)]),
                        ("vader", [NOT_SURE if abs(s) < VADER_NEUTRAL else
-                                  "positive" if s >= 0 else "negative" for s in vad])):
-        right = [c.expected == s for c, s in zip(cases, said, strict=True)]
-        gated = [r for c, r in zip(cases, right, strict=True) if c.group not in REPORTED_ONLY]
-        groups: dict[str, list[bool]] = {}
-        for c, r in zip(cases, right, strict=True):
-            groups.setdefault(c.group, []).append(r)
-        out[f"{suite}_{name}"] = {"gated_accuracy": sum(gated) / len(gated),
-                                  "accuracy": sum(right) / len(right),
-                                  "groups": {g: sum(v) / len(v) for g, v in groups.items()}}
+                                  "positive" if s >= 0 else "negative"
+                                  for s in vader_scores(texts)])):
+        # a baseline's answer is its label, or its verdict (VADER's neutral)
+        out[f"{suite}_{name}"] = tally(cases, [right(c, s, s)
+                                               for c, s in zip(cases, said, strict=True)])
     return out
 
 
@@ -188,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
                           if k != "imdb_test"}}
 
     predictor = Predictor(ckpt, "cpu")
-    for suite in SUITES_SCORED:
-        out.update(suite_scores(suite, SUITES[suite](), predictor, pipe))
+    suites = {suite: SUITES[suite]() for suite in SUITES_SCORED}
+    for suite, cases in suites.items():
+        out.update(suite_scores(suite, cases, predictor, pipe))
 
     # neutral words never trained on: answered as not sure (VADER: its neutral band)
     neutral = unseen_neutral_words(*sst2_splits(locate("sst2", args.data)))
@@ -201,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # unknown language: the final half of the non-English messages, and English text
     limit = ckpt.verdicts[UNKNOWN_WORDS]
-    behaviour = [c.text for c in SUITES["behaviour"]()]
+    behaviour = [c.text for c in suites["behaviour"]]
 
     def flagged(texts: list[str]) -> float:
         return sum(new_words(ckpt, t) >= limit for t in texts) / len(texts)

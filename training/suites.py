@@ -73,31 +73,32 @@ def right(case: Case, label: str, confidence: str) -> bool:
 def run_suite(predictor: Predictor, cases: list[Case]) -> dict:
     """Per-group and overall accuracy, and each case's answer. A refused input is wrong."""
     answers = predictor.predict([c.text for c in cases], top_k=len(predictor.labels))
-    rows, groups = [], {}
+    rows = []
     for case, answer in zip(cases, answers, strict=True):
         if isinstance(answer, InputError):
             label, probability, confidence = "", 0.0, "refused"
         else:
             label, probability, confidence = answer.label, answer.probability, answer.confidence
-        ok = right(case, label, confidence)
         rows.append({"group": case.group, "text": case.text, "expected": case.expected,
                      "label": label, "probability": round(probability, 4),
-                     "confidence": confidence, "right": ok})
+                     "confidence": confidence, "right": right(case, label, confidence)})
+    return {"model_version": predictor.version,
+            **tally(cases, [r["right"] for r in rows]), "cases": rows}
+
+
+def tally(cases: list[Case], rights: list[bool]) -> dict:
+    """Overall, outside the reported-only groups, and per-group accuracy of these answers."""
+    groups: dict[str, dict] = {}
+    for case, ok in zip(cases, rights, strict=True):
         g = groups.setdefault(case.group, {"n": 0, "right": 0})
         g["n"] += 1
         g["right"] += ok
     for g in groups.values():
         g["accuracy"] = g["right"] / g["n"]
-    gated = [r for r in rows if r["group"] not in REPORTED_ONLY]
-    return {
-        "model_version": predictor.version,
-        "n": len(rows),
-        "accuracy": sum(r["right"] for r in rows) / len(rows),
-        "gated_n": len(gated),
-        "gated_accuracy": sum(r["right"] for r in gated) / len(gated) if gated else 0.0,
-        "groups": groups,
-        "cases": rows,
-    }
+    gated = [ok for case, ok in zip(cases, rights, strict=True)
+             if case.group not in REPORTED_ONLY]
+    return {"n": len(rights), "accuracy": sum(rights) / len(rights), "gated_n": len(gated),
+            "gated_accuracy": sum(gated) / len(gated) if gated else 0.0, "groups": groups}
 
 
 def format_table(suite: str, result: dict) -> str:

@@ -21,6 +21,7 @@ from training.suites import (
     non_english_cases,
     right,
     run_suite,
+    tally,
 )
 
 CATEGORIES = {"negation", "double negation", "contrast", "intensifiers", "emoji", "slang",
@@ -119,3 +120,13 @@ def test_the_cli_prints_the_table_and_writes_the_json(tmp_path, monkeypatch, cap
     out = capsys.readouterr().out
     assert "all but sarcasm" in out and "(reported, not gated)" in out
     assert (tmp_path / "sentiment_suite_behaviour.json").exists()
+
+
+def test_a_tally_gates_outside_sarcasm_and_counts_each_group() -> None:
+    cases = [Case("negation", "positive", "not bad"), Case("negation", "negative", "not good"),
+             Case("sarcasm", "negative", "oh great, another delay")]
+    result = tally(cases, [True, False, True])
+    assert (result["n"], result["accuracy"]) == (3, 2 / 3)
+    assert (result["gated_n"], result["gated_accuracy"]) == (2, 0.5)
+    assert result["groups"] == {"negation": {"n": 2, "right": 1, "accuracy": 0.5},
+                                "sarcasm": {"n": 1, "right": 1, "accuracy": 1.0}}
