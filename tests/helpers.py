@@ -430,6 +430,13 @@ def bot_settings(folder: Path, **overrides: object) -> Settings:
     return replace(base, **overrides)  # type: ignore[arg-type]
 
 
+def component_id(message: dict, prefix: str) -> str:
+    """The custom id of the message's first component whose id starts with `prefix`
+    ("seqbot:why:", "seqbot:vote:")."""
+    return next(c["custom_id"] for row in message["components"] for c in row["components"]
+                if c["custom_id"].startswith(prefix))
+
+
 def tiny_worker(checkpoints: dict[str, Path]) -> InferenceWorker:
     return InferenceWorker(checkpoints=checkpoints, device="cpu", threads=1, max_wait_ms=1)
 

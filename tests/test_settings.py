@@ -177,4 +177,9 @@ def test_a_module_an_extra_brings_names_that_extra(module: str, extra: str) -> N
 
     advice = missing_extra(ModuleNotFoundError(name=module))
     assert advice is not None and f"pip install 'seqbot[{extra}]'" in advice
+
+
+def test_a_module_no_extra_brings_gets_no_advice() -> None:
+    from settings.cli import missing_extra
+
     assert missing_extra(ModuleNotFoundError(name="no_such_module")) is None

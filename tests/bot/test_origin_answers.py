@@ -9,7 +9,7 @@ import pytest
 from bot.present import prediction_card
 from bot.services import Answer
 from inference.results import Prediction
-from tests.helpers import running_bot, tiny_worker, write_ready_origin
+from tests.helpers import component_id, running_bot, tiny_worker, write_ready_origin
 
 EPHEMERAL = 64
 
@@ -23,12 +23,7 @@ async def ask(fake, actor, name: str) -> dict:
 
 
 def pred_id_of(message: dict) -> int:
-    return int(fake_id(message, "seqbot:vote:").split(":")[2])
-
-
-def fake_id(message: dict, prefix: str) -> str:
-    return next(c["custom_id"] for row in message["components"] for c in row["components"]
-                if c["custom_id"].startswith(prefix))
+    return int(component_id(message, "seqbot:vote:").split(":")[2])
 
 
 @pytest.fixture
@@ -72,20 +67,20 @@ async def test_the_card_says_which_script_a_name_is_written_in(fake, ready_bot):
 async def test_why_shows_the_writing_and_the_known_name(fake, ready_bot):
     alice = fake.member(fake.guild, "alice")
     answer = await ask(fake, alice, "Müller")
-    reply = await (await fake.click(alice, answer, fake_id(answer, "seqbot:why:"))).final(
+    reply = await (await fake.click(alice, answer, component_id(answer, "seqbot:why:"))).final(
         timeout=10)
     assert reply["flags"] & EPHEMERAL
     text = reply["embeds"][0]["description"]
     assert "**How it is written**" in text
     assert "`ü` the letter ü (German)" in text and "without it" in text
     known = await ask(fake, alice, "Nakamura")
-    reply = await (await fake.click(alice, known, fake_id(known, "seqbot:why:"))).final(
+    reply = await (await fake.click(alice, known, component_id(known, "seqbot:why:"))).final(
         timeout=10)
     text = reply["embeds"][0]["description"]
     assert "*Known name: Japanese in the data, so that is the answer" in text
     # a Han name's pinyin letters move nothing once its odds are even: the clues answer
     han = await ask(fake, alice, "山田")
-    reply = await (await fake.click(alice, han, fake_id(han, "seqbot:why:"))).final(timeout=10)
+    reply = await (await fake.click(alice, han, component_id(han, "seqbot:why:"))).final(timeout=10)
     text = reply["embeds"][0]["description"]
     assert "2 Han characters: several, as Japanese surnames are" in text
     assert "the answer comes from how it is written" in text
@@ -102,7 +97,7 @@ async def test_an_agreed_name_joins_the_memory_and_leaves_with_its_voters(fake, 
     said = (await bot.services.store.get_prediction(pred_id_of(first))).label
     agreed = "Japanese" if said != "Japanese" else "Korean"
     for n, voter in enumerate((bob, carol), start=1):
-        menu = await (await fake.click(voter, first, fake_id(first, "seqbot:vote:")
+        menu = await (await fake.click(voter, first, component_id(first, "seqbot:vote:")
                                        .replace(":right", ":wrong"))).final()
         [select] = menu["components"][0]["components"]
         await (await fake.choose(voter, menu, select["custom_id"], [agreed])).acknowledged()

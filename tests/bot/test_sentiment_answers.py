@@ -12,7 +12,7 @@ from bot.present import prediction_card
 from bot.services import Answer
 from inference.registry import shipped_checkpoint
 from inference.results import Prediction
-from tests.helpers import running_bot, tiny_worker, write_ready_sentiment
+from tests.helpers import component_id, running_bot, tiny_worker, write_ready_sentiment
 
 NEW_WORDS = "**I read English; most of these words are new to me**"
 
@@ -97,9 +97,7 @@ async def test_the_shipped_model_answers_a_newer_emoji_and_names_it_on_why(
         alice = fake.member(fake.guild, "alice")
         answer = await ask(fake, alice, "🤣🤣🤣")
         assert re.fullmatch(r"\*\*Positive \(\d+\.\d% confident\)\*\*", headline(answer))
-        click = await fake.click(alice, answer, next(
-            c["custom_id"] for row in answer["components"] for c in row["components"]
-            if c["custom_id"].startswith("seqbot:why:")))
+        click = await fake.click(alice, answer, component_id(answer, "seqbot:why:"))
         [embed] = (await click.final(timeout=10))["embeds"]
         assert "**Toward positive**" in embed["description"]
         assert ":rofl:" in embed["description"]

@@ -12,7 +12,7 @@ from inference.http_client import HttpInferenceClient
 from inference.server import InferenceServer
 from inference.telemetry import sample
 from inference.worker import InferenceWorker
-from tests.helpers import running_bot, tiny_worker, write_checkpoint
+from tests.helpers import component_id, running_bot, tiny_worker, write_checkpoint
 
 NO_PINGS = {"parse": []}
 EPHEMERAL = 64
@@ -24,8 +24,7 @@ async def ask(fake, actor, command="origin", **options):
 
 
 def why_id(message) -> str:
-    return next(c["custom_id"] for row in message["components"] for c in row["components"]
-                if c["custom_id"].startswith("seqbot:why:"))
+    return component_id(message, "seqbot:why:")
 
 
 async def why(fake, actor, answer) -> tuple[dict, object]:
