@@ -184,8 +184,10 @@ def main(argv: list[str] | None = None) -> int:
 
     predictor = Predictor(ckpt, "cpu")
     suites = {suite: SUITES[suite]() for suite in SUITES_SCORED}
+    scored = {}
     for suite, cases in suites.items():
-        out.update(suite_scores(suite, cases, predictor, pipe))
+        scored |= suite_scores(suite, cases, predictor, pipe)
+    out |= scored
 
     # neutral words never trained on: answered as not sure (VADER: its neutral band)
     neutral = unseen_neutral_words(*sst2_splits(locate("sst2", args.data)))
@@ -245,11 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     fig.tight_layout()
     fig.savefig(figures["risk"], dpi=110)
     args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    scored = {k for k in out if k.startswith(SUITES_SCORED)}
     print(json.dumps({k: v for k, v in out.items() if k not in scored},
                      indent=1, ensure_ascii=False))
-    print(json.dumps({k: {"gated": out[k]["gated_accuracy"], "groups": out[k]["groups"]}
-                      for k in sorted(scored)}, indent=1))
+    print(json.dumps({k: {"gated": v["gated_accuracy"], "groups": v["groups"]}
+                      for k, v in sorted(scored.items())}, indent=1))
     return 0
 
 
