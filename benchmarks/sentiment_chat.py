@@ -50,7 +50,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "sentiment_chat.json"
 RELIABILITY = ROOT / "docs" / "results" / "sentiment_reliability.png"
 RISK = ROOT / "docs" / "results" / "sentiment_risk_coverage.png"
 C_GRID = (1.0, 4.0)
-SUITES_SCORED = ("behaviour", "negation", "emoji")  # the suites that expect labels
+SUITES_SCORED = ("behaviour", "negation", "emoji", "questions")  # the suites that expect labels
 VADER_NEUTRAL = 0.05
 
 

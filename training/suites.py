@@ -6,7 +6,8 @@ the answer's `confidence`). The suites live in training/eval/ and are never trai
 used to tune or calibrate (the non-English file's "tune" half excepted, for the unknown-words
 threshold only).
 
-    python -m training evaluate sentiment --suite behaviour|negation|emoji|non_english [--final]
+    python -m training evaluate sentiment \
+        --suite behaviour|negation|emoji|questions|non_english [--part tune|final]
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ def emoji_cases(path: Path = EVAL_DIR / "emoji.tsv") -> list[Case]:
     return behaviour_cases(path)
 
 
+def question_cases(path: Path = EVAL_DIR / "questions.tsv") -> list[Case]:
+    return behaviour_cases(path)
+
+
 def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
                       part: str | None = None) -> list[Case]:
     """Every message expects the unknown-language verdict; `part`: only that half."""
@@ -61,7 +66,7 @@ def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
 
 
 SUITES = {"behaviour": behaviour_cases, "negation": negation_cases, "emoji": emoji_cases,
-          "non_english": non_english_cases}
+          "questions": question_cases, "non_english": non_english_cases}
 
 
 def right(case: Case, label: str, confidence: str) -> bool:

@@ -19,6 +19,7 @@ from training.suites import (
     emoji_cases,
     negation_cases,
     non_english_cases,
+    question_cases,
     right,
     run_suite,
     tally,
@@ -59,6 +60,23 @@ def test_the_emoji_probe_pairs_each_text_with_an_emoji_of_each_sign() -> None:
         signs.setdefault(case.text.rsplit(" ", 1)[0], set()).add(case.expected)
     assert len(signs) == len(pairs) // 2
     assert all(s == {"positive", "negative"} for s in signs.values())
+
+
+def test_the_question_probe_pairs_each_question_about_a_quality_with_its_statement() -> None:
+    cases = question_cases()
+    counts = Counter(c.group for c in cases)
+    assert set(counts) == {"asking", "quality asked", "quality said", "rhetorical"}
+    assert min(counts.values()) >= 12 and len({c.text for c in cases}) == len(cases)
+    assert not {c.text for c in cases} & {c.text for c in behaviour_cases()}
+    expected = {group: {c.expected for c in cases if c.group == group} for group in counts}
+    assert expected["asking"] == expected["quality asked"] == {NOT_SURE}
+    assert expected["quality said"] == expected["rhetorical"] == {"positive", "negative"}
+    asked = [c for c in cases if c.group == "quality asked"]
+    said = [c for c in cases if c.group == "quality said"]
+    assert len(asked) == len(said)
+    assert all(q.text.endswith("?") and not s.text.endswith("?")
+               for q, s in zip(asked, said, strict=True))
+    assert all(c.text.endswith("?") for c in cases if c.group != "quality said")
 
 
 def test_no_emoji_of_the_probe_is_one_the_shipped_vocabulary_learnt_from_its_data() -> None:
