@@ -25,6 +25,12 @@ v3 (`tokenize_chat_v3`) is v2 and two more rules:
   it says: its "not" negates nothing, so the auxiliary is read without it ("is this
   amazing?"). Linguists call this outer negation (Ladd 1981). A "not" anywhere else,
   in a question or not ("why isn't it working?", "it isn't great?"), is read as before.
+
+v5 (`tokenize_chat_v5`) is v4 (v3's units, typos respelt) with outer negation read as the
+statement it asks agreement with, without its auxiliary and question mark ("isn't this
+amazing?" -> "this amazing"): v5 models are taught that a question which asks whether
+something is so does not say it is (training/questions.py), and v3's reading made "isn't this
+amazing?" the same units as "is this amazing?".
 Torch-free.
 """
 
@@ -65,9 +71,13 @@ _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 # a negated auxiliary opening a sentence, its subject next, and the sentence a question
 _SUBJECTS = ("i|you|we|he|she|it|they|this|that|these|those|there|the|a|an|my|your|his|her"
              "|its|our|their|everyone|everybody|anyone|anybody|someone|somebody")
-_OUTER_NEGATION = re.compile(
-    r"(?:^|(?<=[.!?] ))((?:is|are|was|were|do|does|did|have|has|had|could|would|should"
-    r"|ca|wo|ai)n'?t)(?= (?:" + _SUBJECTS + r")\b[^.!?]*\?)", re.IGNORECASE)
+_NEGATED_OPENING = (r"(?:^|(?<=[.!?] ))((?:is|are|was|were|do|does|did|have|has|had|could|would"
+                    r"|should|ca|wo|ai)n'?t)")
+_OUTER_NEGATION = re.compile(_NEGATED_OPENING + r"(?= (?:" + _SUBJECTS + r")\b[^.!?]*\?)",
+                             re.IGNORECASE)
+# the same question: the statement after its auxiliary in group 2, then its question marks
+_AGREEMENT_ASKED = re.compile(_NEGATED_OPENING + r" ((?:" + _SUBJECTS + r")\b[^.!?]*?) *\?+",
+                              re.IGNORECASE)
 
 
 def normalize_chat(raw: str) -> str:
@@ -119,6 +129,12 @@ def tokenize_chat_v3(text: str) -> list[str]:
     """The units a v3 chat model reads: v2's, with negations typed without an apostrophe
     read as negations and outer negation read as none."""
     text = _OUTER_NEGATION.sub(lambda m: _auxiliary(m[1]), text)
+    return [unit for token in tokenize_chat(text) for unit in _BARE_NEGATIONS.get(token, [token])]
+
+
+def tokenize_chat_v5(text: str) -> list[str]:
+    """The units a v5 chat model reads: v3's, with outer negation read as a statement."""
+    text = _AGREEMENT_ASKED.sub(lambda m: f"{m[2]} .", text)
     return [unit for token in tokenize_chat(text) for unit in _BARE_NEGATIONS.get(token, [token])]
 
 

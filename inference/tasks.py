@@ -35,7 +35,13 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from inference.chat_text import normalize_chat, shown_chat, tokenize_chat, tokenize_chat_v3
+from inference.chat_text import (
+    normalize_chat,
+    shown_chat,
+    tokenize_chat,
+    tokenize_chat_v3,
+    tokenize_chat_v5,
+)
 from inference.errors import InputError
 from inference.evidence import NameEvidence, name_evidence
 from inference.memory import Forms, Memory
@@ -178,6 +184,15 @@ class TaskSpec:
                                   f"(this install has {known})")
         return self.pipelines[version]
 
+    def continuable(self) -> set[int]:
+        """The versions a model may be trained on under the newest (--init): it and each
+        version it extends, in turn, since their units are its units."""
+        versions, version = set(), self.preprocess_version
+        while version is not None:
+            versions.add(version)
+            version = self.pipelines[version].extends
+        return versions
+
 
 ORIGIN = TaskSpec(
     name="origin",
@@ -214,8 +229,8 @@ SENTIMENT = TaskSpec(
     summary="whether a text sounds positive or negative (a word-level LSTM)",
     # v2 is the chat tokenizer (inference/chat_text.py) that models trained on chat as well
     # as reviews read, v3 the same with negations typed without an apostrophe and questions'
-    # outer negation, v4 v3 with typos read as the word meant (inference/spelling.py); v1
-    # checkpoints keep v1.
+    # outer negation, v4 v3 with typos read as the word meant (inference/spelling.py), v5 v4
+    # with outer negation read as the statement it asks agreement with; v1 checkpoints keep v1.
     pipelines={1: Pipeline(normalize_text, tokenize, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS),
                2: Pipeline(normalize_chat, tokenize_chat, joiner=" ", max_units=MAX_TOKENS,
@@ -224,8 +239,11 @@ SENTIMENT = TaskSpec(
                            max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat, extends=2),
                4: Pipeline(normalize_chat, tokenize_chat_v3, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat, extends=3,
+                           respell=True),
+               5: Pipeline(normalize_chat, tokenize_chat_v5, joiner=" ", max_units=MAX_TOKENS,
+                           max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat, extends=4,
                            respell=True)},
-    preprocess_version=4,
+    preprocess_version=5,
     max_chars=MAX_TEXT_CHARS,
     top_k=2,
     labels=("negative", "positive"),  # IMDB's 0 and 1

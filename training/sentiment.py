@@ -67,7 +67,7 @@ def dataset(cfg: SentimentConfig) -> str:
     """What the model trains on, recorded in its checkpoint so that a finetune replays it."""
     if not cfg.chat_data:
         return "imdb"
-    return ChatSentiment(cfg.neutral_words, cfg.negation_frames).name
+    return ChatSentiment(cfg.neutral_words, cfg.negation_frames, cfg.question_frames).name
 
 
 def readable(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, int]], list[list[str]]]:
@@ -166,6 +166,8 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
         raise UsageError("--neutral-words adds to the chat mixture; drop --no-chat-data")
     if cfg.negation_frames and not cfg.chat_data:
         raise UsageError("--negation-frames adds to the chat mixture; drop --no-chat-data")
+    if cfg.question_frames and not cfg.chat_data:
+        raise UsageError("--question-frames adds to the chat mixture; drop --no-chat-data")
     if cfg.emoji_kin and not cfg.init:
         raise UsageError("--emoji-kin grows the vocabulary of a trained model; give --init")
     base = continued(cfg) if cfg.init else None
@@ -207,7 +209,7 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
 def continued(cfg: SentimentConfig) -> Checkpoint:
     """The checkpoint `--init` names, checked to be the model the flags describe."""
     ckpt = load_checkpoint(cfg.init, SENTIMENT.name)
-    if ckpt.preprocess_version not in (SENTIMENT.preprocess_version, PIPELINE.extends):
+    if ckpt.preprocess_version not in SENTIMENT.continuable():
         raise UsageError(f"{cfg.init} reads text with preprocessing v{ckpt.preprocess_version};"
                          f" training uses v{SENTIMENT.preprocess_version}")
     if not isinstance(ckpt.config, ModelConfig):

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inference.chat_text import _cleaned, normalize_chat, tokenize_chat, tokenize_chat_v3
+from inference.chat_text import (
+    _cleaned,
+    normalize_chat,
+    tokenize_chat,
+    tokenize_chat_v3,
+    tokenize_chat_v5,
+)
 from inference.errors import InputError
 from inference.tasks import SENTIMENT
 
@@ -85,9 +91,9 @@ def test_a_text_is_refused_exactly_when_nothing_but_punctuation_is_left(raw: str
         assert set(tokenize_chat(text)) - {"!", "?"}
 
 
-def test_new_models_read_v4_and_older_versions_stay_as_they_were() -> None:
-    assert SENTIMENT.preprocess_version == 4 and SENTIMENT.pipeline() is SENTIMENT.pipeline(4)
-    v1, v2, v3, v4 = (SENTIMENT.pipeline(v) for v in (1, 2, 3, 4))
+def test_new_models_read_v5_and_older_versions_stay_as_they_were() -> None:
+    assert SENTIMENT.preprocess_version == 5 and SENTIMENT.pipeline() is SENTIMENT.pipeline(5)
+    v1, v2, v3, v4, v5 = (SENTIMENT.pipeline(v) for v in (1, 2, 3, 4, 5))
     assert v1.read_as(v1.normalize("I didn't like it :)")) == "i didn't like it"
     assert v2.read_as(v2.normalize("I didn't like it :)")) == "i did not like it emo_smile"
     assert v2.read_as(v2.normalize("isn't it great?")) == "is not it great ?"
@@ -96,6 +102,11 @@ def test_new_models_read_v4_and_older_versions_stay_as_they_were() -> None:
     # v4 reads v3's units; only the ids of words the vocabulary lacks differ
     assert v4.extends == 3 and v4.normalize is v3.normalize and v4.tokenize is v3.tokenize
     assert v4.respell and not (v1.respell or v2.respell or v3.respell)
+    # v5 reads v4's units, but outer negation as the statement asked about
+    assert v5.extends == 4 and v5.normalize is v4.normalize and v5.respell
+    assert v4.read_as(v4.normalize("isn't it great?")) == "is it great ?"
+    assert v5.read_as(v5.normalize("isn't it great?")) == "it great"
+    assert v5.read_as(v5.normalize("is it great?")) == "is it great ?"
 
 
 @pytest.mark.parametrize(("raw", "want"), [
@@ -130,5 +141,24 @@ def test_v3_reads_negations_typed_without_an_apostrophe_as_v2_reads_them_with_on
 ])
 def test_v3_reads_a_questions_outer_negation_as_no_negation(raw: str, want: str) -> None:
     assert " ".join(tokenize_chat_v3(normalize_chat(raw))) == want
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    ("isn't this amazing?", "this amazing"),
+    ("isnt this amazing??", "this amazing"),
+    ("Wasn't that a great game?!", "that a great game !"),
+    ("don't you hate it when it rains?", "you hate it when it rains"),
+    ("Aren't the new levels fun?", "the new levels fun"),
+    ("I loved it. Didn't the ending rock? yes", "i loved it the ending rock yes"),
+    ("isnt it fun? isn't it great?", "it fun it great"),
+    # not a question asking agreement: as v3 reads it
+    ("is it any good?", "is it any good ?"),
+    ("why isn't it working?", "why is not it working ?"),
+    ("it isn't great?", "it is not great ?"),
+    ("isn't it great. I hate it", "is not it great i hate it"),
+    ("isn't it", "is not it"),
+])
+def test_v5_reads_a_question_asking_agreement_as_its_statement(raw: str, want: str) -> None:
+    assert " ".join(tokenize_chat_v5(normalize_chat(raw))) == want
 
 
