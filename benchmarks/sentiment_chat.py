@@ -8,7 +8,9 @@
 Sets: SST-2 dev (872), held-out tweets (the hash tenth of the shared 100k copy), the official
 IMDB test set, the behaviour suite and the negation and emoji probes, the neutral words of
 SST-2's validation part that no training phrase has (training/neutral.py: how many read as
-not sure); the unknown-language check on the non-English "final" half and on English text;
+not sure), and its qualities no training question asks about (training/questions.py
+`held_out`: asked in each frame, how many read as not sure; said, how many read right); the
+unknown-language check on the non-English "final" half and on English text;
 ECE and a reliability diagram; the risk-coverage curve with the not-sure threshold on it.
 
     python -m benchmarks.sentiment_chat --data ../shared/data [--checkpoint PATH]
@@ -41,6 +43,7 @@ from inference.registry import shipped_checkpoint
 from inference.verdict import NOT_SURE, UNKNOWN_WORDS
 from training.data import load_imdb, locate
 from training.neutral import unseen_neutral_words
+from training.questions import held_out
 from training.sentences import Example, sst2_splits, tweet_splits
 from training.short_text import ece, logits, short_text
 from training.suites import SUITES, Case, non_english_cases, right, run_suite, tally
@@ -190,12 +193,22 @@ def main(argv: list[str] | None = None) -> int:
     out |= scored
 
     # neutral words never trained on: answered as not sure (VADER: its neutral band)
-    neutral = unseen_neutral_words(*sst2_splits(locate("sst2", args.data)))
+    sst2_train_val = sst2_splits(locate("sst2", args.data))
+    neutral = unseen_neutral_words(*sst2_train_val)
     answers = [a for a in predictor.predict(neutral) if not isinstance(a, Exception)]
     out["neutral_words"] = {
         "n": len(neutral), "answered": len(answers),
         "lstm_not_sure": sum(a.confidence == NOT_SURE for a in answers) / len(answers),
         "vader_neutral": float(np.mean(np.abs(vader_scores(neutral)) < VADER_NEUTRAL))}
+    # qualities no training question asked about: asked, answered not sure; said, right
+    held = held_out(*sst2_train_val)
+    asked = predictor.predict([question for question, _, _ in held])
+    said = predictor.predict([statement for _, statement, _ in held])
+    out["asked_qualities"] = {
+        "n": len(held), "qualities": len({s.rsplit(" ", 1)[1] for _, s, _ in held}),
+        "asked_not_sure": sum(a.confidence == NOT_SURE for a in asked) / len(held),
+        "said_right": sum(a.label == predictor.labels[y]
+                          for a, (_, _, y) in zip(said, held, strict=True)) / len(held)}
 
     # unknown language: the final half of the non-English messages, and English text
     limit = ckpt.verdicts[UNKNOWN_WORDS]

@@ -2,8 +2,8 @@
 used, and the chat model's recipe but for its teacher and epochs (docs/results.md,
 "Sentiment on chat: the chat model": `--teacher PREVIOUS --epochs 3`); the shipped sentiment
 model is that one continued with `--init CHAT_MODEL --neutral-words --negation-frames
---emoji-kin --epochs 1 --lr 3e-4 --w2v-epochs 0` ("Sentiment: newer emoji by their Unicode
-kin")."""
+--question-frames --emoji-kin --epochs 1 --lr 3e-4 --w2v-epochs 0` ("Sentiment: questions
+asked and said")."""
 
 from __future__ import annotations
 
@@ -56,6 +56,11 @@ class SentimentConfig:
     # twice ("i don't P", "i can't say it wasn't P"), instead of behind "not" alone
     # (training/negation.py; dataset "chat+negation", "chat+neutral+negation")
     negation_frames: bool = False
+    # with chat_data: SST-2's words that name a quality asked about ("was it P?") and its
+    # neutral things asked for ("where can i get the N?"), once with each label, and some
+    # qualities exclaimed ("why is it so P?") with their own (training/questions.py; data set
+    # "chat+...+questions")
+    question_frames: bool = False
     # with init: a vocabulary row for each emoji it lacks, from the emoji Unicode groups with
     # it, or to learn where training marks tweets with it (training/emoji_kin.py)
     emoji_kin: bool = False

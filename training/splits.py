@@ -8,6 +8,7 @@ against the split protocol it was trained with. A new data set is one more class
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 from typing import Protocol
 
@@ -16,6 +17,7 @@ from training.chat_marks import with_marks
 from training.data import clean_name_splits, fingerprint, load_imdb, locate, split_validation
 from training.negation import framed, negated
 from training.neutral import both_labels, neutral_words
+from training.questions import questions
 from training.sentences import sst2_splits, tweet_splits
 
 Pair = tuple[str, str]  # (raw input, label)
@@ -75,18 +77,21 @@ class ChatSentiment:
     (training/negation.py). With `neutral`, the words SST's annotators rated neutral come
     once with each label (training/neutral.py). With `frames`, SST-2's one-word training
     phrases come again in the frames chat negates with, once and twice negated
-    (training/negation.py `framed`).
+    (training/negation.py `framed`). With `asked`, questions made of SST-2's words that ask
+    about a quality or for a fact come once with each label, and some that exclaim with the
+    quality's own (training/questions.py).
     """
 
     TWEET_MARKS = 0.2
 
-    def __init__(self, neutral: bool = False, frames: bool = False) -> None:
-        self.neutral, self.frames = neutral, frames
+    def __init__(self, neutral: bool = False, frames: bool = False, asked: bool = False) -> None:
+        self.neutral, self.frames, self.asked = neutral, frames, asked
 
     @property
     def name(self) -> str:
         """What a checkpoint records as its data set, so that a finetune replays this mixture."""
-        return "chat" + "+neutral" * self.neutral + "+negation" * self.frames
+        return ("chat" + "+neutral" * self.neutral + "+negation" * self.frames
+                + "+questions" * self.asked)
 
     def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]:
         return Imdb().test(data, labels)
@@ -101,6 +106,8 @@ class ChatSentiment:
             short_train += both_labels(neutral_words(sst_train, sst_val))
         if self.frames:
             short_train += framed(sst_train, seed)
+        if self.asked:
+            short_train += questions(sst_train, sst_val, seed)
         short_val = sst_val + tweets["val"]
         named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]
         return TrainVal(reviews.train + named[0], reviews.val + named[1],
@@ -108,8 +115,8 @@ class ChatSentiment:
 
 
 DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb()} | {
-    chat.name: chat for chat in (ChatSentiment(neutral, frames) for neutral in (False, True)
-                                 for frames in (False, True))}
+    chat.name: chat for chat in (ChatSentiment(*flags) for flags in product((False, True),
+                                                                          repeat=3))}
 
 
 def dataset_of(task: str, trained_on: str | None = None) -> Dataset:

@@ -1,6 +1,6 @@
 """What the chat mixture adds to its data sets: emoticons and emoji given back to the
 training tweets (training/chat_marks.py), negated phrases (training/negation.py), the words
-SST's annotators rated neutral (training/neutral.py)."""
+SST's annotators rated neutral (training/neutral.py), questions (training/questions.py)."""
 
 import shutil
 from collections import Counter
@@ -12,6 +12,7 @@ from training.chat_marks import EMOTICONS, with_marks
 from training.data import locate
 from training.negation import framed, negated
 from training.neutral import both_labels, neutral_words, unseen_neutral_words
+from training.questions import questions
 from training.sentences import sst2_splits, tweet_splits
 from training.splits import DATASETS, ChatSentiment
 
@@ -102,6 +103,30 @@ def _negations(text: str) -> list[str]:
     return [w for w in text.split() if w in ("not", "no", "never") or w.endswith("n't")]
 
 
+def test_questions_ask_with_both_labels_and_exclaim_with_the_qualitys_own() -> None:
+    # "dull" and "witty" follow a copula, so name a quality; "soundtrack" and "ending" follow
+    # "the" three times and are listed nowhere, so name a thing; "plot" is listed (a label)
+    phrases = ([("the film is dull", 0), ("so witty", 1), ("dull", 0), ("witty", 1),
+                ("plot", 1), ("a plot", 1)]
+               + [(f"the {w} and the plot", 1) for w in ("soundtrack", "ending")] * 3) * 200
+    out = questions(phrases, [], seed=3)
+    assert questions(phrases, [], seed=3) == out and questions(phrases, [], seed=4) != out
+    assert all(text.endswith("?") for text, _ in out)
+    labels: dict[str, set[int]] = {}
+    for text, label in out:
+        labels.setdefault(text, set()).add(label)
+    asked = {t for t, ys in labels.items() if ys == {0, 1}}
+    exclaimed = [(t, y) for t, y in out if labels[t] != {0, 1}]
+    assert {t for t in asked if "dull" in t} and {t for t in asked if "witty" in t}
+    assert {t for t in asked if "the soundtrack" in t or "the ending" in t}
+    assert not {t for t in labels if "plot" in t}
+    # the exclaimed carry their quality's label: about EXCLAIMED_SHARE of 400 qualities
+    assert 120 < len(exclaimed) < 280
+    assert all(y == (0 if "dull" in t else 1) for t, y in exclaimed)
+    assert all(" so " in t for t, _ in exclaimed)
+    assert len({t.split()[0] for t in asked}) > 5  # many frames, not one
+
+
 def test_neutral_words_are_the_words_sst2_does_not_list_on_their_own() -> None:
     phrases = [("ok , the film", 1), ("film", 1), ("a mess", 0), ("mess", 0)]
     assert neutral_words(phrases, []) == [",", "a", "ok", "the"]
@@ -152,3 +177,23 @@ def test_the_negation_mixture_adds_the_framed_words_and_keeps_validation(
     expected = [(text, labels[y]) for text, y in framed(sst_train, 0)]
     assert len(expected) >= 4 and with_frames.train == plain.train + expected
     assert set(DATASETS) >= {"chat+negation", "chat+neutral+negation"}
+
+
+def test_the_question_mixture_adds_the_questions_and_keeps_validation(
+        imdb_tar: Path, tmp_path: Path) -> None:
+    data = short_data(tmp_path / "data")
+    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    with (data / "SST-2" / "train.tsv").open("a") as tsv:
+        tsv.writelines(f"{text}\t{label}\n" for text, label in (
+            ("it is great", 1), ("great", 1), ("so dull", 0), ("dull", 0),
+            ("the soundtrack , the soundtrack", 1), ("by the soundtrack", 1),
+            ("the soundtrack again", 1), ("the soundtrack here", 1)))
+    labels = ("negative", "positive")
+    plain = ChatSentiment(True, True).train_val(data, labels, seed=0)
+    with_questions = ChatSentiment(True, True, True).train_val(data, labels, seed=0)
+    assert with_questions.val == plain.val and with_questions.fingerprint != plain.fingerprint
+    sst_train, sst_val = sst2_splits(locate("sst2", data))
+    expected = [(text, labels[y]) for text, y in questions(sst_train, sst_val, 0)]
+    assert len(expected) >= 4 and with_questions.train == plain.train + expected
+    assert {"chat+questions", "chat+neutral+negation+questions"} <= set(DATASETS)
+    assert len(DATASETS) == 2 + 8
