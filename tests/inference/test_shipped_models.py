@@ -115,15 +115,17 @@ async def test_smith_is_a_known_name_of_three_languages() -> None:
 
 
 def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
-    """The chat model continued for an epoch on the chat mixture with SST-2's neutral words
-    and its words in chat's negation frames, its vocabulary grown by the emoji it lacked
-    (training/emoji_kin.py; typos respelt: pipeline v4), then calibrated on short-text
-    validation (training/short_text.py): its short-input temperature and verdicts travel in
-    the checkpoint, the weights are its parent's."""
+    """The chat model continued for an epoch on the chat mixture with SST-2's neutral words,
+    its words in chat's negation frames and in questions, its vocabulary grown by the emoji it
+    lacked (training/emoji_kin.py; pipeline v5: typos respelt, a question asking agreement
+    read as its statement), then calibrated on short-text validation
+    (training/short_text.py): its short-input temperature and verdicts travel in the
+    checkpoint, the weights are its parent's."""
     ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
-    assert ckpt.parent == "sentiment-20261205-053741"
+    assert ckpt.parent == "sentiment-20261205-071822"
     assert ckpt.metrics["init_version"] == "sentiment-20261204-225108"
-    assert ckpt.metrics["dataset"] == "chat+neutral+negation" and ckpt.preprocess_version == 4
+    assert ckpt.metrics["dataset"] == "chat+neutral+negation+questions"
+    assert ckpt.preprocess_version == 5
     assert ckpt.metrics["emoji_kin_rows"] == 550
     assert len(ckpt.vocab) == ckpt.config.vocab_size == 40_000 + 550
     assert {"emo_heart", "emo_wink"} <= set(ckpt.vocab.itos)  # emoticons given their emoji
@@ -135,7 +137,8 @@ def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
 @pytest.mark.parametrize(("text", "confidence"), [
     ("Отличный фильм", "unknown_language"), ("Das Essen war wirklich ausgezeichnet",
                                              "unknown_language"),
-    ("I loved this movie!", "sure"), ("terible servise", "sure")])  # two typos: English
+    ("I loved this movie!", "sure"), ("terible servise", "sure"),  # two typos: English
+    ("when is the next game?", "not_sure"), ("was the finale any good?", "not_sure")])
 def test_shipped_sentiment_verdicts_on_chat(sentiment: Predictor, text: str,
                                             confidence: str) -> None:
     [answer] = sentiment.predict([text])
