@@ -134,8 +134,7 @@ def tokenize_chat_v3(text: str) -> list[str]:
 
 def tokenize_chat_v5(text: str) -> list[str]:
     """The units a v5 chat model reads: v3's, with outer negation read as a statement."""
-    text = _AGREEMENT_ASKED.sub(lambda m: f"{m[2]} .", text)
-    return [unit for token in tokenize_chat(text) for unit in _BARE_NEGATIONS.get(token, [token])]
+    return tokenize_chat_v3(_AGREEMENT_ASKED.sub(lambda m: f"{m[2]} .", text))
 
 
 def _auxiliary(negated: str) -> str:

@@ -6,8 +6,8 @@ sure (training/eval/questions.tsv). None of the three data sets labels a questio
 as for the neutral words (training/neutral.py), an example that comes once with each label
 teaches 50/50, which the card shows as "not sure". From SST-2's own training phrases:
 - asked: each word SST's annotators rated on its own that phrases put after a copula ("is
-  dull", "so witty": a quality) is asked about in a frame ("was it P?", "do you think the
-  ending is P?"), once with each label;
+  dull", "so witty": a quality) is asked about in ASKED_FRAMES frames ("was it P?", "do you
+  think the ending is P?"), once with each label;
 - asked for a fact: each neutral word that phrases put after "the" (a thing: "the soundtrack")
   in a frame that asks for a fact ("where can i get the N?"), once with each label;
 - exclaimed: for EXCLAIMED_SHARE of the qualities, a question whose asker has judged ("why
