@@ -6,12 +6,14 @@
 - VADER (Hutto and Gilbert 2014): compound >= 0 reads positive; |compound| < 0.05 is its
   "neutral", scored as not sure in the behaviour suite.
 Sets: SST-2 dev (872), held-out tweets (the hash tenth of the shared 100k copy), the official
-IMDB test set, the behaviour suite and the negation and emoji probes, the neutral words of
-SST-2's validation part that no training phrase has (training/neutral.py: how many read as
-not sure), and its qualities no training question asks about (training/questions.py
-`held_out`: asked in each frame, how many read as not sure; said, how many read right); the
-unknown-language check on the non-English "final" half and on English text;
-ECE and a reliability diagram; the risk-coverage curve with the not-sure threshold on it.
+IMDB test set, the behaviour suite and the negation, emoji and question probes; from SST-2's
+validation part, the neutral words no training phrase has (training/neutral.py: how many
+read as not sure), the qualities no training question asks about (training/questions.py
+`held_out`: asked in each frame, how many read as not sure; said, how many read right) and
+the words no training frame negates (training/negation.py `held_out`: negated once and
+twice, and said, how many read right); the unknown-language check on the non-English "final"
+half and on English text; ECE and a reliability diagram; the risk-coverage curve with the
+not-sure threshold on it.
 
     python -m benchmarks.sentiment_chat --data ../shared/data [--checkpoint PATH]
 
@@ -42,6 +44,7 @@ from inference.predictor import Predictor, new_words
 from inference.registry import shipped_checkpoint
 from inference.verdict import NOT_SURE, UNKNOWN_WORDS
 from training.data import load_imdb, locate
+from training.negation import held_out as negation_held_out
 from training.neutral import unseen_neutral_words
 from training.questions import held_out
 from training.sentences import Example, sst2_splits, tweet_splits
@@ -200,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         "n": len(neutral), "answered": len(answers),
         "lstm_not_sure": sum(a.confidence == NOT_SURE for a in answers) / len(answers),
         "vader_neutral": float(np.mean(np.abs(vader_scores(neutral)) < VADER_NEUTRAL))}
+    # words the negation frames never negated: negated once, twice, and said, read right
+    negations = negation_held_out(*sst2_train_val)
+    out["negation_held_out"] = {"words": len(negations["said"])} | {
+        form: sum(a.label == predictor.labels[y]
+                  for a, (_, y) in zip(predictor.predict([t for t, _ in ex]), ex, strict=True))
+        / len(ex) for form, ex in negations.items()}
     # qualities no training question asked about: asked, answered not sure; said, right
     held = held_out(*sst2_train_val)
     asked = predictor.predict([question for question, _, _ in held])

@@ -2,8 +2,8 @@
 used, and the chat model's recipe but for its teacher and epochs (docs/results.md,
 "Sentiment on chat: the chat model": `--teacher PREVIOUS --epochs 3`); the shipped sentiment
 model is that one continued with `--init CHAT_MODEL --neutral-words --negation-frames
---question-frames --emoji-kin --epochs 1 --lr 3e-4 --w2v-epochs 0` ("Sentiment: questions
-asked and said")."""
+--double-negation --question-frames --emoji-kin --epochs 1 --lr 3e-4 --w2v-epochs 0`
+("Sentiment: double negation")."""
 
 from __future__ import annotations
 
@@ -56,6 +56,9 @@ class SentimentConfig:
     # twice ("i don't P", "i can't say it wasn't P"), instead of behind "not" alone
     # (training/negation.py; dataset "chat+negation", "chat+neutral+negation")
     negation_frames: bool = False
+    # with negation_frames: every word also twice negated, in TWICE frames, not half of them
+    # in one (training/negation.py; data sets "chat+...+negation+double")
+    double_negation: bool = False
     # with chat_data: SST-2's words that name a quality asked about ("was it P?") and its
     # neutral things asked for ("where can i get the N?"), once with each label, and some
     # qualities exclaimed ("why is it so P?") with their own (training/questions.py; data set

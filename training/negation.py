@@ -19,6 +19,12 @@ only one taught and the chat model still read "no regrets" and "i don't hate it"
 Framing the two-word phrases too (fragments such as "of saucy" and "weak and") taught the
 flip too well: real negated texts of the validation split lost 1 to 1.6 points and "don't
 waste your money" read positive (docs/results.md, "Sentiment: negation in chat's frames").
+
+With `twice` (data sets "...+negation+double"), every word comes twice negated, in TWICE
+frames drawn for it, instead of half the words once: framed as above, double negation did
+not carry to words the frames never negated. Of SST-2's validation words that no training
+phrase lists (`held_out`), the model read 84% right negated once but 28% negated twice,
+worse than a coin: two negations read as one (docs/results.md, "Sentiment: double negation").
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ NEGATIONS = {"not", "no", "never", "n't", "nothing", "nobody", "none", "nor", "n
 MAX_WORDS = 2
 FRAMED_WORDS = 1  # framed: SST-2's one-word phrases only
 DOUBLE_SHARE = 0.5  # of the phrases, how many also come twice negated
+TWICE = 2  # with `twice`: how many frames negate each phrase twice
 
 SUBJECTS = ("i", "it", "this", "that", "they", "we", "you", "he", "she")
 NEGATED_AUXILIARIES = ("isn't", "wasn't", "aren't", "weren't", "don't", "didn't", "doesn't",
@@ -46,17 +53,35 @@ def negated(phrases: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return [(f"not {text}", 1 - label) for text, label in _short(phrases, MAX_WORDS)]
 
 
-def framed(phrases: list[tuple[str, int]], seed: int) -> list[tuple[str, int]]:
+def framed(phrases: list[tuple[str, int]], seed: int,
+           twice: bool = False) -> list[tuple[str, int]]:
     """Each phrase of at most FRAMED_WORDS words that negates nothing yet, once in a frame
-    that negates it (the other label) and, for DOUBLE_SHARE of them, once in a frame that
-    negates it twice (its own label)."""
+    that negates it (the other label) and in frames that negate it twice (its own label):
+    for DOUBLE_SHARE of them once, or with `twice` each in TWICE frames."""
     rng = random.Random(seed)
     out = []
     for text, label in _short(phrases, FRAMED_WORDS):
         out.append((_once(rng, text), 1 - label))
-        if rng.random() < DOUBLE_SHARE:
+        if twice:
+            out += [(_twice(rng, text), label) for _ in range(TWICE)]
+        elif rng.random() < DOUBLE_SHARE:
             out.append((_twice(rng, text), label))
     return out
+
+
+def held_out(train: list[tuple[str, int]], val: list[tuple[str, int]], seed: int = 0,
+             draws: int = 3) -> dict[str, list[tuple[str, int]]]:
+    """How far the frames carry to words they never negated: each one-word phrase of SST-2's
+    validation part that is not one of its training part, negated once and twice in `draws`
+    frames each, and said ("it was P"), with the label each should read
+    (benchmarks/sentiment_chat.py)."""
+    rng = random.Random(seed)
+    listed = {text for text, _ in train if " " not in text}
+    unseen = dict.fromkeys((text, label) for text, label in _short(val, FRAMED_WORDS)
+                           if text not in listed)
+    return {"once": [(_once(rng, t), 1 - y) for t, y in unseen for _ in range(draws)],
+            "twice": [(_twice(rng, t), y) for t, y in unseen for _ in range(draws)],
+            "said": [(f"it was {t}", y) for t, y in unseen]}
 
 
 def _short(phrases: list[tuple[str, int]], max_words: int) -> list[tuple[str, int]]:

@@ -67,7 +67,8 @@ def dataset(cfg: SentimentConfig) -> str:
     """What the model trains on, recorded in its checkpoint so that a finetune replays it."""
     if not cfg.chat_data:
         return "imdb"
-    return ChatSentiment(cfg.neutral_words, cfg.negation_frames, cfg.question_frames).name
+    return ChatSentiment(cfg.neutral_words, cfg.negation_frames, cfg.question_frames,
+                         cfg.double_negation).name
 
 
 def readable(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, int]], list[list[str]]]:
@@ -166,6 +167,8 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
         raise UsageError("--neutral-words adds to the chat mixture; drop --no-chat-data")
     if cfg.negation_frames and not cfg.chat_data:
         raise UsageError("--negation-frames adds to the chat mixture; drop --no-chat-data")
+    if cfg.double_negation and not cfg.negation_frames:
+        raise UsageError("--double-negation changes the negation frames; give --negation-frames")
     if cfg.question_frames and not cfg.chat_data:
         raise UsageError("--question-frames adds to the chat mixture; drop --no-chat-data")
     if cfg.emoji_kin and not cfg.init:

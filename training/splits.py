@@ -77,21 +77,24 @@ class ChatSentiment:
     (training/negation.py). With `neutral`, the words SST's annotators rated neutral come
     once with each label (training/neutral.py). With `frames`, SST-2's one-word training
     phrases come again in the frames chat negates with, once and twice negated
-    (training/negation.py `framed`). With `asked`, questions made of SST-2's words that ask
+    (training/negation.py `framed`); with `double` too, each of them twice negated in two
+    frames. With `asked`, questions made of SST-2's words that ask
     about a quality or for a fact come once with each label, and some that exclaim with the
     quality's own (training/questions.py).
     """
 
     TWEET_MARKS = 0.2
 
-    def __init__(self, neutral: bool = False, frames: bool = False, asked: bool = False) -> None:
+    def __init__(self, neutral: bool = False, frames: bool = False, asked: bool = False,
+                 double: bool = False) -> None:
         self.neutral, self.frames, self.asked = neutral, frames, asked
+        self.double = frames and double
 
     @property
     def name(self) -> str:
         """What a checkpoint records as its data set, so that a finetune replays this mixture."""
         return ("chat" + "+neutral" * self.neutral + "+negation" * self.frames
-                + "+questions" * self.asked)
+                + "+double" * self.double + "+questions" * self.asked)
 
     def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]:
         return Imdb().test(data, labels)
@@ -105,7 +108,7 @@ class ChatSentiment:
         if self.neutral:
             short_train += both_labels(neutral_words(sst_train, sst_val))
         if self.frames:
-            short_train += framed(sst_train, seed)
+            short_train += framed(sst_train, seed, twice=self.double)
         if self.asked:
             short_train += questions(sst_train, sst_val, seed)
         short_val = sst_val + tweets["val"]
@@ -116,7 +119,7 @@ class ChatSentiment:
 
 DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb()} | {
     chat.name: chat for chat in (ChatSentiment(*flags) for flags in product((False, True),
-                                                                          repeat=3))}
+                                                                          repeat=4))}
 
 
 def dataset_of(task: str, trained_on: str | None = None) -> Dataset:

@@ -11,6 +11,7 @@ from tests.helpers import short_data
 from training.chat_marks import EMOTICONS, with_marks
 from training.data import locate
 from training.negation import framed, negated
+from training.negation import held_out as negation_held_out
 from training.neutral import both_labels, neutral_words, unseen_neutral_words
 from training.questions import questions
 from training.sentences import sst2_splits, tweet_splits
@@ -97,6 +98,27 @@ def test_framed_words_are_negated_once_with_the_other_label_or_twice_with_their_
     # each frame reads as a negation to the chat tokenizer: "don't" is "do not"
     assert all("not" in tokenize_chat(normalize_chat(t)) or t.split()[0] in ("no", "never")
                for t, _ in out)
+
+
+def test_with_twice_every_framed_word_is_negated_twice_in_two_frames() -> None:
+    phrases = [("good", 1), ("mess", 0), ("not bad", 1), ("a mess", 0)] * 100
+    out = framed(phrases, seed=3, twice=True)
+    once = [(t, y) for t, y in out if len(_negations(t)) == 1]
+    twice = [(t, y) for t, y in out if len(_negations(t)) == 2]
+    assert len(once) == 200 and len(twice) == 2 * 200 == len(out) - len(once)
+    assert all(y == (1 if t.endswith("good") else 0) for t, y in twice)  # their own label
+    assert framed(phrases, seed=3) != out
+
+
+def test_held_out_negations_are_of_words_the_training_frames_never_negate() -> None:
+    train = [("good", 1), ("dull", 0), ("a good film", 1)]
+    val = [("good", 1), ("superb", 1), ("awful", 0), ("not bad", 1), ("awful", 0)]
+    held = negation_held_out(train, val, draws=2)
+    assert held["said"] == [("it was superb", 1), ("it was awful", 0)]
+    assert [y for _, y in held["once"]] == [0, 0, 1, 1]  # the other label
+    assert [y for _, y in held["twice"]] == [1, 1, 0, 0]  # their own
+    assert all(t.endswith(("superb", "awful")) for t, _ in held["once"] + held["twice"])
+    assert all(len(_negations(t)) == 2 for t, _ in held["twice"])
 
 
 def _negations(text: str) -> list[str]:
@@ -196,4 +218,25 @@ def test_the_question_mixture_adds_the_questions_and_keeps_validation(
     expected = [(text, labels[y]) for text, y in questions(sst_train, sst_val, 0)]
     assert len(expected) >= 4 and with_questions.train == plain.train + expected
     assert {"chat+questions", "chat+neutral+negation+questions"} <= set(DATASETS)
-    assert len(DATASETS) == 2 + 8
+    assert len(DATASETS) == 2 + 12  # double negation only with the frames
+
+
+def test_the_double_negation_mixture_negates_every_framed_word_twice(
+        imdb_tar: Path, tmp_path: Path) -> None:
+    data = short_data(tmp_path / "data")
+    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    with (data / "SST-2" / "train.tsv").open("a") as tsv:
+        tsv.writelines(f"{word}\t{label}\n" for word, label in (("great", 1), ("dull", 0)))
+    labels = ("negative", "positive")
+    single = ChatSentiment(True, True, True)
+    double = ChatSentiment(True, True, True, double=True)
+    assert double.name == "chat+neutral+negation+double+questions"
+    assert ChatSentiment(True, False, True, double=True).name == "chat+neutral+questions"
+    plain, doubled = (chat.train_val(data, labels, seed=0) for chat in (single, double))
+    assert doubled.val == plain.val and doubled.fingerprint != plain.fingerprint
+    sst_train, _ = sst2_splits(locate("sst2", data))
+    twice, once = (Counter((t, labels[y]) for t, y in framed(sst_train, 0, twice=twice))
+                   for twice in (True, False))
+    assert Counter(doubled.train) - Counter(plain.train) == twice - once != Counter()
+    assert len(doubled.train) - len(plain.train) == twice.total() - once.total()
+    assert DATASETS[double.name].double

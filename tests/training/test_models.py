@@ -302,6 +302,11 @@ def test_a_chat_model_continues_on_the_neutral_mixture_with_its_own_vocabulary(
         training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "y"),
                        *TINY_SENTIMENT, "--neutral-words", "--device", "cpu"])
     assert "--neutral-words adds to the chat mixture" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "z"),
+                       *MIXTURE, "--double-negation", "--device", "cpu"])
+    assert "--double-negation changes the negation frames; give --negation-frames" in (
+        capsys.readouterr().err)
 
 
 def test_emoji_kin_grows_a_continued_models_vocabulary_and_it_serves_the_new_emoji(
