@@ -116,15 +116,15 @@ async def test_smith_is_a_known_name_of_three_languages() -> None:
 
 def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
     """The chat model continued for an epoch on the chat mixture with SST-2's neutral words,
-    its words in chat's negation frames and in questions, its vocabulary grown by the emoji it
-    lacked (training/emoji_kin.py; pipeline v5: typos respelt, a question asking agreement
-    read as its statement), then calibrated on short-text validation
-    (training/short_text.py): its short-input temperature and verdicts travel in the
-    checkpoint, the weights are its parent's."""
+    its words in chat's negation frames (each also negated twice) and in questions, its
+    vocabulary grown by the emoji it lacked (training/emoji_kin.py; pipeline v5: typos
+    respelt, a question asking agreement read as its statement), then calibrated on
+    short-text validation (training/short_text.py): its short-input temperature and verdicts
+    travel in the checkpoint, the weights are its parent's."""
     ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
-    assert ckpt.parent == "sentiment-20261205-071822"
+    assert ckpt.parent == "sentiment-20261205-081058"
     assert ckpt.metrics["init_version"] == "sentiment-20261204-225108"
-    assert ckpt.metrics["dataset"] == "chat+neutral+negation+questions"
+    assert ckpt.metrics["dataset"] == "chat+neutral+negation+double+questions"
     assert ckpt.preprocess_version == 5
     assert ckpt.metrics["emoji_kin_rows"] == 550
     assert len(ckpt.vocab) == ckpt.config.vocab_size == 40_000 + 550
@@ -143,6 +143,18 @@ def test_shipped_sentiment_verdicts_on_chat(sentiment: Predictor, text: str,
                                             confidence: str) -> None:
     [answer] = sentiment.predict([text])
     assert answer.confidence == confidence, (answer.top, answer.confidence)
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("it isn't not worth it", "positive"), ("never not fun", "positive"),
+    ("you can't not love her", "positive"), ("not that the service wasn't slow", "negative"),
+    ("don't waste your money", "negative"), ("i didn't like it", "negative")])
+def test_shipped_sentiment_reads_two_negations_as_none(sentiment: Predictor, text: str,
+                                                       label: str) -> None:
+    """Double negation (training/negation.py, `--double-negation`): the model shipped before
+    read these four as one negation, or not sure; one negation still reads as one."""
+    [answer] = sentiment.predict([text])
+    assert answer.label == label, answer.top
 
 
 @pytest.mark.parametrize(("text", "label"), [
