@@ -113,9 +113,9 @@ def shipped() -> Predictor:
     return Predictor.load("sentiment", shipped_checkpoint("sentiment"), device="cpu")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15: the shipped chat model scores 0.85 outside "
-                   "sarcasm (double negation, negated complaints, questions, one-word "
-                   "replies, contrast, slang); a model that "
+@pytest.mark.xfail(strict=True, reason="issue 15: the shipped chat model scores 0.88 outside "
+                   "sarcasm (negated complaints, one-word replies, contrast, questions, "
+                   "slang, double negation); a model that "
                    "passes turns this into an XPASS failure, and the marker must go")
 def test_the_shipped_model_passes_the_behaviour_suite(shipped: Predictor) -> None:
     result = run_suite(shipped, behaviour_cases())
