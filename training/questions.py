@@ -31,7 +31,7 @@ Phrases = list[tuple[str, int]]
 COPULAS = {"is", "was", "are", "were", "be", "been", "seems", "so", "very", "too", "looks",
            "feels"}  # a word a phrase puts after one of these names a quality
 THE_AT_LEAST = 3  # how often a neutral word follows "the" in the phrases to name a thing
-ASKED_FRAMES = 3  # how many frames ask about each quality
+ASKED_FRAMES = 5  # how many frames ask about each quality
 EXCLAIMED_SHARE = 0.5
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
