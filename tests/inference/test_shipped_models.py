@@ -122,7 +122,7 @@ def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
     short-text validation (training/short_text.py): its short-input temperature and verdicts
     travel in the checkpoint, the weights are its parent's."""
     ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
-    assert ckpt.parent == "sentiment-20261205-081058"
+    assert ckpt.parent == "sentiment-20261205-084332"
     assert ckpt.metrics["init_version"] == "sentiment-20261204-225108"
     assert ckpt.metrics["dataset"] == "chat+neutral+negation+double+questions"
     assert ckpt.preprocess_version == 5
@@ -138,7 +138,7 @@ def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
     ("Отличный фильм", "unknown_language"), ("Das Essen war wirklich ausgezeichnet",
                                              "unknown_language"),
     ("I loved this movie!", "sure"), ("terible servise", "sure"),  # two typos: English
-    ("when is the next game?", "not_sure"), ("was the finale any good?", "not_sure")])
+    ("is this game hard?", "not_sure"), ("was the finale any good?", "not_sure")])
 def test_shipped_sentiment_verdicts_on_chat(sentiment: Predictor, text: str,
                                             confidence: str) -> None:
     [answer] = sentiment.predict([text])
