@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import random
 
+from training.neutral import listed
+
 NEGATIONS = {"not", "no", "never", "n't", "nothing", "nobody", "none", "nor", "neither",
              "without", "hardly", "barely"}
 MAX_WORDS = 2
@@ -76,9 +78,9 @@ def held_out(train: list[tuple[str, int]], val: list[tuple[str, int]], seed: int
     frames each, and said ("it was P"), with the label each should read
     (benchmarks/sentiment_chat.py)."""
     rng = random.Random(seed)
-    listed = {text for text, _ in train if " " not in text}
+    rated = listed(train)
     unseen = dict.fromkeys((text, label) for text, label in _short(val, FRAMED_WORDS)
-                           if text not in listed)
+                           if text not in rated)
     return {"once": [(_once(rng, t), 1 - y) for t, y in unseen for _ in range(draws)],
             "twice": [(_twice(rng, t), y) for t, y in unseen for _ in range(draws)],
             "said": [(f"it was {t}", y) for t, y in unseen]}

@@ -18,7 +18,7 @@ def neutral_words(train: Phrases, val: Phrases) -> list[str]:
     """The words of SST-2's training phrases that are not one-word phrases of its training
     file: of either part, so a word whose label sits in the validation part is not called
     neutral. In a stable order."""
-    return sorted(_words(train) - _listed(train + val))
+    return sorted(_words(train) - listed(train + val))
 
 
 def both_labels(words: list[str]) -> list[tuple[str, int]]:
@@ -29,12 +29,13 @@ def both_labels(words: list[str]) -> list[tuple[str, int]]:
 def unseen_neutral_words(train: Phrases, val: Phrases) -> list[str]:
     """The neutral words of SST-2's validation part that no training phrase has: how well
     "not sure" carries to neutral words the model never met (benchmarks/sentiment_chat.py)."""
-    return sorted(_words(val) - _listed(train + val) - _words(train))
+    return sorted(_words(val) - listed(train + val) - _words(train))
 
 
 def _words(phrases: Phrases) -> set[str]:
     return {w for text, _ in phrases for w in text.split()}
 
 
-def _listed(phrases: Phrases) -> set[str]:
+def listed(phrases: Phrases) -> set[str]:
+    """The words these phrases list on their own: the ones SST's annotators rated."""
     return {text for text, _ in phrases if len(text.split()) == 1}

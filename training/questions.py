@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from itertools import pairwise, product
 
-from training.neutral import neutral_words
+from training.neutral import listed, neutral_words
 
 Phrases = list[tuple[str, int]]
 
@@ -73,9 +73,9 @@ def held_out(train: Phrases, val: Phrases, seed: int = 0) -> list[tuple[str, str
     label (benchmarks/sentiment_chat.py)."""
     rng = random.Random(seed)
     things = _things(train, neutral_words(train, val))
-    listed = {text for text, _ in train if " " not in text}
+    rated = listed(train)
     unseen = dict.fromkeys((text, label) for text, label in _qualities(val, train + val)
-                           if text not in listed)
+                           if text not in rated)
     out = []
     for (word, label), frame in product(unseen, ASKED):
         subject = _subject(rng, things)
