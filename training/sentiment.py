@@ -35,6 +35,7 @@ from training.splits import ChatSentiment, test_set, train_val
 
 LABELS = SENTIMENT.labels
 PIPELINE = SENTIMENT.pipeline()  # new models train with the newest preprocessing
+CHAT_ADDITIONS = ("neutral_words", "negation_frames", "question_frames")  # need chat_data
 
 SHORT_TEXTS = Path(__file__).with_name("short_texts.tsv")
 
@@ -163,14 +164,12 @@ def word2vec_embeddings(cfg: SentimentConfig, vocab: Vocab,
 def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torch.device,
           *, ship: bool = False) -> Path:
     """Train, then run the self-training rounds, each in its own folder; ship the last."""
-    if cfg.neutral_words and not cfg.chat_data:
-        raise UsageError("--neutral-words adds to the chat mixture; drop --no-chat-data")
-    if cfg.negation_frames and not cfg.chat_data:
-        raise UsageError("--negation-frames adds to the chat mixture; drop --no-chat-data")
+    for flag in CHAT_ADDITIONS:
+        if getattr(cfg, flag) and not cfg.chat_data:
+            raise UsageError(f"--{flag.replace('_', '-')} adds to the chat mixture; "
+                             "drop --no-chat-data")
     if cfg.double_negation and not cfg.negation_frames:
         raise UsageError("--double-negation changes the negation frames; give --negation-frames")
-    if cfg.question_frames and not cfg.chat_data:
-        raise UsageError("--question-frames adds to the chat mixture; drop --no-chat-data")
     if cfg.emoji_kin and not cfg.init:
         raise UsageError("--emoji-kin grows the vocabulary of a trained model; give --init")
     base = continued(cfg) if cfg.init else None
