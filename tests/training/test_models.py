@@ -142,6 +142,13 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
 
+def _refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """What training says on stderr when it refuses these arguments."""
+    with pytest.raises(SystemExit):
+        training_main(argv)
+    return capsys.readouterr().err
+
+
 def test_tiny_origin_training_learns_and_reevaluates_exactly(
     names_zip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -294,19 +301,14 @@ def test_a_chat_model_continues_on_the_neutral_mixture_with_its_own_vocabulary(
     assert child.metrics["init_version"] == parent.version
     assert any(not torch.equal(child.state_dict[k], parent.state_dict[k])
                for k in parent.state_dict)
-    with pytest.raises(SystemExit):
-        training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "x"),
-                       *MIXTURE, "--hidden", "32", "--init", str(first), "--device", "cpu"])
-    assert "(it differs in hidden); give its own model flags" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "y"),
-                       *TINY_SENTIMENT, "--neutral-words", "--device", "cpu"])
-    assert "--neutral-words adds to the chat mixture" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "z"),
-                       *MIXTURE, "--double-negation", "--device", "cpu"])
-    assert "--double-negation changes the negation frames; give --negation-frames" in (
-        capsys.readouterr().err)
+    sentiment = ["sentiment", "--data", str(data), "--out", str(tmp_path / "x")]
+    assert "(it differs in hidden); give its own model flags" in _refused(
+        [*sentiment, *MIXTURE, "--hidden", "32", "--init", str(first), "--device", "cpu"], capsys)
+    for flag in ("--neutral-words", "--negation-frames", "--question-frames"):
+        assert f"{flag} adds to the chat mixture; drop --no-chat-data" in _refused(
+            [*sentiment, *TINY_SENTIMENT, flag, "--device", "cpu"], capsys)
+    assert "--double-negation changes the negation frames; give --negation-frames" in _refused(
+        [*sentiment, *MIXTURE, "--double-negation", "--device", "cpu"], capsys)
 
 
 def test_emoji_kin_grows_a_continued_models_vocabulary_and_it_serves_the_new_emoji(
@@ -327,11 +329,9 @@ def test_emoji_kin_grows_a_continued_models_vocabulary_and_it_serves_the_new_emo
             for emoji in "🏆🎂🎄🤮🤣"}  # marks training meets, newer faces with known kin
     assert {unit for unit in read.values() if unit in added}  # served as learnt, not <unk>
     assert all(unit == emoji_unit(emoji) or unit == "<unk>" for emoji, unit in read.items())
-    with pytest.raises(SystemExit):
-        training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "x"),
-                       *MIXTURE, "--emoji-kin", "--device", "cpu"])
-    assert "--emoji-kin grows the vocabulary of a trained model; give --init" in (
-        capsys.readouterr().err)
+    assert "--emoji-kin grows the vocabulary of a trained model; give --init" in _refused(
+        ["sentiment", "--data", str(data), "--out", str(tmp_path / "x"), *MIXTURE,
+         "--emoji-kin", "--device", "cpu"], capsys)
 
 
 def test_a_model_of_a_pipeline_the_newest_extends_continues_under_the_newest(
@@ -349,10 +349,9 @@ def test_a_model_of_a_pipeline_the_newest_extends_continues_under_the_newest(
     assert SENTIMENT.continuable() == {2, 3, 4, 5}
     older.preprocess_version = 1  # another tokenizer and vocabulary altogether
     save_checkpoint(older, tmp_path / "v1.safetensors")
-    with pytest.raises(SystemExit):
-        training_main(["sentiment", "--data", str(data), "--out", str(tmp_path / "x"),
-                       *MIXTURE, "--init", str(tmp_path / "v1.safetensors"), "--device", "cpu"])
-    assert "reads text with preprocessing v1; training uses v5" in capsys.readouterr().err
+    assert "reads text with preprocessing v1; training uses v5" in _refused(
+        ["sentiment", "--data", str(data), "--out", str(tmp_path / "x"), *MIXTURE,
+         "--init", str(tmp_path / "v1.safetensors"), "--device", "cpu"], capsys)
 
 
 def test_self_training_keeps_only_what_the_teacher_is_sure_of(
