@@ -77,6 +77,13 @@ def suite_scores(suite: str, cases: list[Case], predictor: Predictor,
     return out
 
 
+def labels_right(predictor: Predictor, examples: list[tuple[str, int]]) -> float:
+    """The share of (text, label id) examples whose answer's label is theirs."""
+    answers = predictor.predict([text for text, _ in examples])
+    return sum(a.label == predictor.labels[y]
+               for a, (_, y) in zip(answers, examples, strict=True)) / len(examples)
+
+
 def linear(train: list[Example], c: float) -> Pipeline:
     pipe = make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
@@ -206,18 +213,14 @@ def main(argv: list[str] | None = None) -> int:
     # words the negation frames never negated: negated once, twice, and said, read right
     negations = negation_held_out(*sst2_train_val)
     out["negation_held_out"] = {"words": len(negations["said"])} | {
-        form: sum(a.label == predictor.labels[y]
-                  for a, (_, y) in zip(predictor.predict([t for t, _ in ex]), ex, strict=True))
-        / len(ex) for form, ex in negations.items()}
+        form: labels_right(predictor, examples) for form, examples in negations.items()}
     # qualities no training question asked about: asked, answered not sure; said, right
     held = held_out(*sst2_train_val)
-    asked = predictor.predict([question for question, _, _ in held])
-    said = predictor.predict([statement for _, statement, _ in held])
+    asked = predictor.predict([text for text, _ in held["asked"]])
     out["asked_qualities"] = {
-        "n": len(held), "qualities": len({s.rsplit(" ", 1)[1] for _, s, _ in held}),
-        "asked_not_sure": sum(a.confidence == NOT_SURE for a in asked) / len(held),
-        "said_right": sum(a.label == predictor.labels[y]
-                          for a, (_, _, y) in zip(said, held, strict=True)) / len(held)}
+        "n": len(asked), "qualities": len({text.rsplit(" ", 1)[1] for text, _ in held["said"]}),
+        "asked_not_sure": sum(a.confidence == NOT_SURE for a in asked) / len(asked),
+        "said_right": labels_right(predictor, held["said"])}
 
     # unknown language: the final half of the non-English messages, and English text
     limit = ckpt.verdicts[UNKNOWN_WORDS]

@@ -66,20 +66,21 @@ def questions(train: Phrases, val: Phrases, seed: int) -> Phrases:
     return out
 
 
-def held_out(train: Phrases, val: Phrases, seed: int = 0) -> list[tuple[str, str, int]]:
+def held_out(train: Phrases, val: Phrases, seed: int = 0) -> dict[str, Phrases]:
     """How far "asking is not saying" carries to qualities no question asked about: each
     quality of SST-2's validation part that is not a one-word phrase of its training part,
-    asked in every frame ("was the soundtrack P?") and said ("the soundtrack was P"), with its
-    label (benchmarks/sentiment_chat.py)."""
+    asked in every frame ("was the soundtrack P?") and said ("the soundtrack was P"), each
+    with the quality's label (benchmarks/sentiment_chat.py)."""
     rng = random.Random(seed)
     things = _things(train, neutral_words(train, val))
     rated = listed(train)
     unseen = dict.fromkeys((text, label) for text, label in _qualities(val, train + val)
                            if text not in rated)
-    out = []
+    out: dict[str, Phrases] = {"asked": [], "said": []}
     for (word, label), frame in product(unseen, ASKED):
         subject = _subject(rng, things)
-        out.append((frame.format(s=subject, p=word), f"{subject} was {word}", label))
+        out["asked"].append((frame.format(s=subject, p=word), label))
+        out["said"].append((f"{subject} was {word}", label))
     return out
 
 

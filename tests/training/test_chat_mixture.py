@@ -13,7 +13,8 @@ from training.data import locate
 from training.negation import framed, negated
 from training.negation import held_out as negation_held_out
 from training.neutral import both_labels, neutral_words, unseen_neutral_words
-from training.questions import questions
+from training.questions import ASKED, questions
+from training.questions import held_out as questions_held_out
 from training.sentences import sst2_splits, tweet_splits
 from training.splits import DATASETS, ChatSentiment
 
@@ -147,6 +148,22 @@ def test_questions_ask_with_both_labels_and_exclaim_with_the_qualitys_own() -> N
     assert all(y == (0 if "dull" in t else 1) for t, y in exclaimed)
     assert all(" so " in t for t, _ in exclaimed)
     assert len({t.split()[0] for t in asked}) > 5  # many frames, not one
+
+
+def test_held_out_questions_ask_about_qualities_no_training_question_asks_about() -> None:
+    # "witty" is rated in both parts; "superb" and "drab" only in validation, where a phrase
+    # puts them after a copula; "plot" follows no copula
+    train = [("witty", 1), ("so witty", 1)] + [("the soundtrack and the plot", 1)] * 3
+    val = [("witty", 1), ("superb", 1), ("drab", 0), ("plot", 1), ("is superb", 1),
+           ("too drab", 0), ("the plot", 1)]
+    held = questions_held_out(train, val)
+    assert len(held["asked"]) == len(held["said"]) == 2 * len(ASKED)
+    for i, ((question, asked), (statement, said)) in enumerate(
+            zip(held["asked"], held["said"], strict=True)):
+        subject, word = statement.rsplit(" was ", 1)
+        assert (word, asked, said) == (("superb", 1, 1) if i < len(ASKED) else ("drab", 0, 0))
+        assert subject in ("it", "this", "that", "the soundtrack")
+        assert question == ASKED[i % len(ASKED)].format(s=subject, p=word)  # every frame
 
 
 def test_neutral_words_are_the_words_sst2_does_not_list_on_their_own() -> None:
