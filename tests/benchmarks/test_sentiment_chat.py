@@ -3,7 +3,9 @@
 import pytest
 import torch
 
-from benchmarks.sentiment_chat import band, risk_coverage
+from benchmarks.sentiment_chat import band, labels_right, risk_coverage
+from inference.predictor import Predictor
+from inference.registry import shipped_checkpoint
 
 
 def test_risk_coverage_orders_answers_most_confident_first() -> None:
@@ -21,3 +23,10 @@ def test_band_splits_sure_and_not_sure_answers() -> None:
     assert got["coverage"] == pytest.approx(0.5)
     assert got["sure_accuracy"] == 1.0 and got["not_sure_accuracy"] == 0.0
     assert got["accuracy"] == pytest.approx(0.5)
+
+
+def test_labels_right_scores_the_answers_label_whatever_its_verdict() -> None:
+    shipped = Predictor.load("sentiment", shipped_checkpoint("sentiment"), device="cpu")
+    examples = [("I loved this movie!", 1), ("What a terrible waste of time.", 0),
+                ("I loved this movie!", 0), ("was the finale any good?", 1)]  # the last: not sure
+    assert labels_right(shipped, examples) == pytest.approx(3 / 4)
