@@ -11,7 +11,10 @@ validation part, the neutral words no training phrase has (training/neutral.py: 
 read as not sure), the qualities no training question asks about (training/questions.py
 `held_out`: asked in each frame, how many read as not sure; said, how many read right) and
 the words no training frame negates (training/negation.py `held_out`: negated once and
-twice, and said, how many read right); the unknown-language check on the non-English "final"
+twice, and said, how many read right); from the training tweets, the words no one-word
+example teaches (training/alone.py `held_out`: said alone, how near the tweets' share), and
+the words no contrast frame used (training/contrast.py `held_out`: as the verdict after a
+concession, how many read right); the unknown-language check on the non-English "final"
 half and on English text; ECE and a reliability diagram; the risk-coverage curve with the
 not-sure threshold on it.
 
@@ -43,6 +46,10 @@ from inference.checkpoint import load_checkpoint
 from inference.predictor import Predictor, new_words
 from inference.registry import shipped_checkpoint
 from inference.verdict import NOT_SURE, UNKNOWN_WORDS
+from training.alone import held_out as alone_held_out
+from training.alone import scores as alone_scores
+from training.alone import tweet_shares
+from training.contrast import held_out as contrast_held_out
 from training.data import load_imdb, locate
 from training.negation import held_out as negation_held_out
 from training.neutral import unseen_neutral_words
@@ -221,6 +228,14 @@ def main(argv: list[str] | None = None) -> int:
         "n": len(asked), "qualities": len({text.rsplit(" ", 1)[1] for text, _ in held["said"]}),
         "asked_not_sure": sum(a.confidence == NOT_SURE for a in asked) / len(asked),
         "said_right": labels_right(predictor, held["said"])}
+    # words of the training tweets no one-word example teaches, said alone
+    tweets = tweet_splits(locate("sentiment140", args.data))["train"]
+    out["alone_held_out"] = alone_scores(
+        predictor, alone_held_out(tweet_shares(tweets, sst2_train_val[0] + sst2_train_val[1])))
+    # words no contrast frame used, as the verdict after a concession: read right
+    contrasts = contrast_held_out(*sst2_train_val)
+    out["contrast_held_out"] = {"n": len(contrasts),
+                                "right": labels_right(predictor, contrasts)}
 
     # unknown language: the final half of the non-English messages, and English text
     limit = ckpt.verdicts[UNKNOWN_WORDS]

@@ -64,6 +64,14 @@ class SentimentConfig:
     # qualities exclaimed ("why is it so P?") with their own (training/questions.py; data set
     # "chat+...+questions")
     question_frames: bool = False
+    # with chat_data: each word of enough training tweets alone, as often positive as the
+    # tweets that hold it are, so that a one-word reply ("ok", "lol") is as sure as the data
+    # (training/alone.py; data sets "chat+...+alone")
+    said_alone: bool = False
+    # with chat_data: each of SST-2's rated words as the verdict of a message that concedes a
+    # word of the other label first ("it was A, but B"), with the verdict's label
+    # (training/contrast.py; data sets "chat+...+contrast")
+    contrast_frames: bool = False
     # with init: a vocabulary row for each emoji it lacks, from the emoji Unicode groups with
     # it, or to learn where training marks tweets with it (training/emoji_kin.py)
     emoji_kin: bool = False

@@ -35,7 +35,9 @@ from training.splits import ChatSentiment, test_set, train_val
 
 LABELS = SENTIMENT.labels
 PIPELINE = SENTIMENT.pipeline()  # new models train with the newest preprocessing
-CHAT_ADDITIONS = ("neutral_words", "negation_frames", "question_frames")  # need chat_data
+# need chat_data
+CHAT_ADDITIONS = ("neutral_words", "negation_frames", "question_frames", "said_alone",
+                  "contrast_frames")
 
 SHORT_TEXTS = Path(__file__).with_name("short_texts.tsv")
 
@@ -69,7 +71,7 @@ def dataset(cfg: SentimentConfig) -> str:
     if not cfg.chat_data:
         return "imdb"
     return ChatSentiment(cfg.neutral_words, cfg.negation_frames, cfg.question_frames,
-                         cfg.double_negation).name
+                         cfg.double_negation, cfg.said_alone, cfg.contrast_frames).name
 
 
 def readable(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, int]], list[list[str]]]:

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Protocol
 
 from inference.tasks import task_spec
+from training.alone import said_alone, tweet_shares
 from training.chat_marks import with_marks
+from training.contrast import contrasted
 from training.data import clean_name_splits, fingerprint, load_imdb, locate, split_validation
 from training.negation import framed, negated
 from training.neutral import both_labels, neutral_words
@@ -80,21 +82,26 @@ class ChatSentiment:
     (training/negation.py `framed`); with `double` too, each of them twice negated in two
     frames. With `asked`, questions made of SST-2's words that ask
     about a quality or for a fact come once with each label, and some that exclaim with the
-    quality's own (training/questions.py).
+    quality's own (training/questions.py). With `alone`, each word of enough training tweets
+    comes alone, as often positive as those tweets are (training/alone.py). With `contrast`,
+    SST-2's one-word phrases come as the verdict of messages that concede a word of the other
+    label first (training/contrast.py).
     """
 
     TWEET_MARKS = 0.2
 
     def __init__(self, neutral: bool = False, frames: bool = False, asked: bool = False,
-                 double: bool = False) -> None:
-        self.neutral, self.frames, self.asked = neutral, frames, asked
+                 double: bool = False, alone: bool = False, contrast: bool = False) -> None:
+        self.neutral, self.frames, self.asked, self.alone = neutral, frames, asked, alone
+        self.contrast = contrast
         self.double = frames and double
 
     @property
     def name(self) -> str:
         """What a checkpoint records as its data set, so that a finetune replays this mixture."""
         return ("chat" + "+neutral" * self.neutral + "+negation" * self.frames
-                + "+double" * self.double + "+questions" * self.asked)
+                + "+double" * self.double + "+questions" * self.asked + "+alone" * self.alone
+                + "+contrast" * self.contrast)
 
     def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]:
         return Imdb().test(data, labels)
@@ -111,6 +118,10 @@ class ChatSentiment:
             short_train += framed(sst_train, seed, twice=self.double)
         if self.asked:
             short_train += questions(sst_train, sst_val, seed)
+        if self.alone:
+            short_train += said_alone(tweet_shares(tweets["train"], sst_train + sst_val))
+        if self.contrast:
+            short_train += contrasted(sst_train, seed)
         short_val = sst_val + tweets["val"]
         named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]
         return TrainVal(reviews.train + named[0], reviews.val + named[1],
@@ -119,7 +130,7 @@ class ChatSentiment:
 
 DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb()} | {
     chat.name: chat for chat in (ChatSentiment(*flags) for flags in product((False, True),
-                                                                          repeat=4))}
+                                                                          repeat=6))}
 
 
 def dataset_of(task: str, trained_on: str | None = None) -> Dataset:

@@ -1,14 +1,21 @@
 """What the chat mixture adds to its data sets: emoticons and emoji given back to the
 training tweets (training/chat_marks.py), negated phrases (training/negation.py), the words
-SST's annotators rated neutral (training/neutral.py), questions (training/questions.py)."""
+SST's annotators rated neutral (training/neutral.py), questions (training/questions.py), words
+said alone as sure as the tweets are of them (training/alone.py), contrasts whose verdict
+comes after a concession (training/contrast.py)."""
 
 import shutil
 from collections import Counter
+from itertools import product
 from pathlib import Path
 
 from inference.chat_text import normalize_chat, tokenize_chat
 from tests.helpers import short_data
+from training.alone import COPIES, MIN_TWEETS, said_alone, tweet_shares
+from training.alone import held_out as alone_held_out
 from training.chat_marks import EMOTICONS, with_marks
+from training.contrast import CONCEDING, FRAMES, SUBJECTS, contrasted
+from training.contrast import held_out as contrast_held_out
 from training.data import locate
 from training.negation import framed, negated
 from training.negation import held_out as negation_held_out
@@ -235,7 +242,7 @@ def test_the_question_mixture_adds_the_questions_and_keeps_validation(
     expected = [(text, labels[y]) for text, y in questions(sst_train, sst_val, 0)]
     assert len(expected) >= 4 and with_questions.train == plain.train + expected
     assert {"chat+questions", "chat+neutral+negation+questions"} <= set(DATASETS)
-    assert len(DATASETS) == 2 + 12  # double negation only with the frames
+    assert len(DATASETS) == 2 + 48  # double negation only with the frames
 
 
 def test_the_double_negation_mixture_negates_every_framed_word_twice(
@@ -257,3 +264,86 @@ def test_the_double_negation_mixture_negates_every_framed_word_twice(
     assert Counter(doubled.train) - Counter(plain.train) == twice - once != Counter()
     assert len(doubled.train) - len(plain.train) == twice.total() - once.total()
     assert DATASETS[double.name].double
+
+
+def test_a_word_alone_is_as_sure_as_the_tweets_that_hold_it() -> None:
+    # "ok" in 60 tweets, 36 of them positive (twice in one of them: it counts once);
+    # "meh" in 49 and "then" in 35, too few; "great" is an SST-2 one-word phrase; "<user>"
+    # is no word
+    tweets = ([("ok ok @bob", 1)] + [("ok then", 1)] * 35 + [("ok.", 0)] * 24
+              + [("meh", 0)] * 49 + [("great", 1)] * 60)
+    shares = tweet_shares(tweets, [("great", 1), ("ok then", 1)])
+    assert MIN_TWEETS == 50 and shares == {"ok": 37 / 62}
+    examples = said_alone({"ok": 37 / 62, "eh": 0.4, "yay": 0.99})
+    taught = {w for w, _ in examples}
+    assert alone_held_out({"ok": 0.6, "eh": 0.4, "yay": 0.96}) == {"eh": 0.4}  # by its hash
+    assert taught == {"ok", "yay"}
+    ones = round(COPIES * 37 / 62)
+    assert COPIES >= 10 and examples.count(("ok", 1)) == ones
+    assert examples.count(("ok", 0)) == COPIES - ones
+    assert examples.count(("yay", 1)) == COPIES
+
+
+def test_held_out_words_are_never_taught_alone() -> None:
+    shares = {f"w{i}": i / 400 for i in range(400)}
+    held = alone_held_out(shares)
+    taught = {w for w, _ in said_alone(shares)}
+    assert 20 < len(held) < 60  # about a tenth
+    assert not taught & set(held) and taught | set(held) == set(shares)
+    assert all(held[w] == shares[w] for w in held)
+
+
+def test_the_alone_mixture_adds_the_words_alone_and_keeps_validation(
+        imdb_tar: Path, tmp_path: Path) -> None:
+    data = short_data(tmp_path / "data")
+    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    labels = ("negative", "positive")
+    plain = ChatSentiment(True).train_val(data, labels, seed=0)
+    alone = ChatSentiment(True, alone=True).train_val(data, labels, seed=0)
+    assert alone.val == plain.val and alone.fingerprint != plain.fingerprint
+    sst_train, sst_val = sst2_splits(locate("sst2", data))
+    tweets = tweet_splits(locate("sentiment140", data))["train"]
+    expected = [(text, labels[y]) for text, y in
+                said_alone(tweet_shares(tweets, sst_train + sst_val))]
+    assert len(expected) >= 5 * COPIES and alone.train == plain.train + expected
+    assert "chat+neutral+alone" in DATASETS
+
+
+def test_each_rated_word_is_the_verdict_of_contrasts_that_concede_the_other_label() -> None:
+    train = [("dull", 0), ("superb", 1), ("witty", 1), ("not", 0), ("a mess", 0)]
+    rated = {"dull": 0, "superb": 1, "witty": 1}  # "not" negates, "a mess" is two words
+    # every text a frame can make of a verdict and a conceded word of the other label
+    possible = {frame.format(s=s, a=a, b=b): rated[b] for frame, s, a, b in product(
+        CONCEDING, SUBJECTS, rated, rated) if rated[a] != rated[b]}
+    examples = contrasted(train, seed=3)
+    assert Counter(label for _, label in examples) == {0: FRAMES, 1: 2 * FRAMES}
+    assert all(possible[text] == label for text, label in examples)
+    assert contrasted(train, seed=3) == examples  # reproducible
+
+
+def test_held_out_contrasts_are_of_words_no_training_frame_used() -> None:
+    train = [("witty", 1), ("dull", 0)]
+    val = [("witty", 1), ("superb", 1), ("drab", 0), ("so drab", 0)]
+    held = contrast_held_out(train, val)
+    assert [label for _, label in held] == [1] * len(CONCEDING) + [0] * len(CONCEDING)
+    for (text, _), frame in zip(held, CONCEDING * 2, strict=True):
+        words = set(text.replace(",", "").split())
+        assert {"superb", "drab"} <= words and not {"witty", "dull"} & words
+        assert text.startswith(frame.split("{")[0])  # every frame, in order
+
+
+def test_the_contrast_mixture_adds_the_contrasts_and_keeps_validation(
+        imdb_tar: Path, tmp_path: Path) -> None:
+    data = short_data(tmp_path / "data")
+    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    with (data / "SST-2" / "train.tsv").open("a") as tsv:
+        tsv.writelines(f"{word}\t{label}\n" for word, label in (
+            ("great", 1), ("superb", 1), ("dull", 0), ("awful", 0)))
+    labels = ("negative", "positive")
+    plain = ChatSentiment(True).train_val(data, labels, seed=0)
+    contrast = ChatSentiment(True, contrast=True).train_val(data, labels, seed=0)
+    assert contrast.val == plain.val and contrast.fingerprint != plain.fingerprint
+    sst_train, _ = sst2_splits(locate("sst2", data))
+    expected = [(text, labels[y]) for text, y in contrasted(sst_train, 0)]
+    assert len(expected) >= 4 * FRAMES and contrast.train == plain.train + expected
+    assert "chat+neutral+alone+contrast" in DATASETS

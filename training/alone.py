@@ -1,0 +1,83 @@
+"""Words said alone, as sure as the tweets are of them: a one-word reply such as "ok",
+"k" or "lol" is a chat message of its own, and none of the three data sets labels one.
+
+The model read a word alone from its weight in longer texts, and was surer than the data:
+"ok" 71% positive and sure, while 55% of the 760 training tweets that hold it are positive;
+"lol" 77% against 63%. Each word of at least MIN_TWEETS training tweets comes COPIES times
+alone, as many of them positive as the tweets' (Laplace-smoothed) positive share says, so
+that the loss is lowest at that share and a word the tweets use alike in both classes reads
+as not sure. Words SST-2 lists as one-word phrases are left out: its annotators rated them,
+and that label is already taught. A tenth of the words, chosen by a hash of the word, is
+never taught (`held_out`), to measure how far it carries to words it did not list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+from inference.chat_text import normalize_chat, tokenize_chat
+from inference.predictor import Predictor
+from inference.verdict import NOT_SURE
+from training.neutral import listed
+
+Phrases = list[tuple[str, int]]
+
+MIN_TWEETS = 50  # a word's share is read from at least this many training tweets
+COPIES = 10  # examples of each word alone: its share to the nearest tenth
+HELD_OUT = 10  # one word in HELD_OUT is never taught
+EVEN = 0.1  # a share this close to 0.5: the tweets use the word alike in both classes
+LEANING = 0.15  # a share this far from 0.5: the tweets lean one way
+
+
+def tweet_shares(tweets: Phrases, sst: Phrases) -> dict[str, float]:
+    """Each word of at least MIN_TWEETS tweets that SST-2 does not rate on its own, and
+    the share of those tweets that are positive, smoothed: (positive + 1) / (tweets + 2)."""
+    seen, positive = Counter(), Counter()
+    for text, label in tweets:
+        for word in set(tokenize_chat(normalize_chat(text))):
+            seen[word] += 1
+            positive[word] += label
+    rated = listed(sst)
+    return {w: (positive[w] + 1) / (n + 2) for w, n in sorted(seen.items())
+            if n >= MIN_TWEETS and w.isalpha() and w not in rated}
+
+
+def said_alone(shares: dict[str, float]) -> Phrases:
+    """COPIES examples of each word not held out: round(COPIES × share) of them positive."""
+    out = []
+    for word, share in shares.items():
+        if not _held(word):
+            ones = round(COPIES * share)
+            out += [(word, 1)] * ones + [(word, 0)] * (COPIES - ones)
+    return out
+
+
+def held_out(shares: dict[str, float]) -> dict[str, float]:
+    """The words `said_alone` never teaches, with their shares (benchmarks/sentiment_chat.py)."""
+    return {word: share for word, share in shares.items() if _held(word)}
+
+
+def _held(word: str) -> bool:
+    return int(hashlib.sha1(word.encode()).hexdigest(), 16) % HELD_OUT == 0
+
+
+def scores(predictor: Predictor, shares: dict[str, float]) -> dict:
+    """How the answers to words said alone agree with the tweets' shares: the mean distance
+    of the positive probability from the share; of the words the tweets use about as often
+    in each class (EVEN), how many read as not sure; of the words they lean on (LEANING
+    from even), how many read with the tweets' label."""
+    words = list(shares)
+    answers = predictor.predict(words)
+    positive = [a.probability if a.label == predictor.labels[1] else 1 - a.probability
+                for a in answers]
+    even = [a for w, a in zip(words, answers, strict=True)
+            if abs(shares[w] - 0.5) <= EVEN]
+    leaning = [(a.label == predictor.labels[shares[w] > 0.5])
+               for w, a in zip(words, answers, strict=True) if abs(shares[w] - 0.5) >= LEANING]
+    return {"words": len(words),
+            "mean_distance": sum(abs(p - shares[w]) for w, p in zip(words, positive,
+                                                                    strict=True)) / len(words),
+            "even": len(even), "even_not_sure": sum(a.confidence == NOT_SURE for a in even)
+            / max(len(even), 1),
+            "leaning": len(leaning), "leaning_right": sum(leaning) / max(len(leaning), 1)}
