@@ -3,12 +3,12 @@
 A chat message often concedes before it judges ("a bit slow at first, but then great"), and
 the chat model, pooling over both clauses, read such a message by whichever word weighed
 more: on words of SST-2's validation part that no training phrase lists, "although it was
-A, it was B" read as B half the time, a coin (docs/results.md, "Sentiment: contrast").
-SST-2 labels its sentences by the verdict too, but has few short ones that concede. From its
-own one-word phrases: each word SST's annotators rated, as the verdict B, in FRAMES frames
-with a conceded word A of the other label drawn for each, with B's label. Every rated word is
-a verdict and, drawn at random, a concession too, so neither clause's position nor a word's
-own weight alone tells the label.
+A, it was B" read as B about half the time (docs/results.md, "Sentiment: words alone and
+contrasts"). SST-2 labels its sentences by the verdict too, but has few short ones that
+concede. From its own one-word phrases: each word SST's annotators rated, as the verdict B,
+in FRAMES frames with a conceded word A of the other label drawn for each, with B's label.
+Every rated word is a verdict and, drawn at random, a concession too, so neither clause's
+position nor a word's own weight alone tells the label.
 """
 
 from __future__ import annotations
