@@ -23,7 +23,7 @@ from training.neutral import both_labels, neutral_words, unseen_neutral_words
 from training.questions import ASKED, questions
 from training.questions import held_out as questions_held_out
 from training.sentences import sst2_splits, tweet_splits
-from training.splits import DATASETS, ChatSentiment
+from training.splits import DATASETS, ChatSentiment, TrainVal
 
 
 def test_about_the_rate_of_tweets_get_one_mark_of_their_class() -> None:
@@ -187,59 +187,58 @@ def test_the_held_out_neutral_words_are_new_to_training() -> None:
     assert unseen_neutral_words(train, val) == ["sure"]
 
 
-def test_the_neutral_mixture_adds_each_neutral_training_word_with_both_labels(
-        imdb_tar: Path, tmp_path: Path) -> None:
+LABELS = ("negative", "positive")
+
+
+def _mixtures(imdb_tar: Path, tmp_path: Path, phrases: list[tuple[str, int]],
+              base: dict[str, bool], added: dict[str, bool]) -> tuple[TrainVal, TrainVal, Path]:
+    """The chat mixture with the `base` flags, and with the `added` ones too, on small data
+    plus these SST-2 training phrases; an addition never changes validation."""
     data = short_data(tmp_path / "data")
     shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    with (data / "SST-2" / "train.tsv").open("a") as tsv:
+        tsv.writelines(f"{text}\t{label}\n" for text, label in phrases)
+    plain = ChatSentiment(**base).train_val(data, LABELS, seed=0)
+    more = ChatSentiment(**base, **added).train_val(data, LABELS, seed=0)
+    assert more.val == plain.val and more.fingerprint != plain.fingerprint
+    return plain, more, data
+
+
+def test_the_neutral_mixture_adds_each_neutral_training_word_with_both_labels(
+        imdb_tar: Path, tmp_path: Path) -> None:
     # "kinda" and "okay" are in training phrases; "kinda" is also a one-word phrase, one
     # that the hash puts in the validation part: labelled there, so not neutral
-    with (data / "SST-2" / "train.tsv").open("a") as tsv:
-        tsv.writelines(f"{text}\t1\n" for text in ("kinda plot", "okay plot", "kinda", "great"))
+    plain, with_neutral, data = _mixtures(
+        imdb_tar, tmp_path, [(text, 1) for text in ("kinda plot", "okay plot", "kinda", "great")],
+        {}, {"neutral": True})
     assert "kinda" in {t for t, _ in sst2_splits(locate("sst2", data))[1]}
-    labels = ("negative", "positive")
-    plain = ChatSentiment().train_val(data, labels, seed=0)
-    with_neutral = ChatSentiment(neutral=True).train_val(data, labels, seed=0)
-    assert with_neutral.val == plain.val
-    assert with_neutral.fingerprint != plain.fingerprint
     added = Counter(with_neutral.train) - Counter(plain.train)
     sst_train, _ = sst2_splits(locate("sst2", data))
     words = {w for text, _ in sst_train for w in text.split()} - {"kinda", "great"}
     assert "okay" in words
-    assert set(added) == {(w, label) for w in words for label in labels}
+    assert set(added) == {(w, label) for w in words for label in LABELS}
 
 
 def test_the_negation_mixture_adds_the_framed_words_and_keeps_validation(
         imdb_tar: Path, tmp_path: Path) -> None:
-    data = short_data(tmp_path / "data")
-    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
-    with (data / "SST-2" / "train.tsv").open("a") as tsv:  # one-word phrases, each way
-        tsv.writelines(f"{word}\t{label}\n" for word, label in (
-            ("great", 1), ("superb", 1), ("lovely", 1), ("dull", 0), ("awful", 0), ("tedious", 0)))
-    labels = ("negative", "positive")
-    plain = ChatSentiment(neutral=True).train_val(data, labels, seed=0)
-    with_frames = ChatSentiment(neutral=True, frames=True).train_val(data, labels, seed=0)
-    assert with_frames.val == plain.val and with_frames.fingerprint != plain.fingerprint
+    plain, with_frames, data = _mixtures(imdb_tar, tmp_path, [  # one-word phrases, each way
+        ("great", 1), ("superb", 1), ("lovely", 1), ("dull", 0), ("awful", 0), ("tedious", 0)],
+        {"neutral": True}, {"frames": True})
     sst_train, _ = sst2_splits(locate("sst2", data))
-    expected = [(text, labels[y]) for text, y in framed(sst_train, 0)]
+    expected = [(text, LABELS[y]) for text, y in framed(sst_train, 0)]
     assert len(expected) >= 4 and with_frames.train == plain.train + expected
     assert set(DATASETS) >= {"chat+negation", "chat+neutral+negation"}
 
 
 def test_the_question_mixture_adds_the_questions_and_keeps_validation(
         imdb_tar: Path, tmp_path: Path) -> None:
-    data = short_data(tmp_path / "data")
-    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
-    with (data / "SST-2" / "train.tsv").open("a") as tsv:
-        tsv.writelines(f"{text}\t{label}\n" for text, label in (
-            ("it is great", 1), ("great", 1), ("so dull", 0), ("dull", 0),
-            ("the soundtrack , the soundtrack", 1), ("by the soundtrack", 1),
-            ("the soundtrack again", 1), ("the soundtrack here", 1)))
-    labels = ("negative", "positive")
-    plain = ChatSentiment(True, True).train_val(data, labels, seed=0)
-    with_questions = ChatSentiment(True, True, True).train_val(data, labels, seed=0)
-    assert with_questions.val == plain.val and with_questions.fingerprint != plain.fingerprint
+    plain, with_questions, data = _mixtures(imdb_tar, tmp_path, [
+        ("it is great", 1), ("great", 1), ("so dull", 0), ("dull", 0),
+        ("the soundtrack , the soundtrack", 1), ("by the soundtrack", 1),
+        ("the soundtrack again", 1), ("the soundtrack here", 1)],
+        {"neutral": True, "frames": True}, {"asked": True})
     sst_train, sst_val = sst2_splits(locate("sst2", data))
-    expected = [(text, labels[y]) for text, y in questions(sst_train, sst_val, 0)]
+    expected = [(text, LABELS[y]) for text, y in questions(sst_train, sst_val, 0)]
     assert len(expected) >= 4 and with_questions.train == plain.train + expected
     assert {"chat+questions", "chat+neutral+negation+questions"} <= set(DATASETS)
     assert len(DATASETS) == 2 + 48  # double negation only with the frames
@@ -247,19 +246,14 @@ def test_the_question_mixture_adds_the_questions_and_keeps_validation(
 
 def test_the_double_negation_mixture_negates_every_framed_word_twice(
         imdb_tar: Path, tmp_path: Path) -> None:
-    data = short_data(tmp_path / "data")
-    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
-    with (data / "SST-2" / "train.tsv").open("a") as tsv:
-        tsv.writelines(f"{word}\t{label}\n" for word, label in (("great", 1), ("dull", 0)))
-    labels = ("negative", "positive")
-    single = ChatSentiment(True, True, True)
-    double = ChatSentiment(True, True, True, double=True)
+    single = {"neutral": True, "frames": True, "asked": True}
+    plain, doubled, data = _mixtures(imdb_tar, tmp_path, [("great", 1), ("dull", 0)], single,
+                                     {"double": True})
+    double = ChatSentiment(**single, double=True)
     assert double.name == "chat+neutral+negation+double+questions"
     assert ChatSentiment(True, False, True, double=True).name == "chat+neutral+questions"
-    plain, doubled = (chat.train_val(data, labels, seed=0) for chat in (single, double))
-    assert doubled.val == plain.val and doubled.fingerprint != plain.fingerprint
     sst_train, _ = sst2_splits(locate("sst2", data))
-    twice, once = (Counter((t, labels[y]) for t, y in framed(sst_train, 0, twice=twice))
+    twice, once = (Counter((t, LABELS[y]) for t, y in framed(sst_train, 0, twice=twice))
                    for twice in (True, False))
     assert Counter(doubled.train) - Counter(plain.train) == twice - once != Counter()
     assert len(doubled.train) - len(plain.train) == twice.total() - once.total()
@@ -295,15 +289,10 @@ def test_held_out_words_are_never_taught_alone() -> None:
 
 def test_the_alone_mixture_adds_the_words_alone_and_keeps_validation(
         imdb_tar: Path, tmp_path: Path) -> None:
-    data = short_data(tmp_path / "data")
-    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
-    labels = ("negative", "positive")
-    plain = ChatSentiment(True).train_val(data, labels, seed=0)
-    alone = ChatSentiment(True, alone=True).train_val(data, labels, seed=0)
-    assert alone.val == plain.val and alone.fingerprint != plain.fingerprint
+    plain, alone, data = _mixtures(imdb_tar, tmp_path, [], {"neutral": True}, {"alone": True})
     sst_train, sst_val = sst2_splits(locate("sst2", data))
     tweets = tweet_splits(locate("sentiment140", data))["train"]
-    expected = [(text, labels[y]) for text, y in
+    expected = [(text, LABELS[y]) for text, y in
                 said_alone(tweet_shares(tweets, sst_train + sst_val))]
     assert len(expected) >= 5 * COPIES and alone.train == plain.train + expected
     assert "chat+neutral+alone" in DATASETS
@@ -334,16 +323,10 @@ def test_held_out_contrasts_are_of_words_no_training_frame_used() -> None:
 
 def test_the_contrast_mixture_adds_the_contrasts_and_keeps_validation(
         imdb_tar: Path, tmp_path: Path) -> None:
-    data = short_data(tmp_path / "data")
-    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
-    with (data / "SST-2" / "train.tsv").open("a") as tsv:
-        tsv.writelines(f"{word}\t{label}\n" for word, label in (
-            ("great", 1), ("superb", 1), ("dull", 0), ("awful", 0)))
-    labels = ("negative", "positive")
-    plain = ChatSentiment(True).train_val(data, labels, seed=0)
-    contrast = ChatSentiment(True, contrast=True).train_val(data, labels, seed=0)
-    assert contrast.val == plain.val and contrast.fingerprint != plain.fingerprint
+    plain, contrast, data = _mixtures(
+        imdb_tar, tmp_path, [("great", 1), ("superb", 1), ("dull", 0), ("awful", 0)],
+        {"neutral": True}, {"contrast": True})
     sst_train, _ = sst2_splits(locate("sst2", data))
-    expected = [(text, labels[y]) for text, y in contrasted(sst_train, 0)]
+    expected = [(text, LABELS[y]) for text, y in contrasted(sst_train, 0)]
     assert len(expected) >= 4 * FRAMES and contrast.train == plain.train + expected
     assert "chat+neutral+alone+contrast" in DATASETS
