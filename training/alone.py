@@ -8,7 +8,7 @@ alone, as many of them positive as the tweets' (Laplace-smoothed) positive share
 that the loss is lowest at that share and a word the tweets use alike in both classes reads
 as not sure. Words SST-2 lists as one-word phrases are left out: its annotators rated them,
 and that label is already taught. A tenth of the words, chosen by a hash of the word, is
-never taught (`held_out`), to measure how far it carries to words it did not list.
+never taught (`held_out`), to measure how far it carries to words it did not teach.
 """
 
 from __future__ import annotations

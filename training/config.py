@@ -2,8 +2,8 @@
 used, and the chat model's recipe but for its teacher and epochs (docs/results.md,
 "Sentiment on chat: the chat model": `--teacher PREVIOUS --epochs 3`); the shipped sentiment
 model is that one continued with `--init CHAT_MODEL --neutral-words --negation-frames
---double-negation --question-frames --said-alone --contrast-frames --emoji-kin --epochs 1
---lr 3e-4 --w2v-epochs 0` ("Sentiment: words alone and contrasts")."""
+--double-negation --question-frames --said-alone --emoji-kin --epochs 1 --lr 3e-4
+--w2v-epochs 0` ("Sentiment: words alone, the shipped model")."""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 A chat message often concedes before it judges ("a bit slow at first, but then great"), and
 the chat model, pooling over both clauses, read such a message by whichever word weighed
 more: on words of SST-2's validation part that no training phrase lists, "although it was
-A, it was B" read as B about half the time (docs/results.md, "Sentiment: words alone and
-contrasts"). SST-2 labels its sentences by the verdict too, but has few short ones that
+A, it was B" read as B about half the time (docs/results.md, "Contrasts, measured, not
+shipped"). SST-2 labels its sentences by the verdict too, but has few short ones that
 concede. From its own one-word phrases: each word SST's annotators rated, as the verdict B,
 in FRAMES frames with a conceded word A of the other label drawn for each, with B's label.
 Every rated word is a verdict and, drawn at random, a concession too, so neither clause's

@@ -116,15 +116,16 @@ async def test_smith_is_a_known_name_of_three_languages() -> None:
 
 def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
     """The chat model continued for an epoch on the chat mixture with SST-2's neutral words,
-    its words in chat's negation frames (each also negated twice) and in questions, its
-    vocabulary grown by the emoji it lacked (training/emoji_kin.py; pipeline v5: typos
-    respelt, a question asking agreement read as its statement), then calibrated on
-    short-text validation (training/short_text.py): its short-input temperature and verdicts
-    travel in the checkpoint, the weights are its parent's."""
+    its words in chat's negation frames (each also negated twice) and in questions, tweet
+    words said alone as sure as the tweets (training/alone.py), its vocabulary grown by the
+    emoji it lacked (training/emoji_kin.py; pipeline v5: typos respelt, a question asking
+    agreement read as its statement), then calibrated on short-text validation
+    (training/short_text.py): its short-input temperature and verdicts travel in the
+    checkpoint, the weights are its parent's."""
     ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
-    assert ckpt.parent == "sentiment-20261205-084332"
+    assert ckpt.parent == "sentiment-20261205-093522"
     assert ckpt.metrics["init_version"] == "sentiment-20261204-225108"
-    assert ckpt.metrics["dataset"] == "chat+neutral+negation+double+questions"
+    assert ckpt.metrics["dataset"] == "chat+neutral+negation+double+questions+alone"
     assert ckpt.preprocess_version == 5
     assert ckpt.metrics["emoji_kin_rows"] == 550
     assert len(ckpt.vocab) == ckpt.config.vocab_size == 40_000 + 550

@@ -13,6 +13,7 @@ from inference.chat_text import normalize_chat, tokenize_chat
 from tests.helpers import short_data
 from training.alone import COPIES, MIN_TWEETS, said_alone, tweet_shares
 from training.alone import held_out as alone_held_out
+from training.alone import scores as alone_scores
 from training.chat_marks import EMOTICONS, with_marks
 from training.contrast import CONCEDING, FRAMES, SUBJECTS, contrasted
 from training.contrast import held_out as contrast_held_out
@@ -276,6 +277,25 @@ def test_a_word_alone_is_as_sure_as_the_tweets_that_hold_it() -> None:
     assert COPIES >= 10 and examples.count(("ok", 1)) == ones
     assert examples.count(("ok", 0)) == COPIES - ones
     assert examples.count(("yay", 1)) == COPIES
+
+
+def test_words_alone_are_scored_against_the_tweets_shares() -> None:
+    from inference.predictor import Predictor
+    from inference.registry import shipped_checkpoint
+
+    shipped = Predictor.load("sentiment", shipped_checkpoint("sentiment"), device="cpu")
+    shares = {"headache": 0.07, "hmm": 0.54, "congrats": 0.91, "ok": 0.55, "bored": 0.2}
+    answers = dict(zip(shares, shipped.predict(list(shares)), strict=True))
+    got = alone_scores(shipped, shares)
+    assert (got["words"], got["even"], got["leaning"]) == (5, 2, 3)  # hmm, ok: even; the rest lean
+    assert got["even_not_sure"] == sum(answers[w].confidence == "not_sure"
+                                       for w in ("hmm", "ok")) / 2
+    assert got["leaning_right"] == sum(answers[w].label == label for w, label in (
+        ("headache", "negative"), ("congrats", "positive"), ("bored", "negative"))) / 3
+    positive = {w: a.probability if a.label == "positive" else 1 - a.probability
+                for w, a in answers.items()}
+    assert abs(got["mean_distance"] - sum(abs(positive[w] - s) for w, s in shares.items()) / 5
+               ) < 1e-9
 
 
 def test_held_out_words_are_never_taught_alone() -> None:

@@ -113,10 +113,6 @@ def shipped() -> Predictor:
     return Predictor.load("sentiment", shipped_checkpoint("sentiment"), device="cpu")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15: the shipped chat model scores 0.886 outside "
-                   "sarcasm (negated complaints, one-word replies, contrast, questions, "
-                   "slang, double negation); a model that "
-                   "passes turns this into an XPASS failure, and the marker must go")
 def test_the_shipped_model_passes_the_behaviour_suite(shipped: Predictor) -> None:
     result = run_suite(shipped, behaviour_cases())
     assert result["gated_accuracy"] >= GATE, result["groups"]
