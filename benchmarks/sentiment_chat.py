@@ -47,7 +47,6 @@ from inference.predictor import Predictor, new_words
 from inference.registry import shipped_checkpoint
 from inference.verdict import NOT_SURE, UNKNOWN_WORDS
 from training.alone import held_out as alone_held_out
-from training.alone import scores as alone_scores
 from training.alone import tweet_shares
 from training.contrast import held_out as contrast_held_out
 from training.data import load_imdb, locate
@@ -65,6 +64,8 @@ RISK = ROOT / "docs" / "results" / "sentiment_risk_coverage.png"
 C_GRID = (1.0, 4.0)
 SUITES_SCORED = ("behaviour", "negation", "emoji", "questions")  # the suites that expect labels
 VADER_NEUTRAL = 0.05
+EVEN = 0.1  # a tweet share this close to a half: the word is used alike in both classes
+LEANING = 0.15  # a tweet share this far from a half: the tweets lean one way
 
 
 def suite_scores(suite: str, cases: list[Case], predictor: Predictor,
@@ -89,6 +90,26 @@ def labels_right(predictor: Predictor, examples: list[tuple[str, int]]) -> float
     answers = predictor.predict([text for text, _ in examples])
     return sum(a.label == predictor.labels[y]
                for a, (_, y) in zip(answers, examples, strict=True)) / len(examples)
+
+def alone_scores(predictor: Predictor, shares: dict[str, float]) -> dict:
+    """How the answers to words said alone agree with the tweets' shares
+    (training/alone.py): the mean distance of the positive probability from the share; of
+    the words the tweets use about as often in each class (EVEN), how many read as not
+    sure; of the words they lean on (LEANING from a half), how many read with the tweets'
+    label."""
+    words = list(shares)
+    answers = predictor.predict(words)
+    positive = [a.probability if a.label == predictor.labels[1] else 1 - a.probability
+                for a in answers]
+    even = [a for w, a in zip(words, answers, strict=True) if abs(shares[w] - 0.5) <= EVEN]
+    leaning = [a.label == predictor.labels[shares[w] > 0.5]
+               for w, a in zip(words, answers, strict=True) if abs(shares[w] - 0.5) >= LEANING]
+    return {"words": len(words),
+            "mean_distance": sum(abs(p - shares[w]) for w, p in zip(words, positive,
+                                                                    strict=True)) / len(words),
+            "even": len(even),
+            "even_not_sure": sum(a.confidence == NOT_SURE for a in even) / max(len(even), 1),
+            "leaning": len(leaning), "leaning_right": sum(leaning) / max(len(leaning), 1)}
 
 
 def linear(train: list[Example], c: float) -> Pipeline:

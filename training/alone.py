@@ -17,8 +17,6 @@ import hashlib
 from collections import Counter
 
 from inference.chat_text import normalize_chat, tokenize_chat
-from inference.predictor import Predictor
-from inference.verdict import NOT_SURE
 from training.neutral import listed
 
 Phrases = list[tuple[str, int]]
@@ -26,8 +24,6 @@ Phrases = list[tuple[str, int]]
 MIN_TWEETS = 50  # a word's share is read from at least this many training tweets
 COPIES = 10  # examples of each word alone: its share to the nearest tenth
 HELD_OUT = 10  # one word in HELD_OUT is never taught
-EVEN = 0.1  # a share this close to 0.5: the tweets use the word alike in both classes
-LEANING = 0.15  # a share this far from 0.5: the tweets lean one way
 
 
 def tweet_shares(tweets: Phrases, sst: Phrases) -> dict[str, float]:
@@ -61,23 +57,3 @@ def held_out(shares: dict[str, float]) -> dict[str, float]:
 def _held(word: str) -> bool:
     return int(hashlib.sha1(word.encode()).hexdigest(), 16) % HELD_OUT == 0
 
-
-def scores(predictor: Predictor, shares: dict[str, float]) -> dict:
-    """How the answers to words said alone agree with the tweets' shares: the mean distance
-    of the positive probability from the share; of the words the tweets use about as often
-    in each class (EVEN), how many read as not sure; of the words they lean on (LEANING
-    from even), how many read with the tweets' label."""
-    words = list(shares)
-    answers = predictor.predict(words)
-    positive = [a.probability if a.label == predictor.labels[1] else 1 - a.probability
-                for a in answers]
-    even = [a for w, a in zip(words, answers, strict=True)
-            if abs(shares[w] - 0.5) <= EVEN]
-    leaning = [(a.label == predictor.labels[shares[w] > 0.5])
-               for w, a in zip(words, answers, strict=True) if abs(shares[w] - 0.5) >= LEANING]
-    return {"words": len(words),
-            "mean_distance": sum(abs(p - shares[w]) for w, p in zip(words, positive,
-                                                                    strict=True)) / len(words),
-            "even": len(even), "even_not_sure": sum(a.confidence == NOT_SURE for a in even)
-            / max(len(even), 1),
-            "leaning": len(leaning), "leaning_right": sum(leaning) / max(len(leaning), 1)}

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from benchmarks.sentiment_chat import band, labels_right, risk_coverage
+from benchmarks.sentiment_chat import alone_scores, band, labels_right, risk_coverage
 from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
 
@@ -30,3 +30,19 @@ def test_labels_right_scores_the_answers_label_whatever_its_verdict() -> None:
     examples = [("I loved this movie!", 1), ("What a terrible waste of time.", 0),
                 ("I loved this movie!", 0), ("was the finale any good?", 1)]  # the last: not sure
     assert labels_right(shipped, examples) == pytest.approx(3 / 4)
+
+
+def test_words_alone_are_scored_against_the_tweets_shares() -> None:
+    shipped = Predictor.load("sentiment", shipped_checkpoint("sentiment"), device="cpu")
+    shares = {"headache": 0.07, "hmm": 0.54, "congrats": 0.91, "ok": 0.55, "bored": 0.2}
+    answers = dict(zip(shares, shipped.predict(list(shares)), strict=True))
+    got = alone_scores(shipped, shares)
+    assert (got["words"], got["even"], got["leaning"]) == (5, 2, 3)  # even: hmm, ok
+    assert got["even_not_sure"] == sum(answers[w].confidence == "not_sure"
+                                       for w in ("hmm", "ok")) / 2
+    assert got["leaning_right"] == sum(answers[w].label == label for w, label in (
+        ("headache", "negative"), ("congrats", "positive"), ("bored", "negative"))) / 3
+    positive = {w: a.probability if a.label == "positive" else 1 - a.probability
+                for w, a in answers.items()}
+    assert abs(got["mean_distance"] - sum(abs(positive[w] - s) for w, s in shares.items()) / 5
+               ) < 1e-9
