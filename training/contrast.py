@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable, Sequence
 
 from training.negation import NEGATIONS
 from training.neutral import listed
@@ -39,23 +40,25 @@ def contrasted(train: Phrases, seed: int) -> Phrases:
     """Each one-word phrase of SST-2's training part as the verdict of FRAMES frames, each
     with a conceded word of the other label, and the verdict's label."""
     rng = random.Random(seed)
-    words = _rated(train)
-    by_label = {y: [w for w, label in words if label == y] for y in (0, 1)}
-    return [(_fill(rng, frame, rng.choice(by_label[1 - label]), word), label)
-            for word, label in words if by_label[1 - label]
-            for frame in rng.sample(CONCEDING, FRAMES)]
+    return _verdicts(rng, _rated(train), lambda: rng.sample(CONCEDING, FRAMES))
 
 
 def held_out(train: Phrases, val: Phrases, seed: int = 0) -> Phrases:
     """How far contrast carries to words no frame used: each one-word phrase of SST-2's
     validation part that is not one of its training part, as the verdict in every frame,
     conceding one such word of the other label (benchmarks/sentiment_chat.py)."""
-    rng = random.Random(seed)
     rated = listed(train)
     unseen = [(w, y) for w, y in dict.fromkeys(_rated(val)) if w not in rated]
-    by_label = {y: [w for w, label in unseen if label == y] for y in (0, 1)}
+    return _verdicts(random.Random(seed), unseen, lambda: CONCEDING)
+
+
+def _verdicts(rng: random.Random, words: Phrases,
+              frames: Callable[[], Sequence[str]]) -> Phrases:
+    """Each word as the verdict of the `frames()` drawn for it, each conceding a word of
+    the other label drawn from `words`, with the verdict's label."""
+    by_label = {y: [w for w, label in words if label == y] for y in (0, 1)}
     return [(_fill(rng, frame, rng.choice(by_label[1 - label]), word), label)
-            for word, label in unseen if by_label[1 - label] for frame in CONCEDING]
+            for word, label in words if by_label[1 - label] for frame in frames()]
 
 
 def _rated(phrases: Phrases) -> Phrases:
