@@ -35,9 +35,9 @@ from training.splits import ChatSentiment, test_set, train_val
 
 LABELS = SENTIMENT.labels
 PIPELINE = SENTIMENT.pipeline()  # new models train with the newest preprocessing
-# need chat_data
-CHAT_ADDITIONS = ("neutral_words", "negation_frames", "question_frames", "said_alone",
-                  "contrast_frames")
+# the flags that add to the chat mixture, each with ChatSentiment's name for it
+MIXTURE = {"neutral_words": "neutral", "negation_frames": "frames", "question_frames": "asked",
+           "double_negation": "double", "said_alone": "alone", "contrast_frames": "contrast"}
 
 SHORT_TEXTS = Path(__file__).with_name("short_texts.tsv")
 
@@ -70,8 +70,7 @@ def dataset(cfg: SentimentConfig) -> str:
     """What the model trains on, recorded in its checkpoint so that a finetune replays it."""
     if not cfg.chat_data:
         return "imdb"
-    return ChatSentiment(cfg.neutral_words, cfg.negation_frames, cfg.question_frames,
-                         cfg.double_negation, cfg.said_alone, cfg.contrast_frames).name
+    return ChatSentiment(**{part: getattr(cfg, flag) for flag, part in MIXTURE.items()}).name
 
 
 def readable(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, int]], list[list[str]]]:
@@ -166,7 +165,7 @@ def word2vec_embeddings(cfg: SentimentConfig, vocab: Vocab,
 def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torch.device,
           *, ship: bool = False) -> Path:
     """Train, then run the self-training rounds, each in its own folder; ship the last."""
-    for flag in CHAT_ADDITIONS:
+    for flag in MIXTURE:
         if getattr(cfg, flag) and not cfg.chat_data:
             raise UsageError(f"--{flag.replace('_', '-')} adds to the chat mixture; "
                              "drop --no-chat-data")
