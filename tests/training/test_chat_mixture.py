@@ -13,7 +13,6 @@ from inference.chat_text import normalize_chat, tokenize_chat
 from tests.helpers import short_data
 from training.alone import COPIES, MIN_TWEETS, said_alone, tweet_shares
 from training.alone import held_out as alone_held_out
-from training.alone import scores as alone_scores
 from training.chat_marks import EMOTICONS, with_marks
 from training.contrast import CONCEDING, FRAMES, SUBJECTS, contrasted
 from training.contrast import held_out as contrast_held_out
@@ -279,25 +278,6 @@ def test_a_word_alone_is_as_sure_as_the_tweets_that_hold_it() -> None:
     assert examples.count(("yay", 1)) == COPIES
 
 
-def test_words_alone_are_scored_against_the_tweets_shares() -> None:
-    from inference.predictor import Predictor
-    from inference.registry import shipped_checkpoint
-
-    shipped = Predictor.load("sentiment", shipped_checkpoint("sentiment"), device="cpu")
-    shares = {"headache": 0.07, "hmm": 0.54, "congrats": 0.91, "ok": 0.55, "bored": 0.2}
-    answers = dict(zip(shares, shipped.predict(list(shares)), strict=True))
-    got = alone_scores(shipped, shares)
-    assert (got["words"], got["even"], got["leaning"]) == (5, 2, 3)  # hmm, ok: even; the rest lean
-    assert got["even_not_sure"] == sum(answers[w].confidence == "not_sure"
-                                       for w in ("hmm", "ok")) / 2
-    assert got["leaning_right"] == sum(answers[w].label == label for w, label in (
-        ("headache", "negative"), ("congrats", "positive"), ("bored", "negative"))) / 3
-    positive = {w: a.probability if a.label == "positive" else 1 - a.probability
-                for w, a in answers.items()}
-    assert abs(got["mean_distance"] - sum(abs(positive[w] - s) for w, s in shares.items()) / 5
-               ) < 1e-9
-
-
 def test_held_out_words_are_never_taught_alone() -> None:
     shares = {f"w{i}": i / 400 for i in range(400)}
     held = alone_held_out(shares)
@@ -335,10 +315,10 @@ def test_held_out_contrasts_are_of_words_no_training_frame_used() -> None:
     val = [("witty", 1), ("superb", 1), ("drab", 0), ("so drab", 0)]
     held = contrast_held_out(train, val)
     assert [label for _, label in held] == [1] * len(CONCEDING) + [0] * len(CONCEDING)
-    for (text, _), frame in zip(held, CONCEDING * 2, strict=True):
-        words = set(text.replace(",", "").split())
-        assert {"superb", "drab"} <= words and not {"witty", "dull"} & words
-        assert text.startswith(frame.split("{")[0])  # every frame, in order
+    for (text, label), frame in zip(held, CONCEDING * 2, strict=True):
+        verdict, conceded = ("superb", "drab") if label == 1 else ("drab", "superb")
+        # every frame, in order, of the unseen words only
+        assert text in {frame.format(s=s, a=conceded, b=verdict) for s in SUBJECTS}
 
 
 def test_the_contrast_mixture_adds_the_contrasts_and_keeps_validation(
