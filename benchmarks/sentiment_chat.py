@@ -62,7 +62,8 @@ RESULTS = ROOT / "benchmarks" / "results" / "sentiment_chat.json"
 RELIABILITY = ROOT / "docs" / "results" / "sentiment_reliability.png"
 RISK = ROOT / "docs" / "results" / "sentiment_risk_coverage.png"
 C_GRID = (1.0, 4.0)
-SUITES_SCORED = ("behaviour", "negation", "emoji", "questions")  # the suites that expect labels
+# the suites that expect labels
+SUITES_SCORED = ("behaviour", "negation", "emoji", "questions", "idioms")
 VADER_NEUTRAL = 0.05
 EVEN = 0.1  # a tweet share this close to a half: the word is used alike in both classes
 LEANING = 0.15  # a tweet share this far from a half: the tweets lean one way

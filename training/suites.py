@@ -58,6 +58,10 @@ def question_cases(path: Path = EVAL_DIR / "questions.tsv") -> list[Case]:
     return behaviour_cases(path)
 
 
+def idiom_cases(path: Path = EVAL_DIR / "idioms.tsv") -> list[Case]:
+    return behaviour_cases(path)
+
+
 def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
                       part: str | None = None) -> list[Case]:
     """Every message expects the unknown-language verdict; `part`: only that half."""
@@ -66,7 +70,8 @@ def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
 
 
 SUITES = {"behaviour": behaviour_cases, "negation": negation_cases, "emoji": emoji_cases,
-          "questions": question_cases, "non_english": non_english_cases}
+          "questions": question_cases, "idioms": idiom_cases,
+          "non_english": non_english_cases}
 
 
 def right(case: Case, label: str, confidence: str) -> bool:

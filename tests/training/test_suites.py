@@ -1,6 +1,7 @@
 """The hand-written suites: well-formed, and the behaviour suite run against the shipped
 sentiment model (docs/results.md)."""
 
+import re
 from collections import Counter
 
 import pytest
@@ -17,6 +18,7 @@ from training.suites import (
     Case,
     behaviour_cases,
     emoji_cases,
+    idiom_cases,
     negation_cases,
     non_english_cases,
     question_cases,
@@ -77,6 +79,21 @@ def test_the_question_probe_pairs_each_question_about_a_quality_with_its_stateme
     assert all(q.text.endswith("?") and not s.text.endswith("?")
                for q, s in zip(asked, said, strict=True))
     assert all(c.text.endswith("?") for c in cases if c.group != "quality said")
+
+
+def test_the_idiom_probe_has_both_labels_in_each_idiom_and_plain_controls() -> None:
+    cases = idiom_cases()
+    counts = Counter(c.group for c in cases)
+    assert set(counts) == {"candour", "limit", "exception", "plain"}
+    assert min(counts.values()) >= 8 and len({c.text for c in cases}) == len(cases)
+    assert all({c.expected for c in cases if c.group == g} == {"positive", "negative"}
+               for g in counts)
+    # each idiom's case carries a negation word that the idiom keeps from reversing it
+    negation = re.compile(r"\b(?:not|no|never|nothing|can't|couldn't|won't|doesn't)\b")
+    assert all(negation.search(c.text) for c in cases if c.group != "plain")
+    written = {c.text for suite in (behaviour_cases, negation_cases, question_cases)
+               for c in suite()}
+    assert not {c.text for c in cases} & written
 
 
 def test_no_emoji_of_the_probe_is_one_the_shipped_vocabulary_learnt_from_its_data() -> None:
