@@ -14,7 +14,9 @@ the words no training frame negates (training/negation.py `held_out`: negated on
 twice, and said, how many read right); from the training tweets, the words no one-word
 example teaches (training/alone.py `held_out`: said alone, how near the tweets' share), and
 the words no contrast frame used (training/contrast.py `held_out`: as the verdict after a
-concession, how many read right); the unknown-language check on the non-English "final"
+concession, how many read right) and the words no idiom framed (training/idioms.py
+`held_out`: in idioms whose negation keeps their sense, how many read right); the
+unknown-language check on the non-English "final"
 half and on English text; ECE and a reliability diagram; the risk-coverage curve with the
 not-sure threshold on it.
 
@@ -50,6 +52,7 @@ from training.alone import held_out as alone_held_out
 from training.alone import tweet_shares
 from training.contrast import held_out as contrast_held_out
 from training.data import load_imdb, locate
+from training.idioms import held_out as idioms_held_out
 from training.negation import held_out as negation_held_out
 from training.neutral import unseen_neutral_words
 from training.questions import held_out
@@ -258,6 +261,11 @@ def main(argv: list[str] | None = None) -> int:
     contrasts = contrast_held_out(*sst2_train_val)
     out["contrast_held_out"] = {"n": len(contrasts),
                                 "right": labels_right(predictor, contrasts)}
+    # words no idiom framed, in idioms whose negation does not reverse them: read right
+    idioms = idioms_held_out(*sst2_train_val, [t for t, _ in sst2_train_val[0] + tweets])
+    out["idioms_held_out"] = {kind: {"n": len(examples),
+                                     "right": labels_right(predictor, examples)}
+                              for kind, examples in idioms.items()}
 
     # unknown language: the final half of the non-English messages, and English text
     limit = ckpt.verdicts[UNKNOWN_WORDS]

@@ -72,6 +72,10 @@ class SentimentConfig:
     # word of the other label first ("it was A, but B"), with the verdict's label
     # (training/contrast.py; data sets "chat+...+contrast")
     contrast_frames: bool = False
+    # with chat_data: each of SST-2's rated words in idioms whose negation does not reverse it
+    # ("not gonna lie, P", "couldn't be more P", "nothing but P"), with its own label
+    # (training/idioms.py; data sets "chat+...+idioms")
+    idiom_frames: bool = False
     # with init: a vocabulary row for each emoji it lacks, from the emoji Unicode groups with
     # it, or to learn where training marks tweets with it (training/emoji_kin.py)
     emoji_kin: bool = False

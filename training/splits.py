@@ -17,6 +17,7 @@ from training.alone import said_alone, tweet_shares
 from training.chat_marks import with_marks
 from training.contrast import contrasted
 from training.data import clean_name_splits, fingerprint, load_imdb, locate, split_validation
+from training.idioms import idioms
 from training.negation import framed, negated
 from training.neutral import both_labels, neutral_words
 from training.questions import questions
@@ -85,15 +86,18 @@ class ChatSentiment:
     quality's own (training/questions.py). With `alone`, each word of enough training tweets
     comes alone, as often positive as those tweets are (training/alone.py). With `contrast`,
     SST-2's one-word phrases come as the verdict of messages that concede a word of the other
-    label first (training/contrast.py).
+    label first (training/contrast.py). With `idioms`, they come in idioms whose negation
+    does not reverse them ("not gonna lie, P", "couldn't be more P", "nothing but P") with
+    their own label (training/idioms.py).
     """
 
     TWEET_MARKS = 0.2
 
     def __init__(self, neutral: bool = False, frames: bool = False, asked: bool = False,
-                 double: bool = False, alone: bool = False, contrast: bool = False) -> None:
+                 double: bool = False, alone: bool = False, contrast: bool = False,
+                 idioms: bool = False) -> None:
         self.neutral, self.frames, self.asked, self.alone = neutral, frames, asked, alone
-        self.contrast = contrast
+        self.contrast, self.idioms = contrast, idioms
         self.double = frames and double
 
     @property
@@ -101,7 +105,7 @@ class ChatSentiment:
         """What a checkpoint records as its data set, so that a finetune replays this mixture."""
         return ("chat" + "+neutral" * self.neutral + "+negation" * self.frames
                 + "+double" * self.double + "+questions" * self.asked + "+alone" * self.alone
-                + "+contrast" * self.contrast)
+                + "+contrast" * self.contrast + "+idioms" * self.idioms)
 
     def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]:
         return Imdb().test(data, labels)
@@ -122,6 +126,9 @@ class ChatSentiment:
             short_train += said_alone(tweet_shares(tweets["train"], sst_train + sst_val))
         if self.contrast:
             short_train += contrasted(sst_train, seed)
+        if self.idioms:
+            texts = [t for t, _ in sst_train + tweets["train"]]
+            short_train += idioms(sst_train, texts, seed)
         short_val = sst_val + tweets["val"]
         named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]
         return TrainVal(reviews.train + named[0], reviews.val + named[1],
@@ -130,7 +137,7 @@ class ChatSentiment:
 
 DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb()} | {
     chat.name: chat for chat in (ChatSentiment(*flags) for flags in product((False, True),
-                                                                          repeat=6))}
+                                                                          repeat=7))}
 
 
 def dataset_of(task: str, trained_on: str | None = None) -> Dataset:

@@ -2,7 +2,8 @@
 training tweets (training/chat_marks.py), negated phrases (training/negation.py), the words
 SST's annotators rated neutral (training/neutral.py), questions (training/questions.py), words
 said alone as sure as the tweets are of them (training/alone.py), contrasts whose verdict
-comes after a concession (training/contrast.py)."""
+comes after a concession (training/contrast.py), idioms whose negation does not reverse what
+they say (training/idioms.py)."""
 
 import shutil
 from collections import Counter
@@ -17,6 +18,19 @@ from training.chat_marks import EMOTICONS, with_marks
 from training.contrast import CONCEDING, FRAMES, SUBJECTS, contrasted
 from training.contrast import held_out as contrast_held_out
 from training.data import locate
+from training.idioms import (
+    AT_THE_LIMIT,
+    CANDOUR,
+    COMPARED,
+    COMPARED_ROUNDS,
+    EXCEPTING,
+    SAID,
+    VOUCHED,
+    Usage,
+    idioms,
+)
+from training.idioms import SUBJECTS as IDIOM_SUBJECTS
+from training.idioms import held_out as idioms_held_out
 from training.negation import framed, negated
 from training.negation import held_out as negation_held_out
 from training.neutral import both_labels, neutral_words, unseen_neutral_words
@@ -241,7 +255,7 @@ def test_the_question_mixture_adds_the_questions_and_keeps_validation(
     expected = [(text, LABELS[y]) for text, y in questions(sst_train, sst_val, 0)]
     assert len(expected) >= 4 and with_questions.train == plain.train + expected
     assert {"chat+questions", "chat+neutral+negation+questions"} <= set(DATASETS)
-    assert len(DATASETS) == 2 + 48  # double negation only with the frames
+    assert len(DATASETS) == 2 + 96  # double negation only with the frames
 
 
 def test_the_double_negation_mixture_negates_every_framed_word_twice(
@@ -330,3 +344,94 @@ def test_the_contrast_mixture_adds_the_contrasts_and_keeps_validation(
     expected = [(text, LABELS[y]) for text, y in contrasted(sst_train, 0)]
     assert len(expected) >= 4 * FRAMES and contrast.train == plain.train + expected
     assert "chat+neutral+alone+contrast" in DATASETS
+
+
+USAGE = ["it was so dull", "very dull indeed", "too dull", "a dull film", "so witty",
+         "very witty", "really witty", "funnier than ever", "much funnier than that",
+         "a superb cast", "the superb score", "superb", "so much fun"]
+
+
+def test_the_data_says_which_words_are_adjectives_and_which_comparatives_it_writes() -> None:
+    usage = Usage(USAGE)
+    # after a degree word in three texts: an adjective; "fun" after "so much" is not
+    assert usage.adjective("dull") and usage.adjective("witty")
+    assert not usage.adjective("superb") and not usage.adjective("fun")
+    assert usage.comparative("funny") is None  # not an adjective by this data
+    usage = Usage([*USAGE, "so funny", "very funny", "too funny", "duller than ever"])
+    assert usage.comparative("funny") == "funnier" and usage.comparative("dull") == "duller"
+    assert usage.comparative("witty") is None  # "wittier than" is not written
+    assert usage.comparative("better") == "better"
+
+
+def _texts(frames: tuple[tuple[str, str | None], ...], words: dict[str, int],
+           form: str | None = None) -> dict[str, int]:
+    """Every text the frames can make of these words, with its label: an idiom the word's
+    own; its minimal pair the other, its {n} a negated verb of saying or nothing, in which
+    case the clause's copula is negated."""
+    out = {}
+    for (idiom, pair), s, m, w in product(frames, IDIOM_SUBJECTS, CANDOUR, words):
+        out[idiom.format(s=s, m=m, w=w, c=form)] = words[w]
+        if pair is not None:
+            for n in SAID:
+                out[pair.format(s=s, w=w, n=n)] = 1 - words[w]
+            plain = pair.replace("{n} ", "").format(s=s, w=w)
+            out[plain.replace(" was ", " wasn't ", 1).replace(" is ", " isn't ", 1)] = 1 - words[w]
+    return out
+
+
+def test_each_rated_word_keeps_its_label_in_its_idioms_and_loses_it_in_their_pairs() -> None:
+    train = [("dull", 0), ("dull", 0), ("superb", 1), ("witty", 1), ("not", 0), ("a mess", 0)]
+    examples = idioms(train, USAGE, seed=2)
+    rated = {"dull": 0, "superb": 1, "witty": 1}  # each once; no negation, one word
+    vouched, excepted = _texts(VOUCHED, rated), _texts(EXCEPTING, rated)
+    at_the_limit = _texts(AT_THE_LIMIT, {"dull": 0, "witty": 1})  # the adjectives
+    kinds = Counter("vouched" if t in vouched else "excepted" if t in excepted
+                    else "limit" for t, _ in examples)
+    # a frame of each pair a word and its pair; two at the limit, unpaired, an adjective
+    assert kinds == {"vouched": 6, "excepted": 6, "limit": 4}
+    assert all((vouched | excepted | at_the_limit)[t] == y for t, y in examples)
+    paired = [e for e in examples if e[0] not in at_the_limit]
+    for (idiom, y), (pair, z) in zip(paired[::2], paired[1::2], strict=True):
+        assert z == 1 - y and idiom != pair  # each idiom is followed by its minimal pair
+    # both kinds of pair: a negated verb of saying, or the clause's copula negated
+    pairs = [t for t, _ in paired[1::2]]
+    assert any(t.startswith(SAID) for t in pairs) and any("n't" in t for t in pairs)
+    assert idioms(train, USAGE, seed=2) == examples  # reproducible
+
+
+def test_a_comparative_comes_in_every_negated_comparative() -> None:
+    usage = [*USAGE, "so funny", "very funny", "too funny", "funnier than that"]
+    examples = idioms([("funny", 1)], usage, seed=0)
+    compared = [t for t, _ in examples if "funnier" in t]
+    assert len(compared) == COMPARED_ROUNDS * len(COMPARED)
+    assert all(y == 1 for t, y in examples if t in compared)
+    assert set(compared) <= set(_texts(COMPARED, {"funny": 1}, form="funnier"))
+    assert {t.replace("funnier", "{c}") for t in compared} >= {"couldn't be {c}",
+                                                               "never been {c}"}
+
+
+def test_held_out_idioms_are_of_words_no_training_frame_used() -> None:
+    train = [("witty", 1)]
+    val = [("witty", 1), ("dull", 0), ("superb", 1), ("so drab", 0)]
+    held = idioms_held_out(train, val, USAGE)
+    assert {k: len(v) for k, v in held.items()} == {
+        "candour": 2 * len(VOUCHED), "exception": 2 * len(EXCEPTING),
+        "limit": len(AT_THE_LIMIT)}  # dull and superb in every idiom; only dull an adjective
+    assert all("witty" not in t and "drab" not in t for v in held.values() for t, _ in v)
+    assert all(y == (0 if "dull" in t else 1) for v in held.values() for t, y in v)
+    idioms_only = {i.format(s=s, m=m, w=w) for i, _ in VOUCHED for s, m, w in product(
+        IDIOM_SUBJECTS, CANDOUR, ("dull", "superb"))}
+    assert {t for t, _ in held["candour"]} <= idioms_only  # the idioms, not their pairs
+
+
+def test_the_idiom_mixture_adds_the_idioms_and_keeps_validation(
+        imdb_tar: Path, tmp_path: Path) -> None:
+    plain, more, data = _mixtures(
+        imdb_tar, tmp_path, [("great", 1), ("superb", 1), ("dull", 0), ("awful", 0)],
+        {"neutral": True}, {"idioms": True})
+    sst_train, _ = sst2_splits(locate("sst2", data))
+    tweets = tweet_splits(locate("sentiment140", data))["train"]
+    expected = [(text, LABELS[y]) for text, y in
+                idioms(sst_train, [t for t, _ in sst_train + tweets], 0)]
+    assert len(expected) >= 4 * 4 and more.train == plain.train + expected
+    assert "chat+neutral+idioms" in DATASETS
