@@ -6,19 +6,21 @@
 - VADER (Hutto and Gilbert 2014): compound >= 0 reads positive; |compound| < 0.05 is its
   "neutral", scored as not sure in the behaviour suite.
 Sets: SST-2 dev (872), held-out tweets (the hash tenth of the shared 100k copy), the official
-IMDB test set, the behaviour suite and the negation, emoji and question probes; from SST-2's
-validation part, the neutral words no training phrase has (training/neutral.py: how many
-read as not sure), the qualities no training question asks about (training/questions.py
-`held_out`: asked in each frame, how many read as not sure; said, how many read right) and
-the words no training frame negates (training/negation.py `held_out`: negated once and
-twice, and said, how many read right); from the training tweets, the words no one-word
-example teaches (training/alone.py `held_out`: said alone, how near the tweets' share), and
-the words no contrast frame used (training/contrast.py `held_out`: as the verdict after a
-concession, how many read right) and the words no idiom framed (training/idioms.py
-`held_out`: in idioms whose negation keeps their sense, how many read right); the
-unknown-language check on the non-English "final"
-half and on English text; ECE and a reliability diagram; the risk-coverage curve with the
-not-sure threshold on it.
+IMDB test set, the behaviour suite and the negation, emoji, question and idiom probes. From
+SST-2's validation part, words no training example uses in the way measured:
+- neutral words no training phrase has (training/neutral.py: how many read as not sure);
+- qualities no training question asks about (training/questions.py `held_out`: asked in each
+  frame, how many read as not sure; said, how many read right);
+- words no training frame negates (training/negation.py `held_out`: negated once and twice,
+  and said, how many read right);
+- words no contrast frame used (training/contrast.py `held_out`: as the verdict after a
+  concession, how many read right);
+- words no idiom framed (training/idioms.py `held_out`: in idioms whose negation keeps their
+  sense, how many read right).
+From the training tweets, the words no one-word example teaches (training/alone.py
+`held_out`: said alone, how near the tweets' share). Then the unknown-language check on the
+non-English "final" half and on English text; ECE and a reliability diagram; the
+risk-coverage curve with the not-sure threshold on it.
 
     python -m benchmarks.sentiment_chat --data ../shared/data [--checkpoint PATH]
 
