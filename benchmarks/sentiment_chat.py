@@ -16,7 +16,9 @@ SST-2's validation part, words no training example uses in the way measured:
 - words no contrast frame used (training/contrast.py `held_out`: as the verdict after a
   concession, how many read right);
 - words no idiom framed (training/idioms.py `held_out`: in idioms whose negation keeps their
-  sense, how many read right).
+  sense, how many read right);
+and each of these as a person sees it: how many are answered as sure and right, and as sure
+and wrong (`held_out_sure`).
 From the training tweets, the words no one-word example teaches (training/alone.py
 `held_out`: said alone, how near the tweets' share). Then the unknown-language check on the
 non-English "final" half and on English text; ECE and a reliability diagram; the
@@ -49,7 +51,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from inference.checkpoint import load_checkpoint
 from inference.predictor import Predictor, new_words
 from inference.registry import shipped_checkpoint
-from inference.verdict import NOT_SURE, UNKNOWN_WORDS
+from inference.verdict import NOT_SURE, SURE, UNKNOWN_WORDS
 from training.alone import held_out as alone_held_out
 from training.alone import tweet_shares
 from training.contrast import held_out as contrast_held_out
@@ -96,6 +98,16 @@ def labels_right(predictor: Predictor, examples: list[tuple[str, int]]) -> float
     answers = predictor.predict([text for text, _ in examples])
     return sum(a.label == predictor.labels[y]
                for a, (_, y) in zip(answers, examples, strict=True)) / len(examples)
+
+
+def sure_answers(predictor: Predictor, examples: list[tuple[str, int]]) -> dict[str, float]:
+    """What a person sees of (text, label id) examples: the shares answered as sure and
+    right, and as sure and wrong (a not-sure answer is neither, whatever its label)."""
+    answers = predictor.predict([text for text, _ in examples])
+    sure = [(a.label == predictor.labels[y], a.confidence == SURE)
+            for a, (_, y) in zip(answers, examples, strict=True)]
+    return {"sure_right": sum(r and s for r, s in sure) / len(sure),
+            "sure_wrong": sum(s and not r for r, s in sure) / len(sure)}
 
 def alone_scores(predictor: Predictor, shares: dict[str, float]) -> dict:
     """How the answers to words said alone agree with the tweets' shares
@@ -268,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     out["idioms_held_out"] = {kind: {"n": len(examples),
                                      "right": labels_right(predictor, examples)}
                               for kind, examples in idioms.items()}
+    # the same held-out sets as a person sees them: sure and right, sure and wrong
+    out["held_out_sure"] = {name: sure_answers(predictor, examples) for name, examples in (
+        ("negation_once", negations["once"]), ("negation_twice", negations["twice"]),
+        ("negation_said", negations["said"]), ("qualities_said", held["said"]),
+        ("contrasts", contrasts), *((f"idioms_{k}", v) for k, v in idioms.items()))}
 
     # unknown language: the final half of the non-English messages, and English text
     limit = ckpt.verdicts[UNKNOWN_WORDS]
