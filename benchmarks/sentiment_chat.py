@@ -93,21 +93,22 @@ def suite_scores(suite: str, cases: list[Case], predictor: Predictor,
     return out
 
 
+def answer_scores(predictor: Predictor, examples: list[tuple[str, int]]) -> dict[str, float]:
+    """Of (text, label id) examples, from one pass: the share whose answer's label is theirs,
+    whatever its verdict ("right"); and what a person sees, the shares answered as sure and
+    right and as sure and wrong (a not-sure answer is neither)."""
+    answers = predictor.predict([text for text, _ in examples])
+    scored = [(a.label == predictor.labels[y], a.confidence == SURE)
+              for a, (_, y) in zip(answers, examples, strict=True)]
+    return {"right": sum(r for r, _ in scored) / len(scored),
+            "sure_right": sum(r and s for r, s in scored) / len(scored),
+            "sure_wrong": sum(s and not r for r, s in scored) / len(scored)}
+
+
 def labels_right(predictor: Predictor, examples: list[tuple[str, int]]) -> float:
     """The share of (text, label id) examples whose answer's label is theirs."""
-    answers = predictor.predict([text for text, _ in examples])
-    return sum(a.label == predictor.labels[y]
-               for a, (_, y) in zip(answers, examples, strict=True)) / len(examples)
+    return answer_scores(predictor, examples)["right"]
 
-
-def sure_answers(predictor: Predictor, examples: list[tuple[str, int]]) -> dict[str, float]:
-    """What a person sees of (text, label id) examples: the shares answered as sure and
-    right, and as sure and wrong (a not-sure answer is neither, whatever its label)."""
-    answers = predictor.predict([text for text, _ in examples])
-    sure = [(a.label == predictor.labels[y], a.confidence == SURE)
-            for a, (_, y) in zip(answers, examples, strict=True)]
-    return {"sure_right": sum(r and s for r, s in sure) / len(sure),
-            "sure_wrong": sum(s and not r for r, s in sure) / len(sure)}
 
 def alone_scores(predictor: Predictor, shares: dict[str, float]) -> dict:
     """How the answers to words said alone agree with the tweets' shares
@@ -256,35 +257,36 @@ def main(argv: list[str] | None = None) -> int:
         "n": len(neutral), "answered": len(answers),
         "lstm_not_sure": sum(a.confidence == NOT_SURE for a in answers) / len(answers),
         "vader_neutral": float(np.mean(np.abs(vader_scores(neutral)) < VADER_NEUTRAL))}
-    # words the negation frames never negated: negated once, twice, and said, read right
+    # the held-out sets of words no training example used so, each predicted once: read
+    # right, and as a person sees them (sure and right, sure and wrong)
     negations = negation_held_out(*sst2_train_val)
+    held = held_out(*sst2_train_val)  # qualities no training question asked about
+    contrasts = contrast_held_out(*sst2_train_val)
+    tweets = tweet_splits(locate("sentiment140", args.data))["train"]
+    idioms = idioms_held_out(*sst2_train_val, [t for t, _ in sst2_train_val[0] + tweets])
+    scored = {name: answer_scores(predictor, examples) for name, examples in (
+        *((f"negation_{form}", v) for form, v in negations.items()),
+        ("qualities_said", held["said"]), ("contrasts", contrasts),
+        *((f"idioms_{kind}", v) for kind, v in idioms.items()))}
+    # negated once, twice, and said
     out["negation_held_out"] = {"words": len(negations["said"])} | {
-        form: labels_right(predictor, examples) for form, examples in negations.items()}
-    # qualities no training question asked about: asked, answered not sure; said, right
-    held = held_out(*sst2_train_val)
+        form: scored[f"negation_{form}"]["right"] for form in negations}
+    # qualities asked, answered not sure; said, right
     asked = predictor.predict([text for text, _ in held["asked"]])
     out["asked_qualities"] = {
         "n": len(asked), "qualities": len({text.rsplit(" ", 1)[1] for text, _ in held["said"]}),
         "asked_not_sure": sum(a.confidence == NOT_SURE for a in asked) / len(asked),
-        "said_right": labels_right(predictor, held["said"])}
+        "said_right": scored["qualities_said"]["right"]}
     # words of the training tweets no one-word example teaches, said alone
-    tweets = tweet_splits(locate("sentiment140", args.data))["train"]
     out["alone_held_out"] = alone_scores(
         predictor, alone_held_out(tweet_shares(tweets, sst2_train_val[0] + sst2_train_val[1])))
-    # words no contrast frame used, as the verdict after a concession: read right
-    contrasts = contrast_held_out(*sst2_train_val)
-    out["contrast_held_out"] = {"n": len(contrasts),
-                                "right": labels_right(predictor, contrasts)}
-    # words no idiom framed, in idioms whose negation does not reverse them: read right
-    idioms = idioms_held_out(*sst2_train_val, [t for t, _ in sst2_train_val[0] + tweets])
-    out["idioms_held_out"] = {kind: {"n": len(examples),
-                                     "right": labels_right(predictor, examples)}
-                              for kind, examples in idioms.items()}
-    # the same held-out sets as a person sees them: sure and right, sure and wrong
-    out["held_out_sure"] = {name: sure_answers(predictor, examples) for name, examples in (
-        ("negation_once", negations["once"]), ("negation_twice", negations["twice"]),
-        ("negation_said", negations["said"]), ("qualities_said", held["said"]),
-        ("contrasts", contrasts), *((f"idioms_{k}", v) for k, v in idioms.items()))}
+    # words no contrast frame used, as the verdict after a concession
+    out["contrast_held_out"] = {"n": len(contrasts), "right": scored["contrasts"]["right"]}
+    # words no idiom framed, in idioms whose negation does not reverse them
+    out["idioms_held_out"] = {kind: {"n": len(v), "right": scored[f"idioms_{kind}"]["right"]}
+                              for kind, v in idioms.items()}
+    out["held_out_sure"] = {name: {k: v[k] for k in ("sure_right", "sure_wrong")}
+                            for name, v in scored.items()}
 
     # unknown language: the final half of the non-English messages, and English text
     limit = ckpt.verdicts[UNKNOWN_WORDS]

@@ -5,10 +5,10 @@ import torch
 
 from benchmarks.sentiment_chat import (
     alone_scores,
+    answer_scores,
     band,
     labels_right,
     risk_coverage,
-    sure_answers,
 )
 from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
@@ -37,7 +37,8 @@ def test_labels_right_scores_the_answers_label_whatever_its_verdict() -> None:
                 ("I loved this movie!", 0), ("was the finale any good?", 1)]  # the last: not sure
     assert labels_right(shipped, examples) == pytest.approx(3 / 4)
     # as a person sees them: the question is answered not sure, so neither right nor wrong
-    assert sure_answers(shipped, examples) == {"sure_right": 2 / 4, "sure_wrong": 1 / 4}
+    assert answer_scores(shipped, examples) == {"right": 3 / 4, "sure_right": 2 / 4,
+                                                "sure_wrong": 1 / 4}
 
 
 def test_words_alone_are_scored_against_the_tweets_shares() -> None:
