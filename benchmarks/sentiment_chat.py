@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     held = held_out(*sst2_train_val)  # qualities no training question asked about
     contrasts = contrast_held_out(*sst2_train_val)
     tweets = tweet_splits(locate("sentiment140", args.data))["train"]
-    idioms = idioms_held_out(*sst2_train_val, [t for t, _ in sst2_train_val[0] + tweets])
+    idioms = idioms_held_out(*sst2_train_val, tweets)
     scored = {name: answer_scores(predictor, examples) for name, examples in (
         *((f"negation_{form}", v) for form, v in negations.items()),
         ("qualities_said", held["said"]), ("contrasts", contrasts),

@@ -111,24 +111,27 @@ class Usage:
         return form if self.than[form] else None
 
 
-def idioms(train: Phrases, texts: list[str], seed: int) -> Phrases:
+def idioms(train: Phrases, tweets: Phrases, seed: int) -> Phrases:
     """Each one-word phrase of SST-2's training part in FRAMES frames of each kind of idiom
-    it fits, with its own label, each beside its minimal pair if it has one."""
+    it fits (read from its phrases and the training `tweets`), with its own label, each
+    beside its minimal pair if it has one."""
     rng = random.Random(seed)
     out = []
-    for idiom, pair, _ in _kinds(rng, _rated(train), Usage(texts), every=False):
+    for idiom, pair, _ in _kinds(rng, _rated(train), _usage(train, tweets), every=False):
         out += [idiom] if pair is None else [idiom, pair]
     return out
 
 
-def held_out(train: Phrases, val: Phrases, texts: list[str], seed: int = 0) -> dict[str, Phrases]:
+def held_out(train: Phrases, val: Phrases, tweets: Phrases,
+             seed: int = 0) -> dict[str, Phrases]:
     """How far the idioms carry to words they never framed: each one-word phrase of SST-2's
     validation part that is not one of its training part, in every idiom of each kind it
     fits (benchmarks/sentiment_chat.py)."""
     rated = listed(train)
     unseen = [(w, y) for w, y in _rated(val) if w not in rated]
     kinds: dict[str, Phrases] = {"candour": [], "limit": [], "exception": []}
-    for idiom, _, kind in _kinds(random.Random(seed), unseen, Usage(texts), every=True):
+    for idiom, _, kind in _kinds(random.Random(seed), unseen, _usage(train, tweets),
+                                 every=True):
         kinds[kind].append(idiom)
     return kinds
 
@@ -168,6 +171,12 @@ def _paired(pair: str, fill: dict[str, str | None], saying: bool) -> str:
     if "{n}" not in pair or saying:
         return pair.format(**fill)
     return re.sub(r"\b(was|is)\b", r"\1n't", pair.replace("{n} ", "").format(**fill), count=1)
+
+
+def _usage(train: Phrases, tweets: Phrases) -> Usage:
+    """How the short training texts use their words: SST-2's training phrases and the
+    training tweets, the same for the idioms taught and the ones held out."""
+    return Usage([text for text, _ in train + tweets])
 
 
 def _rated(phrases: Phrases) -> Phrases:

@@ -127,8 +127,7 @@ class ChatSentiment:
         if self.contrast:
             short_train += contrasted(sst_train, seed)
         if self.idioms:
-            texts = [t for t, _ in sst_train + tweets["train"]]
-            short_train += idioms(sst_train, texts, seed)
+            short_train += idioms(sst_train, tweets["train"], seed)
         short_val = sst_val + tweets["val"]
         named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]
         return TrainVal(reviews.train + named[0], reviews.val + named[1],

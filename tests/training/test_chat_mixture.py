@@ -349,6 +349,7 @@ def test_the_contrast_mixture_adds_the_contrasts_and_keeps_validation(
 USAGE = ["it was so dull", "very dull indeed", "too dull", "a dull film", "so witty",
          "very witty", "really witty", "funnier than ever", "much funnier than that",
          "a superb cast", "the superb score", "superb", "so much fun"]
+TWEETS = [(text, 1) for text in USAGE]  # the training tweets whose usage the idioms read
 
 
 def test_the_data_says_which_words_are_adjectives_and_which_comparatives_it_writes() -> None:
@@ -381,7 +382,7 @@ def _texts(frames: tuple[tuple[str, str | None], ...], words: dict[str, int],
 
 def test_each_rated_word_keeps_its_label_in_its_idioms_and_loses_it_in_their_pairs() -> None:
     train = [("dull", 0), ("dull", 0), ("superb", 1), ("witty", 1), ("not", 0), ("a mess", 0)]
-    examples = idioms(train, USAGE, seed=2)
+    examples = idioms(train, TWEETS, seed=2)
     rated = {"dull": 0, "superb": 1, "witty": 1}  # each once; no negation, one word
     vouched, excepted = _texts(VOUCHED, rated), _texts(EXCEPTING, rated)
     at_the_limit = _texts(AT_THE_LIMIT, {"dull": 0, "witty": 1})  # the adjectives
@@ -396,12 +397,13 @@ def test_each_rated_word_keeps_its_label_in_its_idioms_and_loses_it_in_their_pai
     # both kinds of pair: a negated verb of saying, or the clause's copula negated
     pairs = [t for t, _ in paired[1::2]]
     assert any(t.startswith(SAID) for t in pairs) and any("n't" in t for t in pairs)
-    assert idioms(train, USAGE, seed=2) == examples  # reproducible
+    assert idioms(train, TWEETS, seed=2) == examples  # reproducible
 
 
 def test_a_comparative_comes_in_every_negated_comparative() -> None:
-    usage = [*USAGE, "so funny", "very funny", "too funny", "funnier than that"]
-    examples = idioms([("funny", 1)], usage, seed=0)
+    tweets = [*TWEETS, *((t, 1) for t in ("so funny", "very funny", "too funny",
+                                          "funnier than that"))]
+    examples = idioms([("funny", 1)], tweets, seed=0)
     compared = [t for t, _ in examples if "funnier" in t]
     assert len(compared) == COMPARED_ROUNDS * len(COMPARED)
     assert all(y == 1 for t, y in examples if t in compared)
@@ -413,7 +415,7 @@ def test_a_comparative_comes_in_every_negated_comparative() -> None:
 def test_held_out_idioms_are_of_words_no_training_frame_used() -> None:
     train = [("witty", 1)]
     val = [("witty", 1), ("dull", 0), ("superb", 1), ("so drab", 0)]
-    held = idioms_held_out(train, val, USAGE)
+    held = idioms_held_out(train, val, TWEETS)
     assert {k: len(v) for k, v in held.items()} == {
         "candour": 2 * len(VOUCHED), "exception": 2 * len(EXCEPTING),
         "limit": len(AT_THE_LIMIT)}  # dull and superb in every idiom; only dull an adjective
@@ -431,7 +433,6 @@ def test_the_idiom_mixture_adds_the_idioms_and_keeps_validation(
         {"neutral": True}, {"idioms": True})
     sst_train, _ = sst2_splits(locate("sst2", data))
     tweets = tweet_splits(locate("sentiment140", data))["train"]
-    expected = [(text, LABELS[y]) for text, y in
-                idioms(sst_train, [t for t, _ in sst_train + tweets], 0)]
+    expected = [(text, LABELS[y]) for text, y in idioms(sst_train, tweets, 0)]
     assert len(expected) >= 4 * 4 and more.train == plain.train + expected
     assert "chat+neutral+idioms" in DATASETS
