@@ -7,8 +7,11 @@ they say (training/idioms.py)."""
 
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from itertools import product
 from pathlib import Path
+
+import pytest
 
 from inference.chat_text import normalize_chat, tokenize_chat
 from tests.helpers import short_data
@@ -301,17 +304,6 @@ def test_held_out_words_are_never_taught_alone() -> None:
     assert all(held[w] == shares[w] for w in held)
 
 
-def test_the_alone_mixture_adds_the_words_alone_and_keeps_validation(
-        imdb_tar: Path, tmp_path: Path) -> None:
-    plain, alone, data = _mixtures(imdb_tar, tmp_path, [], {"neutral": True}, {"alone": True})
-    sst_train, sst_val = sst2_splits(locate("sst2", data))
-    tweets = tweet_splits(locate("sentiment140", data))["train"]
-    expected = [(text, LABELS[y]) for text, y in
-                said_alone(tweet_shares(tweets, sst_train + sst_val))]
-    assert len(expected) >= 5 * COPIES and alone.train == plain.train + expected
-    assert "chat+neutral+alone" in DATASETS
-
-
 def test_each_rated_word_is_the_verdict_of_contrasts_that_concede_the_other_label() -> None:
     train = [("dull", 0), ("superb", 1), ("witty", 1), ("not", 0), ("a mess", 0)]
     rated = {"dull": 0, "superb": 1, "witty": 1}  # "not" negates, "a mess" is two words
@@ -333,17 +325,6 @@ def test_held_out_contrasts_are_of_words_no_training_frame_used() -> None:
         verdict, conceded = ("superb", "drab") if label == 1 else ("drab", "superb")
         # every frame, in order, of the unseen words only
         assert text in {frame.format(s=s, a=conceded, b=verdict) for s in SUBJECTS}
-
-
-def test_the_contrast_mixture_adds_the_contrasts_and_keeps_validation(
-        imdb_tar: Path, tmp_path: Path) -> None:
-    plain, contrast, data = _mixtures(
-        imdb_tar, tmp_path, [("great", 1), ("superb", 1), ("dull", 0), ("awful", 0)],
-        {"neutral": True}, {"contrast": True})
-    sst_train, _ = sst2_splits(locate("sst2", data))
-    expected = [(text, LABELS[y]) for text, y in contrasted(sst_train, 0)]
-    assert len(expected) >= 4 * FRAMES and contrast.train == plain.train + expected
-    assert "chat+neutral+alone+contrast" in DATASETS
 
 
 USAGE = ["it was so dull", "very dull indeed", "too dull", "a dull film", "so witty",
@@ -426,13 +407,25 @@ def test_held_out_idioms_are_of_words_no_training_frame_used() -> None:
     assert {t for t, _ in held["candour"]} <= idioms_only  # the idioms, not their pairs
 
 
-def test_the_idiom_mixture_adds_the_idioms_and_keeps_validation(
+Phrases = list[tuple[str, int]]
+RATED = [("great", 1), ("superb", 1), ("dull", 0), ("awful", 0)]  # SST-2 words to frame
+
+
+@pytest.mark.parametrize(("part", "phrases", "made", "at_least"), [
+    ("alone", [], lambda train, val, tweets: said_alone(tweet_shares(tweets, train + val)),
+     5 * COPIES),
+    ("contrast", RATED, lambda train, val, tweets: contrasted(train, 0), 4 * FRAMES),
+    ("idioms", RATED, lambda train, val, tweets: idioms(train, tweets, 0), 4 * 4)],
+    ids=["alone", "contrast", "idioms"])
+def test_an_addition_to_the_mixture_adds_its_examples_and_keeps_validation(
+        part: str, phrases: Phrases,
+        made: Callable[[Phrases, Phrases, Phrases], Phrases], at_least: int,
         imdb_tar: Path, tmp_path: Path) -> None:
-    plain, more, data = _mixtures(
-        imdb_tar, tmp_path, [("great", 1), ("superb", 1), ("dull", 0), ("awful", 0)],
-        {"neutral": True}, {"idioms": True})
-    sst_train, _ = sst2_splits(locate("sst2", data))
+    """Words alone (training/alone.py), contrasts (training/contrast.py) and idioms
+    (training/idioms.py) each add what their module makes of the small data, after the rest."""
+    plain, more, data = _mixtures(imdb_tar, tmp_path, phrases, {"neutral": True}, {part: True})
+    sst_train, sst_val = sst2_splits(locate("sst2", data))
     tweets = tweet_splits(locate("sentiment140", data))["train"]
-    expected = [(text, LABELS[y]) for text, y in idioms(sst_train, tweets, 0)]
-    assert len(expected) >= 4 * 4 and more.train == plain.train + expected
-    assert "chat+neutral+idioms" in DATASETS
+    expected = [(text, LABELS[y]) for text, y in made(sst_train, sst_val, tweets)]
+    assert len(expected) >= at_least and more.train == plain.train + expected
+    assert f"chat+neutral+{part}" in DATASETS
