@@ -32,6 +32,7 @@ import matplotlib.pyplot as plt
 from tqdm import tqdm
 
 from benchmarks.report import save_figure
+from benchmarks.stats import log_fit, size_for
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "origin_learning_curve.json"
@@ -78,12 +79,6 @@ def run(data: str, fraction: float, seed: int) -> dict:
     }
 
 
-def log_fit(points: list[tuple[int, float]]) -> tuple[float, float]:
-    """Least squares y = a + b * log2(n); returns (a, b)."""
-    fit = statistics.linear_regression([math.log2(n) for n, _ in points], [y for _, y in points])
-    return fit.intercept, fit.slope
-
-
 def summarise(runs: list[dict]) -> dict:
     by_fraction: dict[float, list[dict]] = {}
     for r in runs:
@@ -99,9 +94,8 @@ def summarise(runs: list[dict]) -> dict:
     trends = {}
     for metric, target in TARGETS.items():
         a, b = log_fit([(r["train_pairs"], r[f"test_{metric}"]) for r in runs])
-        needed = 2 ** ((target - a) / b) if b > 0 else math.inf
         trends[metric] = {"intercept": a, "gain_per_doubling": b, "target": target,
-                          "pairs_for_target": round(needed) if math.isfinite(needed) else None}
+                          "pairs_for_target": size_for(target, a, b)}
     return {"rows": rows, "trends": trends}
 
 
