@@ -4,7 +4,10 @@ memory, the "not sure" threshold and the TF-IDF baseline, on every set.
 Sets: the clean test split, the clean validation split, the design part of the
 multi-script dev set (training/eval/surnames_multiscript.tsv), the same names in plain Latin
 letters (their first romanisation, else unaccented: training.devset.in_latin) and common
-Chinese and Japanese surnames in Han characters (training/eval/surnames_han_common.tsv);
+Chinese and Japanese surnames in Han characters (training/eval/surnames_han_common.tsv),
+and the test surnames as full names, with a given name of their language or one common to
+most of them (training/eval/given_names.tsv), each also read whole (`served_read_whole`), as
+the model read a full name before it read one word by word (inference/name_words.py);
 the dev set's held-out part only with --final, once, for the final figure. The known-name
 memory of each evaluation is built without the split it scores (test: train + validation;
 validation: train; the others: every split, as served: no dev name is in the data under any
@@ -40,11 +43,11 @@ from benchmarks import origin_baseline
 from benchmarks.report import save_figure
 from inference.evidence import RATIOS, Ratios, name_evidence
 from inference.memory import Memory
-from inference.predictor import Predictor, Prepared
+from inference.predictor import Predictor, Prepared, pool_words, valid_only
 from inference.registry import shipped_checkpoint
 from inference.tasks import ORIGIN
 from training.data import clean_name_splits, locate
-from training.devset import in_latin, load_devset, load_han_common
+from training.devset import full_names, in_latin, load_devset, load_given_names, load_han_common
 from training.metrics import summarize
 from training.origin import SURE_ACCURACY
 from training.ready import sure_threshold
@@ -53,6 +56,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "origin_eval.json"
 FIGURE = ROOT / "docs" / "results" / "origin_risk_coverage.png"
 GRID = (1.0, 10.0, 100.0, 1000.0)
+FULL_NAMES = ("own", "shared")  # given names of the surname's language; common to most
+POWERS = tuple(round(0.2 * k, 1) for k in range(5, 16))  # 1.0 to 3.0
 Examples = list[tuple[str, str]]
 
 
@@ -121,6 +126,21 @@ def choose_threshold(probs: np.ndarray, examples: Examples, labels: tuple[str, .
                           SURE_ACCURACY)
 
 
+def words_power(predictor: Predictor, sets: list[Examples]) -> dict[str, float]:
+    """Mean negative log-likelihood, over `sets` (full names of the validation split), of
+    the words' mean answer raised to each power of POWERS: the power the reading of a name
+    word by word serves (inference/name_words.py) is the lowest's. Model only: the clues of
+    a name's writing multiply in after."""
+    out = {}
+    read = [(predictor.word_probabilities(valid_only(predictor.prepare_many([n for n, _ in v]))),
+             torch.tensor([predictor.labels.index(lang) for _, lang in v])) for v in sets]
+    for power in POWERS:
+        losses = [-torch.log(pool_words(probs, owners, len(y), power)[torch.arange(len(y)), y]
+                             .clamp_min(1e-12)).mean().item() for (probs, owners), y in read]
+        out[f"{power:.1f}"] = sum(losses) / len(losses)
+    return out
+
+
 def verdicts(probs: np.ndarray, examples: Examples, labels: tuple[str, ...],
              threshold: float) -> dict:
     y = np.array([labels.index(lang) for _, lang in examples])
@@ -184,10 +204,13 @@ def main() -> None:
         "dev_design": [(d.name, d.language) for d in load_devset(part="design")],
         "dev_design_latin": [(in_latin(d), d.language) for d in load_devset(part="design")],
         "han_common": load_han_common()}
+    given = load_given_names()
+    for kind in FULL_NAMES:  # the test surnames with a given name, as people type a name
+        sets[f"test_full_{kind}"] = full_names(splits.test, given[kind])
     if args.final:
         sets["dev_heldout"] = [(d.name, d.language) for d in load_devset(part="heldout")]
-    memories = {"test": memory_of(splits.train + splits.val),
-                "validation": memory_of(splits.train)}
+    memories = {k: memory_of(splits.train + splits.val) for k in sets if k.startswith("test")}
+    memories["validation"] = memory_of(splits.train)
     served = memory_of(splits.train + splits.val + splits.test)
 
     raw = {k: model_probabilities(predictor, v) for k, v in tqdm(sets.items(), desc="model")}
@@ -196,6 +219,11 @@ def main() -> None:
         final[k], known_counts[k] = with_memory(
             predictor, memories.get(k, served), examples, with_evidence(examples, raw[k], labels))
 
+    # the full names read whole, as before the model read them word by word
+    whole = Predictor(predictor.ckpt, "cpu", by_word=False)
+    read_whole = {k: with_memory(predictor, memories[k], sets[k], with_evidence(
+        sets[k], model_probabilities(whole, sets[k]), labels))[0] for k in sets if "full" in k}
+
     print("fitting the TF-IDF baseline (C chosen on validation)...")
     pipe, c, c_scores = origin_baseline.fit_on_validation(splits.train, splits.val, labels)
     baseline = {k: origin_baseline.probabilities(pipe, [n for n, _ in v], len(labels))
@@ -203,7 +231,12 @@ def main() -> None:
 
     threshold = choose_threshold(final["validation"], sets["validation"], labels)
     served_threshold = predictor.ckpt.verdicts.get("not_sure_below")
-    report: dict = {"ratios": asdict(RATIOS), "served_threshold": served_threshold,
+    power_nll = words_power(predictor, [full_names(splits.val, given[k]) for k in FULL_NAMES])
+    assert ORIGIN.words is not None
+    report: dict = {"words_power_validation_nll": power_nll,
+                    "words_power_chosen": float(min(power_nll, key=power_nll.get)),
+                    "words_power_served": ORIGIN.words.power,
+                    "ratios": asdict(RATIOS), "served_threshold": served_threshold,
                     "chosen_threshold": threshold, "sure_accuracy_target": SURE_ACCURACY,
                     "baseline_c": c, "baseline_c_validation_accuracy": c_scores, "sets": {}}
     for k, examples in sets.items():
@@ -216,6 +249,8 @@ def main() -> None:
                 with_evidence(examples, baseline[k].tolist(), labels), examples, labels),
             "verdicts": verdicts(final[k], examples, labels, threshold),
         }
+        if k in read_whole:
+            report["sets"][k]["served_read_whole"] = scores(read_whole[k], examples, labels)
 
     # Each kind of clue switched off, and its ratio on a grid, the others as served; and the
     # letters read wherever they stand, and whatever the rest of the name's spelling.
@@ -236,13 +271,17 @@ def main() -> None:
     mixed = [n for n, _ in splits.val[:200]] + [n for n, _ in sets["dev_design"]]
     report["latency"] = {"model_only": latency(predictor, mixed, None),
                          "served": latency(predictor, mixed, served)}
-    plot({k: risk_coverage(final[k], sets[k], labels) for k in sets}, threshold, args.figure)
+    plot({k: risk_coverage(final[k], sets[k], labels) for k in sets if k not in read_whole},
+         threshold, args.figure)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     for k, r in report["sets"].items():
         print(f"{k:<12} n={r['n']:<5} from memory {r['answered_from_memory']}")
-        for what in ("model_only", "served", "baseline", "baseline_with_evidence"):
+        for what in ("model_only", "served", "served_read_whole", "baseline",
+                     "baseline_with_evidence"):
+            if what not in r:
+                continue
             s = r[what]
             print(f"  {what:<24} accuracy {s['accuracy']:.4f}  macro-F1 {s['macro_f1']:.4f}  "
                   f"top-3 {s['top3_accuracy']:.4f}  ECE {s['ece']:.4f}")
@@ -250,6 +289,9 @@ def main() -> None:
         print(f"  not sure below {v['threshold']:.3f}: sure {v['sure_share']:.1%} of answers, "
               f"right {v['sure_accuracy'] or 0:.1%} of those")
     print(f"threshold chosen on validation: {threshold:.4f} (served: {served_threshold})")
+    print(f"power of the words' mean chosen on validation: {report['words_power_chosen']} "
+          f"(served: {report['words_power_served']})",
+          {k: round(v, 4) for k, v in power_nll.items()})
     for kind, a in report["ablation"].items():
         print(f"without {kind:<12}", {k: round(v, 4) for k, v in a["off"].items()})
     print("per-class F1, clean test, served:", {

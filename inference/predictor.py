@@ -27,7 +27,7 @@ from inference.quantize import quantize_int8, serves_int8
 from inference.registry import resolve_checkpoint
 from inference.results import KNOWN, MODEL, Prediction
 from inference.tasks import task_spec
-from inference.text import UNK_ID
+from inference.text import UNK_ID, Vocab
 from inference.verdict import UNKNOWN_WORDS, verdict
 
 PADDED_TOKENS = 4096
@@ -85,10 +85,13 @@ class Predictor:
     `memory`: the known-input memory to answer from (inference.memory); None for every
     evaluation, so that no figure is answered from the data it is scored on. `int8`: serve
     the model quantized where its task allows it and the device is a CPU
-    (inference.quantize); off for every evaluation, whose figures are the stored model's."""
+    (inference.quantize); off for every evaluation, whose figures are the stored model's.
+    `by_word`: read an input of several words word by word where the task does
+    (TaskSpec.words); off only to measure what that reading changes."""
 
     def __init__(self, ckpt: Checkpoint, device: torch.device | str = "cpu",
-                 memory: Memory | None = None, int8: bool = False) -> None:
+                 memory: Memory | None = None, int8: bool = False,
+                 by_word: bool = True) -> None:
         self.ckpt = ckpt
         self.memory = memory
         self.device = torch.device(device)
@@ -102,6 +105,7 @@ class Predictor:
         self.int8 = serves_int8(ckpt.task, self.device, int8)
         if self.int8:
             self.model = quantize_int8(self.model)
+        self.by_word = by_word
         self._label_index = {label: i for i, label in enumerate(ckpt.labels)}
         self._known_shares: dict[KnownAnswer, tuple[dict[int, float], list[int] | None]] = {}
         self._known_evidence: dict[tuple[KnownAnswer, tuple[int, ...]], Evidence] = {}
@@ -157,32 +161,17 @@ class Predictor:
                 out.append(exc)
         return out
 
+    def rows(self, ids: list[int]) -> list[list[int]]:
+        return read_rows(self.task, self.ckpt.vocab, ids) if self.by_word else [ids]
+
     @torch.inference_mode()
     def probabilities(self, items: list[Prepared]) -> torch.Tensor:
-        """Calibrated class probabilities [N, C] on the CPU, in the order given.
-
-        Inputs run shortest first in chunks of at most PADDED_TOKENS padded positions (and
-        CPU_CHUNK_ROWS rows on a CPU): little compute goes to padding, and the RNN's per-step
-        activations stay in cache (measured here: 64 reviews in one padded batch were slower
-        than 16 at a time; 256 names ran 1.7x faster in chunks of 32). Padding never changes
-        a result, so the chunking is invisible in the output.
-        """
-        order = sorted(range(len(items)), key=lambda i: len(items[i].ids))
-        out = torch.empty(len(items), len(self.labels))
-        max_rows = CPU_CHUNK_ROWS if self.device.type == "cpu" else len(items)
-        start = 0
-        while start < len(order):
-            end = start + 1
-            while end < len(order) and end - start < max_rows and (
-                (end + 1 - start) * len(items[order[end]].ids) <= PADDED_TOKENS
-            ):
-                end += 1
-            chunk = order[start:end]
-            ids, lengths = pad_batch([items[i].ids for i in chunk], self.device)
-            temps = self.ckpt.temperatures([len(items[i].ids) for i in chunk]).to(self.device)
-            logits = self.model(ids, lengths) / temps
-            out[chunk] = torch.softmax(logits.float(), dim=-1).cpu()
-            start = end
+        """Calibrated class probabilities [N, C] on the CPU, in the order given: the model's
+        (the mean of its words' where it reads an input word by word), then what the
+        input's writing says."""
+        words = task_spec(self.task).words
+        power = words.power if words is not None else 1.0
+        out = pool_words(*self.word_probabilities(items), len(items), power)
         clued = [(i, item.evidence) for i, item in enumerate(items)
                  if item.evidence is not None and item.evidence.clues]
         if clued:  # what the writing says, as likelihood ratios; in plain Python, at once
@@ -190,6 +179,43 @@ class Predictor:
             rows = out[index].tolist()
             out[index] = torch.tensor([evidence.apply(row, self.labels)
                                        for (_, evidence), row in zip(clued, rows, strict=True)])
+        return out
+
+    def word_probabilities(self, items: list[Prepared]) -> tuple[torch.Tensor, list[int]]:
+        """The model's calibrated probabilities for each thing it reads of the inputs (an
+        input whole, or each of its words), and the input each one belongs to."""
+        rows, owners = [], []
+        for n, item in enumerate(items):
+            for row in self.rows(item.ids):
+                rows.append(row)
+                owners.append(n)
+        return self._read(rows), owners
+
+    def _read(self, rows: list[list[int]]) -> torch.Tensor:
+        """The model's calibrated probabilities [N, C] for token-id rows, in the order given.
+
+        Rows run shortest first in chunks of at most PADDED_TOKENS padded positions (and
+        CPU_CHUNK_ROWS rows on a CPU): little compute goes to padding, and the RNN's per-step
+        activations stay in cache (measured here: 64 reviews in one padded batch were slower
+        than 16 at a time; 256 names ran 1.7x faster in chunks of 32). Padding never changes
+        a result, so the chunking is invisible in the output.
+        """
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+        out = torch.empty(len(rows), len(self.labels))
+        max_rows = CPU_CHUNK_ROWS if self.device.type == "cpu" else len(rows)
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and end - start < max_rows and (
+                (end + 1 - start) * len(rows[order[end]]) <= PADDED_TOKENS
+            ):
+                end += 1
+            chunk = order[start:end]
+            ids, lengths = pad_batch([rows[i] for i in chunk], self.device)
+            temps = self.ckpt.temperatures([len(rows[i]) for i in chunk]).to(self.device)
+            logits = self.model(ids, lengths) / temps
+            out[chunk] = torch.softmax(logits.float(), dim=-1).cpu()
+            start = end
         return out
 
     def known(self, item: Prepared) -> KnownAnswer | None:
@@ -288,6 +314,34 @@ class Predictor:
         """Score many inputs in one batch; invalid ones yield their InputError in place."""
         prepared = self.prepare_many(texts)
         return in_place(prepared, self.predict_prepared(valid_only(prepared), top_k))
+
+
+def read_rows(task: str, vocab: Vocab, ids: list[int]) -> list[list[int]]:
+    """What the task's model reads of an input's token ids: the ids whole, or word by word
+    where the task reads so (TaskSpec.words: "Zhang Wei" as "zhang" and "wei"). Serving
+    answers with the mean of the words' answers; training learns each word with the input's
+    label, so the two read alike."""
+    words = task_spec(task).words
+    if words is None:
+        return [ids]
+    space = vocab.encode((" ",))[0]
+    if space == UNK_ID or space not in ids:
+        return [ids]
+    return [ids[start:end] for start, end in words.spans([vocab.itos[i] for i in ids])]
+
+
+def pool_words(probs: torch.Tensor, owners: list[int], n: int, power: float) -> torch.Tensor:
+    """Each of `n` inputs' probabilities from those of what was read of it (rows of
+    `probs`, owned as `owners` says): an input read whole keeps its row; one read word by
+    word gets the mean of its words', raised to `power` and renormalised
+    (inference/name_words.py)."""
+    if len(owners) == n:
+        return probs
+    index = torch.tensor(owners)
+    counts = torch.bincount(index, minlength=n)
+    mean = torch.zeros(n, probs.shape[1]).index_add_(0, index, probs) / counts[:, None]
+    sharp = mean.clamp_min(1e-12) ** power
+    return torch.where((counts > 1)[:, None], sharp / sharp.sum(-1, keepdim=True), mean)
 
 
 def valid_only(items: Sequence[Prepared | InputError]) -> list[Prepared]:

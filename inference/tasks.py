@@ -45,6 +45,7 @@ from inference.chat_text import (
 from inference.errors import InputError
 from inference.evidence import NameEvidence, name_evidence
 from inference.memory import Forms, Memory
+from inference.name_words import NAME_WORDS, WordReading
 from inference.surname_forms import masculine_forms
 from inference.text import (
     MAX_NAME_CHARS,
@@ -151,6 +152,9 @@ class TaskSpec:
     # ratios on the model's answer (inference/evidence.py); None: the model's answer alone.
     evidence: Callable[[str], NameEvidence] | None = None
     memory: KnownInputs | None = None  # None: every answer is the model's
+    # How the model reads an input of several words: one at a time, answering with the
+    # mean of their answers (inference/name_words.py). None: every input whole.
+    words: WordReading | None = None
     # A longer input keeps its beginning and its end, and the answer says it was cut (True),
     # or is refused with a message that says the limit (False).
     cut_long: bool = False
@@ -221,6 +225,7 @@ ORIGIN = TaskSpec(
     probe="Nakamura",
     evidence=name_evidence,
     memory=KnownInputs(name_key, noun="name", forms=masculine_forms),
+    words=NAME_WORDS,  # "Zhang Wei": each word, as the surnames the model learned from
     int8=True,  # test set: 99.7% the same top-1, accuracy -0.11 points, 1.9x batched
 )
 

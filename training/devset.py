@@ -27,6 +27,10 @@ from training.data import read_name
 
 DEVSET_PATH = Path(__file__).resolve().parent / "eval" / "surnames_multiscript.tsv"
 HAN_COMMON_PATH = DEVSET_PATH.with_name("surnames_han_common.tsv")
+GIVEN_NAMES_PATH = DEVSET_PATH.with_name("given_names.tsv")
+# Where a full name puts the surname first, as people of these languages write it in Latin
+# letters too (Zhang Wei, Kim Min-jun, Nguyen Anh); the rest put the given name first.
+SURNAME_FIRST = frozenset({"Chinese", "Korean", "Vietnamese"})
 PARTS = ("design", "heldout")
 
 # Spellings one transliteration writes where another writes the other: "Shchukin" and
@@ -134,3 +138,27 @@ def collisions(devset: Iterable[DevName],
             if d.language == "Arabic" and skeleton(spelling) in arabic:
                 found.append((d.name, spelling, "skeleton", sorted(arabic[skeleton(spelling)])))
     return found
+
+
+def load_given_names(path: Path = GIVEN_NAMES_PATH) -> dict[str, dict[str, list[str]]]:
+    """Given names by kind ("own": common in one language, by language; "shared": common to
+    most of the languages, under "*"), in plain Latin letters, to make full names of the
+    test surnames (`full_names`)."""
+    out: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    with open(path, encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh, delimiter="\t"):
+            out[r["kind"]][r["language"]] = r["names"].split()
+    return dict(out)
+
+
+def full_names(pairs: Iterable[tuple[str, str]], given: dict[str, list[str]]
+               ) -> list[tuple[str, str]]:
+    """Each (surname, language) as a full name, with a given name of `given` for its
+    language (or "*" for any), chosen by the sha1 of the surname, in the language's order."""
+    out = []
+    for surname, language in pairs:
+        names = given.get(language) or given["*"]
+        first = names[int(hashlib.sha1(surname.encode("utf-8")).hexdigest(), 16) % len(names)]
+        full = f"{surname} {first}" if language in SURNAME_FIRST else f"{first} {surname}"
+        out.append((full, language))
+    return out

@@ -37,7 +37,7 @@ from torch import nn
 from db import AgreedExample, DatabaseLocation, FeedbackStore, parse_location
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
 from inference.errors import InputError
-from inference.predictor import Predictor
+from inference.predictor import Predictor, read_rows
 from inference.registry import promoted_versions, resolve_checkpoint, set_current, task_dir
 from training.batching import bucket_batches
 from training.data import fingerprint
@@ -330,14 +330,18 @@ def original_data(task: str, data: str | Path | None, parent: Checkpoint,
 
 
 def encode_pairs(ckpt: Checkpoint, pairs: list[Pair]) -> tuple[list[list[int]], list[int]]:
-    """The serving pipeline, exactly; inputs it refuses are left out."""
+    """The serving pipeline, exactly, and what the model reads of each input (a full name
+    word by word, each word with its label: predictor.read_rows); inputs it refuses are
+    left out."""
     seqs, ys = [], []
     for raw, label in pairs:
         try:
-            seqs.append(ckpt.pipeline.encode(ckpt.vocab, raw)[1])
+            ids = ckpt.pipeline.encode(ckpt.vocab, raw)[1]
         except InputError:
             continue
-        ys.append(ckpt.labels.index(label))
+        rows = read_rows(ckpt.task, ckpt.vocab, ids)
+        seqs += rows
+        ys += [ckpt.labels.index(label)] * len(rows)
     return seqs, ys
 
 

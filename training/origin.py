@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from inference.errors import InputError
-from inference.predictor import Predictor
+from inference.predictor import Predictor, read_rows
 from inference.registry import shipped_checkpoint
 from inference.tasks import ORIGIN
 from inference.text import Vocab
@@ -40,10 +40,12 @@ def encode_names(splits: NameSplits) -> Encoded:
         seqs, ys = [], []
         for name, lang in pairs:
             try:
-                seqs.append(pipeline.encode(vocab, name)[1])
+                ids = pipeline.encode(vocab, name)[1]
             except InputError:
                 continue
-            ys.append(splits.labels.index(lang))
+            rows = read_rows(ORIGIN.name, vocab, ids)  # a name of words, word by word
+            seqs += rows
+            ys += [splits.labels.index(lang)] * len(rows)
         return seqs, ys
 
     return Encoded(vocab, splits.labels, enc(splits.train), enc(splits.val), splits.test,

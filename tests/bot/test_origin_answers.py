@@ -8,6 +8,8 @@ import pytest
 
 from bot.present import prediction_card
 from bot.services import Answer
+from inference.checkpoint import load_checkpoint
+from inference.predictor import Predictor
 from inference.results import Prediction
 from tests.helpers import component_id, running_bot, tiny_worker, write_ready_origin
 
@@ -158,3 +160,15 @@ def test_the_card_lists_the_runners_up_when_not_sure() -> None:
     sure = prediction_card(Answer(Prediction("origin", "Nowak", "Nowak", "Polish", 0.9,
                                              [("Polish", 0.9)], "v"), None))
     assert sure.headline == "Most likely Polish (90.0%)"
+
+
+async def test_a_full_name_is_answered_word_by_word(fake, ready_bot, tmp_path):
+    """The card answers "Zhang Wei" as the model reads it, word by word
+    (inference/name_words.py), not as one long surname."""
+    ckpt = load_checkpoint(tmp_path / "origin.safetensors")
+    top = {by_word: [label for label, _ in Predictor(ckpt, by_word=by_word).predict(
+        ["Zhang Wei"])[0].top] for by_word in (True, False)}
+    assert top[True] != top[False]  # the two readings differ: the card shows which it used
+    lines = description(await ask(fake, fake.member(fake.guild, "alice"), "Zhang Wei"))
+    [headline] = [line for line in lines if line.startswith("**")]
+    assert headline == f"**Not sure — maybe {top[True][0]}, {top[True][1]} or {top[True][2]}**"

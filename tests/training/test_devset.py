@@ -10,9 +10,11 @@ from training.data import iter_names, read_name
 from training.devset import (
     DevName,
     collisions,
+    full_names,
     heldout_by_rule,
     in_latin,
     load_devset,
+    load_given_names,
     load_han_common,
 )
 
@@ -83,3 +85,21 @@ def test_a_dev_name_in_latin_letters_is_its_first_romanisation_else_unaccented(
     accented = next(d for d in devset if d.language == "German")
     assert in_latin(accented).isascii() and not accented.name.isascii()
     assert all(in_latin(d).isascii() for d in devset)
+
+
+def test_given_names_cover_the_18_languages_and_some_common_to_most() -> None:
+    given = load_given_names()
+    assert set(given) == {"own", "shared"} and list(given["shared"]) == ["*"]
+    languages = {d.language for d in load_devset()}
+    assert set(given["own"]) == languages
+    for names in (*given["own"].values(), given["shared"]["*"]):
+        assert len(names) >= 8 and all(n.isascii() and n[0].isupper() for n in names)
+
+
+def test_full_names_put_the_surname_where_its_language_does_and_never_change() -> None:
+    given = {"Chinese": ["Wei"], "German": ["Hans"], "*": ["Anna", "David"]}
+    pairs = [("Zhang", "Chinese"), ("Schmidt", "German"), ("Rossi", "Italian")]
+    made = full_names(pairs, given)
+    assert made[:2] == [("Zhang Wei", "Chinese"), ("Hans Schmidt", "German")]
+    assert made[2][0] in ("Anna Rossi", "David Rossi") and made[2][1] == "Italian"
+    assert full_names(pairs, given) == made  # chosen by the surname, not at random

@@ -33,6 +33,7 @@ from training.finetune import (
     cap,
     credit,
     decided_by,
+    encode_pairs,
     finetune,
     gate,
     group_in_holdout,
@@ -293,6 +294,19 @@ def test_feedback_keeps_one_label_per_input_and_drops_what_the_model_cannot_use(
     assert not any(in_holdout(e.normalized, 0.3) for e in feedback.train)
     assert prepare_feedback(list(reversed(examples)), parent, cfg).fingerprint == \
         feedback.fingerprint
+
+
+def test_a_full_name_is_learned_word_by_word_as_it_is_served():
+    """What a finetune learns of a corrected full name is what serving reads of it: each
+    word, with the name's label (inference/name_words.py); one word is one example."""
+    parent = make_checkpoint("origin", "o0")
+    seqs, ys = encode_pairs(parent, [("Zhang Wei", "Chinese"), ("Ramos", "Spanish"),
+                                     ("van der Berg", "Dutch")])
+    read = [parent.pipeline.encode(parent.vocab, text)[1]
+            for text in ("Zhang", "Wei", "Ramos", "van der Berg")]
+    assert seqs == read
+    assert ys == [parent.labels.index(label) for label in ("Chinese", "Chinese", "Spanish",
+                                                            "Dutch")]
 
 
 def test_texts_the_model_reads_alike_are_one_input_on_one_side_of_the_split():
