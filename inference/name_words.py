@@ -14,7 +14,8 @@ chosen (docs/origin-evidence.md, "Full names, word by word").
 A particle belongs to the surname it introduces, not to a word of its own: "van der Berg",
 "De la Cruz", "Ó Súilleabháin" and "Mac Giolla Phádraig" start one word, as the data holds
 them ("De la cruz", "Von brandt", "Ter Avest"). A lone letter (an initial: "J. Smith") says
-nothing of a language and is not read unless nothing else is.
+nothing of a language and is not read unless nothing else is; nor is a title ("Dr.", "Mr",
+"Frau", "Signora"), which says where the writer is from, not the name.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ from dataclasses import dataclass
 PARTICLES = frozenset((
     "van der den ter ten te von vom zu zum zur de du des la le di da del della dei degli lo "
     "das do dos y e o ua ni ui nic mhic mac mc bin ibn bint abu st san santa santo").split())
+# Titles before a name in the data's languages (lower-case, without their dot). Not "pan"
+# (Polish "Mr", and the Chinese surname Pan) nor "don", names too.
+TITLES = frozenset((
+    "mr mrs ms miss mx dr prof sir dame rev herr frau monsieur madame mme mlle sr sra srta "
+    "signor signora sig").split())
 SPACE = " "
 
 
@@ -64,7 +70,8 @@ def word_spans(units: Sequence[str]) -> list[tuple[int, int]]:
             continue
         spans.append((first, e))
         opened = None
-    named = [(s, e) for s, e in spans if _letters(units[s:e]) > 1]
+    named = [(s, e) for s, e in spans if _letters(units[s:e]) > 1
+             and "".join(units[s:e]).strip(".").lower() not in TITLES]
     return named or [(0, len(units))]
 
 

@@ -61,7 +61,7 @@ def encode_input(ckpt: Checkpoint, raw: str) -> Prepared:
     read = spec.evidence
     new = new_words(ckpt, admitted) if UNKNOWN_WORDS in ckpt.verdicts else 0.0
     return Prepared(raw, normalized, ids, cut_chars or cut,
-                    read(raw) if read is not None else None, new)
+                    read(admitted) if read is not None else None, new)
 
 
 def new_words(ckpt: Checkpoint, raw: str) -> float:

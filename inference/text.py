@@ -60,6 +60,14 @@ def _clean_unicode(raw: str) -> str:
     return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
 
 
+def without_symbols(raw: str) -> str:
+    """Emoji and other symbols (Unicode's S categories, with the selectors that pick an
+    emoji's look) as spaces: beside a surname they say nothing of where it comes from, and
+    transliterated they would be read as words ("Nakamura 🙂" as "Nakamura slight smile")."""
+    return "".join(" " if unicodedata.category(c)[0] == "S" else c for c in raw
+                   if not "\ufe00" <= c <= "\ufe0f")
+
+
 # One problem, one explanation: "", "123" and "😀😀" all lack what the model reads.
 NO_LETTERS = "That name has no letters I can read."
 NO_WORDS = "That text has no words I can read."

@@ -33,6 +33,9 @@ def words(name: str) -> list[str]:
     ("o suilleabhain", ["o suilleabhain"]),  # Ó, as the model reads it
     ("sean mac giolla phadraig", ["sean", "mac giolla", "phadraig"]),
     ("j. smith", ["smith"]),  # an initial says nothing of a language
+    ("dr. hans muller", ["hans", "muller"]),  # nor does a title
+    ("mrs kowalska", ["kowalska"]),
+    ("pan wei", ["pan", "wei"]),  # Pan is a surname too: not dropped as a title
     ("j. r.", ["j. r."]),  # ...unless nothing else is there
     ("de la", ["de la"]),  # only particles: the name whole
     ("david de", ["david", "de"]),  # a particle at the end starts nothing

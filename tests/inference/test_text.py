@@ -1,7 +1,7 @@
 import pytest
 
 from inference.errors import InputError
-from inference.tasks import SENTIMENT
+from inference.tasks import ORIGIN, SENTIMENT
 from inference.text import (
     MAX_TEXT_CHARS,
     PAD_ID,
@@ -38,6 +38,18 @@ def test_names_are_transliterated_to_latin(raw: str, expected: str) -> None:
 def test_names_without_letters_are_refused(raw: str) -> None:
     with pytest.raises(InputError):
         normalize_name(raw)
+
+
+@pytest.mark.parametrize(("raw", "read"), [
+    ("Nakamura 🙂", "Nakamura"), ("Müller 👍🏽", "Muller"), ("🇯🇵 Tanaka", "Tanaka"),
+    ("Kowalski ❤️", "Kowalski"), ("O'Brien ★", "O'Brien")])
+def test_a_name_is_read_without_the_emoji_beside_it_and_a_message_with_them(
+        raw: str, read: str) -> None:
+    admitted, cut = ORIGIN.admit(raw)
+    assert normalize_name(admitted) == read and not cut
+    assert SENTIMENT.admit("great 😂")[0] == "great 😂"  # in chat, an emoji is a word
+    with pytest.raises(InputError, match="no letters"):
+        normalize_name(ORIGIN.admit("👍🏽")[0])
 
 
 def test_overlong_name_is_refused() -> None:
