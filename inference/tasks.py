@@ -226,7 +226,8 @@ ORIGIN = TaskSpec(
     command=Command("Guess which language a surname comes from",
                     "guess the language a surname comes from (top 3 with probabilities)",
                     option="name",
-                    option_help="A surname, in any script (transliterated if it is not Latin)",
+                    option_help="A surname or a full name, in any script (transliterated if it "
+                                "is not Latin)",
                     mention_error="That is a mention, not a name: please type the surname "
                                   "itself."),
     probe="Nakamura",
