@@ -181,6 +181,7 @@ class Predictor:
                                        for (_, evidence), row in zip(clued, rows, strict=True)])
         return out
 
+    @torch.inference_mode()
     def word_probabilities(self, items: list[Prepared]) -> tuple[torch.Tensor, list[int]]:
         """The model's calibrated probabilities for each thing it reads of the inputs (an
         input whole, or each of its words), and the input each one belongs to."""
