@@ -172,3 +172,13 @@ async def test_a_full_name_is_answered_word_by_word(fake, ready_bot, tmp_path):
     lines = description(await ask(fake, fake.member(fake.guild, "alice"), "Zhang Wei"))
     [headline] = [line for line in lines if line.startswith("**")]
     assert headline == f"**Not sure — maybe {top[True][0]}, {top[True][1]} or {top[True][2]}**"
+    assert "*Read word by word: Zhang · Wei*" in lines
+
+
+async def test_the_card_says_what_of_a_name_was_read(fake, ready_bot):
+    alice = fake.member(fake.guild, "alice")
+    assert "Read as: Nakamura" in description(await ask(fake, alice, "Dr. Nakamura"))
+    particles = description(await ask(fake, alice, "Maria de la Cruz"))
+    assert "*Read word by word: Maria · de la Cruz*" in particles
+    alone = description(await ask(fake, alice, "Kowalczyk"))
+    assert not any("Read" in line for line in alone)
