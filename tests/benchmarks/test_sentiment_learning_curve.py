@@ -6,6 +6,9 @@ import math
 
 from benchmarks import sentiment_learning_curve as curve
 from benchmarks.stats import size_for
+from tests.helpers import short_data
+from training.data import locate
+from training.sentences import tweet_splits
 
 TWEETS = [(f"tweet number {i}", i % 2) for i in range(400)]
 
@@ -49,3 +52,15 @@ def test_a_bending_curve_is_read_cautiously_at_its_last_doubling():
     assert math.isclose(trend["last_doubling_gain"], 0.02)
     assert trend["tweets_for_target_at_last_gain"] == round(8000 * 2 ** 1.5)  # 0.79 -> 0.82
     assert trend["tweets_for_target"] < trend["tweets_for_target_at_last_gain"]
+
+
+def test_both_learners_train_on_a_share_of_the_tweets_and_score_the_held_out_tenth(tmp_path):
+    """A reduced run on generated tweets that name their own label: both learners must
+    find it, on the same share of the training tweets."""
+    data = str(short_data(tmp_path, n=600))
+    linear = curve.run_linear(data, 0.5)
+    lstm = curve.run_lstm(data, 0.5, seed=0)
+    assert linear["train_tweets"] == lstm["train_tweets"] == round(
+        0.5 * len(tweet_splits(locate("sentiment140", data))["train"]))
+    assert linear["test_accuracy"] > 0.9 and lstm["test_accuracy"] > 0.9
+    assert lstm["vocab"] > 10 and lstm["train_seconds"] > 0
