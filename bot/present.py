@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from bot.explaining import Why
 from bot.services import Answer, ModelStatus
 from db import VoteTally
-from inference.results import MODEL, Explanation, Part, Prediction
+from inference.results import Explanation, Part, Prediction
 from inference.tasks import SPECS, task_spec
 from inference.verdict import NOT_SURE, UNKNOWN_LANGUAGE
 
@@ -80,11 +80,10 @@ def prediction_card(answer: Answer) -> Card:
     # already says that none of the model's languages writes it.
     notes = [capitalised(e.text) for e in p.evidence
              if e.kind == "script" and p.confidence != UNKNOWN_LANGUAGE]
-    words = words_read(p)
-    if len(words) > 1:
-        notes.append(f"Read word by word: {' · '.join(words)}")
-    elif words and words[0] != p.normalized:  # a title or an initial left out: "Dr. Abe"
-        read_as = words[0]
+    if len(p.words) > 1:
+        notes.append(f"Read word by word: {' · '.join(p.words)}")
+    elif p.words:  # a title or an initial left out: "Dr. Abe"
+        read_as = p.words[0]
     if p.truncated:
         notes.append("This text was long: only its beginning and its end were read.")
     return Card(
@@ -97,17 +96,6 @@ def prediction_card(answer: Answer) -> Card:
         notes=notes,
         footer=footer,
     )
-
-
-def words_read(p: Prediction) -> list[str]:
-    """The words of a model's answer that were read one at a time ("Zhang Wei": Zhang, Wei;
-    "van der Berg" is one), as the task reads them (inference/name_words.py); none for a
-    known input, which the data answered whole."""
-    spec = task_spec(p.task)
-    units = spec.pipeline().tokenize(p.normalized)
-    if spec.words is None or p.source != MODEL or len(units) != len(p.normalized):
-        return []
-    return [p.normalized[start:end] for start, end in spec.words.spans(units)]
 
 
 def headline(p: Prediction) -> str:

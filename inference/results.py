@@ -34,7 +34,9 @@ class Prediction:
       labelled data or the community's agreed labels;
     - `script`: the writing system the input is in ("Latin", "Hangul", ...; "" where the
       task does not read it);
-    - `evidence`: what the answer rests on besides the model, as people read it.
+    - `evidence`: what the answer rests on besides the model, as people read it;
+    - `words` (a property): the words the model read one at a time, where it did not read
+      the input whole as written (inference/name_words.py).
     """
 
     task: str
@@ -55,6 +57,20 @@ class Prediction:
         """What the memory knows of the input, when it answered."""
         return next((e for e in self.evidence if e.kind == KNOWN), None)
 
+    @property
+    def words(self) -> list[str]:
+        """The words of the input the model read one at a time, as the task reads them
+        ("Zhang Wei": Zhang, Wei; "Dr. Nakamura": Nakamura, the title left out); empty where
+        it read the input whole, as written, or the memory answered it."""
+        spec = task_spec(self.task)
+        if spec.words is None or self.source != MODEL:
+            return []
+        units = spec.pipeline().tokenize(self.normalized)
+        if len(units) != len(self.normalized):
+            return []
+        words = [self.normalized[start:end] for start, end in spec.words.spans(units)]
+        return [] if words == [self.normalized] else words
+
     def to_json(self) -> dict:
         return {
             "input": self.input,
@@ -68,6 +84,7 @@ class Prediction:
             "source": self.source,
             "script": self.script,
             "evidence": [e.to_json() for e in self.evidence],
+            "words": self.words,
         }
 
     @classmethod

@@ -168,9 +168,12 @@ def test_serve_answers_until_sigterm(tmp_path):
 def test_predict_carries_the_verdict_source_script_and_evidence(tmp_path):
     """With a checkpoint made ready to serve: known names, and not sure below 1.0."""
     ckpt = write_ready_origin(tmp_path / "origin.safetensors")
-    done = run("origin", "Nakamura", "김", "--json", "--checkpoint", str(ckpt))
+    done = run("origin", "Nakamura", "김", "Dr. Maria de la Cruz", "--json", "--checkpoint",
+               str(ckpt))
     assert done.returncode == 0, done.stderr
-    known, hangul = (json.loads(line) for line in done.stdout.splitlines())
+    known, hangul, full = (json.loads(line) for line in done.stdout.splitlines())
+    assert full["words"] == ["Maria", "de la Cruz"]  # read word by word, the title left out
+    assert known["words"] == hangul["words"] == []  # answered whole
     assert (known["label"], known["probability"], known["source"]) == ("Japanese", 1.0,
                                                                       "known_name")
     assert known["confidence"] == "sure" and known["script"] == "Latin"
