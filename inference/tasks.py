@@ -4,8 +4,9 @@ A TaskSpec holds everything that differs between tasks: the input pipeline (by v
 input limit, the default number of labels listed, how explanations are measured and shown,
 where the labels come from, the data set evaluation and fine-tuning use, the training recipe,
 how the bot names, asks for and draws an answer (and how it says "not sure"), and, where a
-task has them, what the way an input is written says (`evidence`) and which inputs the
-labelled data answers directly (`memory`). The bot, the inference service,
+task has them, what the way an input is written says (`evidence`), which inputs the
+labelled data answers directly (`memory`) and how an input of several words is read
+(`words`). The bot, the inference service,
 training and the benchmarks read the spec; none of them branches on a task's name. The spec
 holds keys, not objects of the layers above it (a colour key, not a Discord colour; a data set
 and a recipe by name), so inference imports neither the bot nor training. Torch-free.
