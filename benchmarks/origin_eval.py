@@ -5,7 +5,9 @@ Sets: the clean test split, the clean validation split, the design part of the
 multi-script dev set (training/eval/surnames_multiscript.tsv), the same names in plain Latin
 letters (their first romanisation, else unaccented: training.devset.in_latin) and common
 Chinese and Japanese surnames in Han characters (training/eval/surnames_han_common.tsv),
-and the test surnames as full names, with a given name of their language or one common to
+full names in Han characters (training/eval/han_full_names.tsv: Chinese ones, a surname and
+a given name, and Japanese ones), and the test surnames as full names, with a given name of
+their language or one common to
 most of them (training/eval/given_names.tsv), each also read whole (`served_read_whole`), as
 the model read a full name before it read one word by word (inference/name_words.py);
 the dev set's held-out part only with --final, once, for the final figure. The known-name
@@ -46,8 +48,16 @@ from inference.memory import Memory
 from inference.predictor import Predictor, Prepared, pool_words, valid_only
 from inference.registry import shipped_checkpoint
 from inference.tasks import ORIGIN
+from inference.verdict import NOT_SURE_BELOW, SURE, verdict
 from training.data import clean_name_splits, locate
-from training.devset import full_names, in_latin, load_devset, load_given_names, load_han_common
+from training.devset import (
+    full_names,
+    in_latin,
+    load_devset,
+    load_given_names,
+    load_han_common,
+    load_han_full_names,
+)
 from training.metrics import summarize
 from training.origin import SURE_ACCURACY
 from training.ready import sure_threshold
@@ -144,7 +154,8 @@ def words_power(predictor: Predictor, sets: list[Examples]) -> dict[str, float]:
 def verdicts(probs: np.ndarray, examples: Examples, labels: tuple[str, ...],
              threshold: float) -> dict:
     y = np.array([labels.index(lang) for _, lang in examples])
-    sure = probs.max(1) >= threshold
+    sure = np.array([verdict({NOT_SURE_BELOW: threshold}, float(p)) == SURE
+                     for p in probs.max(1)], dtype=bool)  # as served: never at a half or less
     right = probs.argmax(1) == y
     return {"threshold": threshold, "sure_share": float(sure.mean()),
             "sure_accuracy": float(right[sure].mean()) if sure.any() else None,
@@ -203,7 +214,7 @@ def main() -> None:
         "test": splits.test, "validation": splits.val,
         "dev_design": [(d.name, d.language) for d in load_devset(part="design")],
         "dev_design_latin": [(in_latin(d), d.language) for d in load_devset(part="design")],
-        "han_common": load_han_common()}
+        "han_common": load_han_common(), "han_full_names": load_han_full_names()}
     given = load_given_names()
     for kind in FULL_NAMES:  # the test surnames with a given name, as people type a name
         sets[f"test_full_{kind}"] = full_names(splits.test, given[kind])
@@ -222,7 +233,8 @@ def main() -> None:
     # the full names read whole, as before the model read them word by word
     whole = Predictor(predictor.ckpt, "cpu", by_word=False)
     read_whole = {k: with_memory(predictor, memories[k], sets[k], with_evidence(
-        sets[k], model_probabilities(whole, sets[k]), labels))[0] for k in sets if "full" in k}
+        sets[k], model_probabilities(whole, sets[k]), labels))[0]
+        for k in sets if k.startswith("test_full")}
 
     print("fitting the TF-IDF baseline (C chosen on validation)...")
     pipe, c, c_scores = origin_baseline.fit_on_validation(splits.train, splits.val, labels)

@@ -133,6 +133,14 @@ _COMPOUND = ("万俟 司马 上官 欧阳 夏侯 诸葛 闻人 东方 赫连 皇
 _TRADITIONAL = str.maketrans("万马欧阳诸闻东连迟单孙轩辕钟离长鲜闾颛乐驷谷门夹车",
                              "萬馬歐陽諸聞東連遲單孫軒轅鍾離長鮮閭顓樂駟穀門夾車")
 CHINESE_COMPOUND_SURNAMES = frozenset(_COMPOUND + [c.translate(_TRADITIONAL) for c in _COMPOUND])
+# The 30 commonest Chinese surnames (Wikipedia: "List of common Chinese surnames", the 2020
+# ranking of China's Ministry of Public Security), in simplified and traditional forms. Three
+# Han characters that start with one are as likely a Chinese full name, a surname and a
+# two-character given name (周杰伦, 王力宏), as a Japanese name: their length points to both
+# (read as a surname's length, they were Japanese at 99%).
+_COMMON = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩邓冯曹"
+COMMON_CHINESE_SURNAMES = frozenset(_COMMON + _COMMON.translate(str.maketrans(
+    "张刘陈杨黄赵吴孙马罗郑谢许韩邓冯", "張劉陳楊黃趙吳孫馬羅鄭謝許韓鄧馮")))
 # The same in pinyin, as most people type them (Ouyang, Zhuge, Shangguan): the reading the
 # model itself gets (inference.text.transliterate), but where a surname reads its characters
 # otherwise (万俟 is Moqi, not Wanqi); names of four letters or fewer (Sima, Situ, Diwu) are
@@ -220,6 +228,9 @@ def clue(kind: str, feature: str, languages: tuple[str, ...], ratio: float) -> E
         text = f"the Gaelic particle {feature} ({' or '.join(languages)})"
     elif kind == "han_form":
         text = f"{feature}: a character only {languages[0]} writes"
+    elif kind == "han_length" and len(languages) > 1:
+        text = (f"{feature} Han characters, a common Chinese surname first: a Chinese full "
+                "name as likely as a Japanese name")
     elif kind == "han_length":
         n = int(feature)
         text = (f"{n} Han character{'s' if n > 1 else ''}: "
@@ -427,6 +438,8 @@ def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,
                 clues.append(clue("han_form", char, ("Japanese",), ratios.han_form))
         if "".join(han) in CHINESE_COMPOUND_SURNAMES:
             clues.append(clue("han_compound", "".join(han), ("Chinese",), ratios.han_compound))
+        elif len(han) == 3 and han[0] in COMMON_CHINESE_SURNAMES:  # 周杰伦 as much as 高倉健
+            clues.append(clue("han_length", "3", ("Chinese", "Japanese"), ratios.han_length))
         elif len(han) > 1:
             clues.append(clue("han_length", str(len(han)), ("Japanese",), ratios.han_length))
         elif not japanese_only(han[0]):  # alone, a character no Chinese encoding has (辻)

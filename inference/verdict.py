@@ -6,7 +6,9 @@ answer as before. Its thresholds are chosen on validation data for one model and
 that model's checkpoint (`Checkpoint.verdicts`); a checkpoint without them answers "sure"
 except where the input itself says otherwise:
 - `not_sure_below`: a top probability below it is "not_sure" (the card then says "Not sure —
-  maybe X, Y or Z" instead of "Most likely X");
+  maybe X, Y or Z" instead of "Most likely X"); and so is one of a half or less, whatever
+  the threshold, since the answer is then no likelier right than wrong (a tie: "Kim",
+  Korean or Vietnamese in the data, half each; "王力宏", Chinese or Japanese);
 - unknown language: the task's own reading of the input says that none of the model's
   languages is written this way (for surnames: a script none of the 18 languages uses, as
   Hebrew or Thai, inference.evidence), whatever probability the model gives;
@@ -31,6 +33,7 @@ def verdict(verdicts: Mapping[str, float], probability: float,
     this share of `new_words`, under a model's thresholds (`verdicts`, from its checkpoint)."""
     if unknown_language or new_words >= verdicts.get(UNKNOWN_WORDS, float("inf")):
         return UNKNOWN_LANGUAGE
-    if probability < verdicts.get(NOT_SURE_BELOW, 0.0):
+    threshold = verdicts.get(NOT_SURE_BELOW)
+    if threshold is not None and (probability < threshold or probability <= 0.5):
         return NOT_SURE
     return SURE

@@ -28,6 +28,7 @@ from training.data import read_name
 DEVSET_PATH = Path(__file__).resolve().parent / "eval" / "surnames_multiscript.tsv"
 HAN_COMMON_PATH = DEVSET_PATH.with_name("surnames_han_common.tsv")
 GIVEN_NAMES_PATH = DEVSET_PATH.with_name("given_names.tsv")
+HAN_FULL_NAMES_PATH = DEVSET_PATH.with_name("han_full_names.tsv")
 # Where a full name puts the surname first, as people of these languages write it in Latin
 # letters too (Zhang Wei, Kim Min-jun, Nguyen Anh); the rest put the given name first.
 SURNAME_FIRST = frozenset({"Chinese", "Korean", "Vietnamese"})
@@ -138,6 +139,13 @@ def collisions(devset: Iterable[DevName],
             if d.language == "Arabic" and skeleton(spelling) in arabic:
                 found.append((d.name, spelling, "skeleton", sorted(arabic[skeleton(spelling)])))
     return found
+
+
+def load_han_full_names(path: Path = HAN_FULL_NAMES_PATH) -> list[tuple[str, str]]:
+    """(name, language) of well-known people's full names in Han characters, as they write
+    them: Chinese ones (a surname and a given name, 周杰伦) and Japanese ones (宮崎駿), to see
+    full names told apart from surnames (inference.evidence, COMMON_CHINESE_SURNAMES)."""
+    return load_han_common(path)
 
 
 def load_given_names(path: Path = GIVEN_NAMES_PATH) -> dict[str, dict[str, list[str]]]:

@@ -7,6 +7,7 @@ import pytest
 
 from inference.evidence import (
     CHINESE_COMPOUND_SURNAMES,
+    COMMON_CHINESE_SURNAMES,
     Ratios,
     letter_languages,
     letters,
@@ -14,7 +15,10 @@ from inference.evidence import (
     spelling_fits,
     stress_spelling,
 )
+from inference.predictor import Predictor
+from inference.registry import shipped_checkpoint
 from inference.scripts import chinese_only, japanese_only, name_script
+from inference.verdict import NOT_SURE, SURE
 from tests.helpers import ORIGIN_LABELS as LABELS
 
 
@@ -153,6 +157,28 @@ def test_one_character_no_chinese_encoding_has_is_not_read_by_its_length() -> No
         ("han_form", ("Chinese",)), ("han_length", ("Japanese",))]
     assert [c.kind for c in name_evidence("张").clues] == ["script", "han_form", "han_length"]
     assert [c.kind for c in name_evidence("辻本").clues] == ["script", "han_form", "han_length"]
+
+
+def test_three_characters_after_a_common_chinese_surname_may_be_a_chinese_full_name() -> None:
+    """周杰伦 is a surname and a given name; read as a surname's length, it was Japanese."""
+    for name in ("周杰伦", "王力宏", "劉德華", "張國榮", "高倉健"):
+        [length] = [c for c in name_evidence(name).clues if c.kind == "han_length"]
+        assert length.labels == ("Chinese", "Japanese"), name
+        assert "a Chinese full name as likely as a Japanese name" in length.text
+    for name in ("長谷川", "佐々木", "五十嵐", "宮崎駿", "山田太郎", "田中", "王"):
+        [length] = [c for c in name_evidence(name).clues if c.kind == "han_length"]
+        assert len(length.labels) == 1, name  # a surname's length, as before
+    assert {"王", "李", "张", "張", "刘", "劉", "陈", "陳"} <= COMMON_CHINESE_SURNAMES
+    assert len(COMMON_CHINESE_SURNAMES) == 46  # 30, and 16 of them in traditional form too
+
+
+def test_the_shipped_model_tells_chinese_full_names_from_japanese_names() -> None:
+    predictor = Predictor.load("origin", shipped_checkpoint("origin"), device="cpu")
+    jay, leehom, miyazaki = predictor.predict(["周杰伦", "王力宏", "宮崎駿"])
+    assert (jay.label, jay.confidence) == ("Chinese", SURE)  # 伦: a form only Chinese writes
+    assert leehom.confidence == NOT_SURE  # nothing but its length, which fits both
+    assert {label for label, _ in leehom.top[:2]} == {"Chinese", "Japanese"}
+    assert (miyazaki.label, miyazaki.confidence) == ("Japanese", SURE)
 
 
 def test_a_compound_surname_in_pinyin_points_to_chinese() -> None:

@@ -18,8 +18,13 @@ from tests.helpers import write_checkpoint
 
 def test_verdicts_follow_the_thresholds_of_the_model() -> None:
     assert verdict({}, 0.2) == SURE  # a model without thresholds is always sure
-    assert verdict({"not_sure_below": 0.5}, 0.49) == NOT_SURE
-    assert verdict({"not_sure_below": 0.5}, 0.5) == SURE
+    assert verdict({"not_sure_below": 0.4}, 0.39) == NOT_SURE
+    assert verdict({"not_sure_below": 0.4}, 0.55) == SURE
+    assert verdict({"not_sure_below": 0.6}, 0.6) == SURE
+    # a half or less is no likelier right than wrong: never sure, whatever the threshold
+    assert verdict({"not_sure_below": 0.4976}, 0.5) == NOT_SURE
+    assert verdict({"not_sure_below": 0.4976}, 0.499) == NOT_SURE
+    assert verdict({"not_sure_below": 0.4976}, 0.501) == SURE
     assert verdict({"not_sure_below": 0.5}, 0.99, unknown_language=True) == UNKNOWN_LANGUAGE
 
 

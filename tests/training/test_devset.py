@@ -16,6 +16,7 @@ from training.devset import (
     load_devset,
     load_given_names,
     load_han_common,
+    load_han_full_names,
 )
 
 NATIVE = {"Russian": {"Cyrillic"}, "Greek": {"Greek"}, "Arabic": {"Arabic"},
@@ -103,3 +104,11 @@ def test_full_names_put_the_surname_where_its_language_does_and_never_change() -
     assert made[:2] == [("Zhang Wei", "Chinese"), ("Hans Schmidt", "German")]
     assert made[2][0] in ("Anna Rossi", "David Rossi") and made[2][1] == "Italian"
     assert full_names(pairs, given) == made  # chosen by the surname, not at random
+
+
+def test_the_han_full_names_are_han_only_sourced_and_kept_apart_from_the_surname_sets() -> None:
+    names = load_han_full_names()
+    assert {lang for _, lang in names} == {"Chinese", "Japanese"} and len(names) >= 40
+    assert all(name_script(name) == "Han" and 2 <= len(name) <= 4 for name, _ in names)
+    surnames = {n for n, _ in load_han_common()} | {d.name for d in load_devset()}
+    assert not {n for n, _ in names} & surnames
