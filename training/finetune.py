@@ -37,12 +37,13 @@ from torch import nn
 from db import AgreedExample, DatabaseLocation, FeedbackStore, parse_location
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
 from inference.errors import InputError
-from inference.predictor import Predictor, read_rows
+from inference.predictor import Predictor
 from inference.registry import promoted_versions, resolve_checkpoint, set_current, task_dir
 from training.batching import bucket_batches
 from training.data import fingerprint
 from training.evaluate import answer
 from training.finetune_report import format_report, write_report
+from training.fit import encode_examples
 from training.loop import predict_logits
 from training.metrics import fit_temperature, summarize
 from training.ready import choose_verdicts
@@ -330,19 +331,8 @@ def original_data(task: str, data: str | Path | None, parent: Checkpoint,
 
 
 def encode_pairs(ckpt: Checkpoint, pairs: list[Pair]) -> tuple[list[list[int]], list[int]]:
-    """The serving pipeline, exactly, and what the model reads of each input (a full name
-    word by word, each word with its label: predictor.read_rows); inputs it refuses are
-    left out."""
-    seqs, ys = [], []
-    for raw, label in pairs:
-        try:
-            ids = ckpt.pipeline.encode(ckpt.vocab, raw)[1]
-        except InputError:
-            continue
-        rows = read_rows(ckpt.task, ckpt.vocab, ids)
-        seqs += rows
-        ys += [ckpt.labels.index(label)] * len(rows)
-    return seqs, ys
+    """The checkpoint's own pipeline and vocabulary, as serving reads (fit.encode_examples)."""
+    return encode_examples(ckpt.task, ckpt.pipeline, ckpt.vocab, ckpt.labels, pairs)
 
 
 def tune(

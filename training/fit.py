@@ -10,10 +10,11 @@ from pathlib import Path
 import torch
 
 from inference.checkpoint import Checkpoint, new_version, save_checkpoint
+from inference.errors import InputError
 from inference.models import ModelConfig, SeqClassifier
-from inference.predictor import Predictor
+from inference.predictor import Predictor, read_rows
 from inference.registry import shipped_checkpoint
-from inference.text import Vocab
+from inference.text import Pipeline, Vocab
 from training import plots
 from training.config import training_seed
 from training.evaluate import evaluate_examples, format_report
@@ -31,6 +32,24 @@ class Encoded:
     val: tuple[list[list[int]], list[int]]
     test: list[tuple[str, str]]  # raw inputs: evaluated through the serving pipeline
     fingerprint: str
+
+
+def encode_examples(task: str, pipeline: Pipeline, vocab: Vocab, labels: tuple[str, ...],
+                    pairs: list[tuple[str, str]]) -> tuple[list[list[int]], list[int]]:
+    """(input, label name) pairs as the task's model reads them, label ids beside: through
+    the pipeline, and a full name word by word, each word with its label
+    (inference.predictor.read_rows), so training reads as serving does. Inputs the pipeline
+    refuses are left out."""
+    seqs, ys = [], []
+    for raw, label in pairs:
+        try:
+            ids = pipeline.encode(vocab, raw)[1]
+        except InputError:
+            continue
+        rows = read_rows(task, vocab, ids)
+        seqs += rows
+        ys += [labels.index(label)] * len(rows)
+    return seqs, ys
 
 
 def model_config(cfg, n_words: int, n_classes: int) -> ModelConfig:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import torch
 
-from inference.errors import InputError
-from inference.predictor import Predictor, read_rows
+from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
 from inference.tasks import ORIGIN
 from inference.text import Vocab
@@ -22,7 +21,7 @@ from training.data import (
     locate,
     tutorial_name_splits,
 )
-from training.fit import Encoded, fit
+from training.fit import Encoded, encode_examples, fit
 from training.ready import answers, ready_command, sure_threshold
 from training.recipes import Recipe, UsageError
 
@@ -37,16 +36,7 @@ def encode_names(splits: NameSplits) -> Encoded:
     vocab = Vocab.build(pipeline.tokenize(pipeline.normalize(n)) for n, _ in splits.train)
 
     def enc(pairs: list[tuple[str, str]]) -> tuple[list[list[int]], list[int]]:
-        seqs, ys = [], []
-        for name, lang in pairs:
-            try:
-                ids = pipeline.encode(vocab, name)[1]
-            except InputError:
-                continue
-            rows = read_rows(ORIGIN.name, vocab, ids)  # a name of words, word by word
-            seqs += rows
-            ys += [splits.labels.index(lang)] * len(rows)
-        return seqs, ys
+        return encode_examples(ORIGIN.name, pipeline, vocab, splits.labels, pairs)
 
     return Encoded(vocab, splits.labels, enc(splits.train), enc(splits.val), splits.test,
                    fingerprint(splits.train + splits.val + splits.test))
