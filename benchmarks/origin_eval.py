@@ -220,7 +220,8 @@ def main() -> None:
         sets[f"test_full_{kind}"] = full_names(splits.test, given[kind])
     if args.final:
         sets["dev_heldout"] = [(d.name, d.language) for d in load_devset(part="heldout")]
-    memories = {k: memory_of(splits.train + splits.val) for k in sets if k.startswith("test")}
+    without_test = memory_of(splits.train + splits.val)  # one memory for every test set
+    memories = {k: without_test for k in sets if k.startswith("test")}
     memories["validation"] = memory_of(splits.train)
     served = memory_of(splits.train + splits.val + splits.test)
 

@@ -80,10 +80,11 @@ def prediction_card(answer: Answer) -> Card:
     # already says that none of the model's languages writes it.
     notes = [capitalised(e.text) for e in p.evidence
              if e.kind == "script" and p.confidence != UNKNOWN_LANGUAGE]
-    if len(p.words) > 1:
-        notes.append(f"Read word by word: {' · '.join(p.words)}")
-    elif p.words:  # a title or an initial left out: "Dr. Abe"
-        read_as = p.words[0]
+    words = p.words  # derived from the answer each time it is read: read it once
+    if len(words) > 1:
+        notes.append(f"Read word by word: {' · '.join(words)}")
+    elif words:  # a title or an initial left out: "Dr. Abe"
+        read_as = words[0]
     if p.truncated:
         notes.append("This text was long: only its beginning and its end were read.")
     return Card(
