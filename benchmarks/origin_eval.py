@@ -6,7 +6,9 @@ multi-script dev set (training/eval/surnames_multiscript.tsv), the same names in
 letters (their first romanisation, else unaccented: training.devset.in_latin) and common
 Chinese and Japanese surnames in Han characters (training/eval/surnames_han_common.tsv),
 full names in Han characters (training/eval/han_full_names.tsv: Chinese ones, a surname and
-a given name, and Japanese ones), and the test surnames as full names, with a given name of
+a given name, and Japanese ones), full names as written in chat (training/eval/
+script_full_names.tsv: in Hangul, Cyrillic, Greek, Arabic and kana, and Korean and Chinese
+ones in Latin letters), and the test surnames as full names, with a given name of
 their language or one common to
 most of them (training/eval/given_names.tsv), each also read whole (`served_read_whole`), as
 the model read a full name before it read one word by word (inference/name_words.py);
@@ -57,6 +59,7 @@ from training.devset import (
     load_given_names,
     load_han_common,
     load_han_full_names,
+    load_script_full_names,
 )
 from training.metrics import summarize
 from training.origin import SURE_ACCURACY
@@ -65,7 +68,10 @@ from training.ready import sure_threshold
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "origin_eval.json"
 FIGURE = ROOT / "docs" / "results" / "origin_risk_coverage.png"
-GRID = (1.0, 10.0, 100.0, 1000.0)
+GRID = (1.0, 10.0, 100.0, 1000.0, 1e4, 1e6)
+# The grid's sets: where the ratios are chosen, and the full names as written in chat, where a
+# script's clue meets a romanisation the model reads as one long foreign surname.
+GRID_SETS = ("dev_design", "validation", "script_full_names")
 FULL_NAMES = ("own", "shared")  # given names of the surname's language; common to most
 POWERS = tuple(round(0.2 * k, 1) for k in range(5, 16))  # 1.0 to 3.0
 Examples = list[tuple[str, str]]
@@ -214,7 +220,8 @@ def main() -> None:
         "test": splits.test, "validation": splits.val,
         "dev_design": [(d.name, d.language) for d in load_devset(part="design")],
         "dev_design_latin": [(in_latin(d), d.language) for d in load_devset(part="design")],
-        "han_common": load_han_common(), "han_full_names": load_han_full_names()}
+        "han_common": load_han_common(), "han_full_names": load_han_full_names(),
+        "script_full_names": load_script_full_names()}
     given = load_given_names()
     for kind in FULL_NAMES:  # the test surnames with a given name, as people type a name
         sets[f"test_full_{kind}"] = full_names(splits.test, given[kind])
@@ -279,7 +286,7 @@ def main() -> None:
             "grid": {str(v): {k: accuracy(with_evidence(sets[k], raw[k], labels,
                                                         replace(RATIOS, **{kind: v})),
                                           sets[k], labels)
-                              for k in ("dev_design", "validation")} for v in GRID}}
+                              for k in GRID_SETS} for v in GRID}}
 
     mixed = [n for n, _ in splits.val[:200]] + [n for n, _ in sets["dev_design"]]
     report["latency"] = {"model_only": latency(predictor, mixed, None),

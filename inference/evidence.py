@@ -41,7 +41,7 @@ class Evidence:
     A clue multiplies the probability of each of its `labels` by its `ratio`; a clue with no
     labels is a script that none of the model's languages is written in."""
 
-    kind: str  # "script", "letter", "particle", "name_part", "han_form", "han_length",
+    kind: str  # "script", "letter", "particle", "name_part", "surname", "han_form", "han_length",
     # "han_compound" or "known_name"
     text: str  # as people read it: "written in Hangul (Korean)", "the letter ü (German, ...)"
     labels: tuple[str, ...] = ()  # the labels it speaks for (a known input: most shared first)
@@ -141,6 +141,11 @@ CHINESE_COMPOUND_SURNAMES = frozenset(_COMPOUND + [c.translate(_TRADITIONAL) for
 _COMMON = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩邓冯曹"
 COMMON_CHINESE_SURNAMES = frozenset(_COMMON + _COMMON.translate(str.maketrans(
     "张刘陈杨黄赵吴孙马罗郑谢许韩邓冯", "張劉陳楊黃趙吳孫馬羅鄭謝許韓鄧馮")))
+# Of those, the ones that begin no common Japanese surname: all but 高 (高橋, 高木, 高田), 林
+# (林, 林田) and 馬 (馬場), read off the myoji-yurai.net ranking of Japanese surnames. Two or
+# three Han characters that start with one are a Chinese full name (王菲, 李娜, 周杰伦), not a
+# Japanese surname: their length points to Chinese.
+CHINESE_NOT_JAPANESE_SURNAMES = COMMON_CHINESE_SURNAMES - set("高林馬")
 # The same in pinyin, as most people type them (Ouyang, Zhuge, Shangguan): the reading the
 # model itself gets (inference.text.transliterate), but where a surname reads its characters
 # otherwise (万俟 is Moqi, not Wanqi); names of four letters or fewer (Sima, Situ, Diwu) are
@@ -205,13 +210,19 @@ class Ratios:
     """One likelihood ratio per kind of clue (see the module docstring for how each was
     chosen); 1 switches a kind off."""
 
-    script: float = 1000.0
+    # None of the 18 languages but those named writes a script (Hangul is Korean's alone), so
+    # the clue is all but conclusive: 1000 was not enough for full names, whose romanisation
+    # the model reads as one long foreign surname (손흥민 was English).
+    script: float = 1_000_000.0
     letter: float = 1000.0
     han_form: float = 30.0
     # Chinese surnames are nearly all one character, Japanese ones mostly two or three.
     han_length: float = 100.0
     han_compound: float = 100.0  # two characters that are one Chinese compound surname
     particle: float = 10.0
+    # a word of a full name that is a surname of one language alone (VIETNAMESE_SURNAMES): as
+    # sure a sign as a script
+    surname: float = 1_000_000.0
     name_part: float = 1000.0  # a suffix or spelling only one language's surnames use
 
 
@@ -231,12 +242,17 @@ def clue(kind: str, feature: str, languages: tuple[str, ...], ratio: float) -> E
     elif kind == "han_length" and len(languages) > 1:
         text = (f"{feature} Han characters, a common Chinese surname first: a Chinese full "
                 "name as likely as a Japanese name")
+    elif kind == "han_length" and feature != "1" and languages == ("Chinese",):
+        text = (f"{feature} Han characters, a common Chinese surname first: a Chinese full "
+                "name")
     elif kind == "han_length":
         n = int(feature)
         text = (f"{n} Han character{'s' if n > 1 else ''}: "
                 f"{'one' if n == 1 else 'several'}, as {languages[0]} surnames are")
     elif kind == "han_compound":
         text = f"{feature}: a Chinese compound surname"
+    elif kind == "surname":
+        text = f"{feature}: a surname only {languages[0]} has, in a full name"
     elif kind == "name_part":
         text = f"the name part {feature} ({', '.join(languages)})"
     else:
@@ -419,6 +435,59 @@ def _name_parts(lower: str, words: list[str], ratio: float) -> list[Evidence]:
             if (found := part.found_in(lower, words)) is not None]
 
 
+# Wikipedia's "Korean name" and "Chinese given name": a given name of two syllables is written
+# in Latin letters with a hyphen between them, in Korea (Min-jun, Heung-min, Ji-sung) and in
+# Taiwan's and Hong Kong's romanisations (Chiu-wai, Ing-wen, Yat-sen); none of the other 16
+# languages joins two such syllables so. A syllable is an initial of at most two consonants,
+# y or w, a vowel of those romanisations (not ea or au: Jean-Paul is French) and a final n,
+# ng, m, k, t, p or l. The data has one such name: Ou-Yang, Chinese. Which of the two the
+# syllables are, their spelling can say (Wikipedia: "Revised Romanization of Korean",
+# "McCune–Reischauer", "Wade–Giles", "Hong Kong Government Cantonese Romanisation"): the
+# vowels eo, ae and oe are Korean's alone (Jae-in, Suk-yeol); Korean has no f, q, x, z, hs,
+# ts or tz, nor the vowels ai, ao, ei, ia, ie, iu, ua, uo, nor e before a final n or ng
+# (Ing-wen, Yat-sen, Chiu-wai).
+_SYLLABLE = (r"(?:ch|sh|hs|ts|tz|kk|tt|pp|ss|jj|[bcdfghjklmnprstwyz])?[yw]?"
+             r"(?:iao|uai|eou|ae|ai|ao|ei|eo|eu|ee|ia|ie|iu|oe|ou|oo|ua|ui|uo|[aeiou])"
+             r"(?:ng|[nmktpl])?")
+_GIVEN_SYLLABLES = re.compile(rf"(?<![\w'’-])({_SYLLABLE})-({_SYLLABLE})(?![\w'’-])")
+# Particles and articles joined by a hyphen are not a given name's syllables (Ben-Al, De-la).
+_NOT_SYLLABLES = frozenset("al el ben ibn de la le van von di du".split())
+_KOREAN_SPELLING = re.compile(r"eo(?!u)|ae|oe")
+_CHINESE_SPELLING = re.compile(
+    r"^(?:hs|ts|tz|[fqxz])|ai|ao|ei|eou|ia|ie|iu|ua|uo|(?<![aeiouy])eng?$")
+
+
+# Wikipedia's "Vietnamese name": a dozen surnames are most of Vietnam's (Nguyễn alone about
+# 38%). Typed without their marks, these are the ones the data holds as Vietnamese alone and
+# the other 17 languages do not write (not Lê, Đỗ, Hồ, Lý, Bùi: French writes Le, Korean Do
+# and Ho, Chinese Bui and Li). A word of a full name that is one says the name is Vietnamese,
+# first as in Vietnam or last as abroad, whatever the model reads of the other words ("Nguyen
+# Van Thieu": Văn, the commonest middle name, reads as the Dutch "van"). Alone, such a name
+# is in the data, and the known-name memory answers it.
+VIETNAMESE_SURNAMES = frozenset("nguyen tran pham hoang huynh phan vu vo dang duong ngo".split())
+
+
+def _vietnamese_surname(text: str, ratio: float) -> list[Evidence]:
+    """A full name with one of Vietnam's commonest surnames ("Nguyen Xuan Phuc")."""
+    words = text.split()
+    found = [w for w in words if transliterate(w).lower() in VIETNAMESE_SURNAMES]
+    if len(words) < 2 or not found:
+        return []
+    return [clue("surname", found[0], ("Vietnamese",), ratio)]
+
+
+def _given_syllables(lower: str, ratio: float) -> list[Evidence]:
+    """A Korean or Chinese given name of two syllables joined by a hyphen ("Kim Min-jun")."""
+    m = _GIVEN_SYLLABLES.search(lower)
+    if m is None or _NOT_SYLLABLES & set(m.groups()):
+        return []
+    korean = any(_KOREAN_SPELLING.search(s) for s in m.groups())
+    chinese = any(_CHINESE_SPELLING.search(s) for s in m.groups())
+    languages = {(True, False): ("Korean",), (False, True): ("Chinese",)}.get(
+        (korean, chinese), ("Korean", "Chinese"))
+    return [clue("name_part", f"{m[0]}, two syllables joined by a hyphen", languages, ratio)]
+
+
 def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,
                   spelling: bool = True) -> NameEvidence:
     """The clues in a name as typed (after NFC, so "u" + combining diaeresis is "ü");
@@ -438,7 +507,9 @@ def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,
                 clues.append(clue("han_form", char, ("Japanese",), ratios.han_form))
         if "".join(han) in CHINESE_COMPOUND_SURNAMES:
             clues.append(clue("han_compound", "".join(han), ("Chinese",), ratios.han_compound))
-        elif len(han) == 3 and han[0] in COMMON_CHINESE_SURNAMES:  # 周杰伦 as much as 高倉健
+        elif len(han) in (2, 3) and han[0] in CHINESE_NOT_JAPANESE_SURNAMES:  # 王菲, 周杰伦
+            clues.append(clue("han_length", str(len(han)), ("Chinese",), ratios.han_length))
+        elif len(han) == 3 and han[0] in COMMON_CHINESE_SURNAMES:  # 林志玲 as much as 高倉健
             clues.append(clue("han_length", "3", ("Chinese", "Japanese"), ratios.han_length))
         elif len(han) > 1:
             clues.append(clue("han_length", str(len(han)), ("Japanese",), ratios.han_length))
@@ -449,8 +520,11 @@ def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,
         words = [w for w in _WORD_BREAK.split(lower) if w]
         clues += (_particles(lower, words, ratios.particle)
                   + _name_parts(lower, words, ratios.name_part))
-        if "".join(words) in CHINESE_COMPOUND_PINYIN:
+        if "".join(words) in CHINESE_COMPOUND_PINYIN:  # one surname (Mu-rong), no given name
             clues.append(clue("han_compound", text.strip(), ("Chinese",), ratios.han_compound))
+        else:
+            clues += _given_syllables(lower, ratios.name_part)
+        clues += _vietnamese_surname(text, ratios.surname)
         for char, languages in ({} if text.isascii()
                                 else letters(lower, positions, spelling)).items():
             clues.append(clue("letter", char, languages, ratios.letter))

@@ -29,6 +29,7 @@ DEVSET_PATH = Path(__file__).resolve().parent / "eval" / "surnames_multiscript.t
 HAN_COMMON_PATH = DEVSET_PATH.with_name("surnames_han_common.tsv")
 GIVEN_NAMES_PATH = DEVSET_PATH.with_name("given_names.tsv")
 HAN_FULL_NAMES_PATH = DEVSET_PATH.with_name("han_full_names.tsv")
+SCRIPT_FULL_NAMES_PATH = DEVSET_PATH.with_name("script_full_names.tsv")
 # Where a full name puts the surname first, as people of these languages write it in Latin
 # letters too (Zhang Wei, Kim Min-jun, Nguyen Anh); the rest put the given name first.
 SURNAME_FIRST = frozenset({"Chinese", "Korean", "Vietnamese"})
@@ -145,6 +146,14 @@ def load_han_full_names(path: Path = HAN_FULL_NAMES_PATH) -> list[tuple[str, str
     """(name, language) of well-known people's full names in Han characters, as they write
     them: Chinese ones (a surname and a given name, 周杰伦) and Japanese ones (宮崎駿), to see
     full names told apart from surnames (inference.evidence, COMMON_CHINESE_SURNAMES)."""
+    return load_han_common(path)
+
+
+def load_script_full_names(path: Path = SCRIPT_FULL_NAMES_PATH) -> list[tuple[str, str]]:
+    """(name, language) of well-known people's full names as they are written in chat: in
+    Hangul without a space (손흥민), in Cyrillic, Greek, Arabic and kana, and Korean and
+    Chinese ones in Latin letters with a hyphenated given name (Son Heung-min, Tsai Ing-wen),
+    to see a full name read as its script and its spelling say (inference.evidence)."""
     return load_han_common(path)
 
 

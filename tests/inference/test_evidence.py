@@ -7,7 +7,10 @@ import pytest
 
 from inference.evidence import (
     CHINESE_COMPOUND_SURNAMES,
+    CHINESE_NOT_JAPANESE_SURNAMES,
     COMMON_CHINESE_SURNAMES,
+    RATIOS,
+    VIETNAMESE_SURNAMES,
     Ratios,
     letter_languages,
     letters,
@@ -42,7 +45,7 @@ def test_a_script_of_one_language_points_to_it(name: str, language: str, script:
     uniform = [1 / len(LABELS)] * len(LABELS)
     combined = evidence.apply(uniform, LABELS)
     assert LABELS[combined.index(max(combined))] == language
-    assert max(combined) == pytest.approx(1000 / (1000 + 17))
+    assert max(combined) == pytest.approx(RATIOS.script / (RATIOS.script + 17))
 
 
 def test_a_script_of_none_of_the_languages_is_an_unknown_language() -> None:
@@ -159,26 +162,82 @@ def test_one_character_no_chinese_encoding_has_is_not_read_by_its_length() -> No
     assert [c.kind for c in name_evidence("辻本").clues] == ["script", "han_form", "han_length"]
 
 
-def test_three_characters_after_a_common_chinese_surname_may_be_a_chinese_full_name() -> None:
-    """周杰伦 is a surname and a given name; read as a surname's length, it was Japanese."""
-    for name in ("周杰伦", "王力宏", "劉德華", "張國榮", "高倉健"):
+def test_a_common_chinese_surname_first_makes_two_or_three_characters_a_chinese_full_name() -> None:
+    """周杰伦 and 王菲 are a surname and a given name; read as a surname's length, they were
+    Japanese. 高, 林 and 馬 begin Japanese surnames too (高橋, 林田, 馬場): after them, three
+    characters fit both."""
+    for name in ("周杰伦", "王力宏", "劉德華", "張國榮", "王菲", "李娜", "吴京"):
+        [length] = [c for c in name_evidence(name).clues if c.kind == "han_length"]
+        assert length.labels == ("Chinese",), name
+        assert length.text.endswith("a common Chinese surname first: a Chinese full name")
+    for name in ("高倉健", "林志玲"):
         [length] = [c for c in name_evidence(name).clues if c.kind == "han_length"]
         assert length.labels == ("Chinese", "Japanese"), name
         assert "a Chinese full name as likely as a Japanese name" in length.text
-    for name in ("長谷川", "佐々木", "五十嵐", "宮崎駿", "山田太郎", "田中", "王"):
+    for name, language in (("長谷川", "Japanese"), ("佐々木", "Japanese"), ("宮崎駿", "Japanese"),
+                           ("山田太郎", "Japanese"), ("田中", "Japanese"), ("高橋", "Japanese"),
+                           ("馬場", "Japanese"), ("王", "Chinese")):
         [length] = [c for c in name_evidence(name).clues if c.kind == "han_length"]
-        assert len(length.labels) == 1, name  # a surname's length, as before
+        assert length.labels == (language,), name  # a surname's length, as before
+        assert "surnames are" in length.text
     assert {"王", "李", "张", "張", "刘", "劉", "陈", "陳"} <= COMMON_CHINESE_SURNAMES
     assert len(COMMON_CHINESE_SURNAMES) == 46  # 30, and 16 of them in traditional form too
+    assert set("高林馬") == COMMON_CHINESE_SURNAMES - CHINESE_NOT_JAPANESE_SURNAMES
 
 
 def test_the_shipped_model_tells_chinese_full_names_from_japanese_names() -> None:
     predictor = Predictor.load("origin", shipped_checkpoint("origin"), device="cpu")
-    jay, leehom, miyazaki = predictor.predict(["周杰伦", "王力宏", "宮崎駿"])
-    assert (jay.label, jay.confidence) == ("Chinese", SURE)  # 伦: a form only Chinese writes
-    assert leehom.confidence == NOT_SURE  # nothing but its length, which fits both
-    assert {label for label, _ in leehom.top[:2]} == {"Chinese", "Japanese"}
+    jay, faye, chiling, miyazaki = predictor.predict(["周杰伦", "王菲", "林志玲", "宮崎駿"])
+    assert (jay.label, jay.confidence) == ("Chinese", SURE)
+    assert (faye.label, faye.confidence) == ("Chinese", SURE)  # was Japanese, 99%
+    assert chiling.confidence == NOT_SURE  # nothing but its length, which fits both
+    assert {label for label, _ in chiling.top[:2]} == {"Chinese", "Japanese"}
     assert (miyazaki.label, miyazaki.confidence) == ("Japanese", SURE)
+
+
+def test_a_given_name_of_two_hyphenated_syllables_points_to_korean_or_chinese() -> None:
+    def given(name: str) -> tuple[str, ...] | None:
+        found = [c for c in name_evidence(name).clues if c.kind == "name_part"]
+        return found[0].labels if found else None
+
+    for name in ("Kim Min-jun", "Son Heung-min", "Lee Min-ho", "Bong Joon-ho"):
+        assert given(name) == ("Korean", "Chinese"), name  # nothing in the spelling chooses
+    for name in ("Moon Jae-in", "Yoon Suk-yeol", "Choe Hae-won"):  # eo, ae, oe
+        assert given(name) == ("Korean",), name
+    for name in ("Tsai Ing-wen", "Sun Yat-sen", "Leung Chiu-wai", "Ma Ying-jeou", "Chow Yun-fat"):
+        assert given(name) == ("Chinese",), name  # e before n, ai, eou, f
+    for name in ("Jean-Paul Sartre", "Jean-Luc Picard", "Anne-Marie", "Hans-Peter Schmidt",
+                 "Karl-Heinz", "Jan-Willem", "Lloyd-Jones", "Ben-Al", "Min jun", "Minjun"):
+        assert given(name) is None, name
+    [clue] = name_evidence("Kim Min-jun").clues
+    assert clue.text == ("the name part min-jun, two syllables joined by a hyphen "
+                         "(Korean, Chinese)")
+
+
+def test_a_full_name_with_one_of_vietnams_commonest_surnames_points_to_vietnamese() -> None:
+    def surname(name: str) -> list[tuple[str, tuple[str, ...]]]:
+        return [(c.feature, c.labels) for c in name_evidence(name).clues if c.kind == "surname"]
+
+    assert surname("Nguyen Van Thieu") == [("Nguyen", ("Vietnamese",))]  # first, as in Vietnam
+    assert surname("Anna Nguyen") == [("Nguyen", ("Vietnamese",))]  # last, as abroad
+    assert surname("Nguyễn Văn An") == [("Nguyễn", ("Vietnamese",))]
+    assert surname("Tran Duc Luong") == [("Tran", ("Vietnamese",))]
+    for name in ("Nguyen", "Le Van Luong", "Ho Chi Minh", "Do Kyung-soo", "Vanessa Trane"):
+        assert surname(name) == [], name  # alone the memory answers; Le, Ho, Do are not hers
+    assert not {"le", "do", "ho", "ly", "bui"} & VIETNAMESE_SURNAMES
+    [clue] = name_evidence("Nguyen Van An").clues
+    assert clue.text == "Nguyen: a surname only Vietnamese has, in a full name"
+
+
+def test_the_shipped_model_reads_full_names_as_their_script_and_spelling_say() -> None:
+    predictor = Predictor.load("origin", shipped_checkpoint("origin"), device="cpu")
+    son, gibran, moon, tsai, nguyen = predictor.predict(
+        ["손흥민", "جبران خليل جبران", "Moon Jae-in", "Tsai Ing-wen", "Nguyen Van An"])
+    assert (son.label, son.confidence) == ("Korean", SURE)  # was English, not sure
+    assert (gibran.label, gibran.confidence) == ("Arabic", SURE)  # was Russian, not sure
+    assert (moon.label, moon.confidence) == ("Korean", SURE)  # was Russian
+    assert (tsai.label, tsai.confidence) == ("Chinese", SURE)  # was Korean
+    assert (nguyen.label, nguyen.confidence) == ("Vietnamese", SURE)  # was Russian, not sure
 
 
 def test_a_compound_surname_in_pinyin_points_to_chinese() -> None:

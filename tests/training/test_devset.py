@@ -17,6 +17,7 @@ from training.devset import (
     load_given_names,
     load_han_common,
     load_han_full_names,
+    load_script_full_names,
 )
 
 NATIVE = {"Russian": {"Cyrillic"}, "Greek": {"Greek"}, "Arabic": {"Arabic"},
@@ -110,5 +111,16 @@ def test_the_han_full_names_are_han_only_sourced_and_kept_apart_from_the_surname
     names = load_han_full_names()
     assert {lang for _, lang in names} == {"Chinese", "Japanese"} and len(names) >= 40
     assert all(name_script(name) == "Han" and 2 <= len(name) <= 4 for name, _ in names)
+    surnames = {n for n, _ in load_han_common()} | {d.name for d in load_devset()}
+    assert not {n for n, _ in names} & surnames
+
+
+def test_the_script_full_names_span_the_scripts_and_are_kept_apart_from_the_surname_sets() -> None:
+    names = load_script_full_names()
+    assert len(names) >= 60 and len(set(names)) == len(names)
+    assert {"Korean", "Chinese", "Russian", "Greek", "Arabic", "Japanese", "Vietnamese"} <= {
+        lang for _, lang in names}
+    scripts_seen = {name_script(name) for name, _ in names}
+    assert {"Hangul", "Cyrillic", "Greek", "Arabic", "Kana", "Latin"} <= scripts_seen
     surnames = {n for n, _ in load_han_common()} | {d.name for d in load_devset()}
     assert not {n for n, _ in names} & surnames
