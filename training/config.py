@@ -85,6 +85,11 @@ class SentimentConfig:
     init: str = ""
     # word2vec pre-training of the embeddings on train + unlabelled reviews (0 = off)
     w2v_epochs: int = 5
+    # with word2vec: GloVe's general-English vectors beside it (glove.6B.zip or one of its
+    # .txt files, training/glove.py), in the embeddings' last `glove_dim` dimensions and
+    # word2vec in the rest ("Sentiment: general-English word vectors"); "" = word2vec alone
+    glove: str = ""
+    glove_dim: int = 50
     # language-model pre-training of the embeddings and the bi-LSTM on train + unlabelled
     # reviews, before the classifier trains (0 = off; see training/lm.py)
     lm_epochs: int = 0

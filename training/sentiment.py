@@ -29,6 +29,7 @@ from training.data import DataError, load_imdb, locate
 from training.emoji_kin import with_emoji_kin
 from training.evaluate import evaluate_examples
 from training.fit import Encoded, fit, model_config
+from training.glove import glove_embeddings
 from training.lm import pretrain
 from training.recipes import Recipe, UsageError
 from training.splits import ChatSentiment, test_set, train_val
@@ -140,16 +141,26 @@ def pseudo_labelled(teacher: Predictor, texts: list[str],
     return keep
 
 
-def word2vec_embeddings(cfg: SentimentConfig, vocab: Vocab,
-                        sentences: list[list[str]]) -> torch.Tensor:
+def start_embeddings(cfg: SentimentConfig, vocab: Vocab,
+                     sentences: list[list[str]]) -> torch.Tensor:
+    """The embeddings training starts from: word2vec's, or with --glove, word2vec's in the
+    first dimensions and GloVe's in the last `glove_dim`."""
+    if not cfg.glove:
+        return word2vec_embeddings(cfg, vocab, sentences, cfg.emb_dim)
+    return torch.cat([word2vec_embeddings(cfg, vocab, sentences, cfg.emb_dim - cfg.glove_dim),
+                      glove_embeddings(Path(cfg.glove), vocab.itos, cfg.glove_dim)], dim=1)
+
+
+def word2vec_embeddings(cfg: SentimentConfig, vocab: Vocab, sentences: list[list[str]],
+                        dim: int) -> torch.Tensor:
     """Embedding matrix initialised from word2vec; words it never saw start random."""
     from gensim.models import Word2Vec
 
     start = time.perf_counter()
-    w2v = Word2Vec(sentences, vector_size=cfg.emb_dim, window=5, min_count=cfg.min_freq,
+    w2v = Word2Vec(sentences, vector_size=dim, window=5, min_count=cfg.min_freq,
                    workers=2, epochs=cfg.w2v_epochs, seed=training_seed(cfg))
     gen = torch.Generator().manual_seed(training_seed(cfg))
-    weights = torch.randn(len(vocab), cfg.emb_dim, generator=gen) * 0.1
+    weights = torch.randn(len(vocab), dim, generator=gen) * 0.1
     vectors = torch.from_numpy(w2v.wv.vectors).float()
     scale = 0.5 / vectors.std()
     hits = 0
@@ -172,6 +183,9 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
                              "drop --no-chat-data")
     if cfg.double_negation and not cfg.negation_frames:
         raise UsageError("--double-negation changes the negation frames; give --negation-frames")
+    if cfg.glove and (cfg.init or cfg.w2v_epochs <= 0 or not 0 < cfg.glove_dim < cfg.emb_dim):
+        raise UsageError("--glove goes beside word2vec in a new model's embeddings: give "
+                         "--w2v-epochs, no --init, and a --glove-dim below --emb-dim")
     if cfg.emoji_kin and not cfg.init:
         raise UsageError("--emoji-kin grows the vocabulary of a trained model; give --init")
     base = continued(cfg) if cfg.init else None
@@ -186,7 +200,7 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
     elif cfg.w2v_epochs > 0:
         sentences = reviews.train_tokens + [PIPELINE.tokenize(PIPELINE.normalize(t))
                                             for t in reviews.unlabelled]
-        init = {"embed.weight": word2vec_embeddings(cfg, reviews.vocab, sentences)}
+        init = {"embed.weight": start_embeddings(cfg, reviews.vocab, sentences)}
     if cfg.lm_epochs > 0:
         init = pretrained_encoder(cfg, reviews, init, out, device)
     rounds, step = cfg.self_training_rounds, cfg
