@@ -264,29 +264,29 @@ def main(argv: list[str] | None = None) -> int:
     contrasts = contrast_held_out(*sst2_train_val)
     tweets = tweet_splits(locate("sentiment140", args.data))["train"]
     idioms = idioms_held_out(*sst2_train_val, tweets)
-    scored = {name: answer_scores(predictor, examples) for name, examples in (
+    answered = {name: answer_scores(predictor, examples) for name, examples in (
         *((f"negation_{form}", v) for form, v in negations.items()),
         ("qualities_said", held["said"]), ("contrasts", contrasts),
         *((f"idioms_{kind}", v) for kind, v in idioms.items()))}
     # negated once, twice, and said
     out["negation_held_out"] = {"words": len(negations["said"])} | {
-        form: scored[f"negation_{form}"]["right"] for form in negations}
+        form: answered[f"negation_{form}"]["right"] for form in negations}
     # qualities asked, answered not sure; said, right
     asked = predictor.predict([text for text, _ in held["asked"]])
     out["asked_qualities"] = {
         "n": len(asked), "qualities": len({text.rsplit(" ", 1)[1] for text, _ in held["said"]}),
         "asked_not_sure": sum(a.confidence == NOT_SURE for a in asked) / len(asked),
-        "said_right": scored["qualities_said"]["right"]}
+        "said_right": answered["qualities_said"]["right"]}
     # words of the training tweets no one-word example teaches, said alone
     out["alone_held_out"] = alone_scores(
         predictor, alone_held_out(tweet_shares(tweets, sst2_train_val[0] + sst2_train_val[1])))
     # words no contrast frame used, as the verdict after a concession
-    out["contrast_held_out"] = {"n": len(contrasts), "right": scored["contrasts"]["right"]}
+    out["contrast_held_out"] = {"n": len(contrasts), "right": answered["contrasts"]["right"]}
     # words no idiom framed, in idioms whose negation does not reverse them
-    out["idioms_held_out"] = {kind: {"n": len(v), "right": scored[f"idioms_{kind}"]["right"]}
+    out["idioms_held_out"] = {kind: {"n": len(v), "right": answered[f"idioms_{kind}"]["right"]}
                               for kind, v in idioms.items()}
     out["held_out_sure"] = {name: {k: v[k] for k in ("sure_right", "sure_wrong")}
-                            for name, v in scored.items()}
+                            for name, v in answered.items()}
 
     # unknown language: the final half of the non-English messages, and English text
     limit = ckpt.verdicts[UNKNOWN_WORDS]
