@@ -470,10 +470,10 @@ VIETNAMESE_SURNAMES = frozenset("nguyen tran pham hoang huynh phan vu vo dang du
 def _vietnamese_surname(text: str, ratio: float) -> list[Evidence]:
     """A full name with one of Vietnam's commonest surnames ("Nguyen Xuan Phuc")."""
     words = text.split()
-    found = [w for w in words if transliterate(w).lower() in VIETNAMESE_SURNAMES]
-    if len(words) < 2 or not found:
+    if len(words) < 2:  # most names: nothing to transliterate
         return []
-    return [clue("surname", found[0], ("Vietnamese",), ratio)]
+    found = next((w for w in words if transliterate(w).lower() in VIETNAMESE_SURNAMES), None)
+    return [] if found is None else [clue("surname", found, ("Vietnamese",), ratio)]
 
 
 def _given_syllables(lower: str, ratio: float) -> list[Evidence]:
