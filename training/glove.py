@@ -21,7 +21,6 @@ from tqdm import tqdm
 from training.data import DataError
 
 GLOVE_PAGE = "https://nlp.stanford.edu/projects/glove/"
-SCALE = 0.5  # the spread word2vec's vectors start at (training.sentiment.word2vec_embeddings)
 
 
 def _lines(path: Path, dim: int) -> Iterator[str]:
@@ -55,15 +54,15 @@ def read_glove(path: Path, words: Iterable[str], dim: int) -> dict[str, torch.Te
     return found
 
 
-def glove_embeddings(path: Path, itos: list[str], dim: int) -> torch.Tensor:
-    """An embedding block [len(itos), dim]: each word's GloVe vector, scaled to word2vec's
-    spread; zeros for a word GloVe lacks, and for the padding row."""
+def glove_embeddings(path: Path, itos: list[str], dim: int, spread: float) -> torch.Tensor:
+    """An embedding block [len(itos), dim]: each word's GloVe vector, scaled to a standard
+    deviation of `spread` (word2vec's, beside it); zeros for a word GloVe lacks, and for the
+    padding row."""
     found = read_glove(path, itos[1:], dim)
-    block = torch.zeros(len(itos), dim)
     if not found:
         raise DataError(f"{path} has none of the vocabulary's words")
-    vectors = torch.stack(list(found.values()))
-    scale = SCALE / vectors.std()
+    block = torch.zeros(len(itos), dim)
+    scale = spread / torch.stack(list(found.values())).std()
     for i, word in enumerate(itos[1:], start=1):
         if (vector := found.get(word)) is not None:
             block[i] = vector * scale

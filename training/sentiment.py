@@ -141,6 +141,10 @@ def pseudo_labelled(teacher: Predictor, texts: list[str],
     return keep
 
 
+# The standard deviation pre-trained word vectors start training at, whichever their source.
+START_SPREAD = 0.5
+
+
 def start_embeddings(cfg: SentimentConfig, vocab: Vocab,
                      sentences: list[list[str]]) -> torch.Tensor:
     """The embeddings training starts from: word2vec's, or with --glove, word2vec's in the
@@ -148,7 +152,8 @@ def start_embeddings(cfg: SentimentConfig, vocab: Vocab,
     if not cfg.glove:
         return word2vec_embeddings(cfg, vocab, sentences, cfg.emb_dim)
     return torch.cat([word2vec_embeddings(cfg, vocab, sentences, cfg.emb_dim - cfg.glove_dim),
-                      glove_embeddings(Path(cfg.glove), vocab.itos, cfg.glove_dim)], dim=1)
+                      glove_embeddings(Path(cfg.glove), vocab.itos, cfg.glove_dim,
+                                       START_SPREAD)], dim=1)
 
 
 def word2vec_embeddings(cfg: SentimentConfig, vocab: Vocab, sentences: list[list[str]],
@@ -162,7 +167,7 @@ def word2vec_embeddings(cfg: SentimentConfig, vocab: Vocab, sentences: list[list
     gen = torch.Generator().manual_seed(training_seed(cfg))
     weights = torch.randn(len(vocab), dim, generator=gen) * 0.1
     vectors = torch.from_numpy(w2v.wv.vectors).float()
-    scale = 0.5 / vectors.std()
+    scale = START_SPREAD / vectors.std()
     hits = 0
     for i, word in enumerate(vocab.itos):
         j = w2v.wv.key_to_index.get(word)

@@ -12,9 +12,9 @@ import torch
 from inference.text import Vocab
 from training.config import SentimentConfig
 from training.data import DataError
-from training.glove import SCALE, glove_embeddings, read_glove
+from training.glove import glove_embeddings, read_glove
 from training.recipes import UsageError
-from training.sentiment import start_embeddings, train
+from training.sentiment import START_SPREAD, start_embeddings, train
 
 LINES = ["the 0.1 0.2 0.3 0.4", "good 1.0 -1.0 0.5 0.0", "bad -1.0 1.0 -0.5 0.0",
          "film 0.3 0.3 0.3 0.3"]
@@ -59,11 +59,11 @@ def test_a_missing_file_or_the_wrong_dimensions_say_what_to_do(tmp_path: Path,
 def test_the_glove_block_is_scaled_like_word2vec_and_zero_where_glove_lacks_a_word(
         glove_txt: Path) -> None:
     itos = ["<pad>", "<unk>", "good", "bad", "meh"]
-    block = glove_embeddings(glove_txt, itos, 4)
+    block = glove_embeddings(glove_txt, itos, 4, START_SPREAD)
     assert block.shape == (5, 4)
     assert torch.equal(block[0], torch.zeros(4)) and torch.equal(block[4], torch.zeros(4))
     raw = torch.tensor([[1.0, -1.0, 0.5, 0.0], [-1.0, 1.0, -0.5, 0.0]])
-    assert torch.allclose(block[2:4], raw * SCALE / raw.std())
+    assert torch.allclose(block[2:4], raw * START_SPREAD / raw.std())
 
 
 def test_glove_fills_the_last_dimensions_and_word2vec_the_rest(glove_txt: Path) -> None:
@@ -73,7 +73,7 @@ def test_glove_fills_the_last_dimensions_and_word2vec_the_rest(glove_txt: Path) 
                   w2v_epochs=1, min_freq=1)
     weights = start_embeddings(cfg, vocab, sentences)
     assert weights.shape == (len(vocab), 10)
-    assert torch.equal(weights[:, 6:], glove_embeddings(glove_txt, vocab.itos, 4))
+    assert torch.equal(weights[:, 6:], glove_embeddings(glove_txt, vocab.itos, 4, START_SPREAD))
     assert torch.count_nonzero(weights[vocab.itos.index("film"), :6]) == 6  # word2vec's own
     assert torch.equal(weights[0], torch.zeros(10))
 
