@@ -53,13 +53,12 @@ from inference.tasks import ORIGIN
 from inference.verdict import NOT_SURE_BELOW, SURE, verdict
 from training.data import clean_name_splits, locate
 from training.devset import (
+    NAME_SETS,
     full_names,
     in_latin,
     load_devset,
     load_given_names,
-    load_han_common,
-    load_han_full_names,
-    load_script_full_names,
+    load_names,
 )
 from training.metrics import summarize
 from training.origin import SURE_ACCURACY
@@ -220,8 +219,7 @@ def main() -> None:
         "test": splits.test, "validation": splits.val,
         "dev_design": [(d.name, d.language) for d in load_devset(part="design")],
         "dev_design_latin": [(in_latin(d), d.language) for d in load_devset(part="design")],
-        "han_common": load_han_common(), "han_full_names": load_han_full_names(),
-        "script_full_names": load_script_full_names()}
+        **{which: load_names(which) for which in NAME_SETS}}
     given = load_given_names()
     for kind in FULL_NAMES:  # the test surnames with a given name, as people type a name
         sets[f"test_full_{kind}"] = full_names(splits.test, given[kind])

@@ -26,10 +26,19 @@ from inference.text import transliterate
 from training.data import read_name
 
 DEVSET_PATH = Path(__file__).resolve().parent / "eval" / "surnames_multiscript.tsv"
-HAN_COMMON_PATH = DEVSET_PATH.with_name("surnames_han_common.tsv")
 GIVEN_NAMES_PATH = DEVSET_PATH.with_name("given_names.tsv")
-HAN_FULL_NAMES_PATH = DEVSET_PATH.with_name("han_full_names.tsv")
-SCRIPT_FULL_NAMES_PATH = DEVSET_PATH.with_name("script_full_names.tsv")
+# The sets of names beside the dev set, each a TSV of language, name and source, kept apart
+# from it so that measuring one way of writing never touches its held-out third:
+# - han_common: common Chinese and Japanese surnames in Han characters, the names the two
+#   are most often told apart on;
+# - han_full_names: well-known people's full names in Han characters, as they write them:
+#   Chinese ones (a surname and a given name, 周杰伦) and Japanese ones (宮崎駿);
+# - script_full_names: well-known people's full names as they are written in chat: in Hangul
+#   without a space (손흥민), in Cyrillic, Greek, Arabic and kana, and Korean, Chinese and
+#   Vietnamese ones in Latin letters (Son Heung-min, Tsai Ing-wen, Nguyen Van Thieu).
+NAME_SETS = {"han_common": DEVSET_PATH.with_name("surnames_han_common.tsv"),
+             "han_full_names": DEVSET_PATH.with_name("han_full_names.tsv"),
+             "script_full_names": DEVSET_PATH.with_name("script_full_names.tsv")}
 # Where a full name puts the surname first, as people of these languages write it in Latin
 # letters too (Zhang Wei, Kim Min-jun, Nguyen Anh); the rest put the given name first.
 SURNAME_FIRST = frozenset({"Chinese", "Korean", "Vietnamese"})
@@ -71,11 +80,9 @@ def in_latin(d: DevName) -> str:
     return d.romanized[0] if d.romanized else transliterate(d.name)
 
 
-def load_han_common(path: Path = HAN_COMMON_PATH) -> list[tuple[str, str]]:
-    """(name, language) of common Chinese and Japanese surnames in Han characters: the names
-    the two are most often told apart on. Kept apart from the dev set, which has none of
-    them, so that measuring how Han names are read never touches its held-out third."""
-    with open(path, encoding="utf-8", newline="") as fh:
+def load_names(which: str) -> list[tuple[str, str]]:
+    """(name, language) of one of NAME_SETS."""
+    with open(NAME_SETS[which], encoding="utf-8", newline="") as fh:
         return [(r["name"], r["language"]) for r in csv.DictReader(fh, delimiter="\t")]
 
 
@@ -140,21 +147,6 @@ def collisions(devset: Iterable[DevName],
             if d.language == "Arabic" and skeleton(spelling) in arabic:
                 found.append((d.name, spelling, "skeleton", sorted(arabic[skeleton(spelling)])))
     return found
-
-
-def load_han_full_names(path: Path = HAN_FULL_NAMES_PATH) -> list[tuple[str, str]]:
-    """(name, language) of well-known people's full names in Han characters, as they write
-    them: Chinese ones (a surname and a given name, 周杰伦) and Japanese ones (宮崎駿), to see
-    full names told apart from surnames (inference.evidence, COMMON_CHINESE_SURNAMES)."""
-    return load_han_common(path)
-
-
-def load_script_full_names(path: Path = SCRIPT_FULL_NAMES_PATH) -> list[tuple[str, str]]:
-    """(name, language) of well-known people's full names as they are written in chat: in
-    Hangul without a space (손흥민), in Cyrillic, Greek, Arabic and kana, and Korean and
-    Chinese ones in Latin letters with a hyphenated given name (Son Heung-min, Tsai Ing-wen),
-    to see a full name read as its script and its spelling say (inference.evidence)."""
-    return load_han_common(path)
 
 
 def load_given_names(path: Path = GIVEN_NAMES_PATH) -> dict[str, dict[str, list[str]]]:

@@ -15,9 +15,7 @@ from training.devset import (
     in_latin,
     load_devset,
     load_given_names,
-    load_han_common,
-    load_han_full_names,
-    load_script_full_names,
+    load_names,
 )
 
 NATIVE = {"Russian": {"Cyrillic"}, "Greek": {"Greek"}, "Arabic": {"Arabic"},
@@ -72,7 +70,7 @@ def test_no_dev_name_is_in_the_labelled_data(devset: list[DevName]) -> None:
 
 def test_the_common_han_surnames_are_han_only_and_kept_apart_from_the_dev_set(
         devset: list[DevName]) -> None:
-    names = load_han_common()
+    names = load_names("han_common")
     assert Counter(language for _, language in names).keys() == {"Chinese", "Japanese"}
     assert min(Counter(language for _, language in names).values()) >= 100
     assert len({name for name, _ in names}) == len(names)  # none under both languages
@@ -108,19 +106,19 @@ def test_full_names_put_the_surname_where_its_language_does_and_never_change() -
 
 
 def test_the_han_full_names_are_han_only_sourced_and_kept_apart_from_the_surname_sets() -> None:
-    names = load_han_full_names()
+    names = load_names("han_full_names")
     assert {lang for _, lang in names} == {"Chinese", "Japanese"} and len(names) >= 40
     assert all(name_script(name) == "Han" and 2 <= len(name) <= 4 for name, _ in names)
-    surnames = {n for n, _ in load_han_common()} | {d.name for d in load_devset()}
+    surnames = {n for n, _ in load_names("han_common")} | {d.name for d in load_devset()}
     assert not {n for n, _ in names} & surnames
 
 
 def test_the_script_full_names_span_the_scripts_and_are_kept_apart_from_the_surname_sets() -> None:
-    names = load_script_full_names()
+    names = load_names("script_full_names")
     assert len(names) >= 60 and len(set(names)) == len(names)
     assert {"Korean", "Chinese", "Russian", "Greek", "Arabic", "Japanese", "Vietnamese"} <= {
         lang for _, lang in names}
     scripts_seen = {name_script(name) for name, _ in names}
     assert {"Hangul", "Cyrillic", "Greek", "Arabic", "Kana", "Latin"} <= scripts_seen
-    surnames = {n for n, _ in load_han_common()} | {d.name for d in load_devset()}
+    surnames = {n for n, _ in load_names("han_common")} | {d.name for d in load_devset()}
     assert not {n for n, _ in names} & surnames
