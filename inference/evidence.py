@@ -189,6 +189,10 @@ def _part(shown: str, pattern: str, *languages: str, prefix: bool = False) -> Na
 # many surnames, joined by a hyphen (Al-Khatib, El-Sayed); no name of the data has al- or el-,
 # and the data's Arabic list, Lebanese surnames written without it, has none either. With a
 # space it is not read: "Al Gore" is a given name and a surname.
+# Wikipedia's "Vietnamese alphabet": a syllable may end in nh (Minh, Thanh, Huỳnh) and have
+# the vowels ươ (Trương, Dương), typed -uong; no other of the languages ends a word in nh
+# (Portuguese writes it before a vowel: Cunha) or writes uong (pinyin has uang and ong). Of
+# the data's names, -uong are Vietnamese's alone and -nh hers but for one Russian "Minh".
 NAME_PARTS: tuple[NamePart, ...] = (
     _part("-stra", r"stra$", "Dutch"),
     _part("-sma", r"sma$", "Dutch"),
@@ -196,6 +200,8 @@ NAME_PARTS: tuple[NamePart, ...] = (
     _part("quh", r"quh", "Scottish"),
     _part("z as yogh", r"[ln]zie", "Scottish"),
     _part("-cao", r"..cao$", "Portuguese"),
+    _part("-nh", r"nh$", "Vietnamese"),
+    _part("uong", r"uong", "Vietnamese"),
     _part("al-", r"(?:al|el)[-'’](?=\w)", "Arabic", prefix=True),
 )
 # Vietnamese alone stacks a tone mark on a vowel's own mark (ễ, ậ, ự) and writes the dot
@@ -443,16 +449,19 @@ def _name_parts(lower: str, words: list[str], ratio: float) -> list[Evidence]:
 # ng, m, k, t, p or l. The data has one such name: Ou-Yang, Chinese. Which of the two the
 # syllables are, their spelling can say (Wikipedia: "Revised Romanization of Korean",
 # "McCune–Reischauer", "Wade–Giles", "Hong Kong Government Cantonese Romanisation"): the
-# vowels eo, ae and oe are Korean's alone (Jae-in, Suk-yeol); Korean has no f, q, x, z, hs,
-# ts or tz, nor the vowels ai, ao, ei, ia, ie, iu, ua, uo, nor e before a final n or ng
-# (Ing-wen, Yat-sen, Chiu-wai).
+# vowels eo, ae and oe are Korean's alone (Jae-in, Suk-yeol). So, nearly, is oo: the English
+# spelling of u that Korean given names keep (Joon-ho, Ki-moon, Hyun-woo) and that neither
+# pinyin nor Wade-Giles writes; Hong Kong's romanisation writes it in a few syllables
+# (Yuen Woo-ping), which read as Korean. Korean has no f, q, x, z, hs, ts or tz, nor the
+# vowels ai, ao, ei, ia, ie, iu, ua, uo, nor e before a final n or ng (Ing-wen, Yat-sen,
+# Chiu-wai).
 _SYLLABLE = (r"(?:ch|sh|hs|ts|tz|kk|tt|pp|ss|jj|[bcdfghjklmnprstwyz])?[yw]?"
              r"(?:iao|uai|eou|ae|ai|ao|ei|eo|eu|ee|ia|ie|iu|oe|ou|oo|ua|ui|uo|[aeiou])"
              r"(?:ng|[nmktpl])?")
 _GIVEN_SYLLABLES = re.compile(rf"(?<![\w'’-])({_SYLLABLE})-({_SYLLABLE})(?![\w'’-])")
 # Particles and articles joined by a hyphen are not a given name's syllables (Ben-Al, De-la).
 _NOT_SYLLABLES = frozenset("al el ben ibn de la le van von di du".split())
-_KOREAN_SPELLING = re.compile(r"eo(?!u)|ae|oe")
+_KOREAN_SPELLING = re.compile(r"eo(?!u)|ae|oe|oo")
 _CHINESE_SPELLING = re.compile(
     r"^(?:hs|ts|tz|[fqxz])|ai|ao|ei|eou|ia|ie|iu|ua|uo|(?<![aeiouy])eng?$")
 

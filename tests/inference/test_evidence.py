@@ -104,7 +104,8 @@ def test_spanish_and_portuguese_stress_marks_stand_where_the_stress_breaks_the_d
 
 @pytest.mark.parametrize(("name", "part", "language"), [
     ("Hoekstra", "-stra", "Dutch"), ("Wiersma", "-sma", "Dutch"), ("Andringa", "-inga", "Dutch"),
-    ("Urquhart", "quh", "Scottish"), ("Menzies", "z as yogh", "Scottish")])
+    ("Urquhart", "quh", "Scottish"), ("Menzies", "z as yogh", "Scottish"),
+    ("Khanh", "-nh", "Vietnamese"), ("Truong", "uong", "Vietnamese")])
 def test_name_parts_point_to_the_one_language_that_forms_names_with_them(
         name: str, part: str, language: str) -> None:
     [clue] = name_evidence(name).clues
@@ -200,9 +201,10 @@ def test_a_given_name_of_two_hyphenated_syllables_points_to_korean_or_chinese() 
         found = [c for c in name_evidence(name).clues if c.kind == "name_part"]
         return found[0].labels if found else None
 
-    for name in ("Kim Min-jun", "Son Heung-min", "Lee Min-ho", "Bong Joon-ho"):
+    for name in ("Kim Min-jun", "Son Heung-min", "Lee Min-ho", "Song Kang-ho"):
         assert given(name) == ("Korean", "Chinese"), name  # nothing in the spelling chooses
-    for name in ("Moon Jae-in", "Yoon Suk-yeol", "Choe Hae-won"):  # eo, ae, oe
+    for name in ("Moon Jae-in", "Yoon Suk-yeol", "Choe Hae-won", "Bong Joon-ho", "Ban Ki-moon"):
+        assert given(name) == ("Korean",), name  # eo, ae, oe, oo
         assert given(name) == ("Korean",), name
     for name in ("Tsai Ing-wen", "Sun Yat-sen", "Leung Chiu-wai", "Ma Ying-jeou", "Chow Yun-fat"):
         assert given(name) == ("Chinese",), name  # e before n, ai, eou, f
@@ -254,6 +256,13 @@ def test_cao_typed_without_its_marks_points_to_portuguese() -> None:
         assert [(c.kind, c.labels) for c in name_evidence(name).clues] == [
             ("name_part", ("Portuguese",))], name
     assert not name_evidence("Cao").clues and not name_evidence("Tsao").clues
+
+
+def test_vietnamese_spellings_point_to_vietnamese_in_any_word_of_a_full_name() -> None:
+    for name in ("Ho Chi Minh", "Huynh", "Phan Van Khai", "Dương"):
+        assert ("Vietnamese",) in [c.labels for c in name_evidence(name).clues], name
+    for name in ("Cunha", "Minha", "Huang", "Wong", "Nhan Long"):  # nh before a vowel; uang
+        assert not name_evidence(name).clues, name
 
 
 def test_the_arabic_article_points_to_arabic_when_joined_to_the_name() -> None:
