@@ -122,8 +122,10 @@ _ANY_VOWELS = re.compile(r"[aeiouáéíóúâêôãõàèìòùüï]+")
 _SPANISH_PLAIN = re.compile(r"([aeiou]|[aeiou]s|n)$")
 _PORTUGUESE_PLAIN = re.compile(r"([aeo]s?|am|em|ens)$")
 # Where a letter stands narrows who writes it: Czech writes ú only at the start of a word (ů
-# elsewhere), Spanish writes ü only in güe and güi (Argüelles). (Italian marks a stressed
-# final vowel, but names also carry a stress mark inside: "Tamàro" in the data.)
+# elsewhere), Spanish writes ü only in güe and güi (Argüelles), French writes ç within a
+# word (Besançon, Maçon) where Portuguese also ends one in -ço or -ça (Lourenço, França).
+# (Italian marks a stressed final vowel, but names also carry a stress mark inside:
+# "Tamàro" in the data.)
 # The compound surnames of the Hundred Family Surnames (百家姓), in simplified and
 # traditional forms: two Han characters that are one Chinese surname (司马, 欧阳, 诸葛).
 _COMPOUND = ("万俟 司马 上官 欧阳 夏侯 诸葛 闻人 东方 赫连 皇甫 尉迟 公羊 澹台 公冶 宗政 濮阳 淳于 "
@@ -339,8 +341,10 @@ def placed_languages(lower: str, i: int) -> tuple[str, ...]:
     """The languages that write the letter lower[i] where it stands (see above)."""
     char = lower[i]
     starts = i == 0 or not lower[i - 1].isalpha()
+    ends = re.match(r"[ao](?!\w)", lower[i + 1:i + 3]) is not None
     gone = {"Czech" if char == "ú" and not starts else "",
-            "Spanish" if char == "ü" and not lower[:i].endswith("g") else ""}
+            "Spanish" if char == "ü" and not lower[:i].endswith("g") else "",
+            "French" if char == "ç" and ends and not starts else ""}
     return tuple(lang for lang in letter_languages(char) if lang not in gone)
 
 

@@ -69,11 +69,15 @@ def test_distinctive_letters_point_to_the_orthographies_that_write_them(
 
 
 def test_where_a_letter_stands_narrows_who_writes_it() -> None:
-    """Czech writes ú only at the start of a word; Spanish writes ü only after g."""
+    """Czech writes ú only at the start of a word; Spanish writes ü only after g; French
+    ends no word in -ço or -ça."""
     assert "Czech" not in letters("khúc")["ú"] and "Czech" in letters("úlehla")["ú"]
     assert "Czech" in letters("ú khúc")["ú"]  # one place where Czech writes it is enough
     assert letters("müller")["ü"] == ("German",)
     assert letters("argüelles")["ü"] == ("German", "Spanish")
+    assert letters("lourenço")["ç"] == letters("bragança")["ç"] == ("Portuguese",)
+    for word in ("maçon", "gonçalves", "ça", "lourenços"):
+        assert letters(word)["ç"] == ("French", "Portuguese"), word
     assert letters("khúc", positions=False, spelling=False)["ú"] == letter_languages("ú")
 
 
