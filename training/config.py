@@ -76,8 +76,9 @@ class SentimentConfig:
     # ("not gonna lie, P", "couldn't be more P", "nothing but P"), with its own label
     # (training/idioms.py; data sets "chat+...+idioms")
     idiom_frames: bool = False
-    # with init: a vocabulary row for each emoji it lacks, from the emoji Unicode groups with
-    # it, or to learn where training marks tweets with it (training/emoji_kin.py)
+    # a vocabulary row for each emoji the model lacks, from the emoji Unicode groups with it,
+    # or to learn where training marks tweets with it (training/emoji_kin.py): with init,
+    # before training; a new model's, after it, when its rows mean something
     emoji_kin: bool = False
     # continue training this checkpoint (its vocabulary and weights; the model flags must be
     # its own) instead of starting from word2vec: how a mixture change reaches a shipped

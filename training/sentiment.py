@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 
-from inference.checkpoint import Checkpoint, load_checkpoint
+from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
 from inference.errors import InputError
 from inference.models import ModelConfig, SeqClassifier
 from inference.predictor import Predictor, valid_only
+from inference.registry import shipped_checkpoint
 from inference.tasks import SENTIMENT
 from inference.text import Vocab
 from training import plots, short_text
@@ -191,10 +193,9 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
     if cfg.glove and (cfg.init or cfg.w2v_epochs <= 0 or not 0 < cfg.glove_dim < cfg.emb_dim):
         raise UsageError("--glove goes beside word2vec in a new model's embeddings: give "
                          "--w2v-epochs, no --init, and a --glove-dim below --emb-dim")
-    if cfg.emoji_kin and not cfg.init:
-        raise UsageError("--emoji-kin grows the vocabulary of a trained model; give --init")
     base = continued(cfg) if cfg.init else None
     added: list[str] = []
+    kin_after = cfg.emoji_kin and base is None  # a new model's rows mean nothing until trained
     if base is not None and cfg.emoji_kin:
         base, added = with_emoji_kin(base)
         print(f"emoji kin: {len(added)} emoji join the vocabulary ({len(base.vocab)} units)")
@@ -224,9 +225,30 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
             provenance["teacher_version"] = teacher.version
         path = train_once(step, encode_reviews(reviews, extra), init,
                           out / f"round-{k}" if rounds else out, device,
-                          provenance=provenance, ship=ship and k == rounds)
+                          provenance=provenance, ship=ship and k == rounds and not kin_after)
         step = replace(cfg, teacher=str(path), epochs=cfg.self_training_epochs)
+    if kin_after:
+        emoji_kin_after_training(path)
+        if ship:
+            shutil.copyfile(path, shipped_checkpoint(SENTIMENT.name))
+            print(f"shipped as {shipped_checkpoint(SENTIMENT.name)}")
     return path
+
+
+def emoji_kin_after_training(path: Path) -> None:
+    """The emoji a new model's vocabulary lacks join it from their kin once it is trained,
+    when its rows mean something. Its test figures stand: the test reviews hold none of
+    them (the IMDB test reads the same before and after, docs/results.md)."""
+    ckpt, added = with_emoji_kin(load_checkpoint(path, SENTIMENT.name))
+    ckpt.metrics = {**ckpt.metrics, "emoji_kin_rows": len(added)}
+    ckpt.parent, ckpt.version = ckpt.version, new_version(SENTIMENT.name)
+    save_checkpoint(ckpt, path)
+    print(f"emoji kin: {len(added)} emoji join the trained model's vocabulary "
+          f"({len(ckpt.vocab)} units)")
+    report_path = path.parent / "sentiment_metrics.json"
+    report = json.loads(report_path.read_text())
+    report_path.write_text(json.dumps({**report, "checkpoint": ckpt.metrics}, indent=2))
+    record_short_texts(path, path.parent)
 
 
 def continued(cfg: SentimentConfig) -> Checkpoint:

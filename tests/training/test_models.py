@@ -318,7 +318,7 @@ def test_emoji_kin_grows_a_continued_models_vocabulary_and_it_serves_the_new_emo
     from inference.predictor import Predictor
     from training.emoji_kin import emoji_unit
 
-    data, _, parent, child, printed = _continued(imdb_tar, tmp_path, capsys, "--emoji-kin")
+    _, _, parent, child, printed = _continued(imdb_tar, tmp_path, capsys, "--emoji-kin")
     added = child.vocab.itos[len(parent.vocab):]
     assert child.vocab.itos[:len(parent.vocab)] == parent.vocab.itos  # ids keep their meaning
     assert added and all(unit.startswith("emoji_") for unit in added)
@@ -330,9 +330,36 @@ def test_emoji_kin_grows_a_continued_models_vocabulary_and_it_serves_the_new_emo
             for emoji in "🏆🎂🎄🤮🤣"}  # marks training meets, newer faces with known kin
     assert {unit for unit in read.values() if unit in added}  # served as learnt, not <unk>
     assert all(unit == emoji_unit(emoji) or unit == "<unk>" for emoji, unit in read.items())
-    assert "--emoji-kin grows the vocabulary of a trained model; give --init" in _refused(
-        ["sentiment", "--data", str(data), "--out", str(tmp_path / "x"), *MIXTURE,
-         "--emoji-kin", "--device", "cpu"], capsys)
+
+
+def test_emoji_kin_joins_a_new_models_vocabulary_once_it_is_trained(
+    imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from inference.text import Vocab
+    from training.emoji_kin import with_emoji_kin
+
+    data = short_data(tmp_path / "data")
+    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
+    out = tmp_path / "kin"
+    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *MIXTURE,
+                    "--emoji-kin", "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"],
+                   capsys)
+    grown = load_checkpoint(out / "sentiment.safetensors")
+    n = len(grown.vocab) - grown.metrics["emoji_kin_rows"]
+    embed = grown.state_dict["embed.weight"].float()
+    trained = replace(grown, vocab=Vocab(grown.vocab.itos[:n]),
+                      config=replace(grown.config, vocab_size=n),
+                      state_dict={**grown.state_dict, "embed.weight": embed[:n]})
+    expected, added = with_emoji_kin(trained)  # the rows its trained rows give
+    assert added and grown.vocab.itos == expected.vocab.itos
+    assert all(unit.startswith("emoji_") for unit in added)
+    assert torch.allclose(embed, expected.state_dict["embed.weight"].half().float())
+    assert f"emoji kin: {len(added)} emoji join the trained model's vocabulary" in printed
+    assert grown.metrics["emoji_kin_rows"] == len(added) and grown.parent is not None
+    report = json.loads((out / "sentiment_metrics.json").read_text())
+    assert report["checkpoint"]["emoji_kin_rows"] == len(added) and "short_texts" in report
 
 
 def test_a_model_of_a_pipeline_the_newest_extends_continues_under_the_newest(
