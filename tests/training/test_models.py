@@ -267,22 +267,23 @@ def test_the_chat_mixture_trains_on_reviews_phrases_and_tweets_and_finetune_repl
     assert replayed and not any("zorblax" in t for t in replayed)
 
 
-def _tiny_chat_model(imdb_tar: Path, tmp_path: Path,
-                     capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
-    """A data folder with every chat data set, and a tiny chat model trained on it."""
+def _tiny_chat_model(imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                     *flags: str) -> tuple[Path, Path, str]:
+    """A data folder with every chat data set, a tiny chat model trained on it with these
+    flags, and what the run printed."""
     data = short_data(tmp_path / "data")
     shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
     first = tmp_path / "first" / "sentiment.safetensors"
-    _run(["sentiment", "--data", str(data), "--out", str(first.parent), *MIXTURE,
-          "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"], capsys)
-    return data, first
+    printed = _run(["sentiment", "--data", str(data), "--out", str(first.parent), *MIXTURE,
+                    *flags, "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"], capsys)
+    return data, first, printed
 
 
 def _continued(imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                *flags: str) -> tuple[Path, Path, Checkpoint, Checkpoint, str]:
     """A tiny chat model continued for an epoch with these flags: the data folder, the
     model's path, the model, the continued one, and what the run printed."""
-    data, first = _tiny_chat_model(imdb_tar, tmp_path, capsys)
+    data, first, _ = _tiny_chat_model(imdb_tar, tmp_path, capsys)
     out = tmp_path / "continued"
     printed = _run(["sentiment", "--data", str(data), "--out", str(out), *MIXTURE, *flags,
                     "--init", str(first), "--epochs", "1", "--device", "cpu"], capsys)
@@ -340,13 +341,8 @@ def test_emoji_kin_joins_a_new_models_vocabulary_once_it_is_trained(
     from inference.text import Vocab
     from training.emoji_kin import with_emoji_kin
 
-    data = short_data(tmp_path / "data")
-    shutil.copyfile(imdb_tar, data / "aclImdb_v1.tar.gz")
-    out = tmp_path / "kin"
-    printed = _run(["sentiment", "--data", str(data), "--out", str(out), *MIXTURE,
-                    "--emoji-kin", "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"],
-                   capsys)
-    grown = load_checkpoint(out / "sentiment.safetensors")
+    _, path, printed = _tiny_chat_model(imdb_tar, tmp_path, capsys, "--emoji-kin")
+    grown = load_checkpoint(path)
     n = len(grown.vocab) - grown.metrics["emoji_kin_rows"]
     embed = grown.state_dict["embed.weight"].float()
     trained = replace(grown, vocab=Vocab(grown.vocab.itos[:n]),
@@ -358,14 +354,14 @@ def test_emoji_kin_joins_a_new_models_vocabulary_once_it_is_trained(
     assert torch.allclose(embed, expected.state_dict["embed.weight"].half().float())
     assert f"emoji kin: {len(added)} emoji join the trained model's vocabulary" in printed
     assert grown.metrics["emoji_kin_rows"] == len(added) and grown.parent is not None
-    report = json.loads((out / "sentiment_metrics.json").read_text())
+    report = json.loads((path.parent / "sentiment_metrics.json").read_text())
     assert report["checkpoint"]["emoji_kin_rows"] == len(added) and "short_texts" in report
 
 
 def test_a_model_of_a_pipeline_the_newest_extends_continues_under_the_newest(
     imdb_tar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data, first = _tiny_chat_model(imdb_tar, tmp_path, capsys)
+    data, first, _ = _tiny_chat_model(imdb_tar, tmp_path, capsys)
     older = load_checkpoint(first)
     older.preprocess_version = 3  # v5 extends v4, which extends v3: their units are v3's
     save_checkpoint(older, tmp_path / "v3.safetensors")
