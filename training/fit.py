@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -76,10 +77,13 @@ def fit(
     class_weights: torch.Tensor | None = None,
     init_state: dict[str, torch.Tensor] | None = None,
     provenance: dict | None = None,
+    finish: Callable[[Checkpoint], Checkpoint] | None = None,
     ship: bool = False,
 ) -> tuple[Path, dict]:
     """init_state: pre-trained weights (embeddings, encoder) the classifier starts from;
-    provenance: what else the checkpoint should record about its making (a teacher...)."""
+    provenance: what else the checkpoint should record about its making (a teacher...);
+    finish: what the trained checkpoint becomes before it is saved and scored (a new
+    sentiment model's emoji kin), its metrics kept beside the test figures."""
     out_dir.mkdir(parents=True, exist_ok=True)
     config = model_config(cfg, len(data.vocab), len(data.labels))
     torch.manual_seed(training_seed(cfg))
@@ -104,6 +108,8 @@ def fit(
     ckpt = Checkpoint(task=task, config=config, vocab=data.vocab, labels=data.labels,
                       state_dict=state, version=new_version(task), temperature=temperature,
                       data_fingerprint=data.fingerprint)
+    if finish is not None:
+        ckpt = finish(ckpt)
     path = out_dir / f"{task}.safetensors"
     save_checkpoint(ckpt, path)  # the trained weights are safe before the test set is read
     # Scored on the CPU, where it will be served: the evaluate CLI then reproduces these
@@ -111,7 +117,7 @@ def fit(
     # what the file holds: weights at stored precision, the same temperature).
     metrics = evaluate_examples(Predictor(ckpt, "cpu"), data.test)
     ckpt.metrics = {
-        "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
+        **ckpt.metrics, "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
         "test_ece": metrics["ece"], "test_n": metrics["n"], "temperature": temperature,
         "train_seconds": round(history.seconds, 1), "best_epoch": history.best_epoch,
         "device": str(device), "hyperparameters": asdict(cfg), **(provenance or {}),

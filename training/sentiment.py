@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 
-from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
+from inference.checkpoint import Checkpoint, load_checkpoint
 from inference.errors import InputError
 from inference.models import ModelConfig, SeqClassifier
 from inference.predictor import Predictor, valid_only
-from inference.registry import shipped_checkpoint
 from inference.tasks import SENTIMENT
 from inference.text import Vocab
 from training import plots, short_text
@@ -223,32 +222,22 @@ def train(cfg: SentimentConfig, data: str | Path | None, out: Path, device: torc
             provenance["emoji_kin_rows"] = len(added)
         if teacher:
             provenance["teacher_version"] = teacher.version
+        last = k == rounds
         path = train_once(step, encode_reviews(reviews, extra), init,
-                          out / f"round-{k}" if rounds else out, device,
-                          provenance=provenance, ship=ship and k == rounds and not kin_after)
+                          out / f"round-{k}" if rounds else out, device, provenance=provenance,
+                          finish=emoji_kin_after_training if kin_after and last else None,
+                          ship=ship and last)
         step = replace(cfg, teacher=str(path), epochs=cfg.self_training_epochs)
-    if kin_after:
-        emoji_kin_after_training(path)
-        if ship:
-            shutil.copyfile(path, shipped_checkpoint(SENTIMENT.name))
-            print(f"shipped as {shipped_checkpoint(SENTIMENT.name)}")
     return path
 
 
-def emoji_kin_after_training(path: Path) -> None:
+def emoji_kin_after_training(ckpt: Checkpoint) -> Checkpoint:
     """The emoji a new model's vocabulary lacks join it from their kin once it is trained,
-    when its rows mean something. Its test figures stand: the test reviews hold none of
-    them (the IMDB test reads the same before and after, docs/results.md)."""
-    ckpt, added = with_emoji_kin(load_checkpoint(path, SENTIMENT.name))
-    ckpt.metrics = {**ckpt.metrics, "emoji_kin_rows": len(added)}
-    ckpt.parent, ckpt.version = ckpt.version, new_version(SENTIMENT.name)
-    save_checkpoint(ckpt, path)
+    when its rows mean something, before it is saved and scored."""
+    grown, added = with_emoji_kin(ckpt)
     print(f"emoji kin: {len(added)} emoji join the trained model's vocabulary "
-          f"({len(ckpt.vocab)} units)")
-    report_path = path.parent / "sentiment_metrics.json"
-    report = json.loads(report_path.read_text())
-    report_path.write_text(json.dumps({**report, "checkpoint": ckpt.metrics}, indent=2))
-    record_short_texts(path, path.parent)
+          f"({len(grown.vocab)} units)")
+    return replace(grown, metrics={**grown.metrics, "emoji_kin_rows": len(added)})
 
 
 def continued(cfg: SentimentConfig) -> Checkpoint:
@@ -293,9 +282,10 @@ def pretrained_encoder(cfg: SentimentConfig, reviews: Reviews,
 
 def train_once(cfg: SentimentConfig, encoded: Encoded, init: dict[str, torch.Tensor] | None,
                out: Path, device: torch.device, *, provenance: dict | None = None,
+               finish: Callable[[Checkpoint], Checkpoint] | None = None,
                ship: bool = False) -> Path:
     path, _ = fit(SENTIMENT.name, cfg, encoded, out, device, init_state=init,
-                  provenance=provenance, ship=ship)
+                  provenance=provenance, finish=finish, ship=ship)
     record_short_texts(path, out)
     return path
 

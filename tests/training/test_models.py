@@ -353,9 +353,12 @@ def test_emoji_kin_joins_a_new_models_vocabulary_once_it_is_trained(
     assert all(unit.startswith("emoji_") for unit in added)
     assert torch.allclose(embed, expected.state_dict["embed.weight"].half().float())
     assert f"emoji kin: {len(added)} emoji join the trained model's vocabulary" in printed
-    assert grown.metrics["emoji_kin_rows"] == len(added) and grown.parent is not None
+    assert grown.metrics["emoji_kin_rows"] == len(added) and grown.parent is None  # one save
     report = json.loads((path.parent / "sentiment_metrics.json").read_text())
     assert report["checkpoint"]["emoji_kin_rows"] == len(added) and "short_texts" in report
+    # scored as saved, the kin rows in: the test figures sit beside the kin's count
+    assert report["checkpoint"]["test_accuracy"] == grown.metrics["test_accuracy"]
+    assert report["test"]["model_version"] == grown.version
 
 
 def test_a_model_of_a_pipeline_the_newest_extends_continues_under_the_newest(
