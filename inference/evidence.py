@@ -121,6 +121,7 @@ _STRONG = set("aeoáéóâêô")
 _ANY_VOWELS = re.compile(r"[aeiouáéíóúâêôãõàèìòùüï]+")
 _SPANISH_PLAIN = re.compile(r"([aeiou]|[aeiou]s|n)$")
 _PORTUGUESE_PLAIN = re.compile(r"([aeo]s?|am|em|ens)$")
+_WORD_END_AFTER_CEDILLA = re.compile(r"[ao](?!\w)")  # after ç: -ço, -ça ending a word
 # Where a letter stands narrows who writes it: Czech writes ú only at the start of a word (ů
 # elsewhere), Spanish writes ü only in güe and güi (Argüelles), French writes ç within a
 # word (Besançon, Maçon) where Portuguese also ends one in -ço or -ça (Lourenço, França).
@@ -341,10 +342,10 @@ def placed_languages(lower: str, i: int) -> tuple[str, ...]:
     """The languages that write the letter lower[i] where it stands (see above)."""
     char = lower[i]
     starts = i == 0 or not lower[i - 1].isalpha()
-    ends = re.match(r"[ao](?!\w)", lower[i + 1:i + 3]) is not None
     gone = {"Czech" if char == "ú" and not starts else "",
             "Spanish" if char == "ü" and not lower[:i].endswith("g") else "",
-            "French" if char == "ç" and ends and not starts else ""}
+            "French" if char == "ç" and not starts and _WORD_END_AFTER_CEDILLA.match(lower, i + 1)
+            else ""}
     return tuple(lang for lang in letter_languages(char) if lang not in gone)
 
 
