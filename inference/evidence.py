@@ -248,12 +248,9 @@ def clue(kind: str, feature: str, languages: tuple[str, ...], ratio: float) -> E
         text = f"the Gaelic particle {feature} ({' or '.join(languages)})"
     elif kind == "han_form":
         text = f"{feature}: a character only {languages[0]} writes"
-    elif kind == "han_length" and len(languages) > 1:
+    elif kind == "han_length" and feature != "1" and "Chinese" in languages:
         text = (f"{feature} Han characters, a common Chinese surname first: a Chinese full "
-                "name as likely as a Japanese name")
-    elif kind == "han_length" and feature != "1" and languages == ("Chinese",):
-        text = (f"{feature} Han characters, a common Chinese surname first: a Chinese full "
-                "name")
+                f"name{' as likely as a Japanese name' if len(languages) > 1 else ''}")
     elif kind == "han_length":
         n = int(feature)
         text = (f"{n} Han character{'s' if n > 1 else ''}: "
