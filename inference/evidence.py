@@ -122,9 +122,17 @@ _ANY_VOWELS = re.compile(r"[aeiouáéíóúâêôãõàèìòùüï]+")
 _SPANISH_PLAIN = re.compile(r"([aeiou]|[aeiou]s|n)$")
 _PORTUGUESE_PLAIN = re.compile(r"([aeo]s?|am|em|ens)$")
 _WORD_END_AFTER_CEDILLA = re.compile(r"[ao](?!\w)")  # after ç: -ço, -ça ending a word
+# Italian writes a grave on a word of one syllable only where its vowel ends a diphthong
+# (più, può, ciò, già) or tells it from a homograph (è, dà, là; Wikipedia: "Italian
+# orthography"): "Lò" is not Italian. Its acute is left alone: Italian writes it on
+# monosyllables more freely (né, sé, ché), and the data's Italian list has "Ré".
+_ITALIAN_MARKS = set("àèìòù")
+_ITALIAN_MARKED_MONOSYLLABLES = frozenset("è dà dì là lì sì tè".split())
+_WORDS = re.compile(r"\w+")
 # Where a letter stands narrows who writes it: Czech writes ú only at the start of a word (ů
 # elsewhere), Spanish writes ü only in güe and güi (Argüelles), French writes ç within a
-# word (Besançon, Maçon) where Portuguese also ends one in -ço or -ça (Lourenço, França).
+# word (Besançon, Maçon) where Portuguese also ends one in -ço or -ça (Lourenço, França),
+# Italian marks a word of one syllable only as said above.
 # (Italian marks a stressed final vowel, but names also carry a stress mark inside:
 # "Tamàro" in the data.)
 # The compound surnames of the Hundred Family Surnames (百家姓), in simplified and
@@ -342,8 +350,20 @@ def placed_languages(lower: str, i: int) -> tuple[str, ...]:
     gone = {"Czech" if char == "ú" and not starts else "",
             "Spanish" if char == "ü" and not lower[:i].endswith("g") else "",
             "French" if char == "ç" and not starts and _WORD_END_AFTER_CEDILLA.match(lower, i + 1)
-            else ""}
+            else "",
+            "Italian" if char in _ITALIAN_MARKS and not _italian_mark(lower, i) else ""}
     return tuple(lang for lang in letter_languages(char) if lang not in gone)
+
+
+def _italian_mark(lower: str, i: int) -> bool:
+    """Whether Italian writes the marked vowel lower[i] where it stands (see above): in a word
+    of more than one syllable anywhere, as names mark their stress (Airò, Tamàro)."""
+    word = next(m for m in _WORDS.finditer(lower) if m.start() <= i < m.end())
+    runs = list(_ANY_VOWELS.finditer(word.group()))
+    if len(runs) > 1 or word.group() in _ITALIAN_MARKED_MONOSYLLABLES:
+        return True
+    j = i - word.start()
+    return j == runs[0].end() - 1 > runs[0].start() and word.group()[j - 1] in "iu"
 
 
 def irish_spelling(lower: str) -> bool:

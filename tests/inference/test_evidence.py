@@ -70,7 +70,7 @@ def test_distinctive_letters_point_to_the_orthographies_that_write_them(
 
 def test_where_a_letter_stands_narrows_who_writes_it() -> None:
     """Czech writes ú only at the start of a word; Spanish writes ü only after g; French
-    ends no word in -ço or -ça."""
+    ends no word in -ço or -ça; Italian writes a grave on few words of one syllable."""
     assert "Czech" not in letters("khúc")["ú"] and "Czech" in letters("úlehla")["ú"]
     assert "Czech" in letters("ú khúc")["ú"]  # one place where Czech writes it is enough
     assert letters("müller")["ü"] == ("German",)
@@ -78,6 +78,10 @@ def test_where_a_letter_stands_narrows_who_writes_it() -> None:
     assert letters("lourenço")["ç"] == letters("bragança")["ç"] == ("Portuguese",)
     for word in ("maçon", "gonçalves", "ça", "lourenços"):
         assert letters(word)["ç"] == ("French", "Portuguese"), word
+    # Italian marks one syllable only ending a diphthong or against a homograph.
+    assert letters("lò")["ò"] == letters("lò văn")["ò"] == ("Vietnamese",)
+    for word in ("può", "ciò", "là", "airò", "tamàro", "ré"):
+        assert "Italian" in letters(word)[next(c for c in word if c in "òàé")], word
     assert letters("khúc", positions=False, spelling=False)["ú"] == letter_languages("ú")
 
 
