@@ -76,6 +76,9 @@ class SentimentConfig:
     # ("not gonna lie, P", "couldn't be more P", "nothing but P"), with its own label
     # (training/idioms.py; data sets "chat+...+idioms")
     idiom_frames: bool = False
+    # with chat_data: reviewers' advice whose negation keeps its verdict ("don't waste your
+    # money", "don't miss it"), with that verdict (training/advice.py; "chat+...+advice")
+    advice_frames: bool = False
     # a vocabulary row for each emoji the model lacks, from the emoji Unicode groups with it,
     # or to learn where training marks tweets with it (training/emoji_kin.py): with init,
     # before training; a new model's, after it, when its rows mean something

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from inference.tasks import task_spec
+from training.advice import advice
 from training.alone import said_alone, tweet_shares
 from training.chat_marks import with_marks
 from training.contrast import contrasted
@@ -88,16 +89,18 @@ class ChatSentiment:
     SST-2's one-word phrases come as the verdict of messages that concede a word of the other
     label first (training/contrast.py). With `idioms`, they come in idioms whose negation
     does not reverse them ("not gonna lie, P", "couldn't be more P", "nothing but P") with
-    their own label (training/idioms.py).
+    their own label (training/idioms.py). With `advice`, reviewers' warnings and
+    recommendations whose negation keeps their verdict ("don't waste your money", "don't
+    miss it") come with it (training/advice.py).
     """
 
     TWEET_MARKS = 0.2
 
     def __init__(self, neutral: bool = False, frames: bool = False, asked: bool = False,
                  double: bool = False, alone: bool = False, contrast: bool = False,
-                 idioms: bool = False) -> None:
+                 idioms: bool = False, advice: bool = False) -> None:
         self.neutral, self.frames, self.asked, self.alone = neutral, frames, asked, alone
-        self.contrast, self.idioms = contrast, idioms
+        self.contrast, self.idioms, self.advice = contrast, idioms, advice
         self.double = frames and double
 
     @property
@@ -105,7 +108,8 @@ class ChatSentiment:
         """What a checkpoint records as its data set, so that a finetune replays this mixture."""
         return ("chat" + "+neutral" * self.neutral + "+negation" * self.frames
                 + "+double" * self.double + "+questions" * self.asked + "+alone" * self.alone
-                + "+contrast" * self.contrast + "+idioms" * self.idioms)
+                + "+contrast" * self.contrast + "+idioms" * self.idioms
+                + "+advice" * self.advice)
 
     def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]:
         return Imdb().test(data, labels)
@@ -128,6 +132,8 @@ class ChatSentiment:
             short_train += contrasted(sst_train, seed)
         if self.idioms:
             short_train += idioms(sst_train, tweets["train"], seed)
+        if self.advice:
+            short_train += advice()
         short_val = sst_val + tweets["val"]
         named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]
         return TrainVal(reviews.train + named[0], reviews.val + named[1],
@@ -136,7 +142,7 @@ class ChatSentiment:
 
 DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb()} | {
     chat.name: chat for chat in (ChatSentiment(*flags) for flags in product((False, True),
-                                                                          repeat=7))}
+                                                                          repeat=8))}
 
 
 def dataset_of(task: str, trained_on: str | None = None) -> Dataset:

@@ -7,7 +7,7 @@ used to tune or calibrate (the non-English file's "tune" half excepted, for the 
 threshold only).
 
     python -m training evaluate sentiment \
-        --suite behaviour|negation|emoji|questions|non_english [--part tune|final]
+        --suite behaviour|negation|emoji|questions|idioms|advice|non_english [--part tune|final]
 """
 
 from __future__ import annotations
@@ -62,6 +62,10 @@ def idiom_cases(path: Path = EVAL_DIR / "idioms.tsv") -> list[Case]:
     return behaviour_cases(path)
 
 
+def advice_cases(path: Path = EVAL_DIR / "advice.tsv") -> list[Case]:
+    return behaviour_cases(path)
+
+
 def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
                       part: str | None = None) -> list[Case]:
     """Every message expects the unknown-language verdict; `part`: only that half."""
@@ -70,7 +74,7 @@ def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
 
 
 SUITES = {"behaviour": behaviour_cases, "negation": negation_cases, "emoji": emoji_cases,
-          "questions": question_cases, "idioms": idiom_cases,
+          "questions": question_cases, "idioms": idiom_cases, "advice": advice_cases,
           "non_english": non_english_cases}
 
 

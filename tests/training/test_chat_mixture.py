@@ -3,7 +3,7 @@ training tweets (training/chat_marks.py), negated phrases (training/negation.py)
 SST's annotators rated neutral (training/neutral.py), questions (training/questions.py), words
 said alone as sure as the tweets are of them (training/alone.py), contrasts whose verdict
 comes after a concession (training/contrast.py), idioms whose negation does not reverse what
-they say (training/idioms.py)."""
+they say (training/idioms.py), advice whose negation keeps its verdict (training/advice.py)."""
 
 import shutil
 from collections import Counter
@@ -15,6 +15,7 @@ import pytest
 
 from inference.chat_text import normalize_chat, tokenize_chat
 from tests.helpers import short_data
+from training.advice import ENDINGS, IMPERATIVES, RECOMMENDATIONS, WARNINGS, advice
 from training.alone import COPIES, MIN_TWEETS, said_alone, tweet_shares
 from training.alone import held_out as alone_held_out
 from training.chat_marks import EMOTICONS, with_marks
@@ -258,7 +259,7 @@ def test_the_question_mixture_adds_the_questions_and_keeps_validation(
     expected = [(text, LABELS[y]) for text, y in questions(sst_train, sst_val, 0)]
     assert len(expected) >= 4 and with_questions.train == plain.train + expected
     assert {"chat+questions", "chat+neutral+negation+questions"} <= set(DATASETS)
-    assert len(DATASETS) == 2 + 96  # double negation only with the frames
+    assert len(DATASETS) == 2 + 192  # double negation only with the frames
 
 
 def test_the_double_negation_mixture_negates_every_framed_word_twice(
@@ -415,17 +416,32 @@ RATED = [("great", 1), ("superb", 1), ("dull", 0), ("awful", 0)]  # SST-2 words 
     ("alone", [], lambda train, val, tweets: said_alone(tweet_shares(tweets, train + val)),
      5 * COPIES),
     ("contrast", RATED, lambda train, val, tweets: contrasted(train, 0), 4 * FRAMES),
-    ("idioms", RATED, lambda train, val, tweets: idioms(train, tweets, 0), 4 * 4)],
-    ids=["alone", "contrast", "idioms"])
+    ("idioms", RATED, lambda train, val, tweets: idioms(train, tweets, 0), 4 * 4),
+    ("advice", [], lambda train, val, tweets: advice(),
+     len(IMPERATIVES) * len(ENDINGS) * (len(WARNINGS) + len(RECOMMENDATIONS)))],
+    ids=["alone", "contrast", "idioms", "advice"])
 def test_an_addition_to_the_mixture_adds_its_examples_and_keeps_validation(
         part: str, phrases: Phrases,
         made: Callable[[Phrases, Phrases, Phrases], Phrases], at_least: int,
         imdb_tar: Path, tmp_path: Path) -> None:
-    """Words alone (training/alone.py), contrasts (training/contrast.py) and idioms
-    (training/idioms.py) each add what their module makes of the small data, after the rest."""
+    """Words alone (training/alone.py), contrasts (training/contrast.py), idioms
+    (training/idioms.py) and advice (training/advice.py) each add what their module makes of
+    the small data, after the rest."""
     plain, more, data = _mixtures(imdb_tar, tmp_path, phrases, {"neutral": True}, {part: True})
     sst_train, sst_val = sst2_splits(locate("sst2", data))
     tweets = tweet_splits(locate("sentiment140", data))["train"]
     expected = [(text, LABELS[y]) for text, y in made(sst_train, sst_val, tweets)]
     assert len(expected) >= at_least and more.train == plain.train + expected
     assert f"chat+neutral+{part}" in DATASETS
+
+
+def test_advice_keeps_its_verdict_under_each_imperative_and_ending() -> None:
+    """A warning is negative and a recommendation positive, however chat negates and ends
+    it; each example is made once."""
+    made = advice()
+    assert len(made) == len(set(made)) == len(IMPERATIVES) * len(ENDINGS) * (
+        len(WARNINGS) + len(RECOMMENDATIONS))
+    assert ("don't waste your money", 0) in made and ("do not miss it!", 1) in made
+    assert ("dont bother, trust me", 0) in made and ("just don't hesitate", 1) in made
+    assert {text for text, _ in made if text.startswith("don't ")} == {
+        f"don't {what}{end}" for what in WARNINGS + RECOMMENDATIONS for end in ENDINGS}

@@ -306,7 +306,8 @@ def test_a_chat_model_continues_on_the_neutral_mixture_with_its_own_vocabulary(
     assert "(it differs in hidden); give its own model flags" in _refused(
         [*sentiment, *MIXTURE, "--hidden", "32", "--init", str(first), "--device", "cpu"], capsys)
     for flag in ("--neutral-words", "--negation-frames", "--question-frames",
-                 "--double-negation", "--said-alone", "--contrast-frames", "--idiom-frames"):
+                 "--double-negation", "--said-alone", "--contrast-frames", "--idiom-frames",
+                 "--advice-frames"):
         assert f"{flag} adds to the chat mixture; drop --no-chat-data" in _refused(
             [*sentiment, *TINY_SENTIMENT, flag, "--device", "cpu"], capsys)
     assert "--double-negation changes the negation frames; give --negation-frames" in _refused(

@@ -12,10 +12,12 @@ from inference.registry import shipped_checkpoint
 from inference.tasks import SENTIMENT
 from inference.text import UNK_ID
 from inference.verdict import NOT_SURE, SURE, UNKNOWN_LANGUAGE
+from training.advice import advice
 from training.cli import main
 from training.suites import (
     GATE,
     Case,
+    advice_cases,
     behaviour_cases,
     emoji_cases,
     idiom_cases,
@@ -94,6 +96,23 @@ def test_the_idiom_probe_has_both_labels_in_each_idiom_and_plain_controls() -> N
     written = {c.text for suite in (behaviour_cases, negation_cases, question_cases)
                for c in suite()}
     assert not {c.text for c in cases} & written
+
+
+def test_the_advice_probe_holds_what_the_advice_module_does_not_write() -> None:
+    """Warnings negative and recommendations positive, each with a negation, plain controls
+    of both labels; none of them a text training/advice.py makes, nor any other probe's."""
+    cases = advice_cases()
+    counts = Counter(c.group for c in cases)
+    assert set(counts) == {"warning", "recommendation", "plain"} and min(counts.values()) >= 6
+    assert {c.expected for c in cases if c.group == "warning"} == {"negative"}
+    assert {c.expected for c in cases if c.group == "recommendation"} == {"positive"}
+    assert {c.expected for c in cases if c.group == "plain"} == {"positive", "negative"}
+    assert all(re.search(r"\b(?:don't|dont|do not)\b", c.text) for c in cases
+               if c.group != "plain")
+    written = {c.text for suite in (behaviour_cases, negation_cases, question_cases,
+                                    idiom_cases) for c in suite()}
+    assert not {c.text for c in cases} & (written | {text for text, _ in advice()})
+    assert len({c.text for c in cases}) == len(cases)
 
 
 def test_no_emoji_of_the_probe_is_one_the_shipped_vocabulary_learnt_from_its_data() -> None:
