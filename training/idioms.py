@@ -1,7 +1,7 @@
 """Idioms in which a negation does not reverse what is said, taught by construction.
 
 Chat is full of them, and every frame the model learnt negation from says the opposite: the
-shipped model (`sentiment-20261205-093617`) reads "not gonna lie it was good" as 82%
+model shipped on 5 December (`sentiment-20261205-093617`) read "not gonna lie it was good" as 82%
 negative, "couldn't be happier" as 72% negative and "doesn't get any better than this" as 92%
 negative (training/eval/idioms.tsv). Three kinds, each filled with SST-2's own rated
 one-word phrases and carrying the word's label:

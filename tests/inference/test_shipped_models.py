@@ -115,17 +115,20 @@ async def test_smith_is_a_known_name_of_three_languages() -> None:
 
 
 def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
-    """The chat model continued for an epoch on the chat mixture with SST-2's neutral words,
-    its words in chat's negation frames (each also negated twice) and in questions, tweet
-    words said alone as sure as the tweets (training/alone.py), its vocabulary grown by the
-    emoji it lacked (training/emoji_kin.py; pipeline v5: typos respelt, a question asking
-    agreement read as its statement), then calibrated on short-text validation
-    (training/short_text.py): its short-input temperature and verdicts travel in the
-    checkpoint, the weights are its parent's."""
+    """One model trained in one stage on the chat mixture with SST-2's neutral words, its
+    words in chat's negation frames (each also negated twice) and in questions, tweet words
+    said alone as sure as the tweets (training/alone.py) and reviewers' advice
+    (training/advice.py), taught by the IMDB model, its embeddings from word2vec and GloVe,
+    its vocabulary grown after training by the emoji it lacked (training/emoji_kin.py;
+    pipeline v5: typos respelt, a question asking agreement read as its statement), then
+    calibrated on short-text validation (training/short_text.py): its short-input
+    temperature and verdicts travel in the checkpoint, the weights are its parent's."""
     ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
-    assert ckpt.parent == "sentiment-20261205-093522"
-    assert ckpt.metrics["init_version"] == "sentiment-20261204-225108"
-    assert ckpt.metrics["dataset"] == "chat+neutral+negation+double+questions+alone"
+    assert ckpt.parent == "sentiment-20261205-222542"
+    assert "init_version" not in ckpt.metrics  # trained from scratch, not continued
+    assert ckpt.metrics["teacher_version"] == "sentiment-20261204-054145"
+    assert ckpt.metrics["dataset"] == "chat+neutral+negation+double+questions+alone+advice"
+    assert ckpt.metrics["hyperparameters"]["glove_dim"] == 50
     assert ckpt.preprocess_version == 5
     assert ckpt.metrics["emoji_kin_rows"] == 550
     assert len(ckpt.vocab) == ckpt.config.vocab_size == 40_000 + 550
@@ -176,6 +179,17 @@ def test_shipped_sentiment_reads_chat_negations(sentiment: Predictor, text: str,
                                                 label: str) -> None:
     """Negation frames (training/negation.py): "no regrets" and "no problems" were coin
     flips, and framing two-word fragments too had turned "don't waste your money" positive."""
+    [answer] = sentiment.predict([text])
+    assert (answer.label, answer.confidence) == (label, "sure"), answer.top
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("don't bother", "negative"), ("don't waste your time", "negative"),
+    ("don't miss it", "positive"), ("don't hesitate to buy it", "positive")])
+def test_shipped_sentiment_reads_advice_by_its_verdict(sentiment: Predictor, text: str,
+                                                       label: str) -> None:
+    """Advice (training/advice.py): the model shipped before read "don't bother" as positive
+    and "don't miss it" and "don't hesitate to buy it" as coin flips."""
     [answer] = sentiment.predict([text])
     assert (answer.label, answer.confidence) == (label, "sure"), answer.top
 
