@@ -4,11 +4,11 @@ The negation frames teach that a negation reverses the word it governs ("i don't
 and chat's commonest verdict in a review's last line does not work that way: telling someone
 not to spend on a thing condemns it, telling them not to miss it praises it. The models
 trained with the frames in all their epochs read "don't waste your money" and "don't bother"
-as positive, and every model read "don't miss this movie" as a coin flip and "don't let this
-one pass you by" as negative (training/eval/advice.tsv, written before this module). The
-reviewers' warnings and recommendations, a closed set of verbs of spending, going and
-waiting, are written here by hand, each in the ways chat negates an imperative and with its
-endings; the probe holds other verbs and objects, to measure how far they carry.
+as positive, and every model before them read "don't miss this movie" as a coin flip and
+"don't let this one pass you by" as negative (training/eval/advice.tsv, written before this
+module). The reviewers' warnings and recommendations, a closed set of verbs of spending,
+going and waiting, are written here by hand, each in the ways chat negates an imperative and
+with its endings; the probe holds other verbs and objects, to measure how far they carry.
 """
 
 from __future__ import annotations
