@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from inference.errors import InputError
@@ -42,28 +43,10 @@ def _rows(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-def behaviour_cases(path: Path = EVAL_DIR / "behaviour.tsv") -> list[Case]:
-    return [Case(r["category"], r["expected"], r["text"]) for r in _rows(path)]
-
-
-def negation_cases(path: Path = EVAL_DIR / "negation.tsv") -> list[Case]:
-    return behaviour_cases(path)
-
-
-def emoji_cases(path: Path = EVAL_DIR / "emoji.tsv") -> list[Case]:
-    return behaviour_cases(path)
-
-
-def question_cases(path: Path = EVAL_DIR / "questions.tsv") -> list[Case]:
-    return behaviour_cases(path)
-
-
-def idiom_cases(path: Path = EVAL_DIR / "idioms.tsv") -> list[Case]:
-    return behaviour_cases(path)
-
-
-def advice_cases(path: Path = EVAL_DIR / "advice.tsv") -> list[Case]:
-    return behaviour_cases(path)
+def labelled_cases(name: str) -> list[Case]:
+    """The cases of a suite that expects a label or a verdict: training/eval/<name>.tsv."""
+    return [Case(r["category"], r["expected"], r["text"])
+            for r in _rows(EVAL_DIR / f"{name}.tsv")]
 
 
 def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
@@ -73,8 +56,8 @@ def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
             if part is None or r["part"] == part]
 
 
-SUITES = {"behaviour": behaviour_cases, "negation": negation_cases, "emoji": emoji_cases,
-          "questions": question_cases, "idioms": idiom_cases, "advice": advice_cases,
+LABELLED = ("behaviour", "negation", "emoji", "questions", "idioms", "advice")
+SUITES = {**{name: partial(labelled_cases, name) for name in LABELLED},
           "non_english": non_english_cases}
 
 

@@ -17,13 +17,8 @@ from training.cli import main
 from training.suites import (
     GATE,
     Case,
-    advice_cases,
-    behaviour_cases,
-    emoji_cases,
-    idiom_cases,
-    negation_cases,
+    labelled_cases,
     non_english_cases,
-    question_cases,
     right,
     run_suite,
     tally,
@@ -34,7 +29,7 @@ CATEGORIES = {"negation", "double negation", "contrast", "intensifiers", "emoji"
 
 
 def test_the_behaviour_suite_covers_every_category_with_ten_cases() -> None:
-    cases = behaviour_cases()
+    cases = labelled_cases("behaviour")
     counts = Counter(c.group for c in cases)
     assert len(cases) >= 150 and set(counts) == CATEGORIES
     assert min(counts.values()) >= 10
@@ -43,18 +38,18 @@ def test_the_behaviour_suite_covers_every_category_with_ten_cases() -> None:
 
 
 def test_the_negation_probe_pairs_negations_with_their_plain_words() -> None:
-    cases = negation_cases()
+    cases = labelled_cases("negation")
     counts = Counter(c.group for c in cases)
     assert set(counts) == {"negated negative", "negated positive", "double negation", "plain"}
     assert min(counts.values()) >= 16
     assert {c.expected for c in cases} == {"positive", "negative"}
     # written apart from the behaviour suite: no case of it again
-    assert not {c.text for c in cases} & {c.text for c in behaviour_cases()}
+    assert not {c.text for c in cases} & {c.text for c in labelled_cases("behaviour")}
     assert len({c.text for c in cases}) == len(cases)
 
 
 def test_the_emoji_probe_pairs_each_text_with_an_emoji_of_each_sign() -> None:
-    cases = emoji_cases()
+    cases = labelled_cases("emoji")
     assert {c.group for c in cases} == {"alone", "pair"}
     assert len(cases) >= 50 and {c.expected for c in cases} == {"positive", "negative"}
     assert len({c.text for c in cases}) == len(cases)
@@ -67,11 +62,11 @@ def test_the_emoji_probe_pairs_each_text_with_an_emoji_of_each_sign() -> None:
 
 
 def test_the_question_probe_pairs_each_question_about_a_quality_with_its_statement() -> None:
-    cases = question_cases()
+    cases = labelled_cases("questions")
     counts = Counter(c.group for c in cases)
     assert set(counts) == {"asking", "quality asked", "quality said", "rhetorical"}
     assert min(counts.values()) >= 12 and len({c.text for c in cases}) == len(cases)
-    assert not {c.text for c in cases} & {c.text for c in behaviour_cases()}
+    assert not {c.text for c in cases} & {c.text for c in labelled_cases("behaviour")}
     expected = {group: {c.expected for c in cases if c.group == group} for group in counts}
     assert expected["asking"] == expected["quality asked"] == {NOT_SURE}
     assert expected["quality said"] == expected["rhetorical"] == {"positive", "negative"}
@@ -84,7 +79,7 @@ def test_the_question_probe_pairs_each_question_about_a_quality_with_its_stateme
 
 
 def test_the_idiom_probe_has_both_labels_in_each_idiom_and_plain_controls() -> None:
-    cases = idiom_cases()
+    cases = labelled_cases("idioms")
     counts = Counter(c.group for c in cases)
     assert set(counts) == {"candour", "limit", "exception", "plain"}
     assert min(counts.values()) >= 8 and len({c.text for c in cases}) == len(cases)
@@ -93,15 +88,15 @@ def test_the_idiom_probe_has_both_labels_in_each_idiom_and_plain_controls() -> N
     # each idiom's case carries a negation word that the idiom keeps from reversing it
     negation = re.compile(r"\b(?:not|no|never|nothing|can't|couldn't|won't|doesn't)\b")
     assert all(negation.search(c.text) for c in cases if c.group != "plain")
-    written = {c.text for suite in (behaviour_cases, negation_cases, question_cases)
-               for c in suite()}
+    written = {c.text for name in ("behaviour", "negation", "questions")
+               for c in labelled_cases(name)}
     assert not {c.text for c in cases} & written
 
 
 def test_the_advice_probe_holds_what_the_advice_module_does_not_write() -> None:
     """Warnings negative and recommendations positive, each with a negation, plain controls
     of both labels; none of them a text training/advice.py makes, nor any other probe's."""
-    cases = advice_cases()
+    cases = labelled_cases("advice")
     counts = Counter(c.group for c in cases)
     assert set(counts) == {"warning", "recommendation", "plain"} and min(counts.values()) >= 6
     assert {c.expected for c in cases if c.group == "warning"} == {"negative"}
@@ -109,8 +104,8 @@ def test_the_advice_probe_holds_what_the_advice_module_does_not_write() -> None:
     assert {c.expected for c in cases if c.group == "plain"} == {"positive", "negative"}
     assert all(re.search(r"\b(?:don't|dont|do not)\b", c.text) for c in cases
                if c.group != "plain")
-    written = {c.text for suite in (behaviour_cases, negation_cases, question_cases,
-                                    idiom_cases) for c in suite()}
+    written = {c.text for name in ("behaviour", "negation", "questions", "idioms")
+               for c in labelled_cases(name)}
     assert not {c.text for c in cases} & (written | {text for text, _ in advice()})
     assert len({c.text for c in cases}) == len(cases)
 
@@ -122,7 +117,7 @@ def test_no_emoji_of_the_probe_is_one_the_shipped_vocabulary_learnt_from_its_dat
     ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
     grown_from = len(ckpt.vocab) - ckpt.metrics.get("emoji_kin_rows", 0)
     pipeline = SENTIMENT.pipeline(ckpt.preprocess_version)
-    for case in emoji_cases():
+    for case in labelled_cases("emoji"):
         units, _ = pipeline.units(pipeline.normalize(case.text))
         emoji = [u for u in units if u.startswith("emoji_")]
         assert emoji and all(i == UNK_ID or i >= grown_from
@@ -150,7 +145,7 @@ def shipped() -> Predictor:
 
 
 def test_the_shipped_model_passes_the_behaviour_suite(shipped: Predictor) -> None:
-    result = run_suite(shipped, behaviour_cases())
+    result = run_suite(shipped, labelled_cases("behaviour"))
     assert result["gated_accuracy"] >= GATE, result["groups"]
 
 
