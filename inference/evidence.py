@@ -359,11 +359,10 @@ def _italian_mark(lower: str, i: int) -> bool:
     """Whether Italian writes the marked vowel lower[i] where it stands (see above): in a word
     of more than one syllable anywhere, as names mark their stress (Airò, Tamàro)."""
     word = next(m for m in _WORDS.finditer(lower) if m.start() <= i < m.end())
-    runs = list(_ANY_VOWELS.finditer(word.group()))
-    if len(runs) > 1 or word.group() in _ITALIAN_MARKED_MONOSYLLABLES:
-        return True
+    syllables = _syllables(word.group(), portuguese=False)
     j = i - word.start()
-    return j == runs[0].end() - 1 > runs[0].start() and word.group()[j - 1] in "iu"
+    return (max(syllables.values()) > 1 or word.group() in _ITALIAN_MARKED_MONOSYLLABLES
+            or (j - 1 in syllables and word.group()[j - 1] in "iu"))  # più, può: a diphthong
 
 
 def irish_spelling(lower: str) -> bool:
