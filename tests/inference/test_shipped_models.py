@@ -128,7 +128,8 @@ def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
     assert "init_version" not in ckpt.metrics  # trained from scratch, not continued
     assert ckpt.metrics["teacher_version"] == "sentiment-20261204-054145"
     assert ckpt.metrics["dataset"] == "chat+neutral+negation+double+questions+alone+advice"
-    assert ckpt.metrics["hyperparameters"]["glove_dim"] == 50
+    trained_with = ckpt.metrics["hyperparameters"]
+    assert trained_with["glove"] and trained_with["glove_dim"] == 50  # 50 is the default too
     assert ckpt.preprocess_version == 5
     assert ckpt.metrics["emoji_kin_rows"] == 550
     assert len(ckpt.vocab) == ckpt.config.vocab_size == 40_000 + 550
