@@ -20,9 +20,10 @@ SST-2's validation part, words no training example uses in the way measured:
 and each of these as a person sees it: how many are answered as sure and right, and as sure
 and wrong (`held_out_sure`).
 From the training tweets, the words no one-word example teaches (training/alone.py
-`held_out`: said alone, how near the tweets' share). Then the unknown-language check on the
-non-English "final" half and on English text; ECE and a reliability diagram; the
-risk-coverage curve with the not-sure threshold on it.
+`held_out`: said alone, how near the tweets' share), and the emoji and emoticons the tweets are
+marked with (training/chat_marks.py `mark_shares`), taught alone or held out. Then the
+unknown-language check on the non-English "final" half and on English text; ECE and a
+reliability diagram; the risk-coverage curve with the not-sure threshold on it.
 
     python -m benchmarks.sentiment_chat --data ../shared/data [--checkpoint PATH]
 
@@ -54,6 +55,7 @@ from inference.registry import shipped_checkpoint
 from inference.verdict import NOT_SURE, SURE, UNKNOWN_WORDS
 from training.alone import held_out as alone_held_out
 from training.alone import tweet_shares
+from training.chat_marks import mark_shares
 from training.contrast import held_out as contrast_held_out
 from training.data import load_imdb, locate
 from training.idioms import held_out as idioms_held_out
@@ -111,24 +113,28 @@ def labels_right(predictor: Predictor, examples: list[tuple[str, int]]) -> float
 
 
 def alone_scores(predictor: Predictor, shares: dict[str, float]) -> dict:
-    """How the answers to words said alone agree with the tweets' shares
+    """How the answers to words (or emoji) said alone agree with the tweets' shares
     (training/alone.py): the mean distance of the positive probability from the share; of
     the words the tweets use about as often in each class (EVEN), how many read as not
     sure; of the words they lean on (LEANING from a half), how many read with the tweets'
-    label."""
-    words = list(shares)
-    answers = predictor.predict(words)
+    label, and how many of them a person sees answered as sure and right. Words the
+    pipeline refuses (a lone box-drawing mark) are left out."""
+    read = dict(zip(shares, predictor.predict(list(shares)), strict=True))
+    words = [w for w, a in read.items() if not isinstance(a, Exception)]
+    answers = [read[w] for w in words]
     positive = [a.probability if a.label == predictor.labels[1] else 1 - a.probability
                 for a in answers]
     even = [a for w, a in zip(words, answers, strict=True) if abs(shares[w] - 0.5) <= EVEN]
-    leaning = [a.label == predictor.labels[shares[w] > 0.5]
+    leaning = [(a.label == predictor.labels[shares[w] > 0.5], a.confidence == SURE)
                for w, a in zip(words, answers, strict=True) if abs(shares[w] - 0.5) >= LEANING]
     return {"words": len(words),
             "mean_distance": sum(abs(p - shares[w]) for w, p in zip(words, positive,
                                                                     strict=True)) / len(words),
             "even": len(even),
             "even_not_sure": sum(a.confidence == NOT_SURE for a in even) / max(len(even), 1),
-            "leaning": len(leaning), "leaning_right": sum(leaning) / max(len(leaning), 1)}
+            "leaning": len(leaning),
+            "leaning_right": sum(r for r, _ in leaning) / max(len(leaning), 1),
+            "leaning_sure_right": sum(r and s for r, s in leaning) / max(len(leaning), 1)}
 
 
 def linear(train: list[Example], c: float) -> Pipeline:
@@ -280,6 +286,13 @@ def main(argv: list[str] | None = None) -> int:
     # words of the training tweets no one-word example teaches, said alone
     out["alone_held_out"] = alone_scores(
         predictor, alone_held_out(tweet_shares(tweets, sst2_train_val[0] + sst2_train_val[1])))
+    # the tweets' emoji and emoticons said alone: those no one-mark example teaches, and
+    # those taught (with --emoji-alone; without it, both are never said alone in training)
+    marks = mark_shares()
+    held_marks = alone_held_out(marks)
+    out["emoji_alone"] = {
+        "held_out": alone_scores(predictor, held_marks),
+        "taught": alone_scores(predictor, {m: s for m, s in marks.items() if m not in held_marks})}
     # words no contrast frame used, as the verdict after a concession
     out["contrast_held_out"] = {"n": len(contrasts), "right": answered["contrasts"]["right"]}
     # words no idiom framed, in idioms whose negation does not reverse them

@@ -60,6 +60,20 @@ def emoji_weights() -> tuple[tuple[str, ...], dict[int, tuple[float, ...]]]:
              1: tuple(p * t for (_, _, p), t in zip(rows, tilt, strict=True))})
 
 
+def mark_shares() -> dict[str, float]:
+    """Each emoji and emoticon the marks add, with the share of the tweets carrying it that
+    are positive, as `with_marks` draws them: what training teaches it to mean in a tweet,
+    for training/alone.py to teach it alone (`--emoji-alone`). An emoticon of Go et al.'s
+    queries is in its own class's tweets only; one written for an emoji has that emoji's."""
+    emoji, weights = emoji_weights()
+    shares = {e: positive / (negative + positive)
+              for e, negative, positive in zip(emoji, weights[0], weights[1], strict=True)}
+    faces = {face: shares[e] for e, written in FACES_OF_EMOJI.items() if e in shares
+             for face in written}
+    return shares | faces | {face: float(y) for y, queried in EMOTICONS.items()
+                             for face in queried}
+
+
 def with_marks(examples: list[tuple[str, int]], rate: float,
                seed: int) -> list[tuple[str, int]]:
     """The examples with a mark added to about `rate` of them (see the module docstring)."""

@@ -79,6 +79,10 @@ class SentimentConfig:
     # with chat_data: reviewers' advice whose negation keeps its verdict ("don't waste your
     # money", "don't miss it"), with that verdict (training/advice.py; "chat+...+advice")
     advice_frames: bool = False
+    # with chat_data: each emoji and emoticon the tweets are marked with, alone, as often
+    # positive as the marked tweets that carry it are, so that a lone emoji is as sure as
+    # the Emoji Sentiment Ranking (training/alone.py; data sets "chat+...+emoji_alone")
+    emoji_alone: bool = False
     # a vocabulary row for each emoji the model lacks, from the emoji Unicode groups with it,
     # or to learn where training marks tweets with it (training/emoji_kin.py): with init,
     # before training; a new model's, after it, when its rows mean something

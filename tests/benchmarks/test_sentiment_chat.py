@@ -55,3 +55,13 @@ def test_words_alone_are_scored_against_the_tweets_shares() -> None:
                 for w, a in answers.items()}
     assert abs(got["mean_distance"] - sum(abs(positive[w] - s) for w, s in shares.items()) / 5
                ) < 1e-9
+    assert got["leaning_sure_right"] == sum(
+        answers[w].label == label and answers[w].confidence == "sure" for w, label in (
+            ("headache", "negative"), ("congrats", "positive"), ("bored", "negative"))) / 3
+
+
+def test_a_mark_the_pipeline_refuses_is_left_out_of_the_scores() -> None:
+    shipped = Predictor.load("sentiment", shipped_checkpoint("sentiment"), device="cpu")
+    alone = alone_scores(shipped, {"😍": 0.93, "👎": 0.38})
+    assert alone_scores(shipped, {"😍": 0.93, "┊": 0.9, "👎": 0.38}) == alone
+    assert alone["words"] == 2

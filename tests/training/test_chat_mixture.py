@@ -18,7 +18,7 @@ from tests.helpers import short_data
 from training.advice import ENDINGS, IMPERATIVES, RECOMMENDATIONS, WARNINGS, advice
 from training.alone import COPIES, MIN_TWEETS, said_alone, tweet_shares
 from training.alone import held_out as alone_held_out
-from training.chat_marks import EMOTICONS, with_marks
+from training.chat_marks import EMOTICONS, mark_shares, with_marks
 from training.contrast import CONCEDING, FRAMES, SUBJECTS, contrasted
 from training.contrast import held_out as contrast_held_out
 from training.data import locate
@@ -81,6 +81,11 @@ def test_each_emoji_teaches_the_rankings_own_polarity() -> None:
     # emoticons the tweets' labels never used carry their emoji's polarity
     assert positive_share("<3") > 0.9 and positive_share(";)") > 0.75
     assert positive_share(":/") < 0.35
+    # and alone (--emoji-alone) each mark is taught the share the marked tweets teach
+    shares = mark_shares()
+    for mark in ("😂", "😭", "😍", "👎", "<3", ";)", ":/", ":)", ":("):
+        assert abs(shares[mark] - positive_share(mark)) < 0.05, mark  # as drawn
+    assert shares[":)"] == 1.0 and shares[":("] == 0.0  # the tweets' own labels
     # every mark is something the chat tokenizer reads as a token of its own
     tokens = Counter(tok for text, _ in marked[:2000]
                      for tok in tokenize_chat(normalize_chat(text)))
@@ -259,7 +264,7 @@ def test_the_question_mixture_adds_the_questions_and_keeps_validation(
     expected = [(text, LABELS[y]) for text, y in questions(sst_train, sst_val, 0)]
     assert len(expected) >= 4 and with_questions.train == plain.train + expected
     assert {"chat+questions", "chat+neutral+negation+questions"} <= set(DATASETS)
-    assert len(DATASETS) == 2 + 192  # double negation only with the frames
+    assert len(DATASETS) == 2 + 384  # double negation only with the frames
 
 
 def test_the_double_negation_mixture_negates_every_framed_word_twice(
@@ -418,15 +423,17 @@ RATED = [("great", 1), ("superb", 1), ("dull", 0), ("awful", 0)]  # SST-2 words 
     ("contrast", RATED, lambda train, val, tweets: contrasted(train, 0), 4 * FRAMES),
     ("idioms", RATED, lambda train, val, tweets: idioms(train, tweets, 0), 4 * 4),
     ("advice", [], lambda train, val, tweets: advice(),
-     len(IMPERATIVES) * len(ENDINGS) * (len(WARNINGS) + len(RECOMMENDATIONS)))],
-    ids=["alone", "contrast", "idioms", "advice"])
+     len(IMPERATIVES) * len(ENDINGS) * (len(WARNINGS) + len(RECOMMENDATIONS))),
+    ("emoji_alone", [], lambda train, val, tweets: said_alone(mark_shares()), 250 * COPIES)],
+    ids=["alone", "contrast", "idioms", "advice", "emoji_alone"])
 def test_an_addition_to_the_mixture_adds_its_examples_and_keeps_validation(
         part: str, phrases: Phrases,
         made: Callable[[Phrases, Phrases, Phrases], Phrases], at_least: int,
         imdb_tar: Path, tmp_path: Path) -> None:
     """Words alone (training/alone.py), contrasts (training/contrast.py), idioms
-    (training/idioms.py) and advice (training/advice.py) each add what their module makes of
-    the small data, after the rest."""
+    (training/idioms.py), advice (training/advice.py) and the tweets' marks alone
+    (training/chat_marks.py) each add what their module makes of the small data, after the
+    rest."""
     plain, more, data = _mixtures(imdb_tar, tmp_path, phrases, {"neutral": True}, {part: True})
     sst_train, sst_val = sst2_splits(locate("sst2", data))
     tweets = tweet_splits(locate("sentiment140", data))["train"]
