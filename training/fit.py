@@ -120,7 +120,7 @@ def fit(
         **ckpt.metrics, "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
         "test_ece": metrics["ece"], "test_n": metrics["n"], "temperature": temperature,
         "train_seconds": round(history.seconds, 1), "best_epoch": history.best_epoch,
-        "device": str(device), "hyperparameters": asdict(cfg), **(provenance or {}),
+        "device": str(device), "hyperparameters": recorded(cfg), **(provenance or {}),
     }
     save_checkpoint(ckpt, path)
     write_reports(task, metrics, history, ckpt, out_dir)
@@ -130,6 +130,14 @@ def fit(
         shutil.copyfile(path, shipped_checkpoint(task))
         print(f"shipped as {shipped_checkpoint(task)}")
     return path, metrics
+
+
+def recorded(cfg) -> dict:
+    """The hyper-parameters a checkpoint records, each file a run read (GloVe's vectors, a
+    teacher, the model continued) by its name: a shipped file must not carry the folders of
+    the machine that trained it, and the versions it came from are recorded beside them."""
+    return {key: Path(value).name if isinstance(value, str) and value else value
+            for key, value in asdict(cfg).items()}
 
 
 def write_reports(task: str, metrics: dict, history: History | None, ckpt: Checkpoint,
