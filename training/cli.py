@@ -92,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
             ("calibrate", "fit a checkpoint's temperature and choose its verdict thresholds on "
                           "chat-length validation data, in place, as a new version "
                           "(training/short_text.py)",
-             "folder with sst2 and sentiment140 (as for training)")):
+             "folder with sst2 and sentiment140 (as for training)"),
+            ("emoji-rows", "fit a sentiment checkpoint's emoji rows, and nothing else, to each "
+                           "emoji alone as sure as the tweets marked with it, in place, as a "
+                           "new version (training/emoji_rows.py)",
+             "folder with sentiment140 (as for training)")):
         p = sub.add_parser(name, help=does)
         p.add_argument("task", choices=TASKS, help="the task the checkpoint answers")
         p.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
@@ -134,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     resolve_settings(args, TrainingSettings.load_or_exit())
 
     command = {"evaluate": evaluate_command, "ready": ready_command_line,
-               "calibrate": calibrate_command_line, "export-feedback": export_command,
+               "calibrate": calibrate_command_line, "emoji-rows": emoji_rows_command_line,
+               "export-feedback": export_command,
                "finetune": finetune_command, "teach-pool": teach_pool_command}.get(args.command)
     if command is not None:
         return command(args)
@@ -185,6 +190,18 @@ def calibrate_command_line(args: argparse.Namespace) -> int:
     configure_threads(None)
     try:
         calibrate_command(args.task, args.checkpoint, args.data)
+    except (CheckpointError, DataError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def emoji_rows_command_line(args: argparse.Namespace) -> int:
+    from training.emoji_rows import emoji_rows_command
+
+    configure_threads(None)
+    try:
+        emoji_rows_command(args.task, args.checkpoint, args.data)
     except (CheckpointError, DataError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
