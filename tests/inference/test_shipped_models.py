@@ -122,9 +122,12 @@ def test_the_shipped_sentiment_model_is_calibrated_for_chat() -> None:
     its vocabulary grown after training by the emoji it lacked (training/emoji_kin.py;
     pipeline v5: typos respelt, a question asking agreement read as its statement), then
     calibrated on short-text validation (training/short_text.py): its short-input
-    temperature and verdicts travel in the checkpoint, the weights are its parent's."""
+    temperature and verdicts travel in the checkpoint; then the rows of its emoji, and
+    nothing else, fitted to each emoji alone as sure as the marked tweets
+    (training/emoji_rows.py), which leaves every text without them as it was."""
     ckpt = load_checkpoint(shipped_checkpoint("sentiment"))
-    assert ckpt.parent == "sentiment-20261205-222542"
+    assert ckpt.parent == "sentiment-20261205-222649"  # calibrated, from 222542
+    assert ckpt.metrics["emoji_rows"] == 261
     assert "init_version" not in ckpt.metrics  # trained from scratch, not continued
     assert ckpt.metrics["teacher_version"] == "sentiment-20261204-054145"
     assert ckpt.metrics["dataset"] == "chat+neutral+negation+double+questions+alone+advice"
@@ -191,6 +194,17 @@ def test_shipped_sentiment_reads_advice_by_its_verdict(sentiment: Predictor, tex
                                                        label: str) -> None:
     """Advice (training/advice.py): the model shipped before read "don't bother" as positive
     and "don't miss it" and "don't hesitate to buy it" as coin flips."""
+    [answer] = sentiment.predict([text])
+    assert (answer.label, answer.confidence) == (label, "sure"), answer.top
+
+
+@pytest.mark.parametrize(("text", "label"), [("🙏", "positive"), ("✨", "positive"),
+                                             ("😒", "negative")])
+def test_shipped_sentiment_reads_a_lone_emoji_as_sure_as_its_tweets(sentiment: Predictor,
+                                                                    text: str,
+                                                                    label: str) -> None:
+    """Emoji rows fitted alone (training/emoji_rows.py): 🙏, in 86% positive tweets of the
+    Emoji Sentiment Ranking, read "not sure, leaning positive 64%" before."""
     [answer] = sentiment.predict([text])
     assert (answer.label, answer.confidence) == (label, "sure"), answer.top
 
