@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import importlib
 import json
 import sys
 from datetime import datetime
@@ -137,10 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     resolve_settings(args, TrainingSettings.load_or_exit())
 
-    command = {"evaluate": evaluate_command, "ready": ready_command_line,
-               "calibrate": calibrate_command_line, "emoji-rows": emoji_rows_command_line,
-               "export-feedback": export_command,
-               "finetune": finetune_command, "teach-pool": teach_pool_command}.get(args.command)
+    command = {"evaluate": evaluate_command, "export-feedback": export_command,
+               "finetune": finetune_command, "teach-pool": teach_pool_command,
+               **dict.fromkeys(IN_PLACE, in_place_command_line)}.get(args.command)
     if command is not None:
         return command(args)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -169,39 +169,18 @@ def resolve_settings(args: argparse.Namespace, settings: TrainingSettings) -> No
         args.max_share = settings.finetune_max_share
 
 
-def ready_command_line(args: argparse.Namespace) -> int:
-    from inference.checkpoint import CheckpointError
-    from training.ready import ready_command
+# the commands that update one checkpoint in place: where each is, imported when it runs
+IN_PLACE = {"ready": ("training.ready", "ready_command"),
+            "calibrate": ("training.short_text", "calibrate_command"),
+            "emoji-rows": ("training.emoji_rows", "emoji_rows_command")}
 
+
+def in_place_command_line(args: argparse.Namespace) -> int:
+    module, name = IN_PLACE[args.command]
+    command = getattr(importlib.import_module(module), name)
     configure_threads(None)
     try:
-        ready_command(args.task, args.checkpoint, args.data)
-    except CheckpointError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def calibrate_command_line(args: argparse.Namespace) -> int:
-    from inference.checkpoint import CheckpointError
-    from training.data import DataError
-    from training.short_text import calibrate_command
-
-    configure_threads(None)
-    try:
-        calibrate_command(args.task, args.checkpoint, args.data)
-    except (CheckpointError, DataError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def emoji_rows_command_line(args: argparse.Namespace) -> int:
-    from training.emoji_rows import emoji_rows_command
-
-    configure_threads(None)
-    try:
-        emoji_rows_command(args.task, args.checkpoint, args.data)
+        command(args.task, args.checkpoint, args.data)
     except (CheckpointError, DataError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
