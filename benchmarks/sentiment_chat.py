@@ -6,8 +6,9 @@
 - VADER (Hutto and Gilbert 2014): compound >= 0 reads positive; |compound| < 0.05 is its
   "neutral", scored as not sure in the behaviour suite.
 Sets: SST-2 dev (872), held-out tweets (the hash tenth of the shared 100k copy), the official
-IMDB test set, the behaviour suite and the negation, emoji, question, idiom and advice probes. From
-SST-2's validation part, words no training example uses in the way measured:
+IMDB test set, the behaviour suite and the negation, emoji, question, idiom, advice and
+comparative probes. From SST-2's validation part, words no training example uses in the way
+measured:
 - neutral words no training phrase has (training/neutral.py: how many read as not sure);
 - qualities no training question asks about (training/questions.py `held_out`: asked in each
   frame, how many read as not sure; said, how many read right);
@@ -72,7 +73,8 @@ RELIABILITY = ROOT / "docs" / "results" / "sentiment_reliability.png"
 RISK = ROOT / "docs" / "results" / "sentiment_risk_coverage.png"
 C_GRID = (1.0, 4.0)
 # the suites that expect labels
-SUITES_SCORED = ("behaviour", "negation", "emoji", "questions", "idioms", "advice")
+SUITES_SCORED = ("behaviour", "negation", "emoji", "questions", "idioms", "advice",
+                 "comparatives")
 VADER_NEUTRAL = 0.05
 EVEN = 0.1  # a tweet share this close to a half: the word is used alike in both classes
 LEANING = 0.15  # a tweet share this far from a half: the tweets lean one way

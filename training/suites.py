@@ -7,7 +7,8 @@ used to tune or calibrate (the non-English file's "tune" half excepted, for the 
 threshold only).
 
     python -m training evaluate sentiment \
-        --suite behaviour|negation|emoji|questions|idioms|advice|non_english [--part tune|final]
+        --suite behaviour|negation|emoji|questions|idioms|advice|comparatives|non_english \
+        [--part tune|final]
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def non_english_cases(path: Path = EVAL_DIR / "non_english.tsv",
             if part is None or r["part"] == part]
 
 
-LABELLED = ("behaviour", "negation", "emoji", "questions", "idioms", "advice")
+LABELLED = ("behaviour", "negation", "emoji", "questions", "idioms", "advice", "comparatives")
 SUITES = {**{name: partial(labelled_cases, name) for name in LABELLED},
           "non_english": non_english_cases}
 

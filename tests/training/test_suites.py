@@ -16,6 +16,7 @@ from training.advice import advice
 from training.cli import main
 from training.suites import (
     GATE,
+    LABELLED,
     Case,
     labelled_cases,
     non_english_cases,
@@ -108,6 +109,25 @@ def test_the_advice_probe_holds_what_the_advice_module_does_not_write() -> None:
                for c in labelled_cases(name)}
     assert not {c.text for c in cases} & (written | {text for text, _ in advice()})
     assert len({c.text for c in cases}) == len(cases)
+
+
+def test_the_comparative_probe_reverses_what_could_be_and_keeps_what_is() -> None:
+    """A counterfactual or a speaker's experience judges against its comparative ("could've
+    been worse": positive), a plain comparative with it; both labels in each group, and no
+    other probe's text."""
+    cases = labelled_cases("comparatives")
+    counts = Counter(c.group for c in cases)
+    assert set(counts) == {"could", "seen", "plain"} and min(counts.values()) >= 10
+    for case in cases:
+        [comparative] = re.findall(r"\b(better|worse)\b", case.text)
+        keeps = case.group == "plain"
+        assert (case.expected == "positive") == ((comparative == "better") == keeps), case.text
+    assert all("could" in c.text for c in cases if c.group == "could")
+    assert all(re.search(r"\b(?:i've|we've|been)\b", c.text) for c in cases
+               if c.group == "seen")
+    written = {c.text for name in LABELLED if name != "comparatives"
+               for c in labelled_cases(name)}
+    assert not {c.text for c in cases} & written and len({c.text for c in cases}) == len(cases)
 
 
 def test_no_emoji_of_the_probe_is_one_the_shipped_vocabulary_learnt_from_its_data() -> None:
