@@ -16,7 +16,7 @@ not-sure band, chosen on text without emoji, stay valid.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -96,9 +96,11 @@ def emoji_rows_command(task: str, checkpoint: Path, data: str | Path | None,
     if task != "sentiment":
         raise UsageError("only sentiment reads emoji")
     ckpt = load_checkpoint(checkpoint, task)
+    cfg = cfg or EmojiRowsConfig()
     examples = emoji_examples(ckpt, data)
-    new, moved = refit_emoji_rows(ckpt, examples, cfg or EmojiRowsConfig())
-    new.metrics = {**new.metrics, "emoji_rows": moved}
+    new, moved = refit_emoji_rows(ckpt, examples, cfg)
+    new.metrics = {**new.metrics, "emoji_rows": moved,
+                   "emoji_rows_fit": {"examples": len(examples), **asdict(cfg)}}
     save_checkpoint(new, checkpoint)
     print(f"{checkpoint}: {new.version} (from {new.parent}): {moved} emoji rows fitted to "
           f"{len(examples)} examples")

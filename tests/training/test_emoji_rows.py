@@ -86,6 +86,8 @@ def test_the_command_fits_in_place_as_a_new_version_and_refuses_what_it_cannot(
                           "--data", str(data)]) == 0
     fitted = load_checkpoint(path)
     assert fitted.parent == "sentiment-20260101-000001" and fitted.metrics["emoji_rows"] >= 3
+    fit = fitted.metrics["emoji_rows_fit"]  # how it was fitted
+    assert fit["examples"] > 0 and (fit["epochs"], fit["lr"], fit["batch_size"]) == (4, 5e-3, 64)
     assert "emoji rows fitted" in capsys.readouterr().out
     save_checkpoint(make_checkpoint("sentiment", "sentiment-20260101-000002"), path)
     assert training_main(["emoji-rows", "sentiment", "--checkpoint", str(path),
