@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
+from inference.models import pad_batch
 from training.alone import said_alone
 from training.chat_marks import mark_shares, with_marks
 from training.data import locate
@@ -72,10 +73,7 @@ def refit_emoji_rows(ckpt: Checkpoint, examples: list[tuple[str, int]],
         random.Random(epoch).shuffle(order)
         batches = [order[k:k + cfg.batch_size] for k in range(0, len(order), cfg.batch_size)]
         for batch in (bar := tqdm(batches, desc=f"emoji rows {epoch + 1}/{cfg.epochs}")):
-            lengths = torch.tensor([len(seqs[i]) for i in batch])
-            ids = torch.zeros(len(batch), int(lengths.max()), dtype=torch.long)
-            for j, i in enumerate(batch):
-                ids[j, :len(seqs[i])] = torch.tensor(seqs[i])
+            ids, lengths = pad_batch([seqs[i] for i in batch])
             loss = F.cross_entropy(model(ids, lengths) / ckpt.temperatures(lengths.tolist()),
                                    torch.tensor([ys[i] for i in batch]))
             opt.zero_grad()
