@@ -51,7 +51,8 @@ def emoji_examples(ckpt: Checkpoint, data: str | Path | None) -> list[tuple[str,
     marked = with_marks(tweets, ChatSentiment.TWEET_MARKS, seed)
     return said_alone(shares) + [(text, y) for (text, y), (plain, _) in
                                  zip(marked, tweets, strict=True)
-                                 if emoji_unit(text.replace(plain, "", 1).strip())]
+                                 if text != plain
+                                 and emoji_unit(text.replace(plain, "", 1).strip())]
 
 
 def refit_emoji_rows(ckpt: Checkpoint, examples: list[tuple[str, int]],
