@@ -15,11 +15,19 @@ word there: "terible servise" was "I read English" before. Torch-free.
 A spelling library (symspellpy and the like) would bring a dictionary of its own and build an
 index of deletions at load; the vocabulary is the dictionary here, and one edit away from a
 word of at most MAX_LETTERS letters is at most 54 * 20 + 25 candidates to look up.
+
+But a vocabulary of 40,000 words lacks real words too, and v4 read them as their neighbours:
+"arrived defective" as "arrived detective", "cheerier" as "cheesier", "eases" as "cases".
+Pipeline v6 asks an English dictionary (pyspellchecker's, read on first use) before it
+respells: a word the dictionary knows is no typo, so it is read only as a known word that
+differs from it in the last letter, as its inflection ("frauds" as "fraud", "approves" as
+"approved"), and otherwise stays `<unk>`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
+from functools import cache
 from string import ascii_lowercase
 
 # shorter words are respelt too easily into another word ("lol" is one edit from "low"),
@@ -38,9 +46,38 @@ def one_edit(word: str) -> set[str]:
     return deleted | swapped | replaced | inserted
 
 
-def respelt(word: str, ids: Mapping[str, int]) -> int | None:
+def inflection(word: str, other: str) -> bool:
+    """Whether two words one edit apart differ only in the last letter: one letter more or
+    less, or another ("fraud", "frauds"; "approved", "approves")."""
+    return word[:-1] == other[:-1] or word[:-1] == other or other[:-1] == word
+
+
+def respelt(word: str, ids: Mapping[str, int],
+            english: Container[str] = frozenset()) -> int | None:
     """The id of the most frequent known word one edit from `word` (a word the vocabulary
-    lacks), or None when the word is not one to respell or has no known neighbour."""
+    lacks), or None when the word is not one to respell or has no known neighbour. A word
+    `english` holds is real, so only its inflections count."""
     if not (MIN_LETTERS <= len(word) <= MAX_LETTERS and word.isascii() and word.isalpha()):
         return None
-    return min((ids[w] for w in one_edit(word) if w in ids), default=None)
+    near = one_edit(word)
+    if word in english:
+        near = {w for w in near if inflection(word, w)}
+    return min((ids[w] for w in near if w in ids), default=None)
+
+
+class EnglishWords(Container[str]):
+    """The English words of pyspellchecker's dictionary (about 160,000, lower case), loaded
+    when first asked: only a pipeline that respells real words carefully needs them."""
+
+    def __contains__(self, word: object) -> bool:
+        return word in _english_words()
+
+
+@cache
+def _english_words() -> frozenset[str]:
+    from spellchecker import SpellChecker
+
+    return frozenset(SpellChecker(language="en", distance=1).word_frequency.keys())
+
+
+ENGLISH = EnglishWords()

@@ -245,7 +245,8 @@ SENTIMENT = TaskSpec(
     # v2 is the chat tokenizer (inference/chat_text.py) that models trained on chat as well
     # as reviews read, v3 the same with negations typed without an apostrophe and questions'
     # outer negation, v4 v3 with typos read as the word meant (inference/spelling.py), v5 v4
-    # with outer negation read as the statement it asks agreement with; v1 checkpoints keep v1.
+    # with outer negation read as the statement it asks agreement with, v6 v5 with a real
+    # English word never respelt into another; v1 checkpoints keep v1.
     pipelines={1: Pipeline(normalize_text, tokenize, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS),
                2: Pipeline(normalize_chat, tokenize_chat, joiner=" ", max_units=MAX_TOKENS,
@@ -257,8 +258,11 @@ SENTIMENT = TaskSpec(
                            respell=True),
                5: Pipeline(normalize_chat, tokenize_chat_v5, joiner=" ", max_units=MAX_TOKENS,
                            max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat, extends=4,
-                           respell=True)},
-    preprocess_version=5,
+                           respell=True),
+               6: Pipeline(normalize_chat, tokenize_chat_v5, joiner=" ", max_units=MAX_TOKENS,
+                           max_raw_chars=MAX_TEXT_CHARS, shown=shown_chat, extends=5,
+                           respell=True, respell_english=True)},
+    preprocess_version=6,
     max_chars=MAX_TEXT_CHARS,
     top_k=2,
     labels=("negative", "positive"),  # IMDB's 0 and 1

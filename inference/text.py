@@ -19,7 +19,7 @@ from functools import lru_cache, partial
 from anyascii import anyascii
 
 from inference.errors import InputError
-from inference.spelling import respelt
+from inference.spelling import ENGLISH, respelt
 
 MAX_NAME_CHARS = 64
 MAX_TEXT_CHARS = 4000  # longer texts are cut (head + tail), and flagged as truncated
@@ -144,6 +144,8 @@ class Vocab:
         object.__setattr__(self, "_stoi", stoi)
         # bounded: a server meets new misspellings for as long as it runs
         object.__setattr__(self, "_respelt", lru_cache(maxsize=1 << 16)(partial(respelt, ids=stoi)))
+        object.__setattr__(self, "_respelt_english", lru_cache(maxsize=1 << 16)(
+            partial(respelt, ids=stoi, english=ENGLISH)))
 
     @classmethod
     def build(
@@ -165,13 +167,16 @@ class Vocab:
     def __reduce__(self) -> tuple[type[Vocab], tuple[tuple[str, ...]]]:
         return Vocab, (self.itos,)  # its lookups are rebuilt, not pickled
 
-    def encode(self, tokens: Iterable[str], *, respell: bool = False) -> list[int]:
+    def encode(self, tokens: Iterable[str], *, respell: bool = False,
+               english: bool = False) -> list[int]:
         """Token ids; a token the vocabulary lacks is `<unk>`, or with `respell` the most
-        frequent known word one edit away where there is one (inference/spelling.py)."""
+        frequent known word one edit away where there is one, with `english` only an
+        inflection of a real word (inference/spelling.py)."""
         stoi: dict[str, int] = self._stoi  # type: ignore[attr-defined]
         if not respell:
             return [stoi.get(t, UNK_ID) for t in tokens]
-        near: Callable[[str], int | None] = self._respelt  # type: ignore[attr-defined]
+        near: Callable[[str], int | None] = (
+            self._respelt_english if english else self._respelt)  # type: ignore[attr-defined]
         # no known word is <pad> (id 0), so "or" only replaces a None
         return [stoi[t] if t in stoi else near(t) or UNK_ID for t in tokens]
 
@@ -199,6 +204,9 @@ class Pipeline:
     # a word the vocabulary lacks is read as the known word one typing error away
     # (inference/spelling.py); units, and so explanations, keep the word as typed
     respell: bool = False
+    # ... but a real English word only as its inflection, never as another word
+    # ("defective" is not "detective"; inference/spelling.py)
+    respell_english: bool = False
 
     def units(self, normalized: str) -> tuple[list[str], bool]:
         """What the model reads of a normalised input, one unit per token id, and whether a
@@ -236,4 +244,4 @@ class Pipeline:
     def ids(self, vocab: Vocab, units: Iterable[str]) -> list[int]:
         """The token ids of these units, a word the vocabulary lacks read as this version
         reads it."""
-        return vocab.encode(units, respell=self.respell)
+        return vocab.encode(units, respell=self.respell, english=self.respell_english)

@@ -79,6 +79,10 @@ class SentimentConfig:
     # with chat_data: reviewers' advice whose negation keeps its verdict ("don't waste your
     # money", "don't miss it"), with that verdict (training/advice.py; "chat+...+advice")
     advice_frames: bool = False
+    # with chat_data: SST-2's rated adjectives compared in counterfactuals and experience,
+    # which reverse the comparison ("it could have been more dull"), and plainly, which keeps
+    # it (training/comparatives.py; data sets "chat+...+compared")
+    comparative_frames: bool = False
     # with chat_data: each emoji and emoticon the tweets are marked with, alone, as often
     # positive as the marked tweets that carry it are, so that a lone emoji is as sure as
     # the Emoji Sentiment Ranking (training/alone.py; data sets "chat+...+emoji_alone")

@@ -40,7 +40,8 @@ PIPELINE = SENTIMENT.pipeline()  # new models train with the newest preprocessin
 # the flags that add to the chat mixture, each with ChatSentiment's name for it
 MIXTURE = {"neutral_words": "neutral", "negation_frames": "frames", "question_frames": "asked",
            "double_negation": "double", "said_alone": "alone", "contrast_frames": "contrast",
-           "idiom_frames": "idioms", "advice_frames": "advice", "emoji_alone": "emoji_alone"}
+           "idiom_frames": "idioms", "advice_frames": "advice", "emoji_alone": "emoji_alone",
+           "comparative_frames": "compared"}
 
 SHORT_TEXTS = Path(__file__).with_name("short_texts.tsv")
 

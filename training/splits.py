@@ -16,6 +16,7 @@ from inference.tasks import task_spec
 from training.advice import advice
 from training.alone import said_alone, tweet_shares
 from training.chat_marks import mark_shares, with_marks
+from training.comparatives import compared as comparisons
 from training.contrast import contrasted
 from training.data import clean_name_splits, fingerprint, load_imdb, locate, split_validation
 from training.idioms import idioms
@@ -93,7 +94,9 @@ class ChatSentiment:
     recommendations whose negation keeps their verdict ("don't waste your money", "don't
     miss it") come with it (training/advice.py). With `emoji_alone`, each emoji and
     emoticon the tweets are marked with comes alone, as often positive as the marked tweets
-    carrying it are (training/alone.py).
+    carrying it are (training/alone.py). With `compared`, SST-2's adjectives come compared in
+    counterfactuals and experience, which reverse the comparison, and plainly, which keeps it
+    (training/comparatives.py).
     """
 
     TWEET_MARKS = 0.2
@@ -101,10 +104,10 @@ class ChatSentiment:
     def __init__(self, neutral: bool = False, frames: bool = False, asked: bool = False,
                  double: bool = False, alone: bool = False, contrast: bool = False,
                  idioms: bool = False, advice: bool = False,
-                 emoji_alone: bool = False) -> None:
+                 emoji_alone: bool = False, compared: bool = False) -> None:
         self.neutral, self.frames, self.asked, self.alone = neutral, frames, asked, alone
         self.contrast, self.idioms, self.advice = contrast, idioms, advice
-        self.emoji_alone = emoji_alone
+        self.emoji_alone, self.compared = emoji_alone, compared
         self.double = frames and double
 
     @property
@@ -113,7 +116,8 @@ class ChatSentiment:
         return ("chat" + "+neutral" * self.neutral + "+negation" * self.frames
                 + "+double" * self.double + "+questions" * self.asked + "+alone" * self.alone
                 + "+contrast" * self.contrast + "+idioms" * self.idioms
-                + "+advice" * self.advice + "+emoji_alone" * self.emoji_alone)
+                + "+advice" * self.advice + "+emoji_alone" * self.emoji_alone
+                + "+compared" * self.compared)
 
     def test(self, data: Data, labels: tuple[str, ...]) -> list[Pair]:
         return Imdb().test(data, labels)
@@ -140,6 +144,8 @@ class ChatSentiment:
             short_train += advice()
         if self.emoji_alone:
             short_train += said_alone(mark_shares())
+        if self.compared:
+            short_train += comparisons(sst_train, tweets["train"], seed)
         short_val = sst_val + tweets["val"]
         named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]
         return TrainVal(reviews.train + named[0], reviews.val + named[1],
@@ -148,7 +154,7 @@ class ChatSentiment:
 
 DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb()} | {
     chat.name: chat for chat in (ChatSentiment(*flags) for flags in product((False, True),
-                                                                          repeat=9))}
+                                                                          repeat=10))}
 
 
 def dataset_of(task: str, trained_on: str | None = None) -> Dataset:

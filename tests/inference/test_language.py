@@ -61,10 +61,10 @@ def test_a_ready_sentiment_model_says_so_and_keeps_its_label(tmp_path) -> None:
 
 
 def test_typos_the_model_respells_are_not_new_words(tmp_path) -> None:
-    """A v4 or v5 model reads "aweful actng" as "awful acting", so the language check does
-    too; a v3 model reads both words as unknown, and says so."""
+    """A v4, v5 or v6 model reads "aweful actng" as "awful acting", so the language check
+    does too; a v3 model reads both words as unknown, and says so."""
     ckpt = load_checkpoint(write_ready_sentiment(tmp_path / "s.safetensors"))
-    assert ckpt.preprocess_version == 5
+    assert ckpt.preprocess_version == 6
     assert new_words(ckpt, "aweful actng") == 0.0
     assert Predictor(ckpt).predict(["aweful actng"])[0].confidence != UNKNOWN_LANGUAGE
     ckpt.preprocess_version = 3

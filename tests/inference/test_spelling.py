@@ -3,13 +3,14 @@ import pickle
 
 import pytest
 
-from inference.spelling import MAX_LETTERS, MIN_LETTERS, one_edit, respelt
+from inference.spelling import ENGLISH, MAX_LETTERS, MIN_LETTERS, inflection, one_edit, respelt
 from inference.tasks import SENTIMENT
 from inference.text import SPECIALS, UNK_ID, Vocab
 
 # ranked as Vocab.build ranks them: the most frequent word first
 VOCAB = Vocab((*SPECIALS, "the", "worst", "horrible", "pizza", "disappointing", "frost",
-               "wrist", "acting", "excellent", "work", "so", "low"))
+               "wrist", "acting", "excellent", "work", "so", "low", "detective", "arrived",
+               "fraud", "cases", "approved"))
 
 
 @pytest.mark.parametrize(("typo", "meant"), [
@@ -67,3 +68,41 @@ def test_a_vocabulary_that_has_respelt_still_pickles_and_copies() -> None:
     VOCAB.encode(["wrost"], respell=True)  # fills its cache of respelt words
     for twin in (pickle.loads(pickle.dumps(VOCAB)), copy.deepcopy(VOCAB)):
         assert twin == VOCAB and twin.encode(["wrost"], respell=True) == VOCAB.encode(["worst"])
+
+
+def test_the_english_dictionary_knows_real_words_and_not_typos() -> None:
+    assert all(word in ENGLISH for word in ("defective", "frauds", "eases", "cheerier", "approves"))
+    assert not any(typo in ENGLISH for typo in ("horible", "wrost", "disapointing", "exellent",
+                                                 "amazng", "terible", "boaring"))
+
+
+@pytest.mark.parametrize(("word", "other", "inflected"), [
+    ("frauds", "fraud", True),          # a letter less at the end
+    ("violate", "violated", True),      # a letter more
+    ("approves", "approved", True),     # another last letter
+    ("defective", "detective", False),  # a letter inside: another word
+    ("eases", "cases", False),
+])
+def test_an_inflection_differs_only_in_the_last_letter(word: str, other: str,
+                                                        inflected: bool) -> None:
+    assert other in one_edit(word) and inflection(word, other) is inflected
+
+
+def test_a_real_word_is_read_only_as_its_inflection_and_a_typo_as_the_word_meant() -> None:
+    ids = VOCAB._stoi  # type: ignore[attr-defined]
+    assert respelt("defective", ids) == ids["detective"]  # v4 and v5: the vocabulary only
+    assert respelt("defective", ids, ENGLISH) is None
+    assert respelt("frauds", ids, ENGLISH) == ids["fraud"]
+    assert respelt("approves", ids, ENGLISH) == ids["approved"]
+    assert respelt("eases", ids, ENGLISH) is None  # "cases" is another word
+    assert respelt("wrost", ids, ENGLISH) == ids["worst"]  # a typo, as before
+
+
+def test_pipeline_v6_leaves_real_words_unknown_where_v5_read_another_word() -> None:
+    v5, v6 = SENTIMENT.pipeline(5), SENTIMENT.pipeline(6)
+    raw = "The pizza arrived defective, the wrost"
+    the, pizza, arrived, detective, worst = VOCAB.encode(
+        ["the", "pizza", "arrived", "detective", "worst"])
+    assert v5.encode(VOCAB, raw)[1] == [the, pizza, arrived, detective, the, worst]
+    assert v6.encode(VOCAB, raw)[1] == [the, pizza, arrived, UNK_ID, the, worst]
+    assert v6.respellings(VOCAB, ["defective", "wrost"]) == {"wrost": "worst"}

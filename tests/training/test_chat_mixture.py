@@ -3,7 +3,8 @@ training tweets (training/chat_marks.py), negated phrases (training/negation.py)
 SST's annotators rated neutral (training/neutral.py), questions (training/questions.py), words
 said alone as sure as the tweets are of them (training/alone.py), contrasts whose verdict
 comes after a concession (training/contrast.py), idioms whose negation does not reverse what
-they say (training/idioms.py), advice whose negation keeps its verdict (training/advice.py)."""
+they say (training/idioms.py), advice whose negation keeps its verdict (training/advice.py),
+comparatives that a counterfactual reverses (training/comparatives.py)."""
 
 import shutil
 from collections import Counter
@@ -19,6 +20,8 @@ from training.advice import ENDINGS, IMPERATIVES, RECOMMENDATIONS, WARNINGS, adv
 from training.alone import COPIES, MIN_TWEETS, said_alone, tweet_shares
 from training.alone import held_out as alone_held_out
 from training.chat_marks import EMOTICONS, mark_shares, with_marks
+from training.comparatives import DEGREES, HELD_OUT, KEPT, REVERSED, compared
+from training.comparatives import FRAMES as COMPARED_FRAMES
 from training.contrast import CONCEDING, FRAMES, SUBJECTS, contrasted
 from training.contrast import held_out as contrast_held_out
 from training.data import locate
@@ -264,7 +267,7 @@ def test_the_question_mixture_adds_the_questions_and_keeps_validation(
     expected = [(text, LABELS[y]) for text, y in questions(sst_train, sst_val, 0)]
     assert len(expected) >= 4 and with_questions.train == plain.train + expected
     assert {"chat+questions", "chat+neutral+negation+questions"} <= set(DATASETS)
-    assert len(DATASETS) == 2 + 384  # double negation only with the frames
+    assert len(DATASETS) == 2 + 768  # double negation only with the frames
 
 
 def test_the_double_negation_mixture_negates_every_framed_word_twice(
@@ -424,16 +427,18 @@ RATED = [("great", 1), ("superb", 1), ("dull", 0), ("awful", 0)]  # SST-2 words 
     ("idioms", RATED, lambda train, val, tweets: idioms(train, tweets, 0), 4 * 4),
     ("advice", [], lambda train, val, tweets: advice(),
      len(IMPERATIVES) * len(ENDINGS) * (len(WARNINGS) + len(RECOMMENDATIONS))),
-    ("emoji_alone", [], lambda train, val, tweets: said_alone(mark_shares()), 250 * COPIES)],
-    ids=["alone", "contrast", "idioms", "advice", "emoji_alone"])
+    ("emoji_alone", [], lambda train, val, tweets: said_alone(mark_shares()), 250 * COPIES),
+    ("compared", [(text, 0) for text in ("drab", "so drab", "very drab", "really drab")],
+     lambda train, val, tweets: compared(train, tweets, 0), len(DEGREES) * COMPARED_FRAMES * 2)],
+    ids=["alone", "contrast", "idioms", "advice", "emoji_alone", "compared"])
 def test_an_addition_to_the_mixture_adds_its_examples_and_keeps_validation(
         part: str, phrases: Phrases,
         made: Callable[[Phrases, Phrases, Phrases], Phrases], at_least: int,
         imdb_tar: Path, tmp_path: Path) -> None:
     """Words alone (training/alone.py), contrasts (training/contrast.py), idioms
-    (training/idioms.py), advice (training/advice.py) and the tweets' marks alone
-    (training/chat_marks.py) each add what their module makes of the small data, after the
-    rest."""
+    (training/idioms.py), advice (training/advice.py), the tweets' marks alone
+    (training/chat_marks.py) and comparatives (training/comparatives.py) each add what their
+    module makes of the small data, after the rest."""
     plain, more, data = _mixtures(imdb_tar, tmp_path, phrases, {"neutral": True}, {part: True})
     sst_train, sst_val = sst2_splits(locate("sst2", data))
     tweets = tweet_splits(locate("sentiment140", data))["train"]
@@ -452,3 +457,26 @@ def test_advice_keeps_its_verdict_under_each_imperative_and_ending() -> None:
     assert ("dont bother, trust me", 0) in made and ("just don't hesitate", 1) in made
     assert {text for text, _ in made if text.startswith("don't ")} == {
         f"don't {what}{end}" for what in WARNINGS + RECOMMENDATIONS for end in ENDINGS}
+
+
+def test_a_counterfactual_or_experience_reverses_a_comparison_and_saying_it_keeps_it() -> None:
+    """"could have been more dull" says it was not dull (positive), "it was more dull" that it
+    was; "less" compares the other way; a word with an -er form the data writes is compared
+    by it; the probe's "better" and "worse", and the words they compare, never."""
+    train = [("dull", 0), ("witty", 1), ("good", 0), ("bad", 0), *((t, 1) for t in USAGE),
+             ("very good", 1), ("so good", 1), ("too good", 1), ("so bad", 0), ("very bad", 0),
+             ("too bad", 0), ("duller than ever", 0)]
+    made = compared(train, TWEETS, seed=0)
+    assert len(made) == len(DEGREES) * COMPARED_FRAMES * 2 * 2  # dull and witty
+    reversing = [frame.split("{c}")[0].replace("{s} ", "") for frame in REVERSED]
+    for text, label in made:
+        comparison = next(c for c in ("more dull", "less dull", "duller", "more witty",
+                                      "less witty") if text.endswith(c) or f" {c} " in text)
+        said = {"more dull": 0, "duller": 0, "less dull": 1, "more witty": 1, "less witty": 0}
+        reversed_ = any(part in text for part in reversing) and "than" not in text and (
+            "could" in text or "might" in text or "seen" in text)
+        assert label == (1 - said[comparison] if reversed_ else said[comparison]), text
+    texts = " ".join(text for text, _ in made)
+    assert "duller" in texts and "more dull" not in texts  # the data writes "duller than"
+    assert not set(texts.split()) & set(HELD_OUT)
+    assert len({frame for frame in KEPT + REVERSED}) == len(KEPT) + len(REVERSED)

@@ -256,7 +256,7 @@ def test_the_chat_mixture_trains_on_reviews_phrases_and_tweets_and_finetune_repl
                     "--epochs", "1", "--w2v-epochs", "0", "--device", "cpu"], capsys)
     assert "examples (chat)" in printed
     ckpt = load_checkpoint(out / "sentiment.safetensors")
-    assert ckpt.metrics["dataset"] == "chat" and ckpt.preprocess_version == 5
+    assert ckpt.metrics["dataset"] == "chat" and ckpt.preprocess_version == 6
     words = set(ckpt.vocab.itos)
     assert {"zorblax", "positive", "negative"} <= words  # the phrases' and tweets' own words
     assert {"emo_smile", "emo_frown"} <= words  # Sentiment140's emoticons, given back
@@ -367,17 +367,17 @@ def test_a_model_of_a_pipeline_the_newest_extends_continues_under_the_newest(
 ) -> None:
     data, first, _ = _tiny_chat_model(imdb_tar, tmp_path, capsys)
     older = load_checkpoint(first)
-    older.preprocess_version = 3  # v5 extends v4, which extends v3: their units are v3's
+    older.preprocess_version = 3  # v6 extends v5, v5 v4, v4 v3: their units are v3's
     save_checkpoint(older, tmp_path / "v3.safetensors")
     _run(["sentiment", "--data", str(data), "--out", str(tmp_path / "continued"), *MIXTURE,
           "--init", str(tmp_path / "v3.safetensors"), "--epochs", "1", "--device", "cpu"],
          capsys)
     child = load_checkpoint(tmp_path / "continued" / "sentiment.safetensors")
-    assert child.preprocess_version == 5 and child.vocab.itos == older.vocab.itos
-    assert SENTIMENT.continuable() == {2, 3, 4, 5}
+    assert child.preprocess_version == 6 and child.vocab.itos == older.vocab.itos
+    assert SENTIMENT.continuable() == {2, 3, 4, 5, 6}
     older.preprocess_version = 1  # another tokenizer and vocabulary altogether
     save_checkpoint(older, tmp_path / "v1.safetensors")
-    assert "reads text with preprocessing v1; training uses v5" in _refused(
+    assert "reads text with preprocessing v1; training uses v6" in _refused(
         ["sentiment", "--data", str(data), "--out", str(tmp_path / "x"), *MIXTURE,
          "--init", str(tmp_path / "v1.safetensors"), "--device", "cpu"], capsys)
 
