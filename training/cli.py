@@ -20,6 +20,7 @@ from inference.tasks import TASKS
 from settings.database import location_argument, parse_location
 from training.data import DataError
 from training.finetune import FinetuneConfig
+from training.lesson import PARTS as LESSON_PARTS
 from training.recipes import UsageError, recipe
 from training.settings import TrainingSettings
 from training.suites import SUITES
@@ -97,11 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
             ("emoji-rows", "fit a sentiment checkpoint's emoji rows, and nothing else, to each "
                            "emoji alone as sure as the tweets marked with it, in place, as a "
                            "new version (training/emoji_rows.py)",
-             "folder with sentiment140 (as for training)")):
+             "folder with sentiment140 (as for training)"),
+            ("lesson", "teach a sentiment checkpoint one more part of the chat mixture, its "
+                       "own mixture replayed as its own predictions, then calibrate it, in "
+                       "place, as a new version (training/lesson.py)",
+             "the data it was trained on (as for training)")):
         p = sub.add_parser(name, help=does)
         p.add_argument("task", choices=TASKS, help="the task the checkpoint answers")
         p.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
         p.add_argument("--data", help=data_help)
+        if name == "lesson":
+            p.add_argument("--part", required=True, choices=LESSON_PARTS,
+                           help="what to teach, as the mixture's data set names it "
+                                "(compared: training/comparatives.py, advice: "
+                                "training/advice.py...)")
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
     ex.add_argument("--task", choices=TASKS, required=True, help="whose examples to write")
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl",
@@ -172,7 +182,8 @@ def resolve_settings(args: argparse.Namespace, settings: TrainingSettings) -> No
 # the commands that update one checkpoint in place: where each is, imported when it runs
 IN_PLACE = {"ready": ("training.ready", "ready_command"),
             "calibrate": ("training.short_text", "calibrate_command"),
-            "emoji-rows": ("training.emoji_rows", "emoji_rows_command")}
+            "emoji-rows": ("training.emoji_rows", "emoji_rows_command"),
+            "lesson": ("training.lesson", "lesson_command")}
 
 
 def in_place_command_line(args: argparse.Namespace) -> int:
@@ -180,7 +191,8 @@ def in_place_command_line(args: argparse.Namespace) -> int:
     command = getattr(importlib.import_module(module), name)
     configure_threads(None)
     try:
-        command(args.task, args.checkpoint, args.data)
+        command(args.task, args.checkpoint, args.data,
+                **({"part": args.part} if args.command == "lesson" else {}))
     except (CheckpointError, DataError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
