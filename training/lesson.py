@@ -8,7 +8,7 @@ as its own predictions: the learning loop's step (training/finetune.py `tune`), 
 changes where the part teaches it something and as little as it can elsewhere. Then it is
 calibrated for chat as a shipped model is (training/short_text.py), its test figures are
 measured again, and it is saved as a new version whose data set names the part, so that
-later fine-tunes replay the part too.
+later fine-tunes replay the part too, and whose metrics list every lesson it was taught.
 
     python -m training lesson sentiment --checkpoint PATH --part compared --data ../shared/data
 """
@@ -80,9 +80,10 @@ def lesson_command(task: str, checkpoint: Path, data: str | Path | None, part: s
     taught.metrics = {
         **taught.metrics, "dataset": mixture.name, "test_accuracy": test["accuracy"],
         "test_macro_f1": test["macro_f1"], "test_ece": test["ece"], "test_n": test["n"],
-        "lesson": {"part": part, "examples": len(examples), **info,
-                   **{k: v for k, v in asdict(cfg).items()
-                      if k in ("epochs", "lr", "feedback_repeats", "replay_ratio")}}}
+        "lessons": [*parent.metrics.get("lessons", []), {
+            "part": part, "examples": len(examples), "parent": parent.version, **info,
+            **{k: v for k, v in asdict(cfg).items()
+               if k in ("epochs", "lr", "feedback_repeats", "replay_ratio")}}]}
     save_checkpoint(taught, checkpoint)
     print(f"{checkpoint}: {taught.version} (from {parent.version}): taught {part}, "
           f"{len(examples)} examples; test accuracy {test['accuracy']:.4f} "

@@ -36,8 +36,9 @@ def test_a_lesson_teaches_its_part_as_a_new_version_that_replays_it_and_reproduc
     assert taught.parent == parent.version and taught.version != parent.version
     # later fine-tunes replay the mixture with its lesson
     assert taught.metrics["dataset"] == "chat+neutral+advice" in DATASETS
-    lesson = taught.metrics["lesson"]
+    [lesson] = taught.metrics["lessons"]
     assert lesson["part"] == "advice" and lesson["examples"] == len(advice())
+    assert lesson["parent"] == parent.version
     assert lesson["epochs"] == 2 and lesson["replay_per_epoch"] > lesson["examples"]
     assert taught.state_dict["embed.weight"].shape == parent.state_dict["embed.weight"].shape
     assert "short_text_calibration" in taught.metrics  # calibrated for chat again
