@@ -32,8 +32,8 @@ from training.splits import DATASETS, ChatSentiment, Pair
 # every lesson example once an epoch, beside four times as many replayed ones (finetune's
 # own ratio), for two epochs at finetune's learning rate
 LESSON = FinetuneConfig(epochs=2, feedback_repeats=1)
-PARTS = ("neutral", "frames", "asked", "alone", "contrast", "idioms", "advice", "emoji_alone",
-         "compared")  # ChatSentiment's parts a lesson may add ("double" goes with "frames")
+# what a lesson may add: every part of the mixture but "double", which goes with "frames"
+PARTS = tuple(part for part in ChatSentiment.PARTS if part != "double")
 
 
 def with_part(trained_on: str, part: str) -> ChatSentiment:
@@ -44,21 +44,22 @@ def with_part(trained_on: str, part: str) -> ChatSentiment:
                          f"{trained_on!r}")
     if getattr(mixture, part):
         raise UsageError(f"{trained_on} already holds {part}")
-    return ChatSentiment(**{p: getattr(mixture, p) or p == part for p in PARTS},
-                         double=mixture.double)
+    return ChatSentiment(**{p: getattr(mixture, p) or p == part for p in ChatSentiment.PARTS})
 
 
-def lesson_examples(ckpt: Checkpoint, part: str, data: str | Path | None) -> list[Pair]:
-    """What the part adds to the model's mixture, split as the model's own was."""
+def lesson_examples(ckpt: Checkpoint, taught: ChatSentiment,
+                    data: str | Path | None) -> list[Pair]:
+    """What the mixture `taught` adds to the model's own short texts, drawn as the model's
+    were (its seed)."""
     seed = ckpt.metrics.get("hyperparameters", {}).get("seed", 0)
-    before = DATASETS[ckpt.metrics["dataset"]].train_val(data, ckpt.labels, seed).train
-    after = with_part(ckpt.metrics["dataset"], part).train_val(data, ckpt.labels, seed).train
+    before, _ = DATASETS[ckpt.metrics["dataset"]].short(data, seed)
+    after, _ = taught.short(data, seed)
     added = Counter(after) - Counter(before)
     examples = []
-    for pair in after:
-        if added[pair] > 0:
-            added[pair] -= 1
-            examples.append(pair)
+    for text, y in after:
+        if added[text, y] > 0:
+            added[text, y] -= 1
+            examples.append((text, ckpt.labels[y]))
     return examples
 
 
@@ -69,7 +70,7 @@ def lesson_command(task: str, checkpoint: Path, data: str | Path | None, part: s
         raise UsageError("lessons are parts of the chat mixture, which only sentiment has")
     parent = load_checkpoint(checkpoint, task)
     mixture = with_part(parent.metrics.get("dataset", ""), part)
-    examples = lesson_examples(parent, part, data)
+    examples = lesson_examples(parent, mixture, data)
     if not examples:
         raise UsageError(f"{part} adds nothing to this data")
     original = original_data(task, data, parent, cfg)

@@ -23,7 +23,7 @@ from training.idioms import idioms
 from training.negation import framed, negated
 from training.neutral import both_labels, neutral_words
 from training.questions import questions
-from training.sentences import sst2_splits, tweet_splits
+from training.sentences import Example, sst2_splits, tweet_splits
 
 Pair = tuple[str, str]  # (raw input, label)
 
@@ -100,6 +100,9 @@ class ChatSentiment:
     """
 
     TWEET_MARKS = 0.2
+    # what the mixture may add, in the constructor's order ("double" only with "frames")
+    PARTS = ("neutral", "frames", "asked", "double", "alone", "contrast", "idioms", "advice",
+             "emoji_alone", "compared")
 
     def __init__(self, neutral: bool = False, frames: bool = False, asked: bool = False,
                  double: bool = False, alone: bool = False, contrast: bool = False,
@@ -124,6 +127,14 @@ class ChatSentiment:
 
     def train_val(self, data: Data, labels: tuple[str, ...], seed: int) -> TrainVal:
         reviews = Imdb().train_val(data, labels, seed)
+        short_train, short_val = self.short(data, seed)
+        named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]
+        return TrainVal(reviews.train + named[0], reviews.val + named[1],
+                        fingerprint([(reviews.fingerprint, ""), *short_train, *short_val]))
+
+    def short(self, data: Data, seed: int) -> tuple[list[Example], list[Example]]:
+        """The mixture's short texts, training then validation, labels as ids: SST-2's
+        phrases and the tweets, with what each part adds to training. No review is read."""
         sst_train, sst_val = sst2_splits(locate("sst2", data))
         tweets = tweet_splits(locate("sentiment140", data))
         short_train = (sst_train + negated(sst_train)
@@ -146,15 +157,12 @@ class ChatSentiment:
             short_train += said_alone(mark_shares())
         if self.compared:
             short_train += comparisons(sst_train, tweets["train"], seed)
-        short_val = sst_val + tweets["val"]
-        named = [(t, labels[y]) for t, y in short_train], [(t, labels[y]) for t, y in short_val]
-        return TrainVal(reviews.train + named[0], reviews.val + named[1],
-                        fingerprint([(reviews.fingerprint, ""), *short_train, *short_val]))
+        return short_train, sst_val + tweets["val"]
 
 
 DATASETS: dict[str, Dataset] = {"names": Surnames(), "imdb": Imdb()} | {
-    chat.name: chat for chat in (ChatSentiment(*flags) for flags in product((False, True),
-                                                                          repeat=10))}
+    chat.name: chat for chat in (ChatSentiment(*flags) for flags in product(
+        (False, True), repeat=len(ChatSentiment.PARTS)))}
 
 
 def dataset_of(task: str, trained_on: str | None = None) -> Dataset:
