@@ -107,11 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("task", choices=TASKS, help="the task the checkpoint answers")
         p.add_argument("--checkpoint", type=Path, required=True, help="the checkpoint to update")
         p.add_argument("--data", help=data_help)
-        if name == "lesson":
-            p.add_argument("--part", required=True, choices=LESSON_PARTS,
-                           help="what to teach, as the mixture's data set names it "
-                                "(compared: training/comparatives.py, advice: "
-                                "training/advice.py...)")
+        for option, spec in IN_PLACE_OPTIONS.get(name, {}).items():
+            p.add_argument(f"--{option}", **spec)
     ex = sub.add_parser("export-feedback", help="write the community-agreed examples of a task")
     ex.add_argument("--task", choices=TASKS, required=True, help="whose examples to write")
     ex.add_argument("--format", choices=["jsonl", "csv"], default="jsonl",
@@ -184,6 +181,11 @@ IN_PLACE = {"ready": ("training.ready", "ready_command"),
             "calibrate": ("training.short_text", "calibrate_command"),
             "emoji-rows": ("training.emoji_rows", "emoji_rows_command"),
             "lesson": ("training.lesson", "lesson_command")}
+# ... and the options of their own, beyond the task, the checkpoint and the data
+IN_PLACE_OPTIONS = {"lesson": {"part": {
+    "required": True, "choices": LESSON_PARTS,
+    "help": "what to teach, as the mixture's data set names it (compared: "
+            "training/comparatives.py, advice: training/advice.py...)"}}}
 
 
 def in_place_command_line(args: argparse.Namespace) -> int:
@@ -192,7 +194,8 @@ def in_place_command_line(args: argparse.Namespace) -> int:
     configure_threads(None)
     try:
         command(args.task, args.checkpoint, args.data,
-                **({"part": args.part} if args.command == "lesson" else {}))
+                **{option: getattr(args, option)
+                   for option in IN_PLACE_OPTIONS.get(args.command, {})})
     except (CheckpointError, DataError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
