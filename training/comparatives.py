@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 
-from training.idioms import Phrases, _rated, _usage
+from training.idioms import Phrases, rated_words, short_usage
 
 SUBJECTS = ("it", "this", "that", "the movie", "the plot", "the acting", "the story", "the show")
 DEGREES = (("more", True), ("less", False))  # and whether the comparison keeps P's sign
@@ -38,9 +38,9 @@ def compared(train: Phrases, tweets: Phrases, seed: int) -> Phrases:
     `tweets`, as training/idioms.py reads them) compared with "more" and with "less", each
     in FRAMES reversing frames and as many kept ones, labelled by what they say."""
     rng = random.Random(seed)
-    usage = _usage(train, tweets)
+    usage = short_usage(train, tweets)
     out = []
-    for word, label in _rated(train):
+    for word, label in rated_words(train):
         if word in HELD_OUT or not usage.adjective(word):
             continue
         er = usage.comparative(word)

@@ -117,7 +117,7 @@ def idioms(train: Phrases, tweets: Phrases, seed: int) -> Phrases:
     beside its minimal pair if it has one."""
     rng = random.Random(seed)
     out = []
-    for idiom, pair, _ in _kinds(rng, _rated(train), _usage(train, tweets), every=False):
+    for idiom, pair, _ in _kinds(rng, rated_words(train), short_usage(train, tweets), every=False):
         out += [idiom] if pair is None else [idiom, pair]
     return out
 
@@ -128,9 +128,9 @@ def held_out(train: Phrases, val: Phrases, tweets: Phrases,
     validation part that is not one of its training part, in every idiom of each kind it
     fits (benchmarks/sentiment_chat.py)."""
     rated = listed(train)
-    unseen = [(w, y) for w, y in _rated(val) if w not in rated]
+    unseen = [(w, y) for w, y in rated_words(val) if w not in rated]
     kinds: dict[str, Phrases] = {"candour": [], "limit": [], "exception": []}
-    for idiom, _, kind in _kinds(random.Random(seed), unseen, _usage(train, tweets),
+    for idiom, _, kind in _kinds(random.Random(seed), unseen, short_usage(train, tweets),
                                  every=True):
         kinds[kind].append(idiom)
     return kinds
@@ -173,13 +173,13 @@ def _paired(pair: str, fill: dict[str, str | None], saying: bool) -> str:
     return re.sub(r"\b(was|is)\b", r"\1n't", pair.replace("{n} ", "").format(**fill), count=1)
 
 
-def _usage(train: Phrases, tweets: Phrases) -> Usage:
+def short_usage(train: Phrases, tweets: Phrases) -> Usage:
     """How the short training texts use their words: SST-2's training phrases and the
     training tweets, the same for the idioms taught and the ones held out."""
     return Usage([text for text, _ in train + tweets])
 
 
-def _rated(phrases: Phrases) -> Phrases:
+def rated_words(phrases: Phrases) -> Phrases:
     """SST-2's rated words, each once (its phrases repeat)."""
     return list(dict.fromkeys((text, label) for text, label in phrases
                               if _WORDS.fullmatch(text) and text not in NEGATIONS))
