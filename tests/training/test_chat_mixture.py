@@ -6,6 +6,7 @@ comes after a concession (training/contrast.py), idioms whose negation does not 
 they say (training/idioms.py), advice whose negation keeps its verdict (training/advice.py),
 comparatives that a counterfactual reverses (training/comparatives.py)."""
 
+import re
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -468,13 +469,11 @@ def test_a_counterfactual_or_experience_reverses_a_comparison_and_saying_it_keep
              ("too bad", 0), ("duller than ever", 0)]
     made = compared(train, TWEETS, seed=0)
     assert len(made) == len(DEGREES) * COMPARED_FRAMES * 2 * 2  # dull and witty
-    reversing = [frame.split("{c}")[0].replace("{s} ", "") for frame in REVERSED]
+    said = {"duller": 0, "less dull": 1, "more witty": 1, "less witty": 0}
     for text, label in made:
-        comparison = next(c for c in ("more dull", "less dull", "duller", "more witty",
-                                      "less witty") if text.endswith(c) or f" {c} " in text)
-        said = {"more dull": 0, "duller": 0, "less dull": 1, "more witty": 1, "less witty": 0}
-        reversed_ = any(part in text for part in reversing) and "than" not in text and (
-            "could" in text or "might" in text or "seen" in text)
+        [comparison] = [c for c in said if re.search(rf"\b{c}\b", text)]
+        # a counterfactual ("could", "might") or the speaker's experience ("seen") reverses
+        reversed_ = re.search(r"\b(?:could|might|seen)\b", text) is not None
         assert label == (1 - said[comparison] if reversed_ else said[comparison]), text
     texts = " ".join(text for text, _ in made)
     assert "duller" in texts and "more dull" not in texts  # the data writes "duller than"
