@@ -627,6 +627,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="a reduced size: smaller pools, a lighter finetune")
     parser.add_argument("--threads", type=int, help="CPU intra-op threads (default 1)")
+    parser.add_argument("--anneal", action="store_true",
+                        help="fine-tune with the learning rate annealed to zero (finetune's "
+                        "--anneal)")
     parser.add_argument("--out", type=Path,
                         default=ROOT / "benchmarks/results/learning_loop.json")
     args = parser.parse_args(argv)
@@ -650,7 +653,8 @@ def main(argv: list[str] | None = None) -> dict:
     configure_threads(args.threads)
     community = Community()
     scale = QUICK if args.quick else Scale()
-    cfg = replace(FinetuneConfig(), **(QUICK_FINETUNE if args.quick else {}))
+    cfg = replace(FinetuneConfig(), **(QUICK_FINETUNE if args.quick else {}),
+                  anneal=args.anneal)
     results = []
     for shift, scenario in rows(args):
         task = shift.task

@@ -91,6 +91,17 @@ def new_version(task: str) -> str:
     return f"{task}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}"
 
 
+def unique_version(task: str, taken: set[str]) -> str:
+    """A new version none of `taken` has: a command that makes one from another (a
+    calibration in place, a lesson, a fine-tune) may finish within the second it began."""
+    base = version = new_version(task)
+    suffix = 0
+    while version in taken:
+        suffix += 1
+        version = f"{base}-{suffix}"
+    return version
+
+
 def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> str:
     """Write atomically (temp file + rename) so a crash never leaves half a checkpoint.
 

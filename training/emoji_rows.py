@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
+from inference.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, unique_version
 from inference.models import pad_batch
 from training.alone import said_alone
 from training.chat_marks import mark_shares, with_marks
@@ -86,7 +86,7 @@ def refit_emoji_rows(ckpt: Checkpoint, examples: list[tuple[str, int]],
     fitted[rows] = embed.detach()[rows].half().to(fitted.dtype)  # as precise as the file
     state = {**ckpt.state_dict, "embed.weight": fitted}
     return replace(ckpt, state_dict=state, parent=ckpt.version,
-                   version=new_version(ckpt.task)), len(rows)
+                   version=unique_version(ckpt.task, {ckpt.version})), len(rows)
 
 
 def emoji_rows_command(task: str, checkpoint: Path, data: str | Path | None,

@@ -23,6 +23,7 @@ A running inference worker picks a promotion up through its CURRENT poller.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import random
 import time
@@ -35,7 +36,7 @@ import torch
 from torch import nn
 
 from db import AgreedExample, DatabaseLocation, FeedbackStore, parse_location
-from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
+from inference.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, unique_version
 from inference.errors import InputError
 from inference.predictor import Predictor
 from inference.registry import promoted_versions, resolve_checkpoint, set_current, task_dir
@@ -44,7 +45,7 @@ from training.data import fingerprint
 from training.evaluate import answer
 from training.finetune_report import format_report, write_report
 from training.fit import encode_examples
-from training.loop import predict_logits
+from training.loop import predict_logits, warmup_cosine
 from training.metrics import fit_temperature, summarize
 from training.ready import choose_verdicts
 from training.settings import TrainingSettings
@@ -75,6 +76,10 @@ class FinetuneConfig:
     replay_ratio: float = 4.0  # replayed original examples per (repeated) agreed example
     min_replay: int = 3000  # ... but at least this many per epoch
     distill_temperature: float = 2.0  # softens the parent's predictions on replayed data
+    # the learning rate's course: constant (the loop: its corrections are learnt ~1.5x as far),
+    # or warm-up and cosine to zero, which ends annealed and moves the rest of what the model
+    # reads less (lessons; docs/learning-loop.md, "Annealed fine-tunes")
+    anneal: bool = False
     calibration_size: int = 2000  # validation examples the temperature is refitted on
     # influence: no voter or tight group supports more than this share of the examples
     # trained on (SEQBOT_FINETUNE_MAX_SHARE; the command line reads the setting)
@@ -357,6 +362,9 @@ def tune(
                                         len(parent.labels)).float()
     n_replay = min(len(original.train), max(cfg.min_replay, round(cfg.replay_ratio * len(fb_ys))))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = (warmup_cosine(opt, math.ceil((len(fb_seqs) + n_replay) / cfg.batch_size),
+                           cfg.epochs) if cfg.anneal
+             else torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0))
     t = cfg.distill_temperature
     start, losses = time.perf_counter(), []
     long = [pair for pair in original.train if len(pair[0].split()) > LONG_WORDS]
@@ -380,6 +388,7 @@ def tune(
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
+            sched.step()
             total, n = total + loss.item() * len(rows), n + len(rows)
         losses.append(total / n)
         print(f"finetune epoch {epoch + 1}/{cfg.epochs}: loss {losses[-1]:.4f}")
@@ -538,15 +547,6 @@ def candidates_dir(model_dir: Path, task: str) -> Path:
     """Candidates are written here first: the registry serves only files directly in the
     task's folder, so nothing here is ever served."""
     return task_dir(model_dir, task) / "candidates"
-
-
-def unique_version(task: str, taken: set[str]) -> str:
-    base = version = new_version(task)  # second resolution: two runs may share a second
-    suffix = 0
-    while version in taken:
-        suffix += 1
-        version = f"{base}-{suffix}"
-    return version
 
 
 async def finetune(

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from inference.checkpoint import Checkpoint, load_checkpoint, new_version, save_checkpoint
+from inference.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, unique_version
 from inference.predictor import Predictor, new_words
 from inference.verdict import NOT_SURE_BELOW, UNKNOWN_WORDS
 from training.data import locate
@@ -163,7 +163,7 @@ def calibrate_command(task: str, checkpoint: Path, data: str | Path | None) -> d
     if how is None:
         raise UsageError(f"{task} has no chat-length calibration")
     report = how(ckpt, data)
-    ckpt.parent, ckpt.version = ckpt.version, new_version(task)
+    ckpt.parent, ckpt.version = ckpt.version, unique_version(task, {ckpt.version})
     save_checkpoint(ckpt, checkpoint)
     print(f"{checkpoint}: {ckpt.version} (from {ckpt.parent})")
     for key, value in report.items():

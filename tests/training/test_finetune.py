@@ -30,6 +30,7 @@ from training.finetune import (
     EXIT_TOO_FEW,
     FinetuneConfig,
     NotEnoughFeedback,
+    OriginalData,
     cap,
     credit,
     decided_by,
@@ -40,6 +41,7 @@ from training.finetune import (
     in_holdout,
     prepare_feedback,
     replay_sample,
+    tune,
 )
 from training.finetune_report import contribution_lines, format_report
 from training.origin import SURE_ACCURACY
@@ -294,6 +296,22 @@ def test_feedback_keeps_one_label_per_input_and_drops_what_the_model_cannot_use(
     assert not any(in_holdout(e.normalized, 0.3) for e in feedback.train)
     assert prepare_feedback(list(reversed(examples)), parent, cfg).fingerprint == \
         feedback.fingerprint
+
+
+def test_an_annealed_fine_tune_moves_the_parent_less_than_a_constant_rate(parent, names_zip):
+    """`anneal` (lessons) takes the learning rate from its peak down to zero; the same
+    corrections and replay at finetune's constant rate move every weight further."""
+    splits = clean_name_splits(names_zip)
+    original = OriginalData(splits.train, splits.val[:200], [], set())
+    corrections = [(name, "Korean") for name in names_with_suffix("vili", 40, seed=3)]
+    cfg = FinetuneConfig(epochs=2, min_replay=300, calibration_size=200)
+
+    def moved(anneal: bool) -> float:
+        candidate, _ = tune(parent, corrections, original, replace(cfg, anneal=anneal), "cpu")
+        return sum((candidate.state_dict[k] - v).float().norm().item() ** 2
+                   for k, v in parent.state_dict.items() if v.is_floating_point()) ** 0.5
+
+    assert 0 < moved(anneal=True) < 0.8 * moved(anneal=False)
 
 
 def test_a_full_name_is_learned_word_by_word_as_it_is_served():

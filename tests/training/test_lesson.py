@@ -13,6 +13,7 @@ from training import splits
 from training.advice import advice
 from training.cli import main as training_main
 from training.evaluate import evaluate_examples
+from training.lesson import LESSON
 from training.splits import DATASETS
 
 MIXTURE = [a for a in TINY_SENTIMENT if a != "--no-chat-data"]
@@ -40,6 +41,8 @@ def test_a_lesson_teaches_its_part_as_a_new_version_that_replays_it_and_reproduc
     assert lesson["part"] == "advice" and lesson["examples"] == len(advice())
     assert lesson["parent"] == parent.version
     assert lesson["epochs"] == 2 and lesson["replay_per_epoch"] > lesson["examples"]
+    assert {k: lesson[k] for k in ("lr", "replay_ratio", "anneal")} == {  # how it was taught
+        "lr": LESSON.lr, "replay_ratio": LESSON.replay_ratio, "anneal": LESSON.anneal}
     assert taught.state_dict["embed.weight"].shape == parent.state_dict["embed.weight"].shape
     assert "short_text_calibration" in taught.metrics  # calibrated for chat again
     # the test figures recorded are the taught model's own
