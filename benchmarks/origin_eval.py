@@ -1,22 +1,25 @@
 """Origin as people type names: the model, its script and letter evidence, the known-name
 memory, the "not sure" threshold and the TF-IDF baseline, on every set.
 
-Sets: the clean test split, the clean validation split, the design part of the
-multi-script dev set (training/eval/surnames_multiscript.tsv), the same names in plain Latin
-letters (their first romanisation, else unaccented: training.devset.in_latin) and common
-Chinese and Japanese surnames in Han characters (training/eval/surnames_han_common.tsv),
-full names in Han characters (training/eval/han_full_names.tsv: Chinese ones, a surname and
-a given name, and Japanese ones), full names as written in chat (training/eval/
-script_full_names.tsv: in Hangul, Cyrillic, Greek, Arabic and kana, and Korean and Chinese
-ones in Latin letters), and the test surnames as full names, with a given name of
-their language or one common to
-most of them (training/eval/given_names.tsv), each also read whole (`served_read_whole`), as
-the model read a full name before it read one word by word (inference/name_words.py);
-the dev set's held-out part only with --final, once, for the final figure. The known-name
-memory of each evaluation is built without the split it scores (test: train + validation;
-validation: train; the others: every split, as served: no dev name is in the data under any
-of its spellings, tests/training/test_devset.py), so no name is answered from its own
-entry; a feminine form may answer from its masculine form (inference/surname_forms.py), and
+Sets: the clean test split, the clean validation split, the design part of the multi-script
+dev set (training/eval/surnames_multiscript.tsv), the same names in plain Latin letters
+(their first romanisation, else unaccented: training.devset.in_latin) and common Chinese and
+Japanese surnames in Han characters (training/eval/surnames_han_common.tsv), full names in
+Han characters (training/eval/han_full_names.tsv: Chinese ones, a surname and a given name,
+and Japanese ones), full names as written in chat (training/eval/script_full_names.tsv: in
+Hangul, Cyrillic, Greek, Arabic and kana, and Korean and Chinese ones in Latin letters),
+common Chinese surnames in pinyin with their tones
+(training/eval/surnames_pinyin_tones.tsv), and the test surnames as full names, with a given
+name of their language or one common to most of them (training/eval/given_names.tsv), each
+also read whole (`served_read_whole`), as the model read a full name before it read one word
+by word (inference/name_words.py); the dev set's held-out part only with --final, once, for
+the final figure. Surnames of languages the model lacks, written with their own letters
+(training/eval/surnames_other_alphabets.tsv), are scored apart (`other_alphabets`): the
+answer they should get is "unknown_language", not a label. The known-name memory of each
+evaluation is built without the split it scores (test: train + validation; validation:
+train; the others: every split, as served: no dev name is in the data under any of its
+spellings, tests/training/test_devset.py), so no name is answered from its own entry; a
+feminine form may answer from its masculine form (inference/surname_forms.py), and
 "answered_from_memory" counts those for every set. The "not sure" threshold is chosen on
 validation; each clue kind's ratio is justified by the ablation and the grid on the design
 part and on validation.
@@ -45,15 +48,17 @@ from tqdm import tqdm
 
 from benchmarks import origin_baseline
 from benchmarks.report import save_figure
+from inference.errors import InputError
 from inference.evidence import RATIOS, Ratios, name_evidence
 from inference.memory import Memory
 from inference.predictor import Predictor, Prepared, pool_words, valid_only
 from inference.registry import shipped_checkpoint
 from inference.tasks import ORIGIN
-from inference.verdict import NOT_SURE_BELOW, SURE, verdict
+from inference.verdict import NOT_SURE_BELOW, SURE, UNKNOWN_LANGUAGE, verdict
 from training.data import clean_name_splits, locate
 from training.devset import (
     NAME_SETS,
+    OTHER_ALPHABETS_PATH,
     full_names,
     in_latin,
     load_devset,
@@ -168,6 +173,21 @@ def verdicts(probs: np.ndarray, examples: Examples, labels: tuple[str, ...],
             "not_sure_top3_accuracy": float(
                 (np.argsort(-probs, 1)[:, :3] == y[:, None]).any(1)[~sure].mean())
             if (~sure).any() else None}
+
+
+def other_alphabets(predictor: Predictor, names: Examples, memory: Memory) -> dict:
+    """Surnames of languages the model was not taught, written with their own letters: how
+    many are told so, and how many would be a sure guess of another language without the
+    letters' clue (which moves no probability, so this is what was served before it)."""
+    predictor.memory = memory
+    answers = [a for a in predictor.predict([n for n, _ in names])
+               if not isinstance(a, InputError)]
+    told = [a.confidence == UNKNOWN_LANGUAGE for a in answers]
+    guessed = [verdict(predictor.ckpt.verdicts, a.probability) == SURE for a in answers]
+    return {"n": len(names), "unknown_language_share": float(np.mean(told)),
+            "sure_without_the_letters_share": float(np.mean(guessed)),
+            "answers": {a.input: [a.label, round(a.probability, 4), a.confidence]
+                        for a in answers}}
 
 
 def latency(predictor: Predictor, names: list[str], memory: Memory | None) -> dict:
@@ -286,6 +306,8 @@ def main() -> None:
                                           sets[k], labels)
                               for k in GRID_SETS} for v in GRID}}
 
+    report["other_alphabets"] = other_alphabets(predictor, load_names(OTHER_ALPHABETS_PATH),
+                                                served)
     mixed = [n for n, _ in splits.val[:200]] + [n for n, _ in sets["dev_design"]]
     report["latency"] = {"model_only": latency(predictor, mixed, None),
                          "served": latency(predictor, mixed, served)}
@@ -315,6 +337,10 @@ def main() -> None:
     print("per-class F1, clean test, served:", {
         label: round(c["f1"], 3) for label, c in report["sets"]["test"]["served"]["per_class"]
         .items()})
+    other = report["other_alphabets"]
+    print(f"other alphabets (n={other['n']}): unknown language "
+          f"{other['unknown_language_share']:.1%}, a sure guess without the letters "
+          f"{other['sure_without_the_letters_share']:.1%}")
     for what, lat in report["latency"].items():
         print(f"latency {what:<11} p50 {lat['p50_ms']:.3f} ms  p90 {lat['p90_ms']:.3f} ms")
     print(f"wrote {args.out} and {args.figure}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from bot.explaining import Why
 from bot.services import Answer, ModelStatus
 from db import VoteTally
+from inference.evidence import unknown_writing
 from inference.results import Explanation, Part, Prediction
 from inference.tasks import SPECS, task_spec
 from inference.verdict import NOT_SURE, UNKNOWN_LANGUAGE
@@ -111,7 +112,8 @@ def headline(p: Prediction) -> str:
     line = {NOT_SURE: style.not_sure, UNKNOWN_LANGUAGE: style.unknown_language}.get(
         p.confidence, style.headline)
     return line.format(label=p.label, Label=p.label.capitalize(),
-                       percent=percent(p.probability), script=p.script or "this script",
+                       percent=percent(p.probability),
+                       writing=unknown_writing(p.evidence) or f"in {p.script or 'this script'}",
                        maybe=listed([label for label, _ in p.top[:SHOWN_LABELS]], "or"))
 
 

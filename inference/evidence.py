@@ -20,6 +20,7 @@ Torch-free: it works on plain probability lists.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -39,7 +40,7 @@ class Evidence:
     """What an answer rests on besides the model's reading: a clue in how the input is
     written, or what the known-input memory holds (kind "known_name", inference.memory).
     A clue multiplies the probability of each of its `labels` by its `ratio`; a clue with no
-    labels is a script that none of the model's languages is written in."""
+    labels is a script or a letter that none of the model's languages writes."""
 
     kind: str  # "script", "letter", "particle", "name_part", "surname", "han_form", "han_length",
     # "han_compound" or "known_name"
@@ -88,6 +89,19 @@ LETTER_LANGUAGES: dict[str, tuple[str, ...]] = {
     "ó": ("Polish", "Spanish", "Portuguese", "Irish", "Vietnamese"),
     "é": ("French", "Italian", *_ACUTE),
     **dict.fromkeys("đăơưĩũỹ", ("Vietnamese",)),
+}
+# Letters of Latin alphabets the model was not taught, which none of the 18 languages'
+# orthographies writes (Wikipedia's article on each alphabet; none is in the surnames data).
+# The romanisations the model does meet are left out on purpose: Hepburn's and pinyin's
+# macrons and tone marks (Itō, Zhāng), McCune-Reischauer's breves (ŏ, ŭ), the dots below of
+# Arabic's (ḥ). A name written with one is of a language the model does not know, as a
+# name in Hebrew is: "Győri" had been Japanese 81%, "Åkesson" English 93%.
+OTHER_ALPHABETS: dict[str, str] = {
+    **dict.fromkeys("ığ", "Turkish"), "ş": "Turkish or Romanian",
+    **dict.fromkeys("șțţ", "Romanian"), **dict.fromkeys("őű", "Hungarian"),
+    "ø": "Danish or Norwegian", "å": "Swedish, Danish or Norwegian",
+    **dict.fromkeys("ðþ", "Icelandic"), **dict.fromkeys("ľĺŕ", "Slovak"),
+    **dict.fromkeys("ėįų", "Lithuanian"), **dict.fromkeys("ģķļņ", "Latvian"),
 }
 # Gaelic patronymic particles: "Ó Súilleabháin", "Ní Bhriain", "MacLeod", "Mc Queen".
 GAELIC_WORDS: dict[str, tuple[str, ...]] = {
@@ -218,6 +232,13 @@ NAME_PARTS: tuple[NamePart, ...] = (
 # Vietnamese alone stacks a tone mark on a vowel's own mark (ễ, ậ, ự) and writes the dot
 # below and the hook above (ạ, ả): these combining marks, or two marks on one letter.
 _VIETNAMESE_MARKS = {"\u0323", "\u0309", "\u031b"}
+# Pinyin marks a syllable's tone on its vowel: a macron, an acute, a caron or a grave (ā á ǎ à),
+# and writes ü. The acute and the grave are also other languages' letters, so a surname typed
+# with its tone ("Wáng") read as Vietnamese or Spanish, never Chinese; a word of a name whose
+# marks are these alone, and which is one or two syllables of Mandarin's, makes its marked
+# letters Chinese too.
+_PINYIN_TONES = {"\u0304", "\u0301", "\u030c", "\u0300"}
+_PINYIN_MARKS = _PINYIN_TONES | {"\u0308"}
 # How a script is named to people, where its Unicode name is not how they call it.
 SCRIPT_NAMES = {"Han": "Han characters", "Kana": "kana"}
 
@@ -269,9 +290,22 @@ def clue(kind: str, feature: str, languages: tuple[str, ...], ratio: float) -> E
         text = f"{feature}: a surname only {languages[0]} has, in a full name"
     elif kind == "name_part":
         text = f"the name part {feature} ({', '.join(languages)})"
+    elif kind == "letter" and not languages:
+        text = f"the letter {feature} ({OTHER_ALPHABETS[feature]}: none of my languages)"
     else:
         text = f"the letter {feature} ({', '.join(languages)})"
     return Evidence(kind, text, languages, feature, ratio)
+
+
+def unknown_writing(clues: Sequence[Evidence]) -> str:
+    """What none of the languages writes, as a card names it ("in Hebrew", "with ı
+    (Turkish)"); "" when the languages write all of it."""
+    for c in clues:
+        if c.kind == "script" and not c.labels:
+            return f"in {SCRIPT_NAMES.get(c.feature, c.feature)}"
+        if c.kind == "letter" and not c.labels:
+            return f"with {c.feature} ({OTHER_ALPHABETS.get(c.feature, 'another alphabet')})"
+    return ""
 
 
 # The model reads a Han name in its Chinese reading (anyascii's pinyin: 山田 is "ShanTian"),
@@ -289,8 +323,9 @@ class NameEvidence:
 
     @property
     def unknown_language(self) -> bool:
-        """Written in a script none of the languages is written in (inference.verdict)."""
-        return any(c.kind == "script" and not c.labels for c in self.clues)
+        """Written in a script, or with a letter, that none of the languages writes
+        (inference.verdict)."""
+        return bool(unknown_writing(self.clues))
 
     def log_factors(self, labels: Sequence[str],
                     without: Evidence | None = None) -> list[float]:
@@ -327,6 +362,25 @@ class NameEvidence:
         total = sum(weights)
         return [w / total for w in weights]
 
+
+
+@functools.cache
+def mandarin_syllables() -> frozenset[str]:
+    """Every syllable Mandarin has, toneless, as anyascii reads the CJK ideographs (416;
+    ü written u: "lue")."""
+    return frozenset(transliterate(chr(c)).lower() for c in range(0x4E00, 0x9FA6))
+
+
+def toned_pinyin(word: str) -> bool:
+    """Whether a word is written in pinyin with its tones: Mandarin syllables (one or two),
+    marked with pinyin's marks only, at least one of them a tone."""
+    marks = {m for m in unicodedata.normalize("NFD", word) if unicodedata.combining(m)}
+    if not marks & _PINYIN_TONES or marks - _PINYIN_MARKS:
+        return False
+    bare = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+    syllables = mandarin_syllables()
+    return bare in syllables or any(bare[:i] in syllables and bare[i:] in syllables
+                                    for i in range(1, len(bare)))
 
 
 def vietnamese_letter(char: str) -> bool:
@@ -555,7 +609,13 @@ def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,
         else:
             clues += _given_syllables(lower, ratios.name_part)
         clues += _vietnamese_surname(text, ratios.surname)
-        for char, languages in ({} if text.isascii()
-                                else letters(lower, positions, spelling)).items():
+        found = {} if text.isascii() else letters(lower, positions, spelling)
+        marked = [w for w in words if not w.isascii() and w not in GAELIC_WORDS]  # Ó, Ní
+        if marked and all(toned_pinyin(w) for w in marked):  # "Wáng", "Zhāng Xiǎolóng"
+            for char in dict.fromkeys(c for w in marked for c in w if not c.isascii()):
+                found[char] = (*found.get(char, ()), "Chinese")
+        for char, languages in found.items():
             clues.append(clue("letter", char, languages, ratios.letter))
+        clues += [clue("letter", char, (), ratios.letter)
+                  for char in dict.fromkeys(lower) if char in OTHER_ALPHABETS]
     return NameEvidence(script, tuple(clues))

@@ -94,8 +94,9 @@ class CardStyle:
     colour: str  # a colour key; the bot maps it to a Discord colour (bot/embeds.py)
     show_normalized: bool = False  # add "Read as: ..." when the model read the input otherwise
     # The headline of an answer below the model's not-sure threshold, and of an input in a
-    # language (or script) the model does not know (inference.verdict); the same fields as
-    # `headline`, and {maybe}: the top labels, "X, Y or Z", and {script}.
+    # language (or writing) the model does not know (inference.verdict); the same fields as
+    # `headline`, and {maybe}: the top labels, "X, Y or Z", and {writing}: what none of the
+    # languages writes, "in Hebrew" or "with ı (Turkish)" (inference.evidence).
     not_sure: str = "Not sure — maybe {maybe}"
     unknown_language: str = "Not a language I know — maybe {maybe}"
 
@@ -222,7 +223,7 @@ ORIGIN = TaskSpec(
                           shown_parts=3, toward_only=True, affixes=True),
     card=CardStyle("Language of origin", "Most likely {label} ({percent})", colour="blurple",
                    show_normalized=True, not_sure="Not sure — maybe {maybe}",
-                   unknown_language="Written in {script}, which none of my languages uses — "
+                   unknown_language="Written {writing}, which none of my languages uses — "
                                     "maybe {maybe}"),
     command=Command("Guess which language a surname comes from",
                     "guess the language a surname comes from (top 3 with probabilities)",

@@ -36,9 +36,16 @@ GIVEN_NAMES_PATH = DEVSET_PATH.with_name("given_names.tsv")
 # - script_full_names: well-known people's full names as they are written in chat: in Hangul
 #   without a space (손흥민), in Cyrillic, Greek, Arabic and kana, and Korean, Chinese and
 #   Vietnamese ones in Latin letters (Son Heung-min, Tsai Ing-wen, Nguyen Van Thieu).
+# - pinyin_tones: common Chinese surnames in pinyin with their tones (Wáng, Lǐ, Zhāng), as a
+#   learner or a dictionary writes them.
 NAME_SETS = {"han_common": DEVSET_PATH.with_name("surnames_han_common.tsv"),
              "han_full_names": DEVSET_PATH.with_name("han_full_names.tsv"),
-             "script_full_names": DEVSET_PATH.with_name("script_full_names.tsv")}
+             "script_full_names": DEVSET_PATH.with_name("script_full_names.tsv"),
+             "pinyin_tones": DEVSET_PATH.with_name("surnames_pinyin_tones.tsv")}
+# Surnames of languages the model was not taught, written with letters of their own alphabets
+# (Yılmaz, Győri, Åkesson; inference.evidence OTHER_ALPHABETS): what they should be told is
+# "unknown_language", so they are never scored by label.
+OTHER_ALPHABETS_PATH = DEVSET_PATH.with_name("surnames_other_alphabets.tsv")
 # Where a full name puts the surname first, as people of these languages write it in Latin
 # letters too (Zhang Wei, Kim Min-jun, Nguyen Anh); the rest put the given name first.
 SURNAME_FIRST = frozenset({"Chinese", "Korean", "Vietnamese"})
@@ -80,9 +87,9 @@ def in_latin(d: DevName) -> str:
     return d.romanized[0] if d.romanized else transliterate(d.name)
 
 
-def load_names(which: str) -> list[tuple[str, str]]:
-    """(name, language) of one of NAME_SETS."""
-    with open(NAME_SETS[which], encoding="utf-8", newline="") as fh:
+def load_names(which: str | Path) -> list[tuple[str, str]]:
+    """(name, language) of one of NAME_SETS, or of another TSV of the same columns."""
+    with open(NAME_SETS.get(which, which), encoding="utf-8", newline="") as fh:
         return [(r["name"], r["language"]) for r in csv.DictReader(fh, delimiter="\t")]
 
 

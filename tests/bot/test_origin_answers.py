@@ -64,6 +64,9 @@ async def test_the_card_says_which_script_a_name_is_written_in(fake, ready_bot):
     hebrew = description(await ask(fake, alice, "כהן"))
     assert any(line.startswith("**Written in Hebrew, which none of my languages uses — maybe ")
                for line in hebrew)
+    turkish = description(await ask(fake, alice, "Yılmaz"))
+    assert any(line.startswith("**Written with ı (Turkish), which none of my languages uses — "
+                               "maybe ") for line in turkish)
 
 
 async def test_why_shows_the_writing_and_the_known_name(fake, ready_bot):

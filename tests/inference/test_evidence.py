@@ -17,6 +17,8 @@ from inference.evidence import (
     name_evidence,
     spelling_fits,
     stress_spelling,
+    toned_pinyin,
+    unknown_writing,
 )
 from inference.predictor import Predictor
 from inference.registry import shipped_checkpoint
@@ -52,10 +54,58 @@ def test_a_script_of_none_of_the_languages_is_an_unknown_language() -> None:
     evidence = name_evidence("כהן")
     assert evidence.unknown_language and evidence.clues[0].labels == ()
     assert evidence.clues[0].text == "written in Hebrew (none of my languages)"
+    assert unknown_writing(evidence.clues) == "in Hebrew"
     probs = [0.9] + [0.1 / 17] * 17
     assert evidence.apply(probs, LABELS) == pytest.approx(probs)
     assert not name_evidence("Müller").unknown_language
     assert not name_evidence("山田").unknown_language
+
+
+@pytest.mark.parametrize(("name", "letter", "alphabet"), [
+    ("Yılmaz", "ı", "Turkish"), ("Şahin", "ş", "Turkish or Romanian"), ("Țiriac", "ț", "Romanian"),
+    ("Győri", "ő", "Hungarian"), ("Sørensen", "ø", "Danish or Norwegian"),
+    ("Åkesson", "å", "Swedish, Danish or Norwegian"), ("Sigurðsson", "ð", "Icelandic"),
+    ("Ľupták", "ľ", "Slovak"), ("Grybauskaitė", "ė", "Lithuanian"), ("Ozoliņš", "ņ", "Latvian")])
+def test_a_letter_of_none_of_the_languages_is_an_unknown_language(
+        name: str, letter: str, alphabet: str) -> None:
+    evidence = name_evidence(name)
+    [clue] = [c for c in evidence.clues if not c.labels]
+    assert evidence.unknown_language and (clue.kind, clue.feature) == ("letter", letter)
+    assert clue.text == f"the letter {letter} ({alphabet}: none of my languages)"
+    assert unknown_writing(evidence.clues) == f"with {letter} ({alphabet})"
+    probs = [0.9] + [0.1 / 17] * 17  # the letter moves no language's probability
+    assert evidence.apply(probs, LABELS) == pytest.approx(evidence.apply(probs, LABELS, clue))
+
+
+@pytest.mark.parametrize("name", [
+    "Itō", "Ōta", "Zhāng", "Lǐ", "Chŏng", "Müller", "Dvořák", "Kamiński", "Nguyễn", "Magalhães",
+    "Ó Súilleabháin", "Lévêque", "Ślązak", "Çelik"])
+def test_romanisations_and_the_languages_own_letters_are_not_another_alphabet(name) -> None:
+    """Hepburn's macrons, pinyin's tone marks and McCune-Reischauer's breves are how the
+    model's own languages are romanised; the 18 orthographies' letters are theirs."""
+    evidence = name_evidence(name)
+    assert not evidence.unknown_language and unknown_writing(evidence.clues) == ""
+
+
+@pytest.mark.parametrize(("word", "pinyin"), [
+    ("wáng", True), ("zhāng", True), ("lǐ", True), ("lǚ", True), ("xiǎolóng", True),
+    ("wang", False),  # no tone: nothing to read
+    ("lê", False), ("hồ", False), ("văn", False),  # Vietnamese's own marks
+    ("pérez", False), ("müller", False)])  # no Mandarin syllables
+def test_pinyin_with_its_tones_is_mandarin_syllables_marked_the_pinyin_way(word, pinyin) -> None:
+    assert toned_pinyin(word) is pinyin
+
+
+def test_a_surname_typed_in_pinyin_with_its_tone_points_to_chinese_too() -> None:
+    """The acute and the grave are other languages' letters too, which kept "Wáng" from
+    Chinese; a macron or a caron (Zhāng, Lǐ) belongs to no other language of the 18."""
+    [wang] = [c for c in name_evidence("Wáng").clues if c.kind == "letter"]
+    assert wang.labels[-1] == "Chinese" and "Vietnamese" in wang.labels
+    letters = {c.feature: c.labels for c in name_evidence("Zhāng Xiǎolóng").clues
+               if c.kind == "letter"}
+    assert letters["ā"] == letters["ǎ"] == ("Chinese",) and letters["ó"][-1] == "Chinese"
+    for name in ("Ó Súilleabháin", "Nguyễn", "Hà Văn Thắng", "Pérez"):
+        assert not any("Chinese" in c.labels for c in name_evidence(name).clues), name
 
 
 @pytest.mark.parametrize(("letter", "languages"), [

@@ -4,10 +4,12 @@ from collections import Counter
 
 import pytest
 
+from inference.evidence import OTHER_ALPHABETS, toned_pinyin
 from inference.scripts import name_script
-from tests.helpers import real_data
+from tests.helpers import ORIGIN_LABELS, real_data
 from training.data import iter_names, read_name
 from training.devset import (
+    OTHER_ALPHABETS_PATH,
     DevName,
     collisions,
     full_names,
@@ -122,3 +124,20 @@ def test_the_script_full_names_span_the_scripts_and_are_kept_apart_from_the_surn
     assert {"Hangul", "Cyrillic", "Greek", "Arabic", "Kana", "Latin"} <= scripts_seen
     surnames = {n for n, _ in load_names("han_common")} | {d.name for d in load_devset()}
     assert not {n for n, _ in names} & surnames
+
+
+def test_the_other_alphabets_are_languages_the_model_lacks_each_written_with_its_own_letter(
+        ) -> None:
+    """Each name is a case of the rule (a letter of OTHER_ALPHABETS) of a language that is
+    none of the 18, so an answer naming one of them is a guess."""
+    names = load_names(OTHER_ALPHABETS_PATH)
+    assert len(names) >= 30 and len(set(names)) == len(names)
+    assert not {lang for _, lang in names} & set(ORIGIN_LABELS)
+    assert all(set(name.lower()) & set(OTHER_ALPHABETS) for name, _ in names)
+
+
+def test_the_pinyin_surnames_are_chinese_each_written_with_its_tone() -> None:
+    names = load_names("pinyin_tones")
+    assert len(names) >= 50 and len(set(names)) == len(names)
+    assert {lang for _, lang in names} == {"Chinese"}
+    assert all(toned_pinyin(name.lower()) for name, _ in names)
