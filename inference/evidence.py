@@ -235,7 +235,7 @@ _VIETNAMESE_MARKS = {"\u0323", "\u0309", "\u031b"}
 # Pinyin marks a syllable's tone on its vowel: a macron, an acute, a caron or a grave (ā á ǎ à),
 # and writes ü. The acute and the grave are also other languages' letters, so a surname typed
 # with its tone ("Wáng") read as Vietnamese or Spanish, never Chinese; a word of a name whose
-# marks are these alone, and which is one or two syllables of Mandarin's, makes its marked
+# marks are these alone, and which is one or two common Mandarin syllables, makes its marked
 # letters Chinese too.
 _PINYIN_TONES = {"\u0304", "\u0301", "\u030c", "\u0300"}
 _PINYIN_MARKS = _PINYIN_TONES | {"\u0308"}
@@ -366,13 +366,23 @@ class NameEvidence:
 
 @functools.cache
 def mandarin_syllables() -> frozenset[str]:
-    """Every syllable Mandarin has, toneless, as anyascii reads the CJK ideographs (416;
-    ü written u: "lue")."""
-    return frozenset(transliterate(chr(c)).lower() for c in range(0x4E00, 0x9FA6))
+    """The syllables of common Chinese, toneless, as anyascii reads the 3,755 characters of
+    GB2312's first level (395; ü written u: "lue"). The rarer characters add only
+    interjections (lo, hm, ng) and anyascii's Cantonese readings (baak, gwaan), which no
+    name is spelt with: "Lò" is a Vietnamese surname, not pinyin."""
+    return frozenset(transliterate(chr(c)).lower() for c in range(0x4E00, 0x9FA6)
+                     if _gb2312_level_one(chr(c)))
+
+
+def _gb2312_level_one(char: str) -> bool:
+    try:
+        return 0xB0 <= char.encode("gb2312")[0] <= 0xD7
+    except UnicodeEncodeError:
+        return False
 
 
 def toned_pinyin(word: str) -> bool:
-    """Whether a word is written in pinyin with its tones: Mandarin syllables (one or two),
+    """Whether a word is written in pinyin with its tones: common syllables (one or two),
     marked with pinyin's marks only, at least one of them a tone."""
     marks = {m for m in unicodedata.normalize("NFD", word) if unicodedata.combining(m)}
     if not marks & _PINYIN_TONES or marks - _PINYIN_MARKS:

@@ -91,6 +91,7 @@ def test_romanisations_and_the_languages_own_letters_are_not_another_alphabet(na
     ("wáng", True), ("zhāng", True), ("lǐ", True), ("lǚ", True), ("xiǎolóng", True),
     ("wang", False),  # no tone: nothing to read
     ("lê", False), ("hồ", False), ("văn", False),  # Vietnamese's own marks
+    ("lò", False),  # a Vietnamese surname: lo is only an interjection's syllable
     ("pérez", False), ("müller", False)])  # no Mandarin syllables
 def test_pinyin_with_its_tones_is_mandarin_syllables_marked_the_pinyin_way(word, pinyin) -> None:
     assert toned_pinyin(word) is pinyin
