@@ -393,6 +393,13 @@ def toned_pinyin(word: str) -> bool:
                                     for i in range(1, len(bare)))
 
 
+def pinyin_name(lower: str) -> bool:
+    """Whether every word of a name (lower case) with a mark, but a Gaelic particle (Ó, Ní),
+    is pinyin with its tones, and one is."""
+    marked = [w for w in _WORD_BREAK.split(lower) if not w.isascii() and w not in GAELIC_WORDS]
+    return bool(marked) and all(toned_pinyin(w) for w in marked)
+
+
 def vietnamese_letter(char: str) -> bool:
     marks = [m for m in unicodedata.normalize("NFD", char) if unicodedata.combining(m)]
     return bool(_VIETNAMESE_MARKS & set(marks)) or len(marks) >= 2
@@ -620,9 +627,8 @@ def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,
             clues += _given_syllables(lower, ratios.name_part)
         clues += _vietnamese_surname(text, ratios.surname)
         found = {} if text.isascii() else letters(lower, positions, spelling)
-        marked = [w for w in words if not w.isascii() and w not in GAELIC_WORDS]  # Ó, Ní
-        if marked and all(toned_pinyin(w) for w in marked):  # "Wáng", "Zhāng Xiǎolóng"
-            for char in dict.fromkeys(c for w in marked for c in w if not c.isascii()):
+        if pinyin_name(lower):  # "Wáng", "Zhāng Xiǎolóng": its marked letters are pinyin's too
+            for char in dict.fromkeys(c for w in words for c in w if not c.isascii()):
                 found[char] = (*found.get(char, ()), "Chinese")
         for char, languages in found.items():
             clues.append(clue("letter", char, languages, ratios.letter))

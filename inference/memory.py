@@ -21,7 +21,8 @@ Entries come from two sources:
 
 A name it does not know may answer from another form of it that it knows, where the task
 says which forms count: a Slavic feminine surname from its masculine form, under the
-languages that form it so (inference/surname_forms.py), and the card says which form.
+languages that form it so, or a name typed with accents from its unaccented form, under the
+languages that write them (inference/surname_forms.py), and the card says which form.
 
 Each distinct spelling counts once per label, however often the data repeats it (Arabic.txt
 holds some names hundreds of times). Torch-free. Lookups run on the model thread while the
@@ -40,8 +41,8 @@ from inference.evidence import KNOWN, Evidence
 
 DATA, AGREED = "data", "agreed"
 # Other forms of a key that name the same thing, each with the labels that form it that way
-# (inference/surname_forms.py).
-Forms = Callable[[str], list[tuple[str, tuple[str, ...]]]]
+# and how a card names the form (inference/surname_forms.py).
+Forms = Callable[[str], list[tuple[str, tuple[str, ...], str]]]
 _WHERE = {DATA: "in the data", AGREED: "agreed by the community"}
 
 
@@ -73,6 +74,7 @@ class KnownAnswer:
     labels: tuple[tuple[str, float], ...]
     sources: tuple[str, ...]  # DATA and/or AGREED
     form: str = ""  # the other form of the input that is known ("Ivanov" for "Ivanova")
+    relation: str = ""  # what that form is to it: "its masculine form", "without its accents"
 
     def evidence(self, noun: str, order: Iterable[str] = ()) -> Evidence:
         """As the card and the JSON say it: "known name: English, Scottish, Czech in the
@@ -82,7 +84,7 @@ class KnownAnswer:
         where = " and ".join(_WHERE[s] for s in self.sources)
         text = f"known {noun}: {', '.join(names)} {where}"
         if self.form:
-            text += f", as {self.form}, its masculine form"
+            text += f", as {self.form}, {self.relation}"
         return Evidence(KNOWN, text, tuple(names), "+".join(self.sources))
 
 
@@ -146,11 +148,12 @@ class Memory:
     def _lookup_form(self, key: str) -> KnownAnswer | None:
         """The answer of the first other form of an unknown input that is known under a
         language that forms the input from it (inference/surname_forms.py)."""
-        for form, languages in self.forms(key) if self.forms else ():
+        for form, languages, relation in self.forms(key) if self.forms else ():
             data, agreed = (_only(where.get(form), languages)
                             for where in (self._data, self._agreed_counts))
             if data or agreed:
-                return replace(self._answer(data, agreed), form=form.capitalize())
+                return replace(self._answer(data, agreed), form=form.capitalize(),
+                               relation=relation)
         return None
 
     @staticmethod

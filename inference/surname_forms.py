@@ -1,4 +1,5 @@
-"""The other gender's form of a Slavic surname, for the known-name memory.
+"""Other forms of a surname that name the same one, for the known-name memory: the other
+gender's form of a Slavic surname, and a name typed with the accents the data leaves out.
 
 Russian, Czech and Polish surnames change with gender: Ivanov and Ivanova, Sokolovsky and
 Sokolovskaya, Tolstoy and Tolstaya (Russian); Novák and Nováková, Novotný and Novotná
@@ -11,9 +12,21 @@ and "Polish name".
 
 Forms work on memory keys (case-folded, accents kept), so "Nováková" meets "Novák" and
 "Novakova" meets "Novak", as typed.
+
+The data writes most names without their accents (Vietnamese "Le" and "Ly", Spanish
+"Gomez"), and a name typed with them ("Lê", "Lý") is not the same key. When it is not known
+but its unaccented form is, under a language whose alphabet writes every marked letter of
+it (or, for pinyin with its tones, Chinese too: inference/evidence.py), the memory answers
+from that form: "Lê" was French 89% (ê is French too), "Lý" Czech 69%; both are Vietnamese
+in the data. A letter no language of the 18 writes ("ø") keeps a name from every language,
+so it finds nothing.
 """
 
 from __future__ import annotations
+
+import unicodedata
+
+from inference.evidence import letter_languages, pinyin_name
 
 # (feminine ending, a masculine ending it comes from, the languages that form it so)
 _RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -45,3 +58,23 @@ def masculine_forms(key: str) -> list[tuple[str, tuple[str, ...]]]:
         if stem != key and len(stem) >= _MIN_STEM and stem[-1].isalpha():
             out.append((stem + masculine, languages))
     return out
+
+
+def unaccented_forms(key: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(the key without its accents, the languages that write all its marked letters), for a
+    key with accents; [] for one without, or one no language writes as typed."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", key) if not unicodedata.combining(c))
+    if bare == key or not bare.isascii():
+        return []
+    marked = [letter_languages(c) for c in dict.fromkeys(key) if not c.isascii()]
+    languages = tuple(lang for lang in marked[0] if all(lang in m for m in marked[1:]))
+    if pinyin_name(key):  # as the evidence reads it: "Hán" may be Chinese too
+        languages += ("Chinese",)
+    return [(bare, languages)] if languages else []
+
+
+def name_forms(key: str) -> list[tuple[str, tuple[str, ...], str]]:
+    """Every other form of a surname key the memory may answer from, with its languages and
+    how the card names it, the masculine form first."""
+    return ([(form, langs, "its masculine form") for form, langs in masculine_forms(key)]
+            + [(form, langs, "without its accents") for form, langs in unaccented_forms(key)])

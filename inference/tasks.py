@@ -47,7 +47,7 @@ from inference.errors import InputError
 from inference.evidence import NameEvidence, name_evidence
 from inference.memory import Forms, Memory
 from inference.name_words import NAME_WORDS, WordReading
-from inference.surname_forms import masculine_forms
+from inference.surname_forms import name_forms
 from inference.text import (
     MAX_NAME_CHARS,
     MAX_TEXT_CHARS,
@@ -234,7 +234,7 @@ ORIGIN = TaskSpec(
                                   "itself."),
     probe="Nakamura",
     evidence=name_evidence,
-    memory=KnownInputs(name_key, noun="name", forms=masculine_forms),
+    memory=KnownInputs(name_key, noun="name", forms=name_forms),
     words=NAME_WORDS,  # "Zhang Wei": each word, as the surnames the model learned from
     reads_symbols=False,
     int8=True,  # test set: 99.7% the same top-1, accuracy -0.11 points, 1.8x batched

@@ -92,8 +92,10 @@ def test_the_shipped_known_names_are_every_split_of_the_data() -> None:
 
 @pytest.mark.parametrize(("name", "language", "source"), [
     ("Müller", "German", "known_name"), ("Nguyen", "Vietnamese", "known_name"),
-    ("Dvořák", "Czech", "model"), ("Jäger", "German", "model"),
-    ("Nguyễn", "Vietnamese", "model"), ("山田", "Japanese", "model"),
+    # typed with the accents the data leaves out: answered from Dvorak, Jager, Nguyen, Le
+    ("Dvořák", "Czech", "known_name"), ("Jäger", "German", "known_name"),
+    ("Nguyễn", "Vietnamese", "known_name"), ("Lê", "Vietnamese", "known_name"),
+    ("山田", "Japanese", "model"),
     ("김", "Korean", "model"), ("박", "Korean", "model"), ("محمد", "Arabic", "model"),
     ("Łukasik", "Polish", "model"), ("Gonçalves", "Portuguese", "model"),
     ("司马", "Chinese", "model"),

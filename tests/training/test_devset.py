@@ -141,3 +141,10 @@ def test_the_pinyin_surnames_are_chinese_each_written_with_its_tone() -> None:
     assert len(names) >= 50 and len(set(names)) == len(names)
     assert {lang for _, lang in names} == {"Chinese"}
     assert all(toned_pinyin(name.lower()) for name, _ in names)
+
+
+def test_the_names_with_accents_are_of_the_18_languages_each_typed_with_a_mark() -> None:
+    names = load_names("with_accents")
+    assert len(names) >= 150 and len(set(names)) == len(names)
+    assert {lang for _, lang in names} <= set(ORIGIN_LABELS)
+    assert all(not name.isascii() for name, _ in names)
