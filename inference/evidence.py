@@ -95,7 +95,7 @@ LETTER_LANGUAGES: dict[str, tuple[str, ...]] = {
 # The romanisations the model does meet are left out on purpose: Hepburn's and pinyin's
 # macrons and tone marks (Itō, Zhāng), McCune-Reischauer's breves (ŏ, ŭ), the dots below of
 # Arabic's (ḥ). A name written with one is of a language the model does not know, as a
-# name in Hebrew is: "Győri" had been Japanese 81%, "Åkesson" English 93%.
+# name in Hebrew is (the model alone reads "Győri" Japanese 81%, "Åkesson" English 93%).
 OTHER_ALPHABETS: dict[str, str] = {
     **dict.fromkeys("ığ", "Turkish"), "ş": "Turkish or Romanian",
     **dict.fromkeys("șțţ", "Romanian"), **dict.fromkeys("őű", "Hungarian"),
@@ -233,8 +233,8 @@ NAME_PARTS: tuple[NamePart, ...] = (
 # below and the hook above (ạ, ả): these combining marks, or two marks on one letter.
 _VIETNAMESE_MARKS = {"\u0323", "\u0309", "\u031b"}
 # Pinyin marks a syllable's tone on its vowel: a macron, an acute, a caron or a grave (ā á ǎ à),
-# and writes ü. The acute and the grave are also other languages' letters, so a surname typed
-# with its tone ("Wáng") read as Vietnamese or Spanish, never Chinese; a word of a name whose
+# and writes ü. The acute and the grave are also other languages' letters, whose clues alone
+# would rule Chinese out of a surname typed with its tone ("Wáng"); a word of a name whose
 # marks are these alone, and which is one or two common Mandarin syllables, makes its marked
 # letters Chinese too.
 _PINYIN_TONES = {"\u0304", "\u0301", "\u030c", "\u0300"}

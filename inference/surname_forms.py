@@ -17,9 +17,9 @@ The data writes most names without their accents (Vietnamese "Le" and "Ly", Span
 "Gomez"), and a name typed with them ("Lê", "Lý") is not the same key. When it is not known
 but its unaccented form is, under a language whose alphabet writes every marked letter of
 it (or, for pinyin with its tones, Chinese too: inference/evidence.py), the memory answers
-from that form: "Lê" was French 89% (ê is French too), "Lý" Czech 69%; both are Vietnamese
-in the data. A letter no language of the 18 writes ("ø") keeps a name from every language,
-so it finds nothing.
+from that form: the model alone reads "Lê" French 89% (ê is French too) and "Lý" Czech 69%;
+the data holds both as Vietnamese. A letter no language of the 18 writes ("ø") keeps a name
+from every language, so it finds nothing.
 """
 
 from __future__ import annotations
