@@ -381,16 +381,35 @@ def _gb2312_level_one(char: str) -> bool:
         return False
 
 
+def unmarked(text: str) -> tuple[str, set[str]]:
+    """The text's letters without their combining marks, and the marks ("lê": "le", {"̂"});
+    a letter of its own, as ø or đ, stays."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return ("".join(c for c in decomposed if not unicodedata.combining(c)),
+            {c for c in decomposed if unicodedata.combining(c)})
+
+
 def toned_pinyin(word: str) -> bool:
     """Whether a word is written in pinyin with its tones: common syllables (one or two),
     marked with pinyin's marks only, at least one of them a tone."""
-    marks = {m for m in unicodedata.normalize("NFD", word) if unicodedata.combining(m)}
+    bare, marks = unmarked(word)
     if not marks & _PINYIN_TONES or marks - _PINYIN_MARKS:
         return False
-    bare = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
     syllables = mandarin_syllables()
     return bare in syllables or any(bare[:i] in syllables and bare[i:] in syllables
                                     for i in range(1, len(bare)))
+
+
+def letter_clues(lower: str, positions: bool = True,
+                 spelling: bool = True) -> dict[str, tuple[str, ...]]:
+    """Each marked letter of a name (lower case) that some of the languages write, with the
+    languages its clue points to: those that write it where it stands (`letters`) and, in
+    pinyin with its tones ("Wáng", "Zhāng Xiǎolóng"), Chinese too."""
+    found = {} if lower.isascii() else letters(lower, positions, spelling)
+    if pinyin_name(lower):
+        for char in dict.fromkeys(c for c in lower if c.isalpha() and not c.isascii()):
+            found[char] = (*found.get(char, ()), "Chinese")
+    return found
 
 
 def pinyin_name(lower: str) -> bool:
@@ -401,8 +420,8 @@ def pinyin_name(lower: str) -> bool:
 
 
 def vietnamese_letter(char: str) -> bool:
-    marks = [m for m in unicodedata.normalize("NFD", char) if unicodedata.combining(m)]
-    return bool(_VIETNAMESE_MARKS & set(marks)) or len(marks) >= 2
+    marks = unmarked(char)[1]
+    return bool(_VIETNAMESE_MARKS & marks) or len(marks) >= 2
 
 
 def letter_languages(char: str) -> tuple[str, ...]:
@@ -626,11 +645,7 @@ def name_evidence(raw: str, ratios: Ratios = RATIOS, positions: bool = True,
         else:
             clues += _given_syllables(lower, ratios.name_part)
         clues += _vietnamese_surname(text, ratios.surname)
-        found = {} if text.isascii() else letters(lower, positions, spelling)
-        if pinyin_name(lower):  # "Wáng", "Zhāng Xiǎolóng": its marked letters are pinyin's too
-            for char in dict.fromkeys(c for w in words for c in w if not c.isascii()):
-                found[char] = (*found.get(char, ()), "Chinese")
-        for char, languages in found.items():
+        for char, languages in letter_clues(lower, positions, spelling).items():
             clues.append(clue("letter", char, languages, ratios.letter))
         clues += [clue("letter", char, (), ratios.letter)
                   for char in dict.fromkeys(lower) if char in OTHER_ALPHABETS]

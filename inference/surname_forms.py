@@ -24,9 +24,7 @@ from every language, so it finds nothing.
 
 from __future__ import annotations
 
-import unicodedata
-
-from inference.evidence import letter_languages, pinyin_name
+from inference.evidence import letter_clues, unmarked
 
 # (feminine ending, a masculine ending it comes from, the languages that form it so)
 _RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -61,15 +59,15 @@ def masculine_forms(key: str) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def unaccented_forms(key: str) -> list[tuple[str, tuple[str, ...]]]:
-    """(the key without its accents, the languages that write all its marked letters), for a
-    key with accents; [] for one without, or one no language writes as typed."""
-    bare = "".join(c for c in unicodedata.normalize("NFD", key) if not unicodedata.combining(c))
+    """(the key without its accents, the languages every marked letter's clue points to, as
+    the name's evidence reads them), for a key with accents; [] for one without, or one
+    with a letter no language writes."""
+    bare = unmarked(key)[0]
     if bare == key or not bare.isascii():
         return []
-    marked = [letter_languages(c) for c in dict.fromkeys(key) if not c.isascii()]
+    clues = letter_clues(key)
+    marked = [clues.get(c, ()) for c in dict.fromkeys(key) if c.isalpha() and not c.isascii()]
     languages = tuple(lang for lang in marked[0] if all(lang in m for m in marked[1:]))
-    if pinyin_name(key):  # as the evidence reads it: "Hán" may be Chinese too
-        languages += ("Chinese",)
     return [(bare, languages)] if languages else []
 
 
