@@ -64,6 +64,7 @@ from training.devset import (
     load_devset,
     load_given_names,
     load_names,
+    read_names,
 )
 from training.metrics import summarize
 from training.origin import SURE_ACCURACY
@@ -178,7 +179,7 @@ def verdicts(probs: np.ndarray, examples: Examples, labels: tuple[str, ...],
 def other_alphabets(predictor: Predictor, names: Examples, memory: Memory) -> dict:
     """Surnames of languages the model was not taught, written with their own letters: how
     many are told so, and how many would be a sure guess of another language without the
-    letters' clue (which moves no probability, so this is what was served before it)."""
+    letters' clue (which moves no probability, only the verdict)."""
     predictor.memory = memory
     answers = [a for a in predictor.predict([n for n, _ in names])
                if not isinstance(a, InputError)]
@@ -306,7 +307,7 @@ def main() -> None:
                                           sets[k], labels)
                               for k in GRID_SETS} for v in GRID}}
 
-    report["other_alphabets"] = other_alphabets(predictor, load_names(OTHER_ALPHABETS_PATH),
+    report["other_alphabets"] = other_alphabets(predictor, read_names(OTHER_ALPHABETS_PATH),
                                                 served)
     mixed = [n for n, _ in splits.val[:200]] + [n for n, _ in sets["dev_design"]]
     report["latency"] = {"model_only": latency(predictor, mixed, None),

@@ -91,9 +91,14 @@ def in_latin(d: DevName) -> str:
     return d.romanized[0] if d.romanized else transliterate(d.name)
 
 
-def load_names(which: str | Path) -> list[tuple[str, str]]:
-    """(name, language) of one of NAME_SETS, or of another TSV of the same columns."""
-    with open(NAME_SETS.get(which, which), encoding="utf-8", newline="") as fh:
+def load_names(which: str) -> list[tuple[str, str]]:
+    """(name, language) of one of NAME_SETS."""
+    return read_names(NAME_SETS[which])
+
+
+def read_names(path: Path) -> list[tuple[str, str]]:
+    """(name, language) of a TSV with those columns."""
+    with open(path, encoding="utf-8", newline="") as fh:
         return [(r["name"], r["language"]) for r in csv.DictReader(fh, delimiter="\t")]
 
 

@@ -363,8 +363,7 @@ def tune(
     n_replay = min(len(original.train), max(cfg.min_replay, round(cfg.replay_ratio * len(fb_ys))))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = (warmup_cosine(opt, math.ceil((len(fb_seqs) + n_replay) / cfg.batch_size),
-                           cfg.epochs) if cfg.anneal
-             else torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0))
+                           cfg.epochs) if cfg.anneal else None)
     t = cfg.distill_temperature
     start, losses = time.perf_counter(), []
     long = [pair for pair in original.train if len(pair[0].split()) > LONG_WORDS]
@@ -388,7 +387,8 @@ def tune(
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
-            sched.step()
+            if sched is not None:
+                sched.step()
             total, n = total + loss.item() * len(rows), n + len(rows)
         losses.append(total / n)
         print(f"finetune epoch {epoch + 1}/{cfg.epochs}: loss {losses[-1]:.4f}")

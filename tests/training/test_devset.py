@@ -18,6 +18,7 @@ from training.devset import (
     load_devset,
     load_given_names,
     load_names,
+    read_names,
 )
 
 NATIVE = {"Russian": {"Cyrillic"}, "Greek": {"Greek"}, "Arabic": {"Arabic"},
@@ -130,7 +131,7 @@ def test_the_other_alphabets_are_languages_the_model_lacks_each_written_with_its
         ) -> None:
     """Each name is a case of the rule (a letter of OTHER_ALPHABETS) of a language that is
     none of the 18, so an answer naming one of them is a guess."""
-    names = load_names(OTHER_ALPHABETS_PATH)
+    names = read_names(OTHER_ALPHABETS_PATH)
     assert len(names) >= 30 and len(set(names)) == len(names)
     assert not {lang for _, lang in names} & set(ORIGIN_LABELS)
     assert all(set(name.lower()) & set(OTHER_ALPHABETS) for name, _ in names)
