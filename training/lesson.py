@@ -31,7 +31,7 @@ from training.splits import DATASETS, ChatSentiment, Pair
 
 # every lesson example once an epoch, beside four times as many replayed ones (finetune's
 # own ratio), for two epochs at finetune's constant learning rate (annealed, with a third
-# of the comparatives and twice the replay, a lesson moved less but taught too little:
+# of the comparatives and twice the replay, a lesson moves less but teaches too little:
 # docs/results.md)
 LESSON = FinetuneConfig(epochs=2, feedback_repeats=1)
 # what a lesson may add: every part of the mixture but "double", which goes with "frames"
