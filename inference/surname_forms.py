@@ -66,7 +66,7 @@ def unaccented_forms(key: str) -> list[tuple[str, tuple[str, ...]]]:
     if bare == key or not bare.isascii():
         return []
     clues = letter_clues(key)
-    marked = [clues.get(c, ()) for c in dict.fromkeys(key) if c.isalpha() and not c.isascii()]
+    marked = [clues.get(c, ()) for c in dict.fromkeys(key) if not c.isascii()]  # a lone mark too
     languages = tuple(lang for lang in marked[0] if all(lang in m for m in marked[1:]))
     return [(bare, languages)] if languages else []
 

@@ -79,6 +79,7 @@ def test_unaccented_forms_keep_the_languages_that_write_every_marked_letter() ->
     assert unaccented_forms("le") == []  # nothing to take off
     assert unaccented_forms("åkesson") == [] and unaccented_forms("kráľ") == []  # no language
     assert unaccented_forms("møller") == []  # ø is a letter of its own, not o with a mark
+    assert unaccented_forms("b\u0300") == []  # a mark no precomposed letter takes
 
 
 def test_masculine_forms_by_language() -> None:
